@@ -1,0 +1,37 @@
+# Admit: `make run` to try it, `make test` to check it. Both set up everything they need.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTHON ?= python3
+DEV_DB ?= sqlite:///admit-dev.db
+
+.PHONY: install run test test-deps lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	ADMIT_DEV_MODE=true ADMIT_DATABASE_URL=$(DEV_DB) $(BIN)/admit demo
+	ADMIT_DEV_MODE=true ADMIT_DATABASE_URL=$(DEV_DB) $(BIN)/admit serve --host 127.0.0.1 --port 8000
+
+test-deps: $(STAMP)
+	@scripts/install-test-deps
+
+test: test-deps
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/api.py
+
+clean:
+	rm -rf $(VENV) admit-dev.db* .pytest_cache .mypy_cache .ruff_cache

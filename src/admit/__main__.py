@@ -1,0 +1,3 @@
+from admit.cli.main import app
+
+app(prog_name="admit")

@@ -1,0 +1,46 @@
+"""Wiring: settings → engine, clock, randomness, hasher → the services' Context."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from functools import partial
+
+from sqlalchemy.engine import Engine
+
+from admit.config import Settings
+from admit.identity.hashing import Argon2Hasher
+from admit.persistence.database import make_engine
+from admit.persistence.unit_of_work import UnitOfWork
+from admit.services.context import Context
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class SystemRandom:
+    def token(self, nbytes: int) -> str:
+        return secrets.token_urlsafe(nbytes)
+
+
+def make_uow_factory(engine: Engine) -> partial[UnitOfWork]:
+    def factory(*, write: bool = False) -> UnitOfWork:
+        return UnitOfWork(engine, write=write)
+
+    return partial(factory)
+
+
+def build_context(settings: Settings, engine: Engine | None = None, **overrides: object) -> Context:
+    engine = engine or make_engine(settings.database_url)
+    values: dict[str, object] = {
+        "uow": make_uow_factory(engine),
+        "clock": SystemClock(),
+        "random": SystemRandom(),
+        "hasher": Argon2Hasher(),
+        "base_url": settings.base_url,
+        "phone_region": settings.default_phone_region,
+    }
+    values.update(overrides)
+    return Context(**values)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""The ``admit`` command for operators and scripted onboarding."""

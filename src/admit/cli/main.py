@@ -1,0 +1,150 @@
+"""Admit: run the server, migrate the database, and manage organizations, workspaces, members,
+invitations, API tokens and the outbox from the shell."""
+
+from __future__ import annotations
+
+import typer
+
+from admit.cli import common, demo, people
+from admit.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
+from admit.persistence import migrate
+from admit.services import sessions, tenancy
+from admit.services.tenancy import WorkspaceSettings
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+db = typer.Typer(help="Database schema.", no_args_is_help=True)
+org = typer.Typer(help="Organizations (customer accounts).", no_args_is_help=True)
+workspace = typer.Typer(help="Workspaces inside an organization.", no_args_is_help=True)
+token = typer.Typer(help="API tokens for integrations and scripts.", no_args_is_help=True)
+outbox = typer.Typer(help="Messages waiting for, or past, delivery.", no_args_is_help=True)
+for sub, name in ((db, "db"), (org, "org"), (workspace, "workspace"), (token, "token"), (outbox, "outbox")):
+    app.add_typer(sub, name=name)
+people.register(app)
+demo.register(app)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (use PostgreSQL for more than one)."),
+) -> None:
+    """Serve the REST API (and pages) with uvicorn."""
+    import uvicorn
+
+    settings()
+    uvicorn.run(
+        "admit.web.main:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=None,
+        proxy_headers=False,
+    )
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest version."""
+    migrate.upgrade(settings().database_url)
+    common.console.print(f"Database at revision {migrate.current(settings().database_url)}")
+
+
+@org.command("create")
+@friendly
+def org_create(
+    name: str,
+    plan: str = typer.Option("free", help="free, pro, business or enterprise."),
+    seats: int = typer.Option(10, help="Licences."),
+    parent: str = typer.Option(None, help="Parent (reseller) organization id."),
+) -> None:
+    """Create an organization."""
+    row = tenancy.create_organization(context(), OPERATOR, name, plan=plan, seats=seats, parent_id=parent)
+    show_record("Organization created", dict(row._mapping), ("id", "name", "plan", "seats", "parent_id"))
+
+
+@org.command("list")
+@friendly
+def org_list() -> None:
+    """List organizations."""
+    rows = [dict(r._mapping) for r in tenancy.list_organizations(context(), OPERATOR)]
+    show_table(("id", "name", "plan", "seats", "parent_id"), rows, empty="No organizations yet.")
+
+
+@workspace.command("create")
+@friendly
+def workspace_create(
+    organization_id: str,
+    name: str,
+    lifetime_days: int = typer.Option(7, help="Invitation lifetime in days (1-30)."),
+    password_policy: str = typer.Option("length", help="'length' (15+ characters) or 'composition'."),
+    app_url: str = typer.Option(None, help="Where people land after joining."),
+    language: str = typer.Option("en", help="Default language: en, de or fr."),
+) -> None:
+    """Create a workspace in an organization."""
+    options = WorkspaceSettings(
+        invitation_lifetime_days=lifetime_days,
+        password_policy=password_policy,
+        app_url=app_url,
+        default_language=language,
+    )
+    row = tenancy.create_workspace(context(), OPERATOR, organization_id, name, options)
+    show_record(
+        "Workspace created",
+        dict(row._mapping),
+        ("id", "organization_id", "name", "invitation_lifetime_days", "password_policy"),
+    )
+
+
+@workspace.command("list")
+@friendly
+def workspace_list(organization_id: str) -> None:
+    """List the workspaces of an organization."""
+    rows = [dict(r._mapping) for r in tenancy.list_workspaces(context(), OPERATOR, organization_id)]
+    show_table(("id", "name", "invitation_lifetime_days", "password_policy"), rows, empty="No workspaces.")
+
+
+@token.command("create")
+@friendly
+def token_create(
+    organization_id: str = typer.Argument(None, help="Organization; omit with --instance."),
+    name: str = typer.Option("api", help="What the token is for."),
+    role: str = typer.Option("admin", help="Role it acts with: owner, admin, member or guest."),
+    workspace_id: str = typer.Option(None, "--workspace", help="Limit the token to one workspace."),
+    instance: bool = typer.Option(False, help="An instance-wide operator token (all organizations)."),
+) -> None:
+    """Create an API token; it is shown once."""
+    if (organization_id is None) != instance:
+        common.errors.print("[red]Error[/red]: give an ORGANIZATION_ID, or --instance for an operator token")
+        raise typer.Exit(2)
+    secret, row = sessions.create_api_token(
+        context(), OPERATOR, name=name, role=role, organization_id=organization_id, workspace_id=workspace_id
+    )
+    show_record(
+        "API token created (shown once; store it now)",
+        {**row, "token": secret},
+        ("id", "name", "role", "organization_id", "workspace_id", "token"),
+    )
+
+
+@outbox.command("list")
+@friendly
+def outbox_list(
+    state: str = typer.Option(None, help="queued, sending, sent, failed or abandoned."),
+    limit: int = typer.Option(50, help="How many, newest first."),
+    reveal: bool = typer.Option(False, help="Show links with their tokens (dev mode only)."),
+) -> None:
+    """List outbox messages, newest first."""
+    if reveal and not settings().dev_mode:
+        common.errors.print("[red]Error[/red]: --reveal is only available in dev mode (ADMIT_DEV_MODE=true)")
+        raise typer.Exit(2)
+    with context().uow() as uow:
+        rows = [dict(r._mapping) for r in uow.outbox.list(state=state, limit=limit)]
+    for row in rows:
+        link = str(row["payload"].get("link", ""))
+        row["link"] = link if reveal else link.split("/adm_")[0] + ("/…" if "/adm_" in link else "")
+    show_table(
+        ("created_at", "kind", "channel", "recipient", "state", "attempts", "link"), rows, empty="The outbox is empty."
+    )

@@ -1,0 +1,69 @@
+"""Domain errors, each with a stable machine ``code``.
+
+The edge (web, CLI) maps these to one JSON envelope or a friendly message::
+
+    DomainError
+     ├── NotFound               not_found            the thing does not exist *for this caller*
+     ├── Conflict               conflict             the request clashes with the current state
+     │    ├── InvalidTransition invalid_transition   a state machine refused a move
+     │    └── AlreadyExists     already_exists       a unique identity is taken
+     ├── PermissionDenied       permission_denied    the caller lacks a permission or role
+     ├── ValidationFailed       validation_failed    input is malformed (``field`` says where)
+     │    └── WeakPassword      weak_password        the password policy refused a password
+     ├── InvalidCredentials     invalid_credentials  sign-in or API token refused
+     └── SecretRejected         invalid_token        a token is unknown, used, expired or of
+                                                     another purpose (one code: no oracle)
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class AlreadyExists(Conflict):
+    code = "already_exists"
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+
+
+class WeakPassword(ValidationFailed):
+    code = "weak_password"
+
+    def __init__(self, failures: list[str]) -> None:
+        super().__init__("; ".join(failures), field="password")
+        self.failures = failures
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+
+
+class SecretRejected(DomainError):
+    code = "invalid_token"

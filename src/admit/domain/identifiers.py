@@ -1,0 +1,67 @@
+"""Normalising the identifiers a person signs in with: email, username, phone (E.164)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable
+from enum import StrEnum
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from admit.domain.errors import ValidationFailed
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+class IdentifierKind(StrEnum):
+    EMAIL = "email"
+    USERNAME = "username"
+    PHONE = "phone"
+
+
+def normalise_email(value: str, *, field: str = "email") -> str:
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationFailed(f"{value!r} is not a valid email address: {exc}", field=field) from None
+    return result.normalized.lower()
+
+
+def normalise_username(value: str, *, field: str = "username") -> str:
+    username = value.strip().lower()
+    if not _USERNAME.match(username):
+        raise ValidationFailed(
+            "a username has 2 to 64 letters, digits, dots, dashes or underscores and starts with a letter or digit",
+            field=field,
+        )
+    return username
+
+
+def normalise_phone(value: str, *, region: str | None = None, field: str = "phone") -> str:
+    try:
+        number = phonenumbers.parse(value.strip(), region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        hint = "" if region else " in international form, starting with + and the country code"
+        raise ValidationFailed(f"{value!r} is not a valid phone number{hint}", field=field)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def candidates(identifier: str, *, region: str | None = None) -> list[tuple[str, str]]:
+    """Every (kind, normalised value) an identifier typed at sign-in could stand for."""
+    text = identifier.strip()
+    readers: list[tuple[IdentifierKind, Callable[[str], str]]]
+    if "@" in text:
+        readers = [(IdentifierKind.EMAIL, normalise_email)]
+    else:
+        readers = [(IdentifierKind.USERNAME, normalise_username)]
+        if re.fullmatch(r"[+\d][\d\s().-]{5,}", text):
+            readers.insert(0, (IdentifierKind.PHONE, lambda value: normalise_phone(value, region=region)))
+    found: list[tuple[str, str]] = []
+    for kind, read in readers:
+        with contextlib.suppress(ValidationFailed):
+            found.append((kind.value, read(text)))
+    return found

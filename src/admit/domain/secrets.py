@@ -1,0 +1,115 @@
+"""Typed secrets: invitation tokens, reset tokens, session ids, API tokens, ...
+
+A secret is shown once as ``adm_<purpose>_<random>`` and stored only as its SHA-256 digest
+together with its purpose. The prefix lets a token be recognised (and refused early) when it is
+presented for the wrong purpose; the stored purpose makes that refusal authoritative.
+Long secrets carry 256 bits from the injected random source, so an unsalted fast digest is
+enough: nothing can be guessed from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from admit.domain.errors import SecretRejected
+from admit.domain.ports import RandomSource
+
+TOKEN_BYTES = 32  # 256 bits
+PREFIX = "adm"
+
+
+class SecretPurpose(StrEnum):
+    INVITATION = "inv"
+    PASSWORD_RESET = "pwr"
+    EMAIL_VERIFICATION = "evc"
+    ACCESS_CODE = "acc"
+    SIGNUP_LINK = "sul"
+    SESSION = "ses"
+    API_TOKEN = "api"
+
+
+# Lifetimes; ``None`` means "set by the owner" (an invitation follows its workspace; an API
+# token lives until revoked).
+LIFETIMES: dict[SecretPurpose, timedelta | None] = {
+    SecretPurpose.INVITATION: None,
+    SecretPurpose.PASSWORD_RESET: timedelta(hours=1),
+    SecretPurpose.EMAIL_VERIFICATION: timedelta(minutes=15),
+    SecretPurpose.ACCESS_CODE: timedelta(days=30),
+    SecretPurpose.SIGNUP_LINK: timedelta(days=365),
+    SecretPurpose.SESSION: timedelta(days=14),
+    SecretPurpose.API_TOKEN: None,
+}
+
+# Purposes whose secret is consumed by its first successful use.
+SINGLE_USE = frozenset(
+    {
+        SecretPurpose.INVITATION,
+        SecretPurpose.PASSWORD_RESET,
+        SecretPurpose.EMAIL_VERIFICATION,
+        SecretPurpose.ACCESS_CODE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    purpose: SecretPurpose
+    plaintext: str  # shown once, never stored
+    digest: str
+
+    def __repr__(self) -> str:  # keep the plaintext out of logs and tracebacks
+        return f"IssuedSecret(purpose={self.purpose.value!r}, digest={self.digest[:8]}…)"
+
+
+def digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def issue(purpose: SecretPurpose, random: RandomSource) -> IssuedSecret:
+    plaintext = f"{PREFIX}_{purpose.value}_{random.token(TOKEN_BYTES)}"
+    return IssuedSecret(purpose, plaintext, digest(plaintext))
+
+
+def digest_for(plaintext: str, purpose: SecretPurpose) -> str:
+    """The digest to look up, or ``SecretRejected`` when the token is not of ``purpose``."""
+    expected = f"{PREFIX}_{purpose.value}_"
+    if not isinstance(plaintext, str) or not plaintext.startswith(expected) or len(plaintext) > 200:
+        raise SecretRejected("this link or token is not valid")
+    return digest(plaintext)
+
+
+def same_digest(stored: str, presented: str) -> bool:
+    return hmac.compare_digest(stored.encode(), presented.encode())
+
+
+def expiry(purpose: SecretPurpose, now: datetime, lifetime: timedelta | None = None) -> datetime | None:
+    chosen = lifetime if lifetime is not None else LIFETIMES[purpose]
+    return None if chosen is None else now + chosen
+
+
+def ensure_usable(
+    *,
+    purpose: SecretPurpose,
+    expected: SecretPurpose,
+    expires_at: datetime | None,
+    consumed_at: datetime | None,
+    revoked_at: datetime | None,
+    now: datetime,
+) -> None:
+    """Refuse a secret of another purpose, or one that is revoked, used up or expired.
+
+    All refusals carry the same code so that a caller cannot probe which case applies; the
+    message alone is specific, for pages that may show it to the token's holder.
+    """
+    if purpose is not expected:
+        raise SecretRejected("this link or token is not valid")
+    if revoked_at is not None:
+        raise SecretRejected("this link has been replaced or withdrawn")
+    if consumed_at is not None and purpose in SINGLE_USE:
+        raise SecretRejected("this link has already been used")
+    if expires_at is not None and now >= expires_at:
+        raise SecretRejected("this link has expired")

@@ -1,0 +1,1 @@
+"""Identity adapters: password hashing (and, later, OpenID Connect)."""

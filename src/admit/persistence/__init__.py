@@ -1,0 +1,1 @@
+"""Persistence adapter: SQLAlchemy Core tables, repositories, unit of work, migrations."""

@@ -1,0 +1,225 @@
+"""Repositories: every method on a tenant-owned table takes the organization id and filters on
+it, so a caller can never reach another tenant's row by guessing an id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import Row, Table, and_, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from admit.persistence import tables as t
+
+
+def new_id() -> str:
+    return uuid4().hex
+
+
+class Repository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _one(self, stmt: Any) -> Row[Any] | None:
+        return self.conn.execute(stmt).first()
+
+    def _insert(self, table: Table, values: dict[str, Any]) -> str:
+        values.setdefault("id", new_id())
+        self.conn.execute(insert(table), values)
+        return str(values["id"])
+
+
+class Organizations(Repository):
+    def add(self, **values: Any) -> str:
+        return self._insert(t.organizations, values)
+
+    def get(self, organization_id: str) -> Row[Any] | None:
+        return self._one(select(t.organizations).where(t.organizations.c.id == organization_id))
+
+    def list(self, organization_id: str | None = None) -> Sequence[Row[Any]]:
+        stmt = select(t.organizations).order_by(t.organizations.c.created_at, t.organizations.c.id)
+        if organization_id is not None:
+            stmt = stmt.where(
+                or_(t.organizations.c.id == organization_id, t.organizations.c.parent_id == organization_id)
+            )
+        return self.conn.execute(stmt).all()
+
+
+class Workspaces(Repository):
+    def add(self, **values: Any) -> str:
+        return self._insert(t.workspaces, values)
+
+    def get(self, organization_id: str | None, workspace_id: str) -> Row[Any] | None:
+        """``organization_id`` None only for the operator (instance-wide) scope."""
+        stmt = select(t.workspaces).where(t.workspaces.c.id == workspace_id)
+        if organization_id is not None:
+            stmt = stmt.where(t.workspaces.c.organization_id == organization_id)
+        return self._one(stmt)
+
+    def list(self, organization_id: str) -> Sequence[Row[Any]]:
+        return self.conn.execute(
+            select(t.workspaces)
+            .where(t.workspaces.c.organization_id == organization_id)
+            .order_by(t.workspaces.c.created_at, t.workspaces.c.id)
+        ).all()
+
+
+class Members(Repository):
+    c = t.members.c
+
+    def add(self, **values: Any) -> str:
+        return self._insert(t.members, values)
+
+    def get(self, organization_id: str | None, member_id: str, *, lock: bool = False) -> Row[Any] | None:
+        """``organization_id`` None only for the operator scope."""
+        stmt = select(t.members).where(self.c.id == member_id)
+        if organization_id is not None:
+            stmt = stmt.where(self.c.organization_id == organization_id)
+        return self._one(stmt.with_for_update() if lock else stmt)
+
+    def find_live(self, organization_id: str, workspace_id: str, **identity: str | None) -> Row[Any] | None:
+        """The non-removed member of a workspace matching any given email/username/external ID."""
+        matches = [self.c[name] == value for name, value in identity.items() if value]
+        if not matches:
+            return None
+        return self._one(
+            select(t.members).where(
+                self.c.organization_id == organization_id,
+                self.c.workspace_id == workspace_id,
+                self.c.status != "removed",
+                or_(*matches),
+            )
+        )
+
+    def for_account(self, organization_id: str, workspace_id: str, account_id: str) -> Row[Any] | None:
+        return self._one(
+            select(t.members).where(
+                self.c.organization_id == organization_id,
+                self.c.workspace_id == workspace_id,
+                self.c.account_id == account_id,
+                self.c.status != "removed",
+            )
+        )
+
+    def list(
+        self,
+        organization_id: str,
+        workspace_id: str,
+        *,
+        status: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 50,
+    ) -> Sequence[Row[Any]]:
+        stmt = select(t.members).where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
+        if status:
+            stmt = stmt.where(self.c.status == status)
+        if after:
+            stmt = stmt.where(
+                or_(self.c.created_at > after[0], and_(self.c.created_at == after[0], self.c.id > after[1]))
+            )
+        return self.conn.execute(stmt.order_by(self.c.created_at, self.c.id).limit(limit)).all()
+
+    def update(self, organization_id: str, member_id: str, **values: Any) -> None:
+        self.conn.execute(
+            update(t.members).where(self.c.id == member_id, self.c.organization_id == organization_id).values(**values)
+        )
+
+    def move(self, organization_id: str, member_id: str, from_status: str, **values: Any) -> bool:
+        """Compare-and-set on the status: False when someone else changed it first."""
+        result = self.conn.execute(
+            update(t.members)
+            .where(
+                self.c.id == member_id,
+                self.c.organization_id == organization_id,
+                self.c.status == from_status,
+            )
+            .values(**values)
+        )
+        return result.rowcount == 1
+
+    def count(self, organization_id: str, workspace_id: str) -> dict[str, int]:
+        rows = self.conn.execute(
+            select(self.c.status, func.count())
+            .where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
+            .group_by(self.c.status)
+        ).all()
+        return {str(status): int(n) for status, n in rows}
+
+
+class Invitations(Repository):
+    c = t.invitations.c
+
+    def add(self, **values: Any) -> str:
+        return self._insert(t.invitations, values)
+
+    def get(self, organization_id: str | None, invitation_id: str, *, lock: bool = False) -> Row[Any] | None:
+        """``organization_id`` None only for the operator scope and the invitee's own view."""
+        stmt = select(t.invitations).where(self.c.id == invitation_id)
+        if organization_id is not None:
+            stmt = stmt.where(self.c.organization_id == organization_id)
+        return self._one(stmt.with_for_update() if lock else stmt)
+
+    def pending_for_member(self, organization_id: str, member_id: str) -> Row[Any] | None:
+        return self._one(
+            select(t.invitations).where(
+                self.c.organization_id == organization_id,
+                self.c.member_id == member_id,
+                self.c.state == "pending",
+            )
+        )
+
+    def list(
+        self,
+        organization_id: str,
+        workspace_id: str,
+        *,
+        state: str | None = None,
+        limit: int = 50,
+        after: tuple[datetime, str] | None = None,
+        now: datetime | None = None,
+    ) -> Sequence[Row[Any]]:
+        stmt = select(t.invitations).where(
+            self.c.organization_id == organization_id, self.c.workspace_id == workspace_id
+        )
+        if state == "expired" and now is not None:
+            stmt = stmt.where(or_(self.c.state == "expired", and_(self.c.state == "pending", self.c.expires_at <= now)))
+        elif state == "pending" and now is not None:
+            stmt = stmt.where(self.c.state == "pending", self.c.expires_at > now)
+        elif state:
+            stmt = stmt.where(self.c.state == state)
+        if after:
+            stmt = stmt.where(
+                or_(self.c.created_at > after[0], and_(self.c.created_at == after[0], self.c.id > after[1]))
+            )
+        return self.conn.execute(stmt.order_by(self.c.created_at, self.c.id).limit(limit)).all()
+
+    def pending_for_emails(self, emails: Iterable[str], now: datetime) -> Sequence[Row[Any]]:
+        """Pending, unexpired invitations addressed to any of these emails (the invitee's view)."""
+        return self.conn.execute(
+            select(t.invitations)
+            .where(self.c.email.in_(list(emails)), self.c.state == "pending", self.c.expires_at > now)
+            .order_by(self.c.created_at)
+        ).all()
+
+    def move(self, organization_id: str, invitation_id: str, from_state: str, **values: Any) -> bool:
+        result = self.conn.execute(
+            update(t.invitations)
+            .where(
+                self.c.id == invitation_id,
+                self.c.organization_id == organization_id,
+                self.c.state == from_state,
+            )
+            .values(**values)
+        )
+        return result.rowcount == 1
+
+    def lapsed(self, now: datetime, limit: int) -> Sequence[Row[Any]]:
+        stmt = (
+            select(t.invitations)
+            .where(self.c.state == "pending", self.c.expires_at <= now)
+            .order_by(self.c.expires_at)
+            .limit(limit)
+        )
+        return self.conn.execute(stmt.with_for_update(skip_locked=True)).all()

@@ -1,0 +1,299 @@
+"""The schema. Every tenant-owned table carries ``organization_id`` (and ``workspace_id`` where
+it belongs to one) and every repository query filters on it.
+
+Races are settled by constraints, not by process memory: one active membership per account
+and workspace, one live member per email/username/external ID and workspace, one pending
+invitation per member, unique secret digests.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python on every dialect (SQLite stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC) if dialect.name != "sqlite" else value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _id(name: str = "id", **kw: Any) -> Column[str]:
+    return Column(name, String(32), primary_key=True, **kw)
+
+
+def _ref(name: str, target: str, nullable: bool = False) -> Column[str]:
+    return Column(name, String(32), ForeignKey(target), nullable=nullable)
+
+
+def _created() -> Column[datetime]:
+    return Column("created_at", UTCDateTime, nullable=False)
+
+
+LIVE = "status <> 'removed'"
+
+organizations = Table(
+    "organizations",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False),
+    Column("plan", String(20), nullable=False),
+    Column("seats", Integer, nullable=False),
+    _ref("parent_id", "organizations.id", nullable=True),
+    _created(),
+    CheckConstraint("plan in ('free','pro','business','enterprise')", name="plan"),
+    CheckConstraint("seats >= 0", name="seats"),
+)
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    Column("name", String(200), nullable=False),
+    Column("invitation_lifetime_days", Integer, nullable=False),
+    Column("password_policy", String(20), nullable=False),
+    Column("login_methods", JSON, nullable=False),
+    Column("sso_required", Boolean, nullable=False),
+    Column("app_url", String(500)),
+    Column("default_language", String(8), nullable=False),
+    Column("departments", JSON, nullable=False),
+    Column("job_profiles", JSON, nullable=False),
+    Column("required_fields", JSON, nullable=False),
+    _created(),
+    CheckConstraint("invitation_lifetime_days between 1 and 30", name="lifetime"),
+    Index("ix_workspaces_org", "organization_id"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    _id(),
+    Column("credential_kind", String(10), nullable=False),
+    Column("password_hash", String(200)),
+    Column("external_issuer", String(500)),
+    Column("external_subject", String(255)),
+    Column("first_name", String(100)),
+    Column("last_name", String(100)),
+    Column("language", String(8)),
+    Column("status", String(12), nullable=False, server_default=text("'active'")),
+    _created(),
+    CheckConstraint(
+        "(credential_kind = 'password' AND external_issuer IS NULL AND external_subject IS NULL)"
+        " OR (credential_kind = 'external' AND password_hash IS NULL"
+        " AND external_issuer IS NOT NULL AND external_subject IS NOT NULL)",
+        name="one_credential",
+    ),
+    Index("uq_accounts_external", "external_issuer", "external_subject", unique=True),
+)
+
+account_identifiers = Table(
+    "account_identifiers",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts.id"),
+    Column("kind", String(10), nullable=False),
+    Column("value", String(320), nullable=False),
+    _created(),
+    Index("uq_identifiers_kind_value", "kind", "value", unique=True),
+    Index("ix_identifiers_account", "account_id"),
+)
+
+members = Table(
+    "members",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    _ref("workspace_id", "workspaces.id"),
+    _ref("account_id", "accounts.id", nullable=True),
+    Column("status", String(12), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("first_name", String(100)),
+    Column("last_name", String(100)),
+    Column("email", String(320)),
+    Column("username", String(64)),
+    Column("phone", String(20)),
+    Column("external_id", String(255)),
+    Column("department", String(200)),
+    Column("job_profile", String(200)),
+    Column("language", String(8)),
+    _created(),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("email IS NOT NULL OR (username IS NOT NULL AND phone IS NOT NULL)", name="contact"),
+    Index("ix_members_listing", "workspace_id", "status", "created_at", "id"),
+    Index(
+        "uq_members_email", "workspace_id", "email", unique=True, sqlite_where=text(LIVE), postgresql_where=text(LIVE)
+    ),
+    Index(
+        "uq_members_username",
+        "workspace_id",
+        "username",
+        unique=True,
+        sqlite_where=text(LIVE),
+        postgresql_where=text(LIVE),
+    ),
+    Index(
+        "uq_members_external_id",
+        "workspace_id",
+        "external_id",
+        unique=True,
+        sqlite_where=text(LIVE),
+        postgresql_where=text(LIVE),
+    ),
+    Index(
+        "uq_members_account",
+        "workspace_id",
+        "account_id",
+        unique=True,
+        sqlite_where=text(LIVE),
+        postgresql_where=text(LIVE),
+    ),
+    Index("ix_members_account", "account_id"),
+)
+
+PENDING = "state = 'pending'"
+
+invitations = Table(
+    "invitations",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    _ref("workspace_id", "workspaces.id"),
+    _ref("member_id", "members.id"),
+    Column("email", String(320)),
+    Column("phone", String(20)),
+    Column("role", String(10), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("message", Text),
+    Column("channels", JSON, nullable=False),
+    Column("inviter_type", String(12), nullable=False),
+    Column("inviter_id", String(32)),
+    Column("inviter_name", String(200)),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("send_count", Integer, nullable=False),
+    _ref("account_id", "accounts.id", nullable=True),
+    _created(),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_invitations_listing", "workspace_id", "state", "created_at", "id"),
+    Index(
+        "uq_invitations_pending_member",
+        "member_id",
+        unique=True,
+        sqlite_where=text(PENDING),
+        postgresql_where=text(PENDING),
+    ),
+    Index("ix_invitations_email", "email", "state"),
+    Index("ix_invitations_expiry", "state", "expires_at"),
+)
+
+secrets = Table(
+    "secrets",
+    metadata,
+    _id(),
+    Column("purpose", String(4), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("organization_id", String(32)),
+    Column("subject_id", String(32), nullable=False),
+    _created(),
+    Column("expires_at", UTCDateTime),
+    Column("consumed_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Index("uq_secrets_digest", "digest", unique=True),
+    Index("ix_secrets_subject", "subject_id", "purpose"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id", nullable=True),
+    _ref("workspace_id", "workspaces.id", nullable=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("digest", String(64), nullable=False),
+    _created(),
+    Column("revoked_at", UTCDateTime),
+    Index("uq_api_tokens_digest", "digest", unique=True),
+)
+
+events = Table(
+    "events",
+    metadata,
+    _id(),
+    Column("organization_id", String(32)),
+    Column("workspace_id", String(32)),
+    Column("actor_type", String(12), nullable=False),
+    Column("actor_id", String(32)),
+    Column("action", String(40), nullable=False),
+    Column("subject_type", String(20), nullable=False),
+    Column("subject_id", String(32), nullable=False),
+    Column("data", JSON, nullable=False),
+    _created(),
+    Index("ix_events_org_time", "organization_id", "created_at"),
+    Index("ix_events_subject", "subject_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    Column("organization_id", String(32)),
+    Column("workspace_id", String(32)),
+    Column("kind", String(40), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("subject_id", String(32), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime),
+    _created(),
+    Index("ix_outbox_due", "state", "next_attempt_at"),
+    Index("ix_outbox_org", "organization_id", "created_at"),
+)

@@ -1,0 +1,53 @@
+"""A unit of work: one database transaction with its repositories.
+
+    with context.uow(write=True) as uow:
+        uow.members.add(...)
+        uow.commit()
+
+Leaving the block without ``commit()`` rolls back. Write units take SQLite's write lock up front
+(``BEGIN IMMEDIATE``); on PostgreSQL rows are locked where the services ask for it.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.engine import Connection, Engine
+
+from admit.persistence.database import WRITE
+from admit.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets
+from admit.persistence.repositories import Invitations, Members, Organizations, Workspaces
+
+
+class UnitOfWork:
+    conn: Connection
+
+    def __init__(self, engine: Engine, *, write: bool) -> None:
+        self._engine = engine
+        self._write = write
+
+    def __enter__(self) -> UnitOfWork:
+        self.conn = self._engine.connect().execution_options(**{WRITE: self._write})
+        self._tx = self.conn.begin()
+        self.organizations = Organizations(self.conn)
+        self.workspaces = Workspaces(self.conn)
+        self.members = Members(self.conn)
+        self.invitations = Invitations(self.conn)
+        self.accounts = Accounts(self.conn)
+        self.secrets = Secrets(self.conn)
+        self.api_tokens = ApiTokens(self.conn)
+        self.events = Events(self.conn)
+        self.outbox = Outbox(self.conn)
+        return self
+
+    def commit(self) -> None:
+        self._tx.commit()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()

@@ -1,0 +1,290 @@
+"""The invitee's side: accept or decline with the link's token, or, signed in, from the list of
+pending invitations; claiming creates the account with a password under the workspace policy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.exc import IntegrityError
+
+from admit.domain import invitations as rules
+from admit.domain import members as member_rules
+from admit.domain import secrets
+from admit.domain.errors import Conflict, NotFound, SecretRejected, ValidationFailed
+from admit.domain.identifiers import IdentifierKind
+from admit.domain.invitations import InvitationState
+from admit.domain.members import MemberStatus
+from admit.domain.passwords import PasswordPolicy
+from admit.persistence.unit_of_work import UnitOfWork
+from admit.services.context import Actor, ActorKind, Context, conflict_from, record
+from admit.services.invitations import end_invitation, view
+from admit.services.messages import enqueue
+
+INVITATION = secrets.SecretPurpose.INVITATION
+INVITEE = Actor(ActorKind.INVITEE, name="invitee")
+
+
+def _by_token(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> tuple[Row[Any], Row[Any]]:
+    """The live secret and its invitation, or ``SecretRejected`` whatever the reason."""
+    secret = uow.secrets.by_digest(digest, lock=lock)
+    if secret is None:
+        raise SecretRejected("this link or token is not valid")
+    secrets.ensure_usable(
+        purpose=secrets.SecretPurpose(secret.purpose),
+        expected=INVITATION,
+        expires_at=secret.expires_at,
+        consumed_at=secret.consumed_at,
+        revoked_at=secret.revoked_at,
+        now=now,
+    )
+    invitation = uow.invitations.get(secret.organization_id, secret.subject_id, lock=lock)
+    assert invitation is not None
+    return secret, invitation
+
+
+def inspect_token(ctx: Context, token: str) -> dict[str, Any]:
+    """What a welcome page needs: the invitation, its workspace, whether an account exists."""
+    digest = secrets.digest_for(token, INVITATION)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        _, invitation = _by_token(uow, digest, now, lock=False)
+        workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
+        member = uow.members.get(invitation.organization_id, invitation.member_id)
+        assert workspace is not None and member is not None
+        account = uow.accounts.by_identifiers(_identifiers(member))
+    return {
+        "invitation": view(invitation, now),
+        "workspace": dict(workspace._mapping),
+        "member": dict(member._mapping),
+        "has_account": account is not None,
+    }
+
+
+def accept_with_token(
+    ctx: Context,
+    token: str,
+    *,
+    account_id: str | None = None,
+    password: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+) -> dict[str, Any]:
+    """Accept an invitation. Signed in (``account_id``) the account joins; otherwise a new
+    account is created with ``password`` under the workspace's policy (the claim)."""
+    digest = secrets.digest_for(token, INVITATION)
+    password_hash = None
+    if account_id is None:
+        password_hash = _hash_new_password(ctx, digest, password, first_name, last_name)
+    now = ctx.clock.now()
+    try:
+        with ctx.uow(write=True) as uow:
+            secret, invitation = _by_token(uow, digest, now, lock=True)
+            rules.transition(invitation.state, invitation.expires_at, now, InvitationState.ACCEPTED)
+            member = _claimable_member(uow, invitation)
+            if account_id is not None:
+                _ensure_addressed_to(uow, account_id, invitation)
+            else:
+                assert password_hash is not None
+                account_id = _create_account(uow, member, password_hash, first_name, last_name, now)
+            result = _accept(uow, invitation, member, account_id, now)
+            uow.secrets.consume(secret.id, now)
+            uow.commit()
+    except IntegrityError as exc:
+        raise conflict_from(exc) from None
+    return result
+
+
+def decline_with_token(ctx: Context, token: str) -> dict[str, Any]:
+    """Decline: the invitation ends, the member awaits invitation again, any account is untouched."""
+    digest = secrets.digest_for(token, INVITATION)
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        secret, invitation = _by_token(uow, digest, now, lock=True)
+        updated = _decline(uow, INVITEE, invitation, now)
+        uow.secrets.consume(secret.id, now)
+        uow.commit()
+    return view(updated, now)
+
+
+def pending_for_account(ctx: Context, account_id: str) -> list[dict[str, Any]]:
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        emails = [v for k, v in uow.accounts.identifiers(account_id) if k == IdentifierKind.EMAIL]
+        rows = uow.invitations.pending_for_emails(emails, now) if emails else []
+        names = {w.id: w.name for w in (uow.workspaces.get(r.organization_id, r.workspace_id) for r in rows) if w}
+    return [{**view(row, now), "workspace_name": names.get(row.workspace_id)} for row in rows]
+
+
+def accept_for_account(ctx: Context, account_id: str, invitation_id: str) -> dict[str, Any]:
+    now = ctx.clock.now()
+    try:
+        with ctx.uow(write=True) as uow:
+            invitation = _addressed_invitation(uow, account_id, invitation_id)
+            rules.transition(invitation.state, invitation.expires_at, now, InvitationState.ACCEPTED)
+            member = _claimable_member(uow, invitation)
+            result = _accept(uow, invitation, member, account_id, now)
+            uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
+            uow.commit()
+    except IntegrityError as exc:
+        raise conflict_from(exc) from None
+    return result
+
+
+def decline_for_account(ctx: Context, account_id: str, invitation_id: str) -> dict[str, Any]:
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        invitation = _addressed_invitation(uow, account_id, invitation_id)
+        updated = _decline(uow, Actor(ActorKind.ACCOUNT, id=account_id), invitation, now)
+        uow.commit()
+    return view(updated, now)
+
+
+def _hash_new_password(
+    ctx: Context, digest: str, password: str | None, first_name: str | None, last_name: str | None
+) -> str:
+    if not password:
+        raise ValidationFailed("choose a password to create your account", field="password", code="password_required")
+    with ctx.uow() as uow:
+        _, invitation = _by_token(uow, digest, ctx.clock.now(), lock=False)
+        workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
+        member = uow.members.get(invitation.organization_id, invitation.member_id)
+        assert workspace is not None and member is not None
+        if uow.accounts.by_identifiers(_identifiers(member)) is not None:
+            raise Conflict("you already have an account: sign in to accept this invitation", code="sign_in_required")
+    context = [
+        member.email,
+        member.username,
+        member.first_name,
+        member.last_name,
+        first_name,
+        last_name,
+        workspace.name,
+    ]
+    PasswordPolicy.named(workspace.password_policy).check(password, [c for c in context if c])
+    return ctx.hasher.hash(password)
+
+
+def _identifiers(member: Row[Any]) -> list[tuple[str, str]]:
+    pairs = [
+        (IdentifierKind.EMAIL.value, member.email),
+        (IdentifierKind.USERNAME.value, member.username),
+        (IdentifierKind.PHONE.value, member.phone),
+    ]
+    return [(kind, value) for kind, value in pairs if value]
+
+
+def _claimable_member(uow: UnitOfWork, invitation: Row[Any]) -> Row[Any]:
+    member = uow.members.get(invitation.organization_id, invitation.member_id, lock=True)
+    assert member is not None
+    member_rules.ensure_claimable(member.status)
+    return member
+
+
+def _addressed_invitation(uow: UnitOfWork, account_id: str, invitation_id: str) -> Row[Any]:
+    """An invitation addressed to one of the account's emails; anyone else's is not found."""
+    invitation = uow.invitations.get(None, invitation_id, lock=True)
+    emails = {v for k, v in uow.accounts.identifiers(account_id) if k == IdentifierKind.EMAIL}
+    if invitation is None or invitation.email not in emails:
+        raise NotFound("invitation not found")
+    return invitation
+
+
+def _ensure_addressed_to(uow: UnitOfWork, account_id: str, invitation: Row[Any]) -> None:
+    held = set(uow.accounts.identifiers(account_id))
+    wanted = {("email", invitation.email), ("phone", invitation.phone)}
+    if not held & wanted:
+        raise Conflict("this invitation was sent to another address; sign in with that account", code="wrong_account")
+
+
+def _create_account(
+    uow: UnitOfWork,
+    member: Row[Any],
+    password_hash: str,
+    first_name: str | None,
+    last_name: str | None,
+    now: datetime,
+) -> str:
+    account_id = uow.accounts.add(
+        credential_kind="password",
+        password_hash=password_hash,
+        first_name=first_name or member.first_name,
+        last_name=last_name or member.last_name,
+        language=member.language,
+        status="active",
+        created_at=now,
+    )
+    for kind, value in _identifiers(member):
+        uow.accounts.add_identifier(account_id, kind, value, now)
+    return account_id
+
+
+def _accept(uow: UnitOfWork, invitation: Row[Any], member: Row[Any], account_id: str, now: datetime) -> dict[str, Any]:
+    org = invitation.organization_id
+    if not uow.invitations.move(org, invitation.id, "pending", state="accepted", account_id=account_id, updated_at=now):
+        raise Conflict("this invitation has already been answered", code="invitation_changed")
+    member_rules.transition(member.status, MemberStatus.ACTIVE)
+    if not uow.members.move(
+        org, member.id, MemberStatus.INVITED, status=MemberStatus.ACTIVE, account_id=account_id, updated_at=now
+    ):
+        raise Conflict("this membership changed meanwhile", code="member_changed")
+    actor = Actor(ActorKind.ACCOUNT, id=account_id)
+    record(
+        uow,
+        actor,
+        "invitation.accepted",
+        "invitation",
+        invitation.id,
+        now,
+        organization_id=org,
+        workspace_id=invitation.workspace_id,
+        member_id=member.id,
+    )
+    record(
+        uow,
+        actor,
+        "member.activated",
+        "member",
+        member.id,
+        now,
+        organization_id=org,
+        workspace_id=invitation.workspace_id,
+        account_id=account_id,
+    )
+    _notify_inviter(uow, invitation, "invitation_accepted", now)
+    return {
+        "invitation_id": invitation.id,
+        "member_id": member.id,
+        "account_id": account_id,
+        "workspace_id": invitation.workspace_id,
+        "status": MemberStatus.ACTIVE.value,
+    }
+
+
+def _decline(uow: UnitOfWork, actor: Actor, invitation: Row[Any], now: datetime) -> dict[str, Any]:
+    updated = end_invitation(uow, actor, invitation, InvitationState.DECLINED, now)
+    _notify_inviter(uow, invitation, "invitation_declined", now)
+    return updated
+
+
+def _notify_inviter(uow: UnitOfWork, invitation: Row[Any], kind: str, now: datetime) -> None:
+    """Tell an inviter who is a person (not an API token or the CLI) how their invitation ended."""
+    if invitation.inviter_type != ActorKind.ACCOUNT or invitation.inviter_id is None:
+        return
+    inviter = uow.accounts.get(invitation.inviter_id)
+    emails = [v for k, v in uow.accounts.identifiers(invitation.inviter_id) if k == "email"]
+    if inviter is None or not emails:
+        return
+    enqueue(
+        uow,
+        kind=kind,
+        channel="email",
+        recipient=emails[0],
+        language=inviter.language or "en",
+        subject_id=invitation.id,
+        organization_id=invitation.organization_id,
+        workspace_id=invitation.workspace_id,
+        now=now,
+        payload={"invitee": invitation.email or invitation.phone},
+    )

@@ -1,0 +1,118 @@
+"""What every use case receives: a unit-of-work factory, the clock, randomness, the hasher and
+the few settings rules need. Built once by :mod:`admit.bootstrap`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from admit.domain.errors import Conflict
+from admit.domain.ports import Clock, PasswordHasher, RandomSource
+from admit.domain.roles import Role
+from admit.persistence.unit_of_work import UnitOfWork
+
+log = logging.getLogger("admit.services")
+
+
+@dataclass(frozen=True)
+class Context:
+    uow: Callable[..., UnitOfWork]
+    clock: Clock
+    random: RandomSource
+    hasher: PasswordHasher
+    base_url: str
+    phone_region: str | None = None
+
+    def link(self, path: str) -> str:
+        """An absolute link, always from the configured base URL (never from a request)."""
+        return f"{self.base_url}{path}"
+
+
+class ActorKind(StrEnum):
+    OPERATOR = "operator"  # the CLI or an instance-wide API token
+    API_TOKEN = "api_token"
+    ACCOUNT = "account"
+    SYSTEM = "system"  # scheduled work such as expiring invitations
+    INVITEE = "invitee"  # whoever holds an invitation link, before signing in
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    id: str | None = None
+    organization_id: str | None = None  # None: every organization (operator)
+    workspace_id: str | None = None  # an API token may be limited to one workspace
+    role: Role | None = None  # fixed for tokens; looked up per workspace for accounts
+    name: str = ""
+
+    @classmethod
+    def operator(cls, name: str = "cli") -> Actor:
+        return cls(ActorKind.OPERATOR, role=Role.OWNER, name=name)
+
+
+SYSTEM = Actor(ActorKind.SYSTEM, name="system")
+
+
+def conflict_from(exc: IntegrityError) -> Conflict:
+    """Turn a unique-constraint race into a clear, stable conflict."""
+    text = str(exc.orig)
+    for marker, code, message in _CONSTRAINTS:
+        if marker in text:
+            return Conflict(message, code=code)
+    log.warning("integrity error without a known constraint: %s", type(exc.orig).__name__)
+    return Conflict("the change conflicts with the current state; try again", code="conflict")
+
+
+_CONSTRAINTS: list[tuple[str, str, str]] = [
+    ("uq_identifiers_kind_value", "account_exists", "an account with this identifier already exists"),
+    (
+        "account_identifiers.kind, account_identifiers.value",
+        "account_exists",
+        "an account with this identifier already exists",
+    ),
+    ("uq_members_account", "already_member", "this account is already a member of the workspace"),
+    ("members.workspace_id, members.account_id", "already_member", "this account is already a member of the workspace"),
+    ("uq_members_email", "member_exists", "a member with this email already exists in the workspace"),
+    (
+        "members.workspace_id, members.email",
+        "member_exists",
+        "a member with this email already exists in the workspace",
+    ),
+    ("uq_members_username", "member_exists", "a member with this username already exists"),
+    ("members.workspace_id, members.username", "member_exists", "a member with this username already exists"),
+    ("uq_members_external_id", "member_exists", "a member with this external ID already exists"),
+    ("members.workspace_id, members.external_id", "member_exists", "a member with this external ID already exists"),
+    ("uq_invitations_pending_member", "already_invited", "this member already has a pending invitation"),
+    ("invitations.member_id", "already_invited", "this member already has a pending invitation"),
+]
+
+
+def record(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    now: Any,
+    *,
+    organization_id: str | None,
+    workspace_id: str | None = None,
+    **data: Any,
+) -> None:
+    """Write one audit event in the caller's transaction."""
+    uow.events.add(
+        organization_id=organization_id,
+        workspace_id=workspace_id,
+        actor_type=actor.kind.value,
+        actor_id=actor.id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        data=data,
+        created_at=now,
+    )

@@ -1,0 +1,327 @@
+"""The administrator's side of invitations: invite, resend, revoke, list, expire."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.exc import IntegrityError
+
+from admit.domain import invitations as rules
+from admit.domain import members as member_rules
+from admit.domain import secrets
+from admit.domain.errors import Conflict, NotFound
+from admit.domain.invitations import InvitationState
+from admit.domain.members import MemberStatus
+from admit.domain.roles import Permission, Role, ensure_can_grant
+from admit.persistence.unit_of_work import UnitOfWork
+from admit.services.access import tenant_scope, workspace_for
+from admit.services.context import SYSTEM, Actor, Context, conflict_from, record
+from admit.services.messages import announce_invitation, channels_for
+from admit.services.profiles import MemberInput
+
+INVITATION = secrets.SecretPurpose.INVITATION
+
+
+def view(invitation: Row[Any] | dict[str, Any], now: datetime) -> dict[str, Any]:
+    """An invitation as callers see it: a lapsed pending one reads as expired."""
+    data = dict(invitation) if isinstance(invitation, dict) else dict(invitation._mapping)
+    data["state"] = rules.current_state(data["state"], data["expires_at"], now).value
+    return data
+
+
+def open_invitation(
+    ctx: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    workspace: Row[Any],
+    member: dict[str, Any],
+    *,
+    message: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Invite a provisioned member: member → invited, a pending invitation with a fresh secret,
+    its messages in the outbox and the events, all in the caller's transaction."""
+    member_rules.transition(member["status"], MemberStatus.INVITED)
+    if not uow.members.move(
+        workspace.organization_id, member["id"], MemberStatus.PROVISIONED, status=MemberStatus.INVITED, updated_at=now
+    ):
+        raise Conflict("the member changed meanwhile; reload and try again", code="member_changed")
+    issued = secrets.issue(INVITATION, ctx.random)
+    invitation = {
+        "organization_id": workspace.organization_id,
+        "workspace_id": workspace.id,
+        "member_id": member["id"],
+        "email": member.get("email"),
+        "phone": member.get("phone"),
+        "role": member["role"],
+        "state": InvitationState.PENDING.value,
+        "message": message,
+        "channels": channels_for(member),
+        "inviter_type": actor.kind.value,
+        "inviter_id": actor.id,
+        "inviter_name": actor.name or None,
+        "expires_at": now + rules.lifetime(workspace.invitation_lifetime_days),
+        "send_count": 1,
+        "account_id": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    invitation["id"] = uow.invitations.add(**invitation)
+    uow.secrets.add(
+        purpose=INVITATION.value,
+        digest=issued.digest,
+        organization_id=workspace.organization_id,
+        subject_id=invitation["id"],
+        created_at=now,
+        expires_at=invitation["expires_at"],
+    )
+    announce_invitation(
+        ctx,
+        uow,
+        kind="invitation",
+        workspace=workspace,
+        member=member,
+        invitation=invitation,
+        token=issued.plaintext,
+        now=now,
+    )
+    record(
+        uow,
+        actor,
+        "invitation.created",
+        "invitation",
+        invitation["id"],
+        now,
+        organization_id=workspace.organization_id,
+        workspace_id=workspace.id,
+        member_id=member["id"],
+        channels=invitation["channels"],
+        role=member["role"],
+    )
+    member["status"] = MemberStatus.INVITED.value
+    return invitation
+
+
+def invite(
+    ctx: Context, actor: Actor, workspace_id: str, person: MemberInput, *, message: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Invite a person by email (or username + phone): a new member, or a provisioned one.
+
+    Returns (invitation, member). The secret only travels in the outbox message.
+    """
+    now = ctx.clock.now()
+    try:
+        with ctx.uow(write=True) as uow:
+            workspace, role = workspace_for(uow, actor, workspace_id, Permission.INVITE)
+            values = person.cleaned(workspace, ctx.phone_region)
+            ensure_can_grant(role, Role(values["role"]))
+            existing = uow.members.find_live(
+                workspace.organization_id,
+                workspace.id,
+                email=values["email"],
+                username=values["username"],
+                external_id=values["external_id"],
+            )
+            member = new_member(uow, actor, workspace, values, now) if existing is None else _reinvitable(existing)
+            invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
+            uow.commit()
+    except IntegrityError as exc:
+        raise conflict_from(exc) from None
+    return view(invitation, now), member
+
+
+def invite_member(ctx: Context, actor: Actor, member_id: str, *, message: str | None = None) -> dict[str, Any]:
+    """Invite one member who is awaiting invitation (the "Invite" button of the people list)."""
+    now = ctx.clock.now()
+    try:
+        with ctx.uow(write=True) as uow:
+            row = uow.members.get(tenant_scope(actor), member_id, lock=True)
+            if row is None:
+                raise NotFound("member not found")
+            workspace, role = workspace_for(uow, actor, row.workspace_id, Permission.INVITE)
+            ensure_can_grant(role, Role(row.role))
+            member = _reinvitable(row)
+            invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
+            uow.commit()
+    except IntegrityError as exc:
+        raise conflict_from(exc) from None
+    return view(invitation, now)
+
+
+def _reinvitable(existing: Row[Any]) -> dict[str, Any]:
+    if existing.status == MemberStatus.INVITED:
+        raise Conflict(
+            "this person already has a pending invitation; resend it instead", code="already_invited", field="email"
+        )
+    if existing.status != MemberStatus.PROVISIONED:
+        raise Conflict("this person is already a member of the workspace", code="already_member", field="email")
+    return dict(existing._mapping)
+
+
+def new_member(
+    uow: UnitOfWork, actor: Actor, workspace: Row[Any], values: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    member = {
+        **values,
+        "organization_id": workspace.organization_id,
+        "workspace_id": workspace.id,
+        "account_id": None,
+        "status": MemberStatus.PROVISIONED.value,
+        "created_at": now,
+        "updated_at": now,
+    }
+    member["id"] = uow.members.add(**member)
+    record(
+        uow,
+        actor,
+        "member.provisioned",
+        "member",
+        member["id"],
+        now,
+        organization_id=workspace.organization_id,
+        workspace_id=workspace.id,
+        role=values["role"],
+    )
+    return member
+
+
+def _load(uow: UnitOfWork, actor: Actor, invitation_id: str, *, lock: bool) -> tuple[Row[Any], Row[Any]]:
+    invitation = uow.invitations.get(tenant_scope(actor), invitation_id, lock=lock)
+    if invitation is None:
+        raise NotFound("invitation not found")
+    workspace, role = workspace_for(uow, actor, invitation.workspace_id, Permission.INVITE)
+    ensure_can_grant(role, Role(invitation.role))
+    return invitation, workspace
+
+
+def get(ctx: Context, actor: Actor, invitation_id: str) -> dict[str, Any]:
+    with ctx.uow() as uow:
+        invitation = uow.invitations.get(tenant_scope(actor), invitation_id)
+        if invitation is None:
+            raise NotFound("invitation not found")
+        workspace_for(uow, actor, invitation.workspace_id, Permission.INVITE)
+    return view(invitation, ctx.clock.now())
+
+
+def list_invitations(
+    ctx: Context,
+    actor: Actor,
+    workspace_id: str,
+    *,
+    state: str | None = None,
+    limit: int = 50,
+    after: tuple[datetime, str] | None = None,
+) -> list[dict[str, Any]]:
+    if state is not None:
+        InvitationState(state)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.INVITE)
+        rows = uow.invitations.list(
+            workspace.organization_id, workspace.id, state=state, limit=limit, after=after, now=now
+        )
+    return [view(row, now) for row in rows]
+
+
+def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | None = None) -> dict[str, Any]:
+    """Keep the invitation, replace its secret (the old link stops working), renew its expiry."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        invitation, workspace = _load(uow, actor, invitation_id, lock=True)
+        rules.ensure_resendable(invitation.state, invitation.expires_at, now)
+        member = uow.members.get(workspace.organization_id, invitation.member_id)
+        assert member is not None
+        uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
+        issued = secrets.issue(INVITATION, ctx.random)
+        changes = {
+            "expires_at": now + rules.lifetime(workspace.invitation_lifetime_days),
+            "send_count": invitation.send_count + 1,
+            "updated_at": now,
+        }
+        if message is not None:
+            changes["message"] = message
+        if not uow.invitations.move(workspace.organization_id, invitation.id, "pending", **changes):
+            raise Conflict("the invitation changed meanwhile; reload and try again", code="invitation_changed")
+        uow.secrets.add(
+            purpose=INVITATION.value,
+            digest=issued.digest,
+            organization_id=workspace.organization_id,
+            subject_id=invitation.id,
+            created_at=now,
+            expires_at=changes["expires_at"],
+        )
+        updated = {**invitation._mapping, **changes}
+        announce_invitation(
+            ctx,
+            uow,
+            kind="invitation_resent",
+            workspace=workspace,
+            member=dict(member._mapping),
+            invitation=updated,
+            token=issued.plaintext,
+            now=now,
+        )
+        record(
+            uow,
+            actor,
+            "invitation.resent",
+            "invitation",
+            invitation.id,
+            now,
+            organization_id=workspace.organization_id,
+            workspace_id=workspace.id,
+            send_count=changes["send_count"],
+        )
+        uow.commit()
+    return view(updated, now)
+
+
+def revoke(ctx: Context, actor: Actor, invitation_id: str) -> dict[str, Any]:
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        invitation, _ = _load(uow, actor, invitation_id, lock=True)
+        updated = end_invitation(uow, actor, invitation, InvitationState.REVOKED, now)
+        uow.commit()
+    return view(updated, now)
+
+
+def end_invitation(
+    uow: UnitOfWork, actor: Actor, invitation: Row[Any], state: InvitationState, now: datetime
+) -> dict[str, Any]:
+    """Move a pending invitation to revoked, declined or expired: its secrets stop working and
+    its member returns to awaiting invitation."""
+    rules.transition(invitation.state, invitation.expires_at, now, state)
+    org = invitation.organization_id
+    if not uow.invitations.move(org, invitation.id, "pending", state=state.value, updated_at=now):
+        raise Conflict("the invitation changed meanwhile", code="invitation_changed")
+    uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
+    uow.members.move(org, invitation.member_id, MemberStatus.INVITED, status=MemberStatus.PROVISIONED, updated_at=now)
+    record(
+        uow,
+        actor,
+        f"invitation.{state.value}",
+        "invitation",
+        invitation.id,
+        now,
+        organization_id=org,
+        workspace_id=invitation.workspace_id,
+        member_id=invitation.member_id,
+    )
+    return {**invitation._mapping, "state": state.value, "updated_at": now}
+
+
+def expire_due(ctx: Context, *, batch: int = 500) -> int:
+    """Mark every lapsed pending invitation expired; safe to run from many processes at once."""
+    total = 0
+    while True:
+        now = ctx.clock.now()
+        with ctx.uow(write=True) as uow:
+            lapsed = uow.invitations.lapsed(now, batch)
+            for invitation in lapsed:
+                end_invitation(uow, SYSTEM, invitation, InvitationState.EXPIRED, now)
+            uow.commit()
+        total += len(lapsed)
+        if len(lapsed) < batch:
+            return total

@@ -1,0 +1,203 @@
+"""The directory: provision, list, read, update, suspend, reactivate, remove members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.exc import IntegrityError
+
+from admit.domain import members as rules
+from admit.domain.errors import Conflict, NotFound, ValidationFailed
+from admit.domain.invitations import InvitationState
+from admit.domain.members import MemberStatus
+from admit.domain.roles import Permission, Role, ensure_can_grant
+from admit.persistence.unit_of_work import UnitOfWork
+from admit.services.access import tenant_scope, workspace_for
+from admit.services.context import Actor, Context, conflict_from, record
+from admit.services.invitations import end_invitation, new_member, open_invitation
+from admit.services.profiles import MemberInput
+
+EDITABLE = (
+    "first_name",
+    "last_name",
+    "email",
+    "username",
+    "phone",
+    "external_id",
+    "department",
+    "job_profile",
+    "language",
+    "role",
+)
+
+
+def provision(
+    ctx: Context,
+    actor: Actor,
+    workspace_id: str,
+    person: MemberInput,
+    *,
+    invite: bool,
+    message: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Create a member; with ``invite`` they are invited at once, otherwise they wait silently
+    ("awaiting invitation": no message, nothing to claim). Returns (member, invitation)."""
+    now = ctx.clock.now()
+    try:
+        with ctx.uow(write=True) as uow:
+            workspace, role = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
+            values = person.cleaned(workspace, ctx.phone_region)
+            ensure_can_grant(role, Role(values["role"]))
+            _ensure_unique(uow, workspace, values)
+            member = new_member(uow, actor, workspace, values, now)
+            invitation = None
+            if invite:
+                invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
+            uow.commit()
+    except IntegrityError as exc:
+        raise conflict_from(exc) from None
+    return member, invitation
+
+
+def _ensure_unique(uow: UnitOfWork, workspace: Row[Any], values: dict[str, Any], exclude: str | None = None) -> None:
+    for name in ("email", "username", "external_id"):
+        if values.get(name) is None:
+            continue
+        existing = uow.members.find_live(workspace.organization_id, workspace.id, **{name: values[name]})
+        if existing is not None and existing.id != exclude:
+            raise Conflict(
+                f"a member with this {name.replace('_', ' ')} already exists", code="member_exists", field=name
+            )
+
+
+def parse_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        stamp, _, member_id = cursor.partition("~")
+        return datetime.fromisoformat(stamp), member_id
+    except ValueError:
+        raise ValidationFailed("the cursor is not valid", field="cursor") from None
+
+
+def make_cursor(row: dict[str, Any]) -> str:
+    return f"{row['created_at'].isoformat()}~{row['id']}"
+
+
+def list_members(
+    ctx: Context,
+    actor: Actor,
+    workspace_id: str,
+    *,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    if status is not None:
+        try:
+            MemberStatus(status)
+        except ValueError:
+            raise ValidationFailed(f"unknown status {status!r}", field="status") from None
+    with ctx.uow() as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.VIEW_DIRECTORY)
+        rows = uow.members.list(
+            workspace.organization_id, workspace.id, status=status, after=parse_cursor(cursor), limit=limit
+        )
+    return [dict(row._mapping) for row in rows]
+
+
+def _load(uow: UnitOfWork, actor: Actor, member_id: str, permission: Permission) -> tuple[Row[Any], Row[Any], Role]:
+    member = uow.members.get(tenant_scope(actor), member_id)
+    if member is None:
+        raise NotFound("member not found")
+    workspace, role = workspace_for(uow, actor, member.workspace_id, permission)
+    return member, workspace, role
+
+
+def get(ctx: Context, actor: Actor, member_id: str) -> dict[str, Any]:
+    with ctx.uow() as uow:
+        member, _, _ = _load(uow, actor, member_id, Permission.VIEW_DIRECTORY)
+    return dict(member._mapping)
+
+
+def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change profile fields or the role; a role above the caller's own can be neither granted
+    nor taken away."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationFailed(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    now = ctx.clock.now()
+    try:
+        with ctx.uow(write=True) as uow:
+            member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE)
+            ensure_can_grant(role, Role(member.role))
+            current = {name: member._mapping[name] for name in EDITABLE}
+            values = MemberInput(**{**current, **changes}).cleaned(workspace, ctx.phone_region)
+            ensure_can_grant(role, Role(values["role"]))
+            changed = {k: v for k, v in values.items() if current.get(k) != v}
+            if changed:
+                _ensure_unique(uow, workspace, changed, exclude=member.id)
+                uow.members.update(workspace.organization_id, member.id, **changed, updated_at=now)
+                record(
+                    uow,
+                    actor,
+                    "member.updated",
+                    "member",
+                    member.id,
+                    now,
+                    organization_id=workspace.organization_id,
+                    workspace_id=workspace.id,
+                    fields=sorted(changed),
+                )
+            uow.commit()
+    except IntegrityError as exc:
+        raise conflict_from(exc) from None
+    return {**member._mapping, **changed, "updated_at": now if changed else member.updated_at}
+
+
+def suspend(ctx: Context, actor: Actor, member_id: str) -> dict[str, Any]:
+    return _move(ctx, actor, member_id, MemberStatus.SUSPENDED, "member.suspended")
+
+
+def reactivate(ctx: Context, actor: Actor, member_id: str) -> dict[str, Any]:
+    return _move(ctx, actor, member_id, MemberStatus.ACTIVE, "member.reactivated")
+
+
+def remove(ctx: Context, actor: Actor, member_id: str) -> dict[str, Any]:
+    return _move(ctx, actor, member_id, MemberStatus.REMOVED, "member.removed")
+
+
+def _move(ctx: Context, actor: Actor, member_id: str, target: MemberStatus, action: str) -> dict[str, Any]:
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE)
+        ensure_can_grant(role, Role(member.role))
+        if target is MemberStatus.ACTIVE and member.status != MemberStatus.SUSPENDED:
+            raise Conflict("only a suspended member can be reactivated", code="invalid_transition")
+        rules.transition(member.status, target)
+        if member.status == MemberStatus.INVITED:
+            pending = uow.invitations.pending_for_member(workspace.organization_id, member.id)
+            if pending is not None:
+                end_invitation(uow, actor, pending, InvitationState.REVOKED, now)
+                reloaded = uow.members.get(workspace.organization_id, member.id)
+                assert reloaded is not None
+                member = reloaded
+        if not uow.members.move(
+            workspace.organization_id, member.id, member.status, status=target.value, updated_at=now
+        ):
+            raise Conflict("the member changed meanwhile; reload and try again", code="member_changed")
+        record(
+            uow,
+            actor,
+            action,
+            "member",
+            member.id,
+            now,
+            organization_id=workspace.organization_id,
+            workspace_id=workspace.id,
+            previous=member.status,
+        )
+        uow.commit()
+    return {**member._mapping, "status": target.value, "updated_at": now}

@@ -1,0 +1,85 @@
+"""Enqueueing what someone must be told, in the caller's transaction (the outbox).
+
+Delivery is the outbox worker's job; here a message is a row with everything needed to render
+it. A link carrying a secret is only ever built from the configured base URL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+from admit.persistence.unit_of_work import UnitOfWork
+from admit.services.context import Context
+
+
+def channels_for(member: Row[Any] | dict[str, Any]) -> list[str]:
+    """Email when the member has an address, otherwise SMS to their phone."""
+    get = member.get if isinstance(member, dict) else member._mapping.get
+    return ["email"] if get("email") else ["sms"]
+
+
+def enqueue(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    channel: str,
+    recipient: str,
+    language: str,
+    subject_id: str,
+    organization_id: str | None,
+    workspace_id: str | None,
+    payload: dict[str, Any],
+    now: datetime,
+) -> str:
+    return uow.outbox.add(
+        organization_id=organization_id,
+        workspace_id=workspace_id,
+        kind=kind,
+        channel=channel,
+        recipient=recipient,
+        language=language,
+        subject_id=subject_id,
+        payload=payload,
+        state="queued",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def announce_invitation(
+    ctx: Context,
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    workspace: Row[Any],
+    member: dict[str, Any],
+    invitation: dict[str, Any],
+    token: str,
+    now: datetime,
+) -> None:
+    """One message per channel of the invitation, each carrying the sign-up link."""
+    payload = {
+        "link": ctx.link(f"/i/{token}"),
+        "workspace_name": workspace.name,
+        "inviter_name": invitation["inviter_name"],
+        "message": invitation["message"],
+        "first_name": member.get("first_name"),
+        "expires_at": invitation["expires_at"].isoformat(),
+    }
+    for channel in invitation["channels"]:
+        enqueue(
+            uow,
+            kind=kind,
+            channel=channel,
+            recipient=member["email"] if channel == "email" else member["phone"],
+            language=member.get("language") or workspace.default_language,
+            subject_id=invitation["id"],
+            organization_id=workspace.organization_id,
+            workspace_id=workspace.id,
+            payload=payload,
+            now=now,
+        )

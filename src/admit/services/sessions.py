@@ -1,0 +1,144 @@
+"""Signing in with any identifier + password, sessions, and scoped API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from admit.domain import secrets
+from admit.domain.errors import InvalidCredentials, NotFound, PermissionDenied, SecretRejected
+from admit.domain.identifiers import candidates
+from admit.domain.roles import Role, parse_role
+from admit.services.context import Actor, ActorKind, Context, record
+
+SESSION = secrets.SecretPurpose.SESSION
+API_TOKEN = secrets.SecretPurpose.API_TOKEN
+
+
+def sign_in(ctx: Context, identifier: str, password: str) -> tuple[str, dict[str, Any]]:
+    """Return (session token, account). Unknown identifiers cost the same time as wrong passwords
+    and get the same answer."""
+    with ctx.uow() as uow:
+        account = uow.accounts.by_identifiers(candidates(identifier, region=ctx.phone_region))
+    stored = account.password_hash if account is not None else None
+    if account is None or stored is None or account.status != "active":
+        ctx.hasher.burn(password)
+        raise InvalidCredentials("the identifier or password is not correct")
+    if not ctx.hasher.verify(stored, password):
+        raise InvalidCredentials("the identifier or password is not correct")
+    issued = secrets.issue(SESSION, ctx.random)
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        if ctx.hasher.needs_rehash(stored):
+            uow.accounts.set_password_hash(account.id, ctx.hasher.hash(password))
+        uow.secrets.add(
+            purpose=SESSION.value,
+            digest=issued.digest,
+            organization_id=None,
+            subject_id=account.id,
+            created_at=now,
+            expires_at=secrets.expiry(SESSION, now),
+        )
+        record(
+            uow,
+            Actor(ActorKind.ACCOUNT, id=account.id),
+            "account.signed_in",
+            "account",
+            account.id,
+            now,
+            organization_id=None,
+        )
+        uow.commit()
+    return issued.plaintext, dict(account._mapping)
+
+
+def authenticate_session(ctx: Context, token: str) -> str:
+    """The account id behind a live session token."""
+    digest = secrets.digest_for(token, SESSION)
+    with ctx.uow() as uow:
+        row = uow.secrets.by_digest(digest)
+    if row is None:
+        raise SecretRejected("the session is not valid; sign in again")
+    secrets.ensure_usable(
+        purpose=secrets.SecretPurpose(row.purpose),
+        expected=SESSION,
+        expires_at=row.expires_at,
+        consumed_at=row.consumed_at,
+        revoked_at=row.revoked_at,
+        now=ctx.clock.now(),
+    )
+    return str(row.subject_id)
+
+
+def sign_out(ctx: Context, token: str) -> None:
+    digest = secrets.digest_for(token, SESSION)
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        row = uow.secrets.by_digest(digest)
+        if row is not None and row.purpose == SESSION.value:
+            uow.secrets.revoke(row.id, now)
+        uow.commit()
+
+
+def create_api_token(
+    ctx: Context,
+    actor: Actor,
+    *,
+    name: str,
+    role: str = "admin",
+    organization_id: str | None = None,
+    workspace_id: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """An API token, shown once. Without an organization it is an instance-wide operator token."""
+    if actor.kind is not ActorKind.OPERATOR:
+        raise PermissionDenied("only an operator can create API tokens")
+    granted = parse_role(role)
+    issued = secrets.issue(API_TOKEN, ctx.random)
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        if organization_id is not None and uow.organizations.get(organization_id) is None:
+            raise NotFound("organization not found", field="organization_id")
+        if workspace_id is not None:
+            workspace = uow.workspaces.get(organization_id, workspace_id)
+            if workspace is None:
+                raise NotFound("workspace not found", field="workspace_id")
+        values: dict[str, Any] = {
+            "organization_id": organization_id,
+            "workspace_id": workspace_id,
+            "name": name,
+            "role": granted.value,
+            "digest": issued.digest,
+            "created_at": now,
+        }
+        values["id"] = uow.api_tokens.add(**values)
+        record(
+            uow,
+            actor,
+            "api_token.created",
+            "api_token",
+            values["id"],
+            now,
+            organization_id=organization_id,
+            workspace_id=workspace_id,
+            role=granted.value,
+        )
+        uow.commit()
+    del values["digest"]
+    return issued.plaintext, values
+
+
+def authenticate_api_token(ctx: Context, token: str) -> Actor:
+    digest = secrets.digest_for(token, API_TOKEN)
+    with ctx.uow() as uow:
+        row = uow.api_tokens.by_digest(digest)
+    if row is None or row.revoked_at is not None or not secrets.same_digest(row.digest, digest):
+        raise InvalidCredentials("the API token is not valid")
+    if row.organization_id is None:
+        return Actor(ActorKind.OPERATOR, id=row.id, role=Role.OWNER, name=row.name)
+    return Actor(
+        ActorKind.API_TOKEN,
+        id=row.id,
+        organization_id=row.organization_id,
+        workspace_id=row.workspace_id,
+        role=Role(row.role),
+        name=row.name,
+    )

@@ -1,0 +1,143 @@
+"""Organizations and workspaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Row
+
+from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from admit.domain.invitations import DEFAULT_LIFETIME_DAYS, lifetime
+from admit.domain.passwords import PasswordPolicy
+from admit.domain.roles import Permission
+from admit.services.access import organization_scope, workspace_for
+from admit.services.context import Actor, ActorKind, Context, record
+
+PLANS = ("free", "pro", "business", "enterprise")
+LANGUAGES = ("en", "de", "fr")
+MEMBER_FIELDS = ("first_name", "last_name", "job_profile", "department", "language", "external_id")
+
+
+@dataclass
+class WorkspaceSettings:
+    invitation_lifetime_days: int = DEFAULT_LIFETIME_DAYS
+    password_policy: str = "length"
+    login_methods: list[str] = field(default_factory=lambda: ["password"])
+    sso_required: bool = False
+    app_url: str | None = None
+    default_language: str = "en"
+    departments: list[str] = field(default_factory=list)
+    job_profiles: list[str] = field(default_factory=list)
+    required_fields: list[str] = field(default_factory=list)
+
+    def validate(self) -> None:
+        lifetime(self.invitation_lifetime_days)
+        PasswordPolicy.named(self.password_policy)
+        check_language(self.default_language, field="default_language")
+        unknown = sorted(set(self.required_fields) - set(MEMBER_FIELDS))
+        if unknown:
+            raise ValidationFailed(
+                f"unknown required field(s) {', '.join(unknown)}; choose from {', '.join(MEMBER_FIELDS)}",
+                field="required_fields",
+            )
+        if self.app_url is not None and not self.app_url.startswith(("https://", "http://")):
+            raise ValidationFailed("the app URL must start with https:// or http://", field="app_url")
+
+
+def check_language(value: str, *, field: str = "language") -> str:
+    if value not in LANGUAGES:
+        raise ValidationFailed(f"unsupported language {value!r}; use one of {', '.join(LANGUAGES)}", field=field)
+    return value
+
+
+def _name(value: str, field: str = "name") -> str:
+    value = value.strip()
+    if not value or len(value) > 200:
+        raise ValidationFailed("a name of 1 to 200 characters is required", field=field)
+    return value
+
+
+def create_organization(
+    ctx: Context,
+    actor: Actor,
+    name: str,
+    *,
+    plan: str = "free",
+    seats: int = 10,
+    parent_id: str | None = None,
+) -> Row[Any]:
+    if actor.kind is not ActorKind.OPERATOR:
+        raise PermissionDenied("only an operator can create organizations")
+    if plan not in PLANS:
+        raise ValidationFailed(f"unknown plan {plan!r}; use one of {', '.join(PLANS)}", field="plan")
+    if seats < 0:
+        raise ValidationFailed("seats cannot be negative", field="seats")
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        if parent_id is not None and uow.organizations.get(parent_id) is None:
+            raise NotFound("parent organization not found", field="parent_id")
+        org_id = uow.organizations.add(name=_name(name), plan=plan, seats=seats, parent_id=parent_id, created_at=now)
+        record(uow, actor, "organization.created", "organization", org_id, now, organization_id=org_id, plan=plan)
+        org = uow.organizations.get(org_id)
+        uow.commit()
+    assert org is not None
+    return org
+
+
+def get_organization(ctx: Context, actor: Actor, organization_id: str) -> Row[Any]:
+    organization_scope(actor, organization_id)
+    with ctx.uow() as uow:
+        org = uow.organizations.get(organization_id)
+    if org is None:
+        raise NotFound("organization not found")
+    return org
+
+
+def list_organizations(ctx: Context, actor: Actor) -> list[Row[Any]]:
+    scope = None if actor.kind is ActorKind.OPERATOR else actor.organization_id
+    if actor.kind is not ActorKind.OPERATOR and (scope is None or actor.workspace_id is not None):
+        return []
+    with ctx.uow() as uow:
+        return list(uow.organizations.list(scope))
+
+
+def create_workspace(
+    ctx: Context, actor: Actor, organization_id: str, name: str, settings: WorkspaceSettings | None = None
+) -> Row[Any]:
+    organization_scope(actor, organization_id)
+    if actor.role is None or not actor.role.allows(Permission.MANAGE_SETTINGS):
+        raise PermissionDenied("creating a workspace needs the manage settings permission")
+    settings = settings or WorkspaceSettings()
+    settings.validate()
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        if uow.organizations.get(organization_id) is None:
+            raise NotFound("organization not found")
+        ws_id = uow.workspaces.add(organization_id=organization_id, name=_name(name), created_at=now, **vars(settings))
+        record(
+            uow,
+            actor,
+            "workspace.created",
+            "workspace",
+            ws_id,
+            now,
+            organization_id=organization_id,
+            workspace_id=ws_id,
+        )
+        workspace = uow.workspaces.get(organization_id, ws_id)
+        uow.commit()
+    assert workspace is not None
+    return workspace
+
+
+def get_workspace(ctx: Context, actor: Actor, workspace_id: str) -> Row[Any]:
+    with ctx.uow() as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.VIEW_DIRECTORY)
+    return workspace
+
+
+def list_workspaces(ctx: Context, actor: Actor, organization_id: str) -> list[Row[Any]]:
+    organization_scope(actor, organization_id)
+    with ctx.uow() as uow:
+        return list(uow.workspaces.list(organization_id))

@@ -1,0 +1,1 @@
+"""HTTP entrypoints: the REST API (and, later, the hosted pages and SCIM)."""

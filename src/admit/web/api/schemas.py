@@ -1,0 +1,192 @@
+"""Request and response bodies of the REST API. No response model carries a secret."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from admit.services.profiles import MemberInput
+
+Status = Literal["provisioned", "invited", "active", "suspended", "removed"]
+State = Literal["pending", "accepted", "declined", "expired", "revoked"]
+RoleName = Literal["owner", "admin", "member", "guest"]
+Language = Literal["en", "de", "fr"]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class OrganizationIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    plan: Literal["free", "pro", "business", "enterprise"] = "free"
+    seats: int = Field(10, ge=0)
+    parent_id: str | None = None
+
+
+class OrganizationOut(Out):
+    id: str
+    name: str
+    plan: str
+    seats: int
+    parent_id: str | None
+    created_at: datetime
+
+
+class WorkspaceIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    invitation_lifetime_days: int = Field(7, ge=1, le=30)
+    password_policy: Literal["length", "composition"] = "length"
+    app_url: str | None = None
+    default_language: Language = "en"
+    departments: list[str] = []
+    job_profiles: list[str] = []
+    required_fields: list[str] = []
+
+
+class WorkspaceOut(Out):
+    id: str
+    organization_id: str
+    name: str
+    invitation_lifetime_days: int
+    password_policy: str
+    login_methods: list[str]
+    sso_required: bool
+    app_url: str | None
+    default_language: str
+    departments: list[str]
+    job_profiles: list[str]
+    required_fields: list[str]
+    created_at: datetime
+
+
+class Person(BaseModel):
+    email: str | None = Field(None, max_length=320)
+    username: str | None = Field(None, max_length=64)
+    phone: str | None = Field(None, max_length=32)
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
+    external_id: str | None = Field(None, max_length=255)
+    department: str | None = Field(None, max_length=200)
+    job_profile: str | None = Field(None, max_length=200)
+    language: Language | None = None
+    role: RoleName = "member"
+
+    def as_input(self) -> MemberInput:
+        return MemberInput(**self.model_dump(exclude={"invite", "message"}))
+
+
+class MemberIn(Person):
+    invite: bool = Field(True, description="Invite at once, or leave the member awaiting invitation.")
+    message: str | None = Field(None, max_length=2000)
+
+
+class MemberPatch(BaseModel):
+    email: str | None = Field(None, max_length=320)
+    username: str | None = Field(None, max_length=64)
+    phone: str | None = Field(None, max_length=32)
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
+    external_id: str | None = Field(None, max_length=255)
+    department: str | None = Field(None, max_length=200)
+    job_profile: str | None = Field(None, max_length=200)
+    language: Language | None = None
+    role: RoleName | None = None
+
+
+class MemberOut(Out):
+    id: str
+    organization_id: str
+    workspace_id: str
+    account_id: str | None
+    status: Status
+    role: RoleName
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    username: str | None
+    phone: str | None
+    external_id: str | None
+    department: str | None
+    job_profile: str | None
+    language: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class InvitationIn(Person):
+    message: str | None = Field(None, max_length=2000)
+
+
+class MessageIn(BaseModel):
+    message: str | None = Field(None, max_length=2000)
+
+
+class InvitationOut(Out):
+    id: str
+    organization_id: str
+    workspace_id: str
+    member_id: str
+    email: str | None
+    phone: str | None
+    role: RoleName
+    state: State
+    message: str | None
+    channels: list[str]
+    inviter_type: str
+    inviter_name: str | None
+    expires_at: datetime
+    send_count: int
+    account_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MyInvitationOut(InvitationOut):
+    workspace_name: str | None
+
+
+class MemberPage(BaseModel):
+    items: list[MemberOut]
+    next_cursor: str | None
+
+
+class InvitationPage(BaseModel):
+    items: list[InvitationOut]
+    next_cursor: str | None
+
+
+class MemberCreated(BaseModel):
+    member: MemberOut
+    invitation: InvitationOut | None
+
+
+class SignInIn(BaseModel):
+    identifier: str = Field(min_length=1, max_length=320, description="Email, username or phone.")
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class SessionOut(BaseModel):
+    token: str = Field(description="Shown once; send as 'Authorization: Bearer …'.")
+    account_id: str
+    expires_in_days: int = 14
+
+
+class TokenIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200, description="The token from the invitation link.")
+
+
+class AcceptIn(TokenIn):
+    password: str | None = Field(None, max_length=1024, description="Creates your account when you have none.")
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
+
+
+class Accepted(BaseModel):
+    invitation_id: str
+    member_id: str
+    account_id: str
+    workspace_id: str
+    status: Status

@@ -1,0 +1,91 @@
+"""The ASGI application: REST API under /api/v1 (OpenAPI at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from admit import __version__
+from admit.config import Settings
+from admit.services import invitations
+from admit.services.context import Context
+from admit.web import errors
+from admit.web.api import admin, invitee
+
+log = logging.getLogger("admit.web")
+
+DESCRIPTION = """Admit's REST API. Authenticate with `Authorization: Bearer <token>`: an API token
+(`adm_api_…`, created with `admit token create`) for administration and integrations, or a
+session token (`adm_ses_…`, from `POST /api/v1/sessions`) for a signed-in person. Every error
+has the shape `{"error": {"code", "message", "field"}}`."""
+
+
+def create_app(settings: Settings, context: Context, *, sweep: bool = True) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_expire_forever(context, settings.expiry_sweep_seconds)) if sweep else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = FastAPI(
+        title="Admit",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(admin.router, prefix="/api/v1")
+    app.include_router(invitee.router, prefix="/api/v1")
+    app.add_api_route("/", _home, methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
+    app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
+    return app
+
+
+async def _expire_forever(context: Context, every: float) -> None:
+    """Mark lapsed invitations expired now and then; lapsed ones already read as expired."""
+    while True:
+        try:
+            count = await asyncio.to_thread(invitations.expire_due, context)
+            if count:
+                log.info("expired %d invitation(s)", count)
+        except Exception:
+            log.exception("expiring invitations failed; will try again")
+        await asyncio.sleep(every)
+
+
+def _health() -> dict[str, Any]:
+    return {"status": "ok", "version": __version__}
+
+
+def _home() -> str:
+    return HOME
+
+
+HOME = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Admit</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1f2933}
+code{background:#eef2f7;padding:.1rem .3rem;border-radius:4px}</style></head>
+<body><h1>Admit is running</h1>
+<p>Admit gets people into workspaces: invitations, account claim and sign-in.</p>
+<ul><li>REST API reference: <a href="/api/v1/docs">/api/v1/docs</a>
+(OpenAPI document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>)</li>
+<li>Operators: run <code>admit --help</code> for every command.</li></ul>
+</body></html>
+"""
