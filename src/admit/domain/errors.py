@@ -11,8 +11,9 @@ The edge (web, CLI) maps these to one JSON envelope or a friendly message::
      ├── ValidationFailed       validation_failed    input is malformed (``field`` says where)
      │    └── WeakPassword      weak_password        the password policy refused a password
      ├── InvalidCredentials     invalid_credentials  sign-in or API token refused
-     └── SecretRejected         invalid_token        a token is unknown, used, expired or of
-                                                     another purpose (one code: no oracle)
+     └── SecretRejected         invalid_token        a token is unknown, expired, withdrawn or
+          │                                          of another purpose (one code: no oracle)
+          └── SecretAlreadyUsed token_already_used   a single-use token was used (by its holder)
 """
 
 from __future__ import annotations
@@ -67,3 +68,7 @@ class InvalidCredentials(DomainError):
 
 class SecretRejected(DomainError):
     code = "invalid_token"
+
+
+class SecretAlreadyUsed(SecretRejected):
+    code = "token_already_used"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from admit.domain.errors import SecretRejected
+from admit.domain.errors import SecretAlreadyUsed, SecretRejected
 from admit.domain.ports import RandomSource
 
 TOKEN_BYTES = 32  # 256 bits
@@ -110,6 +110,6 @@ def ensure_usable(
     if revoked_at is not None:
         raise SecretRejected("this link has been replaced or withdrawn")
     if consumed_at is not None and purpose in SINGLE_USE:
-        raise SecretRejected("this link has already been used")
+        raise SecretAlreadyUsed("this link has already been used")
     if expires_at is not None and now >= expires_at:
         raise SecretRejected("this link has expired")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy import Row, and_, insert, or_, select, update
 
 from admit.persistence import tables as t
 from admit.persistence.repositories import Repository
@@ -94,13 +94,13 @@ class ApiTokens(Repository):
 
 class Events(Repository):
     def add(self, **values: Any) -> None:
-        self._insert(t.events, values)
+        self.conn.execute(insert(t.events), values)
 
     def list(
         self, organization_id: str | None, *, subject_id: str | None = None, limit: int = 100
     ) -> Sequence[Row[Any]]:
         c = t.events.c
-        stmt = select(t.events).order_by(c.created_at.desc(), c.id.desc()).limit(limit)
+        stmt = select(t.events).order_by(c.id.desc()).limit(limit)
         if organization_id is not None:
             stmt = stmt.where(c.organization_id == organization_id)
         if subject_id is not None:
@@ -109,14 +109,14 @@ class Events(Repository):
 
 
 class Outbox(Repository):
-    def add(self, **values: Any) -> str:
-        return self._insert(t.outbox, values)
+    def add(self, **values: Any) -> int:
+        return int(self.conn.execute(insert(t.outbox), values).inserted_primary_key[0])
 
     def list(
         self, organization_id: str | None = None, *, state: str | None = None, limit: int = 50
     ) -> Sequence[Row[Any]]:
         c = t.outbox.c
-        stmt = select(t.outbox).order_by(c.created_at.desc(), c.id.desc()).limit(limit)
+        stmt = select(t.outbox).order_by(c.id.desc()).limit(limit)
         if organization_id is not None:
             stmt = stmt.where(c.organization_id == organization_id)
         if state is not None:

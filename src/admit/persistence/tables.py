@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -259,10 +260,12 @@ api_tokens = Table(
     Index("uq_api_tokens_digest", "digest", unique=True),
 )
 
+SEQUENCE = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
+
 events = Table(
     "events",
     metadata,
-    _id(),
+    Column("id", SEQUENCE, primary_key=True, autoincrement=True),
     Column("organization_id", String(32)),
     Column("workspace_id", String(32)),
     Column("actor_type", String(12), nullable=False),
@@ -279,7 +282,7 @@ events = Table(
 outbox = Table(
     "outbox",
     metadata,
-    _id(),
+    Column("id", SEQUENCE, primary_key=True, autoincrement=True),
     Column("organization_id", String(32)),
     Column("workspace_id", String(32)),
     Column("kind", String(40), nullable=False),

@@ -33,7 +33,7 @@ def enqueue(
     workspace_id: str | None,
     payload: dict[str, Any],
     now: datetime,
-) -> str:
+) -> int:
     return uow.outbox.add(
         organization_id=organization_id,
         workspace_id=workspace_id,

@@ -18,6 +18,7 @@ from admit.domain import errors
 log = logging.getLogger("admit.web")
 
 STATUS: list[tuple[type[errors.DomainError], int]] = [
+    (errors.SecretAlreadyUsed, 409),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.PermissionDenied, 403),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 12:57:04.237297
+Create Date: 2026-11-22
 """
 
 from __future__ import annotations
@@ -31,17 +31,8 @@ def upgrade() -> None:
         sa.Column("first_name", sa.String(length=100), nullable=True),
         sa.Column("last_name", sa.String(length=100), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=True),
-        sa.Column(
-            "status",
-            sa.String(length=12),
-            server_default=sa.text("'active'"),
-            nullable=False,
-        ),
-        sa.Column(
-            "created_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
-        ),
+        sa.Column("status", sa.String(length=12), server_default=sa.text("'active'"), nullable=False),
+        sa.Column("created_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(credential_kind = 'password' AND external_issuer IS NULL AND external_subject IS NULL) OR (credential_kind = 'external' AND password_hash IS NULL AND external_issuer IS NOT NULL AND external_subject IS NOT NULL)",
             name=op.f("ck_accounts_one_credential"),
@@ -49,13 +40,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
     )
     with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.create_index(
-            "uq_accounts_external", ["external_issuer", "external_subject"], unique=True
-        )
+        batch_op.create_index("uq_accounts_external", ["external_issuer", "external_subject"], unique=True)
 
     op.create_table(
         "events",
-        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("organization_id", sa.String(length=32), nullable=True),
         sa.Column("workspace_id", sa.String(length=32), nullable=True),
         sa.Column("actor_type", sa.String(length=12), nullable=False),
@@ -64,17 +53,11 @@ def upgrade() -> None:
         sa.Column("subject_type", sa.String(length=20), nullable=False),
         sa.Column("subject_id", sa.String(length=32), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
-        ),
+        sa.Column("created_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_events_org_time", ["organization_id", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_events_org_time", ["organization_id", "created_at"], unique=False)
         batch_op.create_index("ix_events_subject", ["subject_id"], unique=False)
 
     op.create_table(
@@ -84,26 +67,17 @@ def upgrade() -> None:
         sa.Column("plan", sa.String(length=20), nullable=False),
         sa.Column("seats", sa.Integer(), nullable=False),
         sa.Column("parent_id", sa.String(length=32), nullable=True),
-        sa.Column(
-            "created_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
-        ),
-        sa.CheckConstraint(
-            "plan in ('free','pro','business','enterprise')",
-            name=op.f("ck_organizations_plan"),
-        ),
+        sa.Column("created_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("plan in ('free','pro','business','enterprise')", name=op.f("ck_organizations_plan")),
         sa.CheckConstraint("seats >= 0", name=op.f("ck_organizations_seats")),
         sa.ForeignKeyConstraint(
-            ["parent_id"],
-            ["organizations.id"],
-            name=op.f("fk_organizations_parent_id_organizations"),
+            ["parent_id"], ["organizations.id"], name=op.f("fk_organizations_parent_id_organizations")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organizations")),
     )
     op.create_table(
         "outbox",
-        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("organization_id", sa.String(length=32), nullable=True),
         sa.Column("workspace_id", sa.String(length=32), nullable=True),
         sa.Column("kind", sa.String(length=40), nullable=False),
@@ -114,31 +88,15 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column(
-            "next_attempt_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
-        ),
+        sa.Column("next_attempt_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column(
-            "sent_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=True,
-        ),
-        sa.Column(
-            "created_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
-        ),
+        sa.Column("sent_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_outbox_due", ["state", "next_attempt_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_outbox_org", ["organization_id", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_outbox_due", ["state", "next_attempt_at"], unique=False)
+        batch_op.create_index("ix_outbox_org", ["organization_id", "created_at"], unique=False)
 
     op.create_table(
         "secrets",
@@ -147,35 +105,15 @@ def upgrade() -> None:
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("organization_id", sa.String(length=32), nullable=True),
         sa.Column("subject_id", sa.String(length=32), nullable=False),
-        sa.Column(
-            "created_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
-        ),
-        sa.Column(
-            "expires_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=True,
-        ),
-        sa.Column(
-            "consumed_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=True,
-        ),
-        sa.Column(
-            "revoked_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=True,
-        ),
-        sa.Column(
-            "attempts", sa.Integer(), server_default=sa.text("0"), nullable=False
-        ),
+        sa.Column("created_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("consumed_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_secrets")),
     )
     with op.batch_alter_table("secrets", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_secrets_subject", ["subject_id", "purpose"], unique=False
-        )
+        batch_op.create_index("ix_secrets_subject", ["subject_id", "purpose"], unique=False)
         batch_op.create_index("uq_secrets_digest", ["digest"], unique=True)
 
     op.create_table(
@@ -184,23 +122,15 @@ def upgrade() -> None:
         sa.Column("account_id", sa.String(length=32), nullable=False),
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("value", sa.String(length=320), nullable=False),
-        sa.Column(
-            "created_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
-        ),
+        sa.Column("created_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_account_identifiers_account_id_accounts"),
+            ["account_id"], ["accounts.id"], name=op.f("fk_account_identifiers_account_id_accounts")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_account_identifiers")),
     )
     with op.batch_alter_table("account_identifiers", schema=None) as batch_op:
         batch_op.create_index("ix_identifiers_account", ["account_id"], unique=False)
-        batch_op.create_index(
-            "uq_identifiers_kind_value", ["kind", "value"], unique=True
-        )
+        batch_op.create_index("uq_identifiers_kind_value", ["kind", "value"], unique=True)
 
     op.create_table(
         "workspaces",
@@ -216,19 +146,10 @@ def upgrade() -> None:
         sa.Column("departments", sa.JSON(), nullable=False),
         sa.Column("job_profiles", sa.JSON(), nullable=False),
         sa.Column("required_fields", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
-        ),
-        sa.CheckConstraint(
-            "invitation_lifetime_days between 1 and 30",
-            name=op.f("ck_workspaces_lifetime"),
-        ),
+        sa.Column("created_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("invitation_lifetime_days between 1 and 30", name=op.f("ck_workspaces_lifetime")),
         sa.ForeignKeyConstraint(
-            ["organization_id"],
-            ["organizations.id"],
-            name=op.f("fk_workspaces_organization_id_organizations"),
+            ["organization_id"], ["organizations.id"], name=op.f("fk_workspaces_organization_id_organizations")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workspaces")),
     )
@@ -243,25 +164,13 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("role", sa.String(length=10), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
-        sa.Column(
-            "created_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
-        ),
-        sa.Column(
-            "revoked_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=True,
+        sa.Column("created_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["organization_id"], ["organizations.id"], name=op.f("fk_api_tokens_organization_id_organizations")
         ),
         sa.ForeignKeyConstraint(
-            ["organization_id"],
-            ["organizations.id"],
-            name=op.f("fk_api_tokens_organization_id_organizations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["workspace_id"],
-            ["workspaces.id"],
-            name=op.f("fk_api_tokens_workspace_id_workspaces"),
+            ["workspace_id"], ["workspaces.id"], name=op.f("fk_api_tokens_workspace_id_workspaces")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
     )
@@ -285,42 +194,21 @@ def upgrade() -> None:
         sa.Column("department", sa.String(length=200), nullable=True),
         sa.Column("job_profile", sa.String(length=200), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=True),
-        sa.Column(
-            "created_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
-        ),
+        sa.Column("created_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "email IS NOT NULL OR (username IS NOT NULL AND phone IS NOT NULL)",
-            name=op.f("ck_members_contact"),
+            "email IS NOT NULL OR (username IS NOT NULL AND phone IS NOT NULL)", name=op.f("ck_members_contact")
         ),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_members_account_id_accounts")),
         sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_members_account_id_accounts")
+            ["organization_id"], ["organizations.id"], name=op.f("fk_members_organization_id_organizations")
         ),
-        sa.ForeignKeyConstraint(
-            ["organization_id"],
-            ["organizations.id"],
-            name=op.f("fk_members_organization_id_organizations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["workspace_id"],
-            ["workspaces.id"],
-            name=op.f("fk_members_workspace_id_workspaces"),
-        ),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], name=op.f("fk_members_workspace_id_workspaces")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_members")),
     )
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.create_index("ix_members_account", ["account_id"], unique=False)
-        batch_op.create_index(
-            "ix_members_listing",
-            ["workspace_id", "status", "created_at", "id"],
-            unique=False,
-        )
+        batch_op.create_index("ix_members_listing", ["workspace_id", "status", "created_at", "id"], unique=False)
         batch_op.create_index(
             "uq_members_account",
             ["workspace_id", "account_id"],
@@ -365,53 +253,25 @@ def upgrade() -> None:
         sa.Column("inviter_type", sa.String(length=12), nullable=False),
         sa.Column("inviter_id", sa.String(length=32), nullable=True),
         sa.Column("inviter_name", sa.String(length=200), nullable=True),
-        sa.Column(
-            "expires_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
-        ),
+        sa.Column("expires_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
         sa.Column("send_count", sa.Integer(), nullable=False),
         sa.Column("account_id", sa.String(length=32), nullable=True),
-        sa.Column(
-            "created_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            admit.persistence.tables.UTCDateTime(timezone=True),
-            nullable=False,
+        sa.Column("created_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_invitations_account_id_accounts")),
+        sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_invitations_member_id_members")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"], ["organizations.id"], name=op.f("fk_invitations_organization_id_organizations")
         ),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_invitations_account_id_accounts"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["member_id"], ["members.id"], name=op.f("fk_invitations_member_id_members")
-        ),
-        sa.ForeignKeyConstraint(
-            ["organization_id"],
-            ["organizations.id"],
-            name=op.f("fk_invitations_organization_id_organizations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["workspace_id"],
-            ["workspaces.id"],
-            name=op.f("fk_invitations_workspace_id_workspaces"),
+            ["workspace_id"], ["workspaces.id"], name=op.f("fk_invitations_workspace_id_workspaces")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invitations")),
     )
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.create_index("ix_invitations_email", ["email", "state"], unique=False)
-        batch_op.create_index(
-            "ix_invitations_expiry", ["state", "expires_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_invitations_listing",
-            ["workspace_id", "state", "created_at", "id"],
-            unique=False,
-        )
+        batch_op.create_index("ix_invitations_expiry", ["state", "expires_at"], unique=False)
+        batch_op.create_index("ix_invitations_listing", ["workspace_id", "state", "created_at", "id"], unique=False)
         batch_op.create_index(
             "uq_invitations_pending_member",
             ["member_id"],

@@ -1,0 +1,305 @@
+"""Benchmark: invitations created through the REST API, and the server CPU each one costs.
+
+Starts ``admit serve`` on a fresh SQLite database in a temporary directory, then has N concurrent
+clients (threads, each with its own keep-alive HTTP/1.1 connection) create invitations with
+``POST /api/v1/workspaces/{id}/invitations``. It measures the wall time and the server process's
+own CPU time (user + system, children included) over the timed run, and the same for as many
+``GET /healthz`` requests, a bare endpoint of the same app, to show what the HTTP stack alone
+costs. Every invitation must be answered 201; any failure makes the exit status non-zero.
+
+Run it with ``make bench`` (that is ``.venv/bin/python bench/api.py``), or with options:
+
+    .venv/bin/python bench/api.py --count 1000 --clients 8
+
+The last line printed is ``cpu_ms_per_invitation: X``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ADMIT = Path(sys.executable).with_name("admit")
+HOST = "127.0.0.1"
+WARMUP = 200
+STARTUP_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    body: bytes | None
+    expected: int
+
+
+@dataclass(frozen=True)
+class Target:
+    port: int
+    pid: int
+    workspace_id: str
+    token: str
+
+
+@dataclass
+class Failures:
+    count: int = 0
+    samples: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, what: str) -> None:
+        with self.lock:
+            self.count += 1
+            if len(self.samples) < 5:
+                self.samples.append(what)
+
+
+@dataclass(frozen=True)
+class Run:
+    requests: int
+    seconds: float
+    cpu_seconds: float
+    failures: Failures
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.cpu_seconds / self.requests
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+
+RequestFactory = Callable[[int], Request]
+
+
+class Tickets:
+    """Request numbers 0 … count-1, handed out to whichever client is free next."""
+
+    def __init__(self, count: int) -> None:
+        self._numbers = itertools.count()
+        self._count = count
+        self._lock = threading.Lock()
+
+    def take(self) -> int | None:
+        with self._lock:
+            i = next(self._numbers)
+        return i if i < self._count else None
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000, help="invitations in the timed run")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    return parser.parse_args()
+
+
+def admit_env(directory: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ADMIT_DEV_MODE": "true",
+        "ADMIT_DATABASE_URL": f"sqlite:///{directory}/bench.db",
+        "ADMIT_LOG_LEVEL": "warning",
+        "COLUMNS": "200",  # keep the CLI's records on one line each
+    }
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([str(ADMIT), *args], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"admit {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def record_field(output: str, name: str) -> str:
+    match = re.search(rf"^{name}: (\S+)$", output, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"no {name!r} in:\n{output}")
+    return match.group(1)
+
+
+def set_up_tenant(env: dict[str, str]) -> tuple[str, str]:
+    """Migrate, then create an organization, a workspace and an admin API token."""
+    cli(env, "db", "upgrade")
+    org = record_field(cli(env, "org", "create", "Bench", "--seats", "100000"), "id")
+    workspace = record_field(cli(env, "workspace", "create", org, "Bench"), "id")
+    token = record_field(cli(env, "token", "create", org, "--role", "admin", "--name", "bench"), "token")
+    return workspace, token
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``admit serve`` on 127.0.0.1, stopped with SIGTERM on the way out."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(ADMIT), "serve", "--host", HOST, "--port", str(port)], env=env, stdout=out, stderr=out
+        )
+    try:
+        wait_healthy(proc, port, log)
+        yield proc
+    finally:
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not become healthy in {STARTUP_SECONDS:.0f} s:\n{log.read_text()}")
+
+
+def server_cpu(pid: int) -> float:
+    """User + system CPU seconds of the server process and any children it runs."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for each in (process, *process.children(recursive=True)):
+        with_children = each.cpu_times()
+        total += with_children.user + with_children.system
+    return total
+
+
+def invitation_requests(prefix: str) -> RequestFactory:
+    def make(i: int) -> Request:
+        body = json.dumps({"email": f"{prefix}{i}@bench.example"}).encode()
+        return Request("POST", "", body, 201)
+
+    return make
+
+
+def health_request(_: int) -> Request:
+    return Request("GET", "/healthz", None, 200)
+
+
+def send(conn: http.client.HTTPConnection, request: Request, target: Target) -> tuple[int, bytes]:
+    headers = {"Authorization": f"Bearer {target.token}"}
+    path = request.path or f"/api/v1/workspaces/{target.workspace_id}/invitations"
+    if request.body is not None:
+        headers["Content-Type"] = "application/json"
+    conn.request(request.method, path, body=request.body, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def client(
+    conn: http.client.HTTPConnection, target: Target, make: RequestFactory, tickets: Tickets, failures: Failures
+) -> None:
+    """Send requests over one connection until the shared tickets run out."""
+    while (i := tickets.take()) is not None:
+        request = make(i)
+        try:
+            status, body = send(conn, request, target)
+        except (OSError, http.client.HTTPException) as exc:
+            failures.add(f"{request.method} #{i}: {exc!r}")
+            conn.close()  # http.client reconnects on the next request
+            continue
+        if status != request.expected:
+            failures.add(f"{request.method} #{i}: {status} {body[:200]!r}")
+
+
+def load(target: Target, make: RequestFactory, count: int, clients: int) -> Run:
+    """``count`` requests from ``clients`` threads; wall and server CPU time around them."""
+    connections = [http.client.HTTPConnection(HOST, target.port, timeout=60) for _ in range(clients)]
+    for conn in connections:
+        conn.connect()
+    numbers, failures = Tickets(count), Failures()
+    threads = [threading.Thread(target=client, args=(c, target, make, numbers, failures)) for c in connections]
+    cpu_before, started = server_cpu(target.pid), time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds, cpu_after = time.perf_counter() - started, server_cpu(target.pid)
+    for conn in connections:
+        conn.close()
+    return Run(count, seconds, cpu_after - cpu_before, failures)
+
+
+def report(invitations: Run, bare: Run, clients: int) -> None:
+    print(f"clients: {clients}")
+    print(f"invitations: {invitations.requests}")
+    print(f"seconds: {invitations.seconds:.3f}")
+    print(f"invitations_per_second: {invitations.per_second:.1f}")
+    print(f"server_cpu_seconds: {invitations.cpu_seconds:.3f}")
+    print(f"bare_endpoint: GET /healthz x {bare.requests} in {bare.seconds:.3f} s ({bare.per_second:.1f}/s)")
+    print(f"bare_endpoint_cpu_ms_per_request: {bare.cpu_ms_per_request:.3f}")
+    print(f"invitation_to_bare_cpu_ratio: {invitations.cpu_ms_per_request / bare.cpu_ms_per_request:.2f}")
+    failed = invitations.failures.count + bare.failures.count
+    print(f"failures: {failed}")
+    for sample in invitations.failures.samples + bare.failures.samples:
+        print(f"  {sample}", file=sys.stderr)
+    print(f"cpu_ms_per_invitation: {invitations.cpu_ms_per_request:.3f}")
+
+
+def measure(target: Target, count: int, clients: int) -> tuple[Run, Run]:
+    """Warm up both endpoints, then time the invitations and the bare endpoint."""
+    for make in (invitation_requests("warmup"), health_request):
+        warmup = load(target, make, WARMUP, clients)
+        if warmup.failures.count:
+            raise RuntimeError(f"the warm-up failed: {warmup.failures.samples}")
+    invitations = load(target, invitation_requests("person"), count, clients)
+    bare = load(target, health_request, count, clients)
+    return invitations, bare
+
+
+def main() -> int:
+    args = parse_args()
+    directory = Path(tempfile.mkdtemp(prefix="admit-bench-"))
+    try:
+        env = admit_env(directory)
+        workspace_id, token = set_up_tenant(env)
+        port = free_port()
+        with server(env, port, directory / "server.log") as proc:
+            target = Target(port, proc.pid, workspace_id, token)
+            invitations, bare = measure(target, args.count, args.clients)
+        report(invitations, bare, args.clients)
+        return 1 if invitations.failures.count or bare.failures.count else 0
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

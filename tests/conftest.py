@@ -1,0 +1,114 @@
+"""Shared fixtures. Every test that asks for ``ctx`` (or anything built on it) runs twice: on
+SQLite and on PostgreSQL. PostgreSQL is a throwaway cluster started for the session (or the URL
+in ADMIT_TEST_POSTGRES_URL)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from admit.bootstrap import SystemRandom, make_uow_factory
+from admit.identity.hashing import Argon2Hasher
+from admit.persistence import migrate
+from admit.persistence.database import make_engine
+from admit.persistence.tables import metadata
+from admit.services import tenancy
+from admit.services.context import Actor, Context
+from support.clock import FixedClock
+from support.postgres import binaries, throwaway_cluster
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    given = os.environ.get("ADMIT_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    if binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries missing in CI: 'make test' should have installed them")
+        pytest.skip("PostgreSQL server binaries not installed (make test installs them)")
+    with throwaway_cluster() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'admit.db'}"
+
+
+_engines: dict[str, Engine] = {}
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A migrated, empty database (emptied again after the test)."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    if url not in _engines:
+        migrate.upgrade(url)
+        _engines[url] = make_engine(url)
+    request.addfinalizer(lambda: _empty(_engines[url]))
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Engine:
+    return _engines[database_url]
+
+
+def _empty(engine: Engine) -> None:
+    names = [table.name for table in reversed(metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(names)}"))
+        else:
+            for name in names:
+                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - our own table names
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for engine in _engines.values():
+        engine.dispose()
+
+
+# Cheap Argon2 parameters keep the suite fast; production parameters are tested on their own.
+FAST_HASHER = Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def ctx(engine: Engine, clock: FixedClock) -> Context:
+    return Context(uow=make_uow_factory(engine), clock=clock, random=SystemRandom(), hasher=FAST_HASHER,
+                   base_url="https://admit.example.test")
+
+
+@pytest.fixture
+def operator() -> Actor:
+    return Actor.operator("test")
+
+
+@pytest.fixture
+def org(ctx: Context, operator: Actor) -> Any:
+    return tenancy.create_organization(ctx, operator, "Acme", plan="business", seats=25)
+
+
+@pytest.fixture
+def workspace(ctx: Context, operator: Actor, org: Any) -> Any:
+    return tenancy.create_workspace(ctx, operator, org.id, "Acme Main")
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,83 @@
+"""Tenant A can never read or change tenant B: every API route that takes an id answers 404
+for B's ids when called with A's token, and B's data stays as it was. Runs on both databases."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from admit.services import claims, invitations, members, sessions, tenancy
+from admit.services.context import Actor, Context
+from admit.services.profiles import MemberInput
+from support.api import api_token, client
+from support.outbox import token_for
+
+PASSWORD = "saffron-harbour-kite-19"
+BODY = {"name": "Intruder", "email": "intruder@example.com", "first_name": "Mallory", "message": "hi"}
+
+
+def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
+    org = tenancy.create_organization(ctx, operator, name, plan="business")
+    ws = tenancy.create_workspace(ctx, operator, org.id, f"{name} workspace")
+    active, _ = members.provision(ctx, operator, ws.id, MemberInput(email=f"active@{name}.example.com"), invite=True)
+    claims.accept_with_token(ctx, token_for(ctx, f"active@{name}.example.com"), password=PASSWORD)
+    invited, invitation = members.provision(ctx, operator, ws.id, MemberInput(email=f"invited@{name}.example.com"),
+                                            invite=True)
+    assert invitation is not None
+    return {"organization_id": org.id, "workspace_id": ws.id, "member_id": invited["id"],
+            "active_member_id": active["id"], "invitation_id": invitation["id"]}
+
+
+def _snapshot(ctx: Context, operator: Actor, ids: dict[str, str]) -> Any:
+    return (
+        members.list_members(ctx, operator, ids["workspace_id"]),
+        invitations.list_invitations(ctx, operator, ids["workspace_id"]),
+        tenancy.get_workspace(ctx, operator, ids["workspace_id"]),
+    )
+
+
+def test_token_of_organization_a_gets_404_for_everything_of_organization_b(ctx: Context, operator: Actor) -> None:
+    a = _tenant(ctx, operator, "alpha")
+    b = _tenant(ctx, operator, "bravo")
+    before = _snapshot(ctx, operator, b)
+    api = client(ctx, api_token(ctx, a["organization_id"], role="owner"))
+    session, _ = sessions.sign_in(ctx, "active@alpha.example.com", PASSWORD)
+    as_person = {"authorization": f"Bearer {session}"}
+    document = api.get("/api/v1/openapi.json").json()
+    routes = [(path, method.upper()) for path, ops in document["paths"].items() if "{" in path for method in ops]
+    assert len(routes) >= 15
+    checked = 0
+    for template, method in routes:
+        for member_key in ("member_id", "active_member_id"):
+            path = re.sub(r"\{(\w+)\}", lambda m: b[member_key if m.group(1) == "member_id" else m.group(1)],
+                          template)
+            headers = as_person if template.startswith("/api/v1/me/") else None
+            response = api.request(method, path, json=BODY if method in ("POST", "PATCH") else None, headers=headers)
+            assert response.status_code == 404, (method, template, response.text)
+            assert response.json()["error"]["code"] == "not_found"
+            checked += 1
+    assert checked >= 30
+    assert _snapshot(ctx, operator, b) == before
+    own = api.get(f"/api/v1/workspaces/{a['workspace_id']}/members").json()["items"]
+    assert {m["organization_id"] for m in own} == {a["organization_id"]}
+
+
+def test_workspace_limited_token_cannot_reach_a_sibling_workspace(ctx: Context, operator: Actor) -> None:
+    a = _tenant(ctx, operator, "alpha")
+    sibling = tenancy.create_workspace(ctx, operator, a["organization_id"], "Sibling")
+    api = client(ctx, api_token(ctx, a["organization_id"], workspace_id=sibling.id))
+    assert api.get(f"/api/v1/workspaces/{a['workspace_id']}/members").status_code == 404
+    assert api.get(f"/api/v1/members/{a['member_id']}").status_code == 404
+    assert api.get(f"/api/v1/workspaces/{sibling.id}/members").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["member", "guest"])
+def test_low_roles_cannot_manage_people(ctx: Context, operator: Actor, role: str) -> None:
+    a = _tenant(ctx, operator, "alpha")
+    api = client(ctx, api_token(ctx, a["organization_id"], role=role))
+    response = api.post(f"/api/v1/workspaces/{a['workspace_id']}/members", json={"email": "x@alpha.example.com"})
+    assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied"
+    response = api.post(f"/api/v1/members/{a['active_member_id']}/suspend")
+    assert response.status_code == 403

@@ -1,0 +1,71 @@
+"""Running the real ``admit`` command and server, as an operator would."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from support.postgres import free_port
+
+ADMIT = str(Path(sys.executable).with_name("admit"))
+
+
+def environment(database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
+    env.update(ADMIT_DEV_MODE="true", ADMIT_DATABASE_URL=database_url, COLUMNS="400", NO_COLOR="1",
+               ADMIT_LOG_LEVEL="warning", **extra)
+    return env
+
+
+def admit(database_url: str, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([ADMIT, *args], env=environment(database_url, **extra), capture_output=True,
+                            text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"admit {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def field(output: str, name: str) -> str:
+    match = re.search(rf"^{name}: (\S+)", output, re.MULTILINE)
+    assert match, f"no {name!r} in:\n{output}"
+    return match.group(1)
+
+
+@contextlib.contextmanager
+def server(database_url: str, **extra: str) -> Iterator[str]:
+    """``admit serve`` on a free loopback port; yields its base URL and stops it afterwards."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = environment(database_url, ADMIT_BASE_URL=base, **extra)
+    process = subprocess.Popen([ADMIT, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read() if process.stdout else ""
+                raise AssertionError(f"admit serve did not start:\n{output}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
