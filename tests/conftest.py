@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from support.clock import FixedClock
+from support.postgres import binaries, throwaway_cluster
 
 from admit.bootstrap import SystemRandom, make_uow_factory
 from admit.identity.hashing import Argon2Hasher
@@ -20,8 +22,6 @@ from admit.persistence.database import make_engine
 from admit.persistence.tables import metadata
 from admit.services import tenancy
 from admit.services.context import Actor, Context
-from support.clock import FixedClock
-from support.postgres import binaries, throwaway_cluster
 
 BACKENDS = ["sqlite", "postgresql"]
 

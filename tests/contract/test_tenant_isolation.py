@@ -7,12 +7,12 @@ import re
 from typing import Any
 
 import pytest
+from support.api import api_token, client
+from support.outbox import token_for
 
 from admit.services import claims, invitations, members, sessions, tenancy
 from admit.services.context import Actor, Context
 from admit.services.profiles import MemberInput
-from support.api import api_token, client
-from support.outbox import token_for
 
 PASSWORD = "saffron-harbour-kite-19"
 BODY = {"name": "Intruder", "email": "intruder@example.com", "first_name": "Mallory", "message": "hi"}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import httpx
-
 from support.processes import admit, field, server
 
 PASSWORD = "juniper-lighthouse-pebble-27"

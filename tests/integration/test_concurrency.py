@@ -8,11 +8,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from support.outbox import token_for
+
 from admit.domain.errors import Conflict, DomainError, SecretAlreadyUsed
 from admit.services import claims, invitations, members, tenancy
 from admit.services.context import Actor, Context
 from admit.services.profiles import MemberInput
-from support.outbox import token_for
 
 PASSWORD = "marigold-canyon-drum-73"
 ATTEMPTS = 50

@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from support.clock import FixedClock
+from support.outbox import messages, token_for
 
 from admit.domain.errors import Conflict, InvalidTransition, PermissionDenied, SecretRejected, WeakPassword
 from admit.persistence import tables as t
 from admit.services import claims, invitations, members, sessions
 from admit.services.context import Actor, ActorKind, Context
 from admit.services.profiles import MemberInput
-from support.clock import FixedClock
-from support.outbox import messages, token_for
 
 PASSWORD = "tangerine-otter-quilt-88"
 

@@ -20,8 +20,8 @@ ADMIT = str(Path(sys.executable).with_name("admit"))
 
 def environment(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
-    env.update(ADMIT_DEV_MODE="true", ADMIT_DATABASE_URL=database_url, COLUMNS="400", NO_COLOR="1",
-               ADMIT_LOG_LEVEL="warning", **extra)
+    env.update({"ADMIT_DEV_MODE": "true", "ADMIT_DATABASE_URL": database_url, "COLUMNS": "400", "NO_COLOR": "1",
+                "ADMIT_LOG_LEVEL": "warning", **extra})
     return env
 
 

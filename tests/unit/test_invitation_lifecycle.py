@@ -6,6 +6,7 @@ import itertools
 from datetime import datetime, timedelta
 
 import pytest
+from support.clock import FixedClock
 
 from admit.domain.errors import InvalidTransition, ValidationFailed
 from admit.domain.invitations import (
@@ -17,7 +18,6 @@ from admit.domain.invitations import (
     lifetime,
     transition,
 )
-from support.clock import FixedClock
 
 S = InvitationState
 END_STATES = [S.ACCEPTED, S.DECLINED, S.EXPIRED, S.REVOKED]

@@ -315,3 +315,9 @@ def test_any_password_under_fifteen_code_points_after_normalisation_fails_the_le
 @given(st.text(alphabet=string.ascii_letters + string.digits, min_size=0, max_size=9))
 def test_any_password_under_ten_characters_fails_the_composition_preset(password: str) -> None:
     assert codes(COMPOSITION, password)[0] == "min_length"
+
+
+def test_combining_mark_is_not_a_digit_or_symbol() -> None:
+    policy = PasswordPolicy.named("composition")
+    codes = [rule.code for rule in policy.failures("Abcdefghij\u0301")]
+    assert "digit_or_symbol" in codes

@@ -7,6 +7,7 @@ import itertools
 from datetime import datetime, timedelta
 
 import pytest
+from support.clock import FixedClock
 
 from admit.bootstrap import SystemRandom
 from admit.domain.errors import SecretAlreadyUsed, SecretRejected
@@ -23,7 +24,6 @@ from admit.domain.secrets import (
     issue,
     same_digest,
 )
-from support.clock import FixedClock
 
 P = SecretPurpose
 
@@ -231,7 +231,8 @@ def test_single_use_purposes_are_the_one_time_links_and_codes() -> None:
 @pytest.mark.parametrize("purpose", [P.SESSION, P.API_TOKEN, P.SIGNUP_LINK], ids=str)
 def test_reusable_secret_stays_usable_after_use(purpose: SecretPurpose) -> None:
     now = FixedClock().now()
-    _usable(purpose, now=now, consumed_at=now - timedelta(minutes=5), expires_at=expiry(purpose, now, timedelta(days=1)))
+    expires_at = expiry(purpose, now, timedelta(days=1))
+    _usable(purpose, now=now, consumed_at=now - timedelta(minutes=5), expires_at=expires_at)
 
 
 @pytest.mark.parametrize("purpose", [p for p in SecretPurpose if LIFETIMES[p] is not None], ids=str)

@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from admit.domain.errors import ValidationFailed
 
+_PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().\-/]+$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
@@ -40,10 +41,10 @@ def normalise_username(value: str, *, field: str = "username") -> str:
 
 
 def normalise_phone(value: str, *, region: str | None = None, field: str = "phone") -> str:
-    try:
-        number = phonenumbers.parse(value.strip(), region)
-    except phonenumbers.NumberParseException:
-        number = None
+    number = None
+    if _PHONE_CHARACTERS.match(value.strip()):
+        with contextlib.suppress(phonenumbers.NumberParseException):
+            number = phonenumbers.parse(value.strip(), region)
     if number is None or not phonenumbers.is_valid_number(number):
         hint = "" if region else " in international form, starting with + and the country code"
         raise ValidationFailed(f"{value!r} is not a valid phone number{hint}", field=field)

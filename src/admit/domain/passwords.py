@@ -84,7 +84,7 @@ class PasswordPolicy:
                 failed.append(by_code["uppercase"])
             if not any(c.islower() for c in text):
                 failed.append(by_code["lowercase"])
-            if not any(not c.isalpha() and not c.isspace() for c in text):
+            if not any(unicodedata.category(c)[0] in "NPS" for c in text):
                 failed.append(by_code["digit_or_symbol"])
         if is_common(text):
             failed.append(by_code["not_common"])
@@ -130,11 +130,14 @@ def _is_repetition(folded: str) -> bool:
 
 
 def _without_context(text: str, context: Iterable[str]) -> str:
-    """The password with every context word (4+ characters) taken out, case-insensitively."""
-    folded = text.casefold()
+    """The password with every context word (4+ characters) taken out, case-insensitively.
+
+    The remainder keeps the password's own characters (no case folding), so its length is
+    counted in the same code points as the password's.
+    """
     for word in _context_words(context):
-        folded = folded.replace(word, "")
-    return folded
+        text = re.sub(re.escape(word), "", text, flags=re.IGNORECASE)
+    return text
 
 
 def _context_words(context: Iterable[str]) -> list[str]:
@@ -142,7 +145,7 @@ def _context_words(context: Iterable[str]) -> list[str]:
     for item in context:
         if not item:
             continue
-        item = normalise(item).casefold().strip()
+        item = normalise(item).lower().strip()
         words.add(item)
         if "@" in item:
             words.add(item.split("@", 1)[0])

@@ -9,7 +9,7 @@ from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
 from admit.domain import members as rules
-from admit.domain.errors import Conflict, NotFound, ValidationFailed
+from admit.domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
 from admit.domain.roles import Permission, Role, ensure_can_grant
@@ -175,7 +175,7 @@ def _move(ctx: Context, actor: Actor, member_id: str, target: MemberStatus, acti
         member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE)
         ensure_can_grant(role, Role(member.role))
         if target is MemberStatus.ACTIVE and member.status != MemberStatus.SUSPENDED:
-            raise Conflict("only a suspended member can be reactivated", code="invalid_transition")
+            raise InvalidTransition("only a suspended member can be reactivated", field="status")
         rules.transition(member.status, target)
         if member.status == MemberStatus.INVITED:
             pending = uow.invitations.pending_for_member(workspace.organization_id, member.id)

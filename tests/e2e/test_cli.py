@@ -1,0 +1,63 @@
+"""The `admit` command as an operator uses it, against both databases."""
+
+from __future__ import annotations
+
+import re
+
+from support.processes import admit, field
+
+COMMANDS = ["serve", "db", "org", "workspace", "member", "invite", "invitations", "token", "outbox", "demo"]
+
+
+def test_help_lists_every_command(database_url: str) -> None:
+    output = admit(database_url, "--help").stdout
+    for command in COMMANDS:
+        assert re.search(rf"│ {command}\s", output), command
+    for group, subcommands in {"db": ["upgrade"], "org": ["create", "list"], "workspace": ["create", "list"],
+                               "member": ["add", "list"], "invitations": ["list", "expire"],
+                               "token": ["create"], "outbox": ["list"]}.items():
+        output = admit(database_url, group, "--help").stdout
+        for sub in subcommands:
+            assert re.search(rf"│ {sub}\s", output), (group, sub)
+
+
+def test_operator_onboards_people_from_the_shell(database_url: str) -> None:
+    assert "Database at revision" in admit(database_url, "db", "upgrade").stdout
+    org = field(admit(database_url, "org", "create", "Initech", "--plan", "pro", "--seats", "3").stdout, "id")
+    ws = field(admit(database_url, "workspace", "create", org, "Initech Ops", "--lifetime-days", "14").stdout, "id")
+    later = admit(database_url, "member", "add", ws, "--email", "milton@initech.example", "--no-invite").stdout
+    assert field(later, "status") == "provisioned" and "invitation_id" not in later
+    now = admit(database_url, "member", "add", ws, "--username", "peter.g", "--phone", "+49 30 901820",
+                "--first-name", "Peter").stdout
+    assert field(now, "status") == "invited"
+    invited = admit(database_url, "invite", ws, "samir@initech.example", "--message", "Welcome aboard").stdout
+    assert field(invited, "state") == "pending"
+    listing = admit(database_url, "invitations", "list", ws).stdout
+    assert "samir@initech.example" in listing and "+4930901820" in listing
+    assert "milton@initech.example" in admit(database_url, "member", "list", ws, "--status", "provisioned").stdout
+    outbox = admit(database_url, "outbox", "list").stdout
+    assert "samir@initech.example" in outbox and "adm_inv_" not in outbox
+    assert "adm_inv_" in admit(database_url, "outbox", "list", "--reveal").stdout
+    token = admit(database_url, "token", "create", org, "--role", "admin", "--name", "hr").stdout
+    assert field(token, "token").startswith("adm_api_")
+    assert "Expired 0 invitation(s)" in admit(database_url, "invitations", "expire").stdout
+
+
+def test_errors_are_one_clear_line_without_a_traceback(database_url: str) -> None:
+    org = field(admit(database_url, "org", "create", "Umbrella").stdout, "id")
+    result = admit(database_url, "workspace", "create", org, "X", "--lifetime-days", "45", check=False)
+    assert result.returncode == 1
+    assert "validation_failed (invitation_lifetime_days)" in result.stderr and "Traceback" not in result.stderr
+    missing = admit(database_url, "invite", "0" * 32, "a@example.com", check=False)
+    assert missing.returncode == 1 and "not_found" in missing.stderr
+    insecure = admit(database_url, "org", "list", check=False, ADMIT_DEV_MODE="false")
+    assert insecure.returncode == 2 and "ADMIT_SECRET_KEY" in insecure.stderr
+
+
+def test_demo_seeds_once_and_prints_how_to_sign_in(database_url: str) -> None:
+    first = admit(database_url, "demo").stdout
+    assert "owner@demo.example" in first and "adm_api_" in first
+    second = admit(database_url, "demo").stdout
+    org_id = re.search(r"organization\s+(\w+)", first)
+    assert org_id and org_id.group(1) in second
+    assert admit(database_url, "org", "list").stdout.count("Demo Organization") == 1

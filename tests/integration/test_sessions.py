@@ -1,0 +1,74 @@
+"""Signing in and API tokens on both databases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from support.clock import FixedClock
+from support.outbox import token_for
+
+from admit.domain.errors import InvalidCredentials, SecretRejected
+from admit.identity.hashing import Argon2Hasher
+from admit.persistence import tables as t
+from admit.services import claims, invitations, sessions
+from admit.services.context import Actor, Context
+from admit.services.profiles import MemberInput
+
+PASSWORD = "orchid-glacier-banjo-61"
+
+
+def claimed(ctx: Context, operator: Actor, workspace: Any, email: str = "ann@example.com") -> str:
+    invitations.invite(ctx, operator, workspace.id, MemberInput(email=email))
+    return str(claims.accept_with_token(ctx, token_for(ctx, email), password=PASSWORD)["account_id"])
+
+
+def test_unknown_identifier_and_wrong_password_get_the_same_answer(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    claimed(ctx, operator, workspace)
+    with pytest.raises(InvalidCredentials) as unknown:
+        sessions.sign_in(ctx, "nobody@example.com", PASSWORD)
+    with pytest.raises(InvalidCredentials) as wrong:
+        sessions.sign_in(ctx, "ann@example.com", PASSWORD + "x")
+    assert (unknown.value.code, unknown.value.message) == (wrong.value.code, wrong.value.message)
+
+
+def test_session_expires_and_can_be_signed_out(ctx: Context, operator: Actor, workspace: Any, clock: FixedClock) -> None:
+    account_id = claimed(ctx, operator, workspace)
+    token, _ = sessions.sign_in(ctx, "ann@example.com", PASSWORD)
+    assert sessions.authenticate_session(ctx, token) == account_id
+    sessions.sign_out(ctx, token)
+    with pytest.raises(SecretRejected):
+        sessions.authenticate_session(ctx, token)
+    token, _ = sessions.sign_in(ctx, "ann@example.com", PASSWORD)
+    clock.advance(days=14)
+    with pytest.raises(SecretRejected):
+        sessions.authenticate_session(ctx, token)
+
+
+def test_password_is_rehashed_when_parameters_change(
+    ctx: Context, operator: Actor, workspace: Any, engine: Any
+) -> None:
+    account_id = claimed(ctx, operator, workspace)
+    stronger = Argon2Hasher(time_cost=2, memory_cost=2048, parallelism=1)
+    upgraded = Context(**{**vars(ctx), "hasher": stronger})
+    sessions.sign_in(upgraded, "ann@example.com", PASSWORD)
+    with engine.connect() as conn:
+        stored = conn.execute(select(t.accounts.c.password_hash).where(t.accounts.c.id == account_id)).scalar_one()
+    assert "m=2048,t=2" in stored and not stronger.needs_rehash(stored)
+    assert sessions.sign_in(upgraded, "ann@example.com", PASSWORD)[1]["id"] == account_id
+
+
+def test_api_tokens_are_stored_hashed_and_carry_their_scope(ctx: Context, operator: Actor, org: Any, engine: Any) -> None:
+    token, row = sessions.create_api_token(ctx, operator, name="hr sync", role="member", organization_id=org.id)
+    actor = sessions.authenticate_api_token(ctx, token)
+    assert (actor.organization_id, actor.role, actor.name) == (org.id, "member", "hr sync")
+    with engine.connect() as conn:
+        digests = conn.execute(select(t.api_tokens.c.digest)).scalars().all()
+    assert token not in digests and "digest" not in row
+    with pytest.raises(InvalidCredentials):
+        sessions.authenticate_api_token(ctx, token[:-1] + ("A" if token[-1] != "A" else "B"))
+    with pytest.raises(SecretRejected):
+        sessions.authenticate_api_token(ctx, token.replace("adm_api_", "adm_ses_"))
