@@ -90,8 +90,13 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def ctx(engine: Engine, clock: FixedClock) -> Context:
-    return Context(uow=make_uow_factory(engine), clock=clock, random=SystemRandom(), hasher=FAST_HASHER,
-                   base_url="https://admit.example.test")
+    return Context(
+        uow=make_uow_factory(engine),
+        clock=clock,
+        random=SystemRandom(),
+        hasher=FAST_HASHER,
+        base_url="https://admit.example.test",
+    )
 
 
 @pytest.fixture

@@ -23,11 +23,17 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
     ws = tenancy.create_workspace(ctx, operator, org.id, f"{name} workspace")
     active, _ = members.provision(ctx, operator, ws.id, MemberInput(email=f"active@{name}.example.com"), invite=True)
     claims.accept_with_token(ctx, token_for(ctx, f"active@{name}.example.com"), password=PASSWORD)
-    invited, invitation = members.provision(ctx, operator, ws.id, MemberInput(email=f"invited@{name}.example.com"),
-                                            invite=True)
+    invited, invitation = members.provision(
+        ctx, operator, ws.id, MemberInput(email=f"invited@{name}.example.com"), invite=True
+    )
     assert invitation is not None
-    return {"organization_id": org.id, "workspace_id": ws.id, "member_id": invited["id"],
-            "active_member_id": active["id"], "invitation_id": invitation["id"]}
+    return {
+        "organization_id": org.id,
+        "workspace_id": ws.id,
+        "member_id": invited["id"],
+        "active_member_id": active["id"],
+        "invitation_id": invitation["id"],
+    }
 
 
 def _snapshot(ctx: Context, operator: Actor, ids: dict[str, str]) -> Any:
@@ -51,8 +57,8 @@ def test_token_of_organization_a_gets_404_for_everything_of_organization_b(ctx: 
     checked = 0
     for template, method in routes:
         for member_key in ("member_id", "active_member_id"):
-            path = re.sub(r"\{(\w+)\}", lambda m: b[member_key if m.group(1) == "member_id" else m.group(1)],
-                          template)
+            ids = {**b, "member_id": b[member_key]}
+            path = re.sub(r"\{(\w+)\}", lambda m, ids=ids: ids[m.group(1)], template)
             headers = as_person if template.startswith("/api/v1/me/") else None
             response = api.request(method, path, json=BODY if method in ("POST", "PATCH") else None, headers=headers)
             assert response.status_code == 404, (method, template, response.text)

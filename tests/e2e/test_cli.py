@@ -13,9 +13,15 @@ def test_help_lists_every_command(database_url: str) -> None:
     output = admit(database_url, "--help").stdout
     for command in COMMANDS:
         assert re.search(rf"│ {command}\s", output), command
-    for group, subcommands in {"db": ["upgrade"], "org": ["create", "list"], "workspace": ["create", "list"],
-                               "member": ["add", "list"], "invitations": ["list", "expire"],
-                               "token": ["create"], "outbox": ["list"]}.items():
+    for group, subcommands in {
+        "db": ["upgrade"],
+        "org": ["create", "list"],
+        "workspace": ["create", "list"],
+        "member": ["add", "list"],
+        "invitations": ["list", "expire"],
+        "token": ["create"],
+        "outbox": ["list"],
+    }.items():
         output = admit(database_url, group, "--help").stdout
         for sub in subcommands:
             assert re.search(rf"│ {sub}\s", output), (group, sub)
@@ -27,8 +33,9 @@ def test_operator_onboards_people_from_the_shell(database_url: str) -> None:
     ws = field(admit(database_url, "workspace", "create", org, "Initech Ops", "--lifetime-days", "14").stdout, "id")
     later = admit(database_url, "member", "add", ws, "--email", "milton@initech.example", "--no-invite").stdout
     assert field(later, "status") == "provisioned" and "invitation_id" not in later
-    now = admit(database_url, "member", "add", ws, "--username", "peter.g", "--phone", "+49 30 901820",
-                "--first-name", "Peter").stdout
+    now = admit(
+        database_url, "member", "add", ws, "--username", "peter.g", "--phone", "+49 30 901820", "--first-name", "Peter"
+    ).stdout
     assert field(now, "status") == "invited"
     invited = admit(database_url, "invite", ws, "samir@initech.example", "--message", "Welcome aboard").stdout
     assert field(invited, "state") == "pending"

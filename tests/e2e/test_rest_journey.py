@@ -26,17 +26,23 @@ def test_rest_journey_from_workspace_to_active_member(database_url: str) -> None
         ws_id = ws.json()["id"]
 
         people = {}
-        for email, invite in (("ann@globex.example", True), ("bob@globex.example", False),
-                              ("cat@globex.example", False)):
-            created = api.post(f"/workspaces/{ws_id}/members",
-                               json={"email": email, "first_name": email[:3].title(), "invite": invite})
+        for email, invite in (
+            ("ann@globex.example", True),
+            ("bob@globex.example", False),
+            ("cat@globex.example", False),
+        ):
+            created = api.post(
+                f"/workspaces/{ws_id}/members", json={"email": email, "first_name": email[:3].title(), "invite": invite}
+            )
             assert created.status_code == 201, created.text
             people[email] = created.json()
         assert people["cat@globex.example"]["invitation"] is None
         invited = api.post(f"/members/{people['bob@globex.example']['member']['id']}/invite", json={})
         assert invited.status_code == 201 and invited.json()["state"] == "pending"
-        assert api.get(f"/workspaces/{ws_id}/members", params={"status": "provisioned"}).json()["items"][0][
-            "email"] == "cat@globex.example"
+        assert (
+            api.get(f"/workspaces/{ws_id}/members", params={"status": "provisioned"}).json()["items"][0]["email"]
+            == "cat@globex.example"
+        )
         assert len(api.get(f"/workspaces/{ws_id}/invitations", params={"state": "pending"}).json()["items"]) == 2
 
         outbox = admit(database_url, "outbox", "list", "--reveal").stdout
@@ -64,5 +70,8 @@ def test_rest_journey_from_workspace_to_active_member(database_url: str) -> None
         denied = public.post("/sessions", json={"identifier": "cat@globex.example", "password": PASSWORD})
         assert denied.status_code == 401 and denied.json()["error"]["code"] == "invalid_credentials"
         states = {m["email"]: m["status"] for m in api.get(f"/workspaces/{ws_id}/members").json()["items"]}
-        assert states == {"ann@globex.example": "active", "bob@globex.example": "invited",
-                          "cat@globex.example": "provisioned"}
+        assert states == {
+            "ann@globex.example": "active",
+            "bob@globex.example": "invited",
+            "cat@globex.example": "provisioned",
+        }

@@ -16,18 +16,25 @@ SECRET = re.compile(r"adm_(inv|pwr|evc|acc|sul|api)_")
 
 def test_openapi_document_lists_every_resource(ctx: Context) -> None:
     paths = client(ctx).get("/api/v1/openapi.json").json()["paths"]
-    for path in ("/api/v1/organizations", "/api/v1/workspaces/{workspace_id}/members",
-                 "/api/v1/members/{member_id}/suspend", "/api/v1/invitations/{invitation_id}/resend",
-                 "/api/v1/invitations/{invitation_id}/revoke", "/api/v1/me/invitations",
-                 "/api/v1/invitations/accept", "/api/v1/sessions"):
+    for path in (
+        "/api/v1/organizations",
+        "/api/v1/workspaces/{workspace_id}/members",
+        "/api/v1/members/{member_id}/suspend",
+        "/api/v1/invitations/{invitation_id}/resend",
+        "/api/v1/invitations/{invitation_id}/revoke",
+        "/api/v1/me/invitations",
+        "/api/v1/invitations/accept",
+        "/api/v1/sessions",
+    ):
         assert path in paths
 
 
 def test_missing_or_bad_credentials_get_401_in_the_envelope(ctx: Context, workspace: Any) -> None:
     response = client(ctx).get(f"/api/v1/workspaces/{workspace.id}/members")
     assert response.status_code == 401
-    assert response.json() == {"error": {"code": "invalid_credentials", "field": None,
-                                         "message": response.json()["error"]["message"]}}
+    assert response.json() == {
+        "error": {"code": "invalid_credentials", "field": None, "message": response.json()["error"]["message"]}
+    }
     assert client(ctx, "adm_api_nope").get(f"/api/v1/workspaces/{workspace.id}/members").status_code == 401
 
 
@@ -38,7 +45,9 @@ def test_validation_errors_name_the_field(ctx: Context, org: Any, workspace: Any
     assert bad_email.json()["error"]["code"] == "validation_failed" and bad_email.json()["error"]["field"] == "email"
     bad_role = api.post(f"/api/v1/workspaces/{workspace.id}/members", json={"email": "a@example.com", "role": "king"})
     assert bad_role.status_code == 422 and bad_role.json()["error"]["field"] == "role"
-    lifetime = api.post(f"/api/v1/organizations/{org.id}/workspaces", json={"name": "X", "invitation_lifetime_days": 31})
+    lifetime = api.post(
+        f"/api/v1/organizations/{org.id}/workspaces", json={"name": "X", "invitation_lifetime_days": 31}
+    )
     assert lifetime.status_code == 422 and lifetime.json()["error"]["field"] == "invitation_lifetime_days"
     unknown = api.get("/api/v1/nowhere")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
@@ -53,8 +62,11 @@ def test_responses_never_carry_invitation_or_api_secrets(ctx: Context, org: Any,
     bodies.append(api.post(f"/api/v1/invitations/{invitation_id}/resend", json={"message": "Welcome!"}).text)
     bodies.append(api.get(f"/api/v1/workspaces/{workspace.id}/invitations").text)
     bodies.append(api.get(f"/api/v1/invitations/{invitation_id}").text)
-    bodies.append(api.post("/api/v1/invitations/accept",
-                           json={"token": token_for(ctx, "a@example.com"), "password": PASSWORD}).text)
+    bodies.append(
+        api.post(
+            "/api/v1/invitations/accept", json={"token": token_for(ctx, "a@example.com"), "password": PASSWORD}
+        ).text
+    )
     for body in bodies:
         assert not SECRET.search(body), body
 
@@ -62,7 +74,9 @@ def test_responses_never_carry_invitation_or_api_secrets(ctx: Context, org: Any,
 def test_signed_in_person_sees_and_answers_pending_invitations(ctx: Context, org: Any, workspace: Any) -> None:
     admin = client(ctx, api_token(ctx, org.id))
     admin.post(f"/api/v1/workspaces/{workspace.id}/members", json={"email": "a@example.com"})
-    client(ctx).post("/api/v1/invitations/accept", json={"token": token_for(ctx, "a@example.com"), "password": PASSWORD})
+    client(ctx).post(
+        "/api/v1/invitations/accept", json={"token": token_for(ctx, "a@example.com"), "password": PASSWORD}
+    )
     other = admin.post(f"/api/v1/organizations/{org.id}/workspaces", json={"name": "Second"}).json()
     third = admin.post(f"/api/v1/organizations/{org.id}/workspaces", json={"name": "Third"}).json()
     admin.post(f"/api/v1/workspaces/{other['id']}/invitations", json={"email": "a@example.com", "message": "Hi"})

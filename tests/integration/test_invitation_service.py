@@ -54,8 +54,9 @@ def test_accepting_with_a_new_password_creates_the_account_and_activates_the_mem
     ctx: Context, operator: Actor, workspace: Any
 ) -> None:
     invite(ctx, operator, workspace, "ann@example.com")
-    result = claims.accept_with_token(ctx, token_for(ctx, "ann@example.com"), password=PASSWORD,
-                                      first_name="Ann", last_name="Lee")
+    result = claims.accept_with_token(
+        ctx, token_for(ctx, "ann@example.com"), password=PASSWORD, first_name="Ann", last_name="Lee"
+    )
     assert result["status"] == "active"
     member = members.get(ctx, operator, result["member_id"])
     assert member["status"] == "active" and member["account_id"] == result["account_id"]
@@ -111,7 +112,9 @@ def test_revoked_invitation_cannot_be_accepted_and_member_awaits_invitation(
         invitations.revoke(ctx, operator, invitation["id"])
 
 
-def test_expired_invitation_cannot_be_accepted(ctx: Context, operator: Actor, workspace: Any, clock: FixedClock) -> None:
+def test_expired_invitation_cannot_be_accepted(
+    ctx: Context, operator: Actor, workspace: Any, clock: FixedClock
+) -> None:
     invitation = invite(ctx, operator, workspace, "ann@example.com")
     token = token_for(ctx, "ann@example.com")
     clock.advance(days=7)
@@ -187,8 +190,9 @@ def test_wrong_account_cannot_use_someone_elses_invitation(ctx: Context, operato
 
 
 def test_invite_later_member_stays_silent_and_cannot_be_claimed(ctx: Context, operator: Actor, workspace: Any) -> None:
-    member, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="cat@example.com"),
-                                           invite=False)
+    member, invitation = members.provision(
+        ctx, operator, workspace.id, MemberInput(email="cat@example.com"), invite=False
+    )
     assert invitation is None and member["status"] == "provisioned"
     assert messages(ctx, recipient="cat@example.com") == []
     assert invitations.list_invitations(ctx, operator, workspace.id) == []
@@ -201,8 +205,13 @@ def test_invite_later_member_stays_silent_and_cannot_be_claimed(ctx: Context, op
 
 
 def test_role_above_the_inviters_own_cannot_be_granted(ctx: Context, workspace: Any) -> None:
-    admin = Actor(ActorKind.API_TOKEN, id="t", organization_id=workspace.organization_id,
-                  role=__import__("admit.domain.roles", fromlist=["Role"]).Role.ADMIN, name="admin token")
+    admin = Actor(
+        ActorKind.API_TOKEN,
+        id="t",
+        organization_id=workspace.organization_id,
+        role=__import__("admit.domain.roles", fromlist=["Role"]).Role.ADMIN,
+        name="admin token",
+    )
     with pytest.raises(PermissionDenied):
         invitations.invite(ctx, admin, workspace.id, MemberInput(email="boss@example.com", role="owner"))
     invitation, _ = invitations.invite(ctx, admin, workspace.id, MemberInput(email="peer@example.com", role="admin"))

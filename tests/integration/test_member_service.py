@@ -61,18 +61,36 @@ def test_a_removed_person_can_be_added_again(ctx: Context, operator: Actor, work
 
 
 def test_workspace_required_fields_and_choices_are_enforced(ctx: Context, operator: Actor, org: Any) -> None:
-    ws = tenancy.create_workspace(ctx, operator, org.id, "Frontline", WorkspaceSettings(
-        required_fields=["first_name", "last_name", "department", "job_profile"],
-        departments=["Kitchen"], job_profiles=["Cook"]))
+    ws = tenancy.create_workspace(
+        ctx,
+        operator,
+        org.id,
+        "Frontline",
+        WorkspaceSettings(
+            required_fields=["first_name", "last_name", "department", "job_profile"],
+            departments=["Kitchen"],
+            job_profiles=["Cook"],
+        ),
+    )
     with pytest.raises(ValidationFailed) as missing:
         members.provision(ctx, operator, ws.id, MemberInput(email="a@example.com", first_name="A"), invite=False)
     assert missing.value.field == "last_name"
     with pytest.raises(ValidationFailed) as unknown:
-        members.provision(ctx, operator, ws.id, MemberInput(email="a@example.com", first_name="A", last_name="B",
-                                                            department="Garage", job_profile="Cook"), invite=False)
+        members.provision(
+            ctx,
+            operator,
+            ws.id,
+            MemberInput(email="a@example.com", first_name="A", last_name="B", department="Garage", job_profile="Cook"),
+            invite=False,
+        )
     assert unknown.value.field == "department"
-    member, _ = members.provision(ctx, operator, ws.id, MemberInput(
-        email="a@example.com", first_name="A", last_name="B", department="Kitchen", job_profile="Cook"), invite=False)
+    member, _ = members.provision(
+        ctx,
+        operator,
+        ws.id,
+        MemberInput(email="a@example.com", first_name="A", last_name="B", department="Kitchen", job_profile="Cook"),
+        invite=False,
+    )
     assert member["department"] == "Kitchen" and member["language"] == "en"
 
 
@@ -106,9 +124,7 @@ def test_a_suspended_account_loses_its_rights_in_the_workspace(ctx: Context, ope
         members.list_members(ctx, Actor(ActorKind.ACCOUNT, id=admin["account_id"]), workspace.id)
 
 
-def test_member_list_filters_by_status_and_pages_with_a_cursor(
-    ctx: Context, operator: Actor, workspace: Any
-) -> None:
+def test_member_list_filters_by_status_and_pages_with_a_cursor(ctx: Context, operator: Actor, workspace: Any) -> None:
     for i in range(7):
         members.provision(ctx, operator, workspace.id, MemberInput(email=f"p{i}@example.com"), invite=i % 2 == 0)
     seen: list[str] = []

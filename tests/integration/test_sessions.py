@@ -35,7 +35,9 @@ def test_unknown_identifier_and_wrong_password_get_the_same_answer(
     assert (unknown.value.code, unknown.value.message) == (wrong.value.code, wrong.value.message)
 
 
-def test_session_expires_and_can_be_signed_out(ctx: Context, operator: Actor, workspace: Any, clock: FixedClock) -> None:
+def test_session_expires_and_can_be_signed_out(
+    ctx: Context, operator: Actor, workspace: Any, clock: FixedClock
+) -> None:
     account_id = claimed(ctx, operator, workspace)
     token, _ = sessions.sign_in(ctx, "ann@example.com", PASSWORD)
     assert sessions.authenticate_session(ctx, token) == account_id
@@ -61,7 +63,9 @@ def test_password_is_rehashed_when_parameters_change(
     assert sessions.sign_in(upgraded, "ann@example.com", PASSWORD)[1]["id"] == account_id
 
 
-def test_api_tokens_are_stored_hashed_and_carry_their_scope(ctx: Context, operator: Actor, org: Any, engine: Any) -> None:
+def test_api_tokens_are_stored_hashed_and_carry_their_scope(
+    ctx: Context, operator: Actor, org: Any, engine: Any
+) -> None:
     token, row = sessions.create_api_token(ctx, operator, name="hr sync", role="member", organization_id=org.id)
     actor = sessions.authenticate_api_token(ctx, token)
     assert (actor.organization_id, actor.role, actor.name) == (org.id, "member", "hr sync")

@@ -21,6 +21,7 @@ def client(ctx: Context, token: str | None = None) -> TestClient:
 
 
 def api_token(ctx: Context, organization_id: str | None, role: str = "admin", **kw: Any) -> str:
-    token, _ = sessions.create_api_token(ctx, Actor.operator(), name="test", role=role,
-                                         organization_id=organization_id, **kw)
+    token, _ = sessions.create_api_token(
+        ctx, Actor.operator(), name="test", role=role, organization_id=organization_id, **kw
+    )
     return token

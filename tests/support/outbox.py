@@ -11,7 +11,9 @@ def messages(ctx: Context, *, recipient: str | None = None, kind: str | None = N
     with ctx.uow() as uow:
         rows = [dict(r._mapping) for r in uow.outbox.list(limit=10_000)]
     rows.reverse()  # oldest first
-    return [r for r in rows if (recipient is None or r["recipient"] == recipient) and (kind is None or r["kind"] == kind)]
+    return [
+        r for r in rows if (recipient is None or r["recipient"] == recipient) and (kind is None or r["kind"] == kind)
+    ]
 
 
 def token_for(ctx: Context, recipient: str) -> str:

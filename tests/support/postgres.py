@@ -43,14 +43,32 @@ def throwaway_cluster() -> Iterator[str]:
     run = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
     try:
         subprocess.run(
-            _as_owner([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-                       "-E", "UTF8", "--no-sync"]), **run,
+            _as_owner(
+                [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]
+            ),
+            **run,
         )
-        options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+        options = (
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        )
         subprocess.run(
-            _as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
-                       "-w", "-t", "60", "start"]), **run,
+            _as_owner(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-o",
+                    options,
+                    "-l",
+                    str(root / "log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            **run,
         )
         subprocess.run(
             _as_owner([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "admit"]),
@@ -58,6 +76,10 @@ def throwaway_cluster() -> Iterator[str]:
         )
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/admit"
     finally:
-        subprocess.run(_as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
-                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            _as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         shutil.rmtree(root, ignore_errors=True)

@@ -20,14 +20,23 @@ ADMIT = str(Path(sys.executable).with_name("admit"))
 
 def environment(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
-    env.update({"ADMIT_DEV_MODE": "true", "ADMIT_DATABASE_URL": database_url, "COLUMNS": "400", "NO_COLOR": "1",
-                "ADMIT_LOG_LEVEL": "warning", **extra})
+    env.update(
+        {
+            "ADMIT_DEV_MODE": "true",
+            "ADMIT_DATABASE_URL": database_url,
+            "COLUMNS": "400",
+            "NO_COLOR": "1",
+            "ADMIT_LOG_LEVEL": "warning",
+            **extra,
+        }
+    )
     return env
 
 
 def admit(database_url: str, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([ADMIT, *args], env=environment(database_url, **extra), capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [ADMIT, *args], env=environment(database_url, **extra), capture_output=True, text=True, timeout=120
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"admit {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -45,8 +54,13 @@ def server(database_url: str, **extra: str) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = environment(database_url, ADMIT_BASE_URL=base, **extra)
-    process = subprocess.Popen([ADMIT, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [ADMIT, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -110,7 +110,9 @@ class Events(Repository):
 
 class Outbox(Repository):
     def add(self, **values: Any) -> int:
-        return int(self.conn.execute(insert(t.outbox), values).inserted_primary_key[0])
+        key = self.conn.execute(insert(t.outbox), values).inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
     def list(
         self, organization_id: str | None = None, *, state: str | None = None, limit: int = 50
