@@ -297,6 +297,9 @@ def main() -> int:
             invitations, bare = measure(target, args.count, args.clients)
         report(invitations, bare, args.clients)
         return 1 if invitations.failures.count or bare.failures.count else 0
+    except RuntimeError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,6 +21,27 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_json: bool | None = Field(None, description="JSON logs; defaults to on outside dev mode.")
     expiry_sweep_seconds: float = Field(60.0, description="How often `serve` marks lapsed invitations expired.")
+
+    # Delivery (the outbox worker)
+    mail_from: str = Field("Admit <no-reply@admit.invalid>", description="Sender of every email.")
+    smtp_host: str | None = Field(None, description="SMTP server; unset in dev mode = capture only.")
+    smtp_port: int = 587
+    smtp_security: Literal["plain", "starttls", "tls"] = Field("starttls", description="plain, starttls or tls.")
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout: float = 30.0
+    sms_provider: Literal["none", "webhook", "twilio"] = Field("none", description="SMS gateway kind.")
+    sms_url: str | None = Field(None, description="Webhook URL, or the Twilio-compatible API base URL.")
+    sms_token: str | None = Field(None, description="Bearer token for the webhook gateway.")
+    sms_account_sid: str | None = None
+    sms_auth_token: str | None = None
+    sms_from: str | None = Field(None, description="Sender number or name for SMS.")
+    delivery_max_attempts: int = Field(8, ge=1, description="Attempts before a message is abandoned.")
+    delivery_backoff_seconds: float = Field(30.0, gt=0, description="First retry delay; doubles per attempt.")
+    delivery_lease_seconds: float = Field(120.0, gt=0, description="How long a claimed message stays locked.")
+    delivery_batch: int = Field(50, ge=1, le=1000, description="Messages a worker claims at once.")
+    delivery_poll_seconds: float = Field(1.0, gt=0, description="Idle worker polling interval.")
+    worker_in_serve: bool = Field(True, description="Run the outbox worker inside `admit serve`.")
 
     @field_validator("base_url")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from support.api import api_token, client
-from support.outbox import token_for
+from support.outbox import messages, token_for
 
 from admit.services import claims, invitations, members, sessions, tenancy
 from admit.services.context import Actor, Context
@@ -27,7 +27,9 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
         ctx, operator, ws.id, MemberInput(email=f"invited@{name}.example.com"), invite=True
     )
     assert invitation is not None
+    [message] = messages(ctx, recipient=f"invited@{name}.example.com")
     return {
+        "message_id": str(message["id"]),
         "organization_id": org.id,
         "workspace_id": ws.id,
         "member_id": invited["id"],

@@ -226,6 +226,12 @@ def test_inviting_someone_already_invited_asks_for_a_resend(ctx: Context, operat
 
 
 def test_sms_is_used_for_members_without_email(ctx: Context, operator: Actor, workspace: Any) -> None:
+    from admit.services import tenancy
+
+    with pytest.raises(Conflict) as unreachable:
+        members.provision(ctx, operator, workspace.id, MemberInput(username="fred", phone="+49 30 901820"), invite=True)
+    assert unreachable.value.code == "no_delivery_channel"
+    tenancy.update_workspace(ctx, operator, workspace.id, {"sms_enabled": True})
     _, invitation = members.provision(
         ctx, operator, workspace.id, MemberInput(username="frontline.fred", phone="+49 30 901820"), invite=True
     )
@@ -236,3 +242,34 @@ def test_sms_is_used_for_members_without_email(ctx: Context, operator: Actor, wo
     account_id = claims.accept_with_token(ctx, token, password=PASSWORD)["account_id"]
     for identifier in ("frontline.fred", "+4930901820"):
         assert sessions.sign_in(ctx, identifier, PASSWORD)[1]["id"] == account_id
+
+
+def test_email_and_sms_both_go_out_when_both_are_enabled_and_known(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    from admit.services import tenancy
+
+    tenancy.update_workspace(ctx, operator, workspace.id, {"sms_enabled": True})
+    _, invitation = members.provision(
+        ctx, operator, workspace.id, MemberInput(email="both@example.com", phone="+49 30 901820"), invite=True
+    )
+    assert invitation is not None and invitation["channels"] == ["email", "sms"]
+    sent = messages(ctx)
+    assert sorted((m["channel"], m["recipient"]) for m in sent) == [("email", "both@example.com"),
+                                                                    ("sms", "+4930901820")]
+    assert sent[0]["payload"]["link"] == sent[1]["payload"]["link"]
+    tenancy.update_workspace(ctx, operator, workspace.id, {"email_enabled": False})
+    _, only_sms = members.provision(
+        ctx, operator, workspace.id, MemberInput(email="sms@example.com", phone="+49 30 901821"), invite=True
+    )
+    assert only_sms is not None and only_sms["channels"] == ["sms"]
+
+
+def test_auto_invite_setting_decides_when_the_caller_does_not(ctx: Context, operator: Actor, workspace: Any) -> None:
+    from admit.services import tenancy
+
+    member, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="a@example.com"), invite=None)
+    assert invitation is not None and member["status"] == "invited"
+    tenancy.update_workspace(ctx, operator, workspace.id, {"auto_invite": False})
+    member, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="b@example.com"), invite=None)
+    assert invitation is None and member["status"] == "provisioned"

@@ -13,7 +13,7 @@ from admit.web.app import create_app
 
 
 def client(ctx: Context, token: str | None = None) -> TestClient:
-    app = create_app(Settings(dev_mode=True, _env_file=None), ctx, sweep=False)  # type: ignore[call-arg]
+    app = create_app(Settings(dev_mode=True, _env_file=None), ctx, background=False)  # type: ignore[call-arg]
     headers = {"authorization": f"Bearer {token}"} if token else {}
     test_client = TestClient(app, headers=headers, raise_server_exceptions=False)
     test_client.fastapi_app = app  # type: ignore[attr-defined]

@@ -36,7 +36,9 @@ def demo() -> None:
             OPERATOR,
             org.id,
             "Demo Workspace",
-            WorkspaceSettings(departments=["Operations", "Sales"], job_profiles=["Engineer", "Manager"]),
+            WorkspaceSettings(
+                departments=["Operations", "Sales"], job_profiles=["Engineer", "Manager"], sms_enabled=True
+            ),
         )
         _, invitation = members.provision(
             ctx,
@@ -64,6 +66,6 @@ Sign in as the owner:  curl -s -X POST {base}/api/v1/sessions -H 'content-type: 
 Invite someone:        curl -s -X POST {base}/api/v1/workspaces/{workspace.id}/invitations \\
                          -H 'authorization: Bearer {token}' -H 'content-type: application/json' \\
                          -d '{{"email": "someone@demo.example"}}'
-Read the messages:     .venv/bin/admit outbox list --reveal
+Read the messages:     {base}/dev/mailbox
 API reference:         {base}/api/v1/docs"""
     )

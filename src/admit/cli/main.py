@@ -3,11 +3,15 @@ invitations, API tokens and the outbox from the shell."""
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import typer
 
 from admit.cli import common, demo, people
 from admit.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
 from admit.persistence import migrate
+from admit.services import outbox as outbox_service
 from admit.services import sessions, tenancy
 from admit.services.tenancy import WorkspaceSettings
 
@@ -82,6 +86,12 @@ def workspace_create(
     password_policy: str = typer.Option("length", help="'length' (15+ characters) or 'composition'."),
     app_url: str = typer.Option(None, help="Where people land after joining."),
     language: str = typer.Option("en", help="Default language: en, de or fr."),
+    email: bool = typer.Option(True, "--email/--no-email", help="Send messages by email."),
+    sms: bool = typer.Option(False, "--sms/--no-sms", help="Send messages by SMS too."),
+    auto_invite: bool = typer.Option(
+        True, "--auto-invite/--no-auto-invite", help="Invite members created by integrations at once."
+    ),
+    sms_daily_cap: int = typer.Option(500, help="SMS the workspace may send per day."),
 ) -> None:
     """Create a workspace in an organization."""
     options = WorkspaceSettings(
@@ -89,12 +99,59 @@ def workspace_create(
         password_policy=password_policy,
         app_url=app_url,
         default_language=language,
+        email_enabled=email,
+        sms_enabled=sms,
+        auto_invite=auto_invite,
+        sms_daily_cap=sms_daily_cap,
     )
     row = tenancy.create_workspace(context(), OPERATOR, organization_id, name, options)
     show_record(
         "Workspace created",
         dict(row._mapping),
         ("id", "organization_id", "name", "invitation_lifetime_days", "password_policy"),
+    )
+
+
+@workspace.command("update")
+@friendly
+def workspace_update(
+    workspace_id: str,
+    name: str = typer.Option(None),
+    lifetime_days: int = typer.Option(None, help="Invitation lifetime in days (1-30)."),
+    password_policy: str = typer.Option(None, help="'length' or 'composition'."),
+    app_url: str = typer.Option(None),
+    language: str = typer.Option(None, help="Default language: en, de or fr."),
+    email: bool = typer.Option(None, "--email/--no-email", help="Send messages by email."),
+    sms: bool = typer.Option(None, "--sms/--no-sms", help="Send messages by SMS too."),
+    auto_invite: bool = typer.Option(None, "--auto-invite/--no-auto-invite"),
+    sms_daily_cap: int = typer.Option(None),
+) -> None:
+    """Change a workspace's name or settings (only the options given)."""
+    given = {
+        "name": name,
+        "invitation_lifetime_days": lifetime_days,
+        "password_policy": password_policy,
+        "app_url": app_url,
+        "default_language": language,
+        "email_enabled": email,
+        "sms_enabled": sms,
+        "auto_invite": auto_invite,
+        "sms_daily_cap": sms_daily_cap,
+    }
+    row = tenancy.update_workspace(context(), OPERATOR, workspace_id, {k: v for k, v in given.items() if v is not None})
+    show_record(
+        "Workspace updated",
+        dict(row._mapping),
+        (
+            "id",
+            "name",
+            "invitation_lifetime_days",
+            "password_policy",
+            "email_enabled",
+            "sms_enabled",
+            "auto_invite",
+            "sms_daily_cap",
+        ),
     )
 
 
@@ -145,6 +202,49 @@ def outbox_list(
     for row in rows:
         link = str(row["payload"].get("link", ""))
         row["link"] = link if reveal else link.split("/adm_")[0] + ("/…" if "/adm_" in link else "")
-    show_table(
-        ("created_at", "kind", "channel", "recipient", "state", "attempts", "link"), rows, empty="The outbox is empty."
-    )
+    columns = ("id", "created_at", "kind", "channel", "recipient", "state", "attempts", "last_error", "link")
+    show_table(columns, rows, empty="The outbox is empty.")
+
+
+@outbox.command("retry")
+@friendly
+def outbox_retry(
+    message_id: int = typer.Argument(None, help="The message to queue again."),
+    all_abandoned: bool = typer.Option(False, "--all-abandoned", help="Queue every abandoned message again."),
+) -> None:
+    """Queue a failed or abandoned message again (fresh attempt count)."""
+    if all_abandoned:
+        common.console.print(f"Queued {outbox_service.retry_abandoned(context(), OPERATOR)} message(s) again.")
+        return
+    if message_id is None:
+        common.errors.print("[red]Error[/red]: give a MESSAGE_ID or --all-abandoned")
+        raise typer.Exit(2)
+    row = outbox_service.retry(context(), OPERATOR, message_id)
+    show_record("Message queued again", row, ("id", "kind", "recipient", "state", "last_error"))
+
+
+@app.command()
+def worker(once: bool = typer.Option(False, help="Deliver what is due now, then exit.")) -> None:
+    """Deliver the outbox (email, SMS) until stopped; run as many as you like on PostgreSQL."""
+    from admit.delivery.transports import transports_for
+    from admit.delivery.worker import DeliveryPolicy, OutboxWorker
+
+    transports = transports_for(settings())
+    if not transports:
+        common.errors.print(
+            "[red]Error[/red]: no SMTP server (ADMIT_SMTP_HOST) or SMS gateway (ADMIT_SMS_PROVIDER, ADMIT_SMS_URL) "
+            "is configured"
+        )
+        raise typer.Exit(2)
+    runner = OutboxWorker(context(), transports, DeliveryPolicy.from_settings(settings()))
+    if once:
+        total = 0
+        while batch := runner.run_once():
+            total += batch
+        common.console.print(f"Processed {total} message(s).")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    common.console.print(f"Delivering {', '.join(sorted(transports))} messages; Ctrl-C to stop.")
+    runner.run_forever(stop)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, update
 
 from admit.persistence import tables as t
 from admit.persistence.repositories import Repository
@@ -109,18 +109,101 @@ class Events(Repository):
 
 
 class Outbox(Repository):
+    c = t.outbox.c
+
     def add(self, **values: Any) -> int:
         key = self.conn.execute(insert(t.outbox), values).inserted_primary_key
         assert key is not None
         return int(key[0])
 
-    def list(
-        self, organization_id: str | None = None, *, state: str | None = None, limit: int = 50
-    ) -> Sequence[Row[Any]]:
-        c = t.outbox.c
-        stmt = select(t.outbox).order_by(c.id.desc()).limit(limit)
+    def get(self, organization_id: str | None, message_id: int) -> Row[Any] | None:
+        stmt = select(t.outbox).where(self.c.id == message_id)
         if organization_id is not None:
-            stmt = stmt.where(c.organization_id == organization_id)
+            stmt = stmt.where(self.c.organization_id == organization_id)
+        return self._one(stmt)
+
+    def list(
+        self,
+        organization_id: str | None = None,
+        *,
+        state: str | None = None,
+        limit: int = 50,
+        workspace_id: str | None = None,
+    ) -> Sequence[Row[Any]]:
+        stmt = select(t.outbox).order_by(self.c.id.desc()).limit(limit)
+        if organization_id is not None:
+            stmt = stmt.where(self.c.organization_id == organization_id)
+        if workspace_id is not None:
+            stmt = stmt.where(self.c.workspace_id == workspace_id)
         if state is not None:
-            stmt = stmt.where(c.state == state)
+            stmt = stmt.where(self.c.state == state)
         return self.conn.execute(stmt).all()
+
+    def claim(self, channels: Sequence[str], now: datetime, lease_until: datetime, limit: int) -> Sequence[Row[Any]]:
+        """Lock up to ``limit`` due messages for this worker (rows other workers hold are skipped)
+        and mark them ``sending``: the attempt is recorded before anything is handed over."""
+        due = or_(
+            and_(self.c.state.in_(("queued", "failed")), self.c.next_attempt_at <= now),
+            and_(self.c.state == "sending", self.c.locked_until <= now),
+        )
+        ids = (
+            self.conn.execute(
+                select(self.c.id)
+                .where(self.c.channel.in_(list(channels)), due)
+                .order_by(self.c.next_attempt_at, self.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
+        if not ids:
+            return []
+        self.conn.execute(
+            update(t.outbox)
+            .where(self.c.id.in_(ids))
+            .values(state="sending", attempts=self.c.attempts + 1, locked_until=lease_until)
+        )
+        return list(self.conn.execute(select(t.outbox).where(self.c.id.in_(ids)).order_by(self.c.id)).all())
+
+    def finish(self, outcomes: Sequence[dict[str, Any]]) -> None:
+        """Record attempt outcomes; a row that another worker re-claimed meanwhile is left alone."""
+        if not outcomes:
+            return
+        stmt = (
+            update(t.outbox)
+            .where(
+                self.c.id == bindparam("b_id"), self.c.attempts == bindparam("b_attempts"), self.c.state == "sending"
+            )
+            .values(
+                state=bindparam("b_state"),
+                next_attempt_at=bindparam("b_next"),
+                last_error=bindparam("b_error"),
+                sent_at=bindparam("b_sent"),
+                locked_until=None,
+                attempts=bindparam("b_attempts_after"),
+                payload=bindparam("b_payload"),
+            )
+        )
+        self.conn.execute(stmt, [{f"b_{k}": v for k, v in o.items()} for o in outcomes])
+
+    def sms_sent_since(self, workspace_id: str, since: datetime) -> int:
+        return int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(t.outbox)
+                .where(
+                    self.c.workspace_id == workspace_id,
+                    self.c.channel == "sms",
+                    self.c.state == "sent",
+                    self.c.sent_at >= since,
+                )
+            ).scalar_one()
+        )
+
+    def retry(self, organization_id: str | None, message_id: int, now: datetime) -> bool:
+        stmt = update(t.outbox).where(self.c.id == message_id, self.c.state.in_(("failed", "abandoned")))
+        if organization_id is not None:
+            stmt = stmt.where(self.c.organization_id == organization_id)
+        result = self.conn.execute(stmt.values(state="queued", attempts=0, next_attempt_at=now))
+        return result.rowcount == 1

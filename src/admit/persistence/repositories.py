@@ -58,6 +58,13 @@ class Workspaces(Repository):
             stmt = stmt.where(t.workspaces.c.organization_id == organization_id)
         return self._one(stmt)
 
+    def update(self, organization_id: str, workspace_id: str, **values: Any) -> None:
+        self.conn.execute(
+            update(t.workspaces)
+            .where(t.workspaces.c.id == workspace_id, t.workspaces.c.organization_id == organization_id)
+            .values(**values)
+        )
+
     def list(self, organization_id: str) -> Sequence[Row[Any]]:
         return self.conn.execute(
             select(t.workspaces)

@@ -274,7 +274,8 @@ def _notify_inviter(uow: UnitOfWork, invitation: Row[Any], kind: str, now: datet
         return
     inviter = uow.accounts.get(invitation.inviter_id)
     emails = [v for k, v in uow.accounts.identifiers(invitation.inviter_id) if k == "email"]
-    if inviter is None or not emails:
+    workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
+    if inviter is None or not emails or workspace is None or not workspace.email_enabled:
         return
     enqueue(
         uow,
@@ -286,5 +287,5 @@ def _notify_inviter(uow: UnitOfWork, invitation: Row[Any], kind: str, now: datet
         organization_id=invitation.organization_id,
         workspace_id=invitation.workspace_id,
         now=now,
-        payload={"invitee": invitation.email or invitation.phone},
+        payload={"invitee": invitation.email or invitation.phone, "workspace_name": workspace.name},
     )

@@ -17,7 +17,7 @@ from admit.domain.members import MemberStatus
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import tenant_scope, workspace_for
-from admit.services.context import SYSTEM, Actor, Context, conflict_from, record
+from admit.services.context import SYSTEM, Actor, ActorKind, Context, conflict_from, record
 from admit.services.messages import announce_invitation, channels_for
 from admit.services.profiles import MemberInput
 
@@ -58,10 +58,10 @@ def open_invitation(
         "role": member["role"],
         "state": InvitationState.PENDING.value,
         "message": message,
-        "channels": channels_for(member),
+        "channels": channels_for(workspace, member),
         "inviter_type": actor.kind.value,
         "inviter_id": actor.id,
-        "inviter_name": actor.name or None,
+        "inviter_name": actor.name if actor.kind is ActorKind.ACCOUNT and actor.name else None,
         "expires_at": now + rules.lifetime(workspace.invitation_lifetime_days),
         "send_count": 1,
         "account_id": None,

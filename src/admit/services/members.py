@@ -39,11 +39,12 @@ def provision(
     workspace_id: str,
     person: MemberInput,
     *,
-    invite: bool,
+    invite: bool | None,
     message: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Create a member; with ``invite`` they are invited at once, otherwise they wait silently
-    ("awaiting invitation": no message, nothing to claim). Returns (member, invitation)."""
+    ("awaiting invitation": no message, nothing to claim). ``invite=None`` follows the workspace's
+    "send activation automatically" setting (integrations). Returns (member, invitation)."""
     now = ctx.clock.now()
     try:
         with ctx.uow(write=True) as uow:
@@ -53,7 +54,7 @@ def provision(
             _ensure_unique(uow, workspace, values)
             member = new_member(uow, actor, workspace, values, now)
             invitation = None
-            if invite:
+            if workspace.auto_invite if invite is None else invite:
                 invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
             uow.commit()
     except IntegrityError as exc:

@@ -8,17 +8,35 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import Row
 
+from admit.domain.errors import Conflict
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.context import Context
 
 
-def channels_for(member: Row[Any] | dict[str, Any]) -> list[str]:
-    """Email when the member has an address, otherwise SMS to their phone."""
-    get = member.get if isinstance(member, dict) else member._mapping.get
-    return ["email"] if get("email") else ["sms"]
+def channels_for(workspace: Row[Any], member: dict[str, Any]) -> list[str]:
+    """Every channel the workspace has switched on and the member can be reached by: email and
+    SMS both when both are on and known (the fourth article's rule)."""
+    channels = []
+    if workspace.email_enabled and member.get("email"):
+        channels.append("email")
+    if workspace.sms_enabled and member.get("phone"):
+        channels.append("sms")
+    if not channels:
+        raise Conflict(
+            "this member cannot be reached: the workspace sends "
+            + (
+                " and ".join(c for c, on in (("email", workspace.email_enabled), ("SMS", workspace.sms_enabled)) if on)
+                or "no messages"
+            )
+            + ", and the member has no matching email address or phone number",
+            code="no_delivery_channel",
+            field="email" if workspace.email_enabled else "phone",
+        )
+    return channels
 
 
 def enqueue(
@@ -43,6 +61,7 @@ def enqueue(
         language=language,
         subject_id=subject_id,
         payload=payload,
+        key=uuid4().hex,
         state="queued",
         attempts=0,
         next_attempt_at=now,

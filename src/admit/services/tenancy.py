@@ -27,6 +27,10 @@ class WorkspaceSettings:
     sso_required: bool = False
     app_url: str | None = None
     default_language: str = "en"
+    email_enabled: bool = True
+    sms_enabled: bool = False
+    auto_invite: bool = True
+    sms_daily_cap: int = 500
     departments: list[str] = field(default_factory=list)
     job_profiles: list[str] = field(default_factory=list)
     required_fields: list[str] = field(default_factory=list)
@@ -41,6 +45,8 @@ class WorkspaceSettings:
                 f"unknown required field(s) {', '.join(unknown)}; choose from {', '.join(MEMBER_FIELDS)}",
                 field="required_fields",
             )
+        if self.sms_daily_cap < 0:
+            raise ValidationFailed("the daily SMS limit cannot be negative", field="sms_daily_cap")
         if self.app_url is not None and not self.app_url.startswith(("https://", "http://")):
             raise ValidationFailed("the app URL must start with https:// or http://", field="app_url")
 
@@ -141,3 +147,37 @@ def list_workspaces(ctx: Context, actor: Actor, organization_id: str) -> list[Ro
     organization_scope(actor, organization_id)
     with ctx.uow() as uow:
         return list(uow.workspaces.list(organization_id))
+
+
+def update_workspace(ctx: Context, actor: Actor, workspace_id: str, changes: dict[str, Any]) -> Row[Any]:
+    """Change a workspace's name or settings (communication, lifetime, policy, ...)."""
+    allowed = {"name", *WorkspaceSettings.__dataclass_fields__}
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ValidationFailed(f"cannot change {', '.join(unknown)}", field=unknown[0])
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.MANAGE_SETTINGS)
+        current = {name: workspace._mapping[name] for name in WorkspaceSettings.__dataclass_fields__}
+        merged = WorkspaceSettings(**{**current, **{k: v for k, v in changes.items() if k != "name"}})
+        merged.validate()
+        values = {k: v for k, v in vars(merged).items() if current[k] != v}
+        if "name" in changes:
+            values["name"] = _name(changes["name"])
+        if values:
+            uow.workspaces.update(workspace.organization_id, workspace.id, **values)
+            record(
+                uow,
+                actor,
+                "workspace.updated",
+                "workspace",
+                workspace.id,
+                now,
+                organization_id=workspace.organization_id,
+                workspace_id=workspace.id,
+                fields=sorted(values),
+            )
+        updated = uow.workspaces.get(workspace.organization_id, workspace.id)
+        uow.commit()
+    assert updated is not None
+    return updated

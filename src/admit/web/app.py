@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,10 +14,12 @@ from fastapi.responses import HTMLResponse
 
 from admit import __version__
 from admit.config import Settings
+from admit.delivery.transports import transports_for
+from admit.delivery.worker import DeliveryPolicy, OutboxWorker
 from admit.services import invitations
 from admit.services.context import Context
-from admit.web import errors
-from admit.web.api import admin, invitee
+from admit.web import dev, errors
+from admit.web.api import admin, invitee, outbox
 
 log = logging.getLogger("admit.web")
 
@@ -26,17 +29,26 @@ session token (`adm_ses_…`, from `POST /api/v1/sessions`) for a signed-in pers
 has the shape `{"error": {"code", "message", "field"}}`."""
 
 
-def create_app(settings: Settings, context: Context, *, sweep: bool = True) -> FastAPI:
+def create_app(settings: Settings, context: Context, *, background: bool = True) -> FastAPI:
+    """The app; ``background`` runs the expiry sweep and (if configured) the outbox worker."""
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_expire_forever(context, settings.expiry_sweep_seconds)) if sweep else None
+        if not background:
+            yield
+            return
+        task = asyncio.create_task(_expire_forever(context, settings.expiry_sweep_seconds))
+        stop = threading.Event()
+        worker = _start_worker(settings, context, stop) if settings.worker_in_serve else None
         try:
             yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            stop.set()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            if worker is not None:
+                await asyncio.to_thread(worker.join, 30)
 
     app = FastAPI(
         title="Admit",
@@ -52,9 +64,23 @@ def create_app(settings: Settings, context: Context, *, sweep: bool = True) -> F
     errors.install(app)
     app.include_router(admin.router, prefix="/api/v1")
     app.include_router(invitee.router, prefix="/api/v1")
+    app.include_router(outbox.router, prefix="/api/v1")
+    if settings.dev_mode:
+        app.include_router(dev.router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
     return app
+
+
+def _start_worker(settings: Settings, context: Context, stop: threading.Event) -> threading.Thread | None:
+    transports = transports_for(settings)
+    if not transports:
+        log.warning("no SMTP server or SMS gateway configured: messages wait in the outbox")
+        return None
+    worker = OutboxWorker(context, transports, DeliveryPolicy.from_settings(settings))
+    thread = threading.Thread(target=worker.run_forever, args=(stop,), name="outbox-worker", daemon=True)
+    thread.start()
+    return thread
 
 
 async def _expire_forever(context: Context, every: float) -> None:
@@ -86,6 +112,7 @@ code{background:#eef2f7;padding:.1rem .3rem;border-radius:4px}</style></head>
 <p>Admit gets people into workspaces: invitations, account claim and sign-in.</p>
 <ul><li>REST API reference: <a href="/api/v1/docs">/api/v1/docs</a>
 (OpenAPI document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>)</li>
-<li>Operators: run <code>admit --help</code> for every command.</li></ul>
+<li>Operators: run <code>admit --help</code> for every command.</li>
+<li>In dev mode, every email and SMS is in the <a href="/dev/mailbox">mailbox</a>.</li></ul>
 </body></html>
 """

@@ -55,6 +55,12 @@ def get_workspace(workspace_id: str, ctx: Ctx, actor: Caller) -> Any:
     return tenancy.get_workspace(ctx, actor, workspace_id)
 
 
+@router.patch("/workspaces/{workspace_id}", response_model=s.WorkspaceOut, tags=["workspaces"])
+def update_workspace(workspace_id: str, body: s.WorkspacePatch, ctx: Ctx, actor: Caller) -> Any:
+    """Change the name or settings: lifetime, password policy, communication (email, SMS, auto-invite)."""
+    return tenancy.update_workspace(ctx, actor, workspace_id, body.model_dump(exclude_unset=True))
+
+
 @router.get("/workspaces/{workspace_id}/members", response_model=s.MemberPage, tags=["members"])
 def list_members(
     workspace_id: str,

@@ -41,9 +41,28 @@ class WorkspaceIn(BaseModel):
     password_policy: Literal["length", "composition"] = "length"
     app_url: str | None = None
     default_language: Language = "en"
+    email_enabled: bool = Field(True, description="Send invitations and notices by email.")
+    sms_enabled: bool = Field(False, description="Send them by SMS too (both when a member has both).")
+    auto_invite: bool = Field(True, description="Invite members created through the API at once.")
+    sms_daily_cap: int = Field(500, ge=0, description="SMS this workspace may send per day (UTC).")
     departments: list[str] = []
     job_profiles: list[str] = []
     required_fields: list[str] = []
+
+
+class WorkspacePatch(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    invitation_lifetime_days: int | None = Field(None, ge=1, le=30)
+    password_policy: Literal["length", "composition"] | None = None
+    app_url: str | None = None
+    default_language: Language | None = None
+    email_enabled: bool | None = None
+    sms_enabled: bool | None = None
+    auto_invite: bool | None = None
+    sms_daily_cap: int | None = Field(None, ge=0)
+    departments: list[str] | None = None
+    job_profiles: list[str] | None = None
+    required_fields: list[str] | None = None
 
 
 class WorkspaceOut(Out):
@@ -56,6 +75,10 @@ class WorkspaceOut(Out):
     sso_required: bool
     app_url: str | None
     default_language: str
+    email_enabled: bool
+    sms_enabled: bool
+    auto_invite: bool
+    sms_daily_cap: int
     departments: list[str]
     job_profiles: list[str]
     required_fields: list[str]
@@ -79,7 +102,11 @@ class Person(BaseModel):
 
 
 class MemberIn(Person):
-    invite: bool = Field(True, description="Invite at once, or leave the member awaiting invitation.")
+    invite: bool | None = Field(
+        None,
+        description="Invite at once (true), leave awaiting invitation (false); omitted: the workspace's "
+        "auto_invite setting decides.",
+    )
     message: str | None = Field(None, max_length=2000)
 
 

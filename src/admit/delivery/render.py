@@ -1,0 +1,107 @@
+"""Rendering messages: one Jinja2 template per kind, translated with Babel catalogs (en, de, fr).
+
+A template defines the blocks ``subject``, ``text`` and ``sms`` (plain text, not escaped) and
+``body`` (HTML, escaped: an administrator's personal message can never inject markup), which is
+wrapped in the shared HTML layout. The language is the member's, else the workspace's, else
+English.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from markupsafe import Markup
+
+HERE = Path(__file__).parent
+LANGUAGES = ("en", "de", "fr")
+KINDS = (
+    "invitation",
+    "invitation_resent",
+    "activation",
+    "email_verification",
+    "password_reset",
+    "access_code",
+    "invitation_accepted",
+    "invitation_declined",
+    "terms_updated",
+)
+_TEMPLATE = {"invitation_resent": "invitation"}
+_DEFAULTS: dict[str, Any] = {"first_name": None, "inviter_name": None, "message": None, "reminder": False}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    sms: str
+
+
+@cache
+def translations(language: str) -> Translations:
+    """The language's catalog, compiled from its .po file once per process."""
+    path = HERE / "locales" / language / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return Translations()
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+@cache
+def environment(language: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        keep_trailing_newline=False,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["m"] = env.get_template("_macros.jinja").module  # blocks are rendered on their own
+    return env
+
+
+def pick_language(*candidates: str | None) -> str:
+    return next((c for c in candidates if c in LANGUAGES), "en")
+
+
+def render(kind: str, language: str, payload: dict[str, Any]) -> Rendered:
+    if kind not in KINDS:
+        raise ValueError(f"no template for message kind {kind!r}")
+    language = pick_language(language)
+    env = environment(language)
+    template = env.get_template(f"{_TEMPLATE.get(kind, kind)}.jinja")
+    values = {**_DEFAULTS, **payload, "reminder": kind == "invitation_resent", "language": language}
+    if isinstance(values.get("expires_at"), str):
+        values["expires"] = (
+            format_datetime(datetime.fromisoformat(values["expires_at"]), "medium", tzinfo=UTC, locale=language)
+            + " UTC"
+        )
+    subject = _block(template, "subject", values).strip()
+    body = Markup(_block(template, "body", values).strip())  # noqa: S704 - rendered with autoescape on
+    layout = env.get_template("_layout.jinja")
+    footer = translations(language).gettext("Sent by Admit on behalf of %(workspace)s.") % {
+        "workspace": values.get("workspace_name") or "Admit"
+    }
+    html = layout.render(subject=subject, body=body, language=language, footer=footer)
+    text = _block(template, "text", values).strip() + "\n\n-- \n" + footer + "\n"
+    return Rendered(subject=subject, text=text, html=html, sms=" ".join(_block(template, "sms", values).split()))
+
+
+def _block(template: Template, name: str, values: dict[str, Any]) -> str:
+    context = template.new_context(values)
+    return "".join(template.blocks[name](context))

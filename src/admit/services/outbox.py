@@ -1,0 +1,91 @@
+"""What administrators see of delivery: messages of a workspace by state, and a retry for the
+ones that failed or were abandoned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from admit.domain.errors import Conflict, NotFound, ValidationFailed
+from admit.domain.roles import Permission
+from admit.services.access import tenant_scope, workspace_for
+from admit.services.context import Actor, ActorKind, Context, record
+
+STATES = ("queued", "sending", "sent", "failed", "abandoned")
+VISIBLE = (
+    "id",
+    "workspace_id",
+    "kind",
+    "channel",
+    "recipient",
+    "language",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "sent_at",
+    "created_at",
+)
+
+
+def public(row: Any) -> dict[str, Any]:
+    """A message without its payload: links in queued messages still carry their secret."""
+    return {name: row._mapping[name] for name in VISIBLE}
+
+
+def list_messages(
+    ctx: Context, actor: Actor, *, workspace_id: str | None = None, state: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    if state is not None and state not in STATES:
+        raise ValidationFailed(f"unknown state {state!r}; use one of {', '.join(STATES)}", field="state")
+    with ctx.uow() as uow:
+        if workspace_id is not None:
+            workspace, _ = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
+            rows = uow.outbox.list(workspace.organization_id, workspace_id=workspace.id, state=state, limit=limit)
+        elif actor.kind is ActorKind.OPERATOR:
+            rows = uow.outbox.list(state=state, limit=limit)
+        else:
+            raise ValidationFailed("name the workspace whose messages to list", field="workspace_id")
+    return [public(row) for row in rows]
+
+
+def retry(ctx: Context, actor: Actor, message_id: int) -> dict[str, Any]:
+    """Queue a failed or abandoned message again, with a fresh count of attempts."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        row = uow.outbox.get(tenant_scope(actor), message_id)
+        if row is None or (row.workspace_id is None and actor.kind is not ActorKind.OPERATOR):
+            raise NotFound("message not found")
+        if row.workspace_id is not None:
+            workspace_for(uow, actor, row.workspace_id, Permission.MANAGE_PEOPLE)
+        if not uow.outbox.retry(row.organization_id, row.id, now):
+            raise Conflict(
+                f"only failed or abandoned messages can be retried; this one is {row.state}", code="not_retryable"
+            )
+        record(
+            uow,
+            actor,
+            "message.retried",
+            "message",
+            str(row.id),
+            now,
+            organization_id=row.organization_id,
+            workspace_id=row.workspace_id,
+        )
+        updated = uow.outbox.get(None, row.id)
+        uow.commit()
+    return public(updated)
+
+
+def retry_abandoned(ctx: Context, actor: Actor) -> int:
+    """Operator: queue every abandoned message again."""
+    if actor.kind is not ActorKind.OPERATOR:
+        raise NotFound("message not found")
+    ids = [row.id for row in _abandoned(ctx)]
+    for message_id in ids:
+        retry(ctx, actor, message_id)
+    return len(ids)
+
+
+def _abandoned(ctx: Context) -> list[Any]:
+    with ctx.uow() as uow:
+        return list(uow.outbox.list(state="abandoned", limit=100_000))

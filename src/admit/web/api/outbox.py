@@ -1,0 +1,47 @@
+"""Delivery, as administrators see it: messages by state, retry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from admit.services import outbox
+from admit.web.deps import Caller, Ctx
+
+router = APIRouter(tags=["delivery"])
+
+
+class MessageOut(BaseModel):
+    id: int
+    workspace_id: str | None
+    kind: str
+    channel: str
+    recipient: str
+    language: str
+    state: Literal["queued", "sending", "sent", "failed", "abandoned"]
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    sent_at: datetime | None
+    created_at: datetime
+
+
+@router.get("/workspaces/{workspace_id}/messages", response_model=list[MessageOut])
+def list_messages(
+    workspace_id: str,
+    ctx: Ctx,
+    actor: Caller,
+    state: Literal["queued", "sending", "sent", "failed", "abandoned"] | None = None,
+    limit: int = Query(50, ge=1, le=500),
+) -> Any:
+    """Messages of a workspace, newest first (payloads are never shown)."""
+    return outbox.list_messages(ctx, actor, workspace_id=workspace_id, state=state, limit=limit)
+
+
+@router.post("/messages/{message_id}/retry", response_model=MessageOut)
+def retry_message(message_id: int, ctx: Ctx, actor: Caller) -> Any:
+    """Queue a failed or abandoned message again."""
+    return outbox.retry(ctx, actor, message_id)
