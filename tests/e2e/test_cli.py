@@ -30,7 +30,9 @@ def test_help_lists_every_command(database_url: str) -> None:
 def test_operator_onboards_people_from_the_shell(database_url: str) -> None:
     assert "Database at revision" in admit(database_url, "db", "upgrade").stdout
     org = field(admit(database_url, "org", "create", "Initech", "--plan", "pro", "--seats", "3").stdout, "id")
-    ws = field(admit(database_url, "workspace", "create", org, "Initech Ops", "--lifetime-days", "14", "--sms").stdout, "id")
+    ws = field(
+        admit(database_url, "workspace", "create", org, "Initech Ops", "--lifetime-days", "14", "--sms").stdout, "id"
+    )
     later = admit(database_url, "member", "add", ws, "--email", "milton@initech.example", "--no-invite").stdout
     assert field(later, "status") == "provisioned" and "invitation_id" not in later
     now = admit(

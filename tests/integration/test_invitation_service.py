@@ -255,8 +255,10 @@ def test_email_and_sms_both_go_out_when_both_are_enabled_and_known(
     )
     assert invitation is not None and invitation["channels"] == ["email", "sms"]
     sent = messages(ctx)
-    assert sorted((m["channel"], m["recipient"]) for m in sent) == [("email", "both@example.com"),
-                                                                    ("sms", "+4930901820")]
+    assert sorted((m["channel"], m["recipient"]) for m in sent) == [
+        ("email", "both@example.com"),
+        ("sms", "+4930901820"),
+    ]
     assert sent[0]["payload"]["link"] == sent[1]["payload"]["link"]
     tenancy.update_workspace(ctx, operator, workspace.id, {"email_enabled": False})
     _, only_sms = members.provision(

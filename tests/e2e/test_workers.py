@@ -1,0 +1,83 @@
+"""Two `admit worker` processes drain one outbox: every message is delivered exactly once."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+from support.processes import ADMIT, environment
+from support.smtp import smtp_server
+
+from admit.bootstrap import make_uow_factory
+from admit.persistence.database import make_engine
+from admit.services.messages import enqueue
+
+COUNT = 2000
+
+
+def _enqueue(database_url: str) -> None:
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    try:
+        with make_uow_factory(engine)(write=True) as uow:
+            for i in range(COUNT):
+                enqueue(
+                    uow,
+                    kind="invitation",
+                    channel="email",
+                    recipient=f"p{i}@example.com",
+                    language="en",
+                    subject_id=f"s{i}",
+                    organization_id=None,
+                    workspace_id=None,
+                    now=now,
+                    payload={
+                        "workspace_name": "Load",
+                        "link": f"https://admit.example.test/i/adm_inv_{i}",
+                        "expires_at": now.isoformat(),
+                    },
+                )
+            uow.commit()
+    finally:
+        engine.dispose()
+
+
+def _states(database_url: str) -> Counter[str]:
+    engine = make_engine(database_url)
+    try:
+        with make_uow_factory(engine)() as uow:
+            return Counter(row.state for row in uow.outbox.list(limit=COUNT * 2))
+    finally:
+        engine.dispose()
+
+
+def test_two_workers_deliver_two_thousand_messages_exactly_once(database_url: str) -> None:
+    _enqueue(database_url)
+    with smtp_server() as smtp:
+        env = environment(
+            database_url,
+            ADMIT_SMTP_HOST="127.0.0.1",
+            ADMIT_SMTP_PORT=str(smtp.port),
+            ADMIT_SMTP_SECURITY="plain",
+            ADMIT_DELIVERY_POLL_SECONDS="0.2",
+            ADMIT_DELIVERY_BATCH="25",
+        )
+        workers = [
+            subprocess.Popen([ADMIT, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        try:
+            deadline = time.monotonic() + 240
+            while _states(database_url)["sent"] < COUNT and time.monotonic() < deadline:
+                assert all(w.poll() is None for w in workers), [w.stderr.read() for w in workers if w.stderr]
+                time.sleep(0.5)
+        finally:
+            for w in workers:
+                w.terminate()
+            errors = [w.communicate(timeout=30)[1] for w in workers]
+        received = smtp.inbox.ids()
+    assert _states(database_url) == Counter({"sent": COUNT}), errors
+    assert len(received) == COUNT and len(set(received)) == COUNT
+    assert all(w.returncode == 0 for w in workers), errors

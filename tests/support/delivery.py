@@ -1,0 +1,39 @@
+"""Building a worker against real servers, with the test's clock."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from admit.config import Settings
+from admit.delivery.transports import transports_for
+from admit.delivery.worker import DeliveryPolicy, OutboxWorker
+from admit.services.context import Context
+
+
+def settings(**values: Any) -> Settings:
+    defaults: dict[str, Any] = {
+        "dev_mode": False,
+        "secret_key": "k" * 40,
+        "mail_from": "Admit <admit@mail.example.com>",
+    }
+    return Settings(_env_file=None, **{**defaults, **values})  # type: ignore[call-arg]
+
+
+def worker(ctx: Context, *, max_attempts: int = 5, **values: Any) -> OutboxWorker:
+    policy = DeliveryPolicy(
+        max_attempts=max_attempts,
+        backoff_seconds=60,
+        lease_seconds=120,
+        batch=50,
+        keep_links=False,
+        jitter=random.Random(7),
+    )
+    return OutboxWorker(ctx, transports_for(settings(**values)), policy)
+
+
+def drain(worker: OutboxWorker) -> int:
+    total = 0
+    while batch := worker.run_once():
+        total += batch
+    return total
