@@ -109,21 +109,32 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000, help="invitations in the timed run")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument(
+        "--no-worker",
+        dest="worker",
+        action="store_false",
+        help="leave the outbox worker out of `admit serve` (ADMIT_WORKER_IN_SERVE=false): the request path alone",
+    )
     return parser.parse_args()
 
 
-def admit_env(directory: Path) -> dict[str, str]:
+def admit_env(directory: Path, *, worker: bool = True) -> dict[str, str]:
+    """The environment for the CLI and the server: no ADMIT_* setting leaks in from the caller's
+    shell (no real SMTP server or SMS gateway), only the benchmark's own."""
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("ADMIT_")}
     return {
-        **os.environ,
+        **inherited,
         "ADMIT_DEV_MODE": "true",
         "ADMIT_DATABASE_URL": f"sqlite:///{directory}/bench.db",
         "ADMIT_LOG_LEVEL": "warning",
+        "ADMIT_WORKER_IN_SERVE": "true" if worker else "false",
         "COLUMNS": "200",  # keep the CLI's records on one line each
     }
 
 
-def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([str(ADMIT), *args], env=env, capture_output=True, text=True, check=False)
+def cli(env: dict[str, str], directory: Path, *args: str) -> str:
+    """Run ``admit ARGS`` in ``directory`` (so that no stray .env file is read); its output."""
+    done = subprocess.run([str(ADMIT), *args], env=env, cwd=directory, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"admit {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
@@ -136,12 +147,12 @@ def record_field(output: str, name: str) -> str:
     return match.group(1)
 
 
-def set_up_tenant(env: dict[str, str]) -> tuple[str, str]:
+def set_up_tenant(env: dict[str, str], directory: Path) -> tuple[str, str]:
     """Migrate, then create an organization, a workspace and an admin API token."""
-    cli(env, "db", "upgrade")
-    org = record_field(cli(env, "org", "create", "Bench", "--seats", "100000"), "id")
-    workspace = record_field(cli(env, "workspace", "create", org, "Bench"), "id")
-    token = record_field(cli(env, "token", "create", org, "--role", "admin", "--name", "bench"), "token")
+    cli(env, directory, "db", "upgrade")
+    org = record_field(cli(env, directory, "org", "create", "Bench", "--seats", "100000"), "id")
+    workspace = record_field(cli(env, directory, "workspace", "create", org, "Bench"), "id")
+    token = record_field(cli(env, directory, "token", "create", org, "--role", "admin", "--name", "bench"), "token")
     return workspace, token
 
 
@@ -156,7 +167,11 @@ def server(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Pop
     """``admit serve`` on 127.0.0.1, stopped with SIGTERM on the way out."""
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(ADMIT), "serve", "--host", HOST, "--port", str(port)], env=env, stdout=out, stderr=out
+            [str(ADMIT), "serve", "--host", HOST, "--port", str(port)],
+            env=env,
+            cwd=log.parent,  # no stray .env file
+            stdout=out,
+            stderr=out,
         )
     try:
         wait_healthy(proc, port, log)
@@ -289,8 +304,8 @@ def main() -> int:
     args = parse_args()
     directory = Path(tempfile.mkdtemp(prefix="admit-bench-"))
     try:
-        env = admit_env(directory)
-        workspace_id, token = set_up_tenant(env)
+        env = admit_env(directory, worker=args.worker)
+        workspace_id, token = set_up_tenant(env, directory)
         port = free_port()
         with server(env, port, directory / "server.log") as proc:
             target = Target(port, proc.pid, workspace_id, token)
