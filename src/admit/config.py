@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout: float = 30.0
+    smtp_ca_file: str | None = Field(None, description="CA bundle to trust for the SMTP server (else the system's).")
     sms_provider: Literal["none", "webhook", "twilio"] = Field("none", description="SMS gateway kind.")
     sms_url: str | None = Field(None, description="Webhook URL, or the Twilio-compatible API base URL.")
     sms_token: str | None = Field(None, description="Bearer token for the webhook gateway.")

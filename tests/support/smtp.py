@@ -51,13 +51,14 @@ class Inbox:
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, **options: Any) -> None:
         self.port = port or free_port()
         self.inbox = Inbox()
         self.controller: Controller | None = None
+        self.options = options  # aiosmtpd Controller/SMTP options: TLS, authentication
 
     def start(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **self.options)
         self.controller.start()
 
     def stop(self) -> None:
@@ -70,8 +71,8 @@ class SmtpServer:
 
 
 @contextlib.contextmanager
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer()
+def smtp_server(**options: Any) -> Iterator[SmtpServer]:
+    server = SmtpServer(**options)
     server.start()
     try:
         yield server

@@ -73,7 +73,7 @@ class SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         assert s.smtp_host is not None
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=s.smtp_ca_file)
         if s.smtp_security == "tls":
             connection: smtplib.SMTP = smtplib.SMTP_SSL(
                 s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=context
@@ -120,9 +120,13 @@ def mime(sender: str, message: Outgoing, domain: str) -> bytes:
     lines = [f"{name}: {value}" for name, value in headers]
     lines.append("")
     for subtype, body in (("plain", message.rendered.text), ("html", message.rendered.html)):
-        lines += [f"--{boundary}", f'Content-Type: text/{subtype}; charset="utf-8"',
-                  "Content-Transfer-Encoding: quoted-printable", "",
-                  _quoted_printable(body)]
+        lines += [
+            f"--{boundary}",
+            f'Content-Type: text/{subtype}; charset="utf-8"',
+            "Content-Transfer-Encoding: quoted-printable",
+            "",
+            _quoted_printable(body),
+        ]
     lines += [f"--{boundary}--", ""]
     return "\r\n".join(lines).encode("ascii")
 
