@@ -10,6 +10,7 @@ costs. Every invitation must be answered 201; any failure makes the exit status 
 Run it with ``make bench`` (that is ``.venv/bin/python bench/api.py``), or with options:
 
     .venv/bin/python bench/api.py --count 1000 --clients 8
+    .venv/bin/python bench/api.py --no-worker    # without the outbox worker inside the server
 
 The last line printed is ``cpu_ms_per_invitation: X``.
 """
@@ -195,14 +196,15 @@ def wait_healthy(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text()}")
+        conn = http.client.HTTPConnection(HOST, port, timeout=2)
         try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=2)
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
-                conn.close()
                 return
         except OSError:
             pass
+        finally:
+            conn.close()
         time.sleep(0.1)
     raise RuntimeError(f"the server did not become healthy in {STARTUP_SECONDS:.0f} s:\n{log.read_text()}")
 
@@ -212,15 +214,17 @@ def server_cpu(pid: int) -> float:
     process = psutil.Process(pid)
     total = 0.0
     for each in (process, *process.children(recursive=True)):
-        with_children = each.cpu_times()
-        total += with_children.user + with_children.system
+        times = each.cpu_times()
+        total += times.user + times.system
     return total
 
 
-def invitation_requests(prefix: str) -> RequestFactory:
+def invitation_requests(workspace_id: str, prefix: str) -> RequestFactory:
+    path = f"/api/v1/workspaces/{workspace_id}/invitations"
+
     def make(i: int) -> Request:
         body = json.dumps({"email": f"{prefix}{i}@bench.example"}).encode()
-        return Request("POST", "", body, 201)
+        return Request("POST", path, body, 201)
 
     return make
 
@@ -231,10 +235,9 @@ def health_request(_: int) -> Request:
 
 def send(conn: http.client.HTTPConnection, request: Request, target: Target) -> tuple[int, bytes]:
     headers = {"Authorization": f"Bearer {target.token}"}
-    path = request.path or f"/api/v1/workspaces/{target.workspace_id}/invitations"
     if request.body is not None:
         headers["Content-Type"] = "application/json"
-    conn.request(request.method, path, body=request.body, headers=headers)
+    conn.request(request.method, request.path, body=request.body, headers=headers)
     response = conn.getresponse()
     return response.status, response.read()
 
@@ -291,11 +294,11 @@ def report(invitations: Run, bare: Run, clients: int) -> None:
 
 def measure(target: Target, count: int, clients: int) -> tuple[Run, Run]:
     """Warm up both endpoints, then time the invitations and the bare endpoint."""
-    for make in (invitation_requests("warmup"), health_request):
+    for make in (invitation_requests(target.workspace_id, "warmup"), health_request):
         warmup = load(target, make, WARMUP, clients)
         if warmup.failures.count:
             raise RuntimeError(f"the warm-up failed: {warmup.failures.samples}")
-    invitations = load(target, invitation_requests("person"), count, clients)
+    invitations = load(target, invitation_requests(target.workspace_id, "person"), count, clients)
     bare = load(target, health_request, count, clients)
     return invitations, bare
 
