@@ -93,12 +93,24 @@ class ApiTokens(Repository):
 
 
 class Events(Repository):
+    """Audit events are buffered and written in one statement when the unit of work commits."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(conn)
+        self.pending: list[dict[str, Any]] = []
+
     def add(self, **values: Any) -> None:
-        self.conn.execute(insert(t.events), values)
+        self.pending.append(values)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.conn.execute(insert(t.events), self.pending)
+            self.pending = []
 
     def list(
         self, organization_id: str | None, *, subject_id: str | None = None, limit: int = 100
     ) -> Sequence[Row[Any]]:
+        self.flush()
         c = t.events.c
         stmt = select(t.events).order_by(c.id.desc()).limit(limit)
         if organization_id is not None:

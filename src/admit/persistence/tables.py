@@ -75,6 +75,14 @@ def _created() -> Column[datetime]:
 
 LIVE = "status <> 'removed'"
 
+
+def _live_unique(name: str, column: str) -> Index:
+    """Unique among the workspace's members who are not removed; rows without a value are not
+    indexed at all (a removed person can come back; most members have no username)."""
+    where = text(f"{LIVE} AND {column} IS NOT NULL")
+    return Index(name, "workspace_id", column, unique=True, sqlite_where=where, postgresql_where=where)
+
+
 organizations = Table(
     "organizations",
     metadata,
@@ -168,32 +176,14 @@ members = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("email IS NOT NULL OR (username IS NOT NULL AND phone IS NOT NULL)", name="contact"),
     Index("ix_members_listing", "workspace_id", "status", "created_at", "id"),
-    Index(
-        "uq_members_email", "workspace_id", "email", unique=True, sqlite_where=text(LIVE), postgresql_where=text(LIVE)
-    ),
-    Index(
-        "uq_members_username",
-        "workspace_id",
-        "username",
-        unique=True,
-        sqlite_where=text(LIVE),
-        postgresql_where=text(LIVE),
-    ),
-    Index(
-        "uq_members_external_id",
-        "workspace_id",
-        "external_id",
-        unique=True,
-        sqlite_where=text(LIVE),
-        postgresql_where=text(LIVE),
-    ),
-    Index(
-        "uq_members_account",
-        "workspace_id",
-        "account_id",
-        unique=True,
-        sqlite_where=text(LIVE),
-        postgresql_where=text(LIVE),
+    *(
+        _live_unique(f"uq_members_{name}", column)
+        for name, column in (
+            ("email", "email"),
+            ("username", "username"),
+            ("external_id", "external_id"),
+            ("account", "account_id"),
+        )
     ),
     Index("ix_members_account", "account_id"),
 )

@@ -41,6 +41,7 @@ class UnitOfWork:
         return self
 
     def commit(self) -> None:
+        self.events.flush()
         self._tx.commit()
 
     def __exit__(

@@ -43,11 +43,16 @@ def open_invitation(
 ) -> dict[str, Any]:
     """Invite a provisioned member: member → invited, a pending invitation with a fresh secret,
     its messages in the outbox and the events, all in the caller's transaction."""
-    member_rules.transition(member["status"], MemberStatus.INVITED)
-    if not uow.members.move(
-        workspace.organization_id, member["id"], MemberStatus.PROVISIONED, status=MemberStatus.INVITED, updated_at=now
-    ):
-        raise Conflict("the member changed meanwhile; reload and try again", code="member_changed")
+    if member["status"] != MemberStatus.INVITED:  # a member inserted as invited just now needs no move
+        member_rules.transition(member["status"], MemberStatus.INVITED)
+        if not uow.members.move(
+            workspace.organization_id,
+            member["id"],
+            MemberStatus.PROVISIONED,
+            status=MemberStatus.INVITED,
+            updated_at=now,
+        ):
+            raise Conflict("the member changed meanwhile; reload and try again", code="member_changed")
     issued = secrets.issue(INVITATION, ctx.random)
     invitation = {
         "organization_id": workspace.organization_id,
@@ -124,7 +129,11 @@ def invite(
                 username=values["username"],
                 external_id=values["external_id"],
             )
-            member = new_member(uow, actor, workspace, values, now) if existing is None else _reinvitable(existing)
+            member = (
+                new_member(uow, actor, workspace, values, now, invited=True)
+                if existing is None
+                else _reinvitable(existing)
+            )
             invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
             uow.commit()
     except IntegrityError as exc:
@@ -161,14 +170,23 @@ def _reinvitable(existing: Row[Any]) -> dict[str, Any]:
 
 
 def new_member(
-    uow: UnitOfWork, actor: Actor, workspace: Row[Any], values: dict[str, Any], now: datetime
+    uow: UnitOfWork,
+    actor: Actor,
+    workspace: Row[Any],
+    values: dict[str, Any],
+    now: datetime,
+    *,
+    invited: bool = False,
 ) -> dict[str, Any]:
+    """Insert a member awaiting invitation; ``invited`` inserts it already invited, for the
+    invitation opened right after in the same transaction."""
+    status = member_rules.transition(MemberStatus.PROVISIONED, MemberStatus.INVITED) if invited else None
     member = {
         **values,
         "organization_id": workspace.organization_id,
         "workspace_id": workspace.id,
         "account_id": None,
-        "status": MemberStatus.PROVISIONED.value,
+        "status": (status or MemberStatus.PROVISIONED).value,
         "created_at": now,
         "updated_at": now,
     }

@@ -52,9 +52,10 @@ def provision(
             values = person.cleaned(workspace, ctx.phone_region)
             ensure_can_grant(role, Role(values["role"]))
             _ensure_unique(uow, workspace, values)
-            member = new_member(uow, actor, workspace, values, now)
+            inviting = workspace.auto_invite if invite is None else invite
+            member = new_member(uow, actor, workspace, values, now, invited=inviting)
             invitation = None
-            if workspace.auto_invite if invite is None else invite:
+            if inviting:
                 invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
             uow.commit()
     except IntegrityError as exc:

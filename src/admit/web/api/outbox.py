@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from admit.services import outbox
-from admit.web.deps import Caller, Ctx
+from admit.web.deps import Bearer, Ctx, as_caller
 
 router = APIRouter(tags=["delivery"])
 
@@ -30,18 +30,20 @@ class MessageOut(BaseModel):
 
 
 @router.get("/workspaces/{workspace_id}/messages", response_model=list[MessageOut])
-def list_messages(
+async def list_messages(
     workspace_id: str,
     ctx: Ctx,
-    actor: Caller,
+    token: Bearer,
     state: Literal["queued", "sending", "sent", "failed", "abandoned"] | None = None,
     limit: int = Query(50, ge=1, le=500),
 ) -> Any:
     """Messages of a workspace, newest first (payloads are never shown)."""
-    return outbox.list_messages(ctx, actor, workspace_id=workspace_id, state=state, limit=limit)
+    return await as_caller(
+        ctx, token, lambda actor: outbox.list_messages(ctx, actor, workspace_id=workspace_id, state=state, limit=limit)
+    )
 
 
 @router.post("/messages/{message_id}/retry", response_model=MessageOut)
-def retry_message(message_id: int, ctx: Ctx, actor: Caller) -> Any:
+async def retry_message(message_id: int, ctx: Ctx, token: Bearer) -> Any:
     """Queue a failed or abandoned message again."""
-    return outbox.retry(ctx, actor, message_id)
+    return await as_caller(ctx, token, lambda actor: outbox.retry(ctx, actor, message_id))
