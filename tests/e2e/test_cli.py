@@ -6,7 +6,7 @@ import re
 
 from support.processes import admit, field
 
-COMMANDS = ["serve", "db", "org", "workspace", "member", "invite", "invitations", "token", "outbox", "demo"]
+COMMANDS = ["serve", "worker", "db", "org", "workspace", "member", "invite", "invitations", "token", "outbox", "demo"]
 
 
 def test_help_lists_every_command(database_url: str) -> None:
@@ -16,11 +16,11 @@ def test_help_lists_every_command(database_url: str) -> None:
     for group, subcommands in {
         "db": ["upgrade"],
         "org": ["create", "list"],
-        "workspace": ["create", "list"],
+        "workspace": ["create", "list", "update"],
         "member": ["add", "list"],
         "invitations": ["list", "expire"],
         "token": ["create"],
-        "outbox": ["list"],
+        "outbox": ["list", "retry"],
     }.items():
         output = admit(database_url, group, "--help").stdout
         for sub in subcommands:
@@ -70,3 +70,19 @@ def test_demo_seeds_once_and_prints_how_to_sign_in(database_url: str) -> None:
     org_id = re.search(r"organization\s+(\w+)", first)
     assert org_id and org_id.group(1) in second
     assert admit(database_url, "org", "list").stdout.count("Demo Organization") == 1
+
+
+def test_operator_changes_settings_delivers_and_retries_from_the_shell(database_url: str) -> None:
+    org = field(admit(database_url, "org", "create", "Hooli").stdout, "id")
+    ws = field(admit(database_url, "workspace", "create", org, "Hooli XYZ").stdout, "id")
+    updated = admit(database_url, "workspace", "update", ws, "--sms", "--sms-daily-cap", "10").stdout
+    assert field(updated, "sms_enabled") == "True" and field(updated, "sms_daily_cap") == "10"
+    admit(database_url, "member", "add", ws, "--username", "gavin", "--phone", "+49 30 901820")
+    assert "Processed 1 message(s)." in admit(database_url, "worker", "--once").stdout  # dev mode: captured
+    sent = re.search(r"│ (\d+) .*sms.*\+4930901820.*sent", admit(database_url, "outbox", "list").stdout)
+    assert sent
+    refused = admit(database_url, "outbox", "retry", sent.group(1), check=False)
+    assert refused.returncode == 1 and "not_retryable" in refused.stderr
+    assert "Queued 0 message(s) again." in admit(database_url, "outbox", "retry", "--all-abandoned").stdout
+    no_transport = admit(database_url, "worker", check=False, ADMIT_DEV_MODE="false", ADMIT_SECRET_KEY="k" * 40)
+    assert no_transport.returncode == 2 and "ADMIT_SMTP_HOST" in no_transport.stderr

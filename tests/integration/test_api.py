@@ -93,3 +93,15 @@ def test_signed_in_person_sees_and_answers_pending_invitations(ctx: Context, org
     assert again.status_code == 409 and again.json()["error"]["code"] == "invitation_declined"
     assert me.delete("/api/v1/sessions/current").status_code == 204
     assert me.get("/api/v1/me/invitations").status_code == 401
+
+
+def test_workspace_settings_can_be_changed_by_admins_only(ctx: Context, org: Any, workspace: Any) -> None:
+    admin = client(ctx, api_token(ctx, org.id))
+    changed = admin.patch(f"/api/v1/workspaces/{workspace.id}", json={"sms_enabled": True, "sms_daily_cap": 5})
+    assert changed.status_code == 200 and changed.json()["sms_enabled"] is True and changed.json()["sms_daily_cap"] == 5
+    bad = admin.patch(f"/api/v1/workspaces/{workspace.id}", json={"invitation_lifetime_days": 0})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "invitation_lifetime_days"
+    member = client(ctx, api_token(ctx, org.id, role="member"))
+    denied = member.patch(f"/api/v1/workspaces/{workspace.id}", json={"sms_enabled": False})
+    assert denied.status_code == 403
+    assert admin.get(f"/api/v1/workspaces/{workspace.id}").json()["sms_enabled"] is True

@@ -11,7 +11,7 @@ from support.outbox import messages, token_for
 
 from admit.domain.errors import Conflict, InvalidTransition, PermissionDenied, SecretRejected, WeakPassword
 from admit.persistence import tables as t
-from admit.services import claims, invitations, members, sessions
+from admit.services import claims, endings, invitations, members, sessions
 from admit.services.context import Actor, ActorKind, Context
 from admit.services.profiles import MemberInput
 
@@ -132,8 +132,8 @@ def test_expiry_sweep_marks_lapsed_invitations_and_returns_members(
     clock.advance(days=6)
     fresh = invite(ctx, operator, workspace, "bob@example.com")
     clock.advance(days=1, seconds=1)
-    assert invitations.expire_due(ctx) == 1
-    assert invitations.expire_due(ctx) == 0
+    assert endings.expire_due(ctx) == 1
+    assert endings.expire_due(ctx) == 0
     assert invitations.get(ctx, operator, lapsing["id"])["state"] == "expired"
     assert invitations.get(ctx, operator, fresh["id"])["state"] == "pending"
     assert members.get(ctx, operator, lapsing["member_id"])["status"] == "provisioned"

@@ -39,15 +39,19 @@ def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, dat
     return AuthResult(success=ok)
 
 
-def test_starttls_with_authentication(ctx: Context, operator: Actor, workspace: Any, ca: Any) -> None:
-    authority, bundle = ca
-    invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com"))
-    options = {
+def _starttls_with_login(authority: trustme.CA) -> dict[str, Any]:
+    return {
         "tls_context": _server_context(authority),
         "require_starttls": True,
         "auth_required": True,
         "authenticator": _authenticator,
     }
+
+
+def test_starttls_with_authentication(ctx: Context, operator: Actor, workspace: Any, ca: Any) -> None:
+    authority, bundle = ca
+    invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com"))
+    options = _starttls_with_login(authority)
     with smtp_server(**options) as smtp:
         drain(
             worker(
@@ -76,12 +80,7 @@ def test_wrong_password_or_untrusted_certificate_is_not_sent(
 ) -> None:
     authority, bundle = ca
     invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com"))
-    options = {
-        "tls_context": _server_context(authority),
-        "require_starttls": True,
-        "auth_required": True,
-        "authenticator": _authenticator,
-    }
+    options = _starttls_with_login(authority)
     with smtp_server(**options) as smtp:
         drain(
             worker(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from admit.cli.common import OPERATOR, console, context, friendly, show_record, show_table
-from admit.services import invitations, members
+from admit.services import endings, invitations, members
 from admit.services.profiles import MemberInput
 
 member = typer.Typer(help="Members of a workspace's directory.", no_args_is_help=True)
@@ -100,4 +100,4 @@ def invitations_list(
 @friendly
 def invitations_expire() -> None:
     """Mark every lapsed pending invitation expired now (serve also does this every minute)."""
-    console.print(f"Expired {invitations.expire_due(context())} invitation(s).")
+    console.print(f"Expired {endings.expire_due(context())} invitation(s).")

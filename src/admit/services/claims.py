@@ -19,7 +19,8 @@ from admit.domain.members import MemberStatus
 from admit.domain.passwords import PasswordPolicy
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.context import Actor, ActorKind, Context, conflict_from, record
-from admit.services.invitations import end_invitation, view
+from admit.services.endings import end_invitation
+from admit.services.invitations import view
 from admit.services.messages import enqueue
 
 INVITATION = secrets.SecretPurpose.INVITATION

@@ -16,7 +16,8 @@ from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import tenant_scope, workspace_for
 from admit.services.context import Actor, Context, conflict_from, record
-from admit.services.invitations import end_invitation, new_member, open_invitation
+from admit.services.endings import end_invitation
+from admit.services.invitations import new_member, open_invitation
 from admit.services.profiles import MemberInput
 
 EDITABLE = (

@@ -16,7 +16,7 @@ from admit import __version__
 from admit.config import Settings
 from admit.delivery.transports import transports_for
 from admit.delivery.worker import DeliveryPolicy, OutboxWorker
-from admit.services import invitations
+from admit.services import endings
 from admit.services.context import Context
 from admit.web import dev, errors
 from admit.web.api import admin, invitee, outbox
@@ -87,7 +87,7 @@ async def _expire_forever(context: Context, every: float) -> None:
     """Mark lapsed invitations expired now and then; lapsed ones already read as expired."""
     while True:
         try:
-            count = await asyncio.to_thread(invitations.expire_due, context)
+            count = await asyncio.to_thread(endings.expire_due, context)
             if count:
                 log.info("expired %d invitation(s)", count)
         except Exception:
