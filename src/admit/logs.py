@@ -31,8 +31,9 @@ def _redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMa
 
 class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = ()
+        if isinstance(record.msg, str):  # structlog's event dicts are redacted by _redact_event
+            record.msg = redact(record.getMessage())
+            record.args = ()
         return True
 
 

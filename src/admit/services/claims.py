@@ -216,8 +216,21 @@ def _create_account(
         status="active",
         created_at=now,
     )
-    for kind, value in _identifiers(member):
+    identifiers = _identifiers(member)
+    for kind, value in identifiers:
         uow.accounts.add_identifier(account_id, kind, value, now)
+    record(
+        uow,
+        Actor(ActorKind.ACCOUNT, id=account_id),
+        "account.created",
+        "account",
+        account_id,
+        now,
+        organization_id=member.organization_id,
+        workspace_id=member.workspace_id,
+        identifiers=[kind for kind, _ in identifiers],
+        credential="password",
+    )
     return account_id
 
 

@@ -74,8 +74,17 @@ def sign_out(ctx: Context, token: str) -> None:
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         row = uow.secrets.by_digest(digest)
-        if row is not None and row.purpose == SESSION.value:
+        if row is not None and row.purpose == SESSION.value and row.revoked_at is None:
             uow.secrets.revoke(row.id, now)
+            record(
+                uow,
+                Actor(ActorKind.ACCOUNT, id=row.subject_id),
+                "account.signed_out",
+                "account",
+                row.subject_id,
+                now,
+                organization_id=None,
+            )
         uow.commit()
 
 
