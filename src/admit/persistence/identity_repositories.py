@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, func, or_, select, update
 
 from admit.persistence import tables as t
-from admit.persistence.repositories import Repository
+from admit.persistence.repositories import Repository, inserter
 
 
 class Accounts(Repository):
@@ -55,9 +55,12 @@ class Secrets(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.secrets, values)
 
+    _by_digest = select(t.secrets).where(t.secrets.c.digest == bindparam("digest"))
+    _by_digest_locked = _by_digest.with_for_update()
+
     def by_digest(self, digest: str, *, lock: bool = False) -> Row[Any] | None:
-        stmt = select(t.secrets).where(self.c.digest == digest)
-        return self._one(stmt.with_for_update() if lock else stmt)
+        stmt = self._by_digest_locked if lock else self._by_digest
+        return self.conn.execute(stmt, {"digest": digest}).first()
 
     def consume(self, secret_id: str, now: datetime) -> bool:
         result = self.conn.execute(
@@ -88,8 +91,10 @@ class ApiTokens(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.api_tokens, values)
 
+    _by_digest = select(t.api_tokens).where(t.api_tokens.c.digest == bindparam("digest"))
+
     def by_digest(self, digest: str) -> Row[Any] | None:
-        return self._one(select(t.api_tokens).where(t.api_tokens.c.digest == digest))
+        return self.conn.execute(self._by_digest, {"digest": digest}).first()
 
 
 class Events(Repository):
@@ -104,7 +109,7 @@ class Events(Repository):
 
     def flush(self) -> None:
         if self.pending:
-            self.conn.execute(insert(t.events), self.pending)
+            self.conn.execute(inserter(t.events), self.pending)
             self.pending = []
 
     def list(
@@ -124,7 +129,7 @@ class Outbox(Repository):
     c = t.outbox.c
 
     def add(self, **values: Any) -> int:
-        key = self.conn.execute(insert(t.outbox), values).inserted_primary_key
+        key = self.conn.execute(inserter(t.outbox), values).inserted_primary_key
         assert key is not None
         return int(key[0])
 

@@ -7,9 +7,10 @@ import secrets
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from admit.persistence import tables as t
@@ -21,6 +22,12 @@ def new_id() -> str:
     return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
+@cache
+def inserter(table: Table) -> Any:
+    """One reusable INSERT statement per table (statements are immutable; building them is not free)."""
+    return insert(table)
+
+
 class Repository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -30,7 +37,7 @@ class Repository:
 
     def _insert(self, table: Table, values: dict[str, Any]) -> str:
         values.setdefault("id", new_id())
-        self.conn.execute(insert(table), values)
+        self.conn.execute(inserter(table), values)
         return str(values["id"])
 
 
@@ -54,12 +61,14 @@ class Workspaces(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.workspaces, values)
 
+    _by_id = select(t.workspaces).where(t.workspaces.c.id == bindparam("id"))
+    _by_id_in_org = _by_id.where(t.workspaces.c.organization_id == bindparam("org"))
+
     def get(self, organization_id: str | None, workspace_id: str) -> Row[Any] | None:
         """``organization_id`` None only for the operator (instance-wide) scope."""
-        stmt = select(t.workspaces).where(t.workspaces.c.id == workspace_id)
-        if organization_id is not None:
-            stmt = stmt.where(t.workspaces.c.organization_id == organization_id)
-        return self._one(stmt)
+        if organization_id is None:
+            return self.conn.execute(self._by_id, {"id": workspace_id}).first()
+        return self.conn.execute(self._by_id_in_org, {"id": workspace_id, "org": organization_id}).first()
 
     def update(self, organization_id: str, workspace_id: str, **values: Any) -> None:
         self.conn.execute(
@@ -91,17 +100,11 @@ class Members(Repository):
 
     def find_live(self, organization_id: str, workspace_id: str, **identity: str | None) -> Row[Any] | None:
         """The non-removed member of a workspace matching any given email/username/external ID."""
-        matches = [self.c[name] == value for name, value in identity.items() if value]
-        if not matches:
+        given = {name: value for name, value in identity.items() if value}
+        if not given:
             return None
-        return self._one(
-            select(t.members).where(
-                self.c.organization_id == organization_id,
-                self.c.workspace_id == workspace_id,
-                self.c.status != "removed",
-                or_(*matches),
-            )
-        )
+        stmt = _find_live_statement(tuple(sorted(given)))
+        return self.conn.execute(stmt, {"org": organization_id, "ws": workspace_id, **given}).first()
 
     def for_account(self, organization_id: str, workspace_id: str, account_id: str) -> Row[Any] | None:
         return self._one(
@@ -156,6 +159,17 @@ class Members(Repository):
             .group_by(self.c.status)
         ).all()
         return {str(status): int(n) for status, n in rows}
+
+
+@cache
+def _find_live_statement(names: tuple[str, ...]) -> Any:
+    c = t.members.c
+    return select(t.members).where(
+        c.organization_id == bindparam("org"),
+        c.workspace_id == bindparam("ws"),
+        c.status != "removed",
+        or_(*(c[name] == bindparam(name) for name in names)),
+    )
 
 
 class Invitations(Repository):
