@@ -45,6 +45,28 @@ def _by_token(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> tup
     return secret, invitation
 
 
+def link_state(ctx: Context, token: str) -> str:
+    """What became of the invitation behind a link, for the page its holder sees: ``pending``,
+    ``accepted``, ``declined``, ``expired``, ``revoked``, ``replaced`` (resent since) or
+    ``invalid``. Reading it changes nothing."""
+    try:
+        digest = secrets.digest_for(token, INVITATION)
+    except SecretRejected:
+        return "invalid"
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        secret = uow.secrets.by_digest(digest)
+        if secret is None or secret.purpose != INVITATION.value:
+            return "invalid"
+        invitation = uow.invitations.get(secret.organization_id, secret.subject_id)
+    if invitation is None:
+        return "invalid"
+    state = rules.current_state(invitation.state, invitation.expires_at, now)
+    if state is InvitationState.PENDING and secret.revoked_at is not None:
+        return "replaced"
+    return state.value
+
+
 def inspect_token(ctx: Context, token: str) -> dict[str, Any]:
     """What a welcome page needs: the invitation, its workspace, whether an account exists."""
     digest = secrets.digest_for(token, INVITATION)
@@ -303,3 +325,20 @@ def _notify_inviter(uow: UnitOfWork, invitation: Row[Any], kind: str, now: datet
         now=now,
         payload={"invitee": invitation.email or invitation.phone, "workspace_name": workspace.name},
     )
+
+
+def account_emails(ctx: Context, account_id: str) -> list[str]:
+    with ctx.uow() as uow:
+        return [value for kind, value in uow.accounts.identifiers(account_id) if kind == IdentifierKind.EMAIL]
+
+
+def joined_workspace(ctx: Context, account_id: str, workspace_id: str) -> dict[str, Any] | None:
+    """The workspace a person has just joined (name and where to go), if they are active in it."""
+    with ctx.uow() as uow:
+        workspace = uow.workspaces.get(None, workspace_id)
+        if workspace is None:
+            return None
+        member = uow.members.for_account(workspace.organization_id, workspace.id, account_id)
+    if member is None or member.status != MemberStatus.ACTIVE:
+        return None
+    return {"id": workspace.id, "name": workspace.name, "app_url": workspace.app_url}

@@ -25,30 +25,38 @@ def sign_in(ctx: Context, identifier: str, password: str) -> tuple[str, dict[str
         raise InvalidCredentials("the identifier or password is not correct")
     if not ctx.hasher.verify(stored, password):
         raise InvalidCredentials("the identifier or password is not correct")
+    if ctx.hasher.needs_rehash(stored):
+        rehashed = ctx.hasher.hash(password)
+        with ctx.uow(write=True) as uow:
+            uow.accounts.set_password_hash(account.id, rehashed)
+            uow.commit()
+    return start_session(ctx, account.id), dict(account._mapping)
+
+
+def start_session(ctx: Context, account_id: str) -> str:
+    """A new session for an account that has just proven who it is; returns the token (once)."""
     issued = secrets.issue(SESSION, ctx.random)
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        if ctx.hasher.needs_rehash(stored):
-            uow.accounts.set_password_hash(account.id, ctx.hasher.hash(password))
         uow.secrets.add(
             purpose=SESSION.value,
             digest=issued.digest,
             organization_id=None,
-            subject_id=account.id,
+            subject_id=account_id,
             created_at=now,
             expires_at=secrets.expiry(SESSION, now),
         )
         record(
             uow,
-            Actor(ActorKind.ACCOUNT, id=account.id),
+            Actor(ActorKind.ACCOUNT, id=account_id),
             "account.signed_in",
             "account",
-            account.id,
+            account_id,
             now,
             organization_id=None,
         )
         uow.commit()
-    return issued.plaintext, dict(account._mapping)
+    return issued.plaintext
 
 
 def authenticate_session(ctx: Context, token: str) -> str:

@@ -7,10 +7,14 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+from asgi_csrf import asgi_csrf  # type: ignore[import-untyped]
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from admit import __version__
 from admit.config import Settings
@@ -20,6 +24,8 @@ from admit.services import endings
 from admit.services.context import Context
 from admit.web import dev, errors
 from admit.web.api import admin, invitee, outbox
+from admit.web.pages import invitee as invitee_pages
+from admit.web.pages.security import Cookies, SecurityHeaders
 
 log = logging.getLogger("admit.web")
 
@@ -61,7 +67,18 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     )
     app.state.context = context
     app.state.settings = settings
+    app.state.cookies = Cookies(settings)
     errors.install(app)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        Csrf,
+        signing_secret=settings.secret_key,
+        always_protect=PROTECTED,
+        cookie_secure=app.state.cookies.secure,
+        skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
+    )
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.include_router(invitee_pages.router)
     app.include_router(admin.router, prefix="/api/v1")
     app.include_router(invitee.router, prefix="/api/v1")
     app.include_router(outbox.router, prefix="/api/v1")
@@ -81,6 +98,20 @@ def _start_worker(settings: Settings, context: Context, stop: threading.Event) -
     thread = threading.Thread(target=worker.run_forever, args=(stop,), name="outbox-worker", daemon=True)
     thread.start()
     return thread
+
+
+PROTECTED = {"/welcome/claim", "/welcome/accept", "/welcome/decline", "/sign-in", "/sign-out"}
+
+
+class Csrf:
+    """asgi-csrf as a Starlette middleware: every form POST carries a token bound to a cookie;
+    bearer-token API calls are exempt; the page forms are protected even without cookies."""
+
+    def __init__(self, app: ASGIApp, /, **options: Any) -> None:
+        self.wrapped = asgi_csrf(app, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.wrapped(scope, receive, send)
 
 
 async def _expire_forever(context: Context, every: float) -> None:
@@ -105,14 +136,12 @@ def _home() -> str:
 
 HOME = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Admit</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1f2933}
-code{background:#eef2f7;padding:.1rem .3rem;border-radius:4px}</style></head>
-<body><h1>Admit is running</h1>
+<title>Admit</title><link rel="stylesheet" href="/static/admit.css"></head>
+<body><header><strong>Admit</strong></header><main><div class="card"><h1>Admit is running</h1>
 <p>Admit gets people into workspaces: invitations, account claim and sign-in.</p>
-<ul><li>REST API reference: <a href="/api/v1/docs">/api/v1/docs</a>
-(OpenAPI document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>)</li>
+<ul><li>People who were invited open the link in their message, or <a href="/sign-in">sign in</a>.</li>
+<li>REST API reference: <a href="/api/v1/docs">/api/v1/docs</a></li>
 <li>Operators: run <code>admit --help</code> for every command.</li>
 <li>In dev mode, every email and SMS is in the <a href="/dev/mailbox">mailbox</a>.</li></ul>
-</body></html>
+</div></main></body></html>
 """

@@ -1,0 +1,1 @@
+"""Hosted pages for invitees: the invitation link, welcome, claim, sign-in, accept and decline."""

@@ -1,0 +1,198 @@
+"""The invitee's pages. The link's token moves from the URL into a signed cookie on first load,
+and nothing here changes state on GET: mail scanners may open links as often as they like."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from admit.domain.errors import Conflict, InvalidCredentials, SecretRejected, ValidationFailed, WeakPassword
+from admit.domain.passwords import PasswordPolicy
+from admit.services import claims, sessions
+from admit.services.context import Context
+from admit.web.deps import Ctx, blocking
+from admit.web.pages.security import Cookies
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+router = APIRouter(include_in_schema=False)
+
+
+def _cookies(request: Request) -> Cookies:
+    cookies: Cookies = request.app.state.cookies
+    return cookies
+
+
+def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    csrf = request.scope.get("csrftoken")
+    return templates.TemplateResponse(
+        request, name, {"csrftoken": csrf() if csrf else "", **context}, status_code=status
+    )
+
+
+def _account(ctx: Context, request: Request) -> str | None:
+    token = _cookies(request).session(request)
+    if not token:
+        return None
+    try:
+        return sessions.authenticate_session(ctx, token)
+    except SecretRejected:
+        return None
+
+
+@router.api_route("/i/{token}", methods=["GET", "HEAD"])
+async def invitation_link(token: str, request: Request) -> Response:
+    """Keep the token in a signed cookie and continue on a URL without it."""
+    response = RedirectResponse("/welcome", status_code=303)
+    _cookies(request).hold_invitation(response, token)
+    return response
+
+
+@router.get("/welcome", response_class=HTMLResponse)
+async def welcome(request: Request, ctx: Ctx) -> Response:
+    token = _cookies(request).invitation(request)
+    if token is None:
+        return page(request, "dead_link.html", 404, state="missing")
+    state, info, account_id = await blocking(lambda: _welcome_facts(ctx, request, token))
+    if state != "pending":
+        return page(request, "dead_link.html", 410, state=state)
+    if account_id is not None:
+        return page(request, "welcome_confirm.html", **info)
+    if info["has_account"]:
+        return page(request, "welcome_sign_in.html", **info)
+    return page(request, "welcome_claim.html", **info, **_policy(info["workspace"]["password_policy"]))
+
+
+def _welcome_facts(ctx: Context, request: Request, token: str) -> tuple[str, dict[str, Any], str | None]:
+    state = claims.link_state(ctx, token)
+    if state != "pending":
+        return state, {}, None
+    return state, claims.inspect_token(ctx, token), _account(ctx, request)
+
+
+def _policy(name: str) -> dict[str, Any]:
+    policy = PasswordPolicy.named(name)
+    return {"rules": policy.rules(), "policy": policy}
+
+
+@router.post("/welcome/claim", response_class=HTMLResponse)
+async def claim(
+    request: Request, ctx: Ctx, password: str = Form(""), first_name: str = Form(""), last_name: str = Form("")
+) -> Response:
+    token = _cookies(request).invitation(request)
+    if token is None:
+        return page(request, "dead_link.html", 404, state="missing")
+
+    def work() -> tuple[dict[str, Any], str]:
+        result = claims.accept_with_token(
+            ctx, token, password=password, first_name=first_name or None, last_name=last_name or None
+        )
+        return result, sessions.start_session(ctx, result["account_id"])
+
+    try:
+        result, session = await blocking(work)
+    except (WeakPassword, ValidationFailed) as exc:
+        info = await blocking(lambda: claims.inspect_token(ctx, token))
+        errors = exc.failures if isinstance(exc, WeakPassword) else [exc.message]
+        return page(
+            request,
+            "welcome_claim.html",
+            422,
+            errors=errors,
+            first_name=first_name,
+            last_name=last_name,
+            **info,
+            **_policy(info["workspace"]["password_policy"]),
+        )
+    except (SecretRejected, Conflict):
+        return RedirectResponse("/welcome", status_code=303)
+    return _joined(request, result["workspace_id"], session)
+
+
+def _joined(request: Request, workspace_id: str, session: str | None = None) -> Response:
+    response = RedirectResponse(f"/joined/{quote(workspace_id)}", status_code=303)
+    if session is not None:
+        _cookies(request).start_session(response, session)
+    _cookies(request).drop_invitation(response)
+    return response
+
+
+@router.post("/welcome/accept", response_class=HTMLResponse)
+async def accept(request: Request, ctx: Ctx) -> Response:
+    token = _cookies(request).invitation(request)
+    account_id = await blocking(lambda: _account(ctx, request))
+    if token is None or account_id is None:
+        return RedirectResponse("/welcome", status_code=303)
+    try:
+        result = await blocking(lambda: claims.accept_with_token(ctx, token, account_id=account_id))
+    except Conflict as exc:
+        if exc.code != "wrong_account":
+            return RedirectResponse("/welcome", status_code=303)
+        facts = await blocking(lambda: (claims.inspect_token(ctx, token), claims.account_emails(ctx, account_id)))
+        return page(request, "welcome_wrong_account.html", 409, **facts[0], signed_in_as=facts[1])
+    except SecretRejected:
+        return RedirectResponse("/welcome", status_code=303)
+    return _joined(request, result["workspace_id"])
+
+
+@router.post("/welcome/decline", response_class=HTMLResponse)
+async def decline(request: Request, ctx: Ctx) -> Response:
+    token = _cookies(request).invitation(request)
+    if token is None:
+        return page(request, "dead_link.html", 404, state="missing")
+    try:
+        invitation = await blocking(lambda: claims.inspect_token(ctx, token))
+        await blocking(lambda: claims.decline_with_token(ctx, token))
+    except (SecretRejected, Conflict):
+        return RedirectResponse("/welcome", status_code=303)
+    response = page(request, "declined.html", **invitation)
+    _cookies(request).drop_invitation(response)
+    return response
+
+
+@router.get("/joined/{workspace_id}", response_class=HTMLResponse)
+async def joined(workspace_id: str, request: Request, ctx: Ctx) -> Response:
+    account_id = await blocking(lambda: _account(ctx, request))
+    if account_id is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    workspace = await blocking(lambda: claims.joined_workspace(ctx, account_id, workspace_id))
+    if workspace is None:
+        return page(request, "dead_link.html", 404, state="invalid")
+    return page(request, "joined.html", workspace=workspace)
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+async def sign_in_form(request: Request, next: str = "/") -> Response:
+    return page(request, "sign_in.html", next=_safe_next(next))
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+async def sign_in(
+    request: Request, ctx: Ctx, identifier: str = Form(""), password: str = Form(""), next: str = Form("/")
+) -> Response:
+    try:
+        token, _ = await blocking(lambda: sessions.sign_in(ctx, identifier, password))
+    except InvalidCredentials as exc:
+        return page(request, "sign_in.html", 401, next=_safe_next(next), identifier=identifier, error=exc.message)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    _cookies(request).start_session(response, token)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, ctx: Ctx, next: str = Form("/sign-in")) -> Response:
+    token = _cookies(request).session(request)
+    if token:
+        await blocking(lambda: sessions.sign_out(ctx, token))
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    _cookies(request).end_session(response)
+    return response
+
+
+def _safe_next(target: str) -> str:
+    """Only paths of this site: never another host (no open redirect)."""
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"

@@ -1,0 +1,88 @@
+"""What every hosted page shares: security headers, the browser session cookie and the signed
+cookie that carries an invitation token between pages (so it never stays in a URL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from admit.config import Settings
+
+SESSION_COOKIE = "admit_session"
+FLOW_COOKIE = "admit_invitation"
+FLOW_MAX_AGE = 3600
+PAGE_PREFIXES = ("/i/", "/welcome", "/sign-in", "/sign-out", "/joined")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def is_page(path: str) -> bool:
+    return path == "/" or path.startswith(PAGE_PREFIXES)
+
+
+class SecurityHeaders:
+    """Strict headers on hosted pages: a CSP without inline code, no framing, no Referer (links
+    carry tokens), no caching of pages that may show personal data."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_page(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"cache-control", b"no-store"),
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class Cookies:
+    def __init__(self, settings: Settings) -> None:
+        self.secure = settings.base_url.startswith("https://")
+        self.serializer = URLSafeTimedSerializer(settings.secret_key, salt="admit.invitation-flow")
+
+    def _set(self, response: Response, name: str, value: str, max_age: int | None) -> None:
+        response.set_cookie(name, value, max_age=max_age, httponly=True, secure=self.secure, samesite="lax", path="/")
+
+    def start_session(self, response: Response, token: str) -> None:
+        self._set(response, SESSION_COOKIE, token, None)
+
+    def end_session(self, response: Response) -> None:
+        response.delete_cookie(SESSION_COOKIE, path="/")
+
+    def session(self, request: Request) -> str | None:
+        return request.cookies.get(SESSION_COOKIE)
+
+    def hold_invitation(self, response: Response, token: str) -> None:
+        self._set(response, FLOW_COOKIE, self.serializer.dumps(token), FLOW_MAX_AGE)
+
+    def drop_invitation(self, response: Response) -> None:
+        response.delete_cookie(FLOW_COOKIE, path="/")
+
+    def invitation(self, request: Request) -> str | None:
+        raw = request.cookies.get(FLOW_COOKIE)
+        if not raw:
+            return None
+        try:
+            value: Any = self.serializer.loads(raw, max_age=FLOW_MAX_AGE)
+        except BadSignature:
+            return None
+        return value if isinstance(value, str) else None

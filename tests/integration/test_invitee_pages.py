@@ -1,0 +1,183 @@
+"""The invitee's pages over HTTP, on both databases: the link, welcome, claim, sign-in, accept,
+decline, the dead-link pages and the security rules around them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from support.api import api_token, client
+from support.clock import FixedClock
+from support.outbox import messages, token_for
+
+from admit.services import claims, invitations, members
+from admit.services.context import Actor, Context
+from admit.services.profiles import MemberInput
+
+PASSWORD = "harvest-lantern-violet-64"
+
+
+def invite(ctx: Context, operator: Actor, workspace: Any, email: str, **kw: Any) -> dict[str, Any]:
+    return invitations.invite(ctx, operator, workspace.id, MemberInput(email=email, **kw))[0]
+
+
+def csrf(page_html: str) -> str:
+    match = re.search(r'name="csrftoken" value="([^"]+)"', page_html)
+    assert match, page_html
+    return match.group(1)
+
+
+def open_link(browser: TestClient, token: str) -> str:
+    response = browser.get(f"/i/{token}", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/welcome"
+    return browser.get("/welcome").text
+
+
+def test_opening_the_link_moves_the_token_into_a_cookie_and_changes_nothing(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    invitation = invite(ctx, operator, workspace, "ann@example.com")
+    token = token_for(ctx, "ann@example.com")
+    browser = client(ctx)
+    for method in ("HEAD", "GET", "GET"):  # a mail scanner, then the person, twice
+        response = browser.request(method, f"/i/{token}", follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/welcome"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert "httponly" in response.headers["set-cookie"].lower() and token not in response.headers["set-cookie"]
+    page = browser.get("/welcome")
+    assert page.status_code == 200 and token not in page.text
+    assert invitations.get(ctx, operator, invitation["id"])["state"] == "pending"
+
+
+def test_new_person_claims_by_choosing_a_password(ctx: Context, operator: Actor, workspace: Any) -> None:
+    invite(ctx, operator, workspace, "ann@example.com", first_name="Ann")
+    browser = client(ctx)
+    page = open_link(browser, token_for(ctx, "ann@example.com"))
+    assert "Activate account" in page and "At least 15 characters" in page and 'value="Ann"' in page
+    forged = browser.post("/welcome/claim", data={"password": PASSWORD}, follow_redirects=False)
+    assert forged.status_code == 403
+    weak = browser.post("/welcome/claim", data={"password": "short", "csrftoken": csrf(page)})
+    assert weak.status_code == 422 and "At least 15 characters" in weak.text and 'role="alert"' in weak.text
+    done = browser.post(
+        "/welcome/claim",
+        data={"password": PASSWORD, "first_name": "Ann", "last_name": "Lee", "csrftoken": csrf(page)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/joined/{workspace.id}"
+    assert "admit_session=adm_ses_" in done.headers["set-cookie"]
+    joined = browser.get(done.headers["location"])
+    assert "You are in Acme Main" in joined.text
+    [member] = members.list_members(ctx, operator, workspace.id)
+    assert member["status"] == "active" and member["account_id"] is not None
+
+
+def test_existing_account_signs_in_then_accepts(ctx: Context, operator: Actor, workspace: Any, org: Any) -> None:
+    from admit.services import tenancy
+
+    invite(ctx, operator, workspace, "ann@example.com")
+    claims.accept_with_token(ctx, token_for(ctx, "ann@example.com"), password=PASSWORD)
+    second = tenancy.create_workspace(
+        ctx, operator, org.id, "Second", tenancy.WorkspaceSettings(app_url="https://app.example.com/second")
+    )
+    invitations.invite(ctx, operator, second.id, MemberInput(email="ann@example.com"))
+    browser = client(ctx)
+    page = open_link(browser, token_for(ctx, "ann@example.com"))
+    assert "already have an account" in page and 'href="/sign-in?next=/welcome"' in page
+    form = browser.get("/sign-in?next=/welcome").text
+    wrong = browser.post(
+        "/sign-in",
+        data={"identifier": "ann@example.com", "password": "nope", "next": "/welcome", "csrftoken": csrf(form)},
+    )
+    assert wrong.status_code == 401 and "not correct" in wrong.text
+    signed_in = browser.post(
+        "/sign-in",
+        data={"identifier": "ann@example.com", "password": PASSWORD, "next": "/welcome", "csrftoken": csrf(form)},
+        follow_redirects=False,
+    )
+    assert signed_in.headers["location"] == "/welcome"
+    confirm = browser.get("/welcome").text
+    assert "Join Second?" in confirm
+    joined = browser.post("/welcome/accept", data={"csrftoken": csrf(confirm)})
+    assert "You are in Second" in joined.text and 'href="https://app.example.com/second"' in joined.text
+
+
+def test_wrong_account_sees_both_addresses_and_nothing_is_consumed(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    invite(ctx, operator, workspace, "bob@example.com")
+    claims.accept_with_token(ctx, token_for(ctx, "bob@example.com"), password=PASSWORD)
+    invitation = invite(ctx, operator, workspace, "ann@example.com")
+    browser = client(ctx)
+    form = browser.get("/sign-in").text
+    browser.post("/sign-in", data={"identifier": "bob@example.com", "password": PASSWORD, "csrftoken": csrf(form)})
+    confirm = open_link(browser, token_for(ctx, "ann@example.com"))
+    refused = browser.post("/welcome/accept", data={"csrftoken": csrf(confirm)})
+    assert refused.status_code == 409
+    assert "ann@example.com" in refused.text and "bob@example.com" in refused.text and "Switch account" in refused.text
+    assert invitations.get(ctx, operator, invitation["id"])["state"] == "pending"
+
+
+def test_declining_from_the_link_changes_nothing_else(ctx: Context, operator: Actor, workspace: Any) -> None:
+    invitation = invite(ctx, operator, workspace, "ann@example.com")
+    browser = client(ctx)
+    page = open_link(browser, token_for(ctx, "ann@example.com"))
+    declined = browser.post("/welcome/decline", data={"csrftoken": csrf(page)})
+    assert declined.status_code == 200 and "Invitation declined" in declined.text
+    assert invitations.get(ctx, operator, invitation["id"])["state"] == "declined"
+    assert members.get(ctx, operator, invitation["member_id"])["status"] == "provisioned"
+
+
+@pytest.mark.parametrize("ending", ["expired", "revoked", "replaced", "accepted", "declined", "invalid"])
+def test_each_dead_link_gets_its_own_page(
+    ctx: Context, operator: Actor, workspace: Any, clock: FixedClock, ending: str
+) -> None:
+    invitation = invite(ctx, operator, workspace, "ann@example.com")
+    token = token_for(ctx, "ann@example.com")
+    if ending == "expired":
+        clock.advance(days=8)
+    elif ending == "revoked":
+        invitations.revoke(ctx, operator, invitation["id"])
+    elif ending == "replaced":
+        invitations.resend(ctx, operator, invitation["id"])
+    elif ending == "accepted":
+        claims.accept_with_token(ctx, token, password=PASSWORD)
+    elif ending == "declined":
+        claims.decline_with_token(ctx, token)
+    else:
+        token = "adm_inv_" + "x" * 43
+    page = open_link(client(ctx), token)
+    titles = {
+        "expired": "has expired",
+        "revoked": "was withdrawn",
+        "replaced": "A newer invitation was sent",
+        "accepted": "already been used",
+        "declined": "was declined",
+        "invalid": "is not valid",
+    }
+    assert titles[ending] in page
+
+
+def test_forged_host_headers_do_not_change_any_link(ctx: Context, org: Any, workspace: Any) -> None:
+    api = client(ctx, api_token(ctx, org.id))
+    api.post(
+        f"/api/v1/workspaces/{workspace.id}/invitations",
+        json={"email": "ann@example.com"},
+        headers={"host": "evil.example", "x-forwarded-host": "evil.example"},
+    )
+    [message] = messages(ctx, recipient="ann@example.com")
+    assert message["payload"]["link"].startswith("https://admit.example.test/i/adm_inv_")
+    redirect = client(ctx).get(
+        f"/i/{token_for(ctx, 'ann@example.com')}", headers={"host": "evil.example"}, follow_redirects=False
+    )
+    assert redirect.headers["location"] == "/welcome"
+
+
+def test_pages_send_strict_security_headers_and_never_redirect_off_site(ctx: Context) -> None:
+    browser = client(ctx)
+    page = browser.get("/sign-in?next=//evil.example/x")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["referrer-policy"] == "no-referrer"
+    assert 'name="next" value="/"' in page.text
