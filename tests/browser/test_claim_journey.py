@@ -33,7 +33,7 @@ def test_invited_person_activates_an_account_on_a_phone(page: Page, database_url
         ).stdout,
         "id",
     )
-    kind = database_url.split(":")[0]
+    kind = database_url.split(":")[0].split("+")[0]
     with server(database_url) as base:
         admit(database_url, "invite", ws, "cosmo@kramerica.example", "--first-name", "Cosmo", ADMIT_BASE_URL=base)
         _open_invitation_email(page, base, "You are invited to Kramerica Industries")
@@ -57,3 +57,21 @@ def test_invited_person_activates_an_account_on_a_phone(page: Page, database_url
         page.goto(link)  # the same link again, once used
         expect(page.get_by_role("heading")).to_have_text("This invitation has already been used")
         screenshot(page, f"dead-link-accepted-{kind}")
+
+
+def test_german_invitee_joins_in_german(page: Page, database_url: str) -> None:
+    org = field(admit(database_url, "org", "create", "Brandt").stdout, "id")
+    ws = field(admit(database_url, "workspace", "create", org, "Brandt Werke", "--language", "de").stdout, "id")
+    kind = database_url.split(":")[0].split("+")[0]
+    with server(database_url) as base:
+        admit(database_url, "invite", ws, "greta@brandt.example", "--first-name", "Greta", ADMIT_BASE_URL=base)
+        _open_invitation_email(page, base, "Sie sind zu Brandt Werke eingeladen")
+        page.locator("pre a").first.click()
+        expect(page.get_by_role("heading")).to_have_text("Sie sind zu Brandt Werke eingeladen")
+        expect(page.locator("html")).to_have_attribute("lang", "de")
+        page.get_by_label("Passwort", exact=True).fill(PASSWORD)
+        expect(page.locator("li[data-rule=min_length]")).to_have_text("Mindestens 15 Zeichen")
+        screenshot(page, f"welcome-claim-german-{kind}")
+        page.get_by_role("button", name="Konto aktivieren").click()
+        expect(page.get_by_role("heading")).to_have_text("Sie sind in Brandt Werke")
+        screenshot(page, f"joined-german-{kind}")

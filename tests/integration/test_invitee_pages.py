@@ -181,3 +181,15 @@ def test_pages_send_strict_security_headers_and_never_redirect_off_site(ctx: Con
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY" and page.headers["referrer-policy"] == "no-referrer"
     assert 'name="next" value="/"' in page.text
+
+
+def test_german_invitee_sees_german_pages(ctx: Context, operator: Actor, workspace: Any) -> None:
+    invite(ctx, operator, workspace, "anna@example.com", language="de", first_name="Anna")
+    browser = client(ctx)
+    page = open_link(browser, token_for(ctx, "anna@example.com"))
+    assert '<html lang="de">' in page and "Sie sind zu Acme Main eingeladen" in page
+    assert "Mindestens 15 Zeichen" in page and "Konto aktivieren" in page
+    weak = browser.post("/welcome/claim", data={"password": "kurz", "csrftoken": csrf(page)})
+    assert "Bitte prüfen Sie Ihr Passwort" in weak.text and "Mindestens 15 Zeichen" in weak.text
+    french = client(ctx).get("/sign-in", headers={"accept-language": "fr-CH, fr;q=0.9, en;q=0.8"})
+    assert '<html lang="fr">' in french.text and "Se connecter" in french.text

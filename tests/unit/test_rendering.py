@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from admit.delivery.render import KINDS, LANGUAGES, pick_language, render
+from admit.delivery.render import KINDS, render
+from admit.i18n import LANGUAGES, pick_language
 
 PAYLOAD = {
     "workspace_name": "Acme",

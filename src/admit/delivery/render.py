@@ -8,7 +8,6 @@ English.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -16,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
+from admit.i18n import catalog, pick_language
+
 HERE = Path(__file__).parent
-LANGUAGES = ("en", "de", "fr")
 KINDS = (
     "invitation",
     "invitation_resent",
@@ -47,18 +45,8 @@ class Rendered:
     sms: str
 
 
-@cache
 def translations(language: str) -> Translations:
-    """The language's catalog, compiled from its .po file once per process."""
-    path = HERE / "locales" / language / "LC_MESSAGES" / "messages.po"
-    if not path.exists():
-        return Translations()
-    with path.open("rb") as po:
-        catalog = read_po(po, locale=language)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(fp=buffer)
+    return catalog(HERE / "locales" / "messages", language)
 
 
 @cache
@@ -73,10 +61,6 @@ def environment(language: str) -> Environment:
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.globals["m"] = env.get_template("_macros.jinja").module  # blocks are rendered on their own
     return env
-
-
-def pick_language(*candidates: str | None) -> str:
-    return next((c for c in candidates if c in LANGUAGES), "en")
 
 
 def render(kind: str, language: str, payload: dict[str, Any]) -> Rendered:

@@ -3,6 +3,7 @@ and nothing here changes state on GET: mail scanners may open links as often as 
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -10,16 +11,27 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 
 from admit.domain.errors import Conflict, InvalidCredentials, SecretRejected, ValidationFailed, WeakPassword
 from admit.domain.passwords import PasswordPolicy
+from admit.i18n import catalog, negotiate, pick_language
 from admit.services import claims, sessions
 from admit.services.context import Context
 from admit.web.deps import Ctx, blocking
 from admit.web.pages.security import Cookies
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+HERE = Path(__file__).parent.parent
 router = APIRouter(include_in_schema=False)
+
+
+@cache
+def templates(language: str) -> Jinja2Templates:
+    """The page templates with the language's catalog (pages are rendered in en, de or fr)."""
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"])
+    translations = catalog(HERE / "locales" / "pages", language)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    return Jinja2Templates(env=env)
 
 
 def _cookies(request: Request) -> Cookies:
@@ -28,10 +40,14 @@ def _cookies(request: Request) -> Cookies:
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page in the invitee's language (their member record's, the workspace's, or the browser's)."""
     csrf = request.scope.get("csrftoken")
-    return templates.TemplateResponse(
-        request, name, {"csrftoken": csrf() if csrf else "", **context}, status_code=status
+    member, workspace = context.get("member") or {}, context.get("workspace") or {}
+    language = pick_language(
+        member.get("language"), workspace.get("default_language"), negotiate(request.headers.get("accept-language"))
     )
+    values = {"csrftoken": csrf() if csrf else "", "language": language, **context}
+    return templates(language).TemplateResponse(request, name, values, status_code=status)
 
 
 def _account(ctx: Context, request: Request) -> str | None:
@@ -162,7 +178,7 @@ async def joined(workspace_id: str, request: Request, ctx: Ctx) -> Response:
     workspace = await blocking(lambda: claims.joined_workspace(ctx, account_id, workspace_id))
     if workspace is None:
         return page(request, "dead_link.html", 404, state="invalid")
-    return page(request, "joined.html", workspace=workspace)
+    return page(request, "joined.html", workspace=workspace, member={"language": workspace["member_language"]})
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
