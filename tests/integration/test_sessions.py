@@ -76,3 +76,39 @@ def test_api_tokens_are_stored_hashed_and_carry_their_scope(
         sessions.authenticate_api_token(ctx, token[:-1] + ("A" if token[-1] != "A" else "B"))
     with pytest.raises(SecretRejected):
         sessions.authenticate_api_token(ctx, token.replace("adm_api_", "adm_ses_"))
+
+
+def test_repeated_failures_back_off_for_known_and_unknown_identifiers_alike(
+    ctx: Context, operator: Actor, workspace: Any, clock: FixedClock
+) -> None:
+    from admit.domain.throttling import FREE_ATTEMPTS, TooManyAttempts
+
+    claimed(ctx, operator, workspace)
+    for identifier in ("ann@example.com", "nobody@example.com"):
+        for _ in range(FREE_ATTEMPTS):
+            with pytest.raises(InvalidCredentials):
+                sessions.sign_in(ctx, identifier, "wrong password guess")
+        with pytest.raises(TooManyAttempts) as throttled:
+            sessions.sign_in(ctx, identifier, PASSWORD)
+        assert throttled.value.retry_after == 2
+    clock.advance(seconds=2)
+    with pytest.raises(InvalidCredentials):
+        sessions.sign_in(ctx, "ann@example.com", "another wrong guess")
+    with pytest.raises(TooManyAttempts) as longer:
+        sessions.sign_in(ctx, "ann@example.com", PASSWORD)
+    assert longer.value.retry_after == 4
+    clock.advance(seconds=4)
+    assert sessions.sign_in(ctx, "ann@example.com", PASSWORD)[0].startswith("adm_ses_")
+    with pytest.raises(InvalidCredentials):  # success starts the count again
+        sessions.sign_in(ctx, "ann@example.com", "wrong password guess")
+
+
+def test_throttled_api_sign_in_answers_429_with_retry_after(ctx: Context, operator: Actor, workspace: Any) -> None:
+    from support.api import client
+
+    api = client(ctx)
+    for _ in range(5):
+        assert api.post("/api/v1/sessions", json={"identifier": "x@example.com", "password": "nope"}).status_code == 401
+    throttled = api.post("/api/v1/sessions", json={"identifier": "x@example.com", "password": "nope"})
+    assert throttled.status_code == 429 and throttled.headers["retry-after"] == "2"
+    assert throttled.json()["error"]["code"] == "too_many_attempts"

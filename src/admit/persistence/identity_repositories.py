@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.persistence import tables as t
 from admit.persistence.repositories import Repository, inserter
@@ -224,3 +226,29 @@ class Outbox(Repository):
             stmt = stmt.where(self.c.organization_id == organization_id)
         result = self.conn.execute(stmt.values(state="queued", attempts=0, next_attempt_at=now))
         return result.rowcount == 1
+
+
+class Throttles(Repository):
+    """Consecutive failures per key, shared by every process through the database."""
+
+    def get(self, key: str) -> Row[Any] | None:
+        return self.conn.execute(select(t.throttles).where(t.throttles.c.key == key)).first()
+
+    def add_failure(self, key: str, now: datetime) -> int:
+        """Count one more failure atomically (an upsert, safe under concurrent attempts)."""
+        upsert = postgresql_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = upsert(t.throttles).values(key=key, failures=1, updated_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.throttles.c.key],
+            set_={"failures": t.throttles.c.failures + 1, "updated_at": now},
+        )
+        self.conn.execute(stmt)
+        row = self.get(key)
+        assert row is not None
+        return int(row.failures)
+
+    def block_until(self, key: str, blocked_until: datetime | None) -> None:
+        self.conn.execute(update(t.throttles).where(t.throttles.c.key == key).values(blocked_until=blocked_until))
+
+    def clear(self, key: str) -> None:
+        self.conn.execute(delete(t.throttles).where(t.throttles.c.key == key))

@@ -298,3 +298,12 @@ outbox = Table(
     Index("uq_outbox_key", "key", unique=True),
     Index("ix_outbox_sms_usage", "workspace_id", "channel", "sent_at"),
 )
+
+throttles = Table(
+    "throttles",
+    metadata,
+    Column("key", String(80), primary_key=True),  # purpose and a digest of what is guessed at
+    Column("failures", Integer, nullable=False),
+    Column("blocked_until", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -15,7 +15,7 @@ from types import TracebackType
 from sqlalchemy.engine import Connection, Engine
 
 from admit.persistence.database import WRITE
-from admit.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets
+from admit.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
 from admit.persistence.repositories import Invitations, Members, Organizations, Workspaces
 
 
@@ -38,6 +38,7 @@ class UnitOfWork:
         self.api_tokens = ApiTokens(self.conn)
         self.events = Events(self.conn)
         self.outbox = Outbox(self.conn)
+        self.throttles = Throttles(self.conn)
         return self
 
     def commit(self) -> None:

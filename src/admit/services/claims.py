@@ -341,5 +341,10 @@ def joined_workspace(ctx: Context, account_id: str, workspace_id: str) -> dict[s
         member = uow.members.for_account(workspace.organization_id, workspace.id, account_id)
     if member is None or member.status != MemberStatus.ACTIVE:
         return None
-    return {"id": workspace.id, "name": workspace.name, "app_url": workspace.app_url,
-            "default_language": workspace.default_language, "member_language": member.language}
+    return {
+        "id": workspace.id,
+        "name": workspace.name,
+        "app_url": workspace.app_url,
+        "default_language": workspace.default_language,
+        "member_language": member.language,
+    }

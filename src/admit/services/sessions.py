@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from typing import Any, NoReturn
 
-from admit.domain import secrets
+from admit.domain import secrets, throttling
 from admit.domain.errors import InvalidCredentials, NotFound, PermissionDenied, SecretRejected
 from admit.domain.identifiers import candidates
 from admit.domain.roles import Role, parse_role
@@ -17,20 +18,43 @@ API_TOKEN = secrets.SecretPurpose.API_TOKEN
 def sign_in(ctx: Context, identifier: str, password: str) -> tuple[str, dict[str, Any]]:
     """Return (session token, account). Unknown identifiers cost the same time as wrong passwords
     and get the same answer."""
+    key = throttle_key("sign-in", identifier)
     with ctx.uow() as uow:
+        throttle = uow.throttles.get(key)
+        throttling.ensure_allowed(throttle.blocked_until if throttle else None, ctx.clock.now())
         account = uow.accounts.by_identifiers(candidates(identifier, region=ctx.phone_region))
     stored = account.password_hash if account is not None else None
     if account is None or stored is None or account.status != "active":
         ctx.hasher.burn(password)
-        raise InvalidCredentials("the identifier or password is not correct")
-    if not ctx.hasher.verify(stored, password):
-        raise InvalidCredentials("the identifier or password is not correct")
+        _failed(ctx, key)
+    elif not ctx.hasher.verify(stored, password):
+        _failed(ctx, key)
+    if throttle is not None:
+        with ctx.uow(write=True) as uow:
+            uow.throttles.clear(key)
+            uow.commit()
     if ctx.hasher.needs_rehash(stored):
         rehashed = ctx.hasher.hash(password)
         with ctx.uow(write=True) as uow:
             uow.accounts.set_password_hash(account.id, rehashed)
             uow.commit()
     return start_session(ctx, account.id), dict(account._mapping)
+
+
+def throttle_key(purpose: str, identifier: str) -> str:
+    """The throttle for guesses at one identifier, known account or not (no enumeration)."""
+    return f"{purpose}:{hashlib.sha256(identifier.strip().casefold().encode()).hexdigest()[:40]}"
+
+
+def _failed(ctx: Context, key: str) -> NoReturn:
+    """Count a failed sign-in, start backing off after a few, and refuse it."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        failures = uow.throttles.add_failure(key, now)
+        wait = throttling.wait_after(failures)
+        uow.throttles.block_until(key, now + wait if wait else None)
+        uow.commit()
+    raise InvalidCredentials("the identifier or password is not correct")
 
 
 def start_session(ctx: Context, account_id: str) -> str:

@@ -14,10 +14,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from admit.domain import errors
+from admit.domain.throttling import TooManyAttempts
 
 log = logging.getLogger("admit.web")
 
 STATUS: list[tuple[type[errors.DomainError], int]] = [
+    (TooManyAttempts, 429),
     (errors.SecretAlreadyUsed, 409),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
@@ -41,6 +43,8 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
     response = envelope(status_of(exc), exc.code, exc.message, exc.field)
     if isinstance(exc, errors.InvalidCredentials):
         response.headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from admit.domain.errors import Conflict, InvalidCredentials, SecretRejected, ValidationFailed, WeakPassword
 from admit.domain.passwords import PasswordPolicy
+from admit.domain.throttling import TooManyAttempts
 from admit.i18n import catalog, negotiate, pick_language
 from admit.services import claims, sessions
 from admit.services.context import Context
@@ -194,6 +195,12 @@ async def sign_in(
         token, _ = await blocking(lambda: sessions.sign_in(ctx, identifier, password))
     except InvalidCredentials as exc:
         return page(request, "sign_in.html", 401, next=_safe_next(next), identifier=identifier, error=exc.message)
+    except TooManyAttempts as exc:
+        throttled = page(
+            request, "sign_in.html", 429, next=_safe_next(next), identifier=identifier, wait=exc.retry_after
+        )
+        throttled.headers["Retry-After"] = str(exc.retry_after)
+        return throttled
     response = RedirectResponse(_safe_next(next), status_code=303)
     _cookies(request).start_session(response, token)
     return response
