@@ -11,7 +11,15 @@ from babel.messages.pofile import read_po
 from admit.domain.passwords import PasswordPolicy
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "admit"
-PAGES = ["welcome*.html", "dead_link.html", "declined.html", "joined.html", "sign_in.html"]
+PAGES = [
+    "welcome*.html",
+    "dead_link.html",
+    "declined.html",
+    "joined.html",
+    "sign_in.html",
+    "forgot_password*.html",
+    "reset*.html",
+]
 
 
 def _messages(folder: Path, patterns: list[str]) -> set[str]:

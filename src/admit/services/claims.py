@@ -104,19 +104,35 @@ def accept_with_token(
     try:
         with ctx.uow(write=True) as uow:
             secret, invitation = _by_token(uow, digest, now, lock=True)
-            rules.transition(invitation.state, invitation.expires_at, now, InvitationState.ACCEPTED)
-            member = _claimable_member(uow, invitation)
             if account_id is not None:
+                rules.transition(invitation.state, invitation.expires_at, now, InvitationState.ACCEPTED)
+                member = _claimable_member(uow, invitation)
                 _ensure_addressed_to(uow, account_id, invitation)
+                result = _accept(uow, invitation, member, account_id, now)
             else:
                 assert password_hash is not None
-                account_id = _create_account(uow, member, password_hash, first_name, last_name, now)
-            result = _accept(uow, invitation, member, account_id, now)
+                result = claim_with_password(uow, invitation, password_hash, now, first_name, last_name)
             uow.secrets.consume(secret.id, now)
             uow.commit()
     except IntegrityError as exc:
         raise conflict_from(exc) from None
     return result
+
+
+def claim_with_password(
+    uow: UnitOfWork,
+    invitation: Row[Any],
+    password_hash: str,
+    now: datetime,
+    first_name: str | None = None,
+    last_name: str | None = None,
+) -> dict[str, Any]:
+    """Create the invited person's account with this password and accept the invitation, in the
+    caller's transaction (the invitation link and the password-reset link both end here)."""
+    rules.transition(invitation.state, invitation.expires_at, now, InvitationState.ACCEPTED)
+    member = _claimable_member(uow, invitation)
+    account_id = _create_account(uow, member, password_hash, first_name, last_name, now)
+    return _accept(uow, invitation, member, account_id, now)
 
 
 def decline_with_token(ctx: Context, token: str) -> dict[str, Any]:

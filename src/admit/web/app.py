@@ -25,6 +25,7 @@ from admit.services.context import Context
 from admit.web import dev, errors
 from admit.web.api import admin, invitee, outbox
 from admit.web.pages import invitee as invitee_pages
+from admit.web.pages import recovery as recovery_pages
 from admit.web.pages.security import Cookies, SecurityHeaders
 
 log = logging.getLogger("admit.web")
@@ -79,6 +80,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     )
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(invitee_pages.router)
+    app.include_router(recovery_pages.router)
     app.include_router(admin.router, prefix="/api/v1")
     app.include_router(invitee.router, prefix="/api/v1")
     app.include_router(outbox.router, prefix="/api/v1")
@@ -100,7 +102,15 @@ def _start_worker(settings: Settings, context: Context, stop: threading.Event) -
     return thread
 
 
-PROTECTED = {"/welcome/claim", "/welcome/accept", "/welcome/decline", "/sign-in", "/sign-out"}
+PROTECTED = {
+    "/welcome/claim",
+    "/welcome/accept",
+    "/welcome/decline",
+    "/sign-in",
+    "/sign-out",
+    "/forgot-password",
+    "/reset",
+}
 
 
 class Csrf:

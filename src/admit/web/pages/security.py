@@ -13,9 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from admit.config import Settings
 
 SESSION_COOKIE = "admit_session"
-FLOW_COOKIE = "admit_invitation"
+FLOW_COOKIES = {"invitation": "admit_invitation", "reset": "admit_reset"}
 FLOW_MAX_AGE = 3600
-PAGE_PREFIXES = ("/i/", "/welcome", "/sign-in", "/sign-out", "/joined")
+PAGE_PREFIXES = ("/i/", "/welcome", "/sign-in", "/sign-out", "/joined", "/forgot-password", "/reset")
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -71,14 +71,15 @@ class Cookies:
     def session(self, request: Request) -> str | None:
         return request.cookies.get(SESSION_COOKIE)
 
-    def hold_invitation(self, response: Response, token: str) -> None:
-        self._set(response, FLOW_COOKIE, self.serializer.dumps(token), FLOW_MAX_AGE)
+    def hold_invitation(self, response: Response, token: str, flow: str = "invitation") -> None:
+        self._set(response, FLOW_COOKIES[flow], self.serializer.dumps(token), FLOW_MAX_AGE)
 
-    def drop_invitation(self, response: Response) -> None:
-        response.delete_cookie(FLOW_COOKIE, path="/")
+    def drop_invitation(self, response: Response, flow: str = "invitation") -> None:
+        response.delete_cookie(FLOW_COOKIES[flow], path="/")
 
-    def invitation(self, request: Request) -> str | None:
-        raw = request.cookies.get(FLOW_COOKIE)
+    def invitation(self, request: Request, flow: str = "invitation") -> str | None:
+        """The token a flow ("invitation" or "reset") carries between its pages, if any."""
+        raw = request.cookies.get(FLOW_COOKIES[flow])
         if not raw:
             return None
         try:

@@ -1,0 +1,99 @@
+"""Forgot password, on both databases: resetting an account, and finishing a claim (Smartsheet)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from support.api import client
+from support.clock import FixedClock
+from support.outbox import messages, token_for
+
+from admit.domain.errors import InvalidCredentials, SecretRejected
+from admit.services import claims, invitations, members, recovery, sessions
+from admit.services.context import Actor, Context
+from admit.services.profiles import MemberInput
+
+PASSWORD = "copper-willow-signal-27"
+NEW_PASSWORD = "granite-meadow-sparrow-81"
+
+
+def reset_token(ctx: Context, email: str) -> str:
+    [*_, message] = messages(ctx, recipient=email, kind="password_reset")
+    return str(message["payload"]["link"]).rsplit("/", 1)[1]
+
+
+def test_invited_person_without_a_password_sets_one_and_joins(ctx: Context, operator: Actor, workspace: Any) -> None:
+    invitation, member = invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com"))
+    recovery.request_reset(ctx, "Ann@Example.com")
+    token = reset_token(ctx, "ann@example.com")
+    assert token.startswith("adm_pwr_")
+    result = recovery.reset_password(ctx, token, NEW_PASSWORD)
+    assert result["workspace_id"] == workspace.id
+    assert members.get(ctx, operator, member["id"])["status"] == "active"
+    assert invitations.get(ctx, operator, invitation["id"])["state"] == "accepted"
+    assert sessions.sign_in(ctx, "ann@example.com", NEW_PASSWORD)[1]["id"] == result["account_id"]
+
+
+def test_reset_sets_a_new_password_and_signs_out_everywhere(ctx: Context, operator: Actor, workspace: Any) -> None:
+    invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com"))
+    claims.accept_with_token(ctx, token_for(ctx, "ann@example.com"), password=PASSWORD)
+    session, _ = sessions.sign_in(ctx, "ann@example.com", PASSWORD)
+    recovery.request_reset(ctx, "ann@example.com")
+    recovery.reset_password(ctx, reset_token(ctx, "ann@example.com"), NEW_PASSWORD)
+    with pytest.raises(SecretRejected):
+        sessions.authenticate_session(ctx, session)
+    with pytest.raises(InvalidCredentials):
+        sessions.sign_in(ctx, "ann@example.com", PASSWORD)
+    assert sessions.sign_in(ctx, "ann@example.com", NEW_PASSWORD)
+
+
+def test_unknown_address_gets_the_same_answer_and_no_email(ctx: Context) -> None:
+    assert recovery.request_reset(ctx, "nobody@example.com") is None
+    assert messages(ctx) == []
+
+
+def test_reset_links_are_single_use_newest_only_purpose_bound_and_expire(
+    ctx: Context, operator: Actor, workspace: Any, clock: FixedClock
+) -> None:
+    invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com"))
+    invitation_token = token_for(ctx, "ann@example.com")
+    recovery.request_reset(ctx, "ann@example.com")
+    first = reset_token(ctx, "ann@example.com")
+    recovery.request_reset(ctx, "ann@example.com")
+    newest = reset_token(ctx, "ann@example.com")
+    with pytest.raises(SecretRejected):
+        recovery.reset_password(ctx, first, NEW_PASSWORD)  # replaced by the newer link
+    with pytest.raises(SecretRejected):
+        recovery.reset_password(ctx, invitation_token, NEW_PASSWORD)  # an invitation token is no reset token
+    with pytest.raises(SecretRejected):
+        claims.accept_with_token(ctx, newest, password=NEW_PASSWORD)  # and the reverse
+    clock.advance(hours=1)
+    with pytest.raises(SecretRejected):
+        recovery.reset_password(ctx, newest, NEW_PASSWORD)
+    recovery.request_reset(ctx, "ann@example.com")
+    fresh = reset_token(ctx, "ann@example.com")
+    recovery.reset_password(ctx, fresh, NEW_PASSWORD)
+    with pytest.raises(SecretRejected):
+        recovery.reset_password(ctx, fresh, NEW_PASSWORD)
+
+
+def test_forgot_password_pages_finish_a_claim(ctx: Context, operator: Actor, workspace: Any) -> None:
+    invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com"))
+    browser = client(ctx)
+    form = browser.get("/forgot-password").text
+    csrf = re.search(r'name="csrftoken" value="([^"]+)"', form)
+    assert csrf
+    known = browser.post("/forgot-password", data={"email": "ann@example.com", "csrftoken": csrf.group(1)})
+    unknown = browser.post("/forgot-password", data={"email": "zed@example.com", "csrftoken": csrf.group(1)})
+    assert known.status_code == unknown.status_code == 200
+    assert known.text.replace("ann@example.com", "X") == unknown.text.replace("zed@example.com", "X")
+    redirect = browser.get(f"/reset/{reset_token(ctx, 'ann@example.com')}", follow_redirects=False)
+    assert redirect.headers["location"] == "/reset" and redirect.headers["referrer-policy"] == "no-referrer"
+    page = browser.get("/reset").text
+    assert "to join Acme Main" in page
+    done = browser.post("/reset", data={"password": NEW_PASSWORD, "csrftoken": csrf.group(1)}, follow_redirects=False)
+    assert done.headers["location"] == f"/joined/{workspace.id}"
+    assert "You are in Acme Main" in browser.get(done.headers["location"]).text
+    assert "not valid" in browser.get("/reset").text
