@@ -33,6 +33,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/delivery.py
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) admit-dev.db* .pytest_cache .mypy_cache .ruff_cache

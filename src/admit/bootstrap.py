@@ -38,7 +38,7 @@ def build_context(settings: Settings, engine: Engine | None = None, **overrides:
         "uow": make_uow_factory(engine),
         "clock": SystemClock(),
         "random": SystemRandom(),
-        "hasher": Argon2Hasher(),
+        "hasher": Argon2Hasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib),
         "base_url": settings.base_url,
         "phone_region": settings.default_phone_region,
     }

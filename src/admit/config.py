@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     log_json: bool | None = Field(None, description="JSON logs; defaults to on outside dev mode.")
     expiry_sweep_seconds: float = Field(60.0, description="How often `serve` marks lapsed invitations expired.")
 
+    argon2_memory_kib: int = Field(19456, ge=1024, description="Argon2id memory per hash (OWASP: 19 MiB).")
+    argon2_time_cost: int = Field(2, ge=1, description="Argon2id iterations (OWASP: 2 with 19 MiB).")
+
     # Delivery (the outbox worker)
     mail_from: str = Field("Admit <no-reply@admit.invalid>", description="Sender of every email.")
     smtp_host: str | None = Field(None, description="SMTP server; unset in dev mode = capture only.")
@@ -58,6 +61,11 @@ class Settings(BaseSettings):
                 "ADMIT_SECRET_KEY must be set to a random value of 32+ characters outside "
                 "dev mode (python -c 'import secrets; print(secrets.token_urlsafe(32))'), "
                 "or set ADMIT_DEV_MODE=true for local development"
+            )
+        if not self.dev_mode and self.argon2_memory_kib * self.argon2_time_cost < 19456 * 2:
+            raise ValueError(
+                "ADMIT_ARGON2_MEMORY_KIB x ADMIT_ARGON2_TIME_COST is below OWASP's minimum (19456 KiB x 2) outside "
+                "dev mode"
             )
         return self
 

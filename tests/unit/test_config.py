@@ -87,3 +87,13 @@ def test_json_logs_default_on_outside_dev_mode_and_off_in_it() -> None:
     assert Settings(secret_key=GOOD_KEY, _env_file=None).json_logs is True
     assert Settings(dev_mode=True, _env_file=None).json_logs is False
     assert Settings(dev_mode=True, log_json=True, _env_file=None).json_logs is True
+
+
+def test_weaker_than_owasp_argon2_is_refused_outside_dev_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("ADMIT_"):
+            monkeypatch.delenv(name)
+    with pytest.raises(ValidationError, match="OWASP"):
+        Settings(_env_file=None, secret_key="k" * 40, argon2_memory_kib=1024, argon2_time_cost=1)  # type: ignore[call-arg]
+    assert Settings(_env_file=None, secret_key="k" * 40, argon2_memory_kib=12288, argon2_time_cost=4)  # type: ignore[call-arg]
+    assert Settings(_env_file=None, dev_mode=True, argon2_memory_kib=1024, argon2_time_cost=1)  # type: ignore[call-arg]
