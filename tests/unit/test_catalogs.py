@@ -19,6 +19,8 @@ PAGES = [
     "sign_in.html",
     "forgot_password*.html",
     "reset*.html",
+    "home.html",
+    "landing.html",
 ]
 
 

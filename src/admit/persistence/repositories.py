@@ -116,6 +116,16 @@ class Members(Repository):
             )
         )
 
+    def workspaces_of(self, account_id: str) -> Sequence[Any]:
+        """The account's active memberships with their workspaces (the person's own view)."""
+        w = t.workspaces.c
+        return self.conn.execute(
+            select(self.c.id, self.c.role, w.id.label("workspace_id"), w.name, w.app_url)
+            .join(t.workspaces, w.id == self.c.workspace_id)
+            .where(self.c.account_id == account_id, self.c.status == "active")
+            .order_by(w.name)
+        ).all()
+
     def list(
         self,
         organization_id: str,

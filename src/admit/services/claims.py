@@ -364,3 +364,18 @@ def joined_workspace(ctx: Context, account_id: str, workspace_id: str) -> dict[s
         "default_language": workspace.default_language,
         "member_language": member.language,
     }
+
+
+def home(ctx: Context, account_id: str) -> dict[str, Any]:
+    """A signed-in person's overview: who they are, their workspaces, their pending invitations."""
+    with ctx.uow() as uow:
+        account = uow.accounts.get(account_id)
+        identifiers = uow.accounts.identifiers(account_id)
+        workspaces = [dict(row._mapping) for row in uow.members.workspaces_of(account_id)]
+    assert account is not None
+    return {
+        "account": dict(account._mapping),
+        "identifiers": [value for _, value in identifiers],
+        "workspaces": workspaces,
+        "pending": pending_for_account(ctx, account_id),
+    }

@@ -12,7 +12,6 @@ from typing import Any
 
 from asgi_csrf import asgi_csrf  # type: ignore[import-untyped]
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,6 +23,7 @@ from admit.services import endings
 from admit.services.context import Context
 from admit.web import dev, errors
 from admit.web.api import admin, invitee, outbox
+from admit.web.pages import home as home_pages
 from admit.web.pages import invitee as invitee_pages
 from admit.web.pages import recovery as recovery_pages
 from admit.web.pages.security import Cookies, SecurityHeaders
@@ -81,12 +81,12 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(invitee_pages.router)
     app.include_router(recovery_pages.router)
+    app.include_router(home_pages.router)
     app.include_router(admin.router, prefix="/api/v1")
     app.include_router(invitee.router, prefix="/api/v1")
     app.include_router(outbox.router, prefix="/api/v1")
     if settings.dev_mode:
         app.include_router(dev.router)
-    app.add_api_route("/", _home, methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
     return app
 
@@ -138,20 +138,3 @@ async def _expire_forever(context: Context, every: float) -> None:
 
 def _health() -> dict[str, Any]:
     return {"status": "ok", "version": __version__}
-
-
-def _home() -> str:
-    return HOME
-
-
-HOME = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Admit</title><link rel="stylesheet" href="/static/admit.css"></head>
-<body><header><strong>Admit</strong></header><main><div class="card"><h1>Admit is running</h1>
-<p>Admit gets people into workspaces: invitations, account claim and sign-in.</p>
-<ul><li>People who were invited open the link in their message, or <a href="/sign-in">sign in</a>.</li>
-<li>REST API reference: <a href="/api/v1/docs">/api/v1/docs</a></li>
-<li>Operators: run <code>admit --help</code> for every command.</li>
-<li>In dev mode, every email and SMS is in the <a href="/dev/mailbox">mailbox</a>.</li></ul>
-</div></main></body></html>
-"""

@@ -133,7 +133,7 @@ async def claim(
 def _joined(request: Request, workspace_id: str, session: str | None = None) -> Response:
     response = RedirectResponse(f"/joined/{quote(workspace_id)}", status_code=303)
     if session is not None:
-        _cookies(request).start_session(response, session)
+        _cookies(request).start_session(response, session, request)
     _cookies(request).drop_invitation(response)
     return response
 
@@ -202,17 +202,18 @@ async def sign_in(
         throttled.headers["Retry-After"] = str(exc.retry_after)
         return throttled
     response = RedirectResponse(_safe_next(next), status_code=303)
-    _cookies(request).start_session(response, token)
+    _cookies(request).start_session(response, token, request)
     return response
 
 
 @router.post("/sign-out")
 async def sign_out(request: Request, ctx: Ctx, next: str = Form("/sign-in")) -> Response:
-    token = _cookies(request).session(request)
-    if token:
-        await blocking(lambda: sessions.sign_out(ctx, token))
+    """Sign the active account out; other accounts on this browser stay signed in."""
+    tokens = _cookies(request).sessions(request)
+    if tokens:
+        await blocking(lambda: sessions.sign_out(ctx, tokens[0]))
     response = RedirectResponse(_safe_next(next), status_code=303)
-    _cookies(request).end_session(response)
+    _cookies(request).keep_sessions(response, tokens[1:])
     return response
 
 

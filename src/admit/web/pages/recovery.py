@@ -74,6 +74,6 @@ async def reset(request: Request, ctx: Ctx, password: str = Form("")) -> Respons
         return page(request, "reset_dead.html", 410)
     target = f"/joined/{quote(str(result['workspace_id']))}" if result["workspace_id"] else "/"
     response = RedirectResponse(target, status_code=303)
-    _cookies(request).start_session(response, session)
+    _cookies(request).start_session(response, session, request)
     _cookies(request).drop_invitation(response, "reset")
     return response

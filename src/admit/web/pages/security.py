@@ -15,7 +15,18 @@ from admit.config import Settings
 SESSION_COOKIE = "admit_session"
 FLOW_COOKIES = {"invitation": "admit_invitation", "reset": "admit_reset"}
 FLOW_MAX_AGE = 3600
-PAGE_PREFIXES = ("/i/", "/welcome", "/sign-in", "/sign-out", "/joined", "/forgot-password", "/reset")
+MAX_ACCOUNTS = 5
+PAGE_PREFIXES = (
+    "/i/",
+    "/welcome",
+    "/sign-in",
+    "/sign-out",
+    "/joined",
+    "/forgot-password",
+    "/reset",
+    "/home/",
+    "/switch-account",
+)
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -62,14 +73,25 @@ class Cookies:
     def _set(self, response: Response, name: str, value: str, max_age: int | None) -> None:
         response.set_cookie(name, value, max_age=max_age, httponly=True, secure=self.secure, samesite="lax", path="/")
 
-    def start_session(self, response: Response, token: str) -> None:
-        self._set(response, SESSION_COOKIE, token, None)
-
-    def end_session(self, response: Response) -> None:
-        response.delete_cookie(SESSION_COOKIE, path="/")
+    # The session cookie holds the sessions of every account signed in on this browser (at most
+    # MAX_ACCOUNTS), the active one first: the account switcher reorders them.
+    def sessions(self, request: Request) -> list[str]:
+        return [t for t in request.cookies.get(SESSION_COOKIE, "").split(".") if t][:MAX_ACCOUNTS]
 
     def session(self, request: Request) -> str | None:
-        return request.cookies.get(SESSION_COOKIE)
+        tokens = self.sessions(request)
+        return tokens[0] if tokens else None
+
+    def keep_sessions(self, response: Response, tokens: list[str]) -> None:
+        if tokens:
+            self._set(response, SESSION_COOKIE, ".".join(tokens[:MAX_ACCOUNTS]), None)
+        else:
+            response.delete_cookie(SESSION_COOKIE, path="/")
+
+    def start_session(self, response: Response, token: str, request: Request | None = None) -> None:
+        """Make ``token`` the active session, keeping the browser's other accounts signed in."""
+        others = [t for t in self.sessions(request) if t != token] if request is not None else []
+        self.keep_sessions(response, [token, *others])
 
     def hold_invitation(self, response: Response, token: str, flow: str = "invitation") -> None:
         self._set(response, FLOW_COOKIES[flow], self.serializer.dumps(token), FLOW_MAX_AGE)
