@@ -193,3 +193,30 @@ def test_german_invitee_sees_german_pages(ctx: Context, operator: Actor, workspa
     assert "Bitte prüfen Sie Ihr Passwort" in weak.text and "Mindestens 15 Zeichen" in weak.text
     french = client(ctx).get("/sign-in", headers={"accept-language": "fr-CH, fr;q=0.9, en;q=0.8"})
     assert '<html lang="fr">' in french.text and "Se connecter" in french.text
+
+
+def test_expired_link_can_ask_for_a_new_invitation_once_a_day(
+    ctx: Context, operator: Actor, workspace: Any, clock: FixedClock
+) -> None:
+    members.provision(
+        ctx, operator, workspace.id, MemberInput(email="boss@example.com", role="admin"), invite=True
+    )
+    boss_token = token_for(ctx, "boss@example.com")
+    claims.accept_with_token(ctx, boss_token, password=PASSWORD)
+    invite(ctx, operator, workspace, "ann@example.com")
+    clock.advance(days=8)
+    browser = client(ctx)
+    page = open_link(browser, token_for(ctx, "ann@example.com"))
+    assert "has expired" in page and "Ask for a new invitation" in page
+    for _ in range(2):
+        asked = browser.post("/welcome/ask-again", data={"csrftoken": csrf(page)})
+        assert asked.status_code == 200 and "Request sent" in asked.text
+    [notice] = messages(ctx, kind="reinvite_requested")
+    assert notice["recipient"] == "boss@example.com" and notice["payload"]["invitee"] == "ann@example.com"
+    clock.advance(days=1, seconds=1)
+    browser.post("/welcome/ask-again", data={"csrftoken": csrf(page)})
+    assert len(messages(ctx, kind="reinvite_requested")) == 2
+    other = client(ctx)
+    assert "already been used" in open_link(other, boss_token)  # an accepted link: nothing is sent
+    other.post("/welcome/ask-again", data={"csrftoken": csrf(other.get("/sign-in").text)})
+    assert len(messages(ctx, kind="reinvite_requested")) == 2

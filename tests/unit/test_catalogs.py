@@ -21,6 +21,7 @@ PAGES = [
     "reset*.html",
     "home.html",
     "landing.html",
+    "asked_again.html",
 ]
 
 

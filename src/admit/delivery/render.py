@@ -32,6 +32,7 @@ KINDS = (
     "invitation_accepted",
     "invitation_declined",
     "terms_updated",
+    "reinvite_requested",
 )
 _TEMPLATE = {"invitation_resent": "invitation"}
 _DEFAULTS: dict[str, Any] = {"first_name": None, "inviter_name": None, "message": None, "reminder": False}

@@ -103,6 +103,8 @@ def _start_worker(settings: Settings, context: Context, stop: threading.Event) -
 
 
 PROTECTED = {
+    "/switch-account",
+    "/welcome/ask-again",
     "/welcome/claim",
     "/welcome/accept",
     "/welcome/decline",

@@ -17,7 +17,7 @@ from admit.domain.errors import Conflict, InvalidCredentials, SecretRejected, Va
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.throttling import TooManyAttempts
 from admit.i18n import catalog, negotiate, pick_language
-from admit.services import claims, sessions
+from admit.services import claims, reinvite, sessions
 from admit.services.context import Context
 from admit.web.deps import Ctx, blocking
 from admit.web.pages.security import Cookies
@@ -169,6 +169,15 @@ async def decline(request: Request, ctx: Ctx) -> Response:
     response = page(request, "declined.html", **invitation)
     _cookies(request).drop_invitation(response)
     return response
+
+
+@router.post("/welcome/ask-again", response_class=HTMLResponse)
+async def ask_again(request: Request, ctx: Ctx) -> Response:
+    """Ask for a new invitation from an expired link; the same answer whatever happened."""
+    token = _cookies(request).invitation(request)
+    if token is not None:
+        await blocking(lambda: reinvite.ask_for_new_invitation(ctx, token))
+    return page(request, "asked_again.html")
 
 
 @router.get("/joined/{workspace_id}", response_class=HTMLResponse)
