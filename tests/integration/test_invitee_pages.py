@@ -198,9 +198,7 @@ def test_german_invitee_sees_german_pages(ctx: Context, operator: Actor, workspa
 def test_expired_link_can_ask_for_a_new_invitation_once_a_day(
     ctx: Context, operator: Actor, workspace: Any, clock: FixedClock
 ) -> None:
-    members.provision(
-        ctx, operator, workspace.id, MemberInput(email="boss@example.com", role="admin"), invite=True
-    )
+    members.provision(ctx, operator, workspace.id, MemberInput(email="boss@example.com", role="admin"), invite=True)
     boss_token = token_for(ctx, "boss@example.com")
     claims.accept_with_token(ctx, boss_token, password=PASSWORD)
     invite(ctx, operator, workspace, "ann@example.com")

@@ -1,0 +1,100 @@
+"""Journeys 1 and 4 in a real browser: an existing account joins another workspace by signing in;
+a signed-in person accepts and declines from the home page; the wrong account is stopped."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import httpx
+from playwright.sync_api import Page, expect
+from support.browser import screenshot
+from support.processes import admit, field, server
+
+PASSWORD = "thistle-harbor-lantern-36"
+
+
+def _link(base: str, database_url: str, email: str) -> str:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        found = re.findall(
+            rf"{re.escape(email)}\s.*?(http://\S+/i/adm_inv_[\w-]+)",
+            admit(database_url, "outbox", "list", "--reveal").stdout,
+        )
+        if found:
+            return found[0]  # newest first
+        time.sleep(0.2)
+    raise AssertionError(f"no invitation for {email}")
+
+
+def _claim(base: str, token: str) -> None:
+    response = httpx.post(f"{base}/api/v1/invitations/accept", json={"token": token, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+
+
+def _sign_in(page: Page, email: str) -> None:
+    page.get_by_label("Email, username or phone").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_existing_account_signs_in_and_joins_another_workspace(page: Page, database_url: str) -> None:
+    kind = database_url.split(":")[0].split("+")[0]
+    org = field(admit(database_url, "org", "create", "Pendant").stdout, "id")
+    first = field(admit(database_url, "workspace", "create", org, "Pendant Publishing").stdout, "id")
+    second = field(
+        admit(
+            database_url, "workspace", "create", org, "Pendant Books", "--app-url", "https://books.pendant.example"
+        ).stdout,
+        "id",
+    )
+    with server(database_url) as base:
+        admit(database_url, "invite", first, "elaine@pendant.example", ADMIT_BASE_URL=base)
+        _claim(base, _link(base, database_url, "elaine@pendant.example").rsplit("/", 1)[1])
+        admit(database_url, "invite", second, "elaine@pendant.example", ADMIT_BASE_URL=base)
+        page.goto(_link(base, database_url, "elaine@pendant.example"))
+        expect(page.get_by_role("heading")).to_have_text("You are invited to Pendant Books")
+        expect(page.get_by_text("You already have an account")).to_be_visible()
+        screenshot(page, f"welcome-existing-account-{kind}")
+        page.get_by_role("link", name="Sign in").click()
+        _sign_in(page, "elaine@pendant.example")
+        expect(page.get_by_role("heading")).to_have_text("Join Pendant Books?")
+        screenshot(page, f"welcome-confirm-{kind}")
+        page.get_by_role("button", name="Accept and join").click()
+        expect(page.get_by_role("heading")).to_have_text("You are in Pendant Books")
+        expect(page.get_by_role("link", name="Let's go")).to_have_attribute("href", "https://books.pendant.example")
+
+
+def test_home_lists_invitations_to_accept_or_decline_and_stops_the_wrong_account(page: Page, database_url: str) -> None:
+    kind = database_url.split(":")[0].split("+")[0]
+    org = field(admit(database_url, "org", "create", "Vandelay").stdout, "id")
+    home_ws = field(admit(database_url, "workspace", "create", org, "Vandelay HQ").stdout, "id")
+    latex = field(admit(database_url, "workspace", "create", org, "Latex").stdout, "id")
+    matches = field(admit(database_url, "workspace", "create", org, "Matches").stdout, "id")
+    with server(database_url) as base:
+        for email in ("art@vandelay.example", "kel@vandelay.example"):
+            admit(database_url, "invite", home_ws, email, ADMIT_BASE_URL=base)
+            _claim(base, _link(base, database_url, email).rsplit("/", 1)[1])
+        admit(database_url, "invite", latex, "art@vandelay.example", ADMIT_BASE_URL=base)
+        admit(database_url, "invite", matches, "art@vandelay.example", ADMIT_BASE_URL=base)
+        page.goto(f"{base}/sign-in")
+        _sign_in(page, "art@vandelay.example")
+        expect(page.get_by_role("heading", name="Invitations (2)")).to_be_visible()
+        screenshot(page, f"home-pending-{kind}")
+        page.locator(".card.inner", has_text="Matches").get_by_role("button", name="Decline").click()
+        expect(page.get_by_role("status")).to_have_text("Invitation declined. Nothing else has changed.")
+        page.locator(".card.inner", has_text="Latex").get_by_role("button", name="Accept").click()
+        expect(page.get_by_role("heading")).to_have_text("You are in Latex")
+        page.goto(f"{base}/")
+        workspaces = page.locator("section", has_text="Your workspaces")
+        expect(workspaces).to_contain_text("Latex")
+        expect(workspaces).not_to_contain_text("Matches")
+        screenshot(page, f"home-after-{kind}")
+        admit(database_url, "invite", matches, "kel@vandelay.example", ADMIT_BASE_URL=base)
+        page.goto(_link(base, database_url, "kel@vandelay.example"))  # kel's link, art signed in
+        page.get_by_role("button", name="Accept and join").click()
+        expect(page.get_by_role("heading")).to_have_text("This invitation is for another account")
+        expect(page.get_by_text("kel@vandelay.example")).to_be_visible()
+        screenshot(page, f"wrong-account-{kind}")
+        page.get_by_role("button", name="Switch account").click()
+        expect(page.get_by_role("heading")).to_have_text("You are invited to Matches")
