@@ -61,7 +61,8 @@ def demo() -> None:
   owner         {EMAIL} / password {PASSWORD}
   API token     {token}  (admin; a new one on each run)
 
-Sign in as the owner:  curl -s -X POST {base}/api/v1/sessions -H 'content-type: application/json' \\
+Sign in (browser):     {base}/sign-in  as {EMAIL} / {PASSWORD}
+Sign in (API):         curl -s -X POST {base}/api/v1/sessions -H 'content-type: application/json' \\
                          -d '{{"identifier": "{EMAIL}", "password": "{PASSWORD}"}}'
 Invite someone:        curl -s -X POST {base}/api/v1/workspaces/{workspace.id}/invitations \\
                          -H 'authorization: Bearer {token}' -H 'content-type: application/json' \\
