@@ -48,22 +48,24 @@ def _starttls_with_login(authority: trustme.CA) -> dict[str, Any]:
     }
 
 
+def _starttls_worker(ctx: Context, port: int, bundle: Path, *, password: str, **extra: Any) -> Any:
+    return worker(
+        ctx,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="starttls",
+        smtp_username="admit",
+        smtp_password=password,
+        smtp_ca_file=str(bundle),
+        **extra,
+    )
+
+
 def test_starttls_with_authentication(ctx: Context, operator: Actor, workspace: Any, ca: Any) -> None:
     authority, bundle = ca
     invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com"))
-    options = _starttls_with_login(authority)
-    with smtp_server(**options) as smtp:
-        drain(
-            worker(
-                ctx,
-                smtp_host="127.0.0.1",
-                smtp_port=smtp.port,
-                smtp_security="starttls",
-                smtp_username="admit",
-                smtp_password="s3cret-pass",
-                smtp_ca_file=str(bundle),
-            )
-        )
+    with smtp_server(**_starttls_with_login(authority)) as smtp:
+        drain(_starttls_worker(ctx, smtp.port, bundle, password="s3cret-pass"))
         assert len(smtp.inbox.to("ann@example.com")) == 1
 
 
@@ -80,20 +82,8 @@ def test_wrong_password_or_untrusted_certificate_is_not_sent(
 ) -> None:
     authority, bundle = ca
     invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com"))
-    options = _starttls_with_login(authority)
-    with smtp_server(**options) as smtp:
-        drain(
-            worker(
-                ctx,
-                smtp_host="127.0.0.1",
-                smtp_port=smtp.port,
-                smtp_security="starttls",
-                smtp_username="admit",
-                smtp_password="wrong",
-                smtp_ca_file=str(bundle),
-                smtp_timeout=3,
-            )
-        )
+    with smtp_server(**_starttls_with_login(authority)) as smtp:
+        drain(_starttls_worker(ctx, smtp.port, bundle, password="wrong", smtp_timeout=3))
         assert messages(ctx)[0]["state"] == "failed" and "SMTP" in messages(ctx)[0]["last_error"]
         assert smtp.inbox.messages == []
     clock.advance(minutes=5)

@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=12), server_default=sa.text("'active'"), nullable=False),
         sa.Column("created_at", admit.persistence.tables.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "(credential_kind = 'password' AND external_issuer IS NULL AND external_subject IS NULL) OR (credential_kind = 'external' AND password_hash IS NULL AND external_issuer IS NOT NULL AND external_subject IS NOT NULL)",
+            "(credential_kind = 'password' AND external_issuer IS NULL AND external_subject IS NULL)"
+            " OR (credential_kind = 'external' AND password_hash IS NULL"
+            " AND external_issuer IS NOT NULL AND external_subject IS NOT NULL)",
             name=op.f("ck_accounts_one_credential"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
