@@ -24,6 +24,9 @@ class SystemRandom:
     def token(self, nbytes: int) -> str:
         return secrets.token_urlsafe(nbytes)
 
+    def digits(self, count: int) -> str:
+        return f"{secrets.randbelow(10**count):0{count}d}"
+
 
 def make_uow_factory(engine: Engine) -> partial[UnitOfWork]:
     def factory(*, write: bool = False) -> UnitOfWork:

@@ -62,7 +62,7 @@ def test_existing_account_signs_in_and_joins_another_workspace(page: Page, datab
         screenshot(page, f"welcome-confirm-{kind}")
         page.get_by_role("button", name="Accept and join").click()
         expect(page.get_by_role("heading")).to_have_text("You are in Pendant Books")
-        expect(page.get_by_role("link", name="Let's go")).to_have_attribute("href", "https://books.pendant.example")
+        expect(page.get_by_role("link", name="Let's go")).to_have_attribute("href", f"/go/{second}")
 
 
 def test_home_lists_invitations_to_accept_or_decline_and_stops_the_wrong_account(page: Page, database_url: str) -> None:

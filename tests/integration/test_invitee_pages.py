@@ -52,7 +52,7 @@ def test_opening_the_link_moves_the_token_into_a_cookie_and_changes_nothing(
 
 
 def test_new_person_claims_by_choosing_a_password(ctx: Context, operator: Actor, workspace: Any) -> None:
-    invite(ctx, operator, workspace, "ann@example.com", first_name="Ann")
+    invite(ctx, operator, workspace, "ann@example.com", first_name="Ann", last_name="Lee")
     browser = client(ctx)
     page = open_link(browser, token_for(ctx, "ann@example.com"))
     assert "Activate account" in page and "At least 15 characters" in page and 'value="Ann"' in page
@@ -100,7 +100,9 @@ def test_existing_account_signs_in_then_accepts(ctx: Context, operator: Actor, w
     confirm = browser.get("/welcome").text
     assert "Join Second?" in confirm
     joined = browser.post("/welcome/accept", data={"csrftoken": csrf(confirm)})
-    assert "You are in Second" in joined.text and 'href="https://app.example.com/second"' in joined.text
+    assert "You are in Second" in joined.text and f'href="/go/{second.id}"' in joined.text
+    going = browser.get(f"/go/{second.id}", follow_redirects=False)
+    assert going.status_code == 303 and going.headers["location"] == "https://app.example.com/second"
 
 
 def test_wrong_account_sees_both_addresses_and_nothing_is_consumed(
@@ -184,13 +186,13 @@ def test_pages_send_strict_security_headers_and_never_redirect_off_site(ctx: Con
 
 
 def test_german_invitee_sees_german_pages(ctx: Context, operator: Actor, workspace: Any) -> None:
-    invite(ctx, operator, workspace, "anna@example.com", language="de", first_name="Anna")
+    invite(ctx, operator, workspace, "anna@example.com", language="de", first_name="Anna", last_name="Berg")
     browser = client(ctx)
     page = open_link(browser, token_for(ctx, "anna@example.com"))
     assert '<html lang="de">' in page and "Sie sind zu Acme Main eingeladen" in page
     assert "Mindestens 15 Zeichen" in page and "Konto aktivieren" in page
     weak = browser.post("/welcome/claim", data={"password": "kurz", "csrftoken": csrf(page)})
-    assert "Bitte prüfen Sie Ihr Passwort" in weak.text and "Mindestens 15 Zeichen" in weak.text
+    assert "Bitte prüfen Sie Ihre Angaben" in weak.text and "Mindestens 15 Zeichen" in weak.text
     french = client(ctx).get("/sign-in", headers={"accept-language": "fr-CH, fr;q=0.9, en;q=0.8"})
     assert '<html lang="fr">' in french.text and "Se connecter" in french.text
 

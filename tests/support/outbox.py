@@ -18,5 +18,10 @@ def messages(ctx: Context, *, recipient: str | None = None, kind: str | None = N
 
 def token_for(ctx: Context, recipient: str) -> str:
     """The token in the newest invitation link sent to ``recipient``."""
-    link = str(messages(ctx, recipient=recipient)[-1]["payload"]["link"])
-    return link.rsplit("/", 1)[1]
+    links = [str(m["payload"].get("link")) for m in messages(ctx, recipient=recipient)]
+    return [link for link in links if "/i/" in link][-1].rsplit("/", 1)[1]
+
+
+def code_for(ctx: Context, recipient: str) -> str:
+    """The newest email verification code sent to ``recipient``."""
+    return str(messages(ctx, recipient=recipient, kind="email_verification")[-1]["payload"]["code"])

@@ -22,6 +22,7 @@ PAGES = [
     "home.html",
     "landing.html",
     "asked_again.html",
+    "terms.html",
 ]
 
 

@@ -38,6 +38,10 @@ class CountingRandom:
         self.requests.append(nbytes)
         return f"fixed-random-{len(self.requests)}"
 
+    def digits(self, count: int) -> str:
+        self.requests.append(count)
+        return "0" * count
+
 
 @pytest.mark.parametrize("purpose", list(SecretPurpose), ids=str)
 def test_issued_secret_is_prefixed_with_its_purpose(purpose: SecretPurpose) -> None:

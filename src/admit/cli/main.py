@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 
 import typer
 
@@ -13,6 +14,7 @@ from admit.cli.common import OPERATOR, context, friendly, settings, show_record,
 from admit.persistence import migrate
 from admit.services import outbox as outbox_service
 from admit.services import sessions, tenancy
+from admit.services import terms as terms_service
 from admit.services.tenancy import WorkspaceSettings
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -21,7 +23,15 @@ org = typer.Typer(help="Organizations (customer accounts).", no_args_is_help=Tru
 workspace = typer.Typer(help="Workspaces inside an organization.", no_args_is_help=True)
 token = typer.Typer(help="API tokens for integrations and scripts.", no_args_is_help=True)
 outbox = typer.Typer(help="Messages waiting for, or past, delivery.", no_args_is_help=True)
-for sub, name in ((db, "db"), (org, "org"), (workspace, "workspace"), (token, "token"), (outbox, "outbox")):
+terms = typer.Typer(help="Terms of service of a workspace (versioned).", no_args_is_help=True)
+for sub, name in (
+    (db, "db"),
+    (org, "org"),
+    (workspace, "workspace"),
+    (token, "token"),
+    (outbox, "outbox"),
+    (terms, "terms"),
+):
     app.add_typer(sub, name=name)
 people.register(app)
 demo.register(app)
@@ -221,6 +231,36 @@ def outbox_retry(
         raise typer.Exit(2)
     row = outbox_service.retry(context(), OPERATOR, message_id)
     show_record("Message queued again", row, ("id", "kind", "recipient", "state", "last_error"))
+
+
+@terms.command("publish")
+@friendly
+def terms_publish(
+    workspace_id: str,
+    document: Path = typer.Argument(..., exists=True, dir_okay=False, help="A PDF or UTF-8 text file."),
+    notify: bool = typer.Option(False, help="Email every active member that the terms changed."),
+) -> None:
+    """Publish a new version; members accept it before they next enter the workspace."""
+    row = terms_service.publish(
+        context(), OPERATOR, workspace_id, filename=document.name, document=document.read_bytes(), notify=notify
+    )
+    show_record(
+        f"Terms of service version {row['version']} published",
+        row,
+        ("workspace_id", "version", "filename", "content_type", "sha256", "members_notified"),
+    )
+
+
+@terms.command("list")
+@friendly
+def terms_list(workspace_id: str) -> None:
+    """Every version, newest first, with how many accounts accepted it."""
+    rows = terms_service.versions(context(), OPERATOR, workspace_id)
+    show_table(
+        ("version", "filename", "content_type", "published_at", "acceptances"),
+        rows,
+        empty="This workspace has no terms of service.",
+    )
 
 
 @app.command()

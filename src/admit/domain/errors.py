@@ -72,3 +72,13 @@ class SecretRejected(DomainError):
 
 class SecretAlreadyUsed(SecretRejected):
     code = "token_already_used"
+
+
+class InvalidCode(DomainError):
+    """A wrong short code; ``attempts_left`` more guesses before the code is withdrawn."""
+
+    code = "invalid_code"
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__("this code is not correct", field="code")
+        self.attempts_left = attempts_left

@@ -17,6 +17,10 @@ class RandomSource(Protocol):
         """A URL-safe random string carrying ``nbytes`` bytes of entropy."""
         ...
 
+    def digits(self, count: int) -> str:
+        """``count`` uniformly random decimal digits (a code a person types)."""
+        ...
+
 
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...

@@ -113,3 +113,21 @@ def ensure_usable(
         raise SecretAlreadyUsed("this link has already been used")
     if expires_at is not None and now >= expires_at:
         raise SecretRejected("this link has expired")
+
+
+# Short codes (email verification): six digits a person can type. They are guessable by
+# design, so each is bound to a 128-bit challenge that only the person's browser holds (the
+# stored digest covers challenge, address and code), lives 15 minutes and allows CODE_ATTEMPTS
+# wrong guesses before it is withdrawn; sending is throttled per address.
+CODE_DIGITS = 6
+CODE_ATTEMPTS = 5
+CHALLENGE_BYTES = 16  # 128 bits
+
+
+def challenge_key(challenge: str) -> str:
+    """The stored key of a challenge (the challenge itself never reaches the database)."""
+    return hashlib.sha256(f"challenge:{challenge}".encode()).hexdigest()[:32]
+
+
+def code_digest(challenge: str, address: str, code: str) -> str:
+    return hashlib.sha256(f"{challenge}:{address}:{code.strip()}".encode()).hexdigest()

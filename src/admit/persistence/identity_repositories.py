@@ -75,6 +75,24 @@ class Secrets(Repository):
     def revoke(self, secret_id: str, now: datetime) -> None:
         self.conn.execute(update(t.secrets).where(self.c.id == secret_id).values(revoked_at=now))
 
+    def live_for(self, subject_id: str, purpose: str, *, lock: bool = False) -> Row[Any] | None:
+        """The newest secret of this purpose for a subject that is neither used nor withdrawn."""
+        stmt = (
+            select(t.secrets)
+            .where(
+                self.c.subject_id == subject_id,
+                self.c.purpose == purpose,
+                self.c.consumed_at.is_(None),
+                self.c.revoked_at.is_(None),
+            )
+            .order_by(self.c.created_at.desc(), self.c.id.desc())
+            .limit(1)
+        )
+        return self.conn.execute(stmt.with_for_update() if lock else stmt).first()
+
+    def count_attempt(self, secret_id: str) -> None:
+        self.conn.execute(update(t.secrets).where(self.c.id == secret_id).values(attempts=self.c.attempts + 1))
+
     def revoke_for(self, subject_id: str, purpose: str, now: datetime) -> None:
         """Withdraw every live secret of this purpose for a subject (only the newest works)."""
         self.conn.execute(

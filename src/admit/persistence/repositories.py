@@ -257,3 +257,57 @@ class Invitations(Repository):
             .limit(limit)
         )
         return self.conn.execute(stmt.with_for_update(skip_locked=True)).all()
+
+
+class Terms(Repository):
+    """Versioned terms of service per workspace, and who accepted which version when."""
+
+    c = t.terms.c
+    a = t.terms_acceptances.c
+    _summary = (c.id, c.workspace_id, c.version, c.filename, c.content_type, c.sha256, c.published_by, c.published_at)
+
+    def add(self, **values: Any) -> str:
+        return self._insert(t.terms, values)
+
+    def current(self, organization_id: str, workspace_id: str) -> Row[Any] | None:
+        return self._one(
+            select(*self._summary)
+            .where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
+            .order_by(self.c.version.desc())
+            .limit(1)
+        )
+
+    def document(self, organization_id: str, workspace_id: str, version: int) -> Row[Any] | None:
+        return self._one(
+            select(t.terms).where(
+                self.c.organization_id == organization_id,
+                self.c.workspace_id == workspace_id,
+                self.c.version == version,
+            )
+        )
+
+    def versions(self, organization_id: str, workspace_id: str) -> Sequence[Any]:
+        """Every version, newest first, with how many accounts accepted it."""
+        accepted = (
+            select(func.count())
+            .where(self.a.workspace_id == self.c.workspace_id, self.a.version == self.c.version)
+            .scalar_subquery()
+        )
+        return self.conn.execute(
+            select(*self._summary, accepted.label("acceptances"))
+            .where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
+            .order_by(self.c.version.desc())
+        ).all()
+
+    def accepted(self, organization_id: str, workspace_id: str, account_id: str, version: int) -> Row[Any] | None:
+        return self._one(
+            select(t.terms_acceptances).where(
+                self.a.organization_id == organization_id,
+                self.a.workspace_id == workspace_id,
+                self.a.account_id == account_id,
+                self.a.version == version,
+            )
+        )
+
+    def accept(self, **values: Any) -> str:
+        return self._insert(t.terms_acceptances, values)

@@ -21,10 +21,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -252,6 +254,34 @@ api_tokens = Table(
     _created(),
     Column("revoked_at", UTCDateTime),
     Index("uq_api_tokens_digest", "digest", unique=True),
+)
+
+terms = Table(
+    "terms",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    _ref("workspace_id", "workspaces.id"),
+    Column("version", Integer, nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("document", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("published_by", String(200), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "version", name="uq_terms_version"),
+)
+
+terms_acceptances = Table(
+    "terms_acceptances",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    _ref("workspace_id", "workspaces.id"),
+    _ref("account_id", "accounts.id"),
+    Column("version", Integer, nullable=False),
+    Column("accepted_at", UTCDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "account_id", "version", name="uq_terms_acceptance"),
 )
 
 SEQUENCE = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from admit.persistence.database import WRITE
 from admit.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
-from admit.persistence.repositories import Invitations, Members, Organizations, Workspaces
+from admit.persistence.repositories import Invitations, Members, Organizations, Terms, Workspaces
 
 
 class UnitOfWork:
@@ -39,6 +39,7 @@ class UnitOfWork:
         self.events = Events(self.conn)
         self.outbox = Outbox(self.conn)
         self.throttles = Throttles(self.conn)
+        self.terms = Terms(self.conn)
         return self
 
     def commit(self) -> None:

@@ -45,26 +45,33 @@ def _by_token(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> tup
     return secret, invitation
 
 
-def link_state(ctx: Context, token: str) -> str:
+def link_state(ctx: Context, token: str) -> tuple[str, dict[str, Any]]:
     """What became of the invitation behind a link, for the page its holder sees: ``pending``,
     ``accepted``, ``declined``, ``expired``, ``revoked``, ``replaced`` (resent since) or
-    ``invalid``. Reading it changes nothing."""
+    ``invalid``; with the languages that page should speak (the member's, the workspace's).
+    Reading it changes nothing."""
     try:
         digest = secrets.digest_for(token, INVITATION)
     except SecretRejected:
-        return "invalid"
+        return "invalid", {}
     now = ctx.clock.now()
     with ctx.uow() as uow:
         secret = uow.secrets.by_digest(digest)
         if secret is None or secret.purpose != INVITATION.value:
-            return "invalid"
+            return "invalid", {}
         invitation = uow.invitations.get(secret.organization_id, secret.subject_id)
-    if invitation is None:
-        return "invalid"
+        if invitation is None:
+            return "invalid", {}
+        member = uow.members.get(invitation.organization_id, invitation.member_id)
+        workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
+    languages = {
+        "member": {"language": member.language if member else None},
+        "workspace": {"default_language": workspace.default_language if workspace else None},
+    }
     state = rules.current_state(invitation.state, invitation.expires_at, now)
     if state is InvitationState.PENDING and secret.revoked_at is not None:
-        return "replaced"
-    return state.value
+        return "replaced", languages
+    return state.value, languages
 
 
 def inspect_token(ctx: Context, token: str) -> dict[str, Any]:
@@ -82,7 +89,20 @@ def inspect_token(ctx: Context, token: str) -> dict[str, Any]:
         "workspace": dict(workspace._mapping),
         "member": dict(member._mapping),
         "has_account": account is not None,
+        "mode": welcome_mode(member, has_account=account is not None),
     }
+
+
+def welcome_mode(member: Row[Any], *, has_account: bool) -> str:
+    """How the invited person gets in: ``sign_in`` with the account their address already has;
+    ``activate`` a member whose profile the administrator entered (set a password); or
+    ``sign_up``: someone invited by address alone verifies it with an emailed code, then
+    chooses a password and gives their name."""
+    if has_account:
+        return "sign_in"
+    if member.email and not (member.first_name and member.last_name):
+        return "sign_up"
+    return "activate"
 
 
 def accept_with_token(

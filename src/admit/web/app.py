@@ -26,6 +26,7 @@ from admit.web.api import admin, invitee, outbox
 from admit.web.pages import home as home_pages
 from admit.web.pages import invitee as invitee_pages
 from admit.web.pages import recovery as recovery_pages
+from admit.web.pages import terms as terms_pages
 from admit.web.pages.security import Cookies, SecurityHeaders
 
 log = logging.getLogger("admit.web")
@@ -82,6 +83,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.include_router(invitee_pages.router)
     app.include_router(recovery_pages.router)
     app.include_router(home_pages.router)
+    app.include_router(terms_pages.router)
     app.include_router(admin.router, prefix="/api/v1")
     app.include_router(invitee.router, prefix="/api/v1")
     app.include_router(outbox.router, prefix="/api/v1")
@@ -106,6 +108,8 @@ PROTECTED = {
     "/switch-account",
     "/welcome/ask-again",
     "/welcome/claim",
+    "/welcome/sign-up",
+    "/welcome/verify",
     "/welcome/accept",
     "/welcome/decline",
     "/sign-in",

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from admit.services import invitations, members, tenancy
+from admit.services import invitations, members, tenancy, terms
 from admit.services.members import make_cursor
 from admit.services.tenancy import WorkspaceSettings
 from admit.web.api import schemas as s
@@ -176,3 +176,45 @@ async def resend_invitation(invitation_id: str, body: s.MessageIn, ctx: Ctx, tok
 @router.post("/invitations/{invitation_id}/revoke", response_model=s.InvitationOut, tags=["invitations"])
 async def revoke_invitation(invitation_id: str, ctx: Ctx, token: Bearer) -> Any:
     return await as_caller(ctx, token, lambda actor: invitations.revoke(ctx, actor, invitation_id))
+
+
+TERMS_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The document itself: a PDF, or UTF-8 text (at most 5 MB).",
+        "content": {
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            "text/plain": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/workspaces/{workspace_id}/terms",
+    status_code=201,
+    response_model=s.TermsOut,
+    tags=["terms"],
+    openapi_extra=TERMS_BODY,
+)
+async def publish_terms(
+    workspace_id: str,
+    request: Request,
+    ctx: Ctx,
+    token: Bearer,
+    filename: str | None = Query(None, max_length=200, description="Name the document is downloaded as."),
+    notify: bool = Query(False, description="Email every active member that the terms changed."),
+) -> Any:
+    """Publish a new version of the workspace's terms of service; members accept it before entering."""
+    document = await request.body()
+    return await as_caller(
+        ctx,
+        token,
+        lambda actor: terms.publish(ctx, actor, workspace_id, filename=filename, document=document, notify=notify),
+    )
+
+
+@router.get("/workspaces/{workspace_id}/terms", response_model=list[s.TermsOut], tags=["terms"])
+async def list_terms(workspace_id: str, ctx: Ctx, token: Bearer) -> Any:
+    """Every version of the terms, newest first, with how many accounts accepted each."""
+    return await as_caller(ctx, token, lambda actor: terms.versions(ctx, actor, workspace_id))

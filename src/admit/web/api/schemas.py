@@ -217,3 +217,15 @@ class Accepted(BaseModel):
     account_id: str
     workspace_id: str
     status: Status
+
+
+class TermsOut(Out):
+    workspace_id: str
+    version: int
+    filename: str
+    content_type: str
+    sha256: str
+    published_by: str
+    published_at: datetime
+    acceptances: int | None = None
+    members_notified: int | None = None

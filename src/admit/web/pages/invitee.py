@@ -13,11 +13,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from admit.domain.errors import Conflict, InvalidCredentials, SecretRejected, ValidationFailed, WeakPassword
+from admit.domain.errors import (
+    Conflict,
+    InvalidCode,
+    InvalidCredentials,
+    SecretRejected,
+    ValidationFailed,
+    WeakPassword,
+)
 from admit.domain.passwords import PasswordPolicy
+from admit.domain.secrets import digest as secret_digest
 from admit.domain.throttling import TooManyAttempts
 from admit.i18n import catalog, negotiate, pick_language
-from admit.services import claims, reinvite, sessions
+from admit.services import claims, reinvite, sessions, terms, verification
 from admit.services.context import Context
 from admit.web.deps import Ctx, blocking
 from admit.web.pages.security import Cookies
@@ -76,18 +84,97 @@ async def welcome(request: Request, ctx: Ctx) -> Response:
         return page(request, "dead_link.html", 404, state="missing")
     state, info, account_id = await blocking(lambda: _welcome_facts(ctx, request, token))
     if state != "pending":
-        return page(request, "dead_link.html", 410, state=state)
+        return page(request, "dead_link.html", 404 if state == "invalid" else 410, state=state, **info)
     if account_id is not None:
         return page(request, "welcome_confirm.html", **info)
-    if info["has_account"]:
+    if info["mode"] == "sign_in":
         return page(request, "welcome_sign_in.html", **info)
+    if info["mode"] == "sign_up" and not _verified(request, token, info):
+        held = _sign_up(request, token)
+        return page(request, "welcome_verify.html" if held else "welcome_sign_up.html", **info)
     return page(request, "welcome_claim.html", **info, **_policy(info["workspace"]["password_policy"]))
 
 
+# Sign-up: the invited address is verified by an emailed code before a password is chosen. The
+# browser holds the code's challenge, then the verified address, bound to this invitation.
+def _binding(token: str) -> str:
+    return secret_digest(token)[:24]
+
+
+def _sign_up(request: Request, token: str) -> dict[str, Any] | None:
+    held = _cookies(request).held(request, "signup")
+    if isinstance(held, dict) and held.get("invitation") == _binding(token):
+        return held
+    return None
+
+
+def _verified(request: Request, token: str, info: dict[str, Any]) -> bool:
+    held = _sign_up(request, token)
+    return held is not None and held.get("verified") is True and held.get("email") == info["invitation"]["email"]
+
+
+@router.post("/welcome/sign-up", response_class=HTMLResponse)
+async def send_code(request: Request, ctx: Ctx) -> Response:
+    """Email a verification code to the invited address (a new code replaces the last one)."""
+    token = _cookies(request).invitation(request)
+    if token is None:
+        return page(request, "dead_link.html", 404, state="missing")
+    try:
+        info = await blocking(lambda: claims.inspect_token(ctx, token))
+    except SecretRejected:
+        return RedirectResponse("/welcome", status_code=303)
+    if info["mode"] != "sign_up":
+        return RedirectResponse("/welcome", status_code=303)
+    email, member = info["invitation"]["email"], info["member"]
+    language = pick_language(member.get("language"), info["workspace"]["default_language"])
+    try:
+        challenge = await blocking(
+            lambda: verification.send_code(
+                ctx,
+                email,
+                language=language,
+                first_name=member.get("first_name"),
+                organization_id=member["organization_id"],
+                workspace_id=member["workspace_id"],
+            )
+        )
+    except TooManyAttempts as exc:
+        name = "welcome_verify.html" if _sign_up(request, token) else "welcome_sign_up.html"
+        throttled = page(request, name, 429, wait=exc.retry_after, **info)
+        throttled.headers["Retry-After"] = str(exc.retry_after)
+        return throttled
+    response = RedirectResponse("/welcome", status_code=303)
+    _cookies(request).hold(response, "signup", {"invitation": _binding(token), "email": email, "challenge": challenge})
+    return response
+
+
+@router.post("/welcome/verify", response_class=HTMLResponse)
+async def verify(request: Request, ctx: Ctx, code: str = Form("")) -> Response:
+    token = _cookies(request).invitation(request)
+    held = _sign_up(request, token) if token else None
+    if token is None or held is None or "challenge" not in held:
+        return RedirectResponse("/welcome", status_code=303)
+    try:
+        info = await blocking(lambda: claims.inspect_token(ctx, token))
+    except SecretRejected:
+        return RedirectResponse("/welcome", status_code=303)
+    try:
+        await blocking(lambda: verification.check_code(ctx, held["challenge"], held["email"], code))
+    except InvalidCode as exc:
+        return page(request, "welcome_verify.html", 422, error="invalid", attempts_left=exc.attempts_left, **info)
+    except SecretRejected:
+        return page(request, "welcome_verify.html", 410, error="expired", **info)
+    response = RedirectResponse("/welcome", status_code=303)
+    _cookies(request).hold(
+        response, "signup", {"invitation": _binding(token), "email": held["email"], "verified": True}
+    )
+    return response
+
+
 def _welcome_facts(ctx: Context, request: Request, token: str) -> tuple[str, dict[str, Any], str | None]:
-    state = claims.link_state(ctx, token)
+    state, languages = claims.link_state(ctx, token)
     if state != "pending":
-        return state, {}, None
+        return state, languages, None
     return state, claims.inspect_token(ctx, token), _account(ctx, request)
 
 
@@ -104,14 +191,20 @@ async def claim(
     if token is None:
         return page(request, "dead_link.html", 404, state="missing")
 
-    def work() -> tuple[dict[str, Any], str]:
+    def work() -> tuple[dict[str, Any], str] | None:
+        info = claims.inspect_token(ctx, token)
+        if info["mode"] == "sign_up":
+            if not _verified(request, token, info):
+                return None  # the address must be verified first: back to the code
+            if not (first_name.strip() and last_name.strip()):
+                raise ValidationFailed("enter your first and last name", field="first_name", code="name_required")
         result = claims.accept_with_token(
-            ctx, token, password=password, first_name=first_name or None, last_name=last_name or None
+            ctx, token, password=password, first_name=first_name.strip() or None, last_name=last_name.strip() or None
         )
         return result, sessions.start_session(ctx, result["account_id"])
 
     try:
-        result, session = await blocking(work)
+        done = await blocking(work)
     except (WeakPassword, ValidationFailed) as exc:
         info = await blocking(lambda: claims.inspect_token(ctx, token))
         errors = exc.failures if isinstance(exc, WeakPassword) else [exc.message]
@@ -127,7 +220,12 @@ async def claim(
         )
     except (SecretRejected, Conflict):
         return RedirectResponse("/welcome", status_code=303)
-    return _joined(request, result["workspace_id"], session)
+    if done is None:
+        return RedirectResponse("/welcome", status_code=303)
+    result, session = done
+    response = _joined(request, result["workspace_id"], session)
+    _cookies(request).drop(response, "signup")
+    return response
 
 
 def _joined(request: Request, workspace_id: str, session: str | None = None) -> Response:
@@ -175,9 +273,11 @@ async def decline(request: Request, ctx: Ctx) -> Response:
 async def ask_again(request: Request, ctx: Ctx) -> Response:
     """Ask for a new invitation from an expired link; the same answer whatever happened."""
     token = _cookies(request).invitation(request)
+    languages: dict[str, Any] = {}
     if token is not None:
         await blocking(lambda: reinvite.ask_for_new_invitation(ctx, token))
-    return page(request, "asked_again.html")
+        _, languages = await blocking(lambda: claims.link_state(ctx, token))
+    return page(request, "asked_again.html", **languages)
 
 
 @router.get("/joined/{workspace_id}", response_class=HTMLResponse)
@@ -188,6 +288,8 @@ async def joined(workspace_id: str, request: Request, ctx: Ctx) -> Response:
     workspace = await blocking(lambda: claims.joined_workspace(ctx, account_id, workspace_id))
     if workspace is None:
         return page(request, "dead_link.html", 404, state="invalid")
+    if await blocking(lambda: terms.to_accept(ctx, account_id, workspace_id)) is not None:
+        return RedirectResponse(f"/terms/{quote(workspace_id)}", status_code=303)  # the terms come first
     return page(request, "joined.html", workspace=workspace, member={"language": workspace["member_language"]})
 
 

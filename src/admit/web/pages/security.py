@@ -13,7 +13,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from admit.config import Settings
 
 SESSION_COOKIE = "admit_session"
-FLOW_COOKIES = {"invitation": "admit_invitation", "reset": "admit_reset"}
+FLOW_COOKIES = {
+    "invitation": "admit_invitation",
+    "reset": "admit_reset",
+    "signup": "admit_signup",  # the email-verification challenge, then the verified address
+    "terms": "admit_terms",  # which terms documents this browser has downloaded
+}
 FLOW_MAX_AGE = 3600
 MAX_ACCOUNTS = 5
 PAGE_PREFIXES = (
@@ -26,6 +31,8 @@ PAGE_PREFIXES = (
     "/reset",
     "/home/",
     "/switch-account",
+    "/terms/",
+    "/go/",
 )
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -93,14 +100,11 @@ class Cookies:
         others = [t for t in self.sessions(request) if t != token] if request is not None else []
         self.keep_sessions(response, [token, *others])
 
-    def hold_invitation(self, response: Response, token: str, flow: str = "invitation") -> None:
-        self._set(response, FLOW_COOKIES[flow], self.serializer.dumps(token), FLOW_MAX_AGE)
+    def hold(self, response: Response, flow: str, value: Any) -> None:
+        """Carry ``value`` between the pages of a flow, signed (it cannot be forged) and short-lived."""
+        self._set(response, FLOW_COOKIES[flow], self.serializer.dumps([flow, value]), FLOW_MAX_AGE)
 
-    def drop_invitation(self, response: Response, flow: str = "invitation") -> None:
-        response.delete_cookie(FLOW_COOKIES[flow], path="/")
-
-    def invitation(self, request: Request, flow: str = "invitation") -> str | None:
-        """The token a flow ("invitation" or "reset") carries between its pages, if any."""
+    def held(self, request: Request, flow: str) -> Any:
         raw = request.cookies.get(FLOW_COOKIES[flow])
         if not raw:
             return None
@@ -108,4 +112,20 @@ class Cookies:
             value: Any = self.serializer.loads(raw, max_age=FLOW_MAX_AGE)
         except BadSignature:
             return None
+        if not isinstance(value, list) or len(value) != 2 or value[0] != flow:
+            return None  # a value signed for another flow is not accepted here
+        return value[1]
+
+    def drop(self, response: Response, flow: str) -> None:
+        response.delete_cookie(FLOW_COOKIES[flow], path="/")
+
+    def hold_invitation(self, response: Response, token: str, flow: str = "invitation") -> None:
+        self.hold(response, flow, token)
+
+    def drop_invitation(self, response: Response, flow: str = "invitation") -> None:
+        self.drop(response, flow)
+
+    def invitation(self, request: Request, flow: str = "invitation") -> str | None:
+        """The token a flow ("invitation" or "reset") carries between its pages, if any."""
+        value = self.held(request, flow)
         return value if isinstance(value, str) else None

@@ -1,0 +1,128 @@
+"""The terms-of-service gate: every way into a workspace from Admit (the "Let's go" page, the
+workspace switcher) passes through ``/go/{workspace}``, which sends a member who has not accepted
+the newest terms to them first. Submit is enabled once the document has been downloaded and the
+box ticked; the server checks both again (a download is remembered in a signed cookie, since a
+GET changes nothing on the server)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from admit.domain.errors import Conflict, NotFound
+from admit.services import claims, terms
+from admit.services.context import Context
+from admit.web.deps import Ctx, blocking
+from admit.web.pages.invitee import _account, _cookies, page
+
+router = APIRouter(include_in_schema=False)
+REMEMBERED_DOWNLOADS = 5
+
+
+def _sign_in_first(path: str) -> Response:
+    return RedirectResponse(f"/sign-in?next={quote(path)}", status_code=303)
+
+
+def _downloads(request: Request) -> list[list[Any]]:
+    held = _cookies(request).held(request, "terms")
+    return [d for d in held if isinstance(d, list) and len(d) == 3] if isinstance(held, list) else []
+
+
+def _downloaded(request: Request, account_id: str, workspace_id: str, version: int) -> bool:
+    return [account_id, workspace_id, version] in _downloads(request)
+
+
+@router.get("/go/{workspace_id}")
+async def enter(workspace_id: str, request: Request, ctx: Ctx) -> Response:
+    """Into the workspace (its app, or Admit's home), once the newest terms are accepted."""
+    account_id = await blocking(lambda: _account(ctx, request))
+    if account_id is None:
+        return _sign_in_first(f"/go/{workspace_id}")
+    try:
+        pending = await blocking(lambda: terms.to_accept(ctx, account_id, workspace_id))
+        workspace = await blocking(lambda: claims.joined_workspace(ctx, account_id, workspace_id))
+    except NotFound:
+        return page(request, "dead_link.html", 404, state="invalid")
+    if pending is not None:
+        return RedirectResponse(f"/terms/{quote(workspace_id)}", status_code=303)
+    return RedirectResponse((workspace or {}).get("app_url") or "/", status_code=303)
+
+
+async def _pending(request: Request, ctx: Context, workspace_id: str) -> tuple[str, dict[str, Any]] | Response:
+    """The signed-in member and the terms they still have to accept, or where to send them
+    instead: to sign in, into the workspace (nothing to accept), or a not-found page."""
+    account_id = await blocking(lambda: _account(ctx, request))
+    if account_id is None:
+        return _sign_in_first(f"/terms/{workspace_id}")
+    try:
+        pending = await blocking(lambda: terms.to_accept(ctx, account_id, workspace_id))
+    except NotFound:
+        return page(request, "dead_link.html", 404, state="invalid")
+    if pending is None:
+        return RedirectResponse(f"/go/{quote(workspace_id)}", status_code=303)
+    return account_id, pending
+
+
+@router.get("/terms/{workspace_id}", response_class=HTMLResponse)
+async def show(workspace_id: str, request: Request, ctx: Ctx) -> Response:
+    found = await _pending(request, ctx, workspace_id)
+    if isinstance(found, Response):
+        return found
+    account_id, pending = found
+    return _terms_page(request, ctx, account_id, pending)
+
+
+def _terms_page(request: Request, ctx: Context, account_id: str, pending: dict[str, Any], **extra: Any) -> Response:
+    downloaded = _downloaded(request, account_id, pending["workspace_id"], pending["version"])
+    return page(request, "terms.html", extra.pop("status", 200), terms=pending, downloaded=downloaded, **extra)
+
+
+@router.get("/terms/{workspace_id}/{version}/download")
+async def download(workspace_id: str, version: int, request: Request, ctx: Ctx) -> Response:
+    account_id = await blocking(lambda: _account(ctx, request))
+    if account_id is None:
+        return _sign_in_first(f"/terms/{workspace_id}")
+    try:
+        doc = await blocking(lambda: terms.document(ctx, account_id, workspace_id, version))
+    except NotFound:
+        return page(request, "dead_link.html", 404, state="invalid")
+    ascii_name = doc["filename"].encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    media = doc["content_type"] + ("; charset=utf-8" if doc["content_type"].startswith("text/") else "")
+    response = Response(
+        doc["document"],
+        media_type=media,
+        headers={
+            "content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(doc['filename'])}"
+        },
+    )
+    seen = [d for d in _downloads(request) if d != [account_id, workspace_id, version]]
+    _cookies(request).hold(
+        response, "terms", [*seen[-(REMEMBERED_DOWNLOADS - 1) :], [account_id, workspace_id, version]]
+    )
+    return response
+
+
+@router.post("/terms/{workspace_id}/accept", response_class=HTMLResponse)
+async def accept(
+    workspace_id: str, request: Request, ctx: Ctx, version: int = Form(0), agree: str = Form("")
+) -> Response:
+    found = await _pending(request, ctx, workspace_id)
+    if isinstance(found, Response):
+        return found
+    account_id, pending = found
+    if pending["version"] != version:
+        return _terms_page(request, ctx, account_id, pending, status=409, error="changed")
+    if not _downloaded(request, account_id, workspace_id, version):
+        return _terms_page(request, ctx, account_id, pending, status=400, error="download")
+    if agree != "yes":
+        return _terms_page(request, ctx, account_id, pending, status=400, error="agree")
+    try:
+        await blocking(lambda: terms.accept(ctx, account_id, workspace_id, version))
+    except Conflict:
+        fresh = await blocking(lambda: terms.to_accept(ctx, account_id, workspace_id))
+        if fresh is not None:
+            return _terms_page(request, ctx, account_id, fresh, status=409, error="changed")
+    return RedirectResponse(f"/go/{quote(workspace_id)}", status_code=303)
