@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -28,16 +28,38 @@ def inserter(table: Table) -> Any:
     return insert(table)
 
 
+class PendingInserts:
+    """Inserts held back and written table by table with one ``executemany`` each (bulk work
+    such as imports: thousands of members, invitations, secrets and messages per transaction).
+    Only for code that does not read what it has just added before the flush."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+
+    def add(self, table: Table, values: dict[str, Any]) -> None:
+        self.rows.setdefault(table.name, []).append(values)
+
+    def flush(self, conn: Connection) -> None:
+        for table in t.metadata.sorted_tables:  # parents before children (foreign keys)
+            rows = self.rows.pop(table.name, None)
+            if rows:
+                conn.execute(inserter(table), rows)
+
+
 class Repository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, pending: PendingInserts | None = None) -> None:
         self.conn = conn
+        self.pending = pending
 
     def _one(self, stmt: Any) -> Row[Any] | None:
         return self.conn.execute(stmt).first()
 
     def _insert(self, table: Table, values: dict[str, Any]) -> str:
         values.setdefault("id", new_id())
-        self.conn.execute(inserter(table), values)
+        if self.pending is not None:
+            self.pending.add(table, values)
+        else:
+            self.conn.execute(inserter(table), values)
         return str(values["id"])
 
 
@@ -105,6 +127,47 @@ class Members(Repository):
             return None
         stmt = _find_live_statement(tuple(sorted(given)))
         return self.conn.execute(stmt, {"org": organization_id, "ws": workspace_id, **given}).first()
+
+    def awaiting_invitation(
+        self, organization_id: str, workspace_id: str, after: str | None, limit: int
+    ) -> Sequence[Row[Any]]:
+        """Members awaiting invitation, in id order after ``after`` (Invite All's walk)."""
+        stmt = select(t.members).where(
+            self.c.organization_id == organization_id,
+            self.c.workspace_id == workspace_id,
+            self.c.status == "provisioned",
+        )
+        if after is not None:
+            stmt = stmt.where(self.c.id > after)
+        return self.conn.execute(stmt.order_by(self.c.id).limit(limit)).all()
+
+    def by_keys(self, organization_id: str, workspace_id: str, name: str, values: Sequence[str]) -> Sequence[Row[Any]]:
+        """Non-removed members whose ``name`` (email or external ID) is one of ``values``."""
+        if not values:
+            return []
+        return self.conn.execute(
+            select(t.members).where(
+                self.c.organization_id == organization_id,
+                self.c.workspace_id == workspace_id,
+                self.c.status != "removed",
+                getattr(self.c, name).in_(values),
+            )
+        ).all()
+
+    def live_matches(self, organization_id: str, workspace_id: str, keys: Mapping[str, Sequence[str]]) -> Sequence[Any]:
+        """The non-removed members having any of the given emails, usernames or external IDs
+        (an import's check of a few hundred rows at once)."""
+        matches = [getattr(self.c, name).in_(values) for name, values in keys.items() if values]
+        if not matches:
+            return []
+        return self.conn.execute(
+            select(self.c.id, self.c.status, self.c.email, self.c.username, self.c.external_id).where(
+                self.c.organization_id == organization_id,
+                self.c.workspace_id == workspace_id,
+                self.c.status != "removed",
+                or_(*matches),
+            )
+        ).all()
 
     def for_account(self, organization_id: str, workspace_id: str, account_id: str) -> Row[Any] | None:
         return self._one(
