@@ -195,12 +195,31 @@ class Members(Repository):
         workspace_id: str,
         *,
         status: str | None = None,
+        department: str | None = None,
+        role: str | None = None,
+        search: str | None = None,
         after: tuple[datetime, str] | None = None,
         limit: int = 50,
     ) -> Sequence[Row[Any]]:
+        """A page of the directory in creation order (keyset paging: as fast on page 2,000 as on
+        page 1), filtered by status, department, role and a search over names and identifiers."""
         stmt = select(t.members).where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
         if status:
             stmt = stmt.where(self.c.status == status)
+        if department:
+            stmt = stmt.where(self.c.department == department)
+        if role:
+            stmt = stmt.where(self.c.role == role)
+        if search:
+            pattern = f"%{search.strip()}%"
+            stmt = stmt.where(
+                or_(
+                    *(
+                        getattr(self.c, name).ilike(pattern, escape="\\")
+                        for name in ("email", "first_name", "last_name", "username", "external_id", "phone")
+                    )
+                )
+            )
         if after:
             stmt = stmt.where(
                 or_(self.c.created_at > after[0], and_(self.c.created_at == after[0], self.c.id > after[1]))

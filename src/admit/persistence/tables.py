@@ -179,6 +179,7 @@ members = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("email IS NOT NULL OR (username IS NOT NULL AND phone IS NOT NULL)", name="contact"),
     Index("ix_members_listing", "workspace_id", "status", "created_at", "id"),
+    Index("ix_members_directory", "workspace_id", "created_at", "id"),
     *(
         _live_unique(f"uq_members_{name}", column)
         for name, column in (
