@@ -190,7 +190,7 @@ def _read_rows(
             continue
         if len(rows) == max_rows:
             raise _too_many_rows(max_rows, number)
-        rows.append(Row(number, {name: cells.get(index, "").strip() for name, index in wanted}))
+        rows.append(Row(number, {name: _cell(cells.get(index, "")) for name, index in wanted}))
     return Table(kind, headers, columns, ignored, rows, header_row, encoding, delimiter)
 
 
@@ -318,3 +318,12 @@ def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, dict[int, str
             yield number, dict(enumerate(record))
     except csv.Error as exc:
         raise ImportFileError(f"the CSV record cannot be read ({exc})", row=number + 1, code="malformed") from exc
+
+
+def _cell(raw: str) -> str:
+    """A cell's value, stripped; a ``'`` that neutralised a formula trigger on export (ours or a
+    spreadsheet's text marker) is dropped, so exported phone numbers (``'+49…``) import again."""
+    value = raw.strip()
+    if value.startswith("'") and value[1:2] in ("=", "+", "-", "@"):
+        return value[1:]
+    return value

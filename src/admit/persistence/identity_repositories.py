@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.persistence import tables as t
-from admit.persistence.repositories import Repository, inserter
+from admit.persistence.repositories import Repository, insert_many, inserter
 
 
 class Accounts(Repository):
@@ -129,7 +129,7 @@ class Events(Repository):
 
     def flush(self) -> None:
         if self.buffered:
-            self.conn.execute(inserter(t.events), self.buffered)
+            insert_many(self.conn, t.events, self.buffered)
             self.buffered = []
 
     def list(

@@ -3,6 +3,7 @@ it, so a caller can never reach another tenant's row by guessing an id."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -10,7 +11,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import JSON, Row, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from admit.persistence import tables as t
@@ -43,7 +44,53 @@ class PendingInserts:
         for table in t.metadata.sorted_tables:  # parents before children (foreign keys)
             rows = self.rows.pop(table.name, None)
             if rows:
-                conn.execute(inserter(table), rows)
+                insert_many(conn, table, rows)
+
+
+def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``executemany`` at the driver, with each column's own conversions (dates, JSON) applied
+    once per value: for thousands of rows this is several times cheaper than a Core insert.
+    Rows with differing keys take the Core path."""
+    keys = tuple(rows[0])
+    if any(tuple(row) != keys for row in rows):
+        conn.execute(inserter(table), rows)
+        return
+    sql, processors = _driver_insert(conn.dialect, table, keys)
+    conn.exec_driver_sql(
+        sql,
+        [
+            tuple(
+                value if convert is None else convert(value)
+                for value, convert in zip(row.values(), processors, strict=True)
+            )
+            for row in rows
+        ],
+    )
+
+
+_DRIVER_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Any]]] = {}
+
+
+def _driver_insert(dialect: Any, table: Table, keys: tuple[str, ...]) -> tuple[str, list[Any]]:
+    key = (dialect.name, table.name, keys)
+    if key not in _DRIVER_INSERTS:
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        sql = f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join([mark] * len(keys))})"  # noqa: S608
+        _DRIVER_INSERTS[key] = (sql, [_converter(table.c[name].type, dialect) for name in keys])
+    return _DRIVER_INSERTS[key]
+
+
+def _converter(column_type: Any, dialect: Any) -> Any:
+    """The column's own bind conversion; JSON as text where the dialect leaves it to the
+    statement (psycopg adapts JSON per statement, which a driver-level insert does not have)."""
+    convert = column_type.bind_processor(dialect)
+    if convert is None and isinstance(column_type, JSON):
+        return _json_text
+    return convert
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
 
 
 class Repository:
