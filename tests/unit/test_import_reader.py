@@ -11,7 +11,7 @@ import zipfile
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from import_files import (
+from support.import_files import (
     BILLION_LAUGHS,
     EXTERNAL_ENTITY,
     MAIN,

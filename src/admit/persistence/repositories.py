@@ -56,16 +56,18 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         conn.execute(inserter(table), rows)
         return
     sql, processors = _driver_insert(conn.dialect, table, keys)
-    conn.exec_driver_sql(
-        sql,
-        [
-            tuple(
-                value if convert is None else convert(value)
-                for value, convert in zip(row.values(), processors, strict=True)
-            )
-            for row in rows
-        ],
-    )
+    converted: dict[datetime, Any] = {}  # a chunk's rows share their timestamps: convert each once
+
+    def convert(value: Any, processor: Any) -> Any:
+        if processor is None or value is None:
+            return value
+        if isinstance(value, datetime):
+            if value not in converted:
+                converted[value] = processor(value)
+            return converted[value]
+        return processor(value)
+
+    conn.exec_driver_sql(sql, [tuple(map(convert, row.values(), processors)) for row in rows])
 
 
 _DRIVER_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Any]]] = {}
