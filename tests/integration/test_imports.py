@@ -158,3 +158,21 @@ def test_initial_password_activates_the_member_who_must_change_it(
     _, account = sessions.sign_in(ctx, "kim@example.com", "violet-harbour-otter-52")
     assert account["must_change_password"] is True
     assert not messages(ctx, kind="invitation")
+
+
+def test_rows_written_in_bulk_are_stored_exactly_as_single_rows(ctx: Context, operator: Actor, workspace: Any) -> None:
+    """Timestamps, JSON and the rest: the driver-level bulk insert converts values as Core does
+    (on SQLite a differently formatted timestamp would compare wrongly)."""
+    from sqlalchemy import text
+
+    members.provision(ctx, operator, workspace.id, MemberInput(email="one@example.com"), invite=True)
+    run(ctx, operator, workspace, (HEADER + "bulk@example.com;B;K;member;E9\n").encode(), invite=True)
+    with ctx.uow() as uow:
+        rows = uow.conn.execute(
+            text(
+                "SELECT m.email, CAST(m.created_at AS TEXT), CAST(i.expires_at AS TEXT), CAST(i.channels AS TEXT)"
+                " FROM members m JOIN invitations i ON i.member_id = m.id ORDER BY m.email"
+            )
+        ).all()
+    (_, bulk_created, bulk_expires, bulk_channels), (_, one_created, one_expires, one_channels) = rows
+    assert (bulk_created, bulk_expires, bulk_channels) == (one_created, one_expires, one_channels)

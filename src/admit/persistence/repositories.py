@@ -85,7 +85,7 @@ def _driver_insert(dialect: Any, table: Table, keys: tuple[str, ...]) -> tuple[s
 def _converter(column_type: Any, dialect: Any) -> Any:
     """The column's own bind conversion; JSON as text where the dialect leaves it to the
     statement (psycopg adapts JSON per statement, which a driver-level insert does not have)."""
-    convert = column_type.bind_processor(dialect)
+    convert = column_type.dialect_impl(dialect).bind_processor(dialect)  # as Core would: the dialect's own
     if convert is None and isinstance(column_type, JSON):
         return _json_text
     return convert
@@ -108,7 +108,7 @@ class Repository:
         if self.pending is not None:
             self.pending.add(table, values)
         else:
-            self.conn.execute(inserter(table), values)
+            insert_many(self.conn, table, [values])
         return str(values["id"])
 
 
