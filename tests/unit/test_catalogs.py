@@ -23,6 +23,8 @@ PAGES = [
     "landing.html",
     "asked_again.html",
     "terms.html",
+    "admin_*.html",
+    "change_password.html",
 ]
 
 

@@ -21,8 +21,10 @@ from admit.delivery.transports import transports_for
 from admit.delivery.worker import DeliveryPolicy, OutboxWorker
 from admit.services import endings, jobs
 from admit.services.context import Context
-from admit.web import dev, errors
+from admit.web import dev, errors, multipart_csrf
 from admit.web.api import admin, invitee, outbox, people
+from admit.web.pages import admin as admin_pages
+from admit.web.pages import admin_audit, admin_choose, admin_invitations, admin_jobs, admin_people, password_change
 from admit.web.pages import home as home_pages
 from admit.web.pages import invitee as invitee_pages
 from admit.web.pages import recovery as recovery_pages
@@ -83,13 +85,16 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         signing_secret=settings.secret_key,
         always_protect=PROTECTED,
         cookie_secure=app.state.cookies.secure,
-        skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
+        skip_if_scope=lambda scope: scope["path"].startswith("/api/") or multipart_csrf.skip(scope),
     )
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(invitee_pages.router)
     app.include_router(recovery_pages.router)
     app.include_router(home_pages.router)
+    app.include_router(password_change.router)  # before the terms: its /go/ asks for a new password first
     app.include_router(terms_pages.router)
+    for admin_router in (admin_pages, admin_people, admin_invitations, admin_choose, admin_jobs, admin_audit):
+        app.include_router(admin_router.router)
     app.include_router(admin.router, prefix="/api/v1")
     app.include_router(invitee.router, prefix="/api/v1")
     app.include_router(outbox.router, prefix="/api/v1")
@@ -111,19 +116,31 @@ def _start_worker(settings: Settings, context: Context, stop: threading.Event) -
     return thread
 
 
-PROTECTED = {
-    "/switch-account",
-    "/welcome/ask-again",
-    "/welcome/claim",
-    "/welcome/sign-up",
-    "/welcome/verify",
-    "/welcome/accept",
-    "/welcome/decline",
-    "/sign-in",
-    "/sign-out",
-    "/forgot-password",
-    "/reset",
-}
+class _Paths(frozenset[str]):
+    """Exact paths, and every path under one of ``prefixes`` (the admin pages' ids vary)."""
+
+    prefixes: tuple[str, ...] = ("/admin/",)
+
+    def __contains__(self, path: object) -> bool:
+        return super().__contains__(path) or (isinstance(path, str) and path.startswith(self.prefixes))
+
+
+PROTECTED = _Paths(
+    {
+        "/change-password",
+        "/switch-account",
+        "/welcome/ask-again",
+        "/welcome/claim",
+        "/welcome/sign-up",
+        "/welcome/verify",
+        "/welcome/accept",
+        "/welcome/decline",
+        "/sign-in",
+        "/sign-out",
+        "/forgot-password",
+        "/reset",
+    }
+)
 
 
 class Csrf:
@@ -132,8 +149,17 @@ class Csrf:
 
     def __init__(self, app: ASGIApp, /, **options: Any) -> None:
         self.wrapped = asgi_csrf(app, **options)
+        self.secret = options["signing_secret"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and not scope["path"].startswith("/api/")
+            and multipart_csrf.is_multipart(scope)
+        ):  # upload forms: asgi-csrf cannot parse them with the current python-multipart
+            await multipart_csrf.check(scope, receive, send, self.secret, self.wrapped)
+            return
         await self.wrapped(scope, receive, send)
 
 

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import DomainError, SecretRejected
-from admit.services import claims, sessions
+from admit.services import admin_overview, claims, sessions
 from admit.services.context import Context
 from admit.web.deps import Ctx, blocking
 from admit.web.pages.invitee import _cookies, _joined, page
+from admit.web.pages.password_change import change_first
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,20 +33,29 @@ def _accounts(ctx: Context, tokens: list[str]) -> list[tuple[str, str]]:
 async def home(request: Request, ctx: Ctx) -> Response:
     tokens = _cookies(request).sessions(request)
 
-    def facts() -> tuple[list[tuple[str, str]], dict[str, Any] | None, list[dict[str, Any]]]:
+    def facts() -> tuple[list[tuple[str, str]], dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
         accounts = _accounts(ctx, tokens)
         if not accounts:
-            return accounts, None, []
+            return accounts, None, [], []
         others = [
             claims.home(ctx, account_id)["account"] | {"identifiers": claims.account_emails(ctx, account_id)}
             for _, account_id in accounts[1:]
         ]
-        return accounts, claims.home(ctx, accounts[0][1]), others
+        return accounts, claims.home(ctx, accounts[0][1]), others, admin_overview.administered(ctx, accounts[0][1])
 
-    accounts, overview, others = await blocking(facts)
+    accounts, overview, others, administered = await blocking(facts)
     if overview is None:
         return page(request, "landing.html")
-    response = page(request, "home.html", **overview, others=others, notice=request.query_params.get("notice"))
+    if overview["account"].get("must_change_password"):  # an initial password from an import
+        return change_first("/")
+    response = page(
+        request,
+        "home.html",
+        **overview,
+        others=others,
+        administered=administered,
+        notice=request.query_params.get("notice"),
+    )
     if len(accounts) != len(tokens):  # forget sessions that ended elsewhere
         _cookies(request).keep_sessions(response, [token for token, _ in accounts])
     return response

@@ -303,7 +303,7 @@ async def sign_in(
     request: Request, ctx: Ctx, identifier: str = Form(""), password: str = Form(""), next: str = Form("/")
 ) -> Response:
     try:
-        token, _ = await blocking(lambda: sessions.sign_in(ctx, identifier, password))
+        token, account = await blocking(lambda: sessions.sign_in(ctx, identifier, password))
     except InvalidCredentials as exc:
         return page(request, "sign_in.html", 401, next=_safe_next(next), identifier=identifier, error=exc.message)
     except TooManyAttempts as exc:
@@ -312,7 +312,10 @@ async def sign_in(
         )
         throttled.headers["Retry-After"] = str(exc.retry_after)
         return throttled
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    if account.get("must_change_password"):  # an initial password from an import: replace it first
+        target = f"/change-password?next={quote(target, safe='/')}"
+    response = RedirectResponse(target, status_code=303)
     _cookies(request).start_session(response, token, request)
     return response
 

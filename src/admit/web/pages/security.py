@@ -33,6 +33,8 @@ PAGE_PREFIXES = (
     "/switch-account",
     "/terms/",
     "/go/",
+    "/admin",
+    "/change-password",
 )
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
