@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from admit.persistence.database import WRITE
 from admit.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
 from admit.persistence.repositories import Invitations, Members, Organizations, Terms, Workspaces
+from admit.persistence.sso_repositories import ExternalAccounts, IdentityProviders
 
 
 class UnitOfWork:
@@ -40,6 +41,8 @@ class UnitOfWork:
         self.outbox = Outbox(self.conn)
         self.throttles = Throttles(self.conn)
         self.terms = Terms(self.conn)
+        self.identity_providers = IdentityProviders(self.conn)
+        self.external_accounts = ExternalAccounts(self.conn)
         return self
 
     def commit(self) -> None:

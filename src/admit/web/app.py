@@ -23,6 +23,7 @@ from admit.services import endings
 from admit.services.context import Context
 from admit.web import dev, errors
 from admit.web.api import admin, invitee, outbox
+from admit.web.api import sso as sso_api
 from admit.web.pages import home as home_pages
 from admit.web.pages import invitee as invitee_pages
 from admit.web.pages import recovery as recovery_pages
@@ -87,6 +88,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.include_router(admin.router, prefix="/api/v1")
     app.include_router(invitee.router, prefix="/api/v1")
     app.include_router(outbox.router, prefix="/api/v1")
+    app.include_router(sso_api.router, prefix="/api/v1")
     if settings.dev_mode:
         app.include_router(dev.router)
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
