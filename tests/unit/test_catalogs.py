@@ -23,6 +23,7 @@ PAGES = [
     "landing.html",
     "asked_again.html",
     "terms.html",
+    "sso_*.html",
 ]
 
 

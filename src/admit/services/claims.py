@@ -217,7 +217,7 @@ def decline_with_token(ctx: Context, token: str) -> dict[str, Any]:
 def pending_for_account(ctx: Context, account_id: str) -> list[dict[str, Any]]:
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        emails = [v for k, v in uow.accounts.identifiers(account_id) if k == IdentifierKind.EMAIL]
+        emails = sorted(v for k, v in _held(uow, account_id) if k == IdentifierKind.EMAIL)
         rows = uow.invitations.pending_for_emails(emails, now) if emails else []
         names = {w.id: w.name for w in (uow.workspaces.get(r.organization_id, r.workspace_id) for r in rows) if w}
     return [{**view(row, now), "workspace_name": names.get(row.workspace_id)} for row in rows]
@@ -290,14 +290,23 @@ def _claimable_member(uow: UnitOfWork, invitation: Row[Any]) -> Row[Any]:
 def _addressed_invitation(uow: UnitOfWork, account_id: str, invitation_id: str) -> Row[Any]:
     """An invitation addressed to one of the account's emails; anyone else's is not found."""
     invitation = uow.invitations.get(None, invitation_id, lock=True)
-    emails = {v for k, v in uow.accounts.identifiers(account_id) if k == IdentifierKind.EMAIL}
+    emails = {v for k, v in _held(uow, account_id) if k == IdentifierKind.EMAIL}
     if invitation is None or invitation.email not in emails:
         raise NotFound("invitation not found")
     return invitation
 
 
-def _ensure_addressed_to(uow: UnitOfWork, account_id: str, invitation: Row[Any]) -> None:
+def _held(uow: UnitOfWork, account_id: str) -> set[tuple[str, str]]:
+    """The account's identifiers, and for an external account the address its provider verified."""
     held = set(uow.accounts.identifiers(account_id))
+    account = uow.accounts.get(account_id)
+    if account is not None and account.external_email:
+        held.add((IdentifierKind.EMAIL.value, account.external_email))
+    return held
+
+
+def _ensure_addressed_to(uow: UnitOfWork, account_id: str, invitation: Row[Any]) -> None:
+    held = _held(uow, account_id)
     wanted = {("email", invitation.email), ("phone", invitation.phone)}
     if not held & wanted:
         raise Conflict("this invitation was sent to another address; sign in with that account", code="wrong_account")

@@ -78,8 +78,7 @@ def start(ctx: Context, provider_id: str, target: dict[str, str]) -> tuple[str, 
     url = oidc.authorization_url(
         discovery, client, redirect_uri=ctx.link(CALLBACK), state=issued.plaintext, nonce=nonce, verifier=verifier
     )
-    flow = {"state": issued.plaintext, "nonce": nonce, "verifier": verifier, "provider": provider.id, **target}
-    return url, flow
+    return url, {"state": issued.plaintext, "nonce": nonce, "verifier": verifier, "provider": provider.id}
 
 
 def _target_workspace(uow: UnitOfWork, ctx: Context, target: dict[str, str]) -> dict[str, Any]:
@@ -103,9 +102,10 @@ def _allowed(uow: UnitOfWork, workspace: dict[str, Any], provider_id: str) -> Ro
     )
 
 
-def complete(ctx: Context, flow: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
+def complete(ctx: Context, flow: dict[str, Any], target: dict[str, str], params: dict[str, str]) -> dict[str, Any]:
     """The callback: the state must be this browser's and unused, the provider's answer must pass
-    every check; returns the identity (issuer, subject, verified email or None, names)."""
+    every check, the target must still allow the provider; returns the identity (issuer, subject,
+    verified email or None, names)."""
     state = params.get("state", "")
     if not isinstance(flow.get("state"), str) or not hmac.compare_digest(state.encode(), flow["state"].encode()):
         raise oidc.SsoRejected("this sign-in was not started in this browser (state mismatch)")
@@ -116,7 +116,7 @@ def complete(ctx: Context, flow: dict[str, Any], params: dict[str, str]) -> dict
     if params.get("error"):
         raise oidc.SsoRejected(f"the identity provider did not sign you in ({params['error'][:60]})")
     with ctx.uow() as uow:
-        workspace = _target_workspace(uow, ctx, {k: v for k, v in flow.items() if k in ("invitation", "workspace")})
+        workspace = _target_workspace(uow, ctx, target)
         provider = _allowed(uow, workspace, str(flow.get("provider")))
     if "iss" in params and params["iss"] != provider.issuer:
         raise oidc.SsoRejected("the answer came from another identity provider")

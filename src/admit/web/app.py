@@ -27,6 +27,7 @@ from admit.web.api import sso as sso_api
 from admit.web.pages import home as home_pages
 from admit.web.pages import invitee as invitee_pages
 from admit.web.pages import recovery as recovery_pages
+from admit.web.pages import sso as sso_pages
 from admit.web.pages import terms as terms_pages
 from admit.web.pages.security import Cookies, SecurityHeaders
 
@@ -85,6 +86,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.include_router(recovery_pages.router)
     app.include_router(home_pages.router)
     app.include_router(terms_pages.router)
+    app.include_router(sso_pages.router)
     app.include_router(admin.router, prefix="/api/v1")
     app.include_router(invitee.router, prefix="/api/v1")
     app.include_router(outbox.router, prefix="/api/v1")
@@ -118,6 +120,8 @@ PROTECTED = {
     "/sign-out",
     "/forgot-password",
     "/reset",
+    "/sso/start",
+    "/welcome/sso",
 }
 
 

@@ -18,6 +18,7 @@ FLOW_COOKIES = {
     "reset": "admit_reset",
     "signup": "admit_signup",  # the email-verification challenge, then the verified address
     "terms": "admit_terms",  # which terms documents this browser has downloaded
+    "sso": "admit_sso",  # a single sign-on flow's state, nonce and PKCE verifier, then the identity
 }
 FLOW_MAX_AGE = 3600
 MAX_ACCOUNTS = 5
@@ -33,6 +34,7 @@ PAGE_PREFIXES = (
     "/switch-account",
     "/terms/",
     "/go/",
+    "/sso/",
 )
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
