@@ -105,6 +105,7 @@ def ensure_account_allowed(
 
 def ensure_email_domain(email: str, domains: Iterable[str]) -> None:
     """A just-in-time member's verified address must be in one of the workspace's domains."""
-    domain = email.rpartition("@")[2].casefold()
-    if not domain or domain not in {d.casefold().lstrip("@") for d in domains}:
+    local, at, domain = email.rpartition("@")
+    domain = domain.casefold()
+    if not (local and at and domain) or domain not in {d.casefold().lstrip("@") for d in domains}:
         raise PermissionDenied("this address's domain is not allowed in the workspace", code="domain_not_allowed")
