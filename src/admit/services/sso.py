@@ -321,5 +321,5 @@ def workspace_sign_in(ctx: Context, workspace_id: str) -> dict[str, Any]:
         providers = [p for p in allowed_providers(uow, workspace) if p.kind == "sso"]
     return {
         "workspace": dict(workspace._mapping),
-        "providers": [{"id": p.id, "name": p.name} for p in providers],
+        "providers": [{"id": p.id, "name": p.name, "issuer": p.issuer} for p in providers],
     }

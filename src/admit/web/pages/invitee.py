@@ -29,7 +29,7 @@ from admit.i18n import catalog, negotiate, pick_language
 from admit.services import claims, reinvite, sessions, terms, verification
 from admit.services.context import Context
 from admit.web.deps import Ctx, blocking
-from admit.web.pages.security import Cookies
+from admit.web.pages.security import Cookies, csp_sending_forms_to, origin
 
 HERE = Path(__file__).parent.parent
 router = APIRouter(include_in_schema=False)
@@ -57,7 +57,11 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
         member.get("language"), workspace.get("default_language"), negotiate(request.headers.get("accept-language"))
     )
     values = {"csrftoken": csrf() if csrf else "", "language": language, **context}
-    return templates(language).TemplateResponse(request, name, values, status_code=status)
+    response = templates(language).TemplateResponse(request, name, values, status_code=status)
+    providers = (context.get("login") or {}).get("providers") or context.get("providers") or []
+    if providers:  # its forms may lead to these identity providers
+        response.headers["content-security-policy"] = csp_sending_forms_to([origin(p["issuer"]) for p in providers])
+    return response
 
 
 def _account(ctx: Context, request: Request) -> str | None:
