@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +24,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
-import oidc_provider_mock
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
@@ -37,6 +37,9 @@ NPM_DIR = Path(__file__).parent / "oidc"
 @contextlib.contextmanager
 def mock_provider(**options: Any) -> Iterator[str]:
     """oidc-provider-mock on 127.0.0.1; yields its issuer. Nonces are required."""
+    with warnings.catch_warnings():  # it imports Authlib's deprecated jose module
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import oidc_provider_mock
     app = oidc_provider_mock.app(require_nonce=True, **options)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

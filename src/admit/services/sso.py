@@ -313,12 +313,13 @@ def _just_in_time(uow: UnitOfWork, workspace: Row[Any], who: dict[str, Any], now
 
 
 def workspace_sign_in(ctx: Context, workspace_id: str) -> dict[str, Any]:
-    """What a workspace's sign-in page shows: its name and its organization's providers."""
+    """What a workspace's sign-in page shows: its name and the providers it allows (members of
+    every kind sign in here; just-in-time members come through the organization's own)."""
     with ctx.uow() as uow:
         workspace = uow.workspaces.get(None, workspace_id)
         if workspace is None:
             raise NotFound("workspace not found")
-        providers = [p for p in allowed_providers(uow, workspace) if p.kind == "sso"]
+        providers = allowed_providers(uow, workspace)
     return {
         "workspace": dict(workspace._mapping),
         "providers": [{"id": p.id, "name": p.name, "issuer": p.issuer} for p in providers],
