@@ -38,7 +38,7 @@ NPM_DIR = Path(__file__).parent / "oidc"
 def mock_provider(**options: Any) -> Iterator[str]:
     """oidc-provider-mock on 127.0.0.1; yields its issuer. Nonces are required."""
     with warnings.catch_warnings():  # it imports Authlib's deprecated jose module
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore")
         import oidc_provider_mock
     app = oidc_provider_mock.app(require_nonce=True, **options)
     server = make_server("127.0.0.1", 0, app, threaded=True)
