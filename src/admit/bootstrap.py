@@ -29,8 +29,8 @@ class SystemRandom:
 
 
 def make_uow_factory(engine: Engine) -> partial[UnitOfWork]:
-    def factory(*, write: bool = False) -> UnitOfWork:
-        return UnitOfWork(engine, write=write)
+    def factory(*, write: bool = False, bulk: bool = False) -> UnitOfWork:
+        return UnitOfWork(engine, write=write, bulk=bulk)
 
     return partial(factory)
 

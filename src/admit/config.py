@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     delivery_lease_seconds: float = Field(120.0, gt=0, description="How long a claimed message stays locked.")
     delivery_batch: int = Field(50, ge=1, le=1000, description="Messages a worker claims at once.")
     delivery_poll_seconds: float = Field(1.0, gt=0, description="Idle worker polling interval.")
-    worker_in_serve: bool = Field(True, description="Run the outbox worker inside `admit serve`.")
+    worker_in_serve: bool = Field(True, description="Run the outbox worker and the job runner inside `admit serve`.")
 
     @field_validator("base_url")
     @classmethod

@@ -10,7 +10,7 @@ import pytest
 from support.api import api_token, client
 from support.outbox import messages, token_for
 
-from admit.services import claims, identity_providers, invitations, members, sessions, tenancy
+from admit.services import bulk_invites, claims, identity_providers, invitations, jobs, members, sessions, tenancy
 from admit.services.context import Actor, Context
 from admit.services.identity_providers import ProviderInput
 from admit.services.profiles import MemberInput
@@ -40,7 +40,9 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
     )
     assert invitation is not None
     [message] = messages(ctx, recipient=f"invited@{name}.example.com")
+    job = bulk_invites.invite_all(ctx, operator, ws.id)
     return {
+        "job_id": job["id"],
         "message_id": str(message["id"]),
         "organization_id": org.id,
         "workspace_id": ws.id,
@@ -51,9 +53,16 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
     }
 
 
+def _required_query(operation: dict[str, Any]) -> dict[str, str]:
+    """A valid value for each required query parameter, so that only the ids can be wrong."""
+    wanted = [p for p in operation.get("parameters", []) if p["in"] == "query" and p.get("required")]
+    return {p["name"]: (p["schema"].get("enum") or ["x"])[0] for p in wanted}
+
+
 def _snapshot(ctx: Context, operator: Actor, ids: dict[str, str]) -> Any:
     return (
         members.list_members(ctx, operator, ids["workspace_id"]),
+        jobs.get(ctx, operator, ids["job_id"]),
         invitations.list_invitations(ctx, operator, ids["workspace_id"]),
         tenancy.get_workspace(ctx, operator, ids["workspace_id"]),
         identity_providers.list_providers(ctx, operator, ids["organization_id"]),
@@ -68,15 +77,21 @@ def test_token_of_organization_a_gets_404_for_everything_of_organization_b(ctx: 
     session, _ = sessions.sign_in(ctx, "active@alpha.example.com", PASSWORD)
     as_person = {"authorization": f"Bearer {session}"}
     document = api.get("/api/v1/openapi.json").json()
-    routes = [(path, method.upper()) for path, ops in document["paths"].items() if "{" in path for method in ops]
+    routes = [
+        (path, method.upper(), _required_query(operation))
+        for path, ops in document["paths"].items()
+        if "{" in path
+        for method, operation in ops.items()
+    ]
     assert len(routes) >= 15
     checked = 0
-    for template, method in routes:
+    for template, method, query in routes:
         for member_key in ("member_id", "active_member_id"):
             ids = {**b, "member_id": b[member_key]}
             path = re.sub(r"\{(\w+)\}", lambda m, ids=ids: ids[m.group(1)], template)
             headers = as_person if template.startswith("/api/v1/me/") else None
-            response = api.request(method, path, json=BODY if method in ("POST", "PATCH") else None, headers=headers)
+            body = BODY if method in ("POST", "PATCH") else None
+            response = api.request(method, path, params=query, json=body, headers=headers)
             assert response.status_code == 404, (method, template, response.text)
             assert response.json()["error"]["code"] == "not_found"
             checked += 1

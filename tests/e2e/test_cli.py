@@ -78,7 +78,9 @@ def test_operator_changes_settings_delivers_and_retries_from_the_shell(database_
     updated = admit(database_url, "workspace", "update", ws, "--sms", "--sms-daily-cap", "10").stdout
     assert field(updated, "sms_enabled") == "True" and field(updated, "sms_daily_cap") == "10"
     admit(database_url, "member", "add", ws, "--username", "gavin", "--phone", "+49 30 901820")
-    assert "Processed 1 message(s)." in admit(database_url, "worker", "--once").stdout  # dev mode: captured
+    assert (
+        "Processed 1 message(s) and 0 job(s)." in admit(database_url, "worker", "--once").stdout
+    )  # dev mode: captured
     sent = re.search(r"│ (\d+) .*sms.*\+4930901820.*sent", admit(database_url, "outbox", "list").stdout)
     assert sent
     refused = admit(database_url, "outbox", "retry", sent.group(1), check=False)

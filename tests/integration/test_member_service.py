@@ -140,3 +140,28 @@ def test_member_list_filters_by_status_and_pages_with_a_cursor(ctx: Context, ope
     assert len(invited) == 4
     with pytest.raises(ValidationFailed):
         members.list_members(ctx, operator, workspace.id, status="asleep")
+
+
+def test_the_directory_filters_by_department_role_and_search(ctx: Context, operator: Actor, org: Any) -> None:
+    ws = tenancy.create_workspace(
+        ctx, operator, org.id, "Filtered", tenancy.WorkspaceSettings(departments=["Sales", "Ops"])
+    )
+    people = [
+        MemberInput(email="ann.lee@example.com", first_name="Ann", department="Sales"),
+        MemberInput(email="bo@example.com", first_name="Bo", last_name="Annesley", department="Ops", role="admin"),
+        MemberInput(email="cy@example.com", first_name="Cy", external_id="HR_1%", department="Ops"),
+    ]
+    for person in people:
+        members.provision(ctx, operator, ws.id, person, invite=False)
+
+    def emails(**filters: Any) -> list[str]:
+        return sorted(m["email"] for m in members.list_members(ctx, operator, ws.id, **filters))
+
+    assert emails(department="Ops") == ["bo@example.com", "cy@example.com"]
+    assert emails(role="admin") == ["bo@example.com"]
+    assert emails(search="ANN") == ["ann.lee@example.com", "bo@example.com"]  # any part, any case
+    assert emails(search="ann", department="Sales") == ["ann.lee@example.com"]
+    assert emails(search="_1%") == ["cy@example.com"] and emails(search="n%e") == []  # wildcards are literal
+    first = members.list_members(ctx, operator, ws.id, limit=2)
+    rest = members.list_members(ctx, operator, ws.id, limit=2, cursor=members.make_cursor(first[-1]))
+    assert sorted(m["email"] for m in first + rest) == emails() and len(first + rest) == 3

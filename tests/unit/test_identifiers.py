@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from admit.domain.errors import ValidationFailed
 from admit.domain.identifiers import (
@@ -137,3 +139,34 @@ def test_candidate_kinds_are_identifier_kinds() -> None:
 def test_phone_with_letters_is_refused_rather_than_truncated() -> None:
     with pytest.raises(ValidationFailed):
         normalise_phone("+49 30 90182O")
+
+
+ATOM = "abcxyzABCXYZ0129!#$%&'*+/=?^_`{|}~-"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet=ATOM + ".", min_size=1, max_size=70),
+    st.lists(st.text(alphabet="abcxyz0129-", min_size=1, max_size=66), min_size=1, max_size=4),
+    st.sampled_from(["com", "de", "c0m", "123", "test", "local", "example", "io", "x"]),
+)
+def test_the_fast_path_for_plain_addresses_agrees_with_email_validator(local: str, labels: list[str], tld: str) -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    from admit.domain.identifiers import _plain_email
+
+    address = f"{local}@{'.'.join(labels)}.{tld}"
+    fast = _plain_email(address)
+    try:
+        slow: str | None = validate_email(address, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        slow = None
+    assert fast is None or fast == slow, (address, fast, slow)
+
+
+def test_common_addresses_take_the_fast_path_and_odd_ones_do_not() -> None:
+    from admit.domain.identifiers import _plain_email
+
+    assert _plain_email("Ann.Lee+work@Mail.Example.COM") == "ann.lee+work@mail.example.com"
+    for odd in ('"quoted"@example.com', "x@xn--bcher-kva.com", "x@bücher.de", "a..b@x.com", "x@host.test", "x@a.123"):
+        assert _plain_email(odd) is None

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import typer
 
-from admit.cli import common, demo, people
+from admit.cli import bulk, common, demo, people
 from admit.cli import sso as sso_commands
 from admit.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
 from admit.persistence import migrate
+from admit.services import jobs as jobs_service
 from admit.services import outbox as outbox_service
 from admit.services import sessions, tenancy
 from admit.services import terms as terms_service
@@ -36,6 +37,7 @@ for sub, name in (
     app.add_typer(sub, name=name)
 people.register(app)
 sso_commands.register(app, workspace)
+bulk.register(app)
 demo.register(app)
 
 
@@ -267,7 +269,8 @@ def terms_list(workspace_id: str) -> None:
 
 @app.command()
 def worker(once: bool = typer.Option(False, help="Deliver what is due now, then exit.")) -> None:
-    """Deliver the outbox (email, SMS) until stopped; run as many as you like on PostgreSQL."""
+    """Deliver the outbox (email, SMS) and run background jobs (imports, bulk invitations) until
+    stopped; run as many as you like on PostgreSQL."""
     from admit.delivery.transports import transports_for
     from admit.delivery.worker import DeliveryPolicy, OutboxWorker
 
@@ -283,10 +286,16 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
         total = 0
         while batch := runner.run_once():
             total += batch
-        common.console.print(f"Processed {total} message(s).")
+        finished = 0
+        while jobs_service.run_next(context()):
+            finished += 1
+        common.console.print(f"Processed {total} message(s) and {finished} job(s).")
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    common.console.print(f"Delivering {', '.join(sorted(transports))} messages; Ctrl-C to stop.")
+    job_runner = threading.Thread(target=jobs_service.run_forever, args=(context(), stop), name="job-runner")
+    job_runner.start()
+    common.console.print(f"Delivering {', '.join(sorted(transports))} messages and running jobs; Ctrl-C to stop.")
     runner.run_forever(stop)
+    job_runner.join()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from enum import StrEnum
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from admit.domain.errors import ValidationFailed
 
@@ -22,7 +22,31 @@ class IdentifierKind(StrEnum):
     PHONE = "phone"
 
 
+# Plain ASCII addresses (nearly all of them) are checked by this pattern; anything else (quoted
+# local parts, international or punycode domains, odd lengths) goes to email-validator, which
+# takes ~20 times longer. A property test holds the two to the same answers.
+_PLAIN_EMAIL = re.compile(
+    r"(?i)[a-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]*[a-z][a-z0-9]*"
+)
+_SPECIAL_USE = tuple(SPECIAL_USE_DOMAIN_NAMES)
+
+
+def _plain_email(value: str) -> str | None:
+    if len(value) > 254 or not _PLAIN_EMAIL.fullmatch(value):
+        return None
+    local, _, domain = value.lower().rpartition("@")
+    if len(local) > 64 or "--" in domain or len(domain) > 253:
+        return None
+    if any(domain == name or domain.endswith("." + name) for name in _SPECIAL_USE):
+        return None
+    return f"{local}@{domain}"
+
+
 def normalise_email(value: str, *, field: str = "email") -> str:
+    plain = _plain_email(value.strip())
+    if plain is not None:
+        return plain
     try:
         result = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as exc:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.persistence import tables as t
-from admit.persistence.repositories import Repository, inserter
+from admit.persistence.repositories import Repository, insert_many, inserter
 
 
 class Accounts(Repository):
@@ -122,26 +122,44 @@ class Events(Repository):
 
     def __init__(self, conn: Any) -> None:
         super().__init__(conn)
-        self.pending: list[dict[str, Any]] = []
+        self.buffered: list[dict[str, Any]] = []
 
     def add(self, **values: Any) -> None:
-        self.pending.append(values)
+        self.buffered.append(values)
 
     def flush(self) -> None:
-        if self.pending:
-            self.conn.execute(inserter(t.events), self.pending)
-            self.pending = []
+        if self.buffered:
+            insert_many(self.conn, t.events, self.buffered)
+            self.buffered = []
 
     def list(
-        self, organization_id: str | None, *, subject_id: str | None = None, limit: int = 100
+        self,
+        organization_id: str | None,
+        *,
+        workspace_id: str | None = None,
+        subject_id: str | None = None,
+        actor_id: str | None = None,
+        action: str | None = None,
+        before: int | None = None,
+        limit: int = 100,
     ) -> Sequence[Row[Any]]:
+        """Newest first; ``action`` matches a prefix ("member." for every member event);
+        ``before`` pages on (an event id)."""
         self.flush()
         c = t.events.c
         stmt = select(t.events).order_by(c.id.desc()).limit(limit)
         if organization_id is not None:
             stmt = stmt.where(c.organization_id == organization_id)
+        if workspace_id is not None:
+            stmt = stmt.where(c.workspace_id == workspace_id)
         if subject_id is not None:
             stmt = stmt.where(c.subject_id == subject_id)
+        if actor_id is not None:
+            stmt = stmt.where(c.actor_id == actor_id)
+        if action:
+            stmt = stmt.where(c.action.startswith(action, autoescape=True))
+        if before is not None:
+            stmt = stmt.where(c.id < before)
         return self.conn.execute(stmt).all()
 
 
@@ -149,6 +167,10 @@ class Outbox(Repository):
     c = t.outbox.c
 
     def add(self, **values: Any) -> int:
+        """The new message's id (0 in bulk mode, where ids are only known after the flush)."""
+        if self.pending is not None:
+            self.pending.add(t.outbox, values)
+            return 0
         key = self.conn.execute(inserter(t.outbox), values).inserted_primary_key
         assert key is not None
         return int(key[0])

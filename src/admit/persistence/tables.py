@@ -141,6 +141,7 @@ accounts = Table(
     Column("last_name", String(100)),
     Column("language", String(8)),
     Column("status", String(12), nullable=False, server_default=text("'active'")),
+    Column("must_change_password", Boolean, nullable=False, server_default=text("false")),
     _created(),
     CheckConstraint(
         "(credential_kind = 'password' AND external_issuer IS NULL AND external_subject IS NULL)"
@@ -208,6 +209,7 @@ members = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("email IS NOT NULL OR (username IS NOT NULL AND phone IS NOT NULL)", name="contact"),
     Index("ix_members_listing", "workspace_id", "status", "created_at", "id"),
+    Index("ix_members_directory", "workspace_id", "created_at", "id"),
     *(
         _live_unique(f"uq_members_{name}", column)
         for name, column in (
@@ -314,6 +316,33 @@ terms_acceptances = Table(
     UniqueConstraint("workspace_id", "account_id", "version", name="uq_terms_acceptance"),
 )
 
+jobs = Table(
+    "jobs",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    _ref("workspace_id", "workspaces.id"),
+    Column("kind", String(20), nullable=False),  # import, invite_all, invite_selected
+    Column("state", String(10), nullable=False),  # queued, running, done, failed, cancelled
+    Column("options", JSON, nullable=False),
+    Column("filename", String(200)),
+    Column("upload", LargeBinary),  # the file, kept so any process can run (and resume) the job
+    Column("total", Integer, nullable=False, server_default=text("0")),
+    Column("position", Integer, nullable=False, server_default=text("0")),  # rows done, committed with them
+    Column("counts", JSON, nullable=False),
+    Column("report", JSON, nullable=False),
+    Column("error", Text),
+    Column("cancel_requested", Boolean, nullable=False, server_default=text("false")),
+    Column("created_by", String(200), nullable=False),
+    Column("actor", JSON, nullable=False),
+    _created(),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),
+    CheckConstraint("state in ('queued','running','done','failed','cancelled')", name="job_state"),
+    Index("ix_jobs_due", "state", "locked_until"),
+    Index("ix_jobs_workspace", "workspace_id", "created_at"),
+)
+
 SEQUENCE = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
 
 events = Table(
@@ -331,6 +360,7 @@ events = Table(
     _created(),
     Index("ix_events_org_time", "organization_id", "created_at"),
     Index("ix_events_subject", "subject_id"),
+    Index("ix_events_workspace", "workspace_id", "id"),
 )
 
 outbox = Table(

@@ -3,6 +3,7 @@ pending invitations; claiming creates the account with a password under the work
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -271,11 +272,12 @@ def _hash_new_password(
     return ctx.hasher.hash(password)
 
 
-def _identifiers(member: Row[Any]) -> list[tuple[str, str]]:
+def _identifiers(member: Row[Any] | Mapping[str, Any]) -> list[tuple[str, str]]:
+    fields = member._mapping if isinstance(member, Row) else member
     pairs = [
-        (IdentifierKind.EMAIL.value, member.email),
-        (IdentifierKind.USERNAME.value, member.username),
-        (IdentifierKind.PHONE.value, member.phone),
+        (IdentifierKind.EMAIL.value, fields["email"]),
+        (IdentifierKind.USERNAME.value, fields["username"]),
+        (IdentifierKind.PHONE.value, fields["phone"]),
     ]
     return [(kind, value) for kind, value in pairs if value]
 
@@ -320,13 +322,31 @@ def _create_account(
     last_name: str | None,
     now: datetime,
 ) -> str:
+    return create_account_for(
+        uow, dict(member._mapping), password_hash, now, first_name=first_name, last_name=last_name
+    )
+
+
+def create_account_for(
+    uow: UnitOfWork,
+    member: Mapping[str, Any],
+    password_hash: str,
+    now: datetime,
+    *,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    must_change_password: bool = False,
+) -> str:
+    """A password account with the member's identifiers (email, username, phone), in the
+    caller's transaction. ``must_change_password``: an initial password set by an administrator."""
     account_id = uow.accounts.add(
         credential_kind="password",
         password_hash=password_hash,
-        first_name=first_name or member.first_name,
-        last_name=last_name or member.last_name,
-        language=member.language,
+        first_name=first_name or member["first_name"],
+        last_name=last_name or member["last_name"],
+        language=member["language"],
         status="active",
+        must_change_password=must_change_password,
         created_at=now,
     )
     identifiers = _identifiers(member)
@@ -339,8 +359,8 @@ def _create_account(
         "account",
         account_id,
         now,
-        organization_id=member.organization_id,
-        workspace_id=member.workspace_id,
+        organization_id=member["organization_id"],
+        workspace_id=member["workspace_id"],
         identifiers=[kind for kind, _ in identifiers],
         credential="password",
     )

@@ -178,15 +178,19 @@ def new_member(
     now: datetime,
     *,
     invited: bool = False,
+    account_id: str | None = None,
 ) -> dict[str, Any]:
     """Insert a member awaiting invitation; ``invited`` inserts it already invited, for the
-    invitation opened right after in the same transaction."""
+    invitation opened right after in the same transaction; ``account_id`` inserts it active,
+    linked to an account created for it (an import's initial password)."""
     status = member_rules.transition(MemberStatus.PROVISIONED, MemberStatus.INVITED) if invited else None
+    if account_id is not None:
+        status = MemberStatus.ACTIVE
     member = {
         **values,
         "organization_id": workspace.organization_id,
         "workspace_id": workspace.id,
-        "account_id": None,
+        "account_id": account_id,
         "status": (status or MemberStatus.PROVISIONED).value,
         "created_at": now,
         "updated_at": now,

@@ -95,9 +95,16 @@ def list_members(
     workspace_id: str,
     *,
     status: str | None = None,
+    department: str | None = None,
+    role: str | None = None,
+    search: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
+    """A page of the directory; filters combine (status, department, role, and a search for a
+    part of a name, email, username, phone or external ID)."""
+    if search:
+        search = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")[:100]
     if status is not None:
         try:
             MemberStatus(status)
@@ -106,7 +113,14 @@ def list_members(
     with ctx.uow() as uow:
         workspace, _ = workspace_for(uow, actor, workspace_id, Permission.VIEW_DIRECTORY)
         rows = uow.members.list(
-            workspace.organization_id, workspace.id, status=status, after=parse_cursor(cursor), limit=limit
+            workspace.organization_id,
+            workspace.id,
+            status=status,
+            department=department,
+            role=role,
+            search=search,
+            after=parse_cursor(cursor),
+            limit=limit,
         )
     return [dict(row._mapping) for row in rows]
 

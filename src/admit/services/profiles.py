@@ -3,7 +3,7 @@ against the workspace's rules and normalised before anything is written."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import Row
@@ -31,7 +31,9 @@ class MemberInput:
 
     def cleaned(self, workspace: Row[Any], phone_region: str | None) -> dict[str, Any]:
         """Normalised column values, or ``ValidationFailed`` naming the field."""
-        values: dict[str, Any] = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in asdict(self).items()}
+        values: dict[str, Any] = {
+            name: (v.strip() or None) if isinstance(v := getattr(self, name), str) else v for name in _FIELDS
+        }
         for name, limit in FIELD_LIMITS.items():
             if values[name] is not None and len(values[name]) > limit:
                 raise ValidationFailed(f"at most {limit} characters", field=name)
@@ -60,3 +62,6 @@ class MemberInput:
 def _check_choice(values: dict[str, Any], name: str, choices: list[str]) -> None:
     if choices and values[name] is not None and values[name] not in choices:
         raise ValidationFailed(f"{values[name]!r} is not a {name.replace('_', ' ')} of this workspace", field=name)
+
+
+_FIELDS = tuple(field.name for field in fields(MemberInput))

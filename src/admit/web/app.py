@@ -19,10 +19,10 @@ from admit import __version__
 from admit.config import Settings
 from admit.delivery.transports import transports_for
 from admit.delivery.worker import DeliveryPolicy, OutboxWorker
-from admit.services import endings
+from admit.services import endings, jobs
 from admit.services.context import Context
 from admit.web import dev, errors
-from admit.web.api import admin, invitee, outbox
+from admit.web.api import admin, invitee, outbox, people
 from admit.web.api import sso as sso_api
 from admit.web.pages import home as home_pages
 from admit.web.pages import invitee as invitee_pages
@@ -40,7 +40,8 @@ has the shape `{"error": {"code", "message", "field"}}`."""
 
 
 def create_app(settings: Settings, context: Context, *, background: bool = True) -> FastAPI:
-    """The app; ``background`` runs the expiry sweep and (if configured) the outbox worker."""
+    """The app; ``background`` runs the expiry sweep, the job runner and (if configured) the
+    outbox worker."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -50,6 +51,10 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         task = asyncio.create_task(_expire_forever(context, settings.expiry_sweep_seconds))
         stop = threading.Event()
         worker = _start_worker(settings, context, stop) if settings.worker_in_serve else None
+        runner = None
+        if settings.worker_in_serve:
+            runner = threading.Thread(target=jobs.run_forever, args=(context, stop), name="job-runner", daemon=True)
+            runner.start()
         try:
             yield
         finally:
@@ -57,8 +62,9 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            if worker is not None:
-                await asyncio.to_thread(worker.join, 30)
+            for thread in (worker, runner):
+                if thread is not None:
+                    await asyncio.to_thread(thread.join, 30)
 
     app = FastAPI(
         title="Admit",
@@ -91,6 +97,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.include_router(invitee.router, prefix="/api/v1")
     app.include_router(outbox.router, prefix="/api/v1")
     app.include_router(sso_api.router, prefix="/api/v1")
+    app.include_router(people.router, prefix="/api/v1")
     if settings.dev_mode:
         app.include_router(dev.router)
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)

@@ -77,13 +77,27 @@ async def list_members(
     ctx: Ctx,
     token: Bearer,
     status: s.Status | None = None,
+    department: str | None = Query(None, max_length=200),
+    role: s.RoleName | None = None,
+    q: str | None = Query(None, max_length=100, description="Part of a name, email, username, phone or external ID."),
     cursor: str | None = None,
     limit: int = Limit,
 ) -> Any:
+    """The directory, in creation order, one page at a time (follow ``next_cursor``)."""
     items = await as_caller(
         ctx,
         token,
-        lambda actor: members.list_members(ctx, actor, workspace_id, status=status, cursor=cursor, limit=limit),
+        lambda actor: members.list_members(
+            ctx,
+            actor,
+            workspace_id,
+            status=status,
+            department=department,
+            role=role,
+            search=q,
+            cursor=cursor,
+            limit=limit,
+        ),
     )
     return _page(items, limit)
 

@@ -284,3 +284,53 @@ class IdentityProviderOut(Out):
     scopes: list[str]
     claims: dict[str, str]
     created_at: datetime
+
+
+class JobProblem(BaseModel):
+    row: int | None
+    column: str | None
+    reason: str
+    kind: str
+
+
+class JobOut(Out):
+    id: str
+    organization_id: str
+    workspace_id: str
+    kind: Literal["import", "invite_all", "invite_listed"]
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
+    options: dict[str, object]
+    filename: str | None
+    total: int
+    position: int
+    percent: int
+    counts: dict[str, int]
+    report: list[JobProblem]
+    error: str | None
+    cancel_requested: bool
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class BulkInviteIn(BaseModel):
+    message: str | None = Field(None, max_length=2000)
+
+
+class PreviewOut(BaseModel):
+    subject: str
+    text: str
+    html: str
+
+
+class EventOut(Out):
+    id: int
+    action: str
+    actor_type: str
+    actor_id: str | None
+    actor_name: str | None
+    subject_type: str
+    subject_id: str
+    subject_name: str | None
+    data: dict[str, object]
+    created_at: datetime

@@ -1,7 +1,7 @@
 """single sign-on
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-22 15:22:40.035142
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import admit.persistence.tables
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

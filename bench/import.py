@@ -1,0 +1,212 @@
+"""Import benchmark: 100,000 people from a CSV and from an XLSX file imported through the service
+(file checks, validation, duplicate checks, members and invitations created, outbox filled), on
+SQLite and PostgreSQL, against a raw ``executemany`` of the very same rows into the same database
+in the same run.
+
+    .venv/bin/python bench/import.py [--rows 100000] [--databases sqlite,postgresql] [--formats csv,xlsx]
+
+Each import runs in a child process of its own, so its peak memory (the child's maximum resident
+set size) is its own. The child creates an organization and a workspace, runs the import job
+("invite now") to the end and times it. It then reads back every row the import wrote (members,
+invitations, secrets, messages, audit events), deletes them, and inserts them again with the
+driver's own ``executemany`` in chunks of the same size, one transaction per chunk: that is the
+baseline. The last line is ``ratio: X``, the larger SQLite ratio (import time / raw time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+TABLES = ("members", "invitations", "secrets", "outbox", "events")
+HEADERS = ["Email", "First name", "Last name", "External ID", "Department", "Job profile", "Phone", "Language"]
+
+
+def people(rows: int) -> list[list[str]]:
+    return [
+        [
+            f"person{i}@bench.example.com",
+            f"First{i}",
+            f"Last{i}",
+            f"HR-{i:07d}",
+            ("Sales", "Support", "Warehouse")[i % 3],
+            ("Agent", "Lead")[i % 2],
+            f"+4930{i:08d}",
+            ("en", "de", "fr")[i % 3],
+        ]
+        for i in range(rows)
+    ]
+
+
+def make_file(fmt: str, rows: int, folder: Path) -> Path:
+    from admit.imports import write_csv, write_xlsx
+
+    data = people(rows)
+    path = folder / f"people.{fmt}"
+    path.write_bytes(write_csv(HEADERS, data) if fmt == "csv" else write_xlsx(HEADERS, data))
+    return path
+
+
+def child(url: str, path: Path) -> dict[str, Any]:
+    """One import and its baseline, in this (child) process."""
+    from admit.bootstrap import SystemClock, SystemRandom, make_uow_factory
+    from admit.identity.hashing import Argon2Hasher
+    from admit.persistence.database import make_engine
+    from admit.persistence.migrate import upgrade
+    from admit.services import imports, jobs, tenancy
+    from admit.services.context import Actor, Context
+
+    upgrade(url)
+    engine = make_engine(url)
+    ctx = Context(
+        uow=make_uow_factory(engine),
+        clock=SystemClock(),
+        random=SystemRandom(),
+        hasher=Argon2Hasher(),
+        base_url="https://admit.example.com",
+    )
+    operator = Actor.operator("bench")
+    org = tenancy.create_organization(ctx, operator, "Bench", plan="business", seats=1_000_000)
+    settings = tenancy.WorkspaceSettings(departments=["Sales", "Support", "Warehouse"], job_profiles=["Agent", "Lead"])
+    ws = tenancy.create_workspace(ctx, operator, org.id, f"Bench {path.suffix}", settings)
+    data = path.read_bytes()
+    started = time.perf_counter()
+    job = imports.start(ctx, operator, ws.id, data, path.name, invite=True)
+    jobs.run_next(ctx, job["id"])
+    seconds = time.perf_counter() - started
+    done = jobs.get(ctx, operator, job["id"])
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the import's peak, before the baseline
+    rows, raw_seconds = baseline(engine, ws.id, imports.CHUNK)
+    engine.dispose()
+    return {
+        "state": done["state"],
+        "counts": done["counts"],
+        "seconds": seconds,
+        "raw_seconds": raw_seconds,
+        "rows_written": rows,
+        "peak_mb": peak_mb,
+    }
+
+
+def baseline(engine: Any, workspace_id: str, chunk: int) -> tuple[int, float]:
+    """Read back what the import wrote, delete it, and time inserting it again with the driver."""
+    from sqlalchemy import delete, select
+
+    from admit.persistence import tables as t
+
+    written: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.begin() as conn:
+        for name in TABLES:
+            table = t.metadata.tables[name]
+            if name == "secrets":
+                where = table.c.subject_id.in_(
+                    select(t.invitations.c.id).where(t.invitations.c.workspace_id == workspace_id)
+                )
+            else:
+                where = table.c.workspace_id == workspace_id
+            written[name] = [tuple(row) for row in conn.execute(select(table).where(where)).all()]
+            columns = [c.name for c in table.columns]
+            written[name + ":columns"] = [tuple(columns)]
+        if engine.dialect.name == "postgresql":  # skip per-row foreign-key checks while deleting (superuser here)
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        for name in reversed(TABLES):
+            table = t.metadata.tables[name]
+            ids = [row[0] for row in written[name]]
+            for start in range(0, len(ids), 10_000):
+                conn.execute(delete(table).where(table.c.id.in_(ids[start : start + 10_000])))
+    written["members"].sort(key=lambda row: row[0])
+    member_column = written["invitations:columns"][0].index("member_id")
+    written["invitations"].sort(key=lambda row: row[member_column])  # slice k references members of slice k
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        mark = "?" if engine.dialect.name == "sqlite" else "%s"
+        statements = {}
+        for name in TABLES:
+            columns = written[name + ":columns"][0]
+            marks = ", ".join([mark] * len(columns))
+            statements[name] = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - our names
+        prepared = {name: [_driver_values(row) for row in written[name]] for name in TABLES}
+        chunks = max(1, -(-len(prepared["members"]) // chunk))
+        started = time.perf_counter()
+        for k in range(chunks):  # one transaction per chunk, as the import commits
+            if engine.dialect.name == "sqlite":
+                cursor.execute("BEGIN IMMEDIATE")  # the engine runs pysqlite without implicit transactions
+            for name in TABLES:
+                rows = prepared[name]
+                part = rows[k * len(rows) // chunks : (k + 1) * len(rows) // chunks]
+                if part:
+                    cursor.executemany(statements[name], part)
+            raw.commit()
+        seconds = time.perf_counter() - started
+    finally:
+        raw.close()
+    return sum(len(prepared[name]) for name in TABLES), seconds
+
+
+def _driver_values(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Values as the driver takes them (JSON columns come back as Python objects)."""
+    return tuple(json.dumps(v) if isinstance(v, dict | list) else v for v in row)
+
+
+def run_child(url: str, path: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", url, str(path)], check=True, capture_output=True, text=True
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--formats", default="csv,xlsx")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child[0], Path(args.child[1]))))
+        return
+    ratios: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        files = {fmt: make_file(fmt, args.rows, folder) for fmt in args.formats.split(",")}
+        for database in args.databases.split(","):
+            for fmt, path in files.items():
+                result = measure(database, path, folder)
+                ratio = result["seconds"] / result["raw_seconds"]
+                if database == "sqlite":
+                    ratios[fmt] = ratio
+                print(
+                    f"{database} {fmt}: {args.rows} rows ({path.stat().st_size / 1e6:.1f} MB) "
+                    f"in {result['seconds']:.1f} s "
+                    f"= {args.rows / result['seconds']:.0f} rows/s, peak {result['peak_mb']:.0f} MB, "
+                    f"{result['state']} {result['counts']}; raw executemany of the same {result['rows_written']} rows: "
+                    f"{result['raw_seconds']:.2f} s; ratio {ratio:.2f}",
+                    flush=True,
+                )
+    if ratios:
+        print(f"ratio: {max(ratios.values()):.2f}")
+
+
+def measure(database: str, path: Path, folder: Path) -> dict[str, Any]:
+    if database == "sqlite":
+        db = folder / f"bench-{path.suffix[1:]}.db"
+        return run_child(f"sqlite:///{db}", path)
+    from support.postgres import throwaway_cluster
+
+    with throwaway_cluster() as url:
+        return run_child(url, path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Importing people from CSV and XLSX through the service and its background job, on both
+databases: new people created (invited now or later), existing ones skipped, bad rows reported
+with row, column and reason, dry runs write nothing, cancel and resume keep what was committed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from support.outbox import messages
+
+from admit.domain.errors import PermissionDenied
+from admit.imports import ImportFileError, write_xlsx
+from admit.services import imports, jobs, members, sessions
+from admit.services.context import Actor, ActorKind, Context
+from admit.services.profiles import MemberInput
+
+HEADER = "Email;First name;Last name;Role;External ID\n"
+
+
+def run(
+    ctx: Context, operator: Actor, workspace: Any, data: bytes, name: str = "people.csv", **kw: Any
+) -> dict[str, Any]:
+    job = imports.start(ctx, operator, workspace.id, data, name, **kw)
+    assert job["state"] == "queued" and jobs.run_next(ctx) == job["id"]
+    return jobs.get(ctx, operator, job["id"])
+
+
+def statuses(ctx: Context, operator: Actor, workspace: Any) -> dict[str, str]:
+    return {m["email"]: m["status"] for m in members.list_members(ctx, operator, workspace.id, limit=500)}
+
+
+def test_import_creates_new_people_skips_existing_and_reports_bad_rows(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    members.provision(ctx, operator, workspace.id, MemberInput(email="old@example.com"), invite=False)
+    data = (
+        HEADER
+        + "ann@example.com;Ann;Lee;member;E1\n"
+        + "OLD@example.com;Old;Timer;member;E2\n"
+        + "not-an-email;Bad;Row;member;E3\n"
+        + "\n"
+        + "bob@example.com;Bob;Ray;pilot;E4\n"
+        + "cy@example.com;Cy;Fox;admin;E1\n"
+        + "dee@example.com;Dee;Lux;Mitglied;E5\n"
+    ).encode()
+    job = run(ctx, operator, workspace, data, invite=False)
+    assert job["state"] == "done" and job["total"] == 6 and job["position"] == 6
+    assert job["counts"] == {"created": 2, "awaiting_invitation": 2, "skipped": 1, "error": 2, "duplicate": 1}
+    report = {entry["row"]: entry for entry in job["report"]}
+    assert report[3]["kind"] == "skipped" and "same Email" in report[3]["reason"]
+    assert report[4]["column"] == "Email" and "not a valid email" in report[4]["reason"]
+    assert report[6]["column"] == "Role" and "unknown role" in report[6]["reason"]
+    assert report[7] == {
+        "row": 7,
+        "column": "External ID",
+        "reason": "row 7 repeats row 2 (External ID)",
+        "kind": "duplicate",
+    }
+    assert statuses(ctx, operator, workspace) == {
+        "old@example.com": "provisioned",
+        "ann@example.com": "provisioned",
+        "dee@example.com": "provisioned",
+    }
+    assert not messages(ctx, kind="invitation")
+
+
+def test_invite_now_sends_each_new_person_an_invitation(ctx: Context, operator: Actor, workspace: Any) -> None:
+    data = write_xlsx(
+        ["E-Mail", "Vorname", "Nachname"], [["eva@example.com", "Eva", "Ost"], ["udo@example.com", "Udo", "West"]]
+    )
+    job = run(ctx, operator, workspace, data, "leute.xlsx", invite=True, message="Welcome aboard")
+    assert job["counts"] == {"created": 2, "invited": 2}
+    assert statuses(ctx, operator, workspace) == {"eva@example.com": "invited", "udo@example.com": "invited"}
+    sent = messages(ctx, kind="invitation")
+    assert {m["recipient"] for m in sent} == {"eva@example.com", "udo@example.com"}
+    assert all(m["payload"]["message"] == "Welcome aboard" and "/i/adm_inv_" in m["payload"]["link"] for m in sent)
+
+
+def test_dry_run_reports_without_writing(ctx: Context, operator: Actor, workspace: Any) -> None:
+    data = (HEADER + "ann@example.com;Ann;Lee;member;E1\nbad;B;C;member;E2\n").encode()
+    job = run(ctx, operator, workspace, data, invite=True, dry_run=True)
+    assert job["counts"] == {"created": 1, "invited": 1, "error": 1} and job["options"]["dry_run"] is True
+    assert statuses(ctx, operator, workspace) == {} and not messages(ctx)
+
+
+def test_a_role_column_cannot_grant_more_than_the_importer_holds(
+    ctx: Context, operator: Actor, workspace: Any, org: Any
+) -> None:
+    admin = Actor(ActorKind.API_TOKEN, id="t", organization_id=org.id, role=members.Role.ADMIN, name="hr")
+    data = (HEADER + "own@example.com;O;W;owner;E1\nadm@example.com;A;D;admin;E2\n").encode()
+    job = run(ctx, admin, workspace, data, invite=False)
+    assert job["counts"] == {"created": 1, "awaiting_invitation": 1, "error": 1}
+    assert job["report"][0]["reason"] == "a admin cannot grant the owner role" and job["report"][0]["column"] == "Role"
+
+
+def test_only_people_managers_may_import(ctx: Context, workspace: Any, org: Any) -> None:
+    member = Actor(ActorKind.API_TOKEN, id="t", organization_id=org.id, role=members.Role.MEMBER, name="x")
+    with pytest.raises(PermissionDenied):
+        imports.start(ctx, member, workspace.id, HEADER.encode(), "p.csv", invite=False)
+
+
+def test_an_unreadable_file_is_refused_before_any_job(ctx: Context, operator: Actor, workspace: Any) -> None:
+    with pytest.raises(ImportFileError) as refused:
+        imports.start(ctx, operator, workspace.id, b"PK\x03\x04garbage", "people.csv", invite=False)
+    assert refused.value.code == "wrong_magic"
+    assert jobs.list_jobs(ctx, operator, workspace.id) == []
+
+
+def test_cancel_keeps_committed_chunks_and_a_resumed_job_creates_no_duplicates(
+    ctx: Context, operator: Actor, workspace: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK", 10)
+    rows = "".join(f"p{i}@example.com;P;{i};member;X{i}\n" for i in range(35))
+    job = imports.start(ctx, operator, workspace.id, (HEADER + rows).encode(), "p.csv", invite=True)
+    calls = {"n": 0}
+    original = imports._import_rows
+
+    def crash_on_third_chunk(*args: Any, **kw: Any) -> None:
+        calls["n"] += 1
+        original(*args, **kw)
+        if calls["n"] == 3:
+            raise RuntimeError("the process died")
+
+    monkeypatch.setattr(imports, "_import_rows", crash_on_third_chunk)
+    jobs.run_next(ctx)
+    crashed = jobs.get(ctx, operator, job["id"])
+    assert crashed["state"] == "failed" and crashed["position"] == 20  # the third chunk rolled back
+    assert len(statuses(ctx, operator, workspace)) == 20
+    monkeypatch.setattr(imports, "_import_rows", original)
+    with ctx.uow(write=True) as uow:  # an operator (or a lapsed lease) puts it back in the queue
+        uow.jobs.update(job["id"], state="running", locked_until=None)
+        uow.commit()
+    jobs.run_next(ctx)
+    assert jobs.get(ctx, operator, job["id"])["counts"] == {"created": 35, "invited": 35}
+    assert len(statuses(ctx, operator, workspace)) == 35 and len(messages(ctx, kind="invitation")) == 35
+
+    again = run(ctx, operator, workspace, (HEADER + rows).encode(), invite=True)  # the same file twice
+    assert again["counts"] == {"skipped": 35}
+    cancelled = imports.start(
+        ctx, operator, workspace.id, (HEADER + "z@example.com;Z;Z;member;Z\n").encode(), "z.csv", invite=False
+    )
+    assert jobs.cancel(ctx, operator, cancelled["id"])["state"] == "cancelled"
+    assert jobs.run_next(ctx) is None and "z@example.com" not in statuses(ctx, operator, workspace)
+
+
+def test_initial_password_activates_the_member_who_must_change_it(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    data = (
+        b"Email,First name,Last name,Initial password\n"
+        b"kim@example.com,Kim,Ode,violet-harbour-otter-52\nlou@example.com,Lou,Pi,short\n"
+    )
+    job = run(ctx, operator, workspace, data, invite=True)
+    assert job["counts"] == {"created": 1, "activated": 1, "error": 1}
+    assert job["report"][0]["column"] == "Initial password" and "too weak" in job["report"][0]["reason"]
+    assert statuses(ctx, operator, workspace) == {"kim@example.com": "active"}
+    _, account = sessions.sign_in(ctx, "kim@example.com", "violet-harbour-otter-52")
+    assert account["must_change_password"] is True
+    assert not messages(ctx, kind="invitation")
+
+
+def test_rows_written_in_bulk_are_stored_exactly_as_single_rows(ctx: Context, operator: Actor, workspace: Any) -> None:
+    """Timestamps, JSON and the rest: the driver-level bulk insert converts values as Core does
+    (on SQLite a differently formatted timestamp would compare wrongly)."""
+    from sqlalchemy import text
+
+    members.provision(ctx, operator, workspace.id, MemberInput(email="one@example.com"), invite=True)
+    run(ctx, operator, workspace, (HEADER + "bulk@example.com;B;K;member;E9\n").encode(), invite=True)
+    with ctx.uow() as uow:
+        rows = uow.conn.execute(
+            text(
+                "SELECT m.email, CAST(m.created_at AS TEXT), CAST(i.expires_at AS TEXT), CAST(i.channels AS TEXT)"
+                " FROM members m JOIN invitations i ON i.member_id = m.id ORDER BY m.email"
+            )
+        ).all()
+    (_, bulk_created, bulk_expires, bulk_channels), (_, one_created, one_expires, one_channels) = rows
+    assert (bulk_created, bulk_expires, bulk_channels) == (one_created, one_expires, one_channels)
