@@ -44,6 +44,7 @@ def build_context(settings: Settings, engine: Engine | None = None, **overrides:
         "hasher": Argon2Hasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib),
         "base_url": settings.base_url,
         "phone_region": settings.default_phone_region,
+        "secret_key": settings.secret_key,
     }
     values.update(overrides)
     return Context(**values)  # type: ignore[arg-type]

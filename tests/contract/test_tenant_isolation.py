@@ -10,17 +10,29 @@ import pytest
 from support.api import api_token, client
 from support.outbox import messages, token_for
 
-from admit.services import bulk_invites, claims, invitations, jobs, members, sessions, tenancy
+from admit.services import bulk_invites, claims, identity_providers, invitations, jobs, members, sessions, tenancy
 from admit.services.context import Actor, Context
+from admit.services.identity_providers import ProviderInput
 from admit.services.profiles import MemberInput
 
 PASSWORD = "saffron-harbour-kite-19"
-BODY = {"name": "Intruder", "email": "intruder@example.com", "first_name": "Mallory", "message": "hi"}
+BODY = {
+    "name": "Intruder",
+    "email": "intruder@example.com",
+    "first_name": "Mallory",
+    "message": "hi",
+    "issuer": "https://idp.intruder.example",
+    "client_id": "intruder",
+    "client_secret": "intruder-secret",
+}
 
 
 def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
-    org = tenancy.create_organization(ctx, operator, name, plan="business")
+    org = tenancy.create_organization(ctx, operator, name, plan="enterprise")
     ws = tenancy.create_workspace(ctx, operator, org.id, f"{name} workspace")
+    provider = identity_providers.create(
+        ctx, operator, org.id, ProviderInput(f"{name} IdP", f"https://idp.{name}.example", name, "secret")
+    )
     active, _ = members.provision(ctx, operator, ws.id, MemberInput(email=f"active@{name}.example.com"), invite=True)
     claims.accept_with_token(ctx, token_for(ctx, f"active@{name}.example.com"), password=PASSWORD)
     invited, invitation = members.provision(
@@ -37,6 +49,7 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
         "member_id": invited["id"],
         "active_member_id": active["id"],
         "invitation_id": invitation["id"],
+        "provider_id": provider["id"],
     }
 
 
@@ -52,6 +65,7 @@ def _snapshot(ctx: Context, operator: Actor, ids: dict[str, str]) -> Any:
         jobs.get(ctx, operator, ids["job_id"]),
         invitations.list_invitations(ctx, operator, ids["workspace_id"]),
         tenancy.get_workspace(ctx, operator, ids["workspace_id"]),
+        identity_providers.list_providers(ctx, operator, ids["organization_id"]),
     )
 
 

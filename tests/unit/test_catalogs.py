@@ -25,6 +25,7 @@ PAGES = [
     "terms.html",
     "admin_*.html",
     "change_password.html",
+    "sso_*.html",
 ]
 
 

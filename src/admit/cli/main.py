@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from admit.cli import bulk, common, demo, people
+from admit.cli import sso as sso_commands
 from admit.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
 from admit.persistence import migrate
 from admit.services import jobs as jobs_service
@@ -35,6 +36,7 @@ for sub, name in (
 ):
     app.add_typer(sub, name=name)
 people.register(app)
+sso_commands.register(app, workspace)
 bulk.register(app)
 demo.register(app)
 

@@ -30,6 +30,7 @@ class SecretPurpose(StrEnum):
     SIGNUP_LINK = "sul"
     SESSION = "ses"
     API_TOKEN = "api"
+    SSO_STATE = "sso"  # an OpenID Connect flow's state, consumed by its callback
 
 
 # Lifetimes; ``None`` means "set by the owner" (an invitation follows its workspace; an API
@@ -42,6 +43,7 @@ LIFETIMES: dict[SecretPurpose, timedelta | None] = {
     SecretPurpose.SIGNUP_LINK: timedelta(days=365),
     SecretPurpose.SESSION: timedelta(days=14),
     SecretPurpose.API_TOKEN: None,
+    SecretPurpose.SSO_STATE: timedelta(minutes=10),
 }
 
 # Purposes whose secret is consumed by its first successful use.
@@ -51,6 +53,7 @@ SINGLE_USE = frozenset(
         SecretPurpose.PASSWORD_RESET,
         SecretPurpose.EMAIL_VERIFICATION,
         SecretPurpose.ACCESS_CODE,
+        SecretPurpose.SSO_STATE,
     }
 )
 

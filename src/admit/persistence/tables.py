@@ -117,6 +117,12 @@ workspaces = Table(
     Column("departments", JSON, nullable=False),
     Column("job_profiles", JSON, nullable=False),
     Column("required_fields", JSON, nullable=False),
+    # Just-in-time members: the first sign-in through the workspace's provider creates the member.
+    Column("jit_enabled", Boolean, nullable=False, server_default=text("false")),
+    Column("jit_domains", JSON, nullable=False, server_default=text("'[]'")),
+    Column("default_role", String(10), nullable=False, server_default=text("'member'")),
+    Column("default_department", String(200)),
+    Column("default_job_profile", String(200)),
     _created(),
     CheckConstraint("invitation_lifetime_days between 1 and 30", name="lifetime"),
     Index("ix_workspaces_org", "organization_id"),
@@ -130,6 +136,7 @@ accounts = Table(
     Column("password_hash", String(200)),
     Column("external_issuer", String(500)),
     Column("external_subject", String(255)),
+    Column("external_email", String(320)),  # the provider's verified address: shown, never a key
     Column("first_name", String(100)),
     Column("last_name", String(100)),
     Column("language", String(8)),
@@ -143,6 +150,29 @@ accounts = Table(
         name="one_credential",
     ),
     Index("uq_accounts_external", "external_issuer", "external_subject", unique=True),
+    Index("ix_accounts_external_email", "external_email"),
+)
+
+# OpenID Connect providers: an organization's own ("sso", an enterprise feature) or the
+# instance's "personal" ones (organization_id NULL) that any workspace may allow.
+identity_providers = Table(
+    "identity_providers",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id", nullable=True),
+    Column("kind", String(10), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("issuer", String(500), nullable=False),
+    Column("client_id", String(255), nullable=False),
+    Column("client_secret", Text, nullable=False),  # encrypted with the instance secret key
+    Column("scopes", JSON, nullable=False),
+    Column("claims", JSON, nullable=False),
+    _created(),
+    CheckConstraint(
+        "(kind = 'sso' AND organization_id IS NOT NULL) OR (kind = 'personal' AND organization_id IS NULL)",
+        name="kind",
+    ),
+    Index("ix_identity_providers_org", "organization_id"),
 )
 
 account_identifiers = Table(

@@ -27,6 +27,7 @@ from admit.persistence.repositories import (
     Terms,
     Workspaces,
 )
+from admit.persistence.sso_repositories import ExternalAccounts, IdentityProviders
 
 
 class UnitOfWork:
@@ -53,6 +54,8 @@ class UnitOfWork:
         self.jobs = Jobs(self.conn)
         self.throttles = Throttles(self.conn)
         self.terms = Terms(self.conn)
+        self.identity_providers = IdentityProviders(self.conn)
+        self.external_accounts = ExternalAccounts(self.conn)
         return self
 
     def flush(self) -> None:

@@ -16,6 +16,7 @@ from admit.domain import secrets
 from admit.domain.errors import Conflict, NotFound, SecretRejected, ValidationFailed
 from admit.domain.identifiers import IdentifierKind
 from admit.domain.invitations import InvitationState
+from admit.domain.login_policy import LoginPolicy, ensure_account_allowed
 from admit.domain.members import MemberStatus
 from admit.domain.passwords import PasswordPolicy
 from admit.persistence.unit_of_work import UnitOfWork
@@ -76,7 +77,8 @@ def link_state(ctx: Context, token: str) -> tuple[str, dict[str, Any]]:
 
 
 def inspect_token(ctx: Context, token: str) -> dict[str, Any]:
-    """What a welcome page needs: the invitation, its workspace, whether an account exists."""
+    """What a welcome page needs: the invitation, its workspace, whether an account exists, and
+    how the workspace lets people in (its login policy and providers)."""
     digest = secrets.digest_for(token, INVITATION)
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -85,12 +87,28 @@ def inspect_token(ctx: Context, token: str) -> dict[str, Any]:
         member = uow.members.get(invitation.organization_id, invitation.member_id)
         assert workspace is not None and member is not None
         account = uow.accounts.by_identifiers(_identifiers(member))
+        policy = LoginPolicy.of(workspace.login_methods, workspace.sso_required)
+        providers = _providers(uow, workspace, policy)
+        external = uow.external_accounts.by_email(invitation.email) if invitation.email and account is None else []
+    issuers = {p["issuer"] for p in providers}
+    mode = welcome_mode(member, has_account=account is not None)
+    if not policy.password_allowed:
+        mode = "sso"  # the workspace lets people in through its identity providers only
+    elif external and not any(a.external_issuer in issuers for a in external):
+        mode = "choose"  # an account through a provider this workspace does not allow
     return {
         "invitation": view(invitation, now),
         "workspace": dict(workspace._mapping),
         "member": dict(member._mapping),
         "has_account": account is not None,
-        "mode": welcome_mode(member, has_account=account is not None),
+        "mode": mode,
+        "login": {
+            "password": policy.password_allowed,
+            "sso_required": policy.sso_required,
+            "providers": providers,
+            "password_account": account is not None,
+            "external_account": bool(external),
+        },
     }
 
 
@@ -104,6 +122,27 @@ def welcome_mode(member: Row[Any], *, has_account: bool) -> str:
     if member.email and not (member.first_name and member.last_name):
         return "sign_up"
     return "activate"
+
+
+def _providers(uow: UnitOfWork, workspace: Row[Any], policy: LoginPolicy) -> list[dict[str, Any]]:
+    rows = {r.id: r for r in uow.identity_providers.by_ids(workspace.organization_id, policy.providers)}
+    return [
+        {"id": r.id, "name": r.name, "kind": r.kind, "issuer": r.issuer} for p in policy.providers if (r := rows.get(p))
+    ]
+
+
+def ensure_login_method(uow: UnitOfWork, invitation: Row[Any], account_id: str | None) -> None:
+    """The workspace must allow the account's credential (``None``: a new password account)."""
+    workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
+    assert workspace is not None
+    policy = LoginPolicy.of(workspace.login_methods, workspace.sso_required)
+    if account_id is None:
+        ensure_account_allowed(policy, "password", None, [])
+        return
+    account = uow.accounts.get(account_id)
+    assert account is not None
+    issuers = [p["issuer"] for p in _providers(uow, workspace, policy)]
+    ensure_account_allowed(policy, account.credential_kind, account.external_issuer, issuers)
 
 
 def accept_with_token(
@@ -126,10 +165,8 @@ def accept_with_token(
         with ctx.uow(write=True) as uow:
             secret, invitation = _by_token(uow, digest, now, lock=True)
             if account_id is not None:
-                rules.transition(invitation.state, invitation.expires_at, now, InvitationState.ACCEPTED)
-                member = _claimable_member(uow, invitation)
                 _ensure_addressed_to(uow, account_id, invitation)
-                result = _accept(uow, invitation, member, account_id, now)
+                result = join_with_account(uow, invitation, account_id, now)
             else:
                 assert password_hash is not None
                 result = claim_with_password(uow, invitation, password_hash, now, first_name, last_name)
@@ -151,8 +188,18 @@ def claim_with_password(
     """Create the invited person's account with this password and accept the invitation, in the
     caller's transaction (the invitation link and the password-reset link both end here)."""
     rules.transition(invitation.state, invitation.expires_at, now, InvitationState.ACCEPTED)
+    ensure_login_method(uow, invitation, None)
     member = _claimable_member(uow, invitation)
     account_id = _create_account(uow, member, password_hash, first_name, last_name, now)
+    return _accept(uow, invitation, member, account_id, now)
+
+
+def join_with_account(uow: UnitOfWork, invitation: Row[Any], account_id: str, now: datetime) -> dict[str, Any]:
+    """Accept the invitation with an existing account whose login method the workspace allows,
+    in the caller's transaction."""
+    rules.transition(invitation.state, invitation.expires_at, now, InvitationState.ACCEPTED)
+    ensure_login_method(uow, invitation, account_id)
+    member = _claimable_member(uow, invitation)
     return _accept(uow, invitation, member, account_id, now)
 
 
@@ -171,7 +218,7 @@ def decline_with_token(ctx: Context, token: str) -> dict[str, Any]:
 def pending_for_account(ctx: Context, account_id: str) -> list[dict[str, Any]]:
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        emails = [v for k, v in uow.accounts.identifiers(account_id) if k == IdentifierKind.EMAIL]
+        emails = sorted(v for k, v in _held(uow, account_id) if k == IdentifierKind.EMAIL)
         rows = uow.invitations.pending_for_emails(emails, now) if emails else []
         names = {w.id: w.name for w in (uow.workspaces.get(r.organization_id, r.workspace_id) for r in rows) if w}
     return [{**view(row, now), "workspace_name": names.get(row.workspace_id)} for row in rows]
@@ -182,9 +229,7 @@ def accept_for_account(ctx: Context, account_id: str, invitation_id: str) -> dic
     try:
         with ctx.uow(write=True) as uow:
             invitation = _addressed_invitation(uow, account_id, invitation_id)
-            rules.transition(invitation.state, invitation.expires_at, now, InvitationState.ACCEPTED)
-            member = _claimable_member(uow, invitation)
-            result = _accept(uow, invitation, member, account_id, now)
+            result = join_with_account(uow, invitation, account_id, now)
             uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
             uow.commit()
     except IntegrityError as exc:
@@ -211,6 +256,7 @@ def _hash_new_password(
         workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
         member = uow.members.get(invitation.organization_id, invitation.member_id)
         assert workspace is not None and member is not None
+        ensure_login_method(uow, invitation, None)  # no password into a workspace that requires SSO
         if uow.accounts.by_identifiers(_identifiers(member)) is not None:
             raise Conflict("you already have an account: sign in to accept this invitation", code="sign_in_required")
     context = [
@@ -246,14 +292,23 @@ def _claimable_member(uow: UnitOfWork, invitation: Row[Any]) -> Row[Any]:
 def _addressed_invitation(uow: UnitOfWork, account_id: str, invitation_id: str) -> Row[Any]:
     """An invitation addressed to one of the account's emails; anyone else's is not found."""
     invitation = uow.invitations.get(None, invitation_id, lock=True)
-    emails = {v for k, v in uow.accounts.identifiers(account_id) if k == IdentifierKind.EMAIL}
+    emails = {v for k, v in _held(uow, account_id) if k == IdentifierKind.EMAIL}
     if invitation is None or invitation.email not in emails:
         raise NotFound("invitation not found")
     return invitation
 
 
-def _ensure_addressed_to(uow: UnitOfWork, account_id: str, invitation: Row[Any]) -> None:
+def _held(uow: UnitOfWork, account_id: str) -> set[tuple[str, str]]:
+    """The account's identifiers, and for an external account the address its provider verified."""
     held = set(uow.accounts.identifiers(account_id))
+    account = uow.accounts.get(account_id)
+    if account is not None and account.external_email:
+        held.add((IdentifierKind.EMAIL.value, account.external_email))
+    return held
+
+
+def _ensure_addressed_to(uow: UnitOfWork, account_id: str, invitation: Row[Any]) -> None:
+    held = _held(uow, account_id)
     wanted = {("email", invitation.email), ("phone", invitation.phone)}
     if not held & wanted:
         raise Conflict("this invitation was sent to another address; sign in with that account", code="wrong_account")

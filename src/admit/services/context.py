@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from admit.config import DEV_SECRET_KEY
 from admit.domain.errors import Conflict
 from admit.domain.ports import Clock, PasswordHasher, RandomSource
 from admit.domain.roles import Role
@@ -27,6 +28,7 @@ class Context:
     hasher: PasswordHasher
     base_url: str
     phone_region: str | None = None
+    secret_key: str = DEV_SECRET_KEY  # encrypts identity providers' client secrets
 
     def link(self, path: str) -> str:
         """An absolute link, always from the configured base URL (never from a request)."""

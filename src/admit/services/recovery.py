@@ -11,8 +11,9 @@ from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
 from admit.domain import secrets, throttling
-from admit.domain.errors import SecretRejected
+from admit.domain.errors import PermissionDenied, SecretRejected
 from admit.domain.identifiers import IdentifierKind, normalise_email
+from admit.domain.login_policy import LoginPolicy
 from admit.domain.passwords import PasswordPolicy
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.claims import claim_with_password
@@ -44,8 +45,8 @@ def request_reset(ctx: Context, email: str) -> None:
 def _target_for(uow: UnitOfWork, address: str, now: datetime) -> dict[str, Any] | None:
     account = uow.accounts.by_identifiers([(IdentifierKind.EMAIL.value, address)])
     if account is not None:
-        if account.credential_kind != "password":
-            return None
+        if account.credential_kind != "password" or uow.external_accounts.sso_memberships(account.id):
+            return None  # no password for an account whose workspace requires SSO (same answer)
         return {
             "subject": account.id,
             "organization_id": None,
@@ -58,7 +59,10 @@ def _target_for(uow: UnitOfWork, address: str, now: datetime) -> dict[str, Any] 
         return None
     invitation = pending[-1]  # the newest
     member = uow.members.get(invitation.organization_id, invitation.member_id)
-    assert member is not None
+    workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
+    assert member is not None and workspace is not None
+    if not LoginPolicy.of(workspace.login_methods, workspace.sso_required).password_allowed:
+        return None  # the workspace lets people in through its identity providers only
     return {
         "subject": invitation.id,
         "organization_id": invitation.organization_id,
@@ -124,6 +128,11 @@ def reset_password(ctx: Context, token: str, password: str) -> dict[str, Any]:
                 assert invitation is not None
                 result = claim_with_password(uow, invitation, password_hash, now)
             else:
+                if uow.external_accounts.sso_memberships(secret.subject_id):
+                    raise PermissionDenied(
+                        "your organization requires single sign-on: sign in through its identity provider",
+                        code="sso_required",
+                    )
                 result = _reset_account(uow, secret.subject_id, password_hash, now)
             uow.secrets.consume(secret.id, now)
             uow.commit()

@@ -15,9 +15,10 @@ SESSION = secrets.SecretPurpose.SESSION
 API_TOKEN = secrets.SecretPurpose.API_TOKEN
 
 
-def sign_in(ctx: Context, identifier: str, password: str) -> tuple[str, dict[str, Any]]:
+def sign_in(ctx: Context, identifier: str, password: str, *, break_glass: bool = False) -> tuple[str, dict[str, Any]]:
     """Return (session token, account). Unknown identifiers cost the same time as wrong passwords
-    and get the same answer."""
+    and get the same answer. A member of a workspace that requires single sign-on is refused
+    after the password was checked, unless an owner asks for the audited break-glass sign-in."""
     key = throttle_key("sign-in", identifier)
     with ctx.uow() as uow:
         throttle = uow.throttles.get(key)
@@ -33,12 +34,40 @@ def sign_in(ctx: Context, identifier: str, password: str) -> tuple[str, dict[str
         with ctx.uow(write=True) as uow:
             uow.throttles.clear(key)
             uow.commit()
+    ensure_password_paths(ctx, account.id, break_glass=break_glass)
     if ctx.hasher.needs_rehash(stored):
         rehashed = ctx.hasher.hash(password)
         with ctx.uow(write=True) as uow:
             uow.accounts.set_password_hash(account.id, rehashed)
             uow.commit()
     return start_session(ctx, account.id), dict(account._mapping)
+
+
+def ensure_password_paths(ctx: Context, account_id: str, *, break_glass: bool = False) -> None:
+    """Refuse a password path to an account that is a member (accepted: the Smartsheet rule) of a
+    workspace requiring SSO; an owner of every such workspace may break the glass, audited."""
+    with ctx.uow() as uow:
+        memberships = uow.external_accounts.sso_memberships(account_id)
+    if not memberships:
+        return
+    if not break_glass or any(m.role != Role.OWNER.value for m in memberships):
+        raise PermissionDenied(
+            "your organization requires single sign-on: sign in through its identity provider", code="sso_required"
+        )
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        for membership in memberships:
+            record(
+                uow,
+                Actor(ActorKind.ACCOUNT, id=account_id),
+                "account.break_glass_sign_in",
+                "account",
+                account_id,
+                now,
+                organization_id=membership.organization_id,
+                workspace_id=membership.workspace_id,
+            )
+        uow.commit()
 
 
 def throttle_key(purpose: str, identifier: str) -> str:

@@ -10,9 +10,11 @@ from sqlalchemy import Row
 from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from admit.domain.invitations import DEFAULT_LIFETIME_DAYS, lifetime
 from admit.domain.passwords import PasswordPolicy
-from admit.domain.roles import Permission
+from admit.domain.roles import Permission, Role, parse_role
+from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import organization_scope, workspace_for
 from admit.services.context import Actor, ActorKind, Context, record
+from admit.services.identity_providers import check_login_policy
 
 PLANS = ("free", "pro", "business", "enterprise")
 LANGUAGES = ("en", "de", "fr")
@@ -34,6 +36,11 @@ class WorkspaceSettings:
     departments: list[str] = field(default_factory=list)
     job_profiles: list[str] = field(default_factory=list)
     required_fields: list[str] = field(default_factory=list)
+    jit_enabled: bool = False
+    jit_domains: list[str] = field(default_factory=list)
+    default_role: str = "member"
+    default_department: str | None = None
+    default_job_profile: str | None = None
 
     def validate(self) -> None:
         lifetime(self.invitation_lifetime_days)
@@ -49,6 +56,28 @@ class WorkspaceSettings:
             raise ValidationFailed("the daily SMS limit cannot be negative", field="sms_daily_cap")
         if self.app_url is not None and not self.app_url.startswith(("https://", "http://")):
             raise ValidationFailed("the app URL must start with https:// or http://", field="app_url")
+        self._validate_just_in_time()
+
+    def _validate_just_in_time(self) -> None:
+        if parse_role(self.default_role) is Role.OWNER:
+            raise ValidationFailed("just-in-time members cannot be owners", field="default_role")
+        if any("@" in d.strip("@") or "." not in d or " " in d for d in self.jit_domains):
+            raise ValidationFailed("list domains such as example.com", field="jit_domains")
+        if self.default_department is not None and self.default_department not in self.departments:
+            raise ValidationFailed("the default department must be one of the departments", field="default_department")
+        if self.default_job_profile is not None and self.default_job_profile not in self.job_profiles:
+            raise ValidationFailed(
+                "the default job profile must be one of the job profiles", field="default_job_profile"
+            )
+
+    def check_providers(self, uow: UnitOfWork, organization_id: str) -> None:
+        """The login methods name real providers; just-in-time members need one of the organization's."""
+        check_login_policy(uow, organization_id, self.login_methods, self.sso_required)
+        if self.jit_enabled and not any(m.startswith("sso:") for m in self.login_methods):
+            raise ValidationFailed(
+                "just-in-time members need one of the organization's identity providers in the login methods",
+                field="jit_enabled",
+            )
 
 
 def check_language(value: str, *, field: str = "language") -> str:
@@ -120,6 +149,7 @@ def create_workspace(
     with ctx.uow(write=True) as uow:
         if uow.organizations.get(organization_id) is None:
             raise NotFound("organization not found")
+        settings.check_providers(uow, organization_id)
         ws_id = uow.workspaces.add(organization_id=organization_id, name=_name(name), created_at=now, **vars(settings))
         record(
             uow,
@@ -161,6 +191,7 @@ def update_workspace(ctx: Context, actor: Actor, workspace_id: str, changes: dic
         current = {name: workspace._mapping[name] for name in WorkspaceSettings.__dataclass_fields__}
         merged = WorkspaceSettings(**{**current, **{k: v for k, v in changes.items() if k != "name"}})
         merged.validate()
+        merged.check_providers(uow, workspace.organization_id)
         values = {k: v for k, v in vars(merged).items() if current[k] != v}
         if "name" in changes:
             values["name"] = _name(changes["name"])

@@ -23,11 +23,13 @@ from admit.services import endings, jobs
 from admit.services.context import Context
 from admit.web import dev, errors, multipart_csrf
 from admit.web.api import admin, invitee, outbox, people
+from admit.web.api import sso as sso_api
 from admit.web.pages import admin as admin_pages
 from admit.web.pages import admin_audit, admin_choose, admin_invitations, admin_jobs, admin_people, password_change
 from admit.web.pages import home as home_pages
 from admit.web.pages import invitee as invitee_pages
 from admit.web.pages import recovery as recovery_pages
+from admit.web.pages import sso as sso_pages
 from admit.web.pages import terms as terms_pages
 from admit.web.pages.security import Cookies, SecurityHeaders
 
@@ -95,9 +97,11 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.include_router(terms_pages.router)
     for admin_router in (admin_pages, admin_people, admin_invitations, admin_choose, admin_jobs, admin_audit):
         app.include_router(admin_router.router)
+    app.include_router(sso_pages.router)
     app.include_router(admin.router, prefix="/api/v1")
     app.include_router(invitee.router, prefix="/api/v1")
     app.include_router(outbox.router, prefix="/api/v1")
+    app.include_router(sso_api.router, prefix="/api/v1")
     app.include_router(people.router, prefix="/api/v1")
     if settings.dev_mode:
         app.include_router(dev.router)
@@ -139,6 +143,8 @@ PROTECTED = _Paths(
         "/sign-out",
         "/forgot-password",
         "/reset",
+        "/sso/start",
+        "/welcome/sso",
     }
 )
 

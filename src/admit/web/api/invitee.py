@@ -16,7 +16,9 @@ router = APIRouter()
 
 @router.post("/sessions", status_code=201, response_model=s.SessionOut, tags=["sessions"])
 async def sign_in(body: s.SignInIn, ctx: Ctx) -> Any:
-    token, account = await blocking(lambda: sessions.sign_in(ctx, body.identifier, body.password))
+    token, account = await blocking(
+        lambda: sessions.sign_in(ctx, body.identifier, body.password, break_glass=body.break_glass)
+    )
     return {"token": token, "account_id": account["id"]}
 
 

@@ -48,6 +48,15 @@ class WorkspaceIn(BaseModel):
     departments: list[str] = []
     job_profiles: list[str] = []
     required_fields: list[str] = []
+    login_methods: list[str] = Field(
+        ["password"], description="'password', 'sso:<provider id>' (the organization's), 'personal:<provider id>'."
+    )
+    sso_required: bool = Field(False, description="Refuse every password path for the workspace's members.")
+    jit_enabled: bool = Field(False, description="Create members at their first sign-in through the workspace's SSO.")
+    jit_domains: list[str] = Field([], description="Email domains just-in-time members may have.")
+    default_role: RoleName = "member"
+    default_department: str | None = None
+    default_job_profile: str | None = None
 
 
 class WorkspacePatch(BaseModel):
@@ -63,6 +72,13 @@ class WorkspacePatch(BaseModel):
     departments: list[str] | None = None
     job_profiles: list[str] | None = None
     required_fields: list[str] | None = None
+    login_methods: list[str] | None = None
+    sso_required: bool | None = None
+    jit_enabled: bool | None = None
+    jit_domains: list[str] | None = None
+    default_role: RoleName | None = None
+    default_department: str | None = None
+    default_job_profile: str | None = None
 
 
 class WorkspaceOut(Out):
@@ -82,6 +98,11 @@ class WorkspaceOut(Out):
     departments: list[str]
     job_profiles: list[str]
     required_fields: list[str]
+    jit_enabled: bool
+    jit_domains: list[str]
+    default_role: str
+    default_department: str | None
+    default_job_profile: str | None
     created_at: datetime
 
 
@@ -193,6 +214,10 @@ class MemberCreated(BaseModel):
 class SignInIn(BaseModel):
     identifier: str = Field(min_length=1, max_length=320, description="Email, username or phone.")
     password: str = Field(min_length=1, max_length=1024)
+    break_glass: bool = Field(
+        False,
+        description="An owner's emergency password sign-in to a workspace that requires single sign-on (audited).",
+    )
 
 
 class SessionOut(BaseModel):
@@ -229,6 +254,36 @@ class TermsOut(Out):
     published_at: datetime
     acceptances: int | None = None
     members_notified: int | None = None
+
+
+class IdentityProviderIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    issuer: str = Field(
+        min_length=1,
+        max_length=500,
+        description="The issuer; its discovery document is read from <issuer>/.well-known/openid-configuration.",
+    )
+    client_id: str = Field(min_length=1, max_length=255)
+    client_secret: str = Field(min_length=1, max_length=2000, description="Stored encrypted; never returned.")
+    scopes: list[str] = Field(["openid", "email", "profile"], description="Must include 'openid'.")
+    claims: dict[str, str] = Field(
+        {},
+        description="Claim names for first_name, last_name, email and groups "
+        "(defaults: given_name, family_name, email, groups).",
+    )
+
+
+class IdentityProviderOut(Out):
+    id: str
+    organization_id: str | None
+    kind: Literal["sso", "personal"]
+    name: str
+    issuer: str
+    client_id: str
+    client_secret_set: bool
+    scopes: list[str]
+    claims: dict[str, str]
+    created_at: datetime
 
 
 class JobProblem(BaseModel):

@@ -17,6 +17,7 @@ from admit.domain.errors import (
     Conflict,
     InvalidCode,
     InvalidCredentials,
+    PermissionDenied,
     SecretRejected,
     ValidationFailed,
     WeakPassword,
@@ -28,7 +29,7 @@ from admit.i18n import catalog, negotiate, pick_language
 from admit.services import claims, reinvite, sessions, terms, verification
 from admit.services.context import Context
 from admit.web.deps import Ctx, blocking
-from admit.web.pages.security import Cookies
+from admit.web.pages.security import Cookies, csp_sending_forms_to, origin
 
 HERE = Path(__file__).parent.parent
 router = APIRouter(include_in_schema=False)
@@ -56,7 +57,11 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
         member.get("language"), workspace.get("default_language"), negotiate(request.headers.get("accept-language"))
     )
     values = {"csrftoken": csrf() if csrf else "", "language": language, **context}
-    return templates(language).TemplateResponse(request, name, values, status_code=status)
+    response = templates(language).TemplateResponse(request, name, values, status_code=status)
+    providers = (context.get("login") or {}).get("providers") or context.get("providers") or []
+    if providers:  # its forms may lead to these identity providers
+        response.headers["content-security-policy"] = csp_sending_forms_to([origin(p["issuer"]) for p in providers])
+    return response
 
 
 def _account(ctx: Context, request: Request) -> str | None:
@@ -89,10 +94,16 @@ async def welcome(request: Request, ctx: Ctx) -> Response:
         return page(request, "welcome_confirm.html", **info)
     if info["mode"] == "sign_in":
         return page(request, "welcome_sign_in.html", **info)
-    if info["mode"] == "sign_up" and not _verified(request, token, info):
+    if info["mode"] == "sso":  # the workspace lets people in through its identity providers only
+        return page(request, "welcome_sso.html", **info)
+    if info["mode"] in SIGN_UP and not _verified(request, token, info):
         held = _sign_up(request, token)
-        return page(request, "welcome_verify.html" if held else "welcome_sign_up.html", **info)
+        first = "welcome_choose.html" if info["mode"] == "choose" else "welcome_sign_up.html"
+        return page(request, "welcome_verify.html" if held else first, **info)
     return page(request, "welcome_claim.html", **info, **_policy(info["workspace"]["password_policy"]))
+
+
+SIGN_UP = ("sign_up", "choose")  # "choose": the person's account uses a provider this workspace does not allow
 
 
 # Sign-up: the invited address is verified by an emailed code before a password is chosen. The
@@ -123,7 +134,7 @@ async def send_code(request: Request, ctx: Ctx) -> Response:
         info = await blocking(lambda: claims.inspect_token(ctx, token))
     except SecretRejected:
         return RedirectResponse("/welcome", status_code=303)
-    if info["mode"] != "sign_up":
+    if info["mode"] not in SIGN_UP:
         return RedirectResponse("/welcome", status_code=303)
     email, member = info["invitation"]["email"], info["member"]
     language = pick_language(member.get("language"), info["workspace"]["default_language"])
@@ -139,7 +150,8 @@ async def send_code(request: Request, ctx: Ctx) -> Response:
             )
         )
     except TooManyAttempts as exc:
-        name = "welcome_verify.html" if _sign_up(request, token) else "welcome_sign_up.html"
+        first = "welcome_choose.html" if info["mode"] == "choose" else "welcome_sign_up.html"
+        name = "welcome_verify.html" if _sign_up(request, token) else first
         throttled = page(request, name, 429, wait=exc.retry_after, **info)
         throttled.headers["Retry-After"] = str(exc.retry_after)
         return throttled
@@ -193,7 +205,7 @@ async def claim(
 
     def work() -> tuple[dict[str, Any], str] | None:
         info = claims.inspect_token(ctx, token)
-        if info["mode"] == "sign_up":
+        if info["mode"] in SIGN_UP:
             if not _verified(request, token, info):
                 return None  # the address must be verified first: back to the code
             if not (first_name.strip() and last_name.strip()):
@@ -218,8 +230,8 @@ async def claim(
             **info,
             **_policy(info["workspace"]["password_policy"]),
         )
-    except (SecretRejected, Conflict):
-        return RedirectResponse("/welcome", status_code=303)
+    except (SecretRejected, Conflict, PermissionDenied):
+        return RedirectResponse("/welcome", status_code=303)  # e.g. the workspace now requires SSO
     if done is None:
         return RedirectResponse("/welcome", status_code=303)
     result, session = done
@@ -251,6 +263,15 @@ async def accept(request: Request, ctx: Ctx) -> Response:
         return page(request, "welcome_wrong_account.html", 409, **facts[0], signed_in_as=facts[1])
     except SecretRejected:
         return RedirectResponse("/welcome", status_code=303)
+    except PermissionDenied as exc:  # the workspace does not allow this account's login method
+        info = await blocking(lambda: claims.inspect_token(ctx, token))
+        return page(
+            request,
+            "welcome_sso.html" if info["mode"] == "sso" else "welcome_choose.html",
+            403,
+            refused=exc.code,
+            **info,
+        )
     return _joined(request, result["workspace_id"])
 
 
@@ -300,12 +321,19 @@ async def sign_in_form(request: Request, next: str = "/") -> Response:
 
 @router.post("/sign-in", response_class=HTMLResponse)
 async def sign_in(
-    request: Request, ctx: Ctx, identifier: str = Form(""), password: str = Form(""), next: str = Form("/")
+    request: Request,
+    ctx: Ctx,
+    identifier: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/"),
+    break_glass: bool = Form(False),
 ) -> Response:
     try:
-        token, account = await blocking(lambda: sessions.sign_in(ctx, identifier, password))
+        token, account = await blocking(lambda: sessions.sign_in(ctx, identifier, password, break_glass=break_glass))
     except InvalidCredentials as exc:
         return page(request, "sign_in.html", 401, next=_safe_next(next), identifier=identifier, error=exc.message)
+    except PermissionDenied:  # a member of a workspace requiring SSO, after the right password
+        return page(request, "sign_in.html", 403, next=_safe_next(next), identifier=identifier, sso_required=True)
     except TooManyAttempts as exc:
         throttled = page(
             request, "sign_in.html", 429, next=_safe_next(next), identifier=identifier, wait=exc.retry_after

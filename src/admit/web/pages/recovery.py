@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.domain.errors import Conflict, SecretRejected, ValidationFailed, WeakPassword
+from admit.domain.errors import Conflict, PermissionDenied, SecretRejected, ValidationFailed, WeakPassword
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.throttling import TooManyAttempts
 from admit.services import recovery, sessions
@@ -70,7 +70,7 @@ async def reset(request: Request, ctx: Ctx, password: str = Form("")) -> Respons
     except WeakPassword as exc:
         facts = await blocking(lambda: recovery.inspect_reset(ctx, token))
         return _form(request, facts, 422, errors=exc.failures)
-    except (SecretRejected, Conflict):
+    except (SecretRejected, Conflict, PermissionDenied):  # PermissionDenied: the workspace requires SSO
         return page(request, "reset_dead.html", 410)
     target = f"/joined/{quote(str(result['workspace_id']))}" if result["workspace_id"] else "/"
     response = RedirectResponse(target, status_code=303)

@@ -4,6 +4,7 @@ cookie that carries an invitation token between pages (so it never stays in a UR
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
@@ -18,6 +19,7 @@ FLOW_COOKIES = {
     "reset": "admit_reset",
     "signup": "admit_signup",  # the email-verification challenge, then the verified address
     "terms": "admit_terms",  # which terms documents this browser has downloaded
+    "sso": "admit_sso",  # a single sign-on flow's state, nonce and PKCE verifier, then the identity
 }
 FLOW_MAX_AGE = 3600
 MAX_ACCOUNTS = 5
@@ -35,11 +37,25 @@ PAGE_PREFIXES = (
     "/go/",
     "/admin",
     "/change-password",
+    "/sso/",
 )
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+def csp_sending_forms_to(origins: list[str]) -> str:
+    """The page policy, letting this page's forms lead to these identity providers: a form's
+    redirects are checked against form-action, and single sign-on starts with a POST here that
+    redirects to the provider."""
+    allowed = " ".join(sorted({o for o in origins if o.startswith(("https://", "http://")) and " " not in o}))
+    return CSP.replace("form-action 'self'", f"form-action 'self' {allowed}") if allowed else CSP
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def is_page(path: str) -> bool:
@@ -61,8 +77,9 @@ class SecurityHeaders:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
+                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
+                    headers.append((b"content-security-policy", CSP.encode()))
                 headers += [
-                    (b"content-security-policy", CSP.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"no-referrer"),

@@ -1,0 +1,148 @@
+"""Single sign-on pages. A flow starts with a POST (CSRF-protected) that keeps state, nonce and
+PKCE verifier in a signed, short-lived cookie and sends the browser to the provider; the callback
+(a GET, by necessity) completes only the flow this browser started, once. A provider that is
+down gets a clear page, never a password form instead."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from admit.domain.errors import DomainError, NotFound, PermissionDenied, SecretRejected, ValidationFailed
+from admit.identity.oidc import ProviderUnavailable, SsoRejected
+from admit.services import claims, sessions, sso
+from admit.web.deps import Ctx, blocking
+from admit.web.pages.invitee import _binding, _cookies, _joined, page
+
+router = APIRouter(include_in_schema=False)
+
+
+def _target(request: Request, workspace: str | None) -> dict[str, str] | None:
+    """What the flow is for: the invitation this browser holds, or a workspace to sign in to."""
+    if workspace:
+        return {"workspace": workspace}
+    token = _cookies(request).invitation(request)
+    return {"invitation": token} if token else None
+
+
+def _failure(request: Request, exc: DomainError, **context: Any) -> HTMLResponse:
+    if isinstance(exc, ProviderUnavailable):
+        return page(request, "sso_error.html", 503, reason="unavailable", **context)
+    if isinstance(exc, SsoRejected | SecretRejected):
+        return page(request, "sso_error.html", 400, reason="rejected", **context)
+    return page(request, "sso_error.html", 403, reason="not_allowed", code=exc.code, **context)
+
+
+@router.post("/sso/start", response_class=HTMLResponse)
+async def start(request: Request, ctx: Ctx, provider: str = Form(""), workspace: str = Form("")) -> Response:
+    target = _target(request, workspace or None)
+    if target is None:
+        return page(request, "dead_link.html", 404, state="missing")
+    try:
+        url, flow = await blocking(lambda: sso.start(ctx, provider, target))
+    except (ProviderUnavailable, PermissionDenied, NotFound, SecretRejected) as exc:
+        return _failure(request, exc)
+    flow["binding"] = _binding(target["invitation"]) if "invitation" in target else None
+    flow["workspace"] = target.get("workspace")
+    response = RedirectResponse(url, status_code=303)
+    _cookies(request).hold(response, "sso", {"flow": flow})
+    return response
+
+
+@router.get("/sso/callback", response_class=HTMLResponse)
+async def callback(request: Request, ctx: Ctx) -> Response:
+    held = _cookies(request).held(request, "sso")
+    flow = held.get("flow") if isinstance(held, dict) else None
+    params = {k: v for k, v in request.query_params.items() if k in ("state", "code", "error", "iss")}
+    response: Response
+    if not isinstance(flow, dict):
+        response = _failure(request, SsoRejected("no sign-in was started in this browser"))
+    else:
+        response = await _complete(request, ctx, flow, params)
+    if response.status_code >= 400:
+        _cookies(request).drop(response, "sso")  # the flow is over either way
+    return response
+
+
+async def _complete(request: Request, ctx: Ctx, flow: dict[str, Any], params: dict[str, str]) -> Response:
+    target = _target(request, flow.get("workspace"))
+    if target is None or ("invitation" in target and flow.get("binding") != _binding(target["invitation"])):
+        return _failure(request, SsoRejected("this sign-in belongs to another invitation"))
+    try:
+        who = await blocking(lambda: sso.complete(ctx, flow, target, params))
+        if "workspace" in target:
+            result = await blocking(lambda: sso.enter_workspace(ctx, target["workspace"], who))
+            return await _signed_in(request, ctx, result)
+        if await blocking(lambda: sso.existing_account(ctx, who)) is not None:
+            result = await blocking(lambda: sso.join_invitation(ctx, target["invitation"], who))
+            return await _signed_in(request, ctx, result)
+    except DomainError as exc:
+        return _failure(request, exc)
+    response = RedirectResponse("/welcome/sso", status_code=303)
+    _cookies(request).hold(response, "sso", {"identity": who, "binding": flow.get("binding")})
+    return response
+
+
+async def _signed_in(request: Request, ctx: Ctx, result: dict[str, Any]) -> Response:
+    session = await blocking(lambda: sessions.start_session(ctx, result["account_id"]))
+    response = _joined(request, result["workspace_id"], session)
+    _cookies(request).drop(response, "sso")
+    return response
+
+
+def _identity(request: Request, token: str) -> dict[str, Any] | None:
+    held = _cookies(request).held(request, "sso")
+    if isinstance(held, dict) and isinstance(held.get("identity"), dict) and held.get("binding") == _binding(token):
+        return held["identity"]  # type: ignore[no-any-return]
+    return None
+
+
+@router.get("/welcome/sso", response_class=HTMLResponse)
+async def confirm_form(request: Request, ctx: Ctx) -> Response:
+    """Confirm first and last name, pre-filled from the provider's profile."""
+    token = _cookies(request).invitation(request)
+    who = _identity(request, token) if token else None
+    if token is None or who is None:
+        return RedirectResponse("/welcome", status_code=303)
+    try:
+        info = await blocking(lambda: claims.inspect_token(ctx, token))
+    except SecretRejected:
+        return RedirectResponse("/welcome", status_code=303)
+    return page(request, "sso_confirm.html", who=who, first_name=who["first_name"], last_name=who["last_name"], **info)
+
+
+@router.post("/welcome/sso", response_class=HTMLResponse)
+async def confirm(request: Request, ctx: Ctx, first_name: str = Form(""), last_name: str = Form("")) -> Response:
+    token = _cookies(request).invitation(request)
+    who = _identity(request, token) if token else None
+    if token is None or who is None:
+        return RedirectResponse("/welcome", status_code=303)
+    first, last = first_name.strip()[:100], last_name.strip()[:100]
+    try:
+        if not (first and last):
+            raise ValidationFailed("enter your first and last name", field="first_name", code="name_required")
+        result = await blocking(lambda: sso.join_invitation(ctx, token, who, first, last))
+    except ValidationFailed:
+        info = await blocking(lambda: claims.inspect_token(ctx, token))
+        return page(request, "sso_confirm.html", 422, who=who, first_name=first, last_name=last, error=True, **info)
+    except DomainError as exc:
+        return _failure(request, exc)
+    return await _signed_in(request, ctx, result)
+
+
+@router.get("/sso/w/{workspace_id}", response_class=HTMLResponse)
+async def workspace_sign_in(workspace_id: str, request: Request, ctx: Ctx) -> Response:
+    """A workspace's own sign-in page: its organization's providers (members, and just-in-time
+    members where the workspace allows them)."""
+    try:
+        info = await blocking(lambda: sso.workspace_sign_in(ctx, workspace_id))
+    except NotFound:
+        return page(request, "dead_link.html", 404, state="invalid")
+    return page(request, "sso_workspace.html", **info)
+
+
+def workspace_link(workspace_id: str) -> str:
+    return f"/sso/w/{quote(workspace_id)}"
