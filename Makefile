@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/delivery.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/import.py
 
 clean:
 	rm -rf $(VENV) admit-dev.db* .pytest_cache .mypy_cache .ruff_cache

@@ -86,6 +86,7 @@ def child(url: str, path: Path) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     done = jobs.get(ctx, operator, job["id"])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the import's peak, before the baseline
+    paging = directory_pages(ctx, operator, ws.id)
     rows, raw_seconds = baseline(engine, ws.id, imports.CHUNK)
     engine.dispose()
     return {
@@ -95,7 +96,35 @@ def child(url: str, path: Path) -> dict[str, Any]:
         "raw_seconds": raw_seconds,
         "rows_written": rows,
         "peak_mb": peak_mb,
+        "paging": paging,
     }
+
+
+def directory_pages(ctx: Any, operator: Any, workspace_id: str) -> dict[str, float]:
+    """Milliseconds for a page of 50 of the imported directory: the first, one deep in the list
+    (after 99% of the members, by cursor), a status filter, and a search."""
+    from admit.services import members
+
+    def timed(**filters: Any) -> float:
+        started = time.perf_counter()
+        for _ in range(5):
+            members.list_members(ctx, operator, workspace_id, limit=50, **filters)
+        return (time.perf_counter() - started) / 5 * 1000
+
+    with ctx.uow() as uow:  # the member 99% of the way through, in listing order
+        rows = uow.members.list(operator_org(uow, workspace_id), workspace_id, limit=1_000_000)
+        deep = members.make_cursor(dict(rows[int(len(rows) * 0.99)]._mapping))
+    return {
+        "first": timed(),
+        "deep": timed(cursor=deep),
+        "status": timed(status="invited"),
+        "search": timed(search="person99"),
+    }
+
+
+def operator_org(uow: Any, workspace_id: str) -> str:
+    workspace = uow.workspaces.get(None, workspace_id)
+    return str(workspace.organization_id)
 
 
 def baseline(engine: Any, workspace_id: str, chunk: int) -> tuple[int, float]:
@@ -191,7 +220,8 @@ def main() -> None:
                     f"in {result['seconds']:.1f} s "
                     f"= {args.rows / result['seconds']:.0f} rows/s, peak {result['peak_mb']:.0f} MB, "
                     f"{result['state']} {result['counts']}; raw executemany of the same {result['rows_written']} rows: "
-                    f"{result['raw_seconds']:.2f} s; ratio {ratio:.2f}",
+                    f"{result['raw_seconds']:.2f} s; ratio {ratio:.2f}; a page of the directory: "
+                    + ", ".join(f"{name} {ms:.1f} ms" for name, ms in result["paging"].items()),
                     flush=True,
                 )
     if ratios:

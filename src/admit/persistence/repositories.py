@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Row, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import JSON, Row, Table, and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Connection
 
 from admit.persistence import tables as t
@@ -270,8 +270,10 @@ class Members(Repository):
                 )
             )
         if after:
+            # a row-value comparison, which both databases answer from the listing index
             stmt = stmt.where(
-                or_(self.c.created_at > after[0], and_(self.c.created_at == after[0], self.c.id > after[1]))
+                tuple_(self.c.created_at, self.c.id)
+                > tuple_(bindparam("after_at", after[0], type_=t.UTCDateTime), after[1])
             )
         return self.conn.execute(stmt.order_by(self.c.created_at, self.c.id).limit(limit)).all()
 
@@ -355,8 +357,10 @@ class Invitations(Repository):
         elif state:
             stmt = stmt.where(self.c.state == state)
         if after:
+            # a row-value comparison, which both databases answer from the listing index
             stmt = stmt.where(
-                or_(self.c.created_at > after[0], and_(self.c.created_at == after[0], self.c.id > after[1]))
+                tuple_(self.c.created_at, self.c.id)
+                > tuple_(bindparam("after_at", after[0], type_=t.UTCDateTime), after[1])
             )
         return self.conn.execute(stmt.order_by(self.c.created_at, self.c.id).limit(limit)).all()
 
