@@ -165,3 +165,15 @@ def test_the_directory_filters_by_department_role_and_search(ctx: Context, opera
     first = members.list_members(ctx, operator, ws.id, limit=2)
     rest = members.list_members(ctx, operator, ws.id, limit=2, cursor=members.make_cursor(first[-1]))
     assert sorted(m["email"] for m in first + rest) == emails() and len(first + rest) == 3
+
+
+def test_an_administrator_cannot_suspend_or_remove_themselves(ctx: Context, operator: Actor, workspace: Any) -> None:
+    admin = active_member(ctx, operator, workspace, "self@example.com", role="admin")
+    other = active_member(ctx, operator, workspace, "other@example.com")
+    me = Actor(ActorKind.ACCOUNT, id=admin["account_id"])
+    for action in (members.suspend, members.remove):
+        with pytest.raises(Conflict) as refused:
+            action(ctx, me, admin["id"])
+        assert refused.value.code == "self_lockout"
+    assert members.get(ctx, operator, admin["id"])["status"] == "active"
+    assert members.suspend(ctx, me, other["id"])["status"] == "suspended"  # others still can be

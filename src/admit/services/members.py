@@ -15,7 +15,7 @@ from admit.domain.members import MemberStatus
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import tenant_scope, workspace_for
-from admit.services.context import Actor, Context, conflict_from, record
+from admit.services.context import Actor, ActorKind, Context, conflict_from, record
 from admit.services.endings import end_invitation
 from admit.services.invitations import new_member, open_invitation
 from admit.services.profiles import MemberInput
@@ -191,6 +191,8 @@ def _move(ctx: Context, actor: Actor, member_id: str, target: MemberStatus, acti
     with ctx.uow(write=True) as uow:
         member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE)
         ensure_can_grant(role, Role(member.role))
+        if actor.kind is ActorKind.ACCOUNT and member.account_id == actor.id and target is not MemberStatus.ACTIVE:
+            raise Conflict("you cannot suspend or remove yourself; ask another administrator", code="self_lockout")
         if target is MemberStatus.ACTIVE and member.status != MemberStatus.SUSPENDED:
             raise InvalidTransition("only a suspended member can be reactivated", field="status")
         rules.transition(member.status, target)
