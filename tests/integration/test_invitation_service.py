@@ -275,3 +275,12 @@ def test_auto_invite_setting_decides_when_the_caller_does_not(ctx: Context, oper
     tenancy.update_workspace(ctx, operator, workspace.id, {"auto_invite": False})
     member, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="b@example.com"), invite=None)
     assert invitation is None and member["status"] == "provisioned"
+
+
+def test_a_members_pending_invitation_is_found_for_resend(ctx: Context, operator: Actor, workspace: Any) -> None:
+    sent = invite(ctx, operator, workspace, "res@example.com")
+    assert invitations.pending_for_member(ctx, operator, sent["member_id"])["id"] == sent["id"]
+    waiting, _ = members.provision(ctx, operator, workspace.id, MemberInput(email="wait@example.com"), invite=False)
+    with pytest.raises(Conflict) as refused:
+        invitations.pending_for_member(ctx, operator, waiting["id"])
+    assert refused.value.code == "not_invited"

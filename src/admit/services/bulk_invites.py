@@ -52,11 +52,12 @@ def invite_listed(
         "invite_listed",
         data,
         filename,
-        lambda table: {"message": message, "key": _key_column(table)},
+        lambda table: {"message": message, "key": key_column(table)},
     )
 
 
-def _key_column(table: Table) -> str:
+def key_column(table: Table) -> str:
+    """The column that names the people to invite: Email, else External ID."""
     for name in ("email", "external_id"):
         if name in table.columns:
             return name

@@ -248,6 +248,20 @@ def list_invitations(
     return [view(row, now) for row in rows]
 
 
+def pending_for_member(ctx: Context, actor: Actor, member_id: str) -> dict[str, Any]:
+    """The member's pending invitation (the "Resend" button of the people list)."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        member = uow.members.get(tenant_scope(actor), member_id)
+        if member is None:
+            raise NotFound("member not found")
+        workspace_for(uow, actor, member.workspace_id, Permission.INVITE)
+        pending = uow.invitations.pending_for_member(member.organization_id, member.id)
+    if pending is None:
+        raise Conflict("this person has no pending invitation to resend; invite them again", code="not_invited")
+    return view(pending, now)
+
+
 def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | None = None) -> dict[str, Any]:
     """Keep the invitation, replace its secret (the old link stops working), renew its expiry."""
     now = ctx.clock.now()

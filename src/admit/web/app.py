@@ -100,7 +100,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.include_router(invitee_pages.router)
     app.include_router(recovery_pages.router)
     app.include_router(home_pages.router)
-    app.include_router(password_change.router)  # before the terms: its /go/ asks for a new password first
+    app.include_router(password_change.router)
     app.include_router(terms_pages.router)
     for admin_router in (admin_pages, admin_people, admin_invitations, admin_choose, admin_jobs, admin_audit):
         app.include_router(admin_router.router)

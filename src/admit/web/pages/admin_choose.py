@@ -48,7 +48,7 @@ def _unpack(text: str) -> bytes:
 def _listed(ctx: Context, admin: Admin, data: bytes, filename: str) -> Target:
     """Read the list now, so a file without an Email or External ID column is refused at once."""
     table = read_table(data, filename)
-    key = bulk_invites._key_column(table)
+    key = bulk_invites.key_column(table)
     named = sum(1 for row in table.rows if row.values.get(key, "").strip())
 
     def act(message: str | None) -> str:

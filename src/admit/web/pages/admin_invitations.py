@@ -18,9 +18,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from admit.domain.errors import Conflict, DomainError
+from admit.domain.errors import DomainError
 from admit.services import bulk_invites, invitations
-from admit.services.context import Actor, Context
+from admit.services.context import Context
 from admit.web.deps import Ctx, blocking
 from admit.web.errors import status_of
 from admit.web.pages.admin import Admin, admin_for
@@ -123,26 +123,13 @@ async def invite_all(workspace_id: str, request: Request, ctx: Ctx) -> Response:
 
 
 # One person: Invite or Resend ----------------------------------------------------------------------
-def _pending_invitation(ctx: Context, actor: Actor, workspace_id: str, member_id: str) -> str:
-    """The id of the member's pending invitation (read a page at a time)."""
-    after = None
-    while True:
-        page = invitations.list_invitations(ctx, actor, workspace_id, state="pending", limit=500, after=after)
-        found = next((row for row in page if row["member_id"] == member_id), None)
-        if found is not None:
-            return str(found["id"])
-        if len(page) < 500:
-            raise Conflict("this person has no pending invitation to resend; invite them again", code="not_invited")
-        after = (page[-1]["created_at"], page[-1]["id"])
-
-
 def _person(ctx: Context, admin: Admin, person: dict[str, Any], back: str) -> Target:
     member_id = str(person["id"])
     resend = person["status"] == "invited"
 
     def act(message: str | None) -> str:
         if resend:
-            invitation_id = _pending_invitation(ctx, admin.actor, admin.workspace_id, member_id)
+            invitation_id = str(invitations.pending_for_member(ctx, admin.actor, member_id)["id"])
             invitations.resend(ctx, admin.actor, invitation_id, message=message)
         else:
             invitations.invite_member(ctx, admin.actor, member_id, message=message)

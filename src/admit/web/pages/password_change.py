@@ -16,7 +16,6 @@ from admit.services import admin_overview, password_change
 from admit.services.admin_overview import SignedIn
 from admit.services.context import Context
 from admit.web.deps import Ctx, blocking
-from admit.web.pages import terms as terms_pages
 from admit.web.pages.invitee import _account, _cookies, _safe_next, page
 
 router = APIRouter(include_in_schema=False)
@@ -90,16 +89,3 @@ async def change(
     response = RedirectResponse(target, status_code=303)
     _cookies(request).keep_sessions(response, [session, *tokens[1:]])  # the old session has ended
     return response
-
-
-@router.get("/go/{workspace_id}")
-async def enter(workspace_id: str, request: Request, ctx: Ctx) -> Response:
-    """The way into a workspace, once an initial password has been replaced (then the terms)."""
-
-    def must() -> bool:
-        account_id = _account(ctx, request)
-        return account_id is not None and password_change.must_change(ctx, account_id)
-
-    if await blocking(must):
-        return change_first(f"/go/{workspace_id}")
-    return await terms_pages.enter(workspace_id, request, ctx)

@@ -13,10 +13,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import Conflict, NotFound
-from admit.services import claims, terms
+from admit.services import claims, password_change, terms
 from admit.services.context import Context
 from admit.web.deps import Ctx, blocking
 from admit.web.pages.invitee import _account, _cookies, page
+from admit.web.pages.password_change import change_first
 
 router = APIRouter(include_in_schema=False)
 REMEMBERED_DOWNLOADS = 5
@@ -37,10 +38,13 @@ def _downloaded(request: Request, account_id: str, workspace_id: str, version: i
 
 @router.get("/go/{workspace_id}")
 async def enter(workspace_id: str, request: Request, ctx: Ctx) -> Response:
-    """Into the workspace (its app, or Admit's home), once the newest terms are accepted."""
+    """Into the workspace (its app, or Admit's home), once an initial password is replaced and the
+    newest terms are accepted."""
     account_id = await blocking(lambda: _account(ctx, request))
     if account_id is None:
         return _sign_in_first(f"/go/{workspace_id}")
+    if await blocking(lambda: password_change.must_change(ctx, account_id)):
+        return change_first(f"/go/{workspace_id}")  # an initial password is replaced before anything else
     try:
         pending = await blocking(lambda: terms.to_accept(ctx, account_id, workspace_id))
         workspace = await blocking(lambda: claims.joined_workspace(ctx, account_id, workspace_id))
