@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.persistence import tables as t
-from admit.persistence.repositories import Repository, insert_many, inserter
+from admit.persistence.repositories import DriverQuery, Repository, insert_many, insert_returning_id
 
 
 class Accounts(Repository):
@@ -111,10 +111,10 @@ class ApiTokens(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.api_tokens, values)
 
-    _by_digest = select(t.api_tokens).where(t.api_tokens.c.digest == bindparam("digest"))
+    _by_digest = DriverQuery(select(t.api_tokens).where(t.api_tokens.c.digest == bindparam("digest")))
 
     def by_digest(self, digest: str) -> Row[Any] | None:
-        return self.conn.execute(self._by_digest, {"digest": digest}).first()
+        return self._by_digest.first(self.conn, {"digest": digest})  # type: ignore[no-any-return]
 
 
 class Events(Repository):
@@ -171,9 +171,7 @@ class Outbox(Repository):
         if self.pending is not None:
             self.pending.add(t.outbox, values)
             return 0
-        key = self.conn.execute(inserter(t.outbox), values).inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        return insert_returning_id(self.conn, t.outbox, values)
 
     def get(self, organization_id: str | None, message_id: int) -> Row[Any] | None:
         stmt = select(t.outbox).where(self.c.id == message_id)

@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections import namedtuple
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Row, Table, and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import JSON, Row, Select, Table, and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from admit.persistence import tables as t
 
@@ -49,13 +52,16 @@ class PendingInserts:
 
 def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """``executemany`` at the driver, with each column's own conversions (dates, JSON) applied
-    once per value: for thousands of rows this is several times cheaper than a Core insert.
-    Rows with differing keys take the Core path."""
+    once per value: for thousands of rows this is several times cheaper than a Core insert, and
+    for one row it skips Core's per-statement work. Rows with differing keys take the Core path."""
     keys = tuple(rows[0])
     if any(tuple(row) != keys for row in rows):
         conn.execute(inserter(table), rows)
         return
     sql, processors = _driver_insert(conn.dialect, table, keys)
+    if len(rows) == 1:
+        driver_execute(conn, sql, tuple(map(_convert, rows[0].values(), processors))).close()
+        return
     converted: dict[datetime, Any] = {}  # a chunk's rows share their timestamps: convert each once
 
     def convert(value: Any, processor: Any) -> Any:
@@ -67,7 +73,108 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
             return converted[value]
         return processor(value)
 
-    conn.exec_driver_sql(sql, [tuple(map(convert, row.values(), processors)) for row in rows])
+    driver_execute(conn, sql, [tuple(map(convert, row.values(), processors)) for row in rows], many=True).close()
+
+
+def insert_returning_id(conn: Connection, table: Table, values: dict[str, Any]) -> int:
+    """Insert one row at the driver; the id the database gave it (an autoincrement key)."""
+    sql, processors = _driver_insert(conn.dialect, table, tuple(values))
+    params = tuple(map(_convert, values.values(), processors))
+    if conn.dialect.name == "sqlite":
+        cursor = driver_execute(conn, sql, params)
+        new_id = cursor.lastrowid
+    else:
+        cursor = driver_execute(conn, f"{sql} RETURNING id", params)
+        new_id = cursor.fetchone()[0]
+    cursor.close()
+    return int(new_id)
+
+
+def driver_execute(conn: Connection, sql: str, params: Any, *, many: bool = False) -> Any:
+    """A statement on a DBAPI cursor of ``conn``'s connection, inside its transaction, without
+    Core's per-statement work. Driver errors come out as the same SQLAlchemy exceptions Core
+    raises (``IntegrityError`` for a unique-constraint race). Returns the open cursor."""
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+    except dbapi_error as exc:
+        cursor.close()
+        raise DBAPIError.instance(sql, params, exc, dbapi_error, dialect=conn.dialect, ismulti=many) from exc
+    return cursor
+
+
+def _convert(value: Any, processor: Any) -> Any:
+    return value if processor is None or value is None else processor(value)
+
+
+class DriverQuery:
+    """A Core SELECT compiled once per dialect and run on the DBAPI cursor (see
+    :func:`driver_execute`): for the lookups on every request's path, where Core's per-statement
+    work costs several times what SQLite does. Values pass through the columns' own result
+    processors (dates, JSON), into rows that read like SQLAlchemy's ``Row``: by attribute, by
+    index and through ``_mapping``."""
+
+    def __init__(self, stmt: Select[Any]) -> None:
+        self.stmt = stmt
+        self._compiled: dict[str, _CompiledQuery] = {}
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """The first row, or None."""
+        query = self._compiled.get(conn.dialect.name) or self._compile(conn.dialect)
+        cursor = driver_execute(conn, query.sql, query.parameters(params))
+        try:
+            raw = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if raw is None else query.row(raw)
+
+    def _compile(self, dialect: Any) -> _CompiledQuery:
+        compiled = self.stmt.compile(dialect=dialect)
+        columns = list(self.stmt.selected_columns)
+        query = _CompiledQuery(
+            compiled=compiled,
+            sql=compiled.string,
+            positions=tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None,
+            bind_processors={
+                key: processor
+                for key, bind in compiled.binds.items()
+                if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+            },
+            row_type=_row_type(tuple(column.key for column in columns)),
+            processors=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns),
+        )
+        self._compiled[dialect.name] = query
+        return query
+
+
+@dataclass(frozen=True)
+class _CompiledQuery:
+    compiled: Any
+    sql: str
+    positions: tuple[str, ...] | None  # bind names in order, for positional paramstyles
+    bind_processors: dict[str, Any]
+    row_type: type[tuple[Any, ...]]
+    processors: tuple[Any, ...]
+
+    def parameters(self, params: Mapping[str, Any]) -> Any:
+        values = self.compiled.construct_params(params)
+        for key, processor in self.bind_processors.items():
+            values[key] = processor(values[key])
+        return values if self.positions is None else tuple(values[key] for key in self.positions)
+
+    def row(self, raw: Sequence[Any]) -> Any:
+        return self.row_type(*map(_convert, raw, self.processors))
+
+
+@cache
+def _row_type(fields: tuple[str, ...]) -> type[tuple[Any, ...]]:
+    base = namedtuple("Row", fields)  # type: ignore[misc]
+    mapping = property(lambda row: dict(zip(row._fields, row, strict=True)))
+    return type("Row", (base,), {"__slots__": (), "_mapping": mapping})
 
 
 _DRIVER_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Any]]] = {}
@@ -132,14 +239,14 @@ class Workspaces(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.workspaces, values)
 
-    _by_id = select(t.workspaces).where(t.workspaces.c.id == bindparam("id"))
-    _by_id_in_org = _by_id.where(t.workspaces.c.organization_id == bindparam("org"))
+    _by_id = DriverQuery(select(t.workspaces).where(t.workspaces.c.id == bindparam("id")))
+    _by_id_in_org = DriverQuery(_by_id.stmt.where(t.workspaces.c.organization_id == bindparam("org")))
 
     def get(self, organization_id: str | None, workspace_id: str) -> Row[Any] | None:
         """``organization_id`` None only for the operator (instance-wide) scope."""
         if organization_id is None:
-            return self.conn.execute(self._by_id, {"id": workspace_id}).first()
-        return self.conn.execute(self._by_id_in_org, {"id": workspace_id, "org": organization_id}).first()
+            return self._by_id.first(self.conn, {"id": workspace_id})  # type: ignore[no-any-return]
+        return self._by_id_in_org.first(self.conn, {"id": workspace_id, "org": organization_id})  # type: ignore[no-any-return]
 
     def update(self, organization_id: str, workspace_id: str, **values: Any) -> None:
         self.conn.execute(
@@ -174,8 +281,8 @@ class Members(Repository):
         given = {name: value for name, value in identity.items() if value}
         if not given:
             return None
-        stmt = _find_live_statement(tuple(sorted(given)))
-        return self.conn.execute(stmt, {"org": organization_id, "ws": workspace_id, **given}).first()
+        query = _find_live_query(tuple(sorted(given)))
+        return query.first(self.conn, {"org": organization_id, "ws": workspace_id, **given})  # type: ignore[no-any-return]
 
     def awaiting_invitation(
         self, organization_id: str, workspace_id: str, after: str | None, limit: int
@@ -305,13 +412,15 @@ class Members(Repository):
 
 
 @cache
-def _find_live_statement(names: tuple[str, ...]) -> Any:
+def _find_live_query(names: tuple[str, ...]) -> DriverQuery:
     c = t.members.c
-    return select(t.members).where(
-        c.organization_id == bindparam("org"),
-        c.workspace_id == bindparam("ws"),
-        c.status != "removed",
-        or_(*(c[name] == bindparam(name) for name in names)),
+    return DriverQuery(
+        select(t.members).where(
+            c.organization_id == bindparam("org"),
+            c.workspace_id == bindparam("ws"),
+            c.status != "removed",
+            or_(*(c[name] == bindparam(name) for name in names)),
+        )
     )
 
 

@@ -12,6 +12,7 @@ flush (see ``PendingInserts``). Write units take SQLite's write lock up front
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import TracebackType
 
 from sqlalchemy.engine import Connection, Engine
@@ -40,29 +41,77 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.conn = self._engine.connect().execution_options(**{WRITE: self._write})
-        self._tx = self.conn.begin()
+        try:
+            self._tx = self.conn.begin()
+        except BaseException:
+            self.conn.close()
+            raise
         self.pending = PendingInserts() if self._bulk else None
-        self.organizations = Organizations(self.conn)
-        self.workspaces = Workspaces(self.conn)
-        self.members = Members(self.conn, self.pending)
-        self.invitations = Invitations(self.conn, self.pending)
-        self.accounts = Accounts(self.conn, self.pending)
-        self.secrets = Secrets(self.conn, self.pending)
-        self.api_tokens = ApiTokens(self.conn)
-        self.events = Events(self.conn)
-        self.outbox = Outbox(self.conn, self.pending)
-        self.jobs = Jobs(self.conn)
-        self.throttles = Throttles(self.conn)
-        self.terms = Terms(self.conn)
-        self.identity_providers = IdentityProviders(self.conn)
-        self.external_accounts = ExternalAccounts(self.conn)
         return self
+
+    # Repositories are made when first used: most units of work touch two or three of them.
+    @cached_property
+    def organizations(self) -> Organizations:
+        return Organizations(self.conn)
+
+    @cached_property
+    def workspaces(self) -> Workspaces:
+        return Workspaces(self.conn)
+
+    @cached_property
+    def members(self) -> Members:
+        return Members(self.conn, self.pending)
+
+    @cached_property
+    def invitations(self) -> Invitations:
+        return Invitations(self.conn, self.pending)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(self.conn, self.pending)
+
+    @cached_property
+    def secrets(self) -> Secrets:
+        return Secrets(self.conn, self.pending)
+
+    @cached_property
+    def api_tokens(self) -> ApiTokens:
+        return ApiTokens(self.conn)
+
+    @cached_property
+    def events(self) -> Events:
+        return Events(self.conn)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self.conn, self.pending)
+
+    @cached_property
+    def jobs(self) -> Jobs:
+        return Jobs(self.conn)
+
+    @cached_property
+    def throttles(self) -> Throttles:
+        return Throttles(self.conn)
+
+    @cached_property
+    def terms(self) -> Terms:
+        return Terms(self.conn)
+
+    @cached_property
+    def identity_providers(self) -> IdentityProviders:
+        return IdentityProviders(self.conn)
+
+    @cached_property
+    def external_accounts(self) -> ExternalAccounts:
+        return ExternalAccounts(self.conn)
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""
         if self.pending is not None:
             self.pending.flush(self.conn)
-        self.events.flush()
+        if "events" in self.__dict__:  # audit events were recorded
+            self.events.flush()
 
     def commit(self) -> None:
         self.flush()
