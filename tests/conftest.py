@@ -96,6 +96,7 @@ def ctx(engine: Engine, clock: FixedClock) -> Context:
         random=SystemRandom(),
         hasher=FAST_HASHER,
         base_url="https://admit.example.test",
+        embedded_database=engine.dialect.name == "sqlite",  # as admit.bootstrap sets it
     )
 
 

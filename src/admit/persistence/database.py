@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 
 WRITE = "admit_write"
+BUSY_TIMEOUT_MS = 60_000
+_NO_WAIT: ContextVar[bool] = ContextVar("admit_no_wait_for_writer", default=False)
+
+
+class WriterBusy(Exception):
+    """Another connection holds SQLite's write lock, and the caller asked not to wait for it."""
+
+
+@contextmanager
+def without_waiting() -> Iterator[None]:
+    """Inside this block, the first write transaction on SQLite raises :class:`WriterBusy` at once
+    instead of waiting for another writer. Nothing has been written at that point, so the caller
+    can run the same work again elsewhere. Later write transactions in the block wait as usual
+    (an earlier one may have committed). PostgreSQL ignores this."""
+    token = _NO_WAIT.set(True)
+    try:
+        yield
+    finally:
+        _NO_WAIT.reset(token)
 
 
 def normalise_url(url: str) -> str:
@@ -41,7 +64,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
             "journal_mode=WAL",
             "synchronous=NORMAL",
             "foreign_keys=ON",
-            "busy_timeout=60000",
+            f"busy_timeout={BUSY_TIMEOUT_MS}",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
@@ -49,7 +72,26 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Writers take the lock up front, so two writers never deadlock upgrading a read lock.
-        immediate = conn.get_execution_options().get(WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # BEGIN goes straight to the driver: it is on every transaction's path.
+        raw = conn.connection.dbapi_connection
+        if not conn.get_execution_options().get(WRITE, False):
+            raw.execute("BEGIN")  # type: ignore[union-attr]
+        elif _NO_WAIT.get():
+            _NO_WAIT.set(False)  # only the first write transaction may give up
+            _begin_without_waiting(raw)
+        else:
+            raw.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
     return engine
+
+
+def _begin_without_waiting(raw: Any) -> None:
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise WriterBusy(str(exc)) from None
+        raise
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

@@ -29,6 +29,7 @@ class Context:
     base_url: str
     phone_region: str | None = None
     secret_key: str = DEV_SECRET_KEY  # encrypts identity providers' client secrets
+    embedded_database: bool = False  # SQLite in this process: quick work may run on the event loop
 
     def link(self, path: str) -> str:
         """An absolute link, always from the configured base URL (never from a request)."""

@@ -24,7 +24,7 @@ async def sign_in(body: s.SignInIn, ctx: Ctx) -> Any:
 
 @router.delete("/sessions/current", status_code=204, tags=["sessions"])
 async def sign_out(ctx: Ctx, token: Bearer) -> Response:
-    await as_account(ctx, token, lambda _: sessions.sign_out(ctx, str(token)))
+    await as_account(ctx, token, lambda _: sessions.sign_out(ctx, str(token)), quick=True)
     return Response(status_code=204)
 
 
@@ -53,14 +53,18 @@ async def decline(body: s.TokenIn, ctx: Ctx) -> Any:
 
 @router.get("/me/invitations", response_model=list[s.MyInvitationOut], tags=["invitee"])
 async def my_invitations(ctx: Ctx, token: Bearer) -> Any:
-    return await as_account(ctx, token, lambda account_id: claims.pending_for_account(ctx, account_id))
+    return await as_account(ctx, token, lambda account_id: claims.pending_for_account(ctx, account_id), quick=True)
 
 
 @router.post("/me/invitations/{invitation_id}/accept", response_model=s.Accepted, tags=["invitee"])
 async def accept_mine(invitation_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_account(ctx, token, lambda account_id: claims.accept_for_account(ctx, account_id, invitation_id))
+    return await as_account(
+        ctx, token, lambda account_id: claims.accept_for_account(ctx, account_id, invitation_id), quick=True
+    )
 
 
 @router.post("/me/invitations/{invitation_id}/decline", response_model=s.InvitationOut, tags=["invitee"])
 async def decline_mine(invitation_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_account(ctx, token, lambda account_id: claims.decline_for_account(ctx, account_id, invitation_id))
+    return await as_account(
+        ctx, token, lambda account_id: claims.decline_for_account(ctx, account_id, invitation_id), quick=True
+    )

@@ -39,11 +39,14 @@ async def list_messages(
 ) -> Any:
     """Messages of a workspace, newest first (payloads are never shown)."""
     return await as_caller(
-        ctx, token, lambda actor: outbox.list_messages(ctx, actor, workspace_id=workspace_id, state=state, limit=limit)
+        ctx,
+        token,
+        lambda actor: outbox.list_messages(ctx, actor, workspace_id=workspace_id, state=state, limit=limit),
+        quick=True,
     )
 
 
 @router.post("/messages/{message_id}/retry", response_model=MessageOut)
 async def retry_message(message_id: int, ctx: Ctx, token: Bearer) -> Any:
     """Queue a failed or abandoned message again."""
-    return await as_caller(ctx, token, lambda actor: outbox.retry(ctx, actor, message_id))
+    return await as_caller(ctx, token, lambda actor: outbox.retry(ctx, actor, message_id), quick=True)

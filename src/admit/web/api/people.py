@@ -74,7 +74,10 @@ async def import_template(
 async def invite_all(workspace_id: str, body: s.BulkInviteIn, ctx: Ctx, token: Bearer) -> Any:
     """Invite every member awaiting invitation, as a background job."""
     return await as_caller(
-        ctx, token, lambda actor: bulk_invites.invite_all(ctx, actor, workspace_id, message=body.message)
+        ctx,
+        token,
+        lambda actor: bulk_invites.invite_all(ctx, actor, workspace_id, message=body.message),
+        quick=True,
     )
 
 
@@ -104,25 +107,28 @@ async def invite_listed(
 async def preview(workspace_id: str, ctx: Ctx, token: Bearer, message: str | None = Message) -> Any:
     """The invitation email as people awaiting invitation would receive it."""
     rendered = await as_caller(
-        ctx, token, lambda actor: bulk_invites.preview(ctx, actor, workspace_id, message=message)
+        ctx,
+        token,
+        lambda actor: bulk_invites.preview(ctx, actor, workspace_id, message=message),
+        quick=True,
     )
     return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
 
 
 @router.get("/workspaces/{workspace_id}/jobs", response_model=list[s.JobOut], tags=["jobs"])
 async def list_jobs(workspace_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: jobs.list_jobs(ctx, actor, workspace_id))
+    return await as_caller(ctx, token, lambda actor: jobs.list_jobs(ctx, actor, workspace_id), quick=True)
 
 
 @router.get("/jobs/{job_id}", response_model=s.JobOut, tags=["jobs"])
 async def get_job(job_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: jobs.get(ctx, actor, job_id))
+    return await as_caller(ctx, token, lambda actor: jobs.get(ctx, actor, job_id), quick=True)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=s.JobOut, tags=["jobs"])
 async def cancel_job(job_id: str, ctx: Ctx, token: Bearer) -> Any:
     """Stop a job after its current chunk; what was committed stays."""
-    return await as_caller(ctx, token, lambda actor: jobs.cancel(ctx, actor, job_id))
+    return await as_caller(ctx, token, lambda actor: jobs.cancel(ctx, actor, job_id), quick=True)
 
 
 @router.get("/workspaces/{workspace_id}/events", response_model=list[s.EventOut], tags=["audit"])
@@ -150,4 +156,5 @@ async def list_events(
             before=before,
             limit=limit,
         ),
+        quick=True,
     )

@@ -21,7 +21,9 @@ def _input(body: s.IdentityProviderIn) -> ProviderInput:
 
 @router.get("/organizations/{organization_id}/identity-providers", response_model=list[s.IdentityProviderOut])
 async def list_providers(organization_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: identity_providers.list_providers(ctx, actor, organization_id))
+    return await as_caller(
+        ctx, token, lambda actor: identity_providers.list_providers(ctx, actor, organization_id), quick=True
+    )
 
 
 @router.post(
@@ -38,7 +40,7 @@ async def create_provider(organization_id: str, body: s.IdentityProviderIn, ctx:
 @router.get("/identity-providers", response_model=list[s.IdentityProviderOut])
 async def list_personal_providers(ctx: Ctx, token: Bearer) -> Any:
     """The instance's personal providers (any workspace may allow them as `personal:<id>`)."""
-    return await as_caller(ctx, token, lambda actor: identity_providers.list_providers(ctx, actor, None))
+    return await as_caller(ctx, token, lambda actor: identity_providers.list_providers(ctx, actor, None), quick=True)
 
 
 @router.post("/identity-providers", status_code=201, response_model=s.IdentityProviderOut)
@@ -49,11 +51,11 @@ async def create_personal_provider(body: s.IdentityProviderIn, ctx: Ctx, token: 
 
 @router.get("/identity-providers/{provider_id}", response_model=s.IdentityProviderOut)
 async def get_provider(provider_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: identity_providers.get(ctx, actor, provider_id))
+    return await as_caller(ctx, token, lambda actor: identity_providers.get(ctx, actor, provider_id), quick=True)
 
 
 @router.delete("/identity-providers/{provider_id}", status_code=204)
 async def remove_provider(provider_id: str, ctx: Ctx, token: Bearer) -> Response:
     """Remove a provider that no workspace allows any more."""
-    await as_caller(ctx, token, lambda actor: identity_providers.remove(ctx, actor, provider_id))
+    await as_caller(ctx, token, lambda actor: identity_providers.remove(ctx, actor, provider_id), quick=True)
     return Response(status_code=204)
