@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_json: bool | None = Field(None, description="JSON logs; defaults to on outside dev mode.")
     expiry_sweep_seconds: float = Field(60.0, description="How often `serve` marks lapsed invitations expired.")
+    telemetry: bool = Field(
+        False, description="FastAPI's OpenTelemetry traces, metrics and logs, to the global providers you configure."
+    )
 
     argon2_memory_kib: int = Field(19456, ge=1024, description="Argon2id memory per hash (OWASP: 19 MiB).")
     argon2_time_cost: int = Field(2, ge=1, description="Argon2id iterations (OWASP: 2 with 19 MiB).")

@@ -22,7 +22,7 @@ from admit.delivery.worker import DeliveryPolicy, OutboxWorker
 from admit.services import endings, jobs
 from admit.services.context import Context
 from admit.web import dev, errors, multipart_csrf
-from admit.web.api import admin, invitee, outbox, people
+from admit.web.api import admin, invitations, invitee, outbox, people
 from admit.web.api import sso as sso_api
 from admit.web.pages import admin as admin_pages
 from admit.web.pages import admin_audit, admin_choose, admin_invitations, admin_jobs, admin_people, password_change
@@ -76,6 +76,9 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         docs_url="/api/v1/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # FastAPI's native OpenTelemetry looks for configured providers on every request; off
+        # unless asked for, it costs nothing.
+        telemetry={"tracing": settings.telemetry, "metrics": settings.telemetry, "logs": settings.telemetry},
     )
     app.state.context = context
     app.state.settings = settings
@@ -87,10 +90,11 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         signing_secret=settings.secret_key,
         always_protect=PROTECTED,
         cookie_secure=app.state.cookies.secure,
-        skip_if_scope=lambda scope: scope["path"].startswith("/api/") or multipart_csrf.skip(scope),
+        skip_if_scope=multipart_csrf.skip,
     )
     # Routes are matched in order: the health check and the API (the busiest paths) come first.
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
+    app.include_router(invitations.router, prefix="/api/v1")
     app.include_router(admin.router, prefix="/api/v1")
     app.include_router(invitee.router, prefix="/api/v1")
     app.include_router(outbox.router, prefix="/api/v1")
@@ -150,17 +154,25 @@ PROTECTED = _Paths(
 )
 
 
+UNPROTECTED = ("/api/", "/healthz")
+
+
 class Csrf:
     """asgi-csrf as a Starlette middleware: every form POST carries a token bound to a cookie;
     bearer-token API calls are exempt; the page forms are protected even without cookies."""
 
     def __init__(self, app: ASGIApp, /, **options: Any) -> None:
+        self.app = app
         self.wrapped = asgi_csrf(app, **options)
         self.secret = options["signing_secret"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(UNPROTECTED):
+            # Bearer-token API calls and the health check: no form, no cookie to sign per request.
+            await self.app(scope, receive, send)
+            return
         if (
-            scope["type"] == "http"
+            scope["method"] == "POST"
             and scope["method"] == "POST"
             and not scope["path"].startswith("/api/")
             and multipart_csrf.is_multipart(scope)
@@ -182,5 +194,5 @@ async def _expire_forever(context: Context, every: float) -> None:
         await asyncio.sleep(every)
 
 
-def _health() -> dict[str, Any]:
+async def _health() -> dict[str, Any]:
     return {"status": "ok", "version": __version__}

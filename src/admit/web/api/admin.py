@@ -1,6 +1,8 @@
-"""Administration endpoints: organizations, workspaces, members, invitations.
+"""Administration endpoints: organizations, workspaces, members, terms (invitations are in
+:mod:`admit.web.api.invitations`).
 
-Every endpoint authenticates the bearer and runs its use case in one worker-thread hop.
+Every endpoint authenticates the bearer and runs its use case together with it (see
+:mod:`admit.web.deps`).
 """
 
 from __future__ import annotations
@@ -9,23 +11,18 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from admit.services import invitations, members, tenancy, terms
-from admit.services.members import make_cursor
+from admit.services import members, tenancy, terms
 from admit.services.tenancy import WorkspaceSettings
 from admit.web.api import schemas as s
+from admit.web.api.schemas import LIMIT, page
 from admit.web.deps import Bearer, Ctx, as_caller
 
 router = APIRouter()
-Limit = Query(50, ge=1, le=500)
-
-
-def _page(items: list[dict[str, Any]], limit: int) -> dict[str, Any]:
-    return {"items": items, "next_cursor": make_cursor(items[-1]) if len(items) == limit else None}
 
 
 @router.get("/organizations", response_model=list[s.OrganizationOut], tags=["organizations"])
 async def list_organizations(ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: tenancy.list_organizations(ctx, actor))
+    return await as_caller(ctx, token, lambda actor: tenancy.list_organizations(ctx, actor), quick=True)
 
 
 @router.post("/organizations", status_code=201, response_model=s.OrganizationOut, tags=["organizations"])
@@ -36,17 +33,18 @@ async def create_organization(body: s.OrganizationIn, ctx: Ctx, token: Bearer) -
         lambda actor: tenancy.create_organization(
             ctx, actor, body.name, plan=body.plan, seats=body.seats, parent_id=body.parent_id
         ),
+        quick=True,
     )
 
 
 @router.get("/organizations/{organization_id}", response_model=s.OrganizationOut, tags=["organizations"])
 async def get_organization(organization_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: tenancy.get_organization(ctx, actor, organization_id))
+    return await as_caller(ctx, token, lambda actor: tenancy.get_organization(ctx, actor, organization_id), quick=True)
 
 
 @router.get("/organizations/{organization_id}/workspaces", response_model=list[s.WorkspaceOut], tags=["workspaces"])
 async def list_workspaces(organization_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: tenancy.list_workspaces(ctx, actor, organization_id))
+    return await as_caller(ctx, token, lambda actor: tenancy.list_workspaces(ctx, actor, organization_id), quick=True)
 
 
 @router.post(
@@ -55,20 +53,25 @@ async def list_workspaces(organization_id: str, ctx: Ctx, token: Bearer) -> Any:
 async def create_workspace(organization_id: str, body: s.WorkspaceIn, ctx: Ctx, token: Bearer) -> Any:
     settings = WorkspaceSettings(**body.model_dump(exclude={"name"}))
     return await as_caller(
-        ctx, token, lambda actor: tenancy.create_workspace(ctx, actor, organization_id, body.name, settings)
+        ctx,
+        token,
+        lambda actor: tenancy.create_workspace(ctx, actor, organization_id, body.name, settings),
+        quick=True,
     )
 
 
 @router.get("/workspaces/{workspace_id}", response_model=s.WorkspaceOut, tags=["workspaces"])
 async def get_workspace(workspace_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: tenancy.get_workspace(ctx, actor, workspace_id))
+    return await as_caller(ctx, token, lambda actor: tenancy.get_workspace(ctx, actor, workspace_id), quick=True)
 
 
 @router.patch("/workspaces/{workspace_id}", response_model=s.WorkspaceOut, tags=["workspaces"])
 async def update_workspace(workspace_id: str, body: s.WorkspacePatch, ctx: Ctx, token: Bearer) -> Any:
     """Change the name or settings: lifetime, password policy, communication (email, SMS, auto-invite)."""
     changes = body.model_dump(exclude_unset=True)
-    return await as_caller(ctx, token, lambda actor: tenancy.update_workspace(ctx, actor, workspace_id, changes))
+    return await as_caller(
+        ctx, token, lambda actor: tenancy.update_workspace(ctx, actor, workspace_id, changes), quick=True
+    )
 
 
 @router.get("/workspaces/{workspace_id}/members", response_model=s.MemberPage, tags=["members"])
@@ -81,7 +84,7 @@ async def list_members(
     role: s.RoleName | None = None,
     q: str | None = Query(None, max_length=100, description="Part of a name, email, username, phone or external ID."),
     cursor: str | None = None,
-    limit: int = Limit,
+    limit: int = LIMIT,
 ) -> Any:
     """The directory, in creation order, one page at a time (follow ``next_cursor``)."""
     items = await as_caller(
@@ -98,8 +101,9 @@ async def list_members(
             cursor=cursor,
             limit=limit,
         ),
+        quick=True,
     )
-    return _page(items, limit)
+    return page(items, limit)
 
 
 @router.post("/workspaces/{workspace_id}/members", status_code=201, response_model=s.MemberCreated, tags=["members"])
@@ -110,86 +114,35 @@ async def create_member(workspace_id: str, body: s.MemberIn, ctx: Ctx, token: Be
         lambda actor: members.provision(
             ctx, actor, workspace_id, body.as_input(), invite=body.invite, message=body.message
         ),
+        quick=True,
     )
     return {"member": member, "invitation": invitation}
 
 
 @router.get("/members/{member_id}", response_model=s.MemberOut, tags=["members"])
 async def get_member(member_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: members.get(ctx, actor, member_id))
+    return await as_caller(ctx, token, lambda actor: members.get(ctx, actor, member_id), quick=True)
 
 
 @router.patch("/members/{member_id}", response_model=s.MemberOut, tags=["members"])
 async def update_member(member_id: str, body: s.MemberPatch, ctx: Ctx, token: Bearer) -> Any:
     changes = body.model_dump(exclude_unset=True)
-    return await as_caller(ctx, token, lambda actor: members.update(ctx, actor, member_id, changes))
+    return await as_caller(ctx, token, lambda actor: members.update(ctx, actor, member_id, changes), quick=True)
 
 
 @router.post("/members/{member_id}/suspend", response_model=s.MemberOut, tags=["members"])
 async def suspend_member(member_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: members.suspend(ctx, actor, member_id))
+    return await as_caller(ctx, token, lambda actor: members.suspend(ctx, actor, member_id), quick=True)
 
 
 @router.post("/members/{member_id}/reactivate", response_model=s.MemberOut, tags=["members"])
 async def reactivate_member(member_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: members.reactivate(ctx, actor, member_id))
+    return await as_caller(ctx, token, lambda actor: members.reactivate(ctx, actor, member_id), quick=True)
 
 
 @router.post("/members/{member_id}/remove", response_model=s.MemberOut, tags=["members"])
 async def remove_member(member_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: members.remove(ctx, actor, member_id))
-
-
-@router.post("/members/{member_id}/invite", status_code=201, response_model=s.InvitationOut, tags=["invitations"])
-async def invite_member(member_id: str, body: s.MessageIn, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(
-        ctx, token, lambda actor: invitations.invite_member(ctx, actor, member_id, message=body.message)
-    )
-
-
-@router.get("/workspaces/{workspace_id}/invitations", response_model=s.InvitationPage, tags=["invitations"])
-async def list_invitations(
-    workspace_id: str,
-    ctx: Ctx,
-    token: Bearer,
-    state: s.State | None = None,
-    cursor: str | None = None,
-    limit: int = Limit,
-) -> Any:
-    after = members.parse_cursor(cursor)
-    items = await as_caller(
-        ctx,
-        token,
-        lambda actor: invitations.list_invitations(ctx, actor, workspace_id, state=state, limit=limit, after=after),
-    )
-    return _page(items, limit)
-
-
-@router.post(
-    "/workspaces/{workspace_id}/invitations", status_code=201, response_model=s.InvitationOut, tags=["invitations"]
-)
-async def create_invitation(workspace_id: str, body: s.InvitationIn, ctx: Ctx, token: Bearer) -> Any:
-    invitation, _ = await as_caller(
-        ctx, token, lambda actor: invitations.invite(ctx, actor, workspace_id, body.as_input(), message=body.message)
-    )
-    return invitation
-
-
-@router.get("/invitations/{invitation_id}", response_model=s.InvitationOut, tags=["invitations"])
-async def get_invitation(invitation_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: invitations.get(ctx, actor, invitation_id))
-
-
-@router.post("/invitations/{invitation_id}/resend", response_model=s.InvitationOut, tags=["invitations"])
-async def resend_invitation(invitation_id: str, body: s.MessageIn, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(
-        ctx, token, lambda actor: invitations.resend(ctx, actor, invitation_id, message=body.message)
-    )
-
-
-@router.post("/invitations/{invitation_id}/revoke", response_model=s.InvitationOut, tags=["invitations"])
-async def revoke_invitation(invitation_id: str, ctx: Ctx, token: Bearer) -> Any:
-    return await as_caller(ctx, token, lambda actor: invitations.revoke(ctx, actor, invitation_id))
+    return await as_caller(ctx, token, lambda actor: members.remove(ctx, actor, member_id), quick=True)
 
 
 TERMS_BODY = {
@@ -231,4 +184,4 @@ async def publish_terms(
 @router.get("/workspaces/{workspace_id}/terms", response_model=list[s.TermsOut], tags=["terms"])
 async def list_terms(workspace_id: str, ctx: Ctx, token: Bearer) -> Any:
     """Every version of the terms, newest first, with how many accounts accepted each."""
-    return await as_caller(ctx, token, lambda actor: terms.versions(ctx, actor, workspace_id))
+    return await as_caller(ctx, token, lambda actor: terms.versions(ctx, actor, workspace_id), quick=True)

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from admit.services.members import make_cursor
 from admit.services.profiles import MemberInput
 
 Status = Literal["provisioned", "invited", "active", "suspended", "removed"]
 State = Literal["pending", "accepted", "declined", "expired", "revoked"]
 RoleName = Literal["owner", "admin", "member", "guest"]
 Language = Literal["en", "de", "fr"]
+
+
+LIMIT = Query(50, ge=1, le=500)  # the page size of a listing
+
+
+def page(items: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+    """A listing page: a full page has a cursor to the next one."""
+    return {"items": items, "next_cursor": make_cursor(items[-1]) if len(items) == limit else None}
 
 
 class Out(BaseModel):
