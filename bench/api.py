@@ -7,10 +7,15 @@ own CPU time (user + system, children included) over the timed run, and the same
 ``GET /healthz`` requests, a bare endpoint of the same app, to show what the HTTP stack alone
 costs. Every invitation must be answered 201; any failure makes the exit status non-zero.
 
+Meanwhile an ``admit worker`` process delivers the invitation emails (to the dev-mode capture
+transport), as in a deployment: it competes for the CPU and SQLite's write lock, and its own CPU
+per message is reported on a line of its own once the outbox is drained.
+
 Run it with ``make bench`` (that is ``.venv/bin/python bench/api.py``), or with options:
 
     .venv/bin/python bench/api.py --count 1000 --clients 8
-    .venv/bin/python bench/api.py --no-worker    # without the outbox worker inside the server
+    .venv/bin/python bench/api.py --worker serve   # the outbox worker inside the server (as `make run`)
+    .venv/bin/python bench/api.py --worker none    # nothing delivers: the request path alone
 
 The last line printed is ``cpu_ms_per_invitation: X``.
 """
@@ -26,6 +31,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -42,6 +48,12 @@ ADMIT = Path(sys.executable).with_name("admit")
 HOST = "127.0.0.1"
 WARMUP = 200
 STARTUP_SECONDS = 30.0
+DRAIN_SECONDS = 300.0
+WORKER_MODES = {
+    "process": "an `admit worker` process delivers the emails (its CPU is reported apart)",
+    "serve": "the outbox worker inside `admit serve` delivers the emails (its CPU counts as the server's)",
+    "none": "nothing delivers the emails",
+}
 
 
 @dataclass(frozen=True)
@@ -111,15 +123,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--count", type=int, default=10_000, help="invitations in the timed run")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument(
-        "--no-worker",
-        dest="worker",
-        action="store_false",
-        help="leave the outbox worker out of `admit serve` (ADMIT_WORKER_IN_SERVE=false): the request path alone",
+        "--worker",
+        choices=("process", "serve", "none"),
+        default="process",
+        help="who delivers the invitation emails: an `admit worker` process (default), the outbox worker "
+        "inside `admit serve` (its CPU then counts as the server's), or nobody",
     )
     return parser.parse_args()
 
 
-def admit_env(directory: Path, *, worker: bool = True) -> dict[str, str]:
+def admit_env(directory: Path, *, worker: bool = False) -> dict[str, str]:
     """The environment for the CLI and the server: no ADMIT_* setting leaks in from the caller's
     shell (no real SMTP server or SMS gateway), only the benchmark's own."""
     inherited = {name: value for name, value in os.environ.items() if not name.startswith("ADMIT_")}
@@ -128,7 +141,7 @@ def admit_env(directory: Path, *, worker: bool = True) -> dict[str, str]:
         "ADMIT_DEV_MODE": "true",
         "ADMIT_DATABASE_URL": f"sqlite:///{directory}/bench.db",
         "ADMIT_LOG_LEVEL": "warning",
-        "ADMIT_WORKER_IN_SERVE": "true" if worker else "false",
+        "ADMIT_WORKER_IN_SERVE": "true" if worker else "false",  # the outbox worker inside `admit serve`
         "COLUMNS": "200",  # keep the CLI's records on one line each
     }
 
@@ -179,6 +192,38 @@ def server(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Pop
         yield proc
     finally:
         stop(proc)
+
+
+@contextmanager
+def worker_process(env: dict[str, str], log: Path, *, wanted: bool) -> Iterator[subprocess.Popen[bytes] | None]:
+    """``admit worker`` (outbox delivery and jobs) in its own process, stopped on the way out."""
+    if not wanted:
+        yield None
+        return
+    with log.open("wb") as out:
+        proc = subprocess.Popen([str(ADMIT), "worker"], env=env, cwd=log.parent, stdout=out, stderr=out)
+    try:
+        yield proc
+    finally:
+        stop(proc)
+
+
+def undelivered(database: Path) -> int:
+    """Messages in the outbox that the worker has not finished with yet."""
+    with sqlite3.connect(database, timeout=60) as conn:
+        return int(conn.execute("SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending')").fetchone()[0])
+
+
+def drain(database: Path, worker: subprocess.Popen[bytes], log: Path) -> float:
+    """Wait until the worker has delivered everything; the seconds it took after the timed run."""
+    started = time.perf_counter()
+    while undelivered(database):
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited with {worker.returncode}:\n{log.read_text()}")
+        if time.perf_counter() - started > DRAIN_SECONDS:
+            raise RuntimeError(f"the worker did not drain the outbox in {DRAIN_SECONDS:.0f} s")
+        time.sleep(0.2)
+    return time.perf_counter() - started
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -276,8 +321,9 @@ def load(target: Target, make: RequestFactory, count: int, clients: int) -> Run:
     return Run(count, seconds, cpu_after - cpu_before, failures)
 
 
-def report(invitations: Run, bare: Run, clients: int) -> None:
+def report(invitations: Run, bare: Run, clients: int, worker: str, delivery: Delivery | None) -> None:
     print(f"clients: {clients}")
+    print(f"worker: {WORKER_MODES[worker]}")
     print(f"invitations: {invitations.requests}")
     print(f"seconds: {invitations.seconds:.3f}")
     print(f"invitations_per_second: {invitations.per_second:.1f}")
@@ -286,34 +332,63 @@ def report(invitations: Run, bare: Run, clients: int) -> None:
     print(f"bare_endpoint_cpu_ms_per_request: {bare.cpu_ms_per_request:.3f}")
     print(f"invitation_to_bare_cpu_ratio: {invitations.cpu_ms_per_request / bare.cpu_ms_per_request:.2f}")
     failed = invitations.failures.count + bare.failures.count
+    if delivery is not None:
+        print(f"worker_messages_delivered: {delivery.messages}")
+        print(f"worker_drain_seconds_after_run: {delivery.drain_seconds:.1f}")
+        print(f"worker_cpu_ms_per_message: {delivery.cpu_ms_per_message:.3f}")
     print(f"failures: {failed}")
     for sample in invitations.failures.samples + bare.failures.samples:
         print(f"  {sample}", file=sys.stderr)
     print(f"cpu_ms_per_invitation: {invitations.cpu_ms_per_request:.3f}")
 
 
-def measure(target: Target, count: int, clients: int) -> tuple[Run, Run]:
-    """Warm up both endpoints, then time the invitations and the bare endpoint."""
+@dataclass(frozen=True)
+class Delivery:
+    messages: int
+    cpu_seconds: float
+    drain_seconds: float  # after the timed run ended
+
+    @property
+    def cpu_ms_per_message(self) -> float:
+        return 1000 * self.cpu_seconds / self.messages
+
+
+def measure(
+    target: Target, count: int, clients: int, database: Path, worker: tuple[subprocess.Popen[bytes], Path] | None
+) -> tuple[Run, Run, Delivery | None]:
+    """Warm up both endpoints, then time the invitations (and their delivery) and the bare endpoint."""
     for make in (invitation_requests(target.workspace_id, "warmup"), health_request):
         warmup = load(target, make, WARMUP, clients)
         if warmup.failures.count:
             raise RuntimeError(f"the warm-up failed: {warmup.failures.samples}")
+    if worker is not None:
+        drain(database, *worker)  # start the timed run with an empty outbox
+    worker_cpu = server_cpu(worker[0].pid) if worker is not None else 0.0
     invitations = load(target, invitation_requests(target.workspace_id, "person"), count, clients)
+    delivery = None
+    if worker is not None:
+        waited = drain(database, *worker)
+        delivery = Delivery(count, server_cpu(worker[0].pid) - worker_cpu, waited)
     bare = load(target, health_request, count, clients)
-    return invitations, bare
+    return invitations, bare, delivery
 
 
 def main() -> int:
     args = parse_args()
     directory = Path(tempfile.mkdtemp(prefix="admit-bench-"))
     try:
-        env = admit_env(directory, worker=args.worker)
+        env = admit_env(directory, worker=args.worker == "serve")
         workspace_id, token = set_up_tenant(env, directory)
         port = free_port()
-        with server(env, port, directory / "server.log") as proc:
+        worker_log = directory / "worker.log"
+        with (
+            server(env, port, directory / "server.log") as proc,
+            worker_process(env, worker_log, wanted=args.worker == "process") as worker,
+        ):
             target = Target(port, proc.pid, workspace_id, token)
-            invitations, bare = measure(target, args.count, args.clients)
-        report(invitations, bare, args.clients)
+            watched = (worker, worker_log) if worker is not None else None
+            invitations, bare, delivery = measure(target, args.count, args.clients, directory / "bench.db", watched)
+        report(invitations, bare, args.clients, args.worker, delivery)
         return 1 if invitations.failures.count or bare.failures.count else 0
     except RuntimeError as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
