@@ -62,18 +62,7 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     if len(rows) == 1:
         driver_execute(conn, sql, tuple(map(_convert, rows[0].values(), processors))).close()
         return
-    converted: dict[datetime, Any] = {}  # a chunk's rows share their timestamps: convert each once
-
-    def convert(value: Any, processor: Any) -> Any:
-        if processor is None or value is None:
-            return value
-        if isinstance(value, datetime):
-            if value not in converted:
-                converted[value] = processor(value)
-            return converted[value]
-        return processor(value)
-
-    driver_execute(conn, sql, [tuple(map(convert, row.values(), processors)) for row in rows], many=True).close()
+    driver_execute(conn, sql, [tuple(map(_convert, row.values(), processors)) for row in rows], many=True).close()
 
 
 def insert_returning_id(conn: Connection, table: Table, values: dict[str, Any]) -> int:
@@ -107,8 +96,23 @@ def driver_execute(conn: Connection, sql: str, params: Any, *, many: bool = Fals
     return cursor
 
 
+_CONVERTED: dict[tuple[Any, datetime], Any] = {}  # (processor, timestamp) → what the driver gets
+
+
 def _convert(value: Any, processor: Any) -> Any:
-    return value if processor is None or value is None else processor(value)
+    """``value`` as the driver takes it. A use case stamps every row it writes with the same
+    ``now`` (and a chunk of an import shares it too), so timestamps are converted once each."""
+    if processor is None or value is None:
+        return value
+    if value.__class__ is datetime:
+        key = (processor, value)
+        converted = _CONVERTED.get(key)
+        if converted is None:
+            if len(_CONVERTED) >= 1024:
+                _CONVERTED.clear()
+            converted = _CONVERTED[key] = processor(value)
+        return converted
+    return processor(value)
 
 
 class DriverQuery:
@@ -189,13 +193,20 @@ def _driver_insert(dialect: Any, table: Table, keys: tuple[str, ...]) -> tuple[s
     return _DRIVER_INSERTS[key]
 
 
+_CONVERTERS: dict[tuple[str, str], Any] = {}
+
+
 def _converter(column_type: Any, dialect: Any) -> Any:
     """The column's own bind conversion; JSON as text where the dialect leaves it to the
-    statement (psycopg adapts JSON per statement, which a driver-level insert does not have)."""
-    convert = column_type.dialect_impl(dialect).bind_processor(dialect)  # as Core would: the dialect's own
-    if convert is None and isinstance(column_type, JSON):
-        return _json_text
-    return convert
+    statement (psycopg adapts JSON per statement, which a driver-level insert does not have).
+    Columns of equal types share one (so :func:`_convert` remembers their timestamps together)."""
+    key = (dialect.name, repr(column_type))
+    if key not in _CONVERTERS:
+        convert = column_type.dialect_impl(dialect).bind_processor(dialect)  # as Core would: the dialect's own
+        if convert is None and isinstance(column_type, JSON):
+            convert = _json_text
+        _CONVERTERS[key] = convert
+    return _CONVERTERS[key]
 
 
 def _json_text(value: Any) -> str | None:

@@ -12,6 +12,9 @@ flush (see ``PendingInserts``). Write units take SQLite's write lock up front
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cached_property
 from types import TracebackType
 
@@ -40,14 +43,27 @@ class UnitOfWork:
         self._bulk = bulk
 
     def __enter__(self) -> UnitOfWork:
-        self.conn = self._engine.connect().execution_options(**{WRITE: self._write})
+        self._shared = _SHARED.get()
+        if self._shared is not None and not self._shared.in_use:
+            self._shared.in_use = True
+            conn = self._shared.connection(self._engine)
+        else:
+            self._shared = None  # none, or a unit of work inside another: a connection of its own
+            conn = self._engine.connect()
+        self.conn = conn.execution_options(**{WRITE: self._write})
         try:
             self._tx = self.conn.begin()
         except BaseException:
-            self.conn.close()
+            self._release()
             raise
         self.pending = PendingInserts() if self._bulk else None
         return self
+
+    def _release(self) -> None:
+        if self._shared is not None:
+            self._shared.in_use = False
+        else:
+            self.conn.close()
 
     # Repositories are made when first used: most units of work touch two or three of them.
     @cached_property
@@ -124,4 +140,34 @@ class UnitOfWork:
             if self._tx.is_active:
                 self._tx.rollback()
         finally:
-            self.conn.close()
+            self._release()
+
+
+class _SharedConnections:
+    def __init__(self) -> None:
+        self.connections: dict[Engine, Connection] = {}
+        self.in_use = False
+
+    def connection(self, engine: Engine) -> Connection:
+        conn = self.connections.get(engine)
+        if conn is None or conn.invalidated:
+            conn = self.connections[engine] = engine.connect()
+        return conn
+
+
+_SHARED: ContextVar[_SharedConnections | None] = ContextVar("admit_shared_connections", default=None)
+
+
+@contextmanager
+def one_connection() -> Iterator[None]:
+    """Units of work opened one after another inside this block (a request's authentication, then
+    its use case) take turns on one pooled connection instead of checking one out each. A unit of
+    work opened inside another still gets a connection of its own."""
+    shared = _SharedConnections()
+    token = _SHARED.set(shared)
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+        for conn in shared.connections.values():
+            conn.close()

@@ -27,6 +27,7 @@ from fastapi import Depends, Request
 
 from admit.domain.errors import InvalidCredentials, SecretRejected
 from admit.persistence.database import WriterBusy, without_waiting
+from admit.persistence.unit_of_work import one_connection
 from admit.services import sessions
 from admit.services.context import Actor, ActorKind, Context
 
@@ -82,7 +83,13 @@ INLINE_PATIENCE_SECONDS = 0.5  # how long quick work retries on the loop before 
 async def in_thread(work: Callable[[], T]) -> T:
     """``work()`` in a worker thread, with the caller's context variables."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_THREADS, contextvars.copy_context().run, work)
+    return await loop.run_in_executor(_THREADS, contextvars.copy_context().run, _on_one_connection, work)
+
+
+def _on_one_connection(work: Callable[[], T]) -> T:
+    """A request's units of work (authentication, then the use case) share one pooled connection."""
+    with one_connection():
+        return work()
 
 
 async def run_work(ctx: Context, work: Callable[[], T], *, quick: bool = False) -> T:
@@ -99,7 +106,7 @@ async def run_work(ctx: Context, work: Callable[[], T], *, quick: bool = False) 
         while True:
             try:
                 with without_waiting():
-                    return work()
+                    return _on_one_connection(work)
             except WriterBusy:
                 if loop.time() + delay > give_up_at:
                     break

@@ -1,0 +1,87 @@
+"""Units of work: one request's units of work share a pooled connection; the driver-level
+statements behave like Core's (types, errors, rows)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from admit.persistence import tables as t
+from admit.persistence.unit_of_work import one_connection
+from admit.services import tenancy
+from admit.services.context import Actor, Context
+
+
+def _raw(uow: Any) -> Any:
+    return uow.conn.connection.dbapi_connection
+
+
+def test_units_of_work_in_one_block_take_turns_on_one_connection(ctx: Context, engine: Engine) -> None:
+    with one_connection():
+        with ctx.uow() as first:
+            raw_first = _raw(first)
+        with ctx.uow(write=True) as second:
+            raw_second = _raw(second)
+            with ctx.uow() as nested:  # opened inside another: a connection of its own
+                raw_nested = _raw(nested)
+            second.commit()
+        assert engine.pool.checkedout() >= 1  # still held for the block
+    assert raw_first is raw_second
+    assert raw_nested is not raw_first
+    assert engine.pool.checkedout() == 0  # given back at the end of the block
+
+
+def test_a_failed_unit_of_work_leaves_the_shared_connection_clean(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    with one_connection():
+        with pytest.raises(RuntimeError), ctx.uow(write=True) as uow:
+            uow.organizations.add(name="Half written", plan="free", seats=1, created_at=datetime.now(UTC))
+            raise RuntimeError("the use case failed")
+        names = [org.name for org in tenancy.list_organizations(ctx, operator)]
+    assert "Half written" not in names
+
+
+def test_driver_level_rows_read_like_core_rows(ctx: Context, workspace: Any) -> None:
+    with ctx.uow() as uow:
+        fast = uow.workspaces.get(workspace.organization_id, workspace.id)
+        core = uow.conn.execute(select(t.workspaces).where(t.workspaces.c.id == workspace.id)).first()
+    assert core is not None and fast is not None
+    assert tuple(fast) == tuple(core)
+    assert dict(fast._mapping) == dict(core._mapping)
+    assert fast.created_at == core.created_at and fast.created_at.tzinfo is not None
+    assert fast.departments == core.departments  # JSON comes back decoded
+
+
+def test_driver_level_inserts_convert_like_core_and_raise_its_errors(ctx: Context, org: Any) -> None:
+    stamp = datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=UTC)
+    with ctx.uow(write=True) as uow:
+        key = uow.outbox.add(
+            organization_id=org.id,
+            workspace_id=None,
+            kind="test",
+            channel="email",
+            recipient="a@example.com",
+            language="en",
+            subject_id="s" * 32,
+            payload={"link": "https://admit.example.test/x", "n": 1},
+            key="k" * 32,
+            state="queued",
+            attempts=0,
+            next_attempt_at=stamp,
+            created_at=stamp + timedelta(seconds=1),
+        )
+        uow.commit()
+    with ctx.uow() as uow:
+        row = uow.outbox.get(org.id, key)
+    assert row is not None
+    assert row.payload == {"link": "https://admit.example.test/x", "n": 1}
+    assert row.next_attempt_at == stamp and row.created_at == stamp + timedelta(seconds=1)
+    again = {name: value for name, value in row._mapping.items() if name != "id"}
+    with pytest.raises(IntegrityError, match="key"), ctx.uow(write=True) as uow:  # the same idempotency key
+        uow.outbox.add(**again)
