@@ -2,8 +2,8 @@
 
 Dependencies here are ``async`` and do no I/O, so FastAPI runs them on the event loop. Everything
 that touches the database (authenticating the bearer token, then the use case) runs together
-through :func:`as_caller`, :func:`as_account` or :func:`blocking`: in one worker thread, with one
-thread switch per request instead of one per dependency.
+through :func:`as_caller`, :func:`as_account` or :func:`blocking`, on one pooled connection: in one
+worker thread (one thread switch per request instead of one per dependency), or on the loop.
 
 Work marked ``quick`` (statements only: no password hashing, no network, no large files) runs on
 the event loop itself when the database is embedded SQLite. SQLite answers in microseconds from
@@ -115,11 +115,9 @@ async def run_work(ctx: Context, work: Callable[[], T], *, quick: bool = False) 
     return await in_thread(work)
 
 
-async def blocking(work: Callable[[], T], *, ctx: Context | None = None, quick: bool = False) -> T:
-    """Run database work off the event loop (or on it, if ``quick`` and ``ctx`` allow)."""
-    if ctx is None:
-        return await in_thread(work)
-    return await run_work(ctx, work, quick=quick)
+async def blocking(work: Callable[[], T]) -> T:
+    """Run database work off the event loop (the pages: some hash passwords or read uploads)."""
+    return await in_thread(work)
 
 
 async def as_caller(ctx: Context, token: str | None, work: Callable[[Actor], T], *, quick: bool = False) -> T:
