@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from admit.persistence import repositories
 from admit.persistence import tables as t
 from admit.persistence.unit_of_work import one_connection
 from admit.services import tenancy
@@ -85,3 +86,25 @@ def test_driver_level_inserts_convert_like_core_and_raise_its_errors(ctx: Contex
     again = {name: value for name, value in row._mapping.items() if name != "id"}
     with pytest.raises(IntegrityError, match="key"), ctx.uow(write=True) as uow:  # the same idempotency key
         uow.outbox.add(**again)
+
+
+def test_member_lookups_can_use_the_partial_unique_indexes_even_with_generic_plans(
+    ctx: Context, engine: Engine
+) -> None:
+    """"status <> 'removed'" is written into the SQL, so the planner can pick the partial index on
+    (workspace_id, email) even when it plans without the values (PostgreSQL's generic plans for
+    prepared statements), instead of scanning the workspace's members."""
+    sql = repositories._find_live_query(("email",)).stmt.compile(dialect=engine.dialect).string
+    assert "'removed'" in sql
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            numbered = sql
+            for number, name in enumerate(("org", "ws", "email"), start=1):
+                numbered = numbered.replace(f"%({name})s", f"${number}")
+            conn.execute(text("SET plan_cache_mode = force_generic_plan"))
+            conn.execute(text(f"PREPARE find_live(text, text, text) AS {numbered}"))
+            plan = [row[0] for row in conn.execute(text("EXPLAIN EXECUTE find_live('o', 'w', 'a@example.com')"))]
+            conn.execute(text("DEALLOCATE find_live"))
+        else:
+            plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ("o", "w", "a@example.com"))]
+    assert any("uq_members_email" in line for line in plan), plan

@@ -13,11 +13,32 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Row, Select, Table, and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    JSON,
+    Row,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.elements import ColumnClause
 
 from admit.persistence import tables as t
+
+# Written into the SQL itself, not bound: a partial index ("WHERE status <> 'removed'", "WHERE state
+# = 'pending'") is only usable when the planner sees the value, and PostgreSQL's generic plans for
+# prepared statements do not (the member lookups then scanned the whole workspace).
+REMOVED: ColumnClause[str] = literal_column("'removed'")
+PENDING: ColumnClause[str] = literal_column("'pending'")
 
 
 def new_id() -> str:
@@ -316,7 +337,7 @@ class Members(Repository):
             select(t.members).where(
                 self.c.organization_id == organization_id,
                 self.c.workspace_id == workspace_id,
-                self.c.status != "removed",
+                self.c.status != REMOVED,
                 getattr(self.c, name).in_(values),
             )
         ).all()
@@ -331,7 +352,7 @@ class Members(Repository):
             select(self.c.id, self.c.status, self.c.email, self.c.username, self.c.external_id).where(
                 self.c.organization_id == organization_id,
                 self.c.workspace_id == workspace_id,
-                self.c.status != "removed",
+                self.c.status != REMOVED,
                 or_(*matches),
             )
         ).all()
@@ -342,7 +363,7 @@ class Members(Repository):
                 self.c.organization_id == organization_id,
                 self.c.workspace_id == workspace_id,
                 self.c.account_id == account_id,
-                self.c.status != "removed",
+                self.c.status != REMOVED,
             )
         )
 
@@ -429,7 +450,7 @@ def _find_live_query(names: tuple[str, ...]) -> DriverQuery:
         select(t.members).where(
             c.organization_id == bindparam("org"),
             c.workspace_id == bindparam("ws"),
-            c.status != "removed",
+            c.status != REMOVED,
             or_(*(c[name] == bindparam(name) for name in names)),
         )
     )
@@ -453,7 +474,7 @@ class Invitations(Repository):
             select(t.invitations).where(
                 self.c.organization_id == organization_id,
                 self.c.member_id == member_id,
-                self.c.state == "pending",
+                self.c.state == PENDING,
             )
         )
 
