@@ -10,74 +10,12 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any
 
-import httpx
 from playwright.sync_api import Page, expect
-from support.browser import screenshot
-from support.processes import admit, field, server
+from support.browser import AdminWorkspace, screenshot
+from support.processes import admit, backend, server
 
 from admit.imports import write_csv, write_xlsx
-
-PASSWORD = "saddle-beacon-thimble-47"
-
-
-def _kind(database_url: str) -> str:
-    return database_url.split(":")[0].split("+")[0]
-
-
-def _invitation_token(database_url: str, email: str) -> str:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        output = admit(database_url, "outbox", "list", "--reveal").stdout
-        found = re.findall(rf"{re.escape(email)}\s.*?/i/(adm_inv_[\w-]+)", output)
-        if found:
-            return found[0]
-        time.sleep(0.2)
-    raise AssertionError(f"no invitation for {email}")
-
-
-class Workspace:
-    """A workspace with an owner who has claimed their account, and an API token to provision
-    people awaiting invitation quickly."""
-
-    def __init__(self, database_url: str, base: str, name: str) -> None:
-        self.database_url, self.base = database_url, base
-        org = field(admit(database_url, "org", "create", name).stdout, "id")
-        self.id = field(admit(database_url, "workspace", "create", org, f"{name} Floor").stdout, "id")
-        self.owner = f"owner@{name.lower()}.example"
-        admit(
-            database_url,
-            *("member", "add", self.id, "--email", self.owner),
-            *("--first-name", "Olivia", "--last-name", "Stone", "--role", "owner"),
-            ADMIT_BASE_URL=base,
-        )
-        claimed = httpx.post(
-            f"{base}/api/v1/invitations/accept",
-            json={"token": _invitation_token(database_url, self.owner), "password": PASSWORD},
-        )
-        assert claimed.status_code == 200, claimed.text
-        token = field(admit(database_url, "token", "create", org, "--role", "admin").stdout, "token")
-        self.headers = {"authorization": f"Bearer {token}"}
-
-    def provision(self, email: str, first_name: str, **extra: Any) -> None:
-        response = httpx.post(
-            f"{self.base}/api/v1/workspaces/{self.id}/members",
-            headers=self.headers,
-            json={"email": email, "first_name": first_name, "last_name": "Frontline", "invite": False, **extra},
-        )
-        assert response.status_code == 201, response.text
-
-    def sign_in(self, page: Page) -> None:
-        """Through the real sign-in page, starting from the admin pages."""
-        page.goto(f"{self.base}/admin")
-        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-        page.get_by_label("Email, username or phone").fill(self.owner)
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Administration")).to_be_visible()
-        page.get_by_role("link", name=re.compile("Floor$")).click()
-        expect(page.get_by_role("heading", name="People")).to_be_visible()
 
 
 def _invitations_sent(page: Page, base: str, recipients: set[str], subject: str) -> None:
@@ -115,9 +53,9 @@ def _finished(page: Page, text: str) -> None:
 
 
 def test_invite_all_from_unsent_invitations(page: Page, database_url: str) -> None:
-    kind = _kind(database_url)
+    kind = backend(database_url)
     with server(database_url) as base:
-        ws = Workspace(database_url, base, "Kessler")
+        ws = AdminWorkspace(database_url, base, "Kessler")
         for name in ("Ada", "Ben", "Cleo"):
             ws.provision(f"{name.lower()}@kessler.example", name)
         ws.sign_in(page)
@@ -138,13 +76,13 @@ def test_invite_all_from_unsent_invitations(page: Page, database_url: str) -> No
 
 
 def test_choose_people_to_invite_with_a_csv_and_with_an_xlsx(page: Page, database_url: str, tmp_path: Path) -> None:
-    kind = _kind(database_url)
+    kind = backend(database_url)
     listed = tmp_path / "night-shift.csv"
     listed.write_bytes(write_csv(["External ID"], [["HR-1"], ["HR-404"], ["HR-2"]]))
     workbook = tmp_path / "day-shift.xlsx"
     workbook.write_bytes(write_xlsx(["Email"], [["dora@kessler.example"], ["nobody@kessler.example"]]))
     with server(database_url) as base:
-        ws = Workspace(database_url, base, "Kessler")
+        ws = AdminWorkspace(database_url, base, "Kessler")
         for n, name in enumerate(("Ada", "Ben", "Cleo", "Dora"), start=1):
             ws.provision(f"{name.lower()}@kessler.example", name, external_id=f"HR-{n}")
         ws.sign_in(page)
@@ -172,9 +110,9 @@ def test_choose_people_to_invite_with_a_csv_and_with_an_xlsx(page: Page, databas
 
 
 def test_invite_and_resend_one_person_from_the_people_list_on_a_phone(page: Page, database_url: str) -> None:
-    kind = _kind(database_url)
+    kind = backend(database_url)
     with server(database_url) as base:
-        ws = Workspace(database_url, base, "Kessler")
+        ws = AdminWorkspace(database_url, base, "Kessler")
         ws.provision("eve@kessler.example", "Eve")
         ws.provision("finn@kessler.example", "Finn")
         ws.sign_in(page)
@@ -204,7 +142,7 @@ def test_invite_and_resend_one_person_from_the_people_list_on_a_phone(page: Page
 
 
 def test_an_import_with_invite_later_then_invite_all(page: Page, database_url: str, tmp_path: Path) -> None:
-    kind = _kind(database_url)
+    kind = backend(database_url)
     people = tmp_path / "frontline.csv"
     people.write_bytes(
         write_csv(
@@ -217,7 +155,7 @@ def test_an_import_with_invite_later_then_invite_all(page: Page, database_url: s
         )
     )
     with server(database_url) as base:
-        ws = Workspace(database_url, base, "Kessler")
+        ws = AdminWorkspace(database_url, base, "Kessler")
         ws.sign_in(page)
         page.get_by_role("navigation", name="Administration").get_by_role("link", name="Import").click()
         expect(page.get_by_role("link", name="XLSX").first).to_have_attribute(

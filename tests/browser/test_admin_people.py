@@ -9,9 +9,8 @@ import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from support.browser import screenshot
-from support.processes import admit, field, server
-from test_admin_invitations import Workspace
+from support.browser import AdminWorkspace, screenshot
+from support.processes import admit, backend, field, server
 
 from admit.imports import write_csv
 
@@ -19,14 +18,10 @@ INITIAL = "juniper-kettle-harbor-29"
 CHOSEN = "copper-lantern-meadow-63"
 
 
-def _kind(database_url: str) -> str:
-    return database_url.split(":")[0].split("+")[0]
-
-
 def test_add_a_person_remove_another_and_filter_the_audit_log(page: Page, database_url: str) -> None:
-    kind = _kind(database_url)
+    kind = backend(database_url)
     with server(database_url) as base:
-        ws = Workspace(database_url, base, "Kessler")
+        ws = AdminWorkspace(database_url, base, "Kessler")
         ws.provision("zed@kessler.example", "Zed")
         ws.sign_in(page)
         page.get_by_role("link", name="Add person").click()
@@ -66,7 +61,7 @@ def test_add_a_person_remove_another_and_filter_the_audit_log(page: Page, databa
 def test_an_initial_password_from_an_import_is_replaced_at_the_first_sign_in(
     page: Page, database_url: str, tmp_path: Path
 ) -> None:
-    kind = _kind(database_url)
+    kind = backend(database_url)
     org = field(admit(database_url, "org", "create", "Kessler").stdout, "id")
     ws = field(admit(database_url, "workspace", "create", org, "Kessler Floor").stdout, "id")
     people = tmp_path / "admins.csv"

@@ -6,36 +6,20 @@ invitee does it all in German."""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from support.browser import screenshot
-from support.processes import admit, field, server
+from support.browser import open_email, screenshot
+from support.processes import admit, backend, field, server
 
 PASSWORD = "meadow-compass-lantern-91"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def _open_email(page: Page, base: str, subject: str) -> None:
-    """Open the newest message with this subject once the worker has sent it."""
-    page.goto(f"{base}/dev/mailbox")
-    deadline = time.monotonic() + 20
-    row = page.locator("tbody tr", has_text=subject).first
-    while time.monotonic() < deadline and (row.count() == 0 or "sent" not in row.inner_text()):
-        time.sleep(0.2)
-        page.reload()
-    row.get_by_role("link").first.click()
-
-
-def _kind(database_url: str) -> str:
-    return database_url.split(":")[0].split("+")[0]
-
-
 def test_journey_7_activate_with_the_composition_policy_then_accept_the_terms_on_a_phone(
     page: Page, database_url: str, tmp_path: Path
 ) -> None:
-    kind = _kind(database_url)
+    kind = backend(database_url)
     org = field(admit(database_url, "org", "create", "Kramerica").stdout, "id")
     ws = field(
         admit(
@@ -54,7 +38,7 @@ def test_journey_7_activate_with_the_composition_policy_then_accept_the_terms_on
             *("--first-name", "Cosmo", "--last-name", "Kramer", "--role", "admin"),
             ADMIT_BASE_URL=base,
         )
-        _open_email(page, base, "You are invited to Kramerica Industries")
+        open_email(page, base, "You are invited to Kramerica Industries")
         link = page.locator("pre a").first.get_attribute("href")
         assert link and link.startswith(f"{base}/i/adm_inv_")
         page.locator("pre a").first.click()  # the link in the plain-text version
@@ -121,12 +105,12 @@ def test_journey_7_activate_with_the_composition_policy_then_accept_the_terms_on
 
 
 def test_person_invited_by_address_signs_up_with_an_emailed_code(page: Page, database_url: str) -> None:
-    kind = _kind(database_url)
+    kind = backend(database_url)
     org = field(admit(database_url, "org", "create", "Vandelay").stdout, "id")
     ws = field(admit(database_url, "workspace", "create", org, "Vandelay Imports").stdout, "id")
     with server(database_url) as base:
         admit(database_url, "invite", ws, "art@vandelay.example", ADMIT_BASE_URL=base)
-        _open_email(page, base, "You are invited to Vandelay Imports")
+        open_email(page, base, "You are invited to Vandelay Imports")
         page.locator("pre a").first.click()
         expect(page.get_by_role("heading")).to_have_text("You are invited to Vandelay Imports")
         expect(page.get_by_text("The first step is to verify your email address")).to_be_visible()
@@ -138,7 +122,7 @@ def test_person_invited_by_address_signs_up_with_an_emailed_code(page: Page, dat
         page.get_by_role("button", name="Continue").click()
         expect(page.get_by_role("alert")).to_contain_text("This code is not correct")
         screenshot(page, f"welcome-verify-wrong-{kind}")
-        _open_email(page, base, "Your verification code")
+        open_email(page, base, "Your verification code")
         code = re.search(r"\d{6}", page.get_by_role("heading", level=1).inner_text())  # the subject
         assert code
         page.goto(f"{base}/welcome")
@@ -157,14 +141,14 @@ def test_person_invited_by_address_signs_up_with_an_emailed_code(page: Page, dat
 def test_german_invitee_joins_in_german(page: Page, database_url: str) -> None:
     org = field(admit(database_url, "org", "create", "Brandt").stdout, "id")
     ws = field(admit(database_url, "workspace", "create", org, "Brandt Werke", "--language", "de").stdout, "id")
-    kind = _kind(database_url)
+    kind = backend(database_url)
     with server(database_url) as base:
         admit(
             database_url,
             *("invite", ws, "greta@brandt.example", "--first-name", "Greta", "--last-name", "Brandt"),
             ADMIT_BASE_URL=base,
         )
-        _open_email(page, base, "Sie sind zu Brandt Werke eingeladen")
+        open_email(page, base, "Sie sind zu Brandt Werke eingeladen")
         page.locator("pre a").first.click()
         expect(page.get_by_role("heading")).to_have_text("Sie sind zu Brandt Werke eingeladen")
         expect(page.locator("html")).to_have_attribute("lang", "de")

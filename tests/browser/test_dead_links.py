@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from support.browser import screenshot
-from support.processes import admit, field, server
+from support.processes import admit, backend, field, server
 
 from admit.persistence.tables import invitations
 
@@ -27,10 +27,6 @@ PASSWORD = "copper-willow-harbor-58"
 INVITEE_FORMS = ", ".join(  # every way onwards from a live invitation
     f"form[action='/welcome/{action}']" for action in ("claim", "accept", "decline", "sign-up", "verify")
 )
-
-
-def _kind(database_url: str) -> str:
-    return database_url.split(":")[0].split("+")[0]
 
 
 def _workspace(database_url: str, name: str, *options: str) -> tuple[str, str]:
@@ -127,12 +123,12 @@ def test_expired_link_asks_for_a_new_invitation_once_a_day(page: Page, database_
             status=410,
             heading="This invitation has expired",
             explanation="Invitations are valid for a limited time.",
-            shot=f"dead-link-expired-{_kind(database_url)}",
+            shot=f"dead-link-expired-{backend(database_url)}",
         )
         page.get_by_role("button", name="Ask for a new invitation").click()
         expect(page.get_by_role("heading")).to_have_text("Request sent")
         expect(page.get_by_text("the workspace has been told")).to_be_visible()
-        screenshot(page, f"dead-link-expired-asked-{_kind(database_url)}")
+        screenshot(page, f"dead-link-expired-asked-{backend(database_url)}")
         [request] = _reinvite_requests(database_url)
         assert request["recipient"] == "vivian@sternwood.example" and request["channel"] == "email", request
         page.goto(link)  # the same link again, the same day: the same answer, but nobody is told twice
@@ -152,7 +148,7 @@ def test_revoked_link(page: Page, database_url: str) -> None:
             status=410,
             heading="This invitation was withdrawn",
             explanation="The workspace withdrew this invitation.",
-            shot=f"dead-link-revoked-{_kind(database_url)}",
+            shot=f"dead-link-revoked-{backend(database_url)}",
         )
 
 
@@ -167,7 +163,7 @@ def test_already_used_link(page: Page, database_url: str) -> None:
             status=410,
             heading="This invitation has already been used",
             explanation="The invitation was accepted already.",
-            shot=f"dead-link-already-used-{_kind(database_url)}",
+            shot=f"dead-link-already-used-{backend(database_url)}",
         )
         expect(page.get_by_role("link", name="Sign in")).to_have_attribute("href", "/sign-in")
 
@@ -186,7 +182,7 @@ def test_declined_link(page: Page, browser: Browser, database_url: str) -> None:
                 status=410,
                 heading="This invitation was declined",
                 explanation="The invitation was declined, so it can no longer be used.",
-                shot=f"dead-link-declined-{_kind(database_url)}",
+                shot=f"dead-link-declined-{backend(database_url)}",
             )
 
 
@@ -203,7 +199,7 @@ def test_replaced_link_and_the_new_one_still_works(page: Page, browser: Browser,
             status=410,
             heading="A newer invitation was sent",
             explanation="only the newest link works",
-            shot=f"dead-link-replaced-{_kind(database_url)}",
+            shot=f"dead-link-replaced-{backend(database_url)}",
         )
         with _fresh_page(browser) as fresh:
             assert (response := fresh.goto(new)) is not None and response.status == 200
@@ -219,7 +215,7 @@ def test_garbage_token_is_invalid(page: Page, database_url: str) -> None:
             status=404,
             heading="This link is not valid",
             explanation="The link may be incomplete.",
-            shot=f"dead-link-invalid-{_kind(database_url)}",
+            shot=f"dead-link-invalid-{backend(database_url)}",
         )
 
 
@@ -231,7 +227,7 @@ def test_welcome_without_a_cookie_is_missing(page: Page, database_url: str) -> N
             status=404,
             heading="No invitation to continue",
             explanation="Open the link in your invitation message again to continue.",
-            shot=f"dead-link-missing-{_kind(database_url)}",
+            shot=f"dead-link-missing-{backend(database_url)}",
         )
 
 
@@ -241,7 +237,7 @@ def test_german_invitee_sees_the_expired_page_in_german(page: Page, database_url
         invitation, link = _invite(database_url, base, ws, "greta@brandt.example")
         _expire(database_url, engine, ws, invitation)
         page.goto(link)
-        screenshot(page, f"dead-link-expired-german-{_kind(database_url)}")
+        screenshot(page, f"dead-link-expired-german-{backend(database_url)}")
         expect(page.locator("html")).to_have_attribute("lang", "de")
         expect(page.get_by_role("heading")).to_have_text("Diese Einladung ist abgelaufen")
         expect(page.get_by_role("button", name="Um eine neue Einladung bitten")).to_be_visible()

@@ -3,28 +3,12 @@ a signed-in person accepts and declines from the home page; the wrong account is
 
 from __future__ import annotations
 
-import re
-import time
-
 import httpx
 from playwright.sync_api import Page, expect
 from support.browser import screenshot
-from support.processes import admit, field, server
+from support.processes import admit, field, invitation_link, server
 
 PASSWORD = "thistle-harbor-lantern-36"
-
-
-def _link(base: str, database_url: str, email: str) -> str:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        found = re.findall(
-            rf"{re.escape(email)}\s.*?(http://\S+/i/adm_inv_[\w-]+)",
-            admit(database_url, "outbox", "list", "--reveal").stdout,
-        )
-        if found:
-            return found[0]  # newest first
-        time.sleep(0.2)
-    raise AssertionError(f"no invitation for {email}")
 
 
 def _claim(base: str, token: str) -> None:
@@ -50,9 +34,9 @@ def test_existing_account_signs_in_and_joins_another_workspace(page: Page, datab
     )
     with server(database_url) as base:
         admit(database_url, "invite", first, "elaine@pendant.example", ADMIT_BASE_URL=base)
-        _claim(base, _link(base, database_url, "elaine@pendant.example").rsplit("/", 1)[1])
+        _claim(base, invitation_link(database_url, "elaine@pendant.example").rsplit("/", 1)[1])
         admit(database_url, "invite", second, "elaine@pendant.example", ADMIT_BASE_URL=base)
-        page.goto(_link(base, database_url, "elaine@pendant.example"))
+        page.goto(invitation_link(database_url, "elaine@pendant.example"))
         expect(page.get_by_role("heading")).to_have_text("You are invited to Pendant Books")
         expect(page.get_by_text("You already have an account")).to_be_visible()
         screenshot(page, f"welcome-existing-account-{kind}")
@@ -74,7 +58,7 @@ def test_home_lists_invitations_to_accept_or_decline_and_stops_the_wrong_account
     with server(database_url) as base:
         for email in ("art@vandelay.example", "kel@vandelay.example"):
             admit(database_url, "invite", home_ws, email, ADMIT_BASE_URL=base)
-            _claim(base, _link(base, database_url, email).rsplit("/", 1)[1])
+            _claim(base, invitation_link(database_url, email).rsplit("/", 1)[1])
         admit(database_url, "invite", latex, "art@vandelay.example", ADMIT_BASE_URL=base)
         admit(database_url, "invite", matches, "art@vandelay.example", ADMIT_BASE_URL=base)
         page.goto(f"{base}/sign-in")
@@ -91,7 +75,7 @@ def test_home_lists_invitations_to_accept_or_decline_and_stops_the_wrong_account
         expect(workspaces).not_to_contain_text("Matches")
         screenshot(page, f"home-after-{kind}")
         admit(database_url, "invite", matches, "kel@vandelay.example", ADMIT_BASE_URL=base)
-        page.goto(_link(base, database_url, "kel@vandelay.example"))  # kel's link, art signed in
+        page.goto(invitation_link(database_url, "kel@vandelay.example"))  # kel's link, art signed in
         page.get_by_role("button", name="Accept and join").click()
         expect(page.get_by_role("heading")).to_have_text("This invitation is for another account")
         expect(page.get_by_text("kel@vandelay.example")).to_be_visible()

@@ -7,31 +7,15 @@ members, and the page shown when the provider is down."""
 from __future__ import annotations
 
 import re
-import time
 
 import httpx
 from playwright.sync_api import Page, expect
-from support.browser import screenshot
+from support.browser import open_email, screenshot
 from support.oidc_providers import mock_provider, npm_provider, set_user
 from support.postgres import free_port
-from support.processes import admit, field, server
+from support.processes import admit, backend, field, invitation_link, server
 
 PASSWORD = "pebble-orchard-lantern-47"
-
-
-def _kind(database_url: str) -> str:
-    return database_url.split(":")[0].split("+")[0]
-
-
-def _link(database_url: str, email: str) -> str:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        listing = admit(database_url, "outbox", "list", "--reveal").stdout
-        found = re.findall(rf"{re.escape(email)}\s.*?(http://\S+/i/adm_inv_[\w-]+)", listing)
-        if found:
-            return found[0]
-        time.sleep(0.2)
-    raise AssertionError(f"no invitation for {email}")
 
 
 def _provider(database_url: str, org: str | None, name: str, issuer: str) -> str:
@@ -56,20 +40,10 @@ def _mock_sign_in(page: Page, sub: str) -> None:
     page.get_by_role("button", name="Authorize").click()
 
 
-def _open_email(page: Page, base: str, subject: str) -> None:
-    page.goto(f"{base}/dev/mailbox")
-    deadline = time.monotonic() + 20
-    row = page.locator("tbody tr", has_text=subject).first
-    while time.monotonic() < deadline and (row.count() == 0 or "sent" not in row.inner_text()):
-        time.sleep(0.2)
-        page.reload()
-    row.get_by_role("link").first.click()
-
-
 def test_journey_1_password_account_signs_up_with_the_sso_only_workspace_provider(
     page: Page, database_url: str
 ) -> None:
-    kind = _kind(database_url)
+    kind = backend(database_url)
     org = field(admit(database_url, "org", "create", "Contoso", "--plan", "enterprise").stdout, "id")
     home = field(admit(database_url, "workspace", "create", org, "Contoso Home").stdout, "id")
     projects = field(admit(database_url, "workspace", "create", org, "Contoso Projects").stdout, "id")
@@ -77,11 +51,11 @@ def test_journey_1_password_account_signs_up_with_the_sso_only_workspace_provide
         pid = _provider(database_url, org, "Contoso Entra", issuer)
         admit(database_url, "workspace", "login", projects, "--method", f"sso:{pid}", "--sso-required")
         admit(database_url, "invite", home, "ada.lovelace@contoso.example", ADMIT_BASE_URL=base)
-        token = _link(database_url, "ada.lovelace@contoso.example").rsplit("/", 1)[1]
+        token = invitation_link(database_url, "ada.lovelace@contoso.example").rsplit("/", 1)[1]
         claimed = httpx.post(f"{base}/api/v1/invitations/accept", json={"token": token, "password": PASSWORD})
         assert claimed.status_code == 200, claimed.text
         admit(database_url, "invite", projects, "ada.lovelace@contoso.example", ADMIT_BASE_URL=base)
-        page.goto(_link(database_url, "ada.lovelace@contoso.example"))
+        page.goto(invitation_link(database_url, "ada.lovelace@contoso.example"))
         expect(page.get_by_role("heading")).to_have_text("You are invited to Contoso Projects")
         expect(page.get_by_role("status")).to_contain_text("requires single sign-on")
         expect(page.get_by_label("Password")).to_have_count(0)
@@ -101,7 +75,7 @@ def test_journey_1_password_account_signs_up_with_the_sso_only_workspace_provide
 
 
 def test_journey_2_sso_account_joins_a_workspace_without_that_provider(page: Page, database_url: str) -> None:
-    kind = _kind(database_url)
+    kind = backend(database_url)
     org = field(admit(database_url, "org", "create", "Globex", "--plan", "enterprise").stdout, "id")
     corp = field(admit(database_url, "workspace", "create", org, "Globex Corp").stdout, "id")
     partners = field(admit(database_url, "workspace", "create", org, "Globex Partners").stdout, "id")
@@ -131,7 +105,7 @@ def test_journey_2_sso_account_joins_a_workspace_without_that_provider(page: Pag
         page.context.clear_cookies()
         set_user(live, "bo-live", email="bo@outlook.example", email_verified=True, given_name="Bo", family_name="Berg")
         admit(database_url, "invite", partners, "bo.berg@globex.example", ADMIT_BASE_URL=base)
-        page.goto(_link(database_url, "bo.berg@globex.example"))
+        page.goto(invitation_link(database_url, "bo.berg@globex.example"))
         expect(page.get_by_role("status")).to_contain_text("does not offer")
         screenshot(page, f"sso-welcome-journey-2-{kind}")
         page.get_by_role("button", name="Continue with Microsoft (personal)").click()
@@ -142,10 +116,10 @@ def test_journey_2_sso_account_joins_a_workspace_without_that_provider(page: Pag
         # Cy: Continue with email address and password (code, then password and names).
         page.context.clear_cookies()
         admit(database_url, "invite", partners, "cy.tam@globex.example", ADMIT_BASE_URL=base)
-        page.goto(_link(database_url, "cy.tam@globex.example"))
+        page.goto(invitation_link(database_url, "cy.tam@globex.example"))
         page.get_by_role("button", name="Continue with email address and password").click()
         expect(page.get_by_role("heading")).to_have_text("Verify your email address")
-        _open_email(page, base, "Your verification code")
+        open_email(page, base, "Your verification code")
         code = re.search(r"\d{6}", page.get_by_role("heading", level=1).inner_text())
         assert code
         page.goto(f"{base}/welcome")
@@ -161,7 +135,7 @@ def test_journey_2_sso_account_joins_a_workspace_without_that_provider(page: Pag
 
 
 def test_just_in_time_member_and_the_provider_down_page(page: Page, database_url: str) -> None:
-    kind = _kind(database_url)
+    kind = backend(database_url)
     org = field(admit(database_url, "org", "create", "Initech", "--plan", "enterprise").stdout, "id")
     floor = field(admit(database_url, "workspace", "create", org, "Initech Floor").stdout, "id")
     down = field(admit(database_url, "workspace", "create", org, "Initech Down").stdout, "id")

@@ -42,6 +42,23 @@ def admit(database_url: str, *args: str, check: bool = True, **extra: str) -> su
     return result
 
 
+def backend(database_url: str) -> str:
+    """``sqlite`` or ``postgresql``: tells screenshots of the two runs apart."""
+    return database_url.split(":")[0].split("+")[0]
+
+
+def invitation_link(database_url: str, email: str, *, seconds: float = 20.0) -> str:
+    """The newest invitation link in the outbox for ``email``, once it is there."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        listing = admit(database_url, "outbox", "list", "--reveal").stdout
+        found = re.findall(rf"{re.escape(email)}\s.*?(http://\S+/i/adm_inv_[\w-]+)", listing)
+        if found:
+            return found[0]  # newest first
+        time.sleep(0.2)
+    raise AssertionError(f"no invitation for {email}")
+
+
 def field(output: str, name: str) -> str:
     match = re.search(rf"^{name}: (\S+)", output, re.MULTILINE)
     assert match, f"no {name!r} in:\n{output}"
