@@ -15,7 +15,7 @@ from admit.domain.errors import InvalidCredentials, ValidationFailed, WeakPasswo
 from admit.domain.passwords import PasswordPolicy
 from admit.persistence import tables as t
 from admit.services.context import Actor, ActorKind, Context, record
-from admit.services.sessions import start_session, throttle_key
+from admit.services.sessions import count_failure, start_session, throttle_key
 
 POLICY = "length"  # an account's own password follows the default policy
 SAME_PASSWORD = "Choose a password different from your current one"
@@ -73,10 +73,5 @@ def change_password(ctx: Context, account_id: str, current: str, new: str) -> st
 
 
 def _failed(ctx: Context, key: str) -> NoReturn:
-    now = ctx.clock.now()
-    with ctx.uow(write=True) as uow:
-        failures = uow.throttles.add_failure(key, now)
-        wait = throttling.wait_after(failures)
-        uow.throttles.block_until(key, now + wait if wait else None)
-        uow.commit()
+    count_failure(ctx, key)
     raise InvalidCredentials("the current password is not correct", field="current_password")

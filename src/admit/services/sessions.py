@@ -75,14 +75,19 @@ def throttle_key(purpose: str, identifier: str) -> str:
     return f"{purpose}:{hashlib.sha256(identifier.strip().casefold().encode()).hexdigest()[:40]}"
 
 
-def _failed(ctx: Context, key: str) -> NoReturn:
-    """Count a failed sign-in, start backing off after a few, and refuse it."""
+def count_failure(ctx: Context, key: str) -> None:
+    """Count a wrong password against ``key``; after a few, further guesses must wait."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         failures = uow.throttles.add_failure(key, now)
         wait = throttling.wait_after(failures)
         uow.throttles.block_until(key, now + wait if wait else None)
         uow.commit()
+
+
+def _failed(ctx: Context, key: str) -> NoReturn:
+    """Count a failed sign-in and refuse it."""
+    count_failure(ctx, key)
     raise InvalidCredentials("the identifier or password is not correct")
 
 

@@ -83,14 +83,7 @@ async def upload_list(workspace_id: str, request: Request, ctx: Ctx) -> Response
             data, filename = await read_upload(form, LIST_MAX_BYTES)
         target = await blocking(lambda: _listed(ctx, admin, data, filename))
     except DomainError as exc:
-        return admin.page(
-            request,
-            "admin_choose.html",
-            status_of(exc),
-            section="invitations",
-            limit_mb=LIST_MAX_BYTES // 2**20,
-            error=exc.message,
-        )
+        return _refused(request, admin, exc)
     return await review(request, ctx, admin, target, "")
 
 
@@ -105,15 +98,20 @@ async def invite_listed(workspace_id: str, request: Request, ctx: Ctx) -> Respon
             filename = str(form.get("filename") or "list.csv")[:200]
             target = await blocking(lambda: _listed(ctx, admin, data, filename))
         except DomainError as exc:
-            return admin.page(
-                request,
-                "admin_choose.html",
-                status_of(exc),
-                section="invitations",
-                limit_mb=LIST_MAX_BYTES // 2**20,
-                error=exc.message,
-            )
+            return _refused(request, admin, exc)
         return await flow(request, ctx, admin, target, form)
+
+
+def _refused(request: Request, admin: Admin, exc: DomainError) -> Response:
+    """The choose page again, saying why the list was not taken."""
+    return admin.page(
+        request,
+        "admin_choose.html",
+        status_of(exc),
+        section="invitations",
+        limit_mb=LIST_MAX_BYTES // 2**20,
+        error=exc.message,
+    )
 
 
 @router.get("/admin/{workspace_id}/invitations/template.{kind}")

@@ -123,15 +123,25 @@ async def _job(ctx: Context, admin: Admin, job_id: str) -> dict[str, Any]:
     return job
 
 
-@router.get("/admin/{workspace_id}/jobs/{job_id}", response_class=HTMLResponse)
-async def job_page(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -> Response:
+async def _admin_and_job(
+    request: Request, ctx: Context, workspace_id: str, job_id: str
+) -> tuple[Admin, dict[str, Any]] | Response:
+    """The signed-in administrator and the job, or the page (sign-in, refusal) to answer with."""
     admin = await admin_for(request, ctx, workspace_id)
     if isinstance(admin, Response):
         return admin
     try:
-        job = await _job(ctx, admin, job_id)
+        return admin, await _job(ctx, admin, job_id)
     except DomainError as exc:
         return admin.refusal(request, exc) or Response(status_code=status_of(exc))
+
+
+@router.get("/admin/{workspace_id}/jobs/{job_id}", response_class=HTMLResponse)
+async def job_page(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -> Response:
+    found = await _admin_and_job(request, ctx, workspace_id, job_id)
+    if isinstance(found, Response):
+        return found
+    admin, job = found
     return admin.page(
         request,
         "admin_job.html",
@@ -145,11 +155,11 @@ async def job_page(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -
 
 @router.post("/admin/{workspace_id}/jobs/{job_id}/cancel", response_class=HTMLResponse)
 async def cancel(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -> Response:
-    admin = await admin_for(request, ctx, workspace_id)
-    if isinstance(admin, Response):
-        return admin
+    found = await _admin_and_job(request, ctx, workspace_id, job_id)
+    if isinstance(found, Response):
+        return found
+    admin, _ = found
     try:
-        await _job(ctx, admin, job_id)
         await blocking(lambda: jobs.cancel(ctx, admin.actor, job_id))
     except DomainError as exc:
         return admin.refusal(request, exc) or Response(status_code=status_of(exc))
@@ -158,13 +168,10 @@ async def cancel(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -> 
 
 @router.get("/admin/{workspace_id}/jobs/{job_id}/report.csv")
 async def report(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -> Response:
-    admin = await admin_for(request, ctx, workspace_id)
-    if isinstance(admin, Response):
-        return admin
-    try:
-        job = await _job(ctx, admin, job_id)
-    except DomainError as exc:
-        return admin.refusal(request, exc) or Response(status_code=status_of(exc))
+    found = await _admin_and_job(request, ctx, workspace_id, job_id)
+    if isinstance(found, Response):
+        return found
+    _, job = found
     rows = [[p.get("row"), p.get("column"), p.get("reason"), p.get("kind")] for p in job["report"]]
     content = write_csv(["Row", "Column", "Problem", "Kind"], rows)
     disposition = f'attachment; filename="report-{job["kind"]}-{job["id"]}.csv"'
