@@ -56,7 +56,7 @@ def test_rest_journey_from_workspace_to_active_member(database_url: str) -> None
         ann = api.get(f"/members/{people['ann@globex.example']['member']['id']}").json()
         assert ann["status"] == "active" and ann["account_id"] == accepted.json()["account_id"]
         replay = public.post("/invitations/accept", json={"token": ann_token, "password": PASSWORD})
-        assert replay.status_code == 409 and replay.json()["error"]["code"] == "token_already_used"
+        assert replay.status_code == 410 and replay.json()["error"]["code"] == "token_already_used"
 
         session = public.post("/sessions", json={"identifier": "ann@globex.example", "password": PASSWORD})
         assert session.status_code == 201

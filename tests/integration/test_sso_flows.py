@@ -115,6 +115,7 @@ def test_journey_1_password_account_signs_up_through_the_sso_only_workspace_prov
         assert redirect_target(done) == f"/joined/{ws.id}"
     [member] = members.list_members(ctx, operator, ws.id)
     assert member["status"] == "active" and member["account_id"] != existing
+    assert (member["first_name"], member["last_name"]) == ("Ada", "King")  # the confirmed names, in the directory
     with ctx.uow() as uow:
         account = uow.accounts.get(member["account_id"])
         assert uow.accounts.identifiers(member["account_id"]) == []  # keyed by (issuer, subject) only

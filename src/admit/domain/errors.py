@@ -13,7 +13,12 @@ The edge (web, CLI) maps these to one JSON envelope or a friendly message::
      ├── InvalidCredentials     invalid_credentials  sign-in or API token refused
      └── SecretRejected         invalid_token        a token is unknown, expired, withdrawn or
           │                                          of another purpose (one code: no oracle)
-          └── SecretAlreadyUsed token_already_used   a single-use token was used (by its holder)
+          └── LinkGone          invitation_expired,  a genuine invitation link that is over: the
+               │                invitation_revoked,  holder of the token may learn why, as the
+               │                invitation_declined, pages tell them (HTTP 410)
+               │                invitation_replaced
+               └── SecretAlreadyUsed                 a single-use token was used (by its holder)
+                                token_already_used
 """
 
 from __future__ import annotations
@@ -70,7 +75,14 @@ class SecretRejected(DomainError):
     code = "invalid_token"
 
 
-class SecretAlreadyUsed(SecretRejected):
+class LinkGone(SecretRejected):
+    """A real link whose invitation is over; ``code`` says how (expired, revoked, declined,
+    replaced by a resend, already used). Only the token's holder can see it."""
+
+    code = "link_gone"
+
+
+class SecretAlreadyUsed(LinkGone):
     code = "token_already_used"
 
 

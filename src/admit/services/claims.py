@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from admit.domain import invitations as rules
 from admit.domain import members as member_rules
 from admit.domain import secrets
-from admit.domain.errors import Conflict, NotFound, SecretRejected, ValidationFailed
+from admit.domain.errors import Conflict, LinkGone, NotFound, SecretAlreadyUsed, SecretRejected, ValidationFailed
 from admit.domain.identifiers import IdentifierKind
 from admit.domain.invitations import InvitationState
 from admit.domain.login_policy import LoginPolicy, ensure_account_allowed
@@ -29,11 +29,29 @@ INVITATION = secrets.SecretPurpose.INVITATION
 INVITEE = Actor(ActorKind.INVITEE, name="invitee")
 
 
+GONE = {
+    "expired": ("invitation_expired", "this invitation has expired"),
+    "revoked": ("invitation_revoked", "this invitation was withdrawn"),
+    "declined": ("invitation_declined", "this invitation was declined"),
+    "replaced": ("invitation_replaced", "a newer invitation was sent; use the link in the newest message"),
+}
+
+
 def _by_token(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> tuple[Row[Any], Row[Any]]:
-    """The live secret and its invitation, or ``SecretRejected`` whatever the reason."""
+    """The live secret and its invitation; ``SecretRejected`` for an unknown token, and for a
+    real link that is over, ``LinkGone`` saying how (its holder sees the same on the pages)."""
     secret = uow.secrets.by_digest(digest, lock=lock)
-    if secret is None:
+    if secret is None or secret.purpose != INVITATION.value:
         raise SecretRejected("this link or token is not valid")
+    invitation = uow.invitations.get(secret.organization_id, secret.subject_id, lock=lock)
+    if invitation is None:
+        raise SecretRejected("this link or token is not valid")
+    state = _link_state(secret, invitation, now)
+    if state == InvitationState.ACCEPTED.value:
+        raise SecretAlreadyUsed("this invitation has already been used")
+    if state in GONE:
+        code, message = GONE[state]
+        raise LinkGone(message, code=code)
     secrets.ensure_usable(
         purpose=secrets.SecretPurpose(secret.purpose),
         expected=INVITATION,
@@ -42,9 +60,19 @@ def _by_token(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> tup
         revoked_at=secret.revoked_at,
         now=now,
     )
-    invitation = uow.invitations.get(secret.organization_id, secret.subject_id, lock=lock)
-    assert invitation is not None
     return secret, invitation
+
+
+def _link_state(secret: Row[Any], invitation: Row[Any], now: datetime) -> str:
+    """``pending`` for a live link, else what became of it (``replaced``: resent since)."""
+    state = rules.current_state(invitation.state, invitation.expires_at, now)
+    if state is not InvitationState.PENDING:
+        return state.value
+    if secret.revoked_at is not None:
+        return "replaced"
+    if secret.expires_at is not None and now >= secret.expires_at:
+        return InvitationState.EXPIRED.value
+    return state.value
 
 
 def link_state(ctx: Context, token: str) -> tuple[str, dict[str, Any]]:
@@ -70,10 +98,7 @@ def link_state(ctx: Context, token: str) -> tuple[str, dict[str, Any]]:
         "member": {"language": member.language if member else None},
         "workspace": {"default_language": workspace.default_language if workspace else None},
     }
-    state = rules.current_state(invitation.state, invitation.expires_at, now)
-    if state is InvitationState.PENDING and secret.revoked_at is not None:
-        return "replaced", languages
-    return state.value, languages
+    return _link_state(secret, invitation, now), languages
 
 
 def inspect_token(ctx: Context, token: str) -> dict[str, Any]:
@@ -373,7 +398,13 @@ def _accept(uow: UnitOfWork, invitation: Row[Any], member: Row[Any], account_id:
         raise Conflict("this invitation has already been answered", code="invitation_changed")
     member_rules.transition(member.status, MemberStatus.ACTIVE)
     if not uow.members.move(
-        org, member.id, MemberStatus.INVITED, status=MemberStatus.ACTIVE, account_id=account_id, updated_at=now
+        org,
+        member.id,
+        MemberStatus.INVITED,
+        status=MemberStatus.ACTIVE,
+        account_id=account_id,
+        updated_at=now,
+        **_missing_names(uow, member, account_id),
     ):
         raise Conflict("this membership changed meanwhile", code="member_changed")
     actor = Actor(ActorKind.ACCOUNT, id=account_id)
@@ -407,6 +438,16 @@ def _accept(uow: UnitOfWork, invitation: Row[Any], member: Row[Any], account_id:
         "workspace_id": invitation.workspace_id,
         "status": MemberStatus.ACTIVE.value,
     }
+
+
+def _missing_names(uow: UnitOfWork, member: Row[Any], account_id: str) -> dict[str, str]:
+    """The names the directory lacks, from the account that joins: someone invited by address
+    alone gives them when signing up (with a code or through a provider)."""
+    if member.first_name and member.last_name:
+        return {}
+    account = uow.accounts.get(account_id)
+    names = {"first_name": account.first_name, "last_name": account.last_name} if account is not None else {}
+    return {key: value for key, value in names.items() if value and not getattr(member, key)}
 
 
 def _decline(uow: UnitOfWork, actor: Actor, invitation: Row[Any], now: datetime) -> dict[str, Any]:

@@ -20,7 +20,7 @@ log = logging.getLogger("admit.web")
 
 STATUS: list[tuple[type[errors.DomainError], int]] = [
     (TooManyAttempts, 429),
-    (errors.SecretAlreadyUsed, 409),
+    (errors.LinkGone, 410),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.PermissionDenied, 403),
