@@ -22,11 +22,28 @@ def redact(text: str) -> str:
     return TOKEN.sub(lambda m: m.group(0)[:8] + "…", text)
 
 
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
+
+
 def _redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in event.items():
-        if isinstance(value, str):
-            event[key] = redact(value)
+        event[key] = _redacted(value)  # an exception's message and frames too
     return event
+
+
+# A failure is logged once, with its frames and without their local variables (they can hold
+# passwords and tokens; rendering them also took seconds for one error). JSON lines carry the
+# frames as a list of dicts; the console shows a plain traceback.
+_EXCEPTION_AS_DICT = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+)
 
 
 class _RedactingFilter(logging.Filter):
@@ -38,11 +55,20 @@ class _RedactingFilter(logging.Filter):
 
 
 def configure_logging(settings: Settings) -> None:
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if settings.json_logs else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    if settings.json_logs:
+        renderers: list[Any] = [_EXCEPTION_AS_DICT, structlog.processors.JSONRenderer()]
+    else:
+        renderers = [
+            structlog.processors.format_exc_info,  # plain text: no locals, no colours
+            structlog.dev.ConsoleRenderer(colors=False),
+        ]
     formatter = structlog.stdlib.ProcessorFormatter(
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _redact_event, renderer],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            renderers[0],
+            _redact_event,
+            *renderers[1:],
+        ],
         foreign_pre_chain=[structlog.stdlib.add_log_level, structlog.processors.TimeStamper(fmt="iso")],
     )
     handler = logging.StreamHandler()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -33,3 +34,43 @@ def test_log_lines_never_carry_a_token(capsys: pytest.CaptureFixture[str]) -> No
         structlog.reset_defaults()
     assert TOKEN not in output and "Q" * 10 not in output and output.count("adm_inv_") == 2
     assert "ann@example.com" in output and '"event": "resend"' in output
+
+
+def _log_failure(settings: Settings, capsys: pytest.CaptureFixture[str]) -> str:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        configure_logging(settings)
+
+        def fail(password: str) -> None:
+            raise RuntimeError(f"could not use {TOKEN}")
+
+        secret = "-".join(("hunter2", "local", "secret"))  # only a local variable holds it
+        try:
+            fail(secret)
+        except RuntimeError as exc:
+            logging.getLogger("admit.web").error("unhandled error abc123: RuntimeError", exc_info=exc)
+        return capsys.readouterr().err
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        structlog.reset_defaults()
+
+
+def test_a_failure_is_one_json_line_with_its_frames_and_no_locals_or_tokens(capsys: pytest.CaptureFixture[str]) -> None:
+    settings = Settings(_env_file=None, dev_mode=False, secret_key="k" * 40, log_json=True)  # type: ignore[call-arg]
+    output = _log_failure(settings, capsys)
+    [line] = output.strip().splitlines()
+    event = json.loads(line)
+    [exception] = event["exception"]
+    assert exception["exc_type"] == "RuntimeError" and "traceback object" not in line
+    assert [frame["name"] for frame in exception["frames"]][-1] == "fail"
+    assert "hunter2-local-secret" not in output and TOKEN not in output and "adm_inv_" in exception["exc_value"]
+
+
+def test_a_failure_in_dev_mode_is_a_plain_traceback_without_locals(capsys: pytest.CaptureFixture[str]) -> None:
+    settings = Settings(_env_file=None, dev_mode=True, log_json=False)  # type: ignore[call-arg]
+    output = _log_failure(settings, capsys)
+    assert "Traceback (most recent call last)" in output and 'raise RuntimeError(f"could not use {TOKEN}")' in output
+    assert "hunter2-local-secret" not in output and TOKEN not in output
+    assert len(output.splitlines()) < 30  # one traceback, not a dump of every frame's variables
