@@ -86,5 +86,15 @@ def test_operator_changes_settings_delivers_and_retries_from_the_shell(database_
     refused = admit(database_url, "outbox", "retry", sent.group(1), check=False)
     assert refused.returncode == 1 and "not_retryable" in refused.stderr
     assert "Queued 0 message(s) again." in admit(database_url, "outbox", "retry", "--all-abandoned").stdout
-    no_transport = admit(database_url, "worker", check=False, ADMIT_DEV_MODE="false", ADMIT_SECRET_KEY="k" * 40)
-    assert no_transport.returncode == 2 and "ADMIT_SMTP_HOST" in no_transport.stderr
+
+
+def test_worker_without_smtp_or_sms_runs_and_says_why_messages_wait(database_url: str) -> None:
+    production = {"ADMIT_DEV_MODE": "false", "ADMIT_SECRET_KEY": "k" * 40}
+    org = field(admit(database_url, "org", "create", "Initech").stdout, "id")
+    ws = field(admit(database_url, "workspace", "create", org, "Initech Main").stdout, "id")
+    admit(database_url, "member", "add", ws, "--email", "peter@initech.example", **production)
+    run = admit(database_url, "worker", "--once", **production)
+    assert "Processed 0 message(s) and 0 job(s)." in run.stdout
+    assert "ADMIT_SMTP_HOST" in run.stderr and "ADMIT_SMS_URL" in run.stderr  # said, not refused
+    listed = admit(database_url, "outbox", "list", **production).stdout
+    assert re.search(r"peter@initech\.example.*queued.*no SMTP server is configured", listed), listed

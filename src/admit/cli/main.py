@@ -272,16 +272,12 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
     """Deliver the outbox (email, SMS) and run background jobs (imports, bulk invitations) until
     stopped; run as many as you like on PostgreSQL."""
     from admit.delivery.transports import transports_for
-    from admit.delivery.worker import DeliveryPolicy, OutboxWorker
+    from admit.delivery.worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
 
     transports = transports_for(settings())
-    if not transports:
-        common.errors.print(
-            "[red]Error[/red]: no SMTP server (ADMIT_SMTP_HOST) or SMS gateway (ADMIT_SMS_PROVIDER, ADMIT_SMS_URL) "
-            "is configured"
-        )
-        raise typer.Exit(2)
     runner = OutboxWorker(context(), transports, DeliveryPolicy.from_settings(settings()))
+    for channel in runner.missing:  # jobs and the other channel still run; these messages wait
+        common.errors.print(f"[yellow]Warning[/yellow]: {MISSING_TRANSPORT[channel]}")
     if once:
         total = 0
         while batch := runner.run_once():
@@ -296,6 +292,7 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     job_runner = threading.Thread(target=jobs_service.run_forever, args=(context(), stop), name="job-runner")
     job_runner.start()
-    common.console.print(f"Delivering {', '.join(sorted(transports))} messages and running jobs; Ctrl-C to stop.")
+    sending = f"Delivering {', '.join(sorted(transports))} messages and running" if transports else "Running"
+    common.console.print(f"{sending} jobs; Ctrl-C to stop.")
     runner.run_forever(stop)
     job_runner.join()

@@ -29,6 +29,12 @@ from admit.services.context import SYSTEM, Context, record
 
 log = logging.getLogger("admit.delivery")
 MAX_BACKOFF = timedelta(hours=6)
+CHANNELS = ("email", "sms")
+MISSING_TRANSPORT = {
+    "email": "no SMTP server is configured (ADMIT_SMTP_HOST): the message waits in the outbox",
+    "sms": "no SMS gateway is configured (ADMIT_SMS_PROVIDER, ADMIT_SMS_URL): the message waits in the outbox",
+}
+NOTE_MISSING_EVERY = timedelta(minutes=1)
 
 
 @dataclass
@@ -63,9 +69,24 @@ class OutboxWorker:
         self.ctx = ctx
         self.transports = transports
         self.policy = policy
+        self.missing = [channel for channel in CHANNELS if channel not in transports]
+        self.noted_missing_at: datetime | None = None
+
+    def note_missing_transports(self) -> int:
+        """Mark the waiting messages of every channel this worker cannot send (a worker without
+        SMTP still runs jobs and SMS): each says what is missing, so operators see why."""
+        now = self.ctx.clock.now()
+        if not self.missing or (self.noted_missing_at and now - self.noted_missing_at < NOTE_MISSING_EVERY):
+            return 0
+        self.noted_missing_at = now
+        with self.ctx.uow(write=True) as uow:
+            noted = sum(uow.outbox.note_waiting(channel, MISSING_TRANSPORT[channel]) for channel in self.missing)
+            uow.commit()
+        return noted
 
     def run_once(self) -> int:
         """Deliver one batch; returns how many messages were claimed."""
+        self.note_missing_transports()
         if not self.transports:
             return 0
         now = self.ctx.clock.now()

@@ -223,6 +223,19 @@ class Outbox(Repository):
         )
         return list(self.conn.execute(select(t.outbox).where(self.c.id.in_(ids)).order_by(self.c.id)).all())
 
+    def note_waiting(self, channel: str, reason: str) -> int:
+        """Say on the channel's waiting messages why nothing sends them (no attempt is counted)."""
+        result = self.conn.execute(
+            update(t.outbox)
+            .where(
+                self.c.channel == channel,
+                self.c.state.in_(("queued", "failed")),
+                or_(self.c.last_error.is_(None), self.c.last_error != reason),
+            )
+            .values(last_error=reason)
+        )
+        return int(result.rowcount or 0)
+
     def finish(self, outcomes: Sequence[dict[str, Any]]) -> None:
         """Record attempt outcomes; a row that another worker re-claimed meanwhile is left alone."""
         if not outcomes:

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from admit import __version__
 from admit.config import Settings
 from admit.delivery.transports import transports_for
-from admit.delivery.worker import DeliveryPolicy, OutboxWorker
+from admit.delivery.worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
 from admit.services import endings, jobs
 from admit.services.context import Context
 from admit.web import dev, errors, multipart_csrf
@@ -116,10 +116,9 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
 
 def _start_worker(settings: Settings, context: Context, stop: threading.Event) -> threading.Thread | None:
     transports = transports_for(settings)
-    if not transports:
-        log.warning("no SMTP server or SMS gateway configured: messages wait in the outbox")
-        return None
     worker = OutboxWorker(context, transports, DeliveryPolicy.from_settings(settings))
+    for channel in worker.missing:
+        log.warning(MISSING_TRANSPORT[channel])
     thread = threading.Thread(target=worker.run_forever, args=(stop,), name="outbox-worker", daemon=True)
     thread.start()
     return thread
