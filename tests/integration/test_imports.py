@@ -91,7 +91,10 @@ def test_a_role_column_cannot_grant_more_than_the_importer_holds(
     data = (HEADER + "own@example.com;O;W;owner;E1\nadm@example.com;A;D;admin;E2\n").encode()
     job = run(ctx, admin, workspace, data, invite=False)
     assert job["counts"] == {"created": 1, "awaiting_invitation": 1, "error": 1}
-    assert job["report"][0]["reason"] == "a admin cannot grant the owner role" and job["report"][0]["column"] == "Role"
+    assert (
+        job["report"][0]["reason"] == "your role (admin) cannot grant the owner role"
+        and job["report"][0]["column"] == "Role"
+    )
 
 
 def test_only_people_managers_may_import(ctx: Context, workspace: Any, org: Any) -> None:
@@ -104,6 +107,16 @@ def test_an_unreadable_file_is_refused_before_any_job(ctx: Context, operator: Ac
     with pytest.raises(ImportFileError) as refused:
         imports.start(ctx, operator, workspace.id, b"PK\x03\x04garbage", "people.csv", invite=False)
     assert refused.value.code == "wrong_magic"
+    assert jobs.list_jobs(ctx, operator, workspace.id) == []
+
+
+@pytest.mark.parametrize("data", [HEADER.encode(), (HEADER + ";;;;\n\n").encode()])
+def test_a_file_with_a_header_and_no_rows_is_refused_with_a_reason(
+    ctx: Context, operator: Actor, workspace: Any, data: bytes
+) -> None:
+    with pytest.raises(ImportFileError) as refused:
+        imports.start(ctx, operator, workspace.id, data, "people.csv", invite=False)
+    assert refused.value.code == "no_rows" and "row 1" in refused.value.message and "no people" in refused.value.message
     assert jobs.list_jobs(ctx, operator, workspace.id) == []
 
 

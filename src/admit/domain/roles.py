@@ -71,4 +71,4 @@ def require(role: Role, permission: Permission) -> None:
 def ensure_can_grant(granter: Role, role: Role) -> None:
     """Refuse to grant ``role`` when it ranks above the granter's own role."""
     if role.rank > granter.rank:
-        raise PermissionDenied(f"a {granter.value} cannot grant the {role.value} role", field="role")
+        raise PermissionDenied(f"your role ({granter.value}) cannot grant the {role.value} role", field="role")

@@ -17,6 +17,7 @@ Codes (stable, for the importer and the UI)::
     malformed          a CSV record that cannot be read (a field beyond the size limit, or more columns than
                        a worksheet has)
     no_header          the file is empty, or its first non-empty row names no known column
+    no_rows            the file has a header row and nothing under it
     duplicate_header   two columns mean the same field
     unknown_columns    unrecognised columns, when the caller does not allow them
     too_many_rows      more data rows than allowed
@@ -37,6 +38,7 @@ CODES = frozenset(
         "encoding",
         "malformed",
         "no_header",
+        "no_rows",
         "duplicate_header",
         "unknown_columns",
         "too_many_rows",

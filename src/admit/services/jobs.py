@@ -18,6 +18,7 @@ from sqlalchemy import Row
 from admit.domain.errors import NotFound
 from admit.domain.roles import Permission, Role
 from admit.imports import Table, read_table
+from admit.imports.errors import ImportFileError
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import tenant_scope, workspace_for
 from admit.services.context import Actor, ActorKind, Context, record
@@ -160,6 +161,10 @@ def queue_file(
     with ctx.uow() as uow:
         workspace_for(uow, actor, workspace_id, permission)
     table = read_table(data, filename)
+    if not table.rows:
+        raise ImportFileError(
+            "the file has a header row but no people under it: add one row per person", table.header_row, code="no_rows"
+        )
     chosen = options(table)
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
