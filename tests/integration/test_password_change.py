@@ -144,3 +144,48 @@ def test_anyone_signed_in_may_change_their_password_and_visitors_sign_in_first(
         follow_redirects=False,
     )
     assert moved.status_code == 303 and moved.headers["location"] == "/"  # never another site
+
+
+def test_the_api_offers_an_account_with_an_initial_password_only_the_change_and_sign_out(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    imported(ctx, operator, workspace, "ian@example.com")
+    signed_in = client(ctx).post("/api/v1/sessions", json={"identifier": "ian@example.com", "password": INITIAL})
+    assert signed_in.status_code == 201 and signed_in.json()["password_change_required"] is True
+    api = client(ctx, signed_in.json()["token"])
+    for method, path in (("GET", "/api/v1/me/invitations"), ("GET", f"/api/v1/workspaces/{workspace.id}/members")):
+        refused = api.request(method, path)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "password_change_required"
+    weak = api.post("/api/v1/me/password", json={"current_password": INITIAL, "new_password": "short"})
+    assert weak.status_code == 422 and weak.json()["error"]["code"] == "weak_password"
+    changed = api.post("/api/v1/me/password", json={"current_password": INITIAL, "new_password": CHOSEN})
+    assert changed.status_code == 200 and changed.json()["password_change_required"] is False
+    assert api.get("/api/v1/me/invitations").status_code == 401  # the old session ended with the change
+    fresh = client(ctx, changed.json()["token"])
+    assert fresh.get("/api/v1/me/invitations").status_code == 200
+    assert fresh.get(f"/api/v1/workspaces/{workspace.id}/members").status_code == 200
+    again = client(ctx).post("/api/v1/sessions", json={"identifier": "ian@example.com", "password": CHOSEN})
+    assert again.json()["password_change_required"] is False
+
+
+def test_an_account_with_an_initial_password_can_sign_out_through_the_api(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    imported(ctx, operator, workspace, "ida@example.com")
+    token = client(ctx).post("/api/v1/sessions", json={"identifier": "ida@example.com", "password": INITIAL})
+    api = client(ctx, token.json()["token"])
+    assert api.delete("/api/v1/sessions/current").status_code == 204
+    assert api.post("/api/v1/me/password", json={"current_password": INITIAL, "new_password": CHOSEN}).status_code == 401
+
+
+def test_no_page_door_lets_an_initial_password_act(ctx: Context, operator: Actor, workspace: Any) -> None:
+    """The service refuses the session; pages turn that into the change-password page."""
+    imported(ctx, operator, workspace, "ivo@example.com")
+    browser = client(ctx)
+    assert sign_in(browser, "ivo@example.com", INITIAL, "/").status_code == 303
+    for path in ("/", f"/go/{workspace.id}", f"/admin/{workspace.id}/people", f"/terms/{workspace.id}"):
+        response = browser.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith("/change-password?next=")
+    with pytest.raises(Exception) as refused:
+        sessions.authenticate_session(ctx, browser.cookies["admit_session"])
+    assert getattr(refused.value, "code", None) == "password_change_required"

@@ -8,6 +8,8 @@ The edge (web, CLI) maps these to one JSON envelope or a friendly message::
      │    ├── InvalidTransition invalid_transition   a state machine refused a move
      │    └── AlreadyExists     already_exists       a unique identity is taken
      ├── PermissionDenied       permission_denied    the caller lacks a permission or role
+     │    └── PasswordChangeRequired                 the account must replace its initial password
+     │                          password_change_required  before anything else (every door)
      ├── ValidationFailed       validation_failed    input is malformed (``field`` says where)
      │    └── WeakPassword      weak_password        the password policy refused a password
      ├── InvalidCredentials     invalid_credentials  sign-in or API token refused
@@ -53,6 +55,16 @@ class AlreadyExists(Conflict):
 
 class PermissionDenied(DomainError):
     code = "permission_denied"
+
+
+class PasswordChangeRequired(PermissionDenied):
+    """An account signed in with a one-time password an administrator chose: it may only change
+    it (and sign out) until it has its own."""
+
+    code = "password_change_required"
+
+    def __init__(self) -> None:
+        super().__init__("choose your own password first: this account still has its initial one-time password")
 
 
 class ValidationFailed(DomainError):

@@ -6,7 +6,7 @@ import hashlib
 from typing import Any, NoReturn
 
 from admit.domain import secrets, throttling
-from admit.domain.errors import InvalidCredentials, NotFound, PermissionDenied, SecretRejected
+from admit.domain.errors import InvalidCredentials, NotFound, PasswordChangeRequired, PermissionDenied, SecretRejected
 from admit.domain.identifiers import candidates
 from admit.domain.roles import Role, parse_role
 from admit.services.context import Actor, ActorKind, Context, record
@@ -117,12 +117,17 @@ def start_session(ctx: Context, account_id: str) -> str:
     return issued.plaintext
 
 
-def authenticate_session(ctx: Context, token: str) -> str:
-    """The account id behind a live session token."""
+def authenticate_session(ctx: Context, token: str, *, initial_password_ok: bool = False) -> str:
+    """The account id behind a live session token.
+
+    An account that still has an administrator's one-time password is refused with
+    ``PasswordChangeRequired`` unless the caller is changing it or signing out
+    (``initial_password_ok``): every door (pages, API) authenticates here, so none can skip it."""
     digest = secrets.digest_for(token, SESSION)
     with ctx.uow() as uow:
         row = uow.secrets.by_digest(digest)
-    if row is None:
+        account = uow.accounts.get(row.subject_id) if row is not None else None
+    if row is None or account is None:
         raise SecretRejected("the session is not valid; sign in again")
     secrets.ensure_usable(
         purpose=secrets.SecretPurpose(row.purpose),
@@ -132,6 +137,8 @@ def authenticate_session(ctx: Context, token: str) -> str:
         revoked_at=row.revoked_at,
         now=ctx.clock.now(),
     )
+    if account.must_change_password and not initial_password_ok:
+        raise PasswordChangeRequired()
     return str(row.subject_id)
 
 

@@ -61,17 +61,17 @@ def authenticate(ctx: Context, token: str | None) -> Actor:
     return sessions.authenticate_api_token(ctx, token)
 
 
-def signed_in_account(ctx: Context, token: str) -> str:
+def signed_in_account(ctx: Context, token: str, *, initial_password_ok: bool = False) -> str:
     try:
-        return sessions.authenticate_session(ctx, token)
+        return sessions.authenticate_session(ctx, token, initial_password_ok=initial_password_ok)
     except SecretRejected:
         raise InvalidCredentials("the session is not valid; sign in again") from None
 
 
-def require_account(ctx: Context, token: str | None) -> str:
+def require_account(ctx: Context, token: str | None, *, initial_password_ok: bool = False) -> str:
     if token is None or not token.startswith(SESSION_PREFIX):
         raise InvalidCredentials("sign in first: send a session token as 'Authorization: Bearer …'")
-    return signed_in_account(ctx, token)
+    return signed_in_account(ctx, token, initial_password_ok=initial_password_ok)
 
 
 # As many threads as AnyIO's default pool. A plain executor costs less per call than AnyIO's
@@ -125,9 +125,19 @@ async def as_caller(ctx: Context, token: str | None, work: Callable[[Actor], T],
     return await run_work(ctx, lambda: work(authenticate(ctx, token)), quick=quick)
 
 
-async def as_account(ctx: Context, token: str | None, work: Callable[[str], T], *, quick: bool = False) -> T:
-    """Require a signed-in person and run ``work`` with their account id, together."""
-    return await run_work(ctx, lambda: work(require_account(ctx, token)), quick=quick)
+async def as_account(
+    ctx: Context,
+    token: str | None,
+    work: Callable[[str], T],
+    *,
+    quick: bool = False,
+    initial_password_ok: bool = False,
+) -> T:
+    """Require a signed-in person and run ``work`` with their account id, together
+    (``initial_password_ok``: also an account that must still replace its initial password)."""
+    return await run_work(
+        ctx, lambda: work(require_account(ctx, token, initial_password_ok=initial_password_ok)), quick=quick
+    )
 
 
 async def as_optional_account(ctx: Context, token: str | None, work: Callable[[str | None], T]) -> T:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from admit.domain import errors
@@ -48,6 +49,15 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _password_change_required(request: Request, exc: Exception) -> Response:
+    """The API answers 403; a page sends the browser to choose its own password, then back."""
+    assert isinstance(exc, errors.PasswordChangeRequired)
+    if request.url.path.startswith("/api/"):
+        return await _domain(request, exc)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query and request.method == "GET" else "")
+    return RedirectResponse(f"/change-password?next={quote(here, safe='/')}", status_code=303)
+
+
 async def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
@@ -70,6 +80,7 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(errors.PasswordChangeRequired, _password_change_required)
     app.add_exception_handler(errors.DomainError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)

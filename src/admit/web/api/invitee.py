@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from admit.services import claims, sessions
+from admit.services import claims, password_change, sessions
 from admit.web.api import schemas as s
 from admit.web.deps import Bearer, Ctx, as_account, as_optional_account, blocking
 
@@ -19,12 +19,28 @@ async def sign_in(body: s.SignInIn, ctx: Ctx) -> Any:
     token, account = await blocking(
         lambda: sessions.sign_in(ctx, body.identifier, body.password, break_glass=body.break_glass)
     )
-    return {"token": token, "account_id": account["id"]}
+    return {
+        "token": token,
+        "account_id": account["id"],
+        "password_change_required": bool(account.get("must_change_password")),
+    }
+
+
+@router.post("/me/password", response_model=s.SessionOut, tags=["sessions"])
+async def change_password(body: s.PasswordChangeIn, ctx: Ctx, token: Bearer) -> Any:
+    """Replace the account's password (an initial one-time password must be replaced before
+    anything else). Every session of the account ends; the answer carries a new one."""
+
+    def work(account_id: str) -> dict[str, Any]:
+        fresh = password_change.change_password(ctx, account_id, body.current_password, body.new_password)
+        return {"token": fresh, "account_id": account_id, "password_change_required": False}
+
+    return await as_account(ctx, token, work, initial_password_ok=True)
 
 
 @router.delete("/sessions/current", status_code=204, tags=["sessions"])
 async def sign_out(ctx: Ctx, token: Bearer) -> Response:
-    await as_account(ctx, token, lambda _: sessions.sign_out(ctx, str(token)), quick=True)
+    await as_account(ctx, token, lambda _: sessions.sign_out(ctx, str(token)), quick=True, initial_password_ok=True)
     return Response(status_code=204)
 
 

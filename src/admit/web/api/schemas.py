@@ -234,6 +234,16 @@ class SessionOut(BaseModel):
     token: str = Field(description="Shown once; send as 'Authorization: Bearer …'.")
     account_id: str
     expires_in_days: int = 14
+    password_change_required: bool = Field(
+        False,
+        description="The account signed in with an administrator's one-time password: until it is replaced "
+        "(POST /me/password) every other call answers 403 password_change_required.",
+    )
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
 
 
 class TokenIn(BaseModel):

@@ -23,7 +23,7 @@ def _accounts(ctx: Context, tokens: list[str]) -> list[tuple[str, str]]:
     valid = []
     for token in tokens:
         try:
-            valid.append((token, sessions.authenticate_session(ctx, token)))
+            valid.append((token, sessions.authenticate_session(ctx, token, initial_password_ok=True)))
         except SecretRejected:
             continue
     return valid

@@ -64,12 +64,14 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
     return response
 
 
-def _account(ctx: Context, request: Request) -> str | None:
+def _account(ctx: Context, request: Request, *, initial_password_ok: bool = False) -> str | None:
+    """The browser's active account; ``PasswordChangeRequired`` (the page is then not shown, see
+    ``web.errors``) while it must replace an initial password, unless ``initial_password_ok``."""
     token = _cookies(request).session(request)
     if not token:
         return None
     try:
-        return sessions.authenticate_session(ctx, token)
+        return sessions.authenticate_session(ctx, token, initial_password_ok=initial_password_ok)
     except SecretRejected:
         return None
 

@@ -40,7 +40,7 @@ def _form(request: Request, me: SignedIn, status: int = 200, **context: Any) -> 
 
 
 def _signed_in(ctx: Context, request: Request) -> SignedIn | None:
-    account_id = _account(ctx, request)
+    account_id = _account(ctx, request, initial_password_ok=True)
     try:
         return None if account_id is None else admin_overview.signed_in(ctx, account_id)
     except NotFound:
