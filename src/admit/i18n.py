@@ -1,14 +1,21 @@
-"""Languages (en, de, fr) and their gettext catalogs, compiled from .po files when first used."""
+"""Languages (en, de, fr) and their gettext catalogs, compiled from .po files when first used.
+
+Templates translate literal texts with ``gettext``/``{% trans %}`` and a message known only at run
+time (a domain error that may quote what someone typed or uploaded) with ``tr``: Jinja's
+``gettext`` marks its result safe, so it must never be given anything but a literal.
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from markupsafe import Markup, escape
 
 LANGUAGES = ("en", "de", "fr")
 
@@ -25,6 +32,16 @@ def catalog(path: Path, language: str) -> Translations:
     write_mo(buffer, messages)
     buffer.seek(0)
     return Translations(fp=buffer)
+
+
+def runtime_translator(translations: Translations) -> Callable[[object], Markup]:
+    """The templates' ``tr``: a runtime message translated when the catalog has it, always
+    escaped and never %-formatted (it may contain what a user typed, markup or ``%`` included)."""
+
+    def tr(message: object) -> Markup:
+        return escape(translations.gettext(str(message)))
+
+    return tr
 
 
 def pick_language(*candidates: str | None) -> str:

@@ -487,3 +487,41 @@ def test_the_audit_log_filters_by_action_and_pages_to_older_events(
     invitations = owner.get(f"/admin/{workspace.id}/audit?action=invitation.").text.split("<tbody>")[1]
     assert "<code>member." not in invitations and "<code>invitation.accepted</code>" in invitations
     assert "olga@example.com" in invitations  # the subject is named
+
+
+# Values never become markup (see also tests/unit/test_template_safety.py) ---------------------------
+MARKUP_HEADER = b"<b>x</b>,<a href=//evil.example>y</a>\r\nann@example.com,Ann\r\n"
+
+
+def test_markup_in_an_uploaded_files_header_is_shown_as_text(
+    ctx: Context, operator: Actor, workspace: Any, owner: TestClient
+) -> None:
+    refused = upload_import(owner, workspace, MARKUP_HEADER, "people.csv", invite="now")
+    assert refused.status_code == 422 and 'id="file-error">' in refused.text
+    assert "&lt;b&gt;x&lt;/b&gt;" in refused.text and "&lt;a href=//evil.example&gt;" in refused.text
+    assert "<b>x</b>" not in refused.text and "<a href=//evil.example" not in refused.text
+    page = owner.get(f"/admin/{workspace.id}/invitations/choose").text
+    chosen = owner.post(
+        f"/admin/{workspace.id}/invitations/choose",
+        data={"csrftoken": csrf(page)},
+        files={"file": ("list.csv", MARKUP_HEADER)},
+    )
+    assert chosen.status_code == 422 and 'id="file-error">' in chosen.text
+    assert "<b>x</b>" not in chosen.text and "<a href=//evil.example" not in chosen.text
+    assert jobs.list_jobs(ctx, operator, workspace.id) == []
+
+
+def test_markup_in_a_typed_value_is_shown_as_text_in_the_error_next_to_the_field(
+    ctx: Context, operator: Actor, workspace: Any, owner: TestClient
+) -> None:
+    tenancy.update_workspace(ctx, operator, workspace.id, {"departments": ["Sales"]})
+    token = csrf(owner.get(f"/admin/{workspace.id}/people/new").text)
+    fields = {"email": "ann@example.com", "role": "member", "language": "en", "csrftoken": token}
+    refused = owner.post(f"/admin/{workspace.id}/people/new", data={**fields, "department": "<b>x</b>%(y)s"})
+    assert refused.status_code == 422
+    assert 'id="department-error">&#39;&lt;b&gt;x&lt;/b&gt;%(y)s&#39; is not a department' in refused.text
+    assert "<b>x</b>" not in refused.text
+    bad_email = owner.post(f"/admin/{workspace.id}/people/new", data={**fields, "email": '"><b>x</b>@example.com'})
+    assert bad_email.status_code == 422 and 'id="email-error">' in bad_email.text
+    assert "<b>x</b>" not in bad_email.text and 'value="&#34;&gt;&lt;b&gt;x&lt;/b&gt;@example.com"' in bad_email.text
+    assert members.list_members(ctx, operator, workspace.id, search="ann@") == []

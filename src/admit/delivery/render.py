@@ -3,11 +3,13 @@
 A template defines the blocks ``subject``, ``text`` and ``sms`` (plain text, not escaped) and
 ``body`` (HTML, escaped: an administrator's personal message can never inject markup), which is
 wrapped in the shared HTML layout. The language is the member's, else the workspace's, else
-English.
+English. The subject is folded onto one line: a workspace or person name with line breaks or
+other control characters cannot reach a mail header (or the preview) as anything but a space.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -19,7 +21,7 @@ from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
-from admit.i18n import catalog, pick_language
+from admit.i18n import catalog, pick_language, runtime_translator
 
 HERE = Path(__file__).parent
 KINDS = (
@@ -60,6 +62,7 @@ def environment(language: str) -> Environment:
         keep_trailing_newline=False,
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["tr"] = runtime_translator(translations(language))  # gettext() is for literals only
     env.globals["m"] = env.get_template("_macros.jinja").module  # blocks are rendered on their own
     return env
 
@@ -76,7 +79,7 @@ def render(kind: str, language: str, payload: dict[str, Any]) -> Rendered:
             format_datetime(datetime.fromisoformat(values["expires_at"]), "medium", tzinfo=UTC, locale=language)
             + " UTC"
         )
-    subject = _block(template, "subject", values).strip()
+    subject = one_line(_block(template, "subject", values))
     body = Markup(_block(template, "body", values).strip())  # noqa: S704 - rendered with autoescape on
     layout = env.get_template("_layout.jinja")
     footer = translations(language).gettext("Sent by Admit on behalf of %(workspace)s.") % {
@@ -84,7 +87,16 @@ def render(kind: str, language: str, payload: dict[str, Any]) -> Rendered:
     }
     html = layout.render(subject=subject, body=body, language=language, footer=footer)
     text = _block(template, "text", values).strip() + "\n\n-- \n" + footer + "\n"
-    return Rendered(subject=subject, text=text, html=html, sms=" ".join(_block(template, "sms", values).split()))
+    return Rendered(subject=subject, text=text, html=html, sms=one_line(_block(template, "sms", values)))
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: control characters and line or paragraph separators become spaces,
+    and runs of white space one space."""
+    return " ".join("".join(" " if unicodedata.category(c) in _BREAKS else c for c in text).split())
+
+
+_BREAKS = frozenset({"Cc", "Zl", "Zp"})
 
 
 def _block(template: Template, name: str, values: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ from admit.domain.errors import (
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.secrets import digest as secret_digest
 from admit.domain.throttling import TooManyAttempts
-from admit.i18n import catalog, negotiate, pick_language
+from admit.i18n import catalog, negotiate, pick_language, runtime_translator
 from admit.services import claims, reinvite, sessions, terms, verification
 from admit.services.context import Context
 from admit.web.deps import Ctx, blocking
@@ -41,6 +41,7 @@ def templates(language: str) -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"])
     translations = catalog(HERE / "locales" / "pages", language)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["tr"] = runtime_translator(translations)  # gettext() is for literals only
     return Jinja2Templates(env=env)
 
 
