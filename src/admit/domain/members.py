@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from admit.domain.errors import Conflict, InvalidTransition
+from admit.domain.errors import Conflict, InvalidTransition, ValidationFailed
+
+NAME_LIMIT = 100
 
 
 class MemberStatus(StrEnum):
@@ -57,3 +59,17 @@ def ensure_claimable(status: MemberStatus | str) -> None:
             f"this membership cannot be claimed while it is {LABELS[status].lower()}",
             code="member_not_claimable",
         )
+
+
+def person_names(first_name: str | None, last_name: str | None, *, required: bool = True) -> tuple[str, str]:
+    """The first and last name a person gives when their account is created: trimmed, at most
+    ``NAME_LIMIT`` characters each, and both ``required`` (sign-up, single sign-on)."""
+    names = ((first_name or "").strip(), (last_name or "").strip())
+    if required and not all(names):
+        field = "first_name" if not names[0] else "last_name"
+        raise ValidationFailed("enter your first and last name", field=field, code="name_required")
+    for field, name in zip(("first_name", "last_name"), names, strict=True):
+        if len(name) > NAME_LIMIT:
+            message = f"a name can have at most {NAME_LIMIT} characters"
+            raise ValidationFailed(message, field=field, code="name_too_long")
+    return names

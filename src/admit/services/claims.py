@@ -17,7 +17,7 @@ from admit.domain.errors import Conflict, LinkGone, NotFound, SecretAlreadyUsed,
 from admit.domain.identifiers import IdentifierKind
 from admit.domain.invitations import InvitationState
 from admit.domain.login_policy import LoginPolicy, ensure_account_allowed
-from admit.domain.members import MemberStatus
+from admit.domain.members import MemberStatus, person_names
 from admit.domain.passwords import PasswordPolicy
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.context import Actor, ActorKind, Context, conflict_from, record
@@ -178,13 +178,16 @@ def accept_with_token(
     password: str | None = None,
     first_name: str | None = None,
     last_name: str | None = None,
+    names_required: bool = False,
 ) -> dict[str, Any]:
     """Accept an invitation. Signed in (``account_id``) the account joins; otherwise a new
-    account is created with ``password`` under the workspace's policy (the claim)."""
+    account is created with ``password`` under the workspace's policy (the claim), named as
+    given or as the administrator entered (both names ``names_required`` for a sign-up)."""
     digest = secrets.digest_for(token, INVITATION)
     password_hash = None
     if account_id is None:
-        password_hash = _hash_new_password(ctx, digest, password, first_name, last_name)
+        password_hash, names = _hash_new_password(ctx, digest, password, first_name, last_name, names_required)
+        first_name, last_name = (name or None for name in names)
     now = ctx.clock.now()
     try:
         with ctx.uow(write=True) as uow:
@@ -272,8 +275,15 @@ def decline_for_account(ctx: Context, account_id: str, invitation_id: str) -> di
 
 
 def _hash_new_password(
-    ctx: Context, digest: str, password: str | None, first_name: str | None, last_name: str | None
-) -> str:
+    ctx: Context,
+    digest: str,
+    password: str | None,
+    first_name: str | None,
+    last_name: str | None,
+    names_required: bool,
+) -> tuple[str, tuple[str, str]]:
+    """The new account's password hash under the workspace's policy, and its names (given now, or
+    the ones the administrator entered): a claim needs both."""
     if not password:
         raise ValidationFailed("choose a password to create your account", field="password", code="password_required")
     with ctx.uow() as uow:
@@ -284,6 +294,7 @@ def _hash_new_password(
         ensure_login_method(uow, invitation, None)  # no password into a workspace that requires SSO
         if uow.accounts.by_identifiers(_identifiers(member)) is not None:
             raise Conflict("you already have an account: sign in to accept this invitation", code="sign_in_required")
+    names = person_names(first_name or member.first_name, last_name or member.last_name, required=names_required)
     context = [
         member.email,
         member.username,
@@ -294,7 +305,7 @@ def _hash_new_password(
         workspace.name,
     ]
     PasswordPolicy.named(workspace.password_policy).check(password, [c for c in context if c])
-    return ctx.hasher.hash(password)
+    return ctx.hasher.hash(password), names
 
 
 def _identifiers(member: Row[Any] | Mapping[str, Any]) -> list[tuple[str, str]]:

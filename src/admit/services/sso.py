@@ -19,7 +19,7 @@ from admit.domain import login_policy, secrets
 from admit.domain.errors import NotFound, PermissionDenied, SecretRejected
 from admit.domain.identifiers import normalise_email
 from admit.domain.login_policy import LoginPolicy
-from admit.domain.members import MemberStatus
+from admit.domain.members import MemberStatus, person_names
 from admit.identity import oidc
 from admit.identity.sealing import unseal
 from admit.persistence.unit_of_work import UnitOfWork
@@ -237,7 +237,10 @@ def join_invitation(
             workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
             assert workspace is not None
             _allowed(uow, dict(workspace._mapping), who["provider"])
-            account_id = _account_for(uow, who, (first_name or who["first_name"], last_name or who["last_name"]), now)
+            names: tuple[str | None, str | None] = (None, None)
+            if uow.external_accounts.by_identity(who["issuer"], who["subject"]) is None:  # a new account
+                names = person_names(first_name or who["first_name"], last_name or who["last_name"])
+            account_id = _account_for(uow, who, names, now)
             result = claims.join_with_account(uow, invitation, account_id, now)
             uow.secrets.consume(secret.id, now)
             uow.commit()

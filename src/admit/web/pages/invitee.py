@@ -208,13 +208,15 @@ async def claim(
 
     def work() -> tuple[dict[str, Any], str] | None:
         info = claims.inspect_token(ctx, token)
-        if info["mode"] in SIGN_UP:
-            if not _verified(request, token, info):
-                return None  # the address must be verified first: back to the code
-            if not (first_name.strip() and last_name.strip()):
-                raise ValidationFailed("enter your first and last name", field="first_name", code="name_required")
+        if info["mode"] in SIGN_UP and not _verified(request, token, info):
+            return None  # the address must be verified first: back to the code
         result = claims.accept_with_token(
-            ctx, token, password=password, first_name=first_name.strip() or None, last_name=last_name.strip() or None
+            ctx,
+            token,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            names_required=info["mode"] in SIGN_UP,
         )
         return result, sessions.start_session(ctx, result["account_id"])
 

@@ -120,14 +120,12 @@ async def confirm(request: Request, ctx: Ctx, first_name: str = Form(""), last_n
     who = _identity(request, token) if token else None
     if token is None or who is None:
         return RedirectResponse("/welcome", status_code=303)
-    first, last = first_name.strip()[:100], last_name.strip()[:100]
+    first, last = first_name.strip(), last_name.strip()
     try:
-        if not (first and last):
-            raise ValidationFailed("enter your first and last name", field="first_name", code="name_required")
         result = await blocking(lambda: sso.join_invitation(ctx, token, who, first, last))
-    except ValidationFailed:
+    except ValidationFailed as exc:
         info = await blocking(lambda: claims.inspect_token(ctx, token))
-        return page(request, "sso_confirm.html", 422, who=who, first_name=first, last_name=last, error=True, **info)
+        return page(request, "sso_confirm.html", 422, who=who, first_name=first, last_name=last, error=exc.code, **info)
     except DomainError as exc:
         return _failure(request, exc)
     return await _signed_in(request, ctx, result)
