@@ -81,7 +81,7 @@ def child(url: str, path: Path) -> dict[str, Any]:
     ws = tenancy.create_workspace(ctx, operator, org.id, f"Bench {path.suffix}", settings)
     data = path.read_bytes()
     started = time.perf_counter()
-    job = imports.start(ctx, operator, ws.id, data, path.name, invite=True)
+    job = imports.start(ctx, operator, ws.id, data, path.name, invite="now")
     jobs.run_next(ctx, job["id"])
     seconds = time.perf_counter() - started
     done = jobs.get(ctx, operator, job["id"])

@@ -31,7 +31,7 @@ def test_every_row_of_a_generated_file_is_accounted_for_once(
     workspace = tenancy.create_workspace(ctx, operator, org.id, "Generated")
     headers = ["Email", "First name", "Last name", "External ID"]
     data = write_csv(headers, rows) if kind == "csv" else write_xlsx(headers, rows)
-    job = imports.start(ctx, operator, workspace.id, data, f"people.{kind}", invite=False)
+    job = imports.start(ctx, operator, workspace.id, data, f"people.{kind}", invite="later")
     jobs.run_next(ctx, job["id"])
     done = jobs.get(ctx, operator, job["id"])
     counts = done["counts"]
@@ -76,14 +76,14 @@ def test_hostile_files_are_refused_before_anything_is_written(
     ctx: Context, operator: Actor, workspace: Any, name: str, make: Any, code: str
 ) -> None:
     with pytest.raises(ImportFileError) as refused:
-        imports.start(ctx, operator, workspace.id, make(), name, invite=True)
+        imports.start(ctx, operator, workspace.id, make(), name, invite="now")
     assert refused.value.code == code
     assert jobs.list_jobs(ctx, operator, workspace.id) == [] and members.list_members(ctx, operator, workspace.id) == []
 
 
 def test_formula_cells_in_an_import_are_data_not_formulas(ctx: Context, operator: Actor, workspace: Any) -> None:
     data = write_csv(["Email", "First name", "Last name"], [["f@example.com", "=HYPERLINK(1)", "+SUM(A1)"]])
-    job = imports.start(ctx, operator, workspace.id, data, "formulas.csv", invite=False)
+    job = imports.start(ctx, operator, workspace.id, data, "formulas.csv", invite="later")
     jobs.run_next(ctx, job["id"])
     [member] = members.list_members(ctx, operator, workspace.id)
     assert (member["first_name"], member["last_name"]) == ("=HYPERLINK(1)", "+SUM(A1)")  # stored as typed

@@ -44,7 +44,7 @@ def test_import_creates_new_people_skips_existing_and_reports_bad_rows(
         + "cy@example.com;Cy;Fox;admin;E1\n"
         + "dee@example.com;Dee;Lux;Mitglied;E5\n"
     ).encode()
-    job = run(ctx, operator, workspace, data, invite=False)
+    job = run(ctx, operator, workspace, data, invite="later")
     assert job["state"] == "done" and job["total"] == 6 and job["position"] == 6
     assert job["counts"] == {"created": 2, "awaiting_invitation": 2, "skipped": 1, "error": 2, "duplicate": 1}
     report = {entry["row"]: entry for entry in job["report"]}
@@ -69,7 +69,7 @@ def test_invite_now_sends_each_new_person_an_invitation(ctx: Context, operator: 
     data = write_xlsx(
         ["E-Mail", "Vorname", "Nachname"], [["eva@example.com", "Eva", "Ost"], ["udo@example.com", "Udo", "West"]]
     )
-    job = run(ctx, operator, workspace, data, "leute.xlsx", invite=True, message="Welcome aboard")
+    job = run(ctx, operator, workspace, data, "leute.xlsx", invite="now", message="Welcome aboard")
     assert job["counts"] == {"created": 2, "invited": 2}
     assert statuses(ctx, operator, workspace) == {"eva@example.com": "invited", "udo@example.com": "invited"}
     sent = messages(ctx, kind="invitation")
@@ -79,7 +79,7 @@ def test_invite_now_sends_each_new_person_an_invitation(ctx: Context, operator: 
 
 def test_dry_run_reports_without_writing(ctx: Context, operator: Actor, workspace: Any) -> None:
     data = (HEADER + "ann@example.com;Ann;Lee;member;E1\nbad;B;C;member;E2\n").encode()
-    job = run(ctx, operator, workspace, data, invite=True, dry_run=True)
+    job = run(ctx, operator, workspace, data, invite="now", dry_run=True)
     assert job["counts"] == {"created": 1, "invited": 1, "error": 1} and job["options"]["dry_run"] is True
     assert statuses(ctx, operator, workspace) == {} and not messages(ctx)
 
@@ -89,7 +89,7 @@ def test_a_role_column_cannot_grant_more_than_the_importer_holds(
 ) -> None:
     admin = Actor(ActorKind.API_TOKEN, id="t", organization_id=org.id, role=members.Role.ADMIN, name="hr")
     data = (HEADER + "own@example.com;O;W;owner;E1\nadm@example.com;A;D;admin;E2\n").encode()
-    job = run(ctx, admin, workspace, data, invite=False)
+    job = run(ctx, admin, workspace, data, invite="later")
     assert job["counts"] == {"created": 1, "awaiting_invitation": 1, "error": 1}
     assert (
         job["report"][0]["reason"] == "your role (admin) cannot grant the owner role"
@@ -100,12 +100,12 @@ def test_a_role_column_cannot_grant_more_than_the_importer_holds(
 def test_only_people_managers_may_import(ctx: Context, workspace: Any, org: Any) -> None:
     member = Actor(ActorKind.API_TOKEN, id="t", organization_id=org.id, role=members.Role.MEMBER, name="x")
     with pytest.raises(PermissionDenied):
-        imports.start(ctx, member, workspace.id, HEADER.encode(), "p.csv", invite=False)
+        imports.start(ctx, member, workspace.id, HEADER.encode(), "p.csv", invite="later")
 
 
 def test_an_unreadable_file_is_refused_before_any_job(ctx: Context, operator: Actor, workspace: Any) -> None:
     with pytest.raises(ImportFileError) as refused:
-        imports.start(ctx, operator, workspace.id, b"PK\x03\x04garbage", "people.csv", invite=False)
+        imports.start(ctx, operator, workspace.id, b"PK\x03\x04garbage", "people.csv", invite="later")
     assert refused.value.code == "wrong_magic"
     assert jobs.list_jobs(ctx, operator, workspace.id) == []
 
@@ -115,7 +115,7 @@ def test_a_file_with_a_header_and_no_rows_is_refused_with_a_reason(
     ctx: Context, operator: Actor, workspace: Any, data: bytes
 ) -> None:
     with pytest.raises(ImportFileError) as refused:
-        imports.start(ctx, operator, workspace.id, data, "people.csv", invite=False)
+        imports.start(ctx, operator, workspace.id, data, "people.csv", invite="later")
     assert refused.value.code == "no_rows" and "row 1" in refused.value.message and "no people" in refused.value.message
     assert jobs.list_jobs(ctx, operator, workspace.id) == []
 
@@ -125,7 +125,7 @@ def test_cancel_keeps_committed_chunks_and_a_resumed_job_creates_no_duplicates(
 ) -> None:
     monkeypatch.setattr(imports, "CHUNK", 10)
     rows = "".join(f"p{i}@example.com;P;{i};member;X{i}\n" for i in range(35))
-    job = imports.start(ctx, operator, workspace.id, (HEADER + rows).encode(), "p.csv", invite=True)
+    job = imports.start(ctx, operator, workspace.id, (HEADER + rows).encode(), "p.csv", invite="now")
     calls = {"n": 0}
     original = imports._import_rows
 
@@ -148,10 +148,10 @@ def test_cancel_keeps_committed_chunks_and_a_resumed_job_creates_no_duplicates(
     assert jobs.get(ctx, operator, job["id"])["counts"] == {"created": 35, "invited": 35}
     assert len(statuses(ctx, operator, workspace)) == 35 and len(messages(ctx, kind="invitation")) == 35
 
-    again = run(ctx, operator, workspace, (HEADER + rows).encode(), invite=True)  # the same file twice
+    again = run(ctx, operator, workspace, (HEADER + rows).encode(), invite="now")  # the same file twice
     assert again["counts"] == {"skipped": 35}
     cancelled = imports.start(
-        ctx, operator, workspace.id, (HEADER + "z@example.com;Z;Z;member;Z\n").encode(), "z.csv", invite=False
+        ctx, operator, workspace.id, (HEADER + "z@example.com;Z;Z;member;Z\n").encode(), "z.csv", invite="later"
     )
     assert jobs.cancel(ctx, operator, cancelled["id"])["state"] == "cancelled"
     assert jobs.run_next(ctx) is None and "z@example.com" not in statuses(ctx, operator, workspace)
@@ -164,7 +164,7 @@ def test_initial_password_activates_the_member_who_must_change_it(
         b"Email,First name,Last name,Initial password\n"
         b"kim@example.com,Kim,Ode,violet-harbour-otter-52\nlou@example.com,Lou,Pi,short\n"
     )
-    job = run(ctx, operator, workspace, data, invite=True)
+    job = run(ctx, operator, workspace, data, invite="now")
     assert job["counts"] == {"created": 1, "activated": 1, "error": 1}
     assert job["report"][0]["column"] == "Initial password" and "too weak" in job["report"][0]["reason"]
     assert statuses(ctx, operator, workspace) == {"kim@example.com": "active"}
@@ -179,7 +179,7 @@ def test_rows_written_in_bulk_are_stored_exactly_as_single_rows(ctx: Context, op
     from sqlalchemy import text
 
     members.provision(ctx, operator, workspace.id, MemberInput(email="one@example.com"), invite=True)
-    run(ctx, operator, workspace, (HEADER + "bulk@example.com;B;K;member;E9\n").encode(), invite=True)
+    run(ctx, operator, workspace, (HEADER + "bulk@example.com;B;K;member;E9\n").encode(), invite="now")
     with ctx.uow() as uow:
         rows = uow.conn.execute(
             text(

@@ -34,7 +34,7 @@ def imported(ctx: Context, operator: Actor, workspace: Any, email: str = "ina@ex
         ["Email", "First name", "Last name", "Permission type", "Initial password"],
         [[email, "Ina", "Vogel", role, INITIAL]],
     )
-    job = imports.start(ctx, operator, workspace.id, data, "people.csv", invite=False)
+    job = imports.start(ctx, operator, workspace.id, data, "people.csv", invite="later")
     jobs.run_next(ctx, job["id"])
     assert jobs.get(ctx, operator, job["id"])["counts"] == {"created": 1, "activated": 1}
     token, account = sessions.sign_in(ctx, email, INITIAL)

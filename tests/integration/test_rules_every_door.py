@@ -6,16 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.api import client
+from support.api import api_token, client
 from support.outbox import token_for
+from support.processes import admit, field
 
 from admit.domain.errors import ValidationFailed
 from admit.domain.members import person_names
-from admit.services import claims, invitations, members
+from admit.services import bulk_invites, claims, imports, invitations, jobs, members
 from admit.services.context import Actor, Context
 from admit.services.profiles import MemberInput
 
 PASSWORD = "juniper-atlas-harbor-52"
+CSV = b"Email,First name,Last name\nnew@example.com,New,Person\n"
 
 
 def _invite(ctx: Context, operator: Actor, workspace: Any, email: str, **names: str) -> str:
@@ -61,3 +63,56 @@ def test_joining_through_sso_needs_names_in_the_service(first: str, last: str, c
         person_names(first, last)
     assert refused.value.code == code
     assert person_names(" Ada ", "King") == ("Ada", "King")
+
+
+LONG_MESSAGE = "x" * 2001
+
+
+def test_a_personal_message_over_2000_characters_is_refused_by_every_use_case(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    person = MemberInput(email="max@example.com")
+    attempts = [
+        lambda: invitations.invite(ctx, operator, workspace.id, person, message=LONG_MESSAGE),
+        lambda: members.provision(ctx, operator, workspace.id, person, invite=True, message=LONG_MESSAGE),
+        lambda: bulk_invites.invite_all(ctx, operator, workspace.id, message=LONG_MESSAGE),
+        lambda: bulk_invites.preview(ctx, operator, workspace.id, message=LONG_MESSAGE),
+        lambda: imports.start(ctx, operator, workspace.id, CSV, "p.csv", invite="now", message=LONG_MESSAGE),
+        lambda: bulk_invites.invite_listed(ctx, operator, workspace.id, CSV, "p.csv", message=LONG_MESSAGE),
+    ]
+    for attempt in attempts:
+        with pytest.raises(ValidationFailed) as refused:
+            attempt()
+        assert refused.value.code == "message_too_long" and refused.value.field == "message"
+    invitation, _ = invitations.invite(ctx, operator, workspace.id, person, message="x" * 2000)
+    with pytest.raises(ValidationFailed):
+        invitations.resend(ctx, operator, invitation["id"], message=LONG_MESSAGE)
+    assert [m["email"] for m in members.list_members(ctx, operator, workspace.id)] == ["max@example.com"]
+    assert jobs.list_jobs(ctx, operator, workspace.id) == []
+
+
+def test_the_cli_refuses_a_personal_message_over_2000_characters(database_url: str) -> None:
+    org = field(admit(database_url, "org", "create", "Vandelay").stdout, "id")
+    ws = field(admit(database_url, "workspace", "create", org, "Vandelay Main").stdout, "id")
+    for command in (["invite", ws, "art@example.com"], ["member", "add", ws, "--email", "art@example.com"]):
+        refused = admit(database_url, *command, "--message", LONG_MESSAGE, check=False)
+        assert refused.returncode == 1 and "message_too_long" in refused.stderr, refused.stderr
+    assert "art@example.com" not in admit(database_url, "member", "list", ws).stdout
+
+
+@pytest.mark.parametrize("choice", [None, "", "soon", "True"])
+def test_an_import_must_choose_to_invite_now_or_later(
+    ctx: Context, operator: Actor, workspace: Any, choice: str | None
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        imports.start(ctx, operator, workspace.id, CSV, "p.csv", invite=choice)
+    assert refused.value.code == "invite_choice_required" and refused.value.field == "invite"
+    assert jobs.list_jobs(ctx, operator, workspace.id) == []
+
+
+def test_the_api_and_cli_refuse_an_import_without_the_choice(ctx: Context, workspace: Any, org: Any) -> None:
+    api = client(ctx, api_token(ctx, org.id))
+    for query in ("", "?invite=", "?invite=soon"):
+        refused = api.post(f"/api/v1/workspaces/{workspace.id}/imports{query}", content=CSV)
+        assert refused.status_code == 422 and refused.json()["error"]["field"] == "invite"
+    assert jobs.list_jobs(ctx, Actor.operator(), workspace.id) == []

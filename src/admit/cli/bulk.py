@@ -48,7 +48,7 @@ def import_file(
         workspace_id,
         file.read_bytes(),
         file.name,
-        invite=invite is When.now,
+        invite=invite.value,
         dry_run=dry_run,
         message=message,
     )

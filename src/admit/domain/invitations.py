@@ -14,6 +14,33 @@ from admit.domain.errors import InvalidTransition, ValidationFailed
 MIN_LIFETIME_DAYS = 1
 MAX_LIFETIME_DAYS = 30
 DEFAULT_LIFETIME_DAYS = 7
+MESSAGE_LIMIT = 2000  # characters of an administrator's personal message
+
+
+INVITE_CHOICES = {"now": True, "later": False}
+
+
+def invite_now(choice: str | None) -> bool:
+    """An import creates people who are invited ``now`` or ``later``: the importer must say which
+    (there is no default: a wrong guess either spams people or leaves them waiting)."""
+    if choice not in INVITE_CHOICES:
+        raise ValidationFailed(
+            "choose whether to invite the new people now or later", field="invite", code="invite_choice_required"
+        )
+    return INVITE_CHOICES[choice]
+
+
+def personal_message(message: str | None) -> str | None:
+    """An administrator's personal message for an invitation: trimmed, ``None`` when empty, at
+    most ``MESSAGE_LIMIT`` characters (every door: pages, API, CLI, imports, bulk invitations)."""
+    text = (message or "").strip()
+    if len(text) > MESSAGE_LIMIT:
+        raise ValidationFailed(
+            f"the personal message can have at most {MESSAGE_LIMIT} characters (it has {len(text)})",
+            field="message",
+            code="message_too_long",
+        )
+    return text or None
 
 
 class InvitationState(StrEnum):

@@ -12,7 +12,7 @@ from sqlalchemy import Row
 from admit.delivery.render import Rendered, render
 from admit.domain.errors import DomainError, ValidationFailed
 from admit.domain.identifiers import normalise_email
-from admit.domain.invitations import lifetime
+from admit.domain.invitations import lifetime, personal_message
 from admit.domain.members import MemberStatus
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.imports import Table, read_table
@@ -29,6 +29,7 @@ SAMPLE_LINK = "/i/adm_inv_preview"
 
 def invite_all(ctx: Context, actor: Actor, workspace_id: str, *, message: str | None = None) -> dict[str, Any]:
     """Queue invitations for every member awaiting invitation."""
+    message = personal_message(message)
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         workspace, role = workspace_for(uow, actor, workspace_id, Permission.INVITE)
@@ -44,6 +45,7 @@ def invite_listed(
     ctx: Context, actor: Actor, workspace_id: str, data: bytes, filename: str, *, message: str | None = None
 ) -> dict[str, Any]:
     """Queue invitations for the members a file names by ``Email`` or ``External ID``."""
+    message = personal_message(message)
     return jobs.queue_file(
         ctx,
         actor,
@@ -161,6 +163,7 @@ def _invite(
 
 def preview(ctx: Context, actor: Actor, workspace_id: str, *, message: str | None = None) -> Rendered:
     """The invitation email as a member awaiting invitation would get it (the admin's preview)."""
+    message = personal_message(message)
     now = ctx.clock.now()
     with ctx.uow() as uow:
         workspace, _ = workspace_for(uow, actor, workspace_id, Permission.INVITE)

@@ -15,6 +15,7 @@ from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
 from admit.domain.errors import Conflict, DomainError, ValidationFailed, WeakPassword
+from admit.domain.invitations import invite_now, personal_message
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.imports import Table, read_table, write_csv, write_xlsx
@@ -46,11 +47,14 @@ def start(
     data: bytes,
     filename: str,
     *,
-    invite: bool,
+    invite: str | None,
     dry_run: bool = False,
     message: str | None = None,
 ) -> dict[str, Any]:
-    """Check the file (it must be readable and have a recognisable header) and queue the import."""
+    """Check the choices (invite ``now`` or ``later``; the personal message) and the file (readable,
+    with a recognisable header and rows), then queue the import."""
+    invite_new_people = invite_now(invite)
+    message = personal_message(message)
     return jobs.queue_file(
         ctx,
         actor,
@@ -59,7 +63,12 @@ def start(
         "import",
         data,
         filename,
-        lambda table: {"invite": invite, "dry_run": dry_run, "message": message, "columns": sorted(table.columns)},
+        lambda table: {
+            "invite": invite_new_people,
+            "dry_run": dry_run,
+            "message": message,
+            "columns": sorted(table.columns),
+        },
     )
 
 

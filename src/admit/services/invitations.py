@@ -44,6 +44,7 @@ def open_invitation(
 ) -> dict[str, Any]:
     """Invite a provisioned member: member → invited, a pending invitation with a fresh secret,
     its messages in the outbox and the events, all in the caller's transaction."""
+    message = rules.personal_message(message)
     if member["status"] != MemberStatus.INVITED:  # a member inserted as invited just now needs no move
         member_rules.transition(member["status"], MemberStatus.INVITED)
         if not uow.members.move(
@@ -264,6 +265,7 @@ def pending_for_member(ctx: Context, actor: Actor, member_id: str) -> dict[str, 
 
 def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | None = None) -> dict[str, Any]:
     """Keep the invitation, replace its secret (the old link stops working), renew its expiry."""
+    message = rules.personal_message(message)
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         invitation, workspace = _load(uow, actor, invitation_id, lock=True)

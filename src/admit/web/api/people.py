@@ -53,7 +53,7 @@ async def start_import(
         ctx,
         token,
         lambda actor: imports.start(
-            ctx, actor, workspace_id, data, filename, invite=invite == "now", dry_run=dry_run, message=message
+            ctx, actor, workspace_id, data, filename, invite=invite, dry_run=dry_run, message=message
         ),
     )
 

@@ -18,7 +18,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from admit.domain.errors import DomainError
+from admit.domain.errors import DomainError, ValidationFailed
+from admit.domain.invitations import MESSAGE_LIMIT, personal_message
 from admit.services import bulk_invites, invitations
 from admit.services.context import Context
 from admit.web.deps import Ctx, blocking
@@ -27,7 +28,7 @@ from admit.web.pages.admin import Admin, admin_for
 from admit.web.pages.admin_people import member_of, people_page, safe_back, with_notice
 
 router = APIRouter(include_in_schema=False)
-MESSAGE_MAX = 2000
+MESSAGE_MAX = MESSAGE_LIMIT
 FORM_MAX_PART = 8 * 1024 * 1024  # a carried list (admin_choose) is one form field
 
 
@@ -58,7 +59,9 @@ async def flow(request: Request, ctx: Context, admin: Admin, target: Target, for
     """One step of a review: preview (again), ask to confirm, or act."""
     step = str(form.get("step") or "preview")
     message = str(form.get("message") or "").strip()
-    if len(message) > MESSAGE_MAX:
+    try:
+        personal_message(message)
+    except ValidationFailed:
         return await review(request, ctx, admin, target, message, 422, error="message_too_long")
     if step == "confirm":
         try:
@@ -76,10 +79,18 @@ async def flow(request: Request, ctx: Context, admin: Admin, target: Target, for
 async def review(
     request: Request, ctx: Context, admin: Admin, target: Target, message: str, status: int = 200, **extra: Any
 ) -> Response:
+
+    def render(text: str | None) -> Any:
+        return bulk_invites.preview(ctx, admin.actor, admin.workspace_id, message=text)
+
     try:
-        preview = await blocking(
-            lambda: bulk_invites.preview(ctx, admin.actor, admin.workspace_id, message=message or None)
-        )
+        try:
+            preview = await blocking(lambda: render(message or None))
+        except ValidationFailed as refused:  # the message itself: shown without it, and said why
+            if refused.field != "message":
+                raise
+            preview = await blocking(lambda: render(None))
+            status, extra = status_of(refused), {**extra, "error": "message_too_long"}
     except DomainError as exc:
         return admin.refusal(request, exc) or Response(status_code=status_of(exc))
     return admin.page(

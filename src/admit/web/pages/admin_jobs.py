@@ -12,7 +12,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.domain.errors import DomainError, NotFound, ValidationFailed
+from admit.domain.errors import DomainError, NotFound
+from admit.domain.invitations import invite_now, personal_message
 from admit.imports import MAX_BYTES, write_csv
 from admit.services import imports, jobs
 from admit.services.context import Context
@@ -56,13 +57,9 @@ async def start_import(workspace_id: str, request: Request, ctx: Ctx) -> Respons
             "dry_run": form.get("dry_run") == "yes",
             "message": str(form.get("message") or "").strip(),
         }
-        try:
-            if values["invite"] not in ("now", "later"):
-                raise ValidationFailed("choose whether to invite the new people now or later", field="invite")
-            if len(str(values["message"])) > MESSAGE_MAX:
-                raise ValidationFailed(
-                    f"the personal message can have at most {MESSAGE_MAX} characters", field="message"
-                )
+        try:  # the service checks these too; checked first here, the file is not read for nothing
+            invite_now(str(values["invite"]))
+            personal_message(str(values["message"]))
             data, filename = await read_upload(form, MAX_BYTES)
         except DomainError as exc:
             return _import_refused(admin, request, exc, values)
@@ -74,7 +71,7 @@ async def start_import(workspace_id: str, request: Request, ctx: Ctx) -> Respons
             workspace_id,
             data,
             filename,
-            invite=values["invite"] == "now",
+            invite=str(values["invite"]),
             dry_run=bool(values["dry_run"]),
             message=str(values["message"]) or None,
         )
