@@ -26,6 +26,7 @@ PAGES = [
     "admin_*.html",
     "change_password.html",
     "sso_*.html",
+    "form_refused.html",
 ]
 
 

@@ -10,10 +10,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from asgi_csrf import asgi_csrf  # type: ignore[import-untyped]
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from admit import __version__
 from admit.config import Settings
@@ -21,9 +19,10 @@ from admit.delivery.transports import transports_for
 from admit.delivery.worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
 from admit.services import endings, jobs
 from admit.services.context import Context
-from admit.web import dev, errors, multipart_csrf
+from admit.web import dev, errors
 from admit.web.api import admin, invitations, invitee, outbox, people
 from admit.web.api import sso as sso_api
+from admit.web.form_guard import FormGuard
 from admit.web.pages import admin as admin_pages
 from admit.web.pages import admin_audit, admin_choose, admin_invitations, admin_jobs, admin_people, password_change
 from admit.web.pages import home as home_pages
@@ -84,14 +83,9 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.state.settings = settings
     app.state.cookies = Cookies(settings)
     errors.install(app)
+    # The last added runs first: security headers go on every page, the form guard's refusals too.
+    app.add_middleware(FormGuard, settings=settings, cookie_secure=app.state.cookies.secure)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(
-        Csrf,
-        signing_secret=settings.secret_key,
-        always_protect=PROTECTED,
-        cookie_secure=app.state.cookies.secure,
-        skip_if_scope=multipart_csrf.skip,
-    )
     # Routes are matched in order: the health check and the API (the busiest paths) come first.
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
     app.include_router(invitations.router, prefix="/api/v1")
@@ -122,63 +116,6 @@ def _start_worker(settings: Settings, context: Context, stop: threading.Event) -
     thread = threading.Thread(target=worker.run_forever, args=(stop,), name="outbox-worker", daemon=True)
     thread.start()
     return thread
-
-
-class _Paths(frozenset[str]):
-    """Exact paths, and every path under one of ``prefixes`` (the admin pages' ids vary)."""
-
-    prefixes: tuple[str, ...] = ("/admin/",)
-
-    def __contains__(self, path: object) -> bool:
-        return super().__contains__(path) or (isinstance(path, str) and path.startswith(self.prefixes))
-
-
-PROTECTED = _Paths(
-    {
-        "/change-password",
-        "/switch-account",
-        "/welcome/ask-again",
-        "/welcome/claim",
-        "/welcome/sign-up",
-        "/welcome/verify",
-        "/welcome/accept",
-        "/welcome/decline",
-        "/sign-in",
-        "/sign-out",
-        "/forgot-password",
-        "/reset",
-        "/sso/start",
-        "/welcome/sso",
-    }
-)
-
-
-UNPROTECTED = ("/api/", "/healthz")
-
-
-class Csrf:
-    """asgi-csrf as a Starlette middleware: every form POST carries a token bound to a cookie;
-    bearer-token API calls are exempt; the page forms are protected even without cookies."""
-
-    def __init__(self, app: ASGIApp, /, **options: Any) -> None:
-        self.app = app
-        self.wrapped = asgi_csrf(app, **options)
-        self.secret = options["signing_secret"]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(UNPROTECTED):
-            # Bearer-token API calls and the health check: no form, no cookie to sign per request.
-            await self.app(scope, receive, send)
-            return
-        if (
-            scope["method"] == "POST"
-            and scope["method"] == "POST"
-            and not scope["path"].startswith("/api/")
-            and multipart_csrf.is_multipart(scope)
-        ):  # upload forms: asgi-csrf cannot parse them with the current python-multipart
-            await multipart_csrf.check(scope, receive, send, self.secret, self.wrapped)
-            return
-        await self.wrapped(scope, receive, send)
 
 
 async def _expire_forever(context: Context, every: float) -> None:
