@@ -118,3 +118,17 @@ def workspace(ctx: Context, operator: Actor, org: Any) -> Any:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+SLOW_MODULES = {"test_workers.py", "test_concurrency.py", "test_import_files.py", "test_sso_flows.py"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Everything under tests/browser drives chromium (``-m "not browser"`` is the fast loop);
+    the modules that start processes or generate many files are ``slow``."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if "browser" in path.parts:
+            item.add_marker(pytest.mark.browser)
+        if path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -10,9 +10,9 @@ from support.api import api_token, client
 from support.outbox import token_for
 from support.processes import admit, field
 
-from admit.domain.errors import ValidationFailed
+from admit.domain.errors import NotFound, ValidationFailed
 from admit.domain.members import person_names
-from admit.services import bulk_invites, claims, imports, invitations, jobs, members
+from admit.services import bulk_invites, claims, imports, invitations, jobs, members, tenancy
 from admit.services.context import Actor, Context
 from admit.services.profiles import MemberInput
 
@@ -116,3 +116,19 @@ def test_the_api_and_cli_refuse_an_import_without_the_choice(ctx: Context, works
         refused = api.post(f"/api/v1/workspaces/{workspace.id}/imports{query}", content=CSV)
         assert refused.status_code == 422 and refused.json()["error"]["field"] == "invite"
     assert jobs.list_jobs(ctx, Actor.operator(), workspace.id) == []
+
+
+def test_a_member_or_job_of_another_workspace_is_not_found_where_a_door_names_a_workspace(
+    ctx: Context, operator: Actor, org: Any, workspace: Any
+) -> None:
+    other = tenancy.create_workspace(ctx, operator, org.id, "Acme Other")
+    member, _ = members.provision(ctx, operator, other.id, MemberInput(email="far@example.com"), invite=False)
+    job = imports.start(ctx, operator, other.id, CSV, "p.csv", invite="later")
+    for use_case in (members.get, members.suspend, members.remove):
+        with pytest.raises(NotFound):
+            use_case(ctx, operator, member["id"], workspace_id=workspace.id)
+    for job_case in (jobs.get, jobs.cancel):
+        with pytest.raises(NotFound):
+            job_case(ctx, operator, job["id"], workspace_id=workspace.id)
+    assert members.get(ctx, operator, member["id"], workspace_id=other.id)["status"] == "provisioned"
+    assert jobs.get(ctx, operator, job["id"], workspace_id=other.id)["state"] == "queued"

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from admit.domain.errors import PermissionDenied, ValidationFailed
-from admit.domain.roles import Permission, Role, ensure_can_grant, parse_role, require
+from admit.domain.roles import Permission, Role, ensure_can_grant, grantable, parse_role, require
 
 ORDER = [Role.GUEST, Role.MEMBER, Role.ADMIN, Role.OWNER]
 PAIRS = [
@@ -80,3 +80,9 @@ def test_parse_role_refuses_an_unknown_role(text: str) -> None:
         parse_role(text)
     assert caught.value.field == "role"
     assert caught.value.code == "validation_failed"
+
+
+def test_the_roles_one_may_grant_are_ones_own_and_those_below() -> None:
+    assert grantable(Role.OWNER) == [Role.GUEST, Role.MEMBER, Role.ADMIN, Role.OWNER]
+    assert grantable(Role.ADMIN) == [Role.GUEST, Role.MEMBER, Role.ADMIN]
+    assert grantable(Role.GUEST) == [Role.GUEST]

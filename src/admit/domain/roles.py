@@ -68,7 +68,16 @@ def require(role: Role, permission: Permission) -> None:
         raise PermissionDenied(f"the {role.value} role may not {permission.value.replace('_', ' ')}")
 
 
+def grantable(granter: Role) -> list[Role]:
+    """The roles ``granter`` may give: its own and those below, lowest first."""
+    return [role for role in Role if can_grant(granter, role)]
+
+
+def can_grant(granter: Role, role: Role) -> bool:
+    return role.rank <= granter.rank
+
+
 def ensure_can_grant(granter: Role, role: Role) -> None:
     """Refuse to grant ``role`` when it ranks above the granter's own role."""
-    if role.rank > granter.rank:
+    if not can_grant(granter, role):
         raise PermissionDenied(f"your role ({granter.value}) cannot grant the {role.value} role", field="role")

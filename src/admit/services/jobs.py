@@ -195,12 +195,18 @@ def view(job: Row[Any] | dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def get(ctx: Context, actor: Actor, job_id: str) -> dict[str, Any]:
+def _load(uow: UnitOfWork, actor: Actor, job_id: str, workspace_id: str | None) -> Row[Any]:
+    """The job (in ``workspace_id`` when a door names one), if the actor may manage its people."""
+    job = uow.jobs.get(tenant_scope(actor), job_id)
+    if job is None or (workspace_id is not None and job.workspace_id != workspace_id):
+        raise NotFound("job not found")
+    workspace_for(uow, actor, job.workspace_id, Permission.MANAGE_PEOPLE)
+    return job
+
+
+def get(ctx: Context, actor: Actor, job_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
     with ctx.uow() as uow:
-        job = uow.jobs.get(tenant_scope(actor), job_id)
-        if job is None:
-            raise NotFound("job not found")
-        workspace_for(uow, actor, job.workspace_id, Permission.MANAGE_PEOPLE)
+        job = _load(uow, actor, job_id, workspace_id)
     return view(job)
 
 
@@ -210,14 +216,11 @@ def list_jobs(ctx: Context, actor: Actor, workspace_id: str) -> list[dict[str, A
         return [view(job) for job in uow.jobs.list(workspace.organization_id, workspace.id)]
 
 
-def cancel(ctx: Context, actor: Actor, job_id: str) -> dict[str, Any]:
+def cancel(ctx: Context, actor: Actor, job_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
     """Ask a queued or running job to stop after its current chunk."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        job = uow.jobs.get(tenant_scope(actor), job_id)
-        if job is None:
-            raise NotFound("job not found")
-        workspace_for(uow, actor, job.workspace_id, Permission.MANAGE_PEOPLE)
+        job = _load(uow, actor, job_id, workspace_id)
         if uow.jobs.request_cancel(job.organization_id, job.id, now) and job.state == "queued":
             uow.jobs.update(job.id, state="cancelled", updated_at=now)
         uow.commit()

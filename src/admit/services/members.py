@@ -125,17 +125,21 @@ def list_members(
     return [dict(row._mapping) for row in rows]
 
 
-def _load(uow: UnitOfWork, actor: Actor, member_id: str, permission: Permission) -> tuple[Row[Any], Row[Any], Role]:
+def _load(
+    uow: UnitOfWork, actor: Actor, member_id: str, permission: Permission, workspace_id: str | None = None
+) -> tuple[Row[Any], Row[Any], Role]:
+    """The member (in ``workspace_id`` when a door names one: another workspace's member is not
+    found there), its workspace and the actor's role in it, which must allow ``permission``."""
     member = uow.members.get(tenant_scope(actor), member_id)
-    if member is None:
+    if member is None or (workspace_id is not None and member.workspace_id != workspace_id):
         raise NotFound("member not found")
     workspace, role = workspace_for(uow, actor, member.workspace_id, permission)
     return member, workspace, role
 
 
-def get(ctx: Context, actor: Actor, member_id: str) -> dict[str, Any]:
+def get(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
     with ctx.uow() as uow:
-        member, _, _ = _load(uow, actor, member_id, Permission.VIEW_DIRECTORY)
+        member, _, _ = _load(uow, actor, member_id, Permission.VIEW_DIRECTORY, workspace_id)
     return dict(member._mapping)
 
 
@@ -174,22 +178,24 @@ def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) 
     return {**member._mapping, **changed, "updated_at": now if changed else member.updated_at}
 
 
-def suspend(ctx: Context, actor: Actor, member_id: str) -> dict[str, Any]:
-    return _move(ctx, actor, member_id, MemberStatus.SUSPENDED, "member.suspended")
+def suspend(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
+    return _move(ctx, actor, member_id, MemberStatus.SUSPENDED, "member.suspended", workspace_id)
 
 
-def reactivate(ctx: Context, actor: Actor, member_id: str) -> dict[str, Any]:
-    return _move(ctx, actor, member_id, MemberStatus.ACTIVE, "member.reactivated")
+def reactivate(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
+    return _move(ctx, actor, member_id, MemberStatus.ACTIVE, "member.reactivated", workspace_id)
 
 
-def remove(ctx: Context, actor: Actor, member_id: str) -> dict[str, Any]:
-    return _move(ctx, actor, member_id, MemberStatus.REMOVED, "member.removed")
+def remove(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
+    return _move(ctx, actor, member_id, MemberStatus.REMOVED, "member.removed", workspace_id)
 
 
-def _move(ctx: Context, actor: Actor, member_id: str, target: MemberStatus, action: str) -> dict[str, Any]:
+def _move(
+    ctx: Context, actor: Actor, member_id: str, target: MemberStatus, action: str, workspace_id: str | None
+) -> dict[str, Any]:
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE)
+        member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE, workspace_id)
         ensure_can_grant(role, Role(member.role))
         if actor.kind is ActorKind.ACCOUNT and member.account_id == actor.id and target is not MemberStatus.ACTIVE:
             raise Conflict("you cannot suspend or remove yourself; ask another administrator", code="self_lockout")

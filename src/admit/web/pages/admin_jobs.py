@@ -12,7 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.domain.errors import DomainError, NotFound
+from admit.domain.errors import DomainError
 from admit.domain.invitations import invite_now, personal_message
 from admit.imports import MAX_BYTES, write_csv
 from admit.services import imports, jobs
@@ -114,10 +114,7 @@ async def job_list(workspace_id: str, request: Request, ctx: Ctx) -> Response:
 
 async def _job(ctx: Context, admin: Admin, job_id: str) -> dict[str, Any]:
     """A job of this workspace (another workspace's job is not found here)."""
-    job = await blocking(lambda: jobs.get(ctx, admin.actor, job_id))
-    if job["workspace_id"] != admin.workspace_id:
-        raise NotFound("job not found")
-    return job
+    return await blocking(lambda: jobs.get(ctx, admin.actor, job_id, workspace_id=admin.workspace_id))
 
 
 async def _admin_and_job(
@@ -157,7 +154,7 @@ async def cancel(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -> 
         return found
     admin, _ = found
     try:
-        await blocking(lambda: jobs.cancel(ctx, admin.actor, job_id))
+        await blocking(lambda: jobs.cancel(ctx, admin.actor, job_id, workspace_id=admin.workspace_id))
     except DomainError as exc:
         return admin.refusal(request, exc) or Response(status_code=status_of(exc))
     return RedirectResponse(f"/admin/{quote(workspace_id)}/jobs/{quote(job_id)}", status_code=303)

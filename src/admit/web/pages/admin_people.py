@@ -11,9 +11,9 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.domain.errors import DomainError, NotFound
+from admit.domain.errors import DomainError
 from admit.domain.members import MemberStatus
-from admit.domain.roles import Role
+from admit.domain.roles import Role, grantable
 from admit.services import members
 from admit.services.context import Context
 from admit.services.profiles import MemberInput
@@ -133,10 +133,10 @@ async def _notice(ctx: Context, admin: Admin, params: dict[str, str]) -> dict[st
     if done not in NOTICES or not who:
         return None
     try:
-        person = await blocking(lambda: members.get(ctx, admin.actor, who))
+        person = await blocking(lambda: members.get(ctx, admin.actor, who, workspace_id=admin.workspace_id))
     except DomainError:
         return None
-    return {"done": done, "person": person} if person["workspace_id"] == admin.workspace_id else None
+    return {"done": done, "person": person}
 
 
 @router.get("/admin/{workspace_id}/people", response_class=HTMLResponse)
@@ -149,10 +149,7 @@ async def people(workspace_id: str, request: Request, ctx: Ctx) -> Response:
 
 async def member_of(ctx: Context, admin: Admin, member_id: str) -> dict[str, Any]:
     """A member of this workspace (another workspace's member is not found here)."""
-    person = await blocking(lambda: members.get(ctx, admin.actor, member_id))
-    if person["workspace_id"] != admin.workspace_id:
-        raise NotFound("member not found")
-    return person
+    return await blocking(lambda: members.get(ctx, admin.actor, member_id, workspace_id=admin.workspace_id))
 
 
 async def _act(request: Request, ctx: Context, workspace_id: str, member_id: str, back: str, action: str) -> Response:
@@ -162,8 +159,7 @@ async def _act(request: Request, ctx: Context, workspace_id: str, member_id: str
     back = safe_back(workspace_id, back)
     use_case = {"suspended": members.suspend, "reactivated": members.reactivate, "removed": members.remove}[action]
     try:
-        await member_of(ctx, admin, member_id)
-        await blocking(lambda: use_case(ctx, admin.actor, member_id))
+        await blocking(lambda: use_case(ctx, admin.actor, member_id, workspace_id=admin.workspace_id))
     except DomainError as exc:
         refused = admin.refusal(request, exc)
         if refused is not None:
@@ -208,7 +204,7 @@ def _person_form(admin: Admin, request: Request, status: int = 200, **context: A
         "admin_person_new.html",
         status,
         section="people",
-        grantable=[role.value for role in Role if role.rank <= granter.rank],
+        grantable=[role.value for role in grantable(granter)],
         languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         required=set(admin.workspace["required_fields"]),
         **context,
