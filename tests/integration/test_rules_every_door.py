@@ -10,9 +10,9 @@ from support.api import api_token, client
 from support.outbox import token_for
 from support.processes import admit, field
 
-from admit.domain.errors import NotFound, ValidationFailed
+from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from admit.domain.members import person_names
-from admit.services import bulk_invites, claims, imports, invitations, jobs, members, tenancy
+from admit.services import bulk_invites, claims, imports, invitations, jobs, members, outbox, sessions, tenancy
 from admit.services.context import Actor, Context
 from admit.services.profiles import MemberInput
 
@@ -132,3 +132,18 @@ def test_a_member_or_job_of_another_workspace_is_not_found_where_a_door_names_a_
             job_case(ctx, operator, job["id"], workspace_id=workspace.id)
     assert members.get(ctx, operator, member["id"], workspace_id=other.id)["status"] == "provisioned"
     assert jobs.get(ctx, operator, job["id"], workspace_id=other.id)["state"] == "queued"
+
+
+def test_message_links_are_masked_by_the_outbox_service_unless_an_operator_reveals_them(
+    ctx: Context, operator: Actor, workspace: Any, org: Any
+) -> None:
+    invitations.invite(ctx, operator, workspace.id, MemberInput(email="lia@example.com"))
+    [masked] = outbox.list_messages(ctx, operator, workspace_id=workspace.id)
+    assert masked["link"].endswith("/i/…") and "adm_inv_" not in str(masked)
+    [revealed] = outbox.list_messages(ctx, operator, reveal=True)
+    assert revealed["link"].endswith(token_for(ctx, "lia@example.com"))
+    admin = sessions.authenticate_api_token(ctx, api_token(ctx, org.id))
+    with pytest.raises(PermissionDenied):
+        outbox.list_messages(ctx, admin, workspace_id=workspace.id, reveal=True)
+    listed = client(ctx, api_token(ctx, org.id)).get(f"/api/v1/workspaces/{workspace.id}/messages").text
+    assert "adm_inv_" not in listed

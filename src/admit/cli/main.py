@@ -211,11 +211,7 @@ def outbox_list(
     if reveal and not settings().dev_mode:
         common.errors.print("[red]Error[/red]: --reveal is only available in dev mode (ADMIT_DEV_MODE=true)")
         raise typer.Exit(2)
-    with context().uow() as uow:
-        rows = [dict(r._mapping) for r in uow.outbox.list(state=state, limit=limit)]
-    for row in rows:
-        link = str(row["payload"].get("link", ""))
-        row["link"] = link if reveal else link.split("/adm_")[0] + ("/…" if "/adm_" in link else "")
+    rows = outbox_service.list_messages(context(), OPERATOR, state=state, limit=limit, reveal=reveal)
     columns = ("id", "created_at", "kind", "channel", "recipient", "state", "attempts", "last_error", "link")
     show_table(columns, rows, empty="The outbox is empty.")
 

@@ -26,6 +26,7 @@ from admit.delivery.render import render
 from admit.delivery.transports import DeliveryFailed, Outgoing, Transport
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.context import SYSTEM, Context, record
+from admit.services.outbox import masked_link
 
 log = logging.getLogger("admit.delivery")
 MAX_BACKOFF = timedelta(hours=6)
@@ -160,7 +161,7 @@ class OutboxWorker:
             return self._failed(row, failure, now)
         payload = dict(row.payload)
         if not self.policy.keep_links and "link" in payload:
-            payload["link"] = str(payload["link"]).split("/adm_")[0] + "/…"  # the secret is spent
+            payload["link"] = masked_link(str(payload["link"]))  # the secret is spent
         return _outcome(row, "sent", next=row.next_attempt_at, sent=now, payload=payload)
 
     def _failed(self, row: Row[Any], failure: DeliveryFailed, now: datetime) -> dict[str, Any]:

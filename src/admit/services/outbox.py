@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from admit.domain.errors import Conflict, NotFound, ValidationFailed
+from admit.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from admit.domain.roles import Permission
 from admit.services.access import tenant_scope, workspace_for
 from admit.services.context import Actor, ActorKind, Context, record
@@ -27,14 +27,30 @@ VISIBLE = (
 )
 
 
-def public(row: Any) -> dict[str, Any]:
-    """A message without its payload: links in queued messages still carry their secret."""
-    return {name: row._mapping[name] for name in VISIBLE}
+def masked_link(link: str) -> str:
+    """A message's link without the secret it carries (``…/i/…``)."""
+    return link.split("/adm_")[0] + ("/…" if "/adm_" in link else "")
+
+
+def public(row: Any, *, reveal: bool = False) -> dict[str, Any]:
+    """A message without its payload (links in queued messages still carry their secret); its
+    link masked, unless an operator asks to ``reveal`` it (the CLI, in dev mode)."""
+    link = str((row._mapping["payload"] or {}).get("link") or "")
+    return {name: row._mapping[name] for name in VISIBLE} | {"link": link if reveal else masked_link(link)}
 
 
 def list_messages(
-    ctx: Context, actor: Actor, *, workspace_id: str | None = None, state: str | None = None, limit: int = 50
+    ctx: Context,
+    actor: Actor,
+    *,
+    workspace_id: str | None = None,
+    state: str | None = None,
+    limit: int = 50,
+    reveal: bool = False,
 ) -> list[dict[str, Any]]:
+    """Messages, newest first: a workspace's, or (operators) every one."""
+    if reveal and actor.kind is not ActorKind.OPERATOR:
+        raise PermissionDenied("only an operator can see the secrets in messages' links")
     if state is not None and state not in STATES:
         raise ValidationFailed(f"unknown state {state!r}; use one of {', '.join(STATES)}", field="state")
     with ctx.uow() as uow:
@@ -45,7 +61,7 @@ def list_messages(
             rows = uow.outbox.list(state=state, limit=limit)
         else:
             raise ValidationFailed("name the workspace whose messages to list", field="workspace_id")
-    return [public(row) for row in rows]
+    return [public(row, reveal=reveal) for row in rows]
 
 
 def retry(ctx: Context, actor: Actor, message_id: int) -> dict[str, Any]:
