@@ -112,3 +112,10 @@ def test_throttled_api_sign_in_answers_429_with_retry_after(ctx: Context, operat
     throttled = api.post("/api/v1/sessions", json={"identifier": "x@example.com", "password": "nope"})
     assert throttled.status_code == 429 and throttled.headers["retry-after"] == "2"
     assert throttled.json()["error"]["code"] == "too_many_attempts"
+
+
+def test_no_door_receives_the_password_hash(ctx: Context, operator: Actor, workspace: Any) -> None:
+    claimed(ctx, operator, workspace)
+    _, account = sessions.sign_in(ctx, "ann@example.com", PASSWORD)
+    assert "password_hash" not in account and account["id"]
+    assert "password_hash" not in claims.home(ctx, account["id"])["account"]

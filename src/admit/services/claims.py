@@ -24,6 +24,7 @@ from admit.services.context import Actor, ActorKind, Context, conflict_from, rec
 from admit.services.endings import end_invitation
 from admit.services.invitations import view
 from admit.services.messages import enqueue
+from admit.services.sessions import public_account
 
 INVITATION = secrets.SecretPurpose.INVITATION
 INVITEE = Actor(ActorKind.INVITEE, name="invitee")
@@ -521,7 +522,7 @@ def home(ctx: Context, account_id: str) -> dict[str, Any]:
         workspaces = [dict(row._mapping) for row in uow.members.workspaces_of(account_id)]
     assert account is not None
     return {
-        "account": dict(account._mapping),
+        "account": public_account(account),
         "identifiers": [value for _, value in identifiers],
         "workspaces": workspaces,
         "pending": pending_for_account(ctx, account_id),

@@ -40,7 +40,15 @@ def sign_in(ctx: Context, identifier: str, password: str, *, break_glass: bool =
         with ctx.uow(write=True) as uow:
             uow.accounts.set_password_hash(account.id, rehashed)
             uow.commit()
-    return start_session(ctx, account.id), dict(account._mapping)
+    return start_session(ctx, account.id), public_account(account)
+
+
+SECRET_COLUMNS = frozenset({"password_hash"})
+
+
+def public_account(account: Any) -> dict[str, Any]:
+    """An account as any door may see it: never its password hash."""
+    return {name: value for name, value in account._mapping.items() if name not in SECRET_COLUMNS}
 
 
 def ensure_password_paths(ctx: Context, account_id: str, *, break_glass: bool = False) -> None:
