@@ -31,6 +31,10 @@ def test_every_row_of_a_generated_file_is_accounted_for_once(
     workspace = tenancy.create_workspace(ctx, operator, org.id, "Generated")
     headers = ["Email", "First name", "Last name", "External ID"]
     data = write_csv(headers, rows) if kind == "csv" else write_xlsx(headers, rows)
+    if not rows:  # a header alone is refused before any job
+        with pytest.raises(ImportFileError, match="no people"):
+            imports.start(ctx, operator, workspace.id, data, f"people.{kind}", invite="later")
+        return
     job = imports.start(ctx, operator, workspace.id, data, f"people.{kind}", invite="later")
     jobs.run_next(ctx, job["id"])
     done = jobs.get(ctx, operator, job["id"])

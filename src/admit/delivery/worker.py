@@ -24,6 +24,7 @@ from sqlalchemy import Row
 from admit.config import Settings
 from admit.delivery.render import render
 from admit.delivery.transports import DeliveryFailed, Outgoing, Transport
+from admit.domain.events import EventType
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.context import SYSTEM, Context, record
 from admit.services.outbox import masked_link
@@ -108,7 +109,7 @@ class OutboxWorker:
                     record(
                         uow,
                         SYSTEM,
-                        "message.abandoned",
+                        EventType.MESSAGE_ABANDONED,
                         "message",
                         str(row.id),
                         done,

@@ -14,6 +14,7 @@ from admit.domain import invitations as rules
 from admit.domain import members as member_rules
 from admit.domain import secrets
 from admit.domain.errors import Conflict, LinkGone, NotFound, SecretAlreadyUsed, SecretRejected, ValidationFailed
+from admit.domain.events import EventType
 from admit.domain.identifiers import IdentifierKind
 from admit.domain.invitations import InvitationState
 from admit.domain.login_policy import LoginPolicy, ensure_account_allowed
@@ -392,7 +393,7 @@ def create_account_for(
     record(
         uow,
         Actor(ActorKind.ACCOUNT, id=account_id),
-        "account.created",
+        EventType.ACCOUNT_CREATED,
         "account",
         account_id,
         now,
@@ -423,7 +424,7 @@ def _accept(uow: UnitOfWork, invitation: Row[Any], member: Row[Any], account_id:
     record(
         uow,
         actor,
-        "invitation.accepted",
+        EventType.INVITATION_ACCEPTED,
         "invitation",
         invitation.id,
         now,
@@ -434,7 +435,7 @@ def _accept(uow: UnitOfWork, invitation: Row[Any], member: Row[Any], account_id:
     record(
         uow,
         actor,
-        "member.activated",
+        EventType.MEMBER_ACTIVATED,
         "member",
         member.id,
         now,

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from admit.config import DEV_SECRET_KEY
 from admit.domain.errors import Conflict
+from admit.domain.events import EventType
 from admit.domain.ports import Clock, PasswordHasher, RandomSource
 from admit.domain.roles import Role
 from admit.persistence.unit_of_work import UnitOfWork
@@ -98,7 +99,7 @@ _CONSTRAINTS: list[tuple[str, str, str]] = [
 def record(
     uow: UnitOfWork,
     actor: Actor,
-    action: str,
+    action: EventType,
     subject_type: str,
     subject_id: str,
     now: Any,
@@ -107,7 +108,10 @@ def record(
     workspace_id: str | None = None,
     **data: Any,
 ) -> None:
-    """Write one audit event in the caller's transaction."""
+    """Write one audit event of a catalogued type (``domain.events``) in the caller's transaction."""
+    action = EventType(action)
+    if action.subject != subject_type:
+        raise ValueError(f"a {action} event is about a {action.subject}, not a {subject_type}")
     uow.events.add(
         organization_id=organization_id,
         workspace_id=workspace_id,

@@ -11,6 +11,7 @@ from sqlalchemy import Row
 from admit.domain import invitations as rules
 from admit.domain import secrets
 from admit.domain.errors import Conflict
+from admit.domain.events import event_type
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
 from admit.persistence.unit_of_work import UnitOfWork
@@ -33,7 +34,7 @@ def end_invitation(
     record(
         uow,
         actor,
-        f"invitation.{state.value}",
+        event_type(f"invitation.{state.value}"),
         "invitation",
         invitation.id,
         now,

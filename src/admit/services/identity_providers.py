@@ -15,6 +15,7 @@ from sqlalchemy import Row
 
 from admit.domain import login_policy
 from admit.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from admit.domain.events import EventType
 from admit.domain.roles import Permission
 from admit.identity.sealing import seal
 from admit.persistence.unit_of_work import UnitOfWork
@@ -105,7 +106,7 @@ def create(ctx: Context, actor: Actor, organization_id: str | None, given: Provi
         record(
             uow,
             actor,
-            "identity_provider.created",
+            EventType.IDENTITY_PROVIDER_CREATED,
             "identity_provider",
             provider_id,
             now,
@@ -159,7 +160,7 @@ def remove(ctx: Context, actor: Actor, provider_id: str) -> None:
         record(
             uow,
             actor,
-            "identity_provider.removed",
+            EventType.IDENTITY_PROVIDER_REMOVED,
             "identity_provider",
             row.id,
             now,

@@ -15,6 +15,7 @@ from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
 from admit.domain.errors import Conflict, DomainError, ValidationFailed, WeakPassword
+from admit.domain.events import EventType
 from admit.domain.invitations import invite_now, personal_message
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.roles import Permission, Role, ensure_can_grant
@@ -226,7 +227,7 @@ def _activate_with_password(
     record(
         uow,
         actor,
-        "member.activated",
+        EventType.MEMBER_ACTIVATED,
         "member",
         member["id"],
         now,

@@ -12,6 +12,7 @@ from admit.domain import invitations as rules
 from admit.domain import members as member_rules
 from admit.domain import secrets
 from admit.domain.errors import Conflict, NotFound
+from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
 from admit.domain.roles import Permission, Role, ensure_can_grant
@@ -97,7 +98,7 @@ def open_invitation(
     record(
         uow,
         actor,
-        "invitation.created",
+        EventType.INVITATION_CREATED,
         "invitation",
         invitation["id"],
         now,
@@ -200,7 +201,7 @@ def new_member(
     record(
         uow,
         actor,
-        "member.provisioned",
+        EventType.MEMBER_PROVISIONED,
         "member",
         member["id"],
         now,
@@ -305,7 +306,7 @@ def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | Non
         record(
             uow,
             actor,
-            "invitation.resent",
+            EventType.INVITATION_RESENT,
             "invitation",
             invitation.id,
             now,

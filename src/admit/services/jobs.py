@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from admit.domain.errors import NotFound
+from admit.domain.events import event_type
 from admit.domain.roles import Permission, Role
 from admit.imports import Table, read_table
 from admit.imports.errors import ImportFileError
@@ -133,7 +134,7 @@ def create(
     record(
         uow,
         actor,
-        f"job.{kind}.queued",
+        event_type(f"job.{kind}.queued"),
         "job",
         values["id"],
         now,
@@ -292,7 +293,7 @@ def _finish(ctx: Context, job: Row[Any], state: str, progress: Progress, error: 
         record(
             uow,
             actor,
-            f"job.{job.kind}.{state}",
+            event_type(f"job.{job.kind}.{state}"),
             "job",
             job.id,
             now,

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from admit.domain import members as rules
 from admit.domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
 from admit.domain.roles import Permission, Role, ensure_can_grant
@@ -164,7 +165,7 @@ def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) 
                 record(
                     uow,
                     actor,
-                    "member.updated",
+                    EventType.MEMBER_UPDATED,
                     "member",
                     member.id,
                     now,
@@ -179,19 +180,19 @@ def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) 
 
 
 def suspend(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
-    return _move(ctx, actor, member_id, MemberStatus.SUSPENDED, "member.suspended", workspace_id)
+    return _move(ctx, actor, member_id, MemberStatus.SUSPENDED, EventType.MEMBER_SUSPENDED, workspace_id)
 
 
 def reactivate(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
-    return _move(ctx, actor, member_id, MemberStatus.ACTIVE, "member.reactivated", workspace_id)
+    return _move(ctx, actor, member_id, MemberStatus.ACTIVE, EventType.MEMBER_REACTIVATED, workspace_id)
 
 
 def remove(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
-    return _move(ctx, actor, member_id, MemberStatus.REMOVED, "member.removed", workspace_id)
+    return _move(ctx, actor, member_id, MemberStatus.REMOVED, EventType.MEMBER_REMOVED, workspace_id)
 
 
 def _move(
-    ctx: Context, actor: Actor, member_id: str, target: MemberStatus, action: str, workspace_id: str | None
+    ctx: Context, actor: Actor, member_id: str, target: MemberStatus, action: EventType, workspace_id: str | None
 ) -> dict[str, Any]:
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:

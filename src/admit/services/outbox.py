@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from admit.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from admit.domain.events import EventType
 from admit.domain.roles import Permission
 from admit.services.access import tenant_scope, workspace_for
 from admit.services.context import Actor, ActorKind, Context, record
@@ -80,7 +81,7 @@ def retry(ctx: Context, actor: Actor, message_id: int) -> dict[str, Any]:
         record(
             uow,
             actor,
-            "message.retried",
+            EventType.MESSAGE_RETRIED,
             "message",
             str(row.id),
             now,

@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from admit.domain import secrets, throttling
 from admit.domain.errors import InvalidCredentials, ValidationFailed, WeakPassword
+from admit.domain.events import EventType
 from admit.domain.passwords import PasswordPolicy
 from admit.persistence import tables as t
 from admit.services.context import Actor, ActorKind, Context, record
@@ -61,7 +62,7 @@ def change_password(ctx: Context, account_id: str, current: str, new: str) -> st
         record(
             uow,
             Actor(ActorKind.ACCOUNT, id=account_id),
-            "account.password_changed",
+            EventType.ACCOUNT_PASSWORD_CHANGED,
             "account",
             account_id,
             now,

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from admit.domain import secrets, throttling
 from admit.domain.errors import PermissionDenied, SecretRejected
+from admit.domain.events import EventType
 from admit.domain.identifiers import IdentifierKind, normalise_email
 from admit.domain.login_policy import LoginPolicy
 from admit.domain.passwords import PasswordPolicy
@@ -147,7 +148,7 @@ def _reset_account(uow: UnitOfWork, account_id: str, password_hash: str, now: da
     record(
         uow,
         Actor(ActorKind.ACCOUNT, id=account_id),
-        "account.password_reset",
+        EventType.ACCOUNT_PASSWORD_RESET,
         "account",
         account_id,
         now,

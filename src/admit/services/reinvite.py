@@ -12,6 +12,7 @@ from sqlalchemy import Row
 from admit.domain import invitations as rules
 from admit.domain import secrets
 from admit.domain.errors import SecretRejected
+from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
 from admit.domain.roles import Permission, Role
@@ -50,7 +51,7 @@ def ask_for_new_invitation(ctx: Context, token: str) -> None:
         record(
             uow,
             Actor(ActorKind.INVITEE, name="invitee"),
-            "invitation.reinvite_requested",
+            EventType.INVITATION_REINVITE_REQUESTED,
             "invitation",
             invitation.id,
             now,

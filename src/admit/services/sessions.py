@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 
 from admit.domain import secrets, throttling
 from admit.domain.errors import InvalidCredentials, NotFound, PasswordChangeRequired, PermissionDenied, SecretRejected
+from admit.domain.events import EventType
 from admit.domain.identifiers import candidates
 from admit.domain.roles import Role, parse_role
 from admit.services.context import Actor, ActorKind, Context, record
@@ -68,7 +69,7 @@ def ensure_password_paths(ctx: Context, account_id: str, *, break_glass: bool = 
             record(
                 uow,
                 Actor(ActorKind.ACCOUNT, id=account_id),
-                "account.break_glass_sign_in",
+                EventType.ACCOUNT_BREAK_GLASS_SIGN_IN,
                 "account",
                 account_id,
                 now,
@@ -115,7 +116,7 @@ def start_session(ctx: Context, account_id: str) -> str:
         record(
             uow,
             Actor(ActorKind.ACCOUNT, id=account_id),
-            "account.signed_in",
+            EventType.ACCOUNT_SIGNED_IN,
             "account",
             account_id,
             now,
@@ -160,7 +161,7 @@ def sign_out(ctx: Context, token: str) -> None:
             record(
                 uow,
                 Actor(ActorKind.ACCOUNT, id=row.subject_id),
-                "account.signed_out",
+                EventType.ACCOUNT_SIGNED_OUT,
                 "account",
                 row.subject_id,
                 now,
@@ -203,7 +204,7 @@ def create_api_token(
         record(
             uow,
             actor,
-            "api_token.created",
+            EventType.API_TOKEN_CREATED,
             "api_token",
             values["id"],
             now,

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from admit.domain import login_policy, secrets
 from admit.domain.errors import NotFound, PermissionDenied, SecretRejected
+from admit.domain.events import EventType
 from admit.domain.identifiers import normalise_email
 from admit.domain.login_policy import LoginPolicy
 from admit.domain.members import MemberStatus, person_names
@@ -213,7 +214,7 @@ def _account_for(uow: UnitOfWork, who: dict[str, Any], names: tuple[str | None, 
     record(
         uow,
         Actor(ActorKind.ACCOUNT, id=account_id),
-        "account.created",
+        EventType.ACCOUNT_CREATED,
         "account",
         account_id,
         now,
@@ -303,7 +304,7 @@ def _just_in_time(uow: UnitOfWork, workspace: Row[Any], who: dict[str, Any], now
     record(
         uow,
         Actor(ActorKind.ACCOUNT, id=account_id),
-        "member.created_just_in_time",
+        EventType.MEMBER_CREATED_JUST_IN_TIME,
         "member",
         member_id,
         now,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from admit.domain.events import EventType
 from admit.domain.invitations import DEFAULT_LIFETIME_DAYS, lifetime
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.roles import Permission, Role, parse_role
@@ -113,7 +114,9 @@ def create_organization(
         if parent_id is not None and uow.organizations.get(parent_id) is None:
             raise NotFound("parent organization not found", field="parent_id")
         org_id = uow.organizations.add(name=_name(name), plan=plan, seats=seats, parent_id=parent_id, created_at=now)
-        record(uow, actor, "organization.created", "organization", org_id, now, organization_id=org_id, plan=plan)
+        record(
+            uow, actor, EventType.ORGANIZATION_CREATED, "organization", org_id, now, organization_id=org_id, plan=plan
+        )
         org = uow.organizations.get(org_id)
         uow.commit()
     assert org is not None
@@ -154,7 +157,7 @@ def create_workspace(
         record(
             uow,
             actor,
-            "workspace.created",
+            EventType.WORKSPACE_CREATED,
             "workspace",
             ws_id,
             now,
@@ -200,7 +203,7 @@ def update_workspace(ctx: Context, actor: Actor, workspace_id: str, changes: dic
             record(
                 uow,
                 actor,
-                "workspace.updated",
+                EventType.WORKSPACE_UPDATED,
                 "workspace",
                 workspace.id,
                 now,

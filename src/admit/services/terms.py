@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from admit.domain.errors import Conflict, NotFound, ValidationFailed
+from admit.domain.events import EventType
 from admit.domain.members import MemberStatus
 from admit.domain.roles import Permission
 from admit.persistence.unit_of_work import UnitOfWork
@@ -58,7 +59,7 @@ def publish(
             record(
                 uow,
                 actor,
-                "terms.published",
+                EventType.TERMS_PUBLISHED,
                 "workspace",
                 workspace.id,
                 now,
@@ -186,7 +187,7 @@ def accept(ctx: Context, account_id: str, workspace_id: str, version: int) -> di
                 record(
                     uow,
                     Actor(ActorKind.ACCOUNT, id=account_id),
-                    "terms.accepted",
+                    EventType.TERMS_ACCEPTED,
                     "member",
                     member.id,
                     now,

@@ -1,0 +1,76 @@
+"""The catalogue of events: every state change Admit records in the audit log has one of these
+types, named ``<subject>.<what happened>``. The same names are what webhooks publish.
+
+An event's subject is the kind of thing it is about (``member``, ``invitation``, ``job`` …): the
+part of its name before the first dot, except where ``SUBJECTS`` says otherwise (terms are
+published for a workspace and accepted by a member). A use case can record only a type listed here, so the
+audit log, its filters and (later) webhook subscriptions speak one vocabulary.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    ORGANIZATION_CREATED = "organization.created"
+    WORKSPACE_CREATED = "workspace.created"
+    WORKSPACE_UPDATED = "workspace.updated"
+    API_TOKEN_CREATED = "api_token.created"
+    IDENTITY_PROVIDER_CREATED = "identity_provider.created"
+    IDENTITY_PROVIDER_REMOVED = "identity_provider.removed"
+
+    MEMBER_PROVISIONED = "member.provisioned"
+    MEMBER_CREATED_JUST_IN_TIME = "member.created_just_in_time"
+    MEMBER_ACTIVATED = "member.activated"
+    MEMBER_UPDATED = "member.updated"
+    MEMBER_SUSPENDED = "member.suspended"
+    MEMBER_REACTIVATED = "member.reactivated"
+    MEMBER_REMOVED = "member.removed"
+
+    INVITATION_CREATED = "invitation.created"
+    INVITATION_RESENT = "invitation.resent"
+    INVITATION_ACCEPTED = "invitation.accepted"
+    INVITATION_DECLINED = "invitation.declined"
+    INVITATION_REVOKED = "invitation.revoked"
+    INVITATION_EXPIRED = "invitation.expired"
+    INVITATION_REINVITE_REQUESTED = "invitation.reinvite_requested"
+
+    ACCOUNT_CREATED = "account.created"
+    ACCOUNT_SIGNED_IN = "account.signed_in"
+    ACCOUNT_SIGNED_OUT = "account.signed_out"
+    ACCOUNT_BREAK_GLASS_SIGN_IN = "account.break_glass_sign_in"
+    ACCOUNT_PASSWORD_CHANGED = "account.password_changed"
+    ACCOUNT_PASSWORD_RESET = "account.password_reset"
+
+    TERMS_PUBLISHED = "terms.published"
+    TERMS_ACCEPTED = "terms.accepted"
+
+    MESSAGE_ABANDONED = "message.abandoned"
+    MESSAGE_RETRIED = "message.retried"
+
+    JOB_IMPORT_QUEUED = "job.import.queued"
+    JOB_IMPORT_DONE = "job.import.done"
+    JOB_IMPORT_FAILED = "job.import.failed"
+    JOB_IMPORT_CANCELLED = "job.import.cancelled"
+    JOB_INVITE_ALL_QUEUED = "job.invite_all.queued"
+    JOB_INVITE_ALL_DONE = "job.invite_all.done"
+    JOB_INVITE_ALL_FAILED = "job.invite_all.failed"
+    JOB_INVITE_ALL_CANCELLED = "job.invite_all.cancelled"
+    JOB_INVITE_LISTED_QUEUED = "job.invite_listed.queued"
+    JOB_INVITE_LISTED_DONE = "job.invite_listed.done"
+    JOB_INVITE_LISTED_FAILED = "job.invite_listed.failed"
+    JOB_INVITE_LISTED_CANCELLED = "job.invite_listed.cancelled"
+
+    @property
+    def subject(self) -> str:
+        """What the event is about: ``member``, ``invitation``, ``job`` …"""
+        return SUBJECTS.get(self, self.value.split(".", 1)[0])
+
+
+SUBJECTS = {EventType.TERMS_PUBLISHED: "workspace", EventType.TERMS_ACCEPTED: "member"}
+
+
+def event_type(name: str) -> EventType:
+    """The catalogued type of this name (``ValueError`` for a name that is not catalogued)."""
+    return EventType(name)
