@@ -59,7 +59,20 @@ async def start_import(
     )
 
 
-@router.get("/workspaces/{workspace_id}/imports/template", tags=["imports"])
+TEMPLATE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The template file.",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.get(
+    "/workspaces/{workspace_id}/imports/template", tags=["imports"], response_class=Response, responses=TEMPLATE
+)
 async def import_template(
     workspace_id: str, ctx: Ctx, token: Bearer, format: Literal["csv", "xlsx"] = Query("csv")
 ) -> Response:

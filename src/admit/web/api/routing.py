@@ -105,6 +105,10 @@ async def check_request(request: Request) -> None:
         parsed = parse_json(body)
     except DuplicateKey as exc:
         raise _refuse(("body", exc.key), "duplicate_key", "the key appears more than once") from None
+    except UnicodeDecodeError:
+        raise _refuse(("body",), "json_invalid", "the body is not UTF-8 JSON") from None
+    except RecursionError:
+        raise _refuse(("body",), "json_invalid", "the JSON is nested too deeply") from None
     except ValueError:
         return  # malformed JSON (or not UTF-8): FastAPI reports it where it parses the body
     if b"\\u0000" in body and _has_nul(parsed):

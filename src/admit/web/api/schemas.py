@@ -37,7 +37,7 @@ class OrganizationIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     plan: Literal["free", "pro", "business", "enterprise"] = "free"
     seats: int = Field(10, ge=0, le=MAX_COUNT)
-    parent_id: str | None = None
+    parent_id: str | None = Field(None, max_length=32)
 
 
 class OrganizationOut(Out):
