@@ -128,3 +128,12 @@ def test_out_of_range_numeric_ids_are_refused(ctx: Context, org: Any, workspace:
     api = client(ctx, api_token(ctx, org.id))
     assert api.post(f"/api/v1/messages/{2**70}/retry").status_code in (404, 422)
     assert api.get(f"/api/v1/workspaces/{workspace.id}/events", params={"before": 2**70}).status_code == 422
+
+
+def test_lone_surrogates_and_bad_utf8_are_refused_or_not_found(ctx: Context, org: Any, workspace: Any) -> None:
+    api = client(ctx, api_token(ctx, org.id))
+    url = f"/api/v1/workspaces/{workspace.id}/members"
+    body = '{"email": "a@example.com", "first_name": "A\\ud800"}'
+    refused(api.post(url, content=body, headers={"content-type": "application/json"}), "first_name")
+    assert api.get(f"{url}?q=%ED%A0%80%FF").status_code == 200
+    assert api.get("/api/v1/members/%ED%A0%80").status_code == 404

@@ -67,9 +67,12 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique)  # built once: json.loads(…, hook) builds one a call
+
+
 def parse_json(body: bytes) -> Any:
     """``json.loads`` that refuses duplicate keys (:class:`DuplicateKey`)."""
-    return json.loads(body, object_pairs_hook=_unique)
+    return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
 
 
 def _has_nul(value: Any) -> bool:
