@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from admit.services import members, tenancy, terms
 from admit.services.tenancy import WorkspaceSettings
 from admit.web.api import schemas as s
+from admit.web.api.routing import api_router
 from admit.web.api.schemas import LIMIT, page
 from admit.web.deps import Bearer, Ctx, as_caller
 
-router = APIRouter()
+router = api_router()
 
 
 @router.get("/organizations", response_model=list[s.OrganizationOut], tags=["organizations"])

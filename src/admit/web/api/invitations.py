@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from admit.services import invitations, members
 from admit.web.api import schemas as s
+from admit.web.api.routing import api_router
 from admit.web.api.schemas import LIMIT, page
 from admit.web.deps import Bearer, Ctx, as_caller
 
-router = APIRouter()
+router = api_router()
 
 
 @router.post("/members/{member_id}/invite", status_code=201, response_model=s.InvitationOut, tags=["invitations"])

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from admit.services import claims, password_change, sessions
 from admit.web.api import schemas as s
+from admit.web.api.routing import api_router
 from admit.web.deps import Bearer, Ctx, as_account, as_optional_account, blocking
 
-router = APIRouter()
+router = api_router()
 
 
 @router.post("/sessions", status_code=201, response_model=s.SessionOut, tags=["sessions"])

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Path, Query
 from pydantic import BaseModel
 
 from admit.services import outbox
+from admit.web.api.routing import api_router
+from admit.web.api.schemas import MAX_ID
 from admit.web.deps import Bearer, Ctx, as_caller
 
-router = APIRouter(tags=["delivery"])
+router = api_router(tags=["delivery"])
 
 
 class MessageOut(BaseModel):
@@ -47,6 +49,6 @@ async def list_messages(
 
 
 @router.post("/messages/{message_id}/retry", response_model=MessageOut)
-async def retry_message(message_id: int, ctx: Ctx, token: Bearer) -> Any:
+async def retry_message(message_id: Annotated[int, Path(ge=1, le=MAX_ID)], ctx: Ctx, token: Bearer) -> Any:
     """Queue a failed or abandoned message again."""
     return await as_caller(ctx, token, lambda actor: outbox.retry(ctx, actor, message_id), quick=True)

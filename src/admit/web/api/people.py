@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from admit.services import audit, bulk_invites, imports, jobs
 from admit.web.api import schemas as s
+from admit.web.api.routing import api_router
 from admit.web.deps import Bearer, Ctx, as_caller
 
-router = APIRouter()
+router = api_router()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILE_BODY = {
     "requestBody": {
@@ -58,7 +59,20 @@ async def start_import(
     )
 
 
-@router.get("/workspaces/{workspace_id}/imports/template", tags=["imports"])
+TEMPLATE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The template file.",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.get(
+    "/workspaces/{workspace_id}/imports/template", tags=["imports"], response_class=Response, responses=TEMPLATE
+)
 async def import_template(
     workspace_id: str, ctx: Ctx, token: Bearer, format: Literal["csv", "xlsx"] = Query("csv")
 ) -> Response:
@@ -139,7 +153,7 @@ async def list_events(
     action: str | None = Query(None, max_length=40, description='An action or its prefix ("member.").'),
     subject_id: str | None = Query(None, max_length=32),
     actor_id: str | None = Query(None, max_length=32),
-    before: int | None = Query(None, description="Page on: the id of the last event seen."),
+    before: int | None = Query(None, ge=1, le=s.MAX_ID, description="Page on: the id of the last event seen."),
     limit: int = Query(50, ge=1, le=500),
 ) -> Any:
     """The workspace's audit log, newest first."""

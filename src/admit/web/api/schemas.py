@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import MISSING, BaseModel, ConfigDict, Field, StringConstraints
 
 from admit.services.members import make_cursor
 from admit.services.profiles import MemberInput
@@ -15,6 +15,10 @@ Status = Literal["provisioned", "invited", "active", "suspended", "removed"]
 State = Literal["pending", "accepted", "declined", "expired", "revoked"]
 RoleName = Literal["owner", "admin", "member", "guest"]
 Language = Literal["en", "de", "fr"]
+Name = Annotated[str, StringConstraints(max_length=200)]  # an item of a settings list
+MAX_ITEMS = 500  # items in a settings list
+MAX_COUNT = 2**31 - 1  # a count the databases store as INTEGER
+MAX_ID = 2**63 - 1  # a numeric id (BIGINT)
 
 
 LIMIT = Query(50, ge=1, le=500)  # the page size of a listing
@@ -32,8 +36,8 @@ class Out(BaseModel):
 class OrganizationIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     plan: Literal["free", "pro", "business", "enterprise"] = "free"
-    seats: int = Field(10, ge=0)
-    parent_id: str | None = None
+    seats: int = Field(10, ge=0, le=MAX_COUNT)
+    parent_id: str | None = Field(None, max_length=32)
 
 
 class OrganizationOut(Out):
@@ -49,46 +53,53 @@ class WorkspaceIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     invitation_lifetime_days: int = Field(7, ge=1, le=30)
     password_policy: Literal["length", "composition"] = "length"
-    app_url: str | None = None
+    app_url: str | None = Field(None, max_length=500)
     default_language: Language = "en"
     email_enabled: bool = Field(True, description="Send invitations and notices by email.")
     sms_enabled: bool = Field(False, description="Send them by SMS too (both when a member has both).")
     auto_invite: bool = Field(True, description="Invite members created through the API at once.")
-    sms_daily_cap: int = Field(500, ge=0, description="SMS this workspace may send per day (UTC).")
-    departments: list[str] = []
-    job_profiles: list[str] = []
-    required_fields: list[str] = []
-    login_methods: list[str] = Field(
-        ["password"], description="'password', 'sso:<provider id>' (the organization's), 'personal:<provider id>'."
+    sms_daily_cap: int = Field(500, ge=0, le=MAX_COUNT, description="SMS this workspace may send per day (UTC).")
+    departments: list[Name] = Field([], max_length=MAX_ITEMS)
+    job_profiles: list[Name] = Field([], max_length=MAX_ITEMS)
+    required_fields: list[Name] = Field([], max_length=MAX_ITEMS)
+    login_methods: list[Name] = Field(
+        ["password"],
+        max_length=MAX_ITEMS,
+        description="'password', 'sso:<provider id>' (the organization's), 'personal:<provider id>'.",
     )
     sso_required: bool = Field(False, description="Refuse every password path for the workspace's members.")
     jit_enabled: bool = Field(False, description="Create members at their first sign-in through the workspace's SSO.")
-    jit_domains: list[str] = Field([], description="Email domains just-in-time members may have.")
+    jit_domains: list[Name] = Field(
+        [], max_length=MAX_ITEMS, description="Email domains just-in-time members may have."
+    )
     default_role: RoleName = "member"
-    default_department: str | None = None
-    default_job_profile: str | None = None
+    default_department: str | None = Field(None, max_length=200)
+    default_job_profile: str | None = Field(None, max_length=200)
 
 
 class WorkspacePatch(BaseModel):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    invitation_lifetime_days: int | None = Field(None, ge=1, le=30)
-    password_policy: Literal["length", "composition"] | None = None
-    app_url: str | None = None
-    default_language: Language | None = None
-    email_enabled: bool | None = None
-    sms_enabled: bool | None = None
-    auto_invite: bool | None = None
-    sms_daily_cap: int | None = Field(None, ge=0)
-    departments: list[str] | None = None
-    job_profiles: list[str] | None = None
-    required_fields: list[str] | None = None
-    login_methods: list[str] | None = None
-    sso_required: bool | None = None
-    jit_enabled: bool | None = None
-    jit_domains: list[str] | None = None
-    default_role: RoleName | None = None
-    default_department: str | None = None
-    default_job_profile: str | None = None
+    """Only the fields sent change. A field may be ``null`` only where the setting can be empty
+    (``app_url``, ``default_department``, ``default_job_profile``); elsewhere ``null`` is refused."""
+
+    name: str | MISSING = Field(MISSING, min_length=1, max_length=200)
+    invitation_lifetime_days: int | MISSING = Field(MISSING, ge=1, le=30)
+    password_policy: Literal["length", "composition"] | MISSING = MISSING
+    app_url: str | MISSING | None = Field(MISSING, max_length=500)
+    default_language: Language | MISSING = MISSING
+    email_enabled: bool | MISSING = MISSING
+    sms_enabled: bool | MISSING = MISSING
+    auto_invite: bool | MISSING = MISSING
+    sms_daily_cap: int | MISSING = Field(MISSING, ge=0, le=MAX_COUNT)
+    departments: list[Name] | MISSING = Field(MISSING, max_length=MAX_ITEMS)
+    job_profiles: list[Name] | MISSING = Field(MISSING, max_length=MAX_ITEMS)
+    required_fields: list[Name] | MISSING = Field(MISSING, max_length=MAX_ITEMS)
+    login_methods: list[Name] | MISSING = Field(MISSING, max_length=MAX_ITEMS)
+    sso_required: bool | MISSING = MISSING
+    jit_enabled: bool | MISSING = MISSING
+    jit_domains: list[Name] | MISSING = Field(MISSING, max_length=MAX_ITEMS)
+    default_role: RoleName | MISSING = MISSING
+    default_department: str | MISSING | None = Field(MISSING, max_length=200)
+    default_job_profile: str | MISSING | None = Field(MISSING, max_length=200)
 
 
 class WorkspaceOut(Out):
@@ -142,16 +153,18 @@ class MemberIn(Person):
 
 
 class MemberPatch(BaseModel):
-    email: str | None = Field(None, max_length=320)
-    username: str | None = Field(None, max_length=64)
-    phone: str | None = Field(None, max_length=32)
-    first_name: str | None = Field(None, max_length=100)
-    last_name: str | None = Field(None, max_length=100)
-    external_id: str | None = Field(None, max_length=255)
-    department: str | None = Field(None, max_length=200)
-    job_profile: str | None = Field(None, max_length=200)
-    language: Language | None = None
-    role: RoleName | None = None
+    """Only the fields sent change; ``null`` clears a profile field. The role cannot be ``null``."""
+
+    email: str | MISSING | None = Field(MISSING, max_length=320)
+    username: str | MISSING | None = Field(MISSING, max_length=64)
+    phone: str | MISSING | None = Field(MISSING, max_length=32)
+    first_name: str | MISSING | None = Field(MISSING, max_length=100)
+    last_name: str | MISSING | None = Field(MISSING, max_length=100)
+    external_id: str | MISSING | None = Field(MISSING, max_length=255)
+    department: str | MISSING | None = Field(MISSING, max_length=200)
+    job_profile: str | MISSING | None = Field(MISSING, max_length=200)
+    language: Language | MISSING | None = MISSING
+    role: RoleName | MISSING = MISSING
 
 
 class MemberOut(Out):
@@ -285,9 +298,10 @@ class IdentityProviderIn(BaseModel):
     )
     client_id: str = Field(min_length=1, max_length=255)
     client_secret: str = Field(min_length=1, max_length=2000, description="Stored encrypted; never returned.")
-    scopes: list[str] = Field(["openid", "email", "profile"], description="Must include 'openid'.")
-    claims: dict[str, str] = Field(
+    scopes: list[Name] = Field(["openid", "email", "profile"], max_length=50, description="Must include 'openid'.")
+    claims: dict[Name, Name] = Field(
         {},
+        max_length=50,
         description="Claim names for first_name, last_name, email and groups "
         "(defaults: given_name, family_name, email, groups).",
     )

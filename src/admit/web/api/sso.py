@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from admit.services import identity_providers
 from admit.services.identity_providers import ProviderInput
 from admit.web.api import schemas as s
+from admit.web.api.routing import api_router
 from admit.web.deps import Bearer, Ctx, as_caller
 
-router = APIRouter(tags=["single sign-on"])
+router = api_router(tags=["single sign-on"])
 
 
 def _input(body: s.IdentityProviderIn) -> ProviderInput:

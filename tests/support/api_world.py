@@ -1,0 +1,57 @@
+"""A small populated instance for the API suites (fuzzing, input shapes): an enterprise
+organization with a workspace, members in each state that matters, an accepted invitation with
+its account signed in, a pending one, a job, a message, an identity provider, and a bearer
+token for each kind of caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from admit.services.context import Context
+from support.api import api_token, client
+from support.outbox import messages, token_for
+
+PASSWORD = "velvet-compass-ember-38"
+
+
+@dataclass
+class World:
+    tokens: dict[str, str]  # caller → bearer token
+    ids: dict[str, str] = field(default_factory=dict)  # path parameter → a real id
+
+
+def populate(ctx: Context) -> World:
+    operator = api_token(ctx, None)
+    api = client(ctx, operator)
+    org = api.post("/api/v1/organizations", json={"name": "Fuzz", "plan": "enterprise", "seats": 100}).json()
+    workspace = api.post(f"/api/v1/organizations/{org['id']}/workspaces", json={"name": "Main"}).json()
+    joined = api.post(f"/api/v1/workspaces/{workspace['id']}/members", json={"email": "joined@example.com"}).json()
+    accepted = client(ctx).post(
+        "/api/v1/invitations/accept", json={"token": token_for(ctx, "joined@example.com"), "password": PASSWORD}
+    )
+    assert accepted.status_code == 200, accepted.text
+    pending = api.post(f"/api/v1/workspaces/{workspace['id']}/invitations", json={"email": "pending@example.com"})
+    session = client(ctx).post("/api/v1/sessions", json={"identifier": "joined@example.com", "password": PASSWORD})
+    job = api.post(f"/api/v1/workspaces/{workspace['id']}/invitations/all", json={})
+    provider = api.post(
+        f"/api/v1/organizations/{org['id']}/identity-providers",
+        json={"name": "Corp", "issuer": "https://idp.example.test", "client_id": "admit", "client_secret": "s3cret"},
+    )
+    assert all(r.status_code in (200, 201, 202) for r in (pending, session, job, provider))
+    tokens = {
+        "operator": operator,
+        "owner": api_token(ctx, org["id"], role="owner"),
+        "admin": api_token(ctx, org["id"], role="admin"),
+        "member": api_token(ctx, org["id"], role="member"),
+        "session": session.json()["token"],
+    }
+    ids = {
+        "organization_id": org["id"],
+        "workspace_id": workspace["id"],
+        "member_id": joined["member"]["id"],
+        "invitation_id": pending.json()["id"],
+        "job_id": job.json()["id"],
+        "provider_id": provider.json()["id"],
+        "message_id": str(messages(ctx)[-1]["id"]),
+    }
+    return World(tokens, ids)
