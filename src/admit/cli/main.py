@@ -12,6 +12,7 @@ import typer
 from admit.cli import bulk, common, demo, people
 from admit.cli import sso as sso_commands
 from admit.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
+from admit.domain.workspaces import DEFAULTS
 from admit.persistence import migrate
 from admit.services import jobs as jobs_service
 from admit.services import outbox as outbox_service
@@ -96,16 +97,16 @@ def org_list() -> None:
 def workspace_create(
     organization_id: str,
     name: str,
-    lifetime_days: int = typer.Option(7, help="Invitation lifetime in days (1-30)."),
-    password_policy: str = typer.Option("length", help="'length' (15+ characters) or 'composition'."),
+    lifetime_days: int = typer.Option(DEFAULTS.invitation_lifetime_days, help="Invitation lifetime in days (1-30)."),
+    password_policy: str = typer.Option(DEFAULTS.password_policy, help="'length' (15+ characters) or 'composition'."),
     app_url: str = typer.Option(None, help="Where people land after joining."),
-    language: str = typer.Option("en", help="Default language: en, de or fr."),
-    email: bool = typer.Option(True, "--email/--no-email", help="Send messages by email."),
-    sms: bool = typer.Option(False, "--sms/--no-sms", help="Send messages by SMS too."),
+    language: str = typer.Option(DEFAULTS.default_language, help="Default language: en, de or fr."),
+    email: bool = typer.Option(DEFAULTS.email_enabled, "--email/--no-email", help="Send messages by email."),
+    sms: bool = typer.Option(DEFAULTS.sms_enabled, "--sms/--no-sms", help="Send messages by SMS too."),
     auto_invite: bool = typer.Option(
-        True, "--auto-invite/--no-auto-invite", help="Invite members created by integrations at once."
+        DEFAULTS.auto_invite, "--auto-invite/--no-auto-invite", help="Invite members created by integrations at once."
     ),
-    sms_daily_cap: int = typer.Option(500, help="SMS the workspace may send per day."),
+    sms_daily_cap: int = typer.Option(DEFAULTS.sms_daily_cap, help="SMS the workspace may send per day."),
 ) -> None:
     """Create a workspace in an organization."""
     options = WorkspaceSettings(

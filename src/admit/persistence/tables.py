@@ -32,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from admit.domain.workspaces import DEFAULTS
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -69,6 +71,11 @@ def _id(name: str = "id", **kw: Any) -> Column[str]:
 
 def _ref(name: str, target: str, nullable: bool = False) -> Column[str]:
     return Column(name, String(32), ForeignKey(target), nullable=nullable)
+
+
+def _sql(value: bool | int) -> Any:
+    """A column's server default for a Python value (booleans as SQL's true/false)."""
+    return text(str(value).lower() if isinstance(value, bool) else str(value))
 
 
 def _created() -> Column[datetime]:
@@ -110,10 +117,12 @@ workspaces = Table(
     Column("sso_required", Boolean, nullable=False),
     Column("app_url", String(500)),
     Column("default_language", String(8), nullable=False),
-    Column("email_enabled", Boolean, nullable=False, server_default=text("true")),
-    Column("sms_enabled", Boolean, nullable=False, server_default=text("false")),
-    Column("auto_invite", Boolean, nullable=False, server_default=text("true")),
-    Column("sms_daily_cap", Integer, nullable=False, server_default=text("500")),
+    # Database defaults for rows that predate these columns; new workspaces get DEFAULTS from the
+    # settings use case.
+    Column("email_enabled", Boolean, nullable=False, server_default=_sql(DEFAULTS.email_enabled)),
+    Column("sms_enabled", Boolean, nullable=False, server_default=_sql(DEFAULTS.sms_enabled)),
+    Column("auto_invite", Boolean, nullable=False, server_default=_sql(DEFAULTS.auto_invite)),
+    Column("sms_daily_cap", Integer, nullable=False, server_default=_sql(DEFAULTS.sms_daily_cap)),
     Column("departments", JSON, nullable=False),
     Column("job_profiles", JSON, nullable=False),
     Column("required_fields", JSON, nullable=False),

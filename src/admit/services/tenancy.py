@@ -9,9 +9,10 @@ from sqlalchemy import Row
 
 from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from admit.domain.events import EventType
-from admit.domain.invitations import DEFAULT_LIFETIME_DAYS, lifetime
+from admit.domain.invitations import lifetime
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.roles import Permission, Role, parse_role
+from admit.domain.workspaces import DEFAULTS
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import organization_scope, workspace_for
 from admit.services.context import Actor, ActorKind, Context, record
@@ -24,16 +25,16 @@ MEMBER_FIELDS = ("first_name", "last_name", "job_profile", "department", "langua
 
 @dataclass
 class WorkspaceSettings:
-    invitation_lifetime_days: int = DEFAULT_LIFETIME_DAYS
-    password_policy: str = "length"
+    invitation_lifetime_days: int = DEFAULTS.invitation_lifetime_days
+    password_policy: str = DEFAULTS.password_policy
     login_methods: list[str] = field(default_factory=lambda: ["password"])
     sso_required: bool = False
     app_url: str | None = None
-    default_language: str = "en"
-    email_enabled: bool = True
-    sms_enabled: bool = False
-    auto_invite: bool = True
-    sms_daily_cap: int = 500
+    default_language: str = DEFAULTS.default_language
+    email_enabled: bool = DEFAULTS.email_enabled
+    sms_enabled: bool = DEFAULTS.sms_enabled
+    auto_invite: bool = DEFAULTS.auto_invite
+    sms_daily_cap: int = DEFAULTS.sms_daily_cap
     departments: list[str] = field(default_factory=list)
     job_profiles: list[str] = field(default_factory=list)
     required_fields: list[str] = field(default_factory=list)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 from pydantic import MISSING, BaseModel, ConfigDict, Field, StringConstraints
 
+from admit.domain.workspaces import DEFAULTS
 from admit.services.members import make_cursor
 from admit.services.profiles import MemberInput
 
@@ -51,14 +52,16 @@ class OrganizationOut(Out):
 
 class WorkspaceIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    invitation_lifetime_days: int = Field(7, ge=1, le=30)
-    password_policy: Literal["length", "composition"] = "length"
+    invitation_lifetime_days: int = Field(DEFAULTS.invitation_lifetime_days, ge=1, le=30)
+    password_policy: Literal["length", "composition"] = DEFAULTS.password_policy  # type: ignore[assignment]
     app_url: str | None = Field(None, max_length=500)
-    default_language: Language = "en"
-    email_enabled: bool = Field(True, description="Send invitations and notices by email.")
-    sms_enabled: bool = Field(False, description="Send them by SMS too (both when a member has both).")
-    auto_invite: bool = Field(True, description="Invite members created through the API at once.")
-    sms_daily_cap: int = Field(500, ge=0, le=MAX_COUNT, description="SMS this workspace may send per day (UTC).")
+    default_language: Language = DEFAULTS.default_language  # type: ignore[assignment]
+    email_enabled: bool = Field(DEFAULTS.email_enabled, description="Send invitations and notices by email.")
+    sms_enabled: bool = Field(DEFAULTS.sms_enabled, description="Send them by SMS too (both when a member has both).")
+    auto_invite: bool = Field(DEFAULTS.auto_invite, description="Invite members created through the API at once.")
+    sms_daily_cap: int = Field(
+        DEFAULTS.sms_daily_cap, ge=0, le=MAX_COUNT, description="SMS this workspace may send per day (UTC)."
+    )
     departments: list[Name] = Field([], max_length=MAX_ITEMS)
     job_profiles: list[Name] = Field([], max_length=MAX_ITEMS)
     required_fields: list[Name] = Field([], max_length=MAX_ITEMS)

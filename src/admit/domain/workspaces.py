@@ -1,0 +1,22 @@
+"""What a new workspace starts with, in one place: the REST API's schema, the CLI's options, the
+settings use case and the database's column defaults all read these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from admit.domain.invitations import DEFAULT_LIFETIME_DAYS
+
+
+@dataclass(frozen=True)
+class WorkspaceDefaults:
+    invitation_lifetime_days: int = DEFAULT_LIFETIME_DAYS  # 1-30
+    password_policy: str = "length"  # NIST SP 800-63B-4: 15+ characters, no composition rules
+    default_language: str = "en"
+    email_enabled: bool = True
+    sms_enabled: bool = False
+    auto_invite: bool = True  # members created by integrations are invited at once
+    sms_daily_cap: int = 500
+
+
+DEFAULTS = WorkspaceDefaults()
