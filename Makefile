@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 DEV_DB ?= sqlite:///admit-dev.db
 
-.PHONY: install run test test-deps lint bench clean
+.PHONY: install run test test-deps lint bench clean lock
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements.lock pins (hash-checked), then Admit itself without touching them.
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -35,6 +36,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/delivery.py
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/import.py
+
+# Re-resolve requirements.lock from pyproject.toml (newest versions allowed), with hashes.
+lock: $(STAMP)
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-unknown-linux-gnu --no-header --no-annotate -q -o requirements.lock.new
+	(sed -n 1,2p requirements.lock; cat requirements.lock.new) > requirements.lock && rm requirements.lock.new
 
 clean:
 	rm -rf $(VENV) admit-dev.db* .pytest_cache .mypy_cache .ruff_cache
