@@ -1,7 +1,5 @@
-"""The outbox worker: claims due messages, renders and sends them, records every attempt.
-
-``queued → sending → sent``, or ``→ failed`` (retried later with exponential backoff and jitter)
-``→ abandoned`` (after the last attempt, or at once for a permanent refusal). Claiming marks a
+"""The outbox worker: claims due messages, renders and sends them, records every attempt; what
+each outcome means for the message is the domain's (``domain.outbox``). Claiming marks a
 message ``sending`` and counts the attempt *before* anything is handed over, so a crash can only
 lead to a retry with the same Message-ID / idempotency key, never to a lost message. Any number
 of workers may run against PostgreSQL (``FOR UPDATE SKIP LOCKED``); on SQLite the claim takes the
@@ -24,13 +22,14 @@ from sqlalchemy import Row
 from admit.config import Settings
 from admit.delivery.render import render
 from admit.delivery.transports import DeliveryFailed, Outgoing, Transport
+from admit.domain import outbox as rules
 from admit.domain.events import EventType
+from admit.domain.outbox import MessageState
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.context import SYSTEM, Context, record
 from admit.services.outbox import masked_link
 
 log = logging.getLogger("admit.delivery")
-MAX_BACKOFF = timedelta(hours=6)
 CHANNELS = ("email", "sms")
 MISSING_TRANSPORT = {
     "email": "no SMTP server is configured (ADMIT_SMTP_HOST): the message waits in the outbox",
@@ -61,9 +60,7 @@ class DeliveryPolicy:
         )
 
     def retry_delay(self, attempts: int) -> timedelta:
-        """Exponential backoff with jitter: half to all of base·2^(attempts-1), capped."""
-        delay = min(timedelta(seconds=self.backoff_seconds * 2 ** (attempts - 1)), MAX_BACKOFF)
-        return delay * (0.5 + self.jitter.random() / 2)
+        return rules.retry_delay(self.backoff_seconds, attempts, self.jitter.random())
 
 
 class OutboxWorker:
@@ -105,7 +102,7 @@ class OutboxWorker:
         with self.ctx.uow(write=True) as uow:
             uow.outbox.finish(outcomes)
             for row, outcome in zip(claimed, outcomes, strict=True):
-                if outcome["state"] == "abandoned":
+                if outcome["state"] == MessageState.ABANDONED:
                     record(
                         uow,
                         SYSTEM,
@@ -163,20 +160,20 @@ class OutboxWorker:
         payload = dict(row.payload)
         if not self.policy.keep_links and "link" in payload:
             payload["link"] = masked_link(str(payload["link"]))  # the secret is spent
-        return _outcome(row, "sent", next=row.next_attempt_at, sent=now, payload=payload)
+        return _outcome(row, MessageState.SENT, next=row.next_attempt_at, sent=now, payload=payload)
 
     def _failed(self, row: Row[Any], failure: DeliveryFailed, now: datetime) -> dict[str, Any]:
-        if failure.permanent or row.attempts >= self.policy.max_attempts:
+        state = rules.after_failure(row.attempts, self.policy.max_attempts, permanent=failure.permanent)
+        if state is MessageState.ABANDONED:
             log.warning("message %s abandoned after %d attempt(s): %s", row.id, row.attempts, failure.reason)
-            return _outcome(row, "abandoned", next=row.next_attempt_at, error=failure.reason)
-        return _outcome(row, "failed", next=now + self.policy.retry_delay(row.attempts), error=failure.reason)
+            return _outcome(row, state, next=row.next_attempt_at, error=failure.reason)
+        return _outcome(row, state, next=now + self.policy.retry_delay(row.attempts), error=failure.reason)
 
     def _deferred(self, row: Row[Any], now: datetime) -> dict[str, Any]:
-        tomorrow = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=now.tzinfo)
         return _outcome(
             row,
-            "queued",
-            next=tomorrow,
+            MessageState.QUEUED,
+            next=rules.next_sms_day(now),
             attempts_after=row.attempts - 1,
             error="the workspace's daily SMS limit is reached; sending after midnight UTC",
         )
@@ -195,7 +192,7 @@ def _outcome(
     return {
         "id": row.id,
         "attempts": row.attempts,
-        "state": state,
+        "state": str(state),
         "next": next,
         "error": error,
         "sent": sent,

@@ -11,8 +11,16 @@ The edge (web, CLI) maps these to one JSON envelope or a friendly message::
      │    └── PasswordChangeRequired                 the account must replace its initial password
      │                          password_change_required  before anything else (every door)
      ├── ValidationFailed       validation_failed    input is malformed (``field`` says where)
-     │    └── WeakPassword      weak_password        the password policy refused a password
+     │    ├── WeakPassword      weak_password        the password policy refused a password
+     │    └── ImportFileError   (its own codes)      an uploaded spreadsheet that cannot be read
+     │                                               safely (``admit.imports.errors`` lists them)
      ├── InvalidCredentials     invalid_credentials  sign-in or API token refused
+     ├── InvalidCode            invalid_code         a wrong short code (attempts left said)
+     ├── TooManyAttempts        too_many_attempts    back off: try again after ``retry_after`` s
+     ├── ProviderUnavailable    provider_unavailable an identity provider cannot be reached
+     ├── SsoRejected            sso_rejected         a provider's answer failed a check
+     ├── SecretUnreadable       client_secret_unreadable  a stored client secret cannot be
+     │                                               decrypted (ADMIT_SECRET_KEY changed)
      └── SecretRejected         invalid_token        a token is unknown, expired, withdrawn or
           │                                          of another purpose (one code: no oracle)
           └── LinkGone          invitation_expired,  a genuine invitation link that is over: the
@@ -24,6 +32,9 @@ The edge (web, CLI) maps these to one JSON envelope or a friendly message::
 """
 
 from __future__ import annotations
+
+import math
+from datetime import timedelta
 
 
 class DomainError(Exception):
@@ -106,3 +117,24 @@ class InvalidCode(DomainError):
     def __init__(self, attempts_left: int) -> None:
         super().__init__("this code is not correct", field="code")
         self.attempts_left = attempts_left
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: timedelta) -> None:
+        seconds = max(1, math.ceil(retry_after.total_seconds()))
+        super().__init__(f"too many attempts; try again in {seconds} seconds")
+        self.retry_after = seconds
+
+
+class ProviderUnavailable(DomainError):
+    code = "provider_unavailable"
+
+
+class SsoRejected(DomainError):
+    code = "sso_rejected"
+
+
+class SecretUnreadable(DomainError):
+    code = "client_secret_unreadable"

@@ -3,23 +3,13 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 
-from admit.domain.errors import DomainError
+from admit.domain.errors import TooManyAttempts as TooManyAttempts
 
 FREE_ATTEMPTS = 5
 FIRST_WAIT = timedelta(seconds=2)
 LONGEST_WAIT = timedelta(minutes=15)
-
-
-class TooManyAttempts(DomainError):
-    code = "too_many_attempts"
-
-    def __init__(self, retry_after: timedelta) -> None:
-        seconds = max(1, math.ceil(retry_after.total_seconds()))
-        super().__init__(f"too many attempts; try again in {seconds} seconds")
-        self.retry_after = seconds
 
 
 def wait_after(failures: int) -> timedelta:

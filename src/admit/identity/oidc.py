@@ -25,21 +25,14 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from admit.domain.errors import DomainError
+from admit.domain.errors import ProviderUnavailable as ProviderUnavailable
+from admit.domain.errors import SsoRejected as SsoRejected
 
 SIGNING_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
 )
 LEEWAY_SECONDS = 60
 TIMEOUT = httpx.Timeout(10.0)
-
-
-class ProviderUnavailable(DomainError):
-    code = "provider_unavailable"
-
-
-class SsoRejected(DomainError):
-    code = "sso_rejected"
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,7 @@ import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from admit.domain.errors import DomainError
-
-
-class SecretUnreadable(DomainError):
-    code = "client_secret_unreadable"
+from admit.domain.errors import SecretUnreadable as SecretUnreadable
 
 
 def _fernet(secret_key: str) -> Fernet:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from admit.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from admit.domain.events import EventType
+from admit.domain.outbox import MessageState, ensure_retryable
 from admit.domain.roles import Permission
 from admit.services.access import tenant_scope, workspace_for
 from admit.services.context import Actor, ActorKind, Context, record
 
-STATES = ("queued", "sending", "sent", "failed", "abandoned")
+STATES = tuple(state.value for state in MessageState)
 VISIBLE = (
     "id",
     "workspace_id",
@@ -74,10 +75,9 @@ def retry(ctx: Context, actor: Actor, message_id: int) -> dict[str, Any]:
             raise NotFound("message not found")
         if row.workspace_id is not None:
             workspace_for(uow, actor, row.workspace_id, Permission.MANAGE_PEOPLE)
-        if not uow.outbox.retry(row.organization_id, row.id, now):
-            raise Conflict(
-                f"only failed or abandoned messages can be retried; this one is {row.state}", code="not_retryable"
-            )
+        ensure_retryable(row.state)
+        if not uow.outbox.retry(row.organization_id, row.id, now):  # another process got there first
+            ensure_retryable(MessageState.SENDING)
         record(
             uow,
             actor,

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from admit.domain import errors
-from admit.domain.throttling import TooManyAttempts
+from admit.domain.errors import TooManyAttempts
 
 log = logging.getLogger("admit.web")
 

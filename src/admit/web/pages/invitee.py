@@ -19,12 +19,12 @@ from admit.domain.errors import (
     InvalidCredentials,
     PermissionDenied,
     SecretRejected,
+    TooManyAttempts,
     ValidationFailed,
     WeakPassword,
 )
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.secrets import digest as secret_digest
-from admit.domain.throttling import TooManyAttempts
 from admit.i18n import catalog, negotiate, pick_language, runtime_translator
 from admit.services import claims, reinvite, sessions, terms, verification
 from admit.services.context import Context

@@ -10,8 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.domain.errors import InvalidCredentials, NotFound, ValidationFailed, WeakPassword
-from admit.domain.throttling import TooManyAttempts
+from admit.domain.errors import InvalidCredentials, NotFound, TooManyAttempts, ValidationFailed, WeakPassword
 from admit.services import admin_overview, password_change
 from admit.services.admin_overview import SignedIn
 from admit.services.context import Context

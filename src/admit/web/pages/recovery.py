@@ -8,9 +8,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.domain.errors import Conflict, PermissionDenied, SecretRejected, ValidationFailed, WeakPassword
+from admit.domain.errors import (
+    Conflict,
+    PermissionDenied,
+    SecretRejected,
+    TooManyAttempts,
+    ValidationFailed,
+    WeakPassword,
+)
 from admit.domain.passwords import PasswordPolicy
-from admit.domain.throttling import TooManyAttempts
 from admit.services import recovery, sessions
 from admit.web.deps import Ctx, blocking
 from admit.web.pages.invitee import _cookies, page
