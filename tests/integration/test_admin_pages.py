@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from support.api import client
 from support.outbox import messages, token_for
+from support.pages import csrf
 
 from admit.imports import write_csv, write_xlsx
 from admit.services import bulk_invites, claims, jobs, members, tenancy
@@ -24,12 +25,6 @@ from admit.services.profiles import MemberInput
 from admit.web.pages import admin_audit, admin_people
 
 PASSWORD = "orchard-lantern-pebble-73"
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrftoken" value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
 
 
 def hidden(html: str, name: str) -> str:

@@ -14,6 +14,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from support.api import client
 from support.outbox import token_for
+from support.pages import csrf
 
 from admit.services import claims, invitations, jobs, members, tenancy
 from admit.services.context import Actor, Context
@@ -70,12 +71,6 @@ FORGERIES: dict[str, dict[str, Any]] = {
         "headers": {"origin": "https://evil.example", "host": "evil.example"},
     },
 }
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrftoken" value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
 
 
 def page_form_routes(app: Any) -> Iterator[tuple[str, str]]:

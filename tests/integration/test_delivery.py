@@ -9,6 +9,7 @@ import pytest
 from support.api import api_token, client
 from support.clock import FixedClock
 from support.delivery import drain, worker
+from support.factories import invite
 from support.outbox import messages
 from support.sms_gateway import sms_gateway
 from support.smtp import SmtpServer, smtp_server
@@ -16,10 +17,6 @@ from support.smtp import SmtpServer, smtp_server
 from admit.services import invitations, members, outbox, tenancy
 from admit.services.context import Actor, Context
 from admit.services.profiles import MemberInput
-
-
-def invite(ctx: Context, actor: Actor, workspace: Any, email: str, **kw: Any) -> dict[str, Any]:
-    return invitations.invite(ctx, actor, workspace.id, MemberInput(email=email, **kw), message=kw.pop("m", None))[0]
 
 
 def test_invitation_email_arrives_with_text_html_headers_and_link(

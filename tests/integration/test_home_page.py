@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi.testclient import TestClient
 from support.api import client
 from support.outbox import token_for
+from support.pages import csrf
 
 from admit.services import claims, invitations, tenancy
 from admit.services.context import Actor, Context
 from admit.services.profiles import MemberInput
 
 PASSWORD = "saffron-valley-beacon-58"
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrftoken" value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
 
 
 def account(ctx: Context, operator: Actor, workspace: Any, email: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from support.clock import FixedClock
+from support.factories import invite
 from support.outbox import messages, token_for
 
 from admit.domain.errors import Conflict, InvalidTransition, PermissionDenied, SecretRejected, WeakPassword
@@ -16,11 +17,6 @@ from admit.services.context import Actor, ActorKind, Context
 from admit.services.profiles import MemberInput
 
 PASSWORD = "tangerine-otter-quilt-88"
-
-
-def invite(ctx: Context, actor: Actor, workspace: Any, email: str, **kw: Any) -> dict[str, Any]:
-    invitation, _ = invitations.invite(ctx, actor, workspace.id, MemberInput(email=email, **kw))
-    return invitation
 
 
 def test_invitation_writes_member_event_and_outbox_in_one_go(ctx: Context, operator: Actor, workspace: Any) -> None:

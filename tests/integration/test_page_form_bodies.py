@@ -4,13 +4,13 @@ page takes is refused with 413, and anything that is not a form is refused like 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from support.api import client
 from support.outbox import token_for
+from support.pages import csrf
 
 from admit.imports import write_csv
 from admit.services import claims, invitations, jobs
@@ -19,12 +19,6 @@ from admit.services.profiles import MemberInput
 
 PASSWORD = "granite-harbour-willow-27"
 FORM = "application/x-www-form-urlencoded"
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrftoken" value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
 
 
 def member(ctx: Context, operator: Actor, workspace: Any, email: str, role: str = "member") -> None:

@@ -5,13 +5,11 @@ cleared, other sessions end, the change is audited and the person continues wher
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from fastapi.testclient import TestClient
 from support.api import client
+from support.pages import csrf, sign_in
 
 from admit.domain.errors import SecretRejected
 from admit.imports import write_csv
@@ -20,12 +18,6 @@ from admit.services.context import Actor, Context
 
 INITIAL = "granite-puffin-orchard-14"
 CHOSEN = "lighthouse-meadow-copper-88"
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrftoken" value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
 
 
 def imported(ctx: Context, operator: Actor, workspace: Any, email: str = "ina@example.com", role: str = "admin") -> str:
@@ -40,15 +32,6 @@ def imported(ctx: Context, operator: Actor, workspace: Any, email: str = "ina@ex
     token, account = sessions.sign_in(ctx, email, INITIAL)
     sessions.sign_out(ctx, token)
     return str(account["id"])
-
-
-def sign_in(browser: TestClient, email: str, password: str, next_path: str) -> Any:
-    form = browser.get(f"/sign-in?next={quote(next_path)}").text
-    return browser.post(
-        "/sign-in",
-        data={"identifier": email, "password": password, "next": next_path, "csrftoken": csrf(form)},
-        follow_redirects=False,
-    )
 
 
 def test_an_initial_password_must_be_changed_before_going_anywhere(

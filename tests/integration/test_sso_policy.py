@@ -4,13 +4,13 @@ rule; on both databases."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from support.api import api_token, client
 from support.outbox import messages, token_for
+from support.pages import csrf
 
 from admit.domain.errors import PermissionDenied
 from admit.persistence.tables import identity_providers as providers_table
@@ -26,12 +26,6 @@ PROVIDER = {
     "client_id": "admit",
     "client_secret": "very-secret-value",
 }
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrftoken" value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
 
 
 def test_providers_are_an_enterprise_feature_and_never_return_their_secret(ctx: Context, operator: Actor) -> None:

@@ -1,0 +1,29 @@
+"""Driving Admit's pages over HTTP (a TestClient is the browser): the CSRF token of a form, and
+signing in through the sign-in page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+from fastapi.testclient import TestClient
+
+CSRF_FIELD = re.compile(r'name="csrftoken" value="([^"]+)"')
+
+
+def csrf(html: str) -> str:
+    """The CSRF token of the (first) form on a page."""
+    match = CSRF_FIELD.search(html)
+    assert match, html
+    return match.group(1)
+
+
+def sign_in(browser: TestClient, identifier: str, password: str, next_path: str = "/") -> Any:
+    """Sign in through the sign-in page (the answer is not followed)."""
+    form = browser.get(f"/sign-in?next={quote(next_path)}").text
+    return browser.post(
+        "/sign-in",
+        data={"identifier": identifier, "password": password, "next": next_path, "csrftoken": csrf(form)},
+        follow_redirects=False,
+    )
