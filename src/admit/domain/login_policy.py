@@ -79,9 +79,6 @@ class LoginPolicy:
         """Every provider allowed, the organization's first."""
         return [*self.sso_providers, *(p for p in self.personal_providers if not self.sso_required)]
 
-    def allows_provider(self, provider_id: str) -> bool:
-        return provider_id in self.providers
-
 
 def ensure_account_allowed(
     policy: LoginPolicy, credential_kind: str, issuer: str | None, allowed_issuers: Iterable[str]
