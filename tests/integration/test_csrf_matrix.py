@@ -7,22 +7,18 @@ person's language and nothing changes. The REST API never takes the page's sessi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.routing import iter_route_contexts
 from support.api import client
 from support.outbox import token_for
-from support.pages import csrf
+from support.pages import csrf, page_form_routes
 
 from admit.services import claims, invitations, jobs, members, tenancy
 from admit.services.context import Actor, Context
 from admit.services.profiles import MemberInput
 
 PASSWORD = "quarry-meadow-lantern-41"
-UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-NOT_PAGES = ("/api/", "/healthz", "/dev/")
 # What a forged post sends, so that a handler reached by mistake would act on it.
 FIELDS = {
     "identifier": "olga@example.com",
@@ -71,15 +67,6 @@ FORGERIES: dict[str, dict[str, Any]] = {
         "headers": {"origin": "https://evil.example", "host": "evil.example"},
     },
 }
-
-
-def page_form_routes(app: Any) -> Iterator[tuple[str, str]]:
-    """(method, path template) of every page route that takes a form."""
-    for route in iter_route_contexts(app.routes):  # included routers flattened, with their prefixes
-        path = route.path or ""
-        if path and not path.startswith(NOT_PAGES):
-            for method in sorted((route.methods or set()) & UNSAFE):
-                yield method, path
 
 
 class Scene:

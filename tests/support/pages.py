@@ -4,12 +4,16 @@ signing in through the sign-in page."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 CSRF_FIELD = re.compile(r'name="csrftoken" value="([^"]+)"')
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+NOT_PAGES = ("/api/", "/healthz", "/dev/")
 
 
 def csrf(html: str) -> str:
@@ -27,3 +31,12 @@ def sign_in(browser: TestClient, identifier: str, password: str, next_path: str 
         data={"identifier": identifier, "password": password, "next": next_path, "csrftoken": csrf(form)},
         follow_redirects=False,
     )
+
+
+def page_form_routes(app: Any) -> Iterator[tuple[str, str]]:
+    """(method, path template) of every page route that takes a form."""
+    for route in iter_route_contexts(app.routes):  # included routers flattened, with their prefixes
+        path = route.path or ""
+        if path and not path.startswith(NOT_PAGES):
+            for method in sorted((route.methods or set()) & UNSAFE):
+                yield method, path
