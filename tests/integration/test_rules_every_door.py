@@ -147,3 +147,37 @@ def test_message_links_are_masked_by_the_outbox_service_unless_an_operator_revea
         outbox.list_messages(ctx, admin, workspace_id=workspace.id, reveal=True)
     listed = client(ctx, api_token(ctx, org.id)).get(f"/api/v1/workspaces/{workspace.id}/messages").text
     assert "adm_inv_" not in listed
+
+
+def test_the_api_refuses_a_personal_message_over_2000_characters(ctx: Context, workspace: Any, org: Any) -> None:
+    api = client(ctx, api_token(ctx, org.id))
+    invited = api.post(
+        f"/api/v1/workspaces/{workspace.id}/invitations", json={"email": "kim@example.com", "message": LONG_MESSAGE}
+    )
+    assert invited.status_code == 422 and invited.json()["error"]["field"] == "message"
+    queued = api.post(f"/api/v1/workspaces/{workspace.id}/invitations/all", json={"message": LONG_MESSAGE})
+    assert queued.status_code == 422
+    assert members.list_members(ctx, Actor.operator(), workspace.id) == []
+
+
+def test_the_cli_refuses_an_import_without_the_choice_or_with_a_long_message(database_url: str, tmp_path: Any) -> None:
+    org = field(admit(database_url, "org", "create", "Pendant").stdout, "id")
+    ws = field(admit(database_url, "workspace", "create", org, "Pendant Main").stdout, "id")
+    people = tmp_path / "people.csv"
+    people.write_bytes(CSV)
+    unchosen = admit(database_url, "import", str(people), "--workspace", ws, check=False)
+    assert unchosen.returncode == 2 and "--invite" in unchosen.stderr
+    long = admit(
+        database_url,
+        "import",
+        str(people),
+        "--workspace",
+        ws,
+        "--invite",
+        "now",
+        "--message",
+        LONG_MESSAGE,
+        check=False,
+    )
+    assert long.returncode == 1 and "message_too_long" in long.stderr
+    assert "new@example.com" not in admit(database_url, "member", "list", ws).stdout
