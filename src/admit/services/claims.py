@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
 
 from admit.domain import invitations as rules
 from admit.domain import members as member_rules
@@ -21,7 +20,7 @@ from admit.domain.login_policy import LoginPolicy, ensure_account_allowed
 from admit.domain.members import MemberStatus, person_names
 from admit.domain.passwords import PasswordPolicy
 from admit.persistence.unit_of_work import UnitOfWork
-from admit.services.context import Actor, ActorKind, Context, conflict_from, record
+from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.endings import end_invitation
 from admit.services.invitations import view
 from admit.services.messages import enqueue
@@ -191,19 +190,16 @@ def accept_with_token(
         password_hash, names = _hash_new_password(ctx, digest, password, first_name, last_name, names_required)
         first_name, last_name = (name or None for name in names)
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            secret, invitation = _by_token(uow, digest, now, lock=True)
-            if account_id is not None:
-                _ensure_addressed_to(uow, account_id, invitation)
-                result = join_with_account(uow, invitation, account_id, now)
-            else:
-                assert password_hash is not None
-                result = claim_with_password(uow, invitation, password_hash, now, first_name, last_name)
-            uow.secrets.consume(secret.id, now)
-            uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+    with ctx.uow(write=True) as uow:
+        secret, invitation = _by_token(uow, digest, now, lock=True)
+        if account_id is not None:
+            _ensure_addressed_to(uow, account_id, invitation)
+            result = join_with_account(uow, invitation, account_id, now)
+        else:
+            assert password_hash is not None
+            result = claim_with_password(uow, invitation, password_hash, now, first_name, last_name)
+        uow.secrets.consume(secret.id, now)
+        uow.commit()
     return result
 
 
@@ -256,14 +252,11 @@ def pending_for_account(ctx: Context, account_id: str) -> list[dict[str, Any]]:
 
 def accept_for_account(ctx: Context, account_id: str, invitation_id: str) -> dict[str, Any]:
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            invitation = _addressed_invitation(uow, account_id, invitation_id)
-            result = join_with_account(uow, invitation, account_id, now)
-            uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
-            uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+    with ctx.uow(write=True) as uow:
+        invitation = _addressed_invitation(uow, account_id, invitation_id)
+        result = join_with_account(uow, invitation, account_id, now)
+        uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
+        uow.commit()
     return result
 
 

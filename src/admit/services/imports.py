@@ -12,9 +12,8 @@ import copy
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
 
-from admit.domain.errors import Conflict, DomainError, ValidationFailed, WeakPassword
+from admit.domain.errors import AlreadyExists, Conflict, DomainError, ValidationFailed, WeakPassword
 from admit.domain.events import EventType
 from admit.domain.invitations import invite_now, personal_message
 from admit.domain.passwords import PasswordPolicy
@@ -90,7 +89,7 @@ def run(ctx: Context, job: Row[Any], progress: jobs.Progress) -> None:
                     _import_rows(ctx, uow, actor, role, workspace, table, part, duplicates, job.options, trial)
                     trial.position += len(part)
                 break
-            except IntegrityError:
+            except AlreadyExists:  # a unique-constraint race, as the unit of work reports it
                 if attempt == 2:
                     raise
         progress.position, progress.counts, progress.report = trial.position, trial.counts, trial.report

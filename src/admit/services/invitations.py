@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
 
 from admit.domain import invitations as rules
 from admit.domain import members as member_rules
@@ -18,7 +17,7 @@ from admit.domain.members import MemberStatus
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import tenant_scope, workspace_for
-from admit.services.context import Actor, ActorKind, Context, conflict_from, record
+from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.endings import end_invitation
 from admit.services.messages import announce_invitation, channels_for
 from admit.services.profiles import MemberInput
@@ -120,45 +119,37 @@ def invite(
     Returns (invitation, member). The secret only travels in the outbox message.
     """
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            workspace, role = workspace_for(uow, actor, workspace_id, Permission.INVITE)
-            values = person.cleaned(workspace, ctx.phone_region)
-            ensure_can_grant(role, Role(values["role"]))
-            existing = uow.members.find_live(
-                workspace.organization_id,
-                workspace.id,
-                email=values["email"],
-                username=values["username"],
-                external_id=values["external_id"],
-            )
-            member = (
-                new_member(uow, actor, workspace, values, now, invited=True)
-                if existing is None
-                else _reinvitable(existing)
-            )
-            invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
-            uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+    with ctx.uow(write=True) as uow:
+        workspace, role = workspace_for(uow, actor, workspace_id, Permission.INVITE)
+        values = person.cleaned(workspace, ctx.phone_region)
+        ensure_can_grant(role, Role(values["role"]))
+        existing = uow.members.find_live(
+            workspace.organization_id,
+            workspace.id,
+            email=values["email"],
+            username=values["username"],
+            external_id=values["external_id"],
+        )
+        member = (
+            new_member(uow, actor, workspace, values, now, invited=True) if existing is None else _reinvitable(existing)
+        )
+        invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
+        uow.commit()
     return view(invitation, now), member
 
 
 def invite_member(ctx: Context, actor: Actor, member_id: str, *, message: str | None = None) -> dict[str, Any]:
     """Invite one member who is awaiting invitation (the "Invite" button of the people list)."""
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            row = uow.members.get(tenant_scope(actor), member_id, lock=True)
-            if row is None:
-                raise NotFound("member not found")
-            workspace, role = workspace_for(uow, actor, row.workspace_id, Permission.INVITE)
-            ensure_can_grant(role, Role(row.role))
-            member = _reinvitable(row)
-            invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
-            uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+    with ctx.uow(write=True) as uow:
+        row = uow.members.get(tenant_scope(actor), member_id, lock=True)
+        if row is None:
+            raise NotFound("member not found")
+        workspace, role = workspace_for(uow, actor, row.workspace_id, Permission.INVITE)
+        ensure_can_grant(role, Role(row.role))
+        member = _reinvitable(row)
+        invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
+        uow.commit()
     return view(invitation, now)
 
 

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
 
 from admit.domain import login_policy, secrets
 from admit.domain.errors import NotFound, PermissionDenied, SecretRejected
@@ -25,7 +24,7 @@ from admit.identity import oidc
 from admit.identity.sealing import unseal
 from admit.persistence.unit_of_work import UnitOfWork
 from admit.services import claims
-from admit.services.context import Actor, ActorKind, Context, conflict_from, record
+from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.identity_providers import DEFAULT_CLAIMS
 
 STATE = secrets.SecretPurpose.SSO_STATE
@@ -232,21 +231,18 @@ def join_invitation(
     names if it is new). The workspace must allow the identity's provider."""
     digest = secrets.digest_for(token, claims.INVITATION)
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            secret, invitation = claims._by_token(uow, digest, now, lock=True)
-            workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
-            assert workspace is not None
-            _allowed(uow, dict(workspace._mapping), who["provider"])
-            names: tuple[str | None, str | None] = (None, None)
-            if uow.external_accounts.by_identity(who["issuer"], who["subject"]) is None:  # a new account
-                names = person_names(first_name or who["first_name"], last_name or who["last_name"])
-            account_id = _account_for(uow, who, names, now)
-            result = claims.join_with_account(uow, invitation, account_id, now)
-            uow.secrets.consume(secret.id, now)
-            uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+    with ctx.uow(write=True) as uow:
+        secret, invitation = claims._by_token(uow, digest, now, lock=True)
+        workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
+        assert workspace is not None
+        _allowed(uow, dict(workspace._mapping), who["provider"])
+        names: tuple[str | None, str | None] = (None, None)
+        if uow.external_accounts.by_identity(who["issuer"], who["subject"]) is None:  # a new account
+            names = person_names(first_name or who["first_name"], last_name or who["last_name"])
+        account_id = _account_for(uow, who, names, now)
+        result = claims.join_with_account(uow, invitation, account_id, now)
+        uow.secrets.consume(secret.id, now)
+        uow.commit()
     return result
 
 
@@ -254,23 +250,20 @@ def enter_workspace(ctx: Context, workspace_id: str, who: dict[str, Any]) -> dic
     """Sign in to a workspace through one of its providers: a member enters; with just-in-time
     members on, a verified address in an allowed domain becomes a member with the defaults."""
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            workspace = uow.workspaces.get(None, workspace_id)
-            if workspace is None:
-                raise NotFound("workspace not found")
-            _allowed(uow, dict(workspace._mapping), who["provider"])
-            row = uow.external_accounts.by_identity(who["issuer"], who["subject"])
-            member = None if row is None else uow.members.for_account(workspace.organization_id, workspace.id, row.id)
-            if member is not None:
-                if member.status != MemberStatus.ACTIVE:
-                    raise PermissionDenied("your membership of this workspace is not active", code="not_a_member")
-                uow.commit()
-                return {"account_id": row.id, "workspace_id": workspace.id, "created": False}  # type: ignore[union-attr]
-            result = _just_in_time(uow, workspace, who, now)
+    with ctx.uow(write=True) as uow:
+        workspace = uow.workspaces.get(None, workspace_id)
+        if workspace is None:
+            raise NotFound("workspace not found")
+        _allowed(uow, dict(workspace._mapping), who["provider"])
+        row = uow.external_accounts.by_identity(who["issuer"], who["subject"])
+        member = None if row is None else uow.members.for_account(workspace.organization_id, workspace.id, row.id)
+        if member is not None:
+            if member.status != MemberStatus.ACTIVE:
+                raise PermissionDenied("your membership of this workspace is not active", code="not_a_member")
             uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+            return {"account_id": row.id, "workspace_id": workspace.id, "created": False}  # type: ignore[union-attr]
+        result = _just_in_time(uow, workspace, who, now)
+        uow.commit()
     return result
 
 
