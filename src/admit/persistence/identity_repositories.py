@@ -167,7 +167,6 @@ class Events(Repository):
             stmt = stmt.where(c.id < before)
         return self.conn.execute(stmt).all()
 
-
     def names(self, organization_id: str, ids: Collection[str]) -> dict[str, str]:
         """Readable names for the ids events mention (members and invitations by address, accounts
         by their first identifier, API tokens by name), looked up in a few queries."""

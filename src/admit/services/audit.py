@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from admit.domain.ports import UnitOfWork
 from admit.domain.roles import Permission
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import workspace_for
 from admit.services.context import Actor, Context
 

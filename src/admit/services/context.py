@@ -4,23 +4,21 @@ the few settings rules need. Built once by :mod:`admit.bootstrap`."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from admit.config import DEV_SECRET_KEY
 from admit.domain.events import EventType
-from admit.domain.ports import Clock, PasswordHasher, RandomSource
+from admit.domain.ports import Clock, PasswordHasher, RandomSource, UnitOfWork, UnitOfWorkFactory
 from admit.domain.roles import Role
-from admit.persistence.unit_of_work import UnitOfWork
 
 log = logging.getLogger("admit.services")
 
 
 @dataclass(frozen=True)
 class Context:
-    uow: Callable[..., UnitOfWork]
+    uow: UnitOfWorkFactory
     clock: Clock
     random: RandomSource
     hasher: PasswordHasher

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
-
 from admit.domain import invitations as rules
 from admit.domain import members as member_rules
 from admit.domain import secrets
@@ -14,8 +12,9 @@ from admit.domain.errors import Conflict, NotFound
 from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Member, Record, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import tenant_scope, workspace_for
 from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.endings import end_invitation
@@ -25,7 +24,7 @@ from admit.services.profiles import MemberInput
 INVITATION = secrets.SecretPurpose.INVITATION
 
 
-def view(invitation: Row[Any] | dict[str, Any], now: datetime) -> dict[str, Any]:
+def view(invitation: Record | dict[str, Any], now: datetime) -> dict[str, Any]:
     """An invitation as callers see it: a lapsed pending one reads as expired."""
     data = dict(invitation) if isinstance(invitation, dict) else dict(invitation._mapping)
     data["state"] = rules.current_state(data["state"], data["expires_at"], now).value
@@ -36,7 +35,7 @@ def open_invitation(
     ctx: Context,
     uow: UnitOfWork,
     actor: Actor,
-    workspace: Row[Any],
+    workspace: Workspace,
     member: dict[str, Any],
     *,
     message: str | None,
@@ -153,7 +152,7 @@ def invite_member(ctx: Context, actor: Actor, member_id: str, *, message: str | 
     return view(invitation, now)
 
 
-def _reinvitable(existing: Row[Any]) -> dict[str, Any]:
+def _reinvitable(existing: Member) -> dict[str, Any]:
     if existing.status == MemberStatus.INVITED:
         raise Conflict(
             "this person already has a pending invitation; resend it instead", code="already_invited", field="email"
@@ -166,7 +165,7 @@ def _reinvitable(existing: Row[Any]) -> dict[str, Any]:
 def new_member(
     uow: UnitOfWork,
     actor: Actor,
-    workspace: Row[Any],
+    workspace: Workspace,
     values: dict[str, Any],
     now: datetime,
     *,
@@ -203,7 +202,7 @@ def new_member(
     return member
 
 
-def _load(uow: UnitOfWork, actor: Actor, invitation_id: str, *, lock: bool) -> tuple[Row[Any], Row[Any]]:
+def _load(uow: UnitOfWork, actor: Actor, invitation_id: str, *, lock: bool) -> tuple[Record, Workspace]:
     invitation = uow.invitations.get(tenant_scope(actor), invitation_id, lock=lock)
     if invitation is None:
         raise NotFound("invitation not found")

@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
-
 from admit.domain import members as rules
 from admit.domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Member, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import tenant_scope, workspace_for
 from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.endings import end_invitation
@@ -61,7 +60,7 @@ def provision(
     return member, invitation
 
 
-def _ensure_unique(uow: UnitOfWork, workspace: Row[Any], values: dict[str, Any], exclude: str | None = None) -> None:
+def _ensure_unique(uow: UnitOfWork, workspace: Workspace, values: dict[str, Any], exclude: str | None = None) -> None:
     for name in ("email", "username", "external_id"):
         if values.get(name) is None:
             continue
@@ -124,7 +123,7 @@ def list_members(
 
 def _load(
     uow: UnitOfWork, actor: Actor, member_id: str, permission: Permission, workspace_id: str | None = None
-) -> tuple[Row[Any], Row[Any], Role]:
+) -> tuple[Member, Workspace, Role]:
     """The member (in ``workspace_id`` when a door names one: another workspace's member is not
     found there), its workspace and the actor's role in it, which must allow ``permission``."""
     member = uow.members.get(tenant_scope(actor), member_id)

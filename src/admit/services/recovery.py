@@ -7,15 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
-
 from admit.domain import secrets, throttling
 from admit.domain.errors import PermissionDenied, SecretRejected
 from admit.domain.events import EventType
 from admit.domain.identifiers import IdentifierKind, normalise_email
 from admit.domain.login_policy import LoginPolicy
 from admit.domain.passwords import PasswordPolicy
-from admit.persistence.unit_of_work import UnitOfWork
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record
 from admit.services.claims import claim_with_password
 from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.messages import enqueue
@@ -153,7 +152,7 @@ def _reset_account(uow: UnitOfWork, account_id: str, password_hash: str, now: da
     return {"account_id": account_id, "workspace_id": None}
 
 
-def _live(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> Row[Any]:
+def _live(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> Record:
     secret = uow.secrets.by_digest(digest, lock=lock)
     if secret is None:
         raise SecretRejected("this link is not valid")
@@ -168,7 +167,7 @@ def _live(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> Row[Any
     return secret
 
 
-def _subject(uow: UnitOfWork, secret: Row[Any]) -> dict[str, Any]:
+def _subject(uow: UnitOfWork, secret: Record) -> dict[str, Any]:
     if secret.organization_id is None:
         account = uow.accounts.get(secret.subject_id)
         assert account is not None

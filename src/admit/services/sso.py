@@ -12,17 +12,16 @@ import hmac
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
-
 from admit.domain import login_policy, secrets
 from admit.domain.errors import NotFound, PermissionDenied, SecretRejected
 from admit.domain.events import EventType
 from admit.domain.identifiers import normalise_email
 from admit.domain.login_policy import LoginPolicy
 from admit.domain.members import MemberStatus, person_names
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record, Workspace
 from admit.identity import oidc
 from admit.identity.sealing import unseal
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services import claims
 from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.identity_providers import DEFAULT_CLAIMS
@@ -31,12 +30,12 @@ STATE = secrets.SecretPurpose.SSO_STATE
 CALLBACK = "/sso/callback"
 
 
-def policy_of(workspace: Row[Any] | dict[str, Any]) -> LoginPolicy:
+def policy_of(workspace: Workspace | dict[str, Any]) -> LoginPolicy:
     values = workspace if isinstance(workspace, dict) else workspace._mapping
     return LoginPolicy.of(values["login_methods"], values["sso_required"])
 
 
-def allowed_providers(uow: UnitOfWork, workspace: Row[Any] | dict[str, Any]) -> list[Row[Any]]:
+def allowed_providers(uow: UnitOfWork, workspace: Workspace | dict[str, Any]) -> list[Record]:
     """The providers a workspace allows, in its order (personal ones not when SSO is required)."""
     values = workspace if isinstance(workspace, dict) else workspace._mapping
     wanted = policy_of(workspace).providers
@@ -44,7 +43,7 @@ def allowed_providers(uow: UnitOfWork, workspace: Row[Any] | dict[str, Any]) -> 
     return [rows[p] for p in wanted if p in rows]
 
 
-def _client(ctx: Context, provider: Row[Any]) -> oidc.Client:
+def _client(ctx: Context, provider: Record) -> oidc.Client:
     return oidc.Client(
         issuer=provider.issuer,
         client_id=provider.client_id,
@@ -93,7 +92,7 @@ def _target_workspace(uow: UnitOfWork, ctx: Context, target: dict[str, str]) -> 
     return dict(workspace._mapping)
 
 
-def _allowed(uow: UnitOfWork, workspace: dict[str, Any], provider_id: str) -> Row[Any]:
+def _allowed(uow: UnitOfWork, workspace: dict[str, Any], provider_id: str) -> Record:
     for provider in allowed_providers(uow, workspace):
         if provider.id == provider_id:
             return provider
@@ -156,7 +155,7 @@ def _consume_state(uow: UnitOfWork, state: str, now: datetime) -> None:
         raise oidc.SsoRejected("this sign-in was used already; start again")
 
 
-def identity(provider: Row[Any], found: dict[str, Any]) -> dict[str, Any]:
+def identity(provider: Record, found: dict[str, Any]) -> dict[str, Any]:
     """The provider's claims through its mapping. The email only when verified."""
     mapping = {**DEFAULT_CLAIMS, **(provider.claims or {})}
 
@@ -267,7 +266,7 @@ def enter_workspace(ctx: Context, workspace_id: str, who: dict[str, Any]) -> dic
     return result
 
 
-def _just_in_time(uow: UnitOfWork, workspace: Row[Any], who: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _just_in_time(uow: UnitOfWork, workspace: Workspace, who: dict[str, Any], now: datetime) -> dict[str, Any]:
     if not workspace.jit_enabled or who["kind"] != "sso":
         raise PermissionDenied("you are not a member of this workspace; ask for an invitation", code="not_a_member")
     if not who["email_verified"] or not who["email"]:

@@ -11,8 +11,8 @@ from typing import Any
 from admit.domain.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
 from admit.domain.events import EventType
 from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
 from admit.domain.roles import Permission
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import workspace_for
 from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.messages import enqueue
