@@ -9,6 +9,7 @@ from functools import partial
 from sqlalchemy.engine import Engine
 
 from admit.config import Settings
+from admit.domain.ports import UnitOfWorkFactory
 from admit.identity.hashing import Argon2Hasher
 from admit.persistence.database import make_engine
 from admit.persistence.unit_of_work import UnitOfWork
@@ -28,7 +29,10 @@ class SystemRandom:
         return f"{secrets.randbelow(10**count):0{count}d}"
 
 
-def make_uow_factory(engine: Engine) -> partial[UnitOfWork]:
+def make_uow_factory(engine: Engine) -> UnitOfWorkFactory:
+    """Units of work on ``engine``, typed as the services' port (mypy checks that the persistence
+    unit of work and its repositories implement it)."""
+
     def factory(*, write: bool = False, bulk: bool = False) -> UnitOfWork:
         return UnitOfWork(engine, write=write, bulk=bulk)
 

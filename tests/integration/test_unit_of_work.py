@@ -11,11 +11,13 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from admit.domain.errors import AlreadyExists
 from admit.persistence import repositories
 from admit.persistence import tables as t
 from admit.persistence.unit_of_work import one_connection
-from admit.services import tenancy
+from admit.services import members, tenancy
 from admit.services.context import Actor, Context
+from admit.services.profiles import MemberInput
 
 
 def _raw(uow: Any) -> Any:
@@ -84,14 +86,18 @@ def test_driver_level_inserts_convert_like_core_and_raise_its_errors(ctx: Contex
     assert row.payload == {"link": "https://admit.example.test/x", "n": 1}
     assert row.next_attempt_at == stamp and row.created_at == stamp + timedelta(seconds=1)
     again = {name: value for name, value in row._mapping.items() if name != "id"}
-    with pytest.raises(IntegrityError, match="key"), ctx.uow(write=True) as uow:  # the same idempotency key
+    with pytest.raises(AlreadyExists) as caught, ctx.uow(write=True) as uow:  # the same idempotency key
         uow.outbox.add(**again)
+    # the driver raised what Core raises; the unit of work handed the domain's error out instead
+    assert isinstance(caught.value.__context__, IntegrityError)
+    assert "key" in str(caught.value.__context__)
+    assert caught.value.code == "conflict"
 
 
 def test_member_lookups_can_use_the_partial_unique_indexes_even_with_generic_plans(
     ctx: Context, engine: Engine
 ) -> None:
-    """"status <> 'removed'" is written into the SQL, so the planner can pick the partial index on
+    """ "status <> 'removed'" is written into the SQL, so the planner can pick the partial index on
     (workspace_id, email) even when it plans without the values (PostgreSQL's generic plans for
     prepared statements), instead of scanning the workspace's members."""
     sql = repositories._find_live_query(("email",)).stmt.compile(dialect=engine.dialect).string
@@ -108,3 +114,22 @@ def test_member_lookups_can_use_the_partial_unique_indexes_even_with_generic_pla
         else:
             plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ("o", "w", "a@example.com"))]
     assert any("uq_members_email" in line for line in plan), plan
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_unique_constraint_race_leaves_the_unit_of_work_as_the_domains_already_exists(
+    ctx: Context, operator: Actor, workspace: Any, bulk: bool
+) -> None:
+    """Two writers adding the same email at once: the second's insert (or its bulk flush at the
+    commit) breaks the partial unique index, and the service sees ``member_exists``, not a
+    driver error, whichever database named the constraint."""
+    member, _ = members.provision(ctx, operator, workspace.id, MemberInput(email="ada@example.com"), invite=False)
+    with ctx.uow() as uow:
+        row = uow.members.get(None, member["id"])
+    assert row is not None
+    twin = {name: value for name, value in row._mapping.items() if name != "id"}
+    with pytest.raises(AlreadyExists) as caught, ctx.uow(write=True, bulk=bulk) as uow:
+        uow.members.add(**twin)
+        uow.commit()
+    assert caught.value.code == "member_exists"
+    assert caught.value.message == "a member with this email already exists in the workspace"

@@ -17,15 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row
-
 from admit.config import Settings
 from admit.delivery.render import render
 from admit.delivery.transports import DeliveryFailed, Outgoing, Transport
 from admit.domain import outbox as rules
 from admit.domain.events import EventType
 from admit.domain.outbox import MessageState
-from admit.persistence.unit_of_work import UnitOfWork
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record
 from admit.services.context import SYSTEM, Context, record
 from admit.services.outbox import masked_link
 
@@ -129,9 +128,9 @@ class OutboxWorker:
             if not busy:
                 stop.wait(self.policy.poll_seconds)
 
-    def _deliver(self, claimed: Sequence[Row[Any]], allowance: dict[str, int], now: datetime) -> list[dict[str, Any]]:
+    def _deliver(self, claimed: Sequence[Record], allowance: dict[str, int], now: datetime) -> list[dict[str, Any]]:
         outcome: dict[int, dict[str, Any]] = {}
-        by_channel: dict[str, list[Row[Any]]] = defaultdict(list)
+        by_channel: dict[str, list[Record]] = defaultdict(list)
         for row in claimed:
             by_channel[row.channel].append(row)
         for channel, rows in by_channel.items():
@@ -144,7 +143,7 @@ class OutboxWorker:
                     outcome.setdefault(row.id, self._failed(row, failure, now))
         return [outcome[row.id] for row in claimed]
 
-    def _one(self, row: Row[Any], send: Any, allowance: dict[str, int], now: datetime) -> dict[str, Any]:
+    def _one(self, row: Record, send: Any, allowance: dict[str, int], now: datetime) -> dict[str, Any]:
         if row.channel == "sms" and row.workspace_id is not None:
             if allowance.get(row.workspace_id, 1) <= 0:
                 return self._deferred(row, now)
@@ -162,14 +161,14 @@ class OutboxWorker:
             payload["link"] = masked_link(str(payload["link"]))  # the secret is spent
         return _outcome(row, MessageState.SENT, next=row.next_attempt_at, sent=now, payload=payload)
 
-    def _failed(self, row: Row[Any], failure: DeliveryFailed, now: datetime) -> dict[str, Any]:
+    def _failed(self, row: Record, failure: DeliveryFailed, now: datetime) -> dict[str, Any]:
         state = rules.after_failure(row.attempts, self.policy.max_attempts, permanent=failure.permanent)
         if state is MessageState.ABANDONED:
             log.warning("message %s abandoned after %d attempt(s): %s", row.id, row.attempts, failure.reason)
             return _outcome(row, state, next=row.next_attempt_at, error=failure.reason)
         return _outcome(row, state, next=now + self.policy.retry_delay(row.attempts), error=failure.reason)
 
-    def _deferred(self, row: Row[Any], now: datetime) -> dict[str, Any]:
+    def _deferred(self, row: Record, now: datetime) -> dict[str, Any]:
         return _outcome(
             row,
             MessageState.QUEUED,
@@ -180,7 +179,7 @@ class OutboxWorker:
 
 
 def _outcome(
-    row: Row[Any],
+    row: Record,
     state: str,
     *,
     next: datetime,
@@ -201,7 +200,7 @@ def _outcome(
     }
 
 
-def _sms_allowance(uow: UnitOfWork, claimed: Sequence[Row[Any]], now: datetime) -> dict[str, int]:
+def _sms_allowance(uow: UnitOfWork, claimed: Sequence[Record], now: datetime) -> dict[str, int]:
     """How many more SMS each workspace may send today (its daily cap minus what was sent)."""
     since = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
     allowance: dict[str, int] = {}

@@ -3,7 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import TracebackType
 from typing import Protocol
+
+from admit.domain.repositories import (
+    AccountsRepository,
+    ApiTokensRepository,
+    EventsRepository,
+    ExternalAccountsRepository,
+    IdentityProvidersRepository,
+    InvitationsRepository,
+    JobsRepository,
+    MembersRepository,
+    OrganizationsRepository,
+    OutboxRepository,
+    SecretsRepository,
+    TermsRepository,
+    ThrottlesRepository,
+    WorkspacesRepository,
+)
 
 
 class Clock(Protocol):
@@ -32,3 +50,62 @@ class PasswordHasher(Protocol):
     def burn(self, password: str) -> None:
         """Spend the time of a verification without an account (no timing oracle)."""
         ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction and its repositories::
+
+        with ctx.uow(write=True) as uow:
+            uow.members.add(...)
+            uow.commit()
+
+    Leaving the block without ``commit()`` rolls back. A constraint violation anywhere in the
+    block leaves it as :class:`~admit.domain.errors.AlreadyExists` (a unique identity is taken,
+    with a code such as ``member_exists``) or :class:`~admit.domain.errors.Conflict`."""
+
+    @property
+    def organizations(self) -> OrganizationsRepository: ...
+    @property
+    def workspaces(self) -> WorkspacesRepository: ...
+    @property
+    def members(self) -> MembersRepository: ...
+    @property
+    def invitations(self) -> InvitationsRepository: ...
+    @property
+    def accounts(self) -> AccountsRepository: ...
+    @property
+    def secrets(self) -> SecretsRepository: ...
+    @property
+    def api_tokens(self) -> ApiTokensRepository: ...
+    @property
+    def events(self) -> EventsRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+    @property
+    def jobs(self) -> JobsRepository: ...
+    @property
+    def throttles(self) -> ThrottlesRepository: ...
+    @property
+    def terms(self) -> TermsRepository: ...
+    @property
+    def identity_providers(self) -> IdentityProvidersRepository: ...
+    @property
+    def external_accounts(self) -> ExternalAccountsRepository: ...
+
+    def flush(self) -> None:
+        """Write held-back bulk inserts now (before reading them back)."""
+        ...
+
+    def commit(self) -> None: ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Opens a unit of work: read-only by default; ``bulk`` holds inserts back until the flush."""
+
+    def __call__(self, *, write: bool = False, bulk: bool = False) -> UnitOfWork: ...

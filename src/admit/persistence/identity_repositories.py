@@ -3,7 +3,7 @@ an account belongs to a person, who may be a member of many organizations)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -47,8 +47,13 @@ class Accounts(Repository):
         ).all()
         return [(str(kind), str(value)) for kind, value in rows]
 
-    def set_password_hash(self, account_id: str, password_hash: str) -> None:
-        self.conn.execute(update(t.accounts).where(t.accounts.c.id == account_id).values(password_hash=password_hash))
+    def set_password_hash(self, account_id: str, password_hash: str, *, must_change: bool | None = None) -> None:
+        """Store a new password hash; ``must_change`` (when given) also sets whether the account
+        must replace it at its next sign-in (False: the person chose it themselves)."""
+        values: dict[str, Any] = {"password_hash": password_hash}
+        if must_change is not None:
+            values["must_change_password"] = must_change
+        self.conn.execute(update(t.accounts).where(t.accounts.c.id == account_id).values(**values))
 
 
 class Secrets(Repository):
@@ -161,6 +166,24 @@ class Events(Repository):
         if before is not None:
             stmt = stmt.where(c.id < before)
         return self.conn.execute(stmt).all()
+
+    def names(self, organization_id: str, ids: Collection[str]) -> dict[str, str]:
+        """Readable names for the ids events mention (members and invitations by address, accounts
+        by their first identifier, API tokens by name), looked up in a few queries."""
+        if not ids:
+            return {}
+        m, i, a, k = t.members.c, t.invitations.c, t.account_identifiers.c, t.api_tokens.c
+        queries = [
+            select(m.id, m.email, m.username).where(m.organization_id == organization_id, m.id.in_(ids)),
+            select(i.id, i.email, i.phone).where(i.organization_id == organization_id, i.id.in_(ids)),
+            select(a.account_id, a.value, a.kind).where(a.account_id.in_(ids)).order_by(a.kind),
+            select(k.id, k.name, k.role).where(k.organization_id == organization_id, k.id.in_(ids)),
+        ]
+        found: dict[str, str] = {}
+        for query in queries:
+            for key, first, second in self.conn.execute(query).all():
+                found.setdefault(key, first or second)
+        return found
 
 
 class Outbox(Repository):

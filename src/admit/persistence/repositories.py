@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnClause
 
+from admit.domain.records import Member, Workspace
 from admit.persistence import tables as t
 
 # Written into the SQL itself, not bound: a partial index ("WHERE status <> 'removed'", "WHERE state
@@ -141,10 +142,12 @@ class DriverQuery:
     :func:`driver_execute`): for the lookups on every request's path, where Core's per-statement
     work costs several times what SQLite does. Values pass through the columns' own result
     processors (dates, JSON), into rows that read like SQLAlchemy's ``Row``: by attribute, by
-    index and through ``_mapping``."""
+    index and through ``_mapping``. With ``record`` (a named tuple whose fields are the selected
+    columns, in order) the rows are made as that record directly: typed, and no copy."""
 
-    def __init__(self, stmt: Select[Any]) -> None:
+    def __init__(self, stmt: Select[Any], record: type[tuple[Any, ...]] | None = None) -> None:
         self.stmt = stmt
+        self.record = record
         self._compiled: dict[str, _CompiledQuery] = {}
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
@@ -160,6 +163,8 @@ class DriverQuery:
     def _compile(self, dialect: Any) -> _CompiledQuery:
         compiled = self.stmt.compile(dialect=dialect)
         columns = list(self.stmt.selected_columns)
+        if self.record is not None:
+            assert self.record._fields == tuple(column.key for column in columns)  # type: ignore[attr-defined]
         query = _CompiledQuery(
             compiled=compiled,
             sql=compiled.string,
@@ -169,7 +174,7 @@ class DriverQuery:
                 for key, bind in compiled.binds.items()
                 if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
             },
-            row_type=_row_type(tuple(column.key for column in columns)),
+            row_type=self.record or _row_type(tuple(column.key for column in columns)),
             processors=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns),
         )
         self._compiled[dialect.name] = query
@@ -271,10 +276,10 @@ class Workspaces(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.workspaces, values)
 
-    _by_id = DriverQuery(select(t.workspaces).where(t.workspaces.c.id == bindparam("id")))
-    _by_id_in_org = DriverQuery(_by_id.stmt.where(t.workspaces.c.organization_id == bindparam("org")))
+    _by_id = DriverQuery(select(t.workspaces).where(t.workspaces.c.id == bindparam("id")), Workspace)
+    _by_id_in_org = DriverQuery(_by_id.stmt.where(t.workspaces.c.organization_id == bindparam("org")), Workspace)
 
-    def get(self, organization_id: str | None, workspace_id: str) -> Row[Any] | None:
+    def get(self, organization_id: str | None, workspace_id: str) -> Workspace | None:
         """``organization_id`` None only for the operator (instance-wide) scope."""
         if organization_id is None:
             return self._by_id.first(self.conn, {"id": workspace_id})  # type: ignore[no-any-return]
@@ -287,12 +292,13 @@ class Workspaces(Repository):
             .values(**values)
         )
 
-    def list(self, organization_id: str) -> Sequence[Row[Any]]:
-        return self.conn.execute(
+    def list(self, organization_id: str) -> Sequence[Workspace]:
+        rows = self.conn.execute(
             select(t.workspaces)
             .where(t.workspaces.c.organization_id == organization_id)
             .order_by(t.workspaces.c.created_at, t.workspaces.c.id)
-        ).all()
+        )
+        return [Workspace._make(row) for row in rows]
 
 
 class Members(Repository):
@@ -301,14 +307,21 @@ class Members(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.members, values)
 
-    def get(self, organization_id: str | None, member_id: str, *, lock: bool = False) -> Row[Any] | None:
+    def _member(self, stmt: Any) -> Member | None:
+        row = self.conn.execute(stmt).first()
+        return None if row is None else Member._make(row)
+
+    def _members(self, stmt: Any) -> list[Member]:
+        return [Member._make(row) for row in self.conn.execute(stmt)]
+
+    def get(self, organization_id: str | None, member_id: str, *, lock: bool = False) -> Member | None:
         """``organization_id`` None only for the operator scope."""
         stmt = select(t.members).where(self.c.id == member_id)
         if organization_id is not None:
             stmt = stmt.where(self.c.organization_id == organization_id)
-        return self._one(stmt.with_for_update() if lock else stmt)
+        return self._member(stmt.with_for_update() if lock else stmt)
 
-    def find_live(self, organization_id: str, workspace_id: str, **identity: str | None) -> Row[Any] | None:
+    def find_live(self, organization_id: str, workspace_id: str, **identity: str | None) -> Member | None:
         """The non-removed member of a workspace matching any given email/username/external ID."""
         given = {name: value for name, value in identity.items() if value}
         if not given:
@@ -318,7 +331,7 @@ class Members(Repository):
 
     def awaiting_invitation(
         self, organization_id: str, workspace_id: str, after: str | None, limit: int
-    ) -> Sequence[Row[Any]]:
+    ) -> Sequence[Member]:
         """Members awaiting invitation, in id order after ``after`` (Invite All's walk)."""
         stmt = select(t.members).where(
             self.c.organization_id == organization_id,
@@ -327,20 +340,20 @@ class Members(Repository):
         )
         if after is not None:
             stmt = stmt.where(self.c.id > after)
-        return self.conn.execute(stmt.order_by(self.c.id).limit(limit)).all()
+        return self._members(stmt.order_by(self.c.id).limit(limit))
 
-    def by_keys(self, organization_id: str, workspace_id: str, name: str, values: Sequence[str]) -> Sequence[Row[Any]]:
+    def by_keys(self, organization_id: str, workspace_id: str, name: str, values: Sequence[str]) -> Sequence[Member]:
         """Non-removed members whose ``name`` (email or external ID) is one of ``values``."""
         if not values:
             return []
-        return self.conn.execute(
+        return self._members(
             select(t.members).where(
                 self.c.organization_id == organization_id,
                 self.c.workspace_id == workspace_id,
                 self.c.status != REMOVED,
                 getattr(self.c, name).in_(values),
             )
-        ).all()
+        )
 
     def live_matches(self, organization_id: str, workspace_id: str, keys: Mapping[str, Sequence[str]]) -> Sequence[Any]:
         """The non-removed members having any of the given emails, usernames or external IDs
@@ -357,8 +370,8 @@ class Members(Repository):
             )
         ).all()
 
-    def for_account(self, organization_id: str, workspace_id: str, account_id: str) -> Row[Any] | None:
-        return self._one(
+    def for_account(self, organization_id: str, workspace_id: str, account_id: str) -> Member | None:
+        return self._member(
             select(t.members).where(
                 self.c.organization_id == organization_id,
                 self.c.workspace_id == workspace_id,
@@ -388,7 +401,7 @@ class Members(Repository):
         search: str | None = None,
         after: tuple[datetime, str] | None = None,
         limit: int = 50,
-    ) -> Sequence[Row[Any]]:
+    ) -> Sequence[Member]:
         """A page of the directory in creation order (keyset paging: as fast on page 2,000 as on
         page 1), filtered by status, department, role and a search over names and identifiers."""
         stmt = select(t.members).where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
@@ -414,7 +427,7 @@ class Members(Repository):
                 tuple_(self.c.created_at, self.c.id)
                 > tuple_(bindparam("after_at", after[0], type_=t.UTCDateTime), after[1])
             )
-        return self.conn.execute(stmt.order_by(self.c.created_at, self.c.id).limit(limit)).all()
+        return self._members(stmt.order_by(self.c.created_at, self.c.id).limit(limit))
 
     def update(self, organization_id: str, member_id: str, **values: Any) -> None:
         self.conn.execute(
@@ -452,7 +465,8 @@ def _find_live_query(names: tuple[str, ...]) -> DriverQuery:
             c.workspace_id == bindparam("ws"),
             c.status != REMOVED,
             or_(*(c[name] == bindparam(name) for name in names)),
-        )
+        ),
+        Member,
     )
 
 

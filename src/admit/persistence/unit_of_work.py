@@ -4,7 +4,9 @@
         uow.members.add(...)
         uow.commit()
 
-Leaving the block without ``commit()`` rolls back. ``bulk=True`` holds inserts of members,
+Leaving the block without ``commit()`` rolls back. A constraint violation anywhere in the block
+(a statement, the bulk flush, the commit) leaves it as the domain's ``AlreadyExists`` or
+``Conflict`` (see :mod:`admit.persistence.conflicts`), after the rollback. ``bulk=True`` holds inserts of members,
 invitations, accounts, secrets and messages back and writes each table with one statement at the
 flush (see ``PendingInserts``). Write units take SQLite's write lock up front
 (``BEGIN IMMEDIATE``); on PostgreSQL rows are locked where the services ask for it.
@@ -19,7 +21,9 @@ from functools import cached_property
 from types import TracebackType
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
+from admit.persistence.conflicts import conflict_from
 from admit.persistence.database import WRITE
 from admit.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
 from admit.persistence.jobs import Jobs
@@ -141,6 +145,8 @@ class UnitOfWork:
                 self._tx.rollback()
         finally:
             self._release()
+        if isinstance(exc, IntegrityError):
+            raise conflict_from(exc) from None
 
 
 class _SharedConnections:

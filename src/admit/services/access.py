@@ -3,17 +3,14 @@ forbidden, so ids cannot be probed across organizations."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Row
-
 from admit.domain.errors import NotFound, PermissionDenied
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Workspace
 from admit.domain.roles import Permission, Role, require
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.context import Actor, ActorKind
 
 
-def role_in(uow: UnitOfWork, actor: Actor, workspace: Row[Any]) -> Role:
+def role_in(uow: UnitOfWork, actor: Actor, workspace: Workspace) -> Role:
     if actor.kind in (ActorKind.OPERATOR, ActorKind.SYSTEM):
         return Role.OWNER
     if actor.organization_id != workspace.organization_id and actor.kind is ActorKind.API_TOKEN:
@@ -34,7 +31,7 @@ def role_in(uow: UnitOfWork, actor: Actor, workspace: Row[Any]) -> Role:
 
 def workspace_for(
     uow: UnitOfWork, actor: Actor, workspace_id: str, permission: Permission | None = None
-) -> tuple[Row[Any], Role]:
+) -> tuple[Workspace, Role]:
     """Load a workspace the actor can see, check ``permission``, and return it with the role."""
     scope = actor.organization_id if actor.kind is ActorKind.API_TOKEN else None
     workspace = uow.workspaces.get(scope, workspace_id)

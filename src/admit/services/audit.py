@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
+from admit.domain.ports import UnitOfWork
 from admit.domain.roles import Permission
-from admit.persistence import tables as t
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import workspace_for
 from admit.services.context import Actor, Context
 
@@ -50,17 +47,4 @@ def events(
 def _names(uow: UnitOfWork, organization_id: str, rows: Any) -> dict[str, str]:
     """Readable names for the ids in these events, looked up in a few queries."""
     ids = {row.actor_id for row in rows if row.actor_id} | {row.subject_id for row in rows}
-    if not ids:
-        return {}
-    m, i, a, k = t.members.c, t.invitations.c, t.account_identifiers.c, t.api_tokens.c
-    queries = [
-        select(m.id, m.email, m.username).where(m.organization_id == organization_id, m.id.in_(ids)),
-        select(i.id, i.email, i.phone).where(i.organization_id == organization_id, i.id.in_(ids)),
-        select(a.account_id, a.value, a.kind).where(a.account_id.in_(ids)).order_by(a.kind),
-        select(k.id, k.name, k.role).where(k.organization_id == organization_id, k.id.in_(ids)),
-    ]
-    found: dict[str, str] = {}
-    for query in queries:
-        for key, first, second in uow.conn.execute(query).all():
-            found.setdefault(key, first or second)
-    return found
+    return uow.events.names(organization_id, ids)

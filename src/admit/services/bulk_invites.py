@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row
-
 from admit.delivery.render import Rendered, render
 from admit.domain.errors import DomainError, ValidationFailed
 from admit.domain.identifiers import normalise_email
 from admit.domain.invitations import lifetime, personal_message
 from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Member, Record, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.imports import Table, read_table
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services import jobs
 from admit.services.access import workspace_for
 from admit.services.context import Actor, ActorKind, Context
@@ -71,7 +70,7 @@ def key_column(table: Table) -> str:
 
 
 @jobs.handler("invite_all")
-def run_invite_all(ctx: Context, job: Row[Any], progress: jobs.Progress) -> None:
+def run_invite_all(ctx: Context, job: Record, progress: jobs.Progress) -> None:
     actor, role = jobs.actor_of(job)
     while True:
         with jobs.chunk(ctx, job, progress) as uow:
@@ -86,7 +85,7 @@ def run_invite_all(ctx: Context, job: Row[Any], progress: jobs.Progress) -> None
 
 
 @jobs.handler("invite_listed")
-def run_invite_listed(ctx: Context, job: Row[Any], progress: jobs.Progress) -> None:
+def run_invite_listed(ctx: Context, job: Record, progress: jobs.Progress) -> None:
     actor, role = jobs.actor_of(job)
     table = read_table(job.upload, job.filename or "")
     key = job.options["key"]
@@ -127,7 +126,7 @@ def _value(key: str, raw: str) -> str:
     return raw.strip()
 
 
-def _workspace(uow: UnitOfWork, job: Row[Any]) -> Row[Any]:
+def _workspace(uow: UnitOfWork, job: Record) -> Workspace:
     workspace = uow.workspaces.get(job.organization_id, job.workspace_id)
     assert workspace is not None
     return workspace
@@ -138,8 +137,8 @@ def _invite(
     uow: UnitOfWork,
     actor: Actor,
     role: Role,
-    workspace: Row[Any],
-    member: Row[Any],
+    workspace: Workspace,
+    member: Member,
     message: str | None,
     progress: jobs.Progress,
     row: int | None,

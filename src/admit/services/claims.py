@@ -7,9 +7,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
-
 from admit.domain import invitations as rules
 from admit.domain import members as member_rules
 from admit.domain import secrets
@@ -20,8 +17,9 @@ from admit.domain.invitations import InvitationState
 from admit.domain.login_policy import LoginPolicy, ensure_account_allowed
 from admit.domain.members import MemberStatus, person_names
 from admit.domain.passwords import PasswordPolicy
-from admit.persistence.unit_of_work import UnitOfWork
-from admit.services.context import Actor, ActorKind, Context, conflict_from, record
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Member, Record, Workspace
+from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.endings import end_invitation
 from admit.services.invitations import view
 from admit.services.messages import enqueue
@@ -39,7 +37,7 @@ GONE = {
 }
 
 
-def _by_token(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> tuple[Row[Any], Row[Any]]:
+def _by_token(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> tuple[Record, Record]:
     """The live secret and its invitation; ``SecretRejected`` for an unknown token, and for a
     real link that is over, ``LinkGone`` saying how (its holder sees the same on the pages)."""
     secret = uow.secrets.by_digest(digest, lock=lock)
@@ -65,7 +63,7 @@ def _by_token(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> tup
     return secret, invitation
 
 
-def _link_state(secret: Row[Any], invitation: Row[Any], now: datetime) -> str:
+def _link_state(secret: Record, invitation: Record, now: datetime) -> str:
     """``pending`` for a live link, else what became of it (``replaced``: resent since)."""
     state = rules.current_state(invitation.state, invitation.expires_at, now)
     if state is not InvitationState.PENDING:
@@ -139,7 +137,7 @@ def inspect_token(ctx: Context, token: str) -> dict[str, Any]:
     }
 
 
-def welcome_mode(member: Row[Any], *, has_account: bool) -> str:
+def welcome_mode(member: Member, *, has_account: bool) -> str:
     """How the invited person gets in: ``sign_in`` with the account their address already has;
     ``activate`` a member whose profile the administrator entered (set a password); or
     ``sign_up``: someone invited by address alone verifies it with an emailed code, then
@@ -151,14 +149,14 @@ def welcome_mode(member: Row[Any], *, has_account: bool) -> str:
     return "activate"
 
 
-def _providers(uow: UnitOfWork, workspace: Row[Any], policy: LoginPolicy) -> list[dict[str, Any]]:
+def _providers(uow: UnitOfWork, workspace: Workspace, policy: LoginPolicy) -> list[dict[str, Any]]:
     rows = {r.id: r for r in uow.identity_providers.by_ids(workspace.organization_id, policy.providers)}
     return [
         {"id": r.id, "name": r.name, "kind": r.kind, "issuer": r.issuer} for p in policy.providers if (r := rows.get(p))
     ]
 
 
-def ensure_login_method(uow: UnitOfWork, invitation: Row[Any], account_id: str | None) -> None:
+def ensure_login_method(uow: UnitOfWork, invitation: Record, account_id: str | None) -> None:
     """The workspace must allow the account's credential (``None``: a new password account)."""
     workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
     assert workspace is not None
@@ -191,25 +189,22 @@ def accept_with_token(
         password_hash, names = _hash_new_password(ctx, digest, password, first_name, last_name, names_required)
         first_name, last_name = (name or None for name in names)
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            secret, invitation = _by_token(uow, digest, now, lock=True)
-            if account_id is not None:
-                _ensure_addressed_to(uow, account_id, invitation)
-                result = join_with_account(uow, invitation, account_id, now)
-            else:
-                assert password_hash is not None
-                result = claim_with_password(uow, invitation, password_hash, now, first_name, last_name)
-            uow.secrets.consume(secret.id, now)
-            uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+    with ctx.uow(write=True) as uow:
+        secret, invitation = _by_token(uow, digest, now, lock=True)
+        if account_id is not None:
+            _ensure_addressed_to(uow, account_id, invitation)
+            result = join_with_account(uow, invitation, account_id, now)
+        else:
+            assert password_hash is not None
+            result = claim_with_password(uow, invitation, password_hash, now, first_name, last_name)
+        uow.secrets.consume(secret.id, now)
+        uow.commit()
     return result
 
 
 def claim_with_password(
     uow: UnitOfWork,
-    invitation: Row[Any],
+    invitation: Record,
     password_hash: str,
     now: datetime,
     first_name: str | None = None,
@@ -224,7 +219,7 @@ def claim_with_password(
     return _accept(uow, invitation, member, account_id, now)
 
 
-def join_with_account(uow: UnitOfWork, invitation: Row[Any], account_id: str, now: datetime) -> dict[str, Any]:
+def join_with_account(uow: UnitOfWork, invitation: Record, account_id: str, now: datetime) -> dict[str, Any]:
     """Accept the invitation with an existing account whose login method the workspace allows,
     in the caller's transaction."""
     rules.transition(invitation.state, invitation.expires_at, now, InvitationState.ACCEPTED)
@@ -256,14 +251,11 @@ def pending_for_account(ctx: Context, account_id: str) -> list[dict[str, Any]]:
 
 def accept_for_account(ctx: Context, account_id: str, invitation_id: str) -> dict[str, Any]:
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            invitation = _addressed_invitation(uow, account_id, invitation_id)
-            result = join_with_account(uow, invitation, account_id, now)
-            uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
-            uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+    with ctx.uow(write=True) as uow:
+        invitation = _addressed_invitation(uow, account_id, invitation_id)
+        result = join_with_account(uow, invitation, account_id, now)
+        uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
+        uow.commit()
     return result
 
 
@@ -310,8 +302,8 @@ def _hash_new_password(
     return ctx.hasher.hash(password), names
 
 
-def _identifiers(member: Row[Any] | Mapping[str, Any]) -> list[tuple[str, str]]:
-    fields = member._mapping if isinstance(member, Row) else member
+def _identifiers(member: Member | Mapping[str, Any]) -> list[tuple[str, str]]:
+    fields = member._mapping if isinstance(member, Member) else member
     pairs = [
         (IdentifierKind.EMAIL.value, fields["email"]),
         (IdentifierKind.USERNAME.value, fields["username"]),
@@ -320,14 +312,14 @@ def _identifiers(member: Row[Any] | Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(kind, value) for kind, value in pairs if value]
 
 
-def _claimable_member(uow: UnitOfWork, invitation: Row[Any]) -> Row[Any]:
+def _claimable_member(uow: UnitOfWork, invitation: Record) -> Member:
     member = uow.members.get(invitation.organization_id, invitation.member_id, lock=True)
     assert member is not None
     member_rules.ensure_claimable(member.status)
     return member
 
 
-def _addressed_invitation(uow: UnitOfWork, account_id: str, invitation_id: str) -> Row[Any]:
+def _addressed_invitation(uow: UnitOfWork, account_id: str, invitation_id: str) -> Record:
     """An invitation addressed to one of the account's emails; anyone else's is not found."""
     invitation = uow.invitations.get(None, invitation_id, lock=True)
     emails = {v for k, v in _held(uow, account_id) if k == IdentifierKind.EMAIL}
@@ -345,7 +337,7 @@ def _held(uow: UnitOfWork, account_id: str) -> set[tuple[str, str]]:
     return held
 
 
-def _ensure_addressed_to(uow: UnitOfWork, account_id: str, invitation: Row[Any]) -> None:
+def _ensure_addressed_to(uow: UnitOfWork, account_id: str, invitation: Record) -> None:
     held = _held(uow, account_id)
     wanted = {("email", invitation.email), ("phone", invitation.phone)}
     if not held & wanted:
@@ -354,7 +346,7 @@ def _ensure_addressed_to(uow: UnitOfWork, account_id: str, invitation: Row[Any])
 
 def _create_account(
     uow: UnitOfWork,
-    member: Row[Any],
+    member: Member,
     password_hash: str,
     first_name: str | None,
     last_name: str | None,
@@ -405,7 +397,7 @@ def create_account_for(
     return account_id
 
 
-def _accept(uow: UnitOfWork, invitation: Row[Any], member: Row[Any], account_id: str, now: datetime) -> dict[str, Any]:
+def _accept(uow: UnitOfWork, invitation: Record, member: Member, account_id: str, now: datetime) -> dict[str, Any]:
     org = invitation.organization_id
     if not uow.invitations.move(org, invitation.id, "pending", state="accepted", account_id=account_id, updated_at=now):
         raise Conflict("this invitation has already been answered", code="invitation_changed")
@@ -453,7 +445,7 @@ def _accept(uow: UnitOfWork, invitation: Row[Any], member: Row[Any], account_id:
     }
 
 
-def _missing_names(uow: UnitOfWork, member: Row[Any], account_id: str) -> dict[str, str]:
+def _missing_names(uow: UnitOfWork, member: Member, account_id: str) -> dict[str, str]:
     """The names the directory lacks, from the account that joins: someone invited by address
     alone gives them when signing up (with a code or through a provider)."""
     if member.first_name and member.last_name:
@@ -463,13 +455,13 @@ def _missing_names(uow: UnitOfWork, member: Row[Any], account_id: str) -> dict[s
     return {key: value for key, value in names.items() if value and not getattr(member, key)}
 
 
-def _decline(uow: UnitOfWork, actor: Actor, invitation: Row[Any], now: datetime) -> dict[str, Any]:
+def _decline(uow: UnitOfWork, actor: Actor, invitation: Record, now: datetime) -> dict[str, Any]:
     updated = end_invitation(uow, actor, invitation, InvitationState.DECLINED, now)
     _notify_inviter(uow, invitation, "invitation_declined", now)
     return updated
 
 
-def _notify_inviter(uow: UnitOfWork, invitation: Row[Any], kind: str, now: datetime) -> None:
+def _notify_inviter(uow: UnitOfWork, invitation: Record, kind: str, now: datetime) -> None:
     """Tell an inviter who is a person (not an API token or the CLI) how their invitation ended."""
     if invitation.inviter_type != ActorKind.ACCOUNT or invitation.inviter_id is None:
         return

@@ -4,26 +4,21 @@ the few settings rules need. Built once by :mod:`admit.bootstrap`."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from admit.config import DEV_SECRET_KEY
-from admit.domain.errors import Conflict
 from admit.domain.events import EventType
-from admit.domain.ports import Clock, PasswordHasher, RandomSource
+from admit.domain.ports import Clock, PasswordHasher, RandomSource, UnitOfWork, UnitOfWorkFactory
 from admit.domain.roles import Role
-from admit.persistence.unit_of_work import UnitOfWork
 
 log = logging.getLogger("admit.services")
 
 
 @dataclass(frozen=True)
 class Context:
-    uow: Callable[..., UnitOfWork]
+    uow: UnitOfWorkFactory
     clock: Clock
     random: RandomSource
     hasher: PasswordHasher
@@ -60,40 +55,6 @@ class Actor:
 
 
 SYSTEM = Actor(ActorKind.SYSTEM, name="system")
-
-
-def conflict_from(exc: IntegrityError) -> Conflict:
-    """Turn a unique-constraint race into a clear, stable conflict."""
-    text = str(exc.orig)
-    for marker, code, message in _CONSTRAINTS:
-        if marker in text:
-            return Conflict(message, code=code)
-    log.warning("integrity error without a known constraint: %s", type(exc.orig).__name__)
-    return Conflict("the change conflicts with the current state; try again", code="conflict")
-
-
-_CONSTRAINTS: list[tuple[str, str, str]] = [
-    ("uq_identifiers_kind_value", "account_exists", "an account with this identifier already exists"),
-    (
-        "account_identifiers.kind, account_identifiers.value",
-        "account_exists",
-        "an account with this identifier already exists",
-    ),
-    ("uq_members_account", "already_member", "this account is already a member of the workspace"),
-    ("members.workspace_id, members.account_id", "already_member", "this account is already a member of the workspace"),
-    ("uq_members_email", "member_exists", "a member with this email already exists in the workspace"),
-    (
-        "members.workspace_id, members.email",
-        "member_exists",
-        "a member with this email already exists in the workspace",
-    ),
-    ("uq_members_username", "member_exists", "a member with this username already exists"),
-    ("members.workspace_id, members.username", "member_exists", "a member with this username already exists"),
-    ("uq_members_external_id", "member_exists", "a member with this external ID already exists"),
-    ("members.workspace_id, members.external_id", "member_exists", "a member with this external ID already exists"),
-    ("uq_invitations_pending_member", "already_invited", "this member already has a pending invitation"),
-    ("invitations.member_id", "already_invited", "this member already has a pending invitation"),
-]
 
 
 def record(

@@ -6,22 +6,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
-
 from admit.domain import invitations as rules
 from admit.domain import secrets
 from admit.domain.errors import Conflict
 from admit.domain.events import event_type
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
-from admit.persistence.unit_of_work import UnitOfWork
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record
 from admit.services.context import SYSTEM, Actor, Context, record
 
 INVITATION = secrets.SecretPurpose.INVITATION
 
 
 def end_invitation(
-    uow: UnitOfWork, actor: Actor, invitation: Row[Any], state: InvitationState, now: datetime
+    uow: UnitOfWork, actor: Actor, invitation: Record, state: InvitationState, now: datetime
 ) -> dict[str, Any]:
     """Move a pending invitation to revoked, declined or expired: its secrets stop working and
     its member returns to awaiting invitation."""

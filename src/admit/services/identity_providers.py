@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Row
-
 from admit.domain import login_policy
 from admit.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from admit.domain.events import EventType
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record
 from admit.domain.roles import Permission
 from admit.identity.sealing import seal
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import organization_scope
 from admit.services.context import Actor, ActorKind, Context, record
 
@@ -59,7 +58,7 @@ class ProviderInput:
             )
 
 
-def view(row: Row[Any]) -> dict[str, Any]:
+def view(row: Record) -> dict[str, Any]:
     """A provider as the API shows it: never its client secret."""
     values = dict(row._mapping)
     del values["client_secret"]
@@ -133,7 +132,7 @@ def get(ctx: Context, actor: Actor, provider_id: str) -> dict[str, Any]:
     return view(row)
 
 
-def _own(uow: UnitOfWork, actor: Actor, provider_id: str) -> Row[Any]:
+def _own(uow: UnitOfWork, actor: Actor, provider_id: str) -> Record:
     scope = None if actor.kind is ActorKind.OPERATOR else actor.organization_id
     if actor.kind is not ActorKind.OPERATOR and scope is None:
         raise NotFound("identity provider not found")

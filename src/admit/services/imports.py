@@ -11,16 +11,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
-
-from admit.domain.errors import Conflict, DomainError, ValidationFailed, WeakPassword
+from admit.domain.errors import AlreadyExists, Conflict, DomainError, ValidationFailed, WeakPassword
 from admit.domain.events import EventType
 from admit.domain.invitations import invite_now, personal_message
 from admit.domain.passwords import PasswordPolicy
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.imports import Table, read_table, write_csv, write_xlsx
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services import jobs
 from admit.services.access import workspace_for
 from admit.services.claims import create_account_for
@@ -74,7 +72,7 @@ def start(
 
 
 @jobs.handler("import")
-def run(ctx: Context, job: Row[Any], progress: jobs.Progress) -> None:
+def run(ctx: Context, job: Record, progress: jobs.Progress) -> None:
     actor, role = jobs.actor_of(job)
     table = read_table(job.upload, job.filename or "")
     duplicates = {d.row: d for d in table.find_duplicates()}
@@ -90,7 +88,7 @@ def run(ctx: Context, job: Row[Any], progress: jobs.Progress) -> None:
                     _import_rows(ctx, uow, actor, role, workspace, table, part, duplicates, job.options, trial)
                     trial.position += len(part)
                 break
-            except IntegrityError:
+            except AlreadyExists:  # a unique-constraint race, as the unit of work reports it
                 if attempt == 2:
                     raise
         progress.position, progress.counts, progress.report = trial.position, trial.counts, trial.report
@@ -101,7 +99,7 @@ def _import_rows(
     uow: UnitOfWork,
     actor: Actor,
     role: Role,
-    workspace: Row[Any],
+    workspace: Workspace,
     table: Table,
     part: list[Any],
     duplicates: dict[int, Any],
@@ -141,7 +139,7 @@ def _create(
     ctx: Context,
     uow: UnitOfWork,
     actor: Actor,
-    workspace: Row[Any],
+    workspace: Workspace,
     values: dict[str, Any],
     password: str | None,
     options: dict[str, Any],
@@ -156,7 +154,7 @@ def _create(
 
 
 def _member_values(
-    ctx: Context, table: Table, cells: dict[str, str], workspace: Row[Any], role: Role, invite: bool
+    ctx: Context, table: Table, cells: dict[str, str], workspace: Workspace, role: Role, invite: bool
 ) -> tuple[dict[str, Any], str | None]:
     """The member a row describes, validated as any other member, or ``DomainError``."""
     profile: dict[str, Any] = {name: cells.get(name) or None for name in PROFILE}
@@ -197,7 +195,7 @@ def _column(table: Table, field: str | None) -> str | None:
     return table.label(field) if field in table.columns else field.replace("_", " ")
 
 
-def _existing(uow: UnitOfWork, workspace: Row[Any], rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+def _existing(uow: UnitOfWork, workspace: Workspace, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
     keys = {name: sorted({values[name] for values in rows if values.get(name)}) for name in KEYS}
     matches = uow.members.live_matches(workspace.organization_id, workspace.id, keys)
     return {(name, getattr(match, name)) for match in matches for name in KEYS if getattr(match, name)}
@@ -207,7 +205,7 @@ def _activate_with_password(
     ctx: Context,
     uow: UnitOfWork,
     actor: Actor,
-    workspace: Row[Any],
+    workspace: Workspace,
     values: dict[str, Any],
     password: str,
     now: Any,

@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
-
 from admit.domain import invitations as rules
 from admit.domain import members as member_rules
 from admit.domain import secrets
@@ -15,10 +12,11 @@ from admit.domain.errors import Conflict, NotFound
 from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Member, Record, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import tenant_scope, workspace_for
-from admit.services.context import Actor, ActorKind, Context, conflict_from, record
+from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.endings import end_invitation
 from admit.services.messages import announce_invitation, channels_for
 from admit.services.profiles import MemberInput
@@ -26,7 +24,7 @@ from admit.services.profiles import MemberInput
 INVITATION = secrets.SecretPurpose.INVITATION
 
 
-def view(invitation: Row[Any] | dict[str, Any], now: datetime) -> dict[str, Any]:
+def view(invitation: Record | dict[str, Any], now: datetime) -> dict[str, Any]:
     """An invitation as callers see it: a lapsed pending one reads as expired."""
     data = dict(invitation) if isinstance(invitation, dict) else dict(invitation._mapping)
     data["state"] = rules.current_state(data["state"], data["expires_at"], now).value
@@ -37,7 +35,7 @@ def open_invitation(
     ctx: Context,
     uow: UnitOfWork,
     actor: Actor,
-    workspace: Row[Any],
+    workspace: Workspace,
     member: dict[str, Any],
     *,
     message: str | None,
@@ -120,49 +118,41 @@ def invite(
     Returns (invitation, member). The secret only travels in the outbox message.
     """
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            workspace, role = workspace_for(uow, actor, workspace_id, Permission.INVITE)
-            values = person.cleaned(workspace, ctx.phone_region)
-            ensure_can_grant(role, Role(values["role"]))
-            existing = uow.members.find_live(
-                workspace.organization_id,
-                workspace.id,
-                email=values["email"],
-                username=values["username"],
-                external_id=values["external_id"],
-            )
-            member = (
-                new_member(uow, actor, workspace, values, now, invited=True)
-                if existing is None
-                else _reinvitable(existing)
-            )
-            invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
-            uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+    with ctx.uow(write=True) as uow:
+        workspace, role = workspace_for(uow, actor, workspace_id, Permission.INVITE)
+        values = person.cleaned(workspace, ctx.phone_region)
+        ensure_can_grant(role, Role(values["role"]))
+        existing = uow.members.find_live(
+            workspace.organization_id,
+            workspace.id,
+            email=values["email"],
+            username=values["username"],
+            external_id=values["external_id"],
+        )
+        member = (
+            new_member(uow, actor, workspace, values, now, invited=True) if existing is None else _reinvitable(existing)
+        )
+        invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
+        uow.commit()
     return view(invitation, now), member
 
 
 def invite_member(ctx: Context, actor: Actor, member_id: str, *, message: str | None = None) -> dict[str, Any]:
     """Invite one member who is awaiting invitation (the "Invite" button of the people list)."""
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            row = uow.members.get(tenant_scope(actor), member_id, lock=True)
-            if row is None:
-                raise NotFound("member not found")
-            workspace, role = workspace_for(uow, actor, row.workspace_id, Permission.INVITE)
-            ensure_can_grant(role, Role(row.role))
-            member = _reinvitable(row)
-            invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
-            uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+    with ctx.uow(write=True) as uow:
+        row = uow.members.get(tenant_scope(actor), member_id, lock=True)
+        if row is None:
+            raise NotFound("member not found")
+        workspace, role = workspace_for(uow, actor, row.workspace_id, Permission.INVITE)
+        ensure_can_grant(role, Role(row.role))
+        member = _reinvitable(row)
+        invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
+        uow.commit()
     return view(invitation, now)
 
 
-def _reinvitable(existing: Row[Any]) -> dict[str, Any]:
+def _reinvitable(existing: Member) -> dict[str, Any]:
     if existing.status == MemberStatus.INVITED:
         raise Conflict(
             "this person already has a pending invitation; resend it instead", code="already_invited", field="email"
@@ -175,7 +165,7 @@ def _reinvitable(existing: Row[Any]) -> dict[str, Any]:
 def new_member(
     uow: UnitOfWork,
     actor: Actor,
-    workspace: Row[Any],
+    workspace: Workspace,
     values: dict[str, Any],
     now: datetime,
     *,
@@ -212,7 +202,7 @@ def new_member(
     return member
 
 
-def _load(uow: UnitOfWork, actor: Actor, invitation_id: str, *, lock: bool) -> tuple[Row[Any], Row[Any]]:
+def _load(uow: UnitOfWork, actor: Actor, invitation_id: str, *, lock: bool) -> tuple[Record, Workspace]:
     invitation = uow.invitations.get(tenant_scope(actor), invitation_id, lock=lock)
     if invitation is None:
         raise NotFound("invitation not found")

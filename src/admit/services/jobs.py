@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row
-
 from admit.domain.errors import NotFound
 from admit.domain.events import event_type
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record, Workspace
 from admit.domain.roles import Permission, Role
 from admit.imports import Table, read_table
 from admit.imports.errors import ImportFileError
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import tenant_scope, workspace_for
 from admit.services.context import Actor, ActorKind, Context, record
 
@@ -51,7 +50,7 @@ class Progress:
             self.report.append({"row": row, "column": column, "reason": reason, "kind": kind})
 
 
-Handler = Callable[[Context, Row[Any], Progress], None]
+Handler = Callable[[Context, Record, Progress], None]
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -80,7 +79,7 @@ def actor_record(actor: Actor, role: Role) -> dict[str, Any]:
     }
 
 
-def actor_of(job: Row[Any]) -> tuple[Actor, Role]:
+def actor_of(job: Record) -> tuple[Actor, Role]:
     data = job.actor
     role = Role(data["role"])
     kind = ActorKind(data["kind"])
@@ -101,7 +100,7 @@ def create(
     uow: UnitOfWork,
     actor: Actor,
     role: Role,
-    workspace: Row[Any],
+    workspace: Workspace,
     kind: str,
     *,
     options: dict[str, Any],
@@ -186,7 +185,7 @@ def queue_file(
     return view(job)
 
 
-def view(job: Row[Any] | dict[str, Any]) -> dict[str, Any]:
+def view(job: Record | dict[str, Any]) -> dict[str, Any]:
     data = dict(job) if isinstance(job, dict) else dict(job._mapping)
     data.pop("upload", None)
     data.pop("actor", None)
@@ -196,7 +195,7 @@ def view(job: Row[Any] | dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _load(uow: UnitOfWork, actor: Actor, job_id: str, workspace_id: str | None) -> Row[Any]:
+def _load(uow: UnitOfWork, actor: Actor, job_id: str, workspace_id: str | None) -> Record:
     """The job (in ``workspace_id`` when a door names one), if the actor may manage its people."""
     job = uow.jobs.get(tenant_scope(actor), job_id)
     if job is None or (workspace_id is not None and job.workspace_id != workspace_id):
@@ -256,7 +255,7 @@ def _reason(exc: Exception) -> str:
 
 
 @contextmanager
-def chunk(ctx: Context, job: Row[Any], progress: Progress, *, bulk: bool = True) -> Iterator[UnitOfWork]:
+def chunk(ctx: Context, job: Record, progress: Progress, *, bulk: bool = True) -> Iterator[UnitOfWork]:
     """One chunk of a job: a transaction that first checks the cancel flag and finally saves the
     progress with the work itself."""
     with ctx.uow(write=True, bulk=bulk) as uow:
@@ -277,7 +276,7 @@ def chunk(ctx: Context, job: Row[Any], progress: Progress, *, bulk: bool = True)
         uow.commit()
 
 
-def _finish(ctx: Context, job: Row[Any], state: str, progress: Progress, error: str | None = None) -> None:
+def _finish(ctx: Context, job: Record, state: str, progress: Progress, error: str | None = None) -> None:
     now = ctx.clock.now()
     actor, _ = actor_of(job)
     with ctx.uow(write=True) as uow:

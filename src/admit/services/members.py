@@ -5,18 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
-
 from admit.domain import members as rules
 from admit.domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Member, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import tenant_scope, workspace_for
-from admit.services.context import Actor, ActorKind, Context, conflict_from, record
+from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.endings import end_invitation
 from admit.services.invitations import new_member, open_invitation
 from admit.services.profiles import MemberInput
@@ -48,24 +46,21 @@ def provision(
     ("awaiting invitation": no message, nothing to claim). ``invite=None`` follows the workspace's
     "send activation automatically" setting (integrations). Returns (member, invitation)."""
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            workspace, role = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
-            values = person.cleaned(workspace, ctx.phone_region)
-            ensure_can_grant(role, Role(values["role"]))
-            _ensure_unique(uow, workspace, values)
-            inviting = workspace.auto_invite if invite is None else invite
-            member = new_member(uow, actor, workspace, values, now, invited=inviting)
-            invitation = None
-            if inviting:
-                invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
-            uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+    with ctx.uow(write=True) as uow:
+        workspace, role = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
+        values = person.cleaned(workspace, ctx.phone_region)
+        ensure_can_grant(role, Role(values["role"]))
+        _ensure_unique(uow, workspace, values)
+        inviting = workspace.auto_invite if invite is None else invite
+        member = new_member(uow, actor, workspace, values, now, invited=inviting)
+        invitation = None
+        if inviting:
+            invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
+        uow.commit()
     return member, invitation
 
 
-def _ensure_unique(uow: UnitOfWork, workspace: Row[Any], values: dict[str, Any], exclude: str | None = None) -> None:
+def _ensure_unique(uow: UnitOfWork, workspace: Workspace, values: dict[str, Any], exclude: str | None = None) -> None:
     for name in ("email", "username", "external_id"):
         if values.get(name) is None:
             continue
@@ -128,7 +123,7 @@ def list_members(
 
 def _load(
     uow: UnitOfWork, actor: Actor, member_id: str, permission: Permission, workspace_id: str | None = None
-) -> tuple[Row[Any], Row[Any], Role]:
+) -> tuple[Member, Workspace, Role]:
     """The member (in ``workspace_id`` when a door names one: another workspace's member is not
     found there), its workspace and the actor's role in it, which must allow ``permission``."""
     member = uow.members.get(tenant_scope(actor), member_id)
@@ -151,31 +146,28 @@ def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) 
     if unknown:
         raise ValidationFailed(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE)
-            ensure_can_grant(role, Role(member.role))
-            current = {name: member._mapping[name] for name in EDITABLE}
-            values = MemberInput(**{**current, **changes}).cleaned(workspace, ctx.phone_region)
-            ensure_can_grant(role, Role(values["role"]))
-            changed = {k: v for k, v in values.items() if current.get(k) != v}
-            if changed:
-                _ensure_unique(uow, workspace, changed, exclude=member.id)
-                uow.members.update(workspace.organization_id, member.id, **changed, updated_at=now)
-                record(
-                    uow,
-                    actor,
-                    EventType.MEMBER_UPDATED,
-                    "member",
-                    member.id,
-                    now,
-                    organization_id=workspace.organization_id,
-                    workspace_id=workspace.id,
-                    fields=sorted(changed),
-                )
-            uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+    with ctx.uow(write=True) as uow:
+        member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE)
+        ensure_can_grant(role, Role(member.role))
+        current = {name: member._mapping[name] for name in EDITABLE}
+        values = MemberInput(**{**current, **changes}).cleaned(workspace, ctx.phone_region)
+        ensure_can_grant(role, Role(values["role"]))
+        changed = {k: v for k, v in values.items() if current.get(k) != v}
+        if changed:
+            _ensure_unique(uow, workspace, changed, exclude=member.id)
+            uow.members.update(workspace.organization_id, member.id, **changed, updated_at=now)
+            record(
+                uow,
+                actor,
+                EventType.MEMBER_UPDATED,
+                "member",
+                member.id,
+                now,
+                organization_id=workspace.organization_id,
+                workspace_id=workspace.id,
+                fields=sorted(changed),
+            )
+        uow.commit()
     return {**member._mapping, **changed, "updated_at": now if changed else member.updated_at}
 
 

@@ -10,14 +10,13 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Row
-
 from admit.domain.errors import Conflict
-from admit.persistence.unit_of_work import UnitOfWork
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Workspace
 from admit.services.context import Context
 
 
-def channels_for(workspace: Row[Any], member: dict[str, Any]) -> list[str]:
+def channels_for(workspace: Workspace, member: dict[str, Any]) -> list[str]:
     """Every channel the workspace has switched on and the member can be reached by: email and
     SMS both when both are on and known (the fourth article's rule)."""
     channels = []
@@ -74,7 +73,7 @@ def announce_invitation(
     uow: UnitOfWork,
     *,
     kind: str,
-    workspace: Row[Any],
+    workspace: Workspace,
     member: dict[str, Any],
     invitation: dict[str, Any],
     token: str,

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from sqlalchemy import update
-
 from admit.domain import secrets, throttling
 from admit.domain.errors import InvalidCredentials, ValidationFailed, WeakPassword
 from admit.domain.events import EventType
 from admit.domain.passwords import PasswordPolicy
-from admit.persistence import tables as t
 from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.sessions import count_failure, start_session, throttle_key
 
@@ -55,8 +52,7 @@ def change_password(ctx: Context, account_id: str, current: str, new: str) -> st
     password_hash = ctx.hasher.hash(new)
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        uow.accounts.set_password_hash(account_id, password_hash)
-        uow.conn.execute(update(t.accounts).where(t.accounts.c.id == account_id).values(must_change_password=False))
+        uow.accounts.set_password_hash(account_id, password_hash, must_change=False)
         uow.secrets.revoke_for(account_id, secrets.SecretPurpose.SESSION.value, now)
         uow.throttles.clear(key)
         record(

@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Row
-
 from admit.domain.errors import ValidationFailed
 from admit.domain.identifiers import normalise_email, normalise_phone, normalise_username
+from admit.domain.records import Workspace
 from admit.domain.roles import Role, parse_role
 from admit.services.tenancy import check_language
 
@@ -29,7 +28,7 @@ class MemberInput:
     language: str | None = None
     role: str = "member"
 
-    def cleaned(self, workspace: Row[Any], phone_region: str | None) -> dict[str, Any]:
+    def cleaned(self, workspace: Workspace, phone_region: str | None) -> dict[str, Any]:
         """Normalised column values, or ``ValidationFailed`` naming the field."""
         values: dict[str, Any] = {
             name: (v.strip() or None) if isinstance(v := getattr(self, name), str) else v for name in _FIELDS

@@ -7,18 +7,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
-
 from admit.domain import secrets, throttling
 from admit.domain.errors import PermissionDenied, SecretRejected
 from admit.domain.events import EventType
 from admit.domain.identifiers import IdentifierKind, normalise_email
 from admit.domain.login_policy import LoginPolicy
 from admit.domain.passwords import PasswordPolicy
-from admit.persistence.unit_of_work import UnitOfWork
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record
 from admit.services.claims import claim_with_password
-from admit.services.context import Actor, ActorKind, Context, conflict_from, record
+from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.messages import enqueue
 from admit.services.sessions import throttle_key
 
@@ -121,24 +119,21 @@ def reset_password(ctx: Context, token: str, password: str) -> dict[str, Any]:
     PasswordPolicy.named(facts["policy"]).check(password, facts["context"])
     password_hash = ctx.hasher.hash(password)
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            secret = _live(uow, digest, now, lock=True)
-            if facts["invitation"] is not None:
-                invitation = uow.invitations.get(secret.organization_id, secret.subject_id, lock=True)
-                assert invitation is not None
-                result = claim_with_password(uow, invitation, password_hash, now)
-            else:
-                if uow.external_accounts.sso_memberships(secret.subject_id):
-                    raise PermissionDenied(
-                        "your organization requires single sign-on: sign in through its identity provider",
-                        code="sso_required",
-                    )
-                result = _reset_account(uow, secret.subject_id, password_hash, now)
-            uow.secrets.consume(secret.id, now)
-            uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+    with ctx.uow(write=True) as uow:
+        secret = _live(uow, digest, now, lock=True)
+        if facts["invitation"] is not None:
+            invitation = uow.invitations.get(secret.organization_id, secret.subject_id, lock=True)
+            assert invitation is not None
+            result = claim_with_password(uow, invitation, password_hash, now)
+        else:
+            if uow.external_accounts.sso_memberships(secret.subject_id):
+                raise PermissionDenied(
+                    "your organization requires single sign-on: sign in through its identity provider",
+                    code="sso_required",
+                )
+            result = _reset_account(uow, secret.subject_id, password_hash, now)
+        uow.secrets.consume(secret.id, now)
+        uow.commit()
     return result
 
 
@@ -157,7 +152,7 @@ def _reset_account(uow: UnitOfWork, account_id: str, password_hash: str, now: da
     return {"account_id": account_id, "workspace_id": None}
 
 
-def _live(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> Row[Any]:
+def _live(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> Record:
     secret = uow.secrets.by_digest(digest, lock=lock)
     if secret is None:
         raise SecretRejected("this link is not valid")
@@ -172,7 +167,7 @@ def _live(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> Row[Any
     return secret
 
 
-def _subject(uow: UnitOfWork, secret: Row[Any]) -> dict[str, Any]:
+def _subject(uow: UnitOfWork, secret: Record) -> dict[str, Any]:
     if secret.organization_id is None:
         account = uow.accounts.get(secret.subject_id)
         assert account is not None

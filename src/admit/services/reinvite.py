@@ -7,16 +7,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row
-
 from admit.domain import invitations as rules
 from admit.domain import secrets
 from admit.domain.errors import SecretRejected
 from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record
 from admit.domain.roles import Permission, Role
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.messages import enqueue
 
@@ -61,7 +60,7 @@ def ask_for_new_invitation(ctx: Context, token: str) -> None:
         uow.commit()
 
 
-def _tell(uow: UnitOfWork, invitation: Row[Any], now: Any) -> None:
+def _tell(uow: UnitOfWork, invitation: Record, now: Any) -> None:
     workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
     if workspace is None or not workspace.email_enabled:
         return
@@ -80,7 +79,7 @@ def _tell(uow: UnitOfWork, invitation: Row[Any], now: Any) -> None:
         )
 
 
-def _recipients(uow: UnitOfWork, invitation: Row[Any]) -> list[tuple[str, str | None]]:
+def _recipients(uow: UnitOfWork, invitation: Record) -> list[tuple[str, str | None]]:
     """The inviting person, or else the workspace's active members who may invite."""
     if invitation.inviter_type == ActorKind.ACCOUNT and invitation.inviter_id:
         inviter = uow.accounts.get(invitation.inviter_id)

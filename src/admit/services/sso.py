@@ -12,32 +12,30 @@ import hmac
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
-
 from admit.domain import login_policy, secrets
 from admit.domain.errors import NotFound, PermissionDenied, SecretRejected
 from admit.domain.events import EventType
 from admit.domain.identifiers import normalise_email
 from admit.domain.login_policy import LoginPolicy
 from admit.domain.members import MemberStatus, person_names
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record, Workspace
 from admit.identity import oidc
 from admit.identity.sealing import unseal
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services import claims
-from admit.services.context import Actor, ActorKind, Context, conflict_from, record
+from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.identity_providers import DEFAULT_CLAIMS
 
 STATE = secrets.SecretPurpose.SSO_STATE
 CALLBACK = "/sso/callback"
 
 
-def policy_of(workspace: Row[Any] | dict[str, Any]) -> LoginPolicy:
+def policy_of(workspace: Workspace | dict[str, Any]) -> LoginPolicy:
     values = workspace if isinstance(workspace, dict) else workspace._mapping
     return LoginPolicy.of(values["login_methods"], values["sso_required"])
 
 
-def allowed_providers(uow: UnitOfWork, workspace: Row[Any] | dict[str, Any]) -> list[Row[Any]]:
+def allowed_providers(uow: UnitOfWork, workspace: Workspace | dict[str, Any]) -> list[Record]:
     """The providers a workspace allows, in its order (personal ones not when SSO is required)."""
     values = workspace if isinstance(workspace, dict) else workspace._mapping
     wanted = policy_of(workspace).providers
@@ -45,7 +43,7 @@ def allowed_providers(uow: UnitOfWork, workspace: Row[Any] | dict[str, Any]) -> 
     return [rows[p] for p in wanted if p in rows]
 
 
-def _client(ctx: Context, provider: Row[Any]) -> oidc.Client:
+def _client(ctx: Context, provider: Record) -> oidc.Client:
     return oidc.Client(
         issuer=provider.issuer,
         client_id=provider.client_id,
@@ -94,7 +92,7 @@ def _target_workspace(uow: UnitOfWork, ctx: Context, target: dict[str, str]) -> 
     return dict(workspace._mapping)
 
 
-def _allowed(uow: UnitOfWork, workspace: dict[str, Any], provider_id: str) -> Row[Any]:
+def _allowed(uow: UnitOfWork, workspace: dict[str, Any], provider_id: str) -> Record:
     for provider in allowed_providers(uow, workspace):
         if provider.id == provider_id:
             return provider
@@ -157,7 +155,7 @@ def _consume_state(uow: UnitOfWork, state: str, now: datetime) -> None:
         raise oidc.SsoRejected("this sign-in was used already; start again")
 
 
-def identity(provider: Row[Any], found: dict[str, Any]) -> dict[str, Any]:
+def identity(provider: Record, found: dict[str, Any]) -> dict[str, Any]:
     """The provider's claims through its mapping. The email only when verified."""
     mapping = {**DEFAULT_CLAIMS, **(provider.claims or {})}
 
@@ -232,21 +230,18 @@ def join_invitation(
     names if it is new). The workspace must allow the identity's provider."""
     digest = secrets.digest_for(token, claims.INVITATION)
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            secret, invitation = claims._by_token(uow, digest, now, lock=True)
-            workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
-            assert workspace is not None
-            _allowed(uow, dict(workspace._mapping), who["provider"])
-            names: tuple[str | None, str | None] = (None, None)
-            if uow.external_accounts.by_identity(who["issuer"], who["subject"]) is None:  # a new account
-                names = person_names(first_name or who["first_name"], last_name or who["last_name"])
-            account_id = _account_for(uow, who, names, now)
-            result = claims.join_with_account(uow, invitation, account_id, now)
-            uow.secrets.consume(secret.id, now)
-            uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+    with ctx.uow(write=True) as uow:
+        secret, invitation = claims._by_token(uow, digest, now, lock=True)
+        workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
+        assert workspace is not None
+        _allowed(uow, dict(workspace._mapping), who["provider"])
+        names: tuple[str | None, str | None] = (None, None)
+        if uow.external_accounts.by_identity(who["issuer"], who["subject"]) is None:  # a new account
+            names = person_names(first_name or who["first_name"], last_name or who["last_name"])
+        account_id = _account_for(uow, who, names, now)
+        result = claims.join_with_account(uow, invitation, account_id, now)
+        uow.secrets.consume(secret.id, now)
+        uow.commit()
     return result
 
 
@@ -254,27 +249,24 @@ def enter_workspace(ctx: Context, workspace_id: str, who: dict[str, Any]) -> dic
     """Sign in to a workspace through one of its providers: a member enters; with just-in-time
     members on, a verified address in an allowed domain becomes a member with the defaults."""
     now = ctx.clock.now()
-    try:
-        with ctx.uow(write=True) as uow:
-            workspace = uow.workspaces.get(None, workspace_id)
-            if workspace is None:
-                raise NotFound("workspace not found")
-            _allowed(uow, dict(workspace._mapping), who["provider"])
-            row = uow.external_accounts.by_identity(who["issuer"], who["subject"])
-            member = None if row is None else uow.members.for_account(workspace.organization_id, workspace.id, row.id)
-            if member is not None:
-                if member.status != MemberStatus.ACTIVE:
-                    raise PermissionDenied("your membership of this workspace is not active", code="not_a_member")
-                uow.commit()
-                return {"account_id": row.id, "workspace_id": workspace.id, "created": False}  # type: ignore[union-attr]
-            result = _just_in_time(uow, workspace, who, now)
+    with ctx.uow(write=True) as uow:
+        workspace = uow.workspaces.get(None, workspace_id)
+        if workspace is None:
+            raise NotFound("workspace not found")
+        _allowed(uow, dict(workspace._mapping), who["provider"])
+        row = uow.external_accounts.by_identity(who["issuer"], who["subject"])
+        member = None if row is None else uow.members.for_account(workspace.organization_id, workspace.id, row.id)
+        if member is not None:
+            if member.status != MemberStatus.ACTIVE:
+                raise PermissionDenied("your membership of this workspace is not active", code="not_a_member")
             uow.commit()
-    except IntegrityError as exc:
-        raise conflict_from(exc) from None
+            return {"account_id": row.id, "workspace_id": workspace.id, "created": False}  # type: ignore[union-attr]
+        result = _just_in_time(uow, workspace, who, now)
+        uow.commit()
     return result
 
 
-def _just_in_time(uow: UnitOfWork, workspace: Row[Any], who: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _just_in_time(uow: UnitOfWork, workspace: Workspace, who: dict[str, Any], now: datetime) -> dict[str, Any]:
     if not workspace.jit_enabled or who["kind"] != "sso":
         raise PermissionDenied("you are not a member of this workspace; ask for an invitation", code="not_a_member")
     if not who["email_verified"] or not who["email"]:

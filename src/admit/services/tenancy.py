@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row
-
 from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from admit.domain.events import EventType
 from admit.domain.invitations import lifetime
 from admit.domain.passwords import PasswordPolicy
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record, Workspace
 from admit.domain.roles import Permission, Role, parse_role
 from admit.domain.workspaces import DEFAULTS
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import organization_scope, workspace_for
 from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.identity_providers import check_login_policy
@@ -103,7 +102,7 @@ def create_organization(
     plan: str = "free",
     seats: int = 10,
     parent_id: str | None = None,
-) -> Row[Any]:
+) -> Record:
     if actor.kind is not ActorKind.OPERATOR:
         raise PermissionDenied("only an operator can create organizations")
     if plan not in PLANS:
@@ -124,7 +123,7 @@ def create_organization(
     return org
 
 
-def get_organization(ctx: Context, actor: Actor, organization_id: str) -> Row[Any]:
+def get_organization(ctx: Context, actor: Actor, organization_id: str) -> Record:
     organization_scope(actor, organization_id)
     with ctx.uow() as uow:
         org = uow.organizations.get(organization_id)
@@ -133,7 +132,7 @@ def get_organization(ctx: Context, actor: Actor, organization_id: str) -> Row[An
     return org
 
 
-def list_organizations(ctx: Context, actor: Actor) -> list[Row[Any]]:
+def list_organizations(ctx: Context, actor: Actor) -> list[Record]:
     scope = None if actor.kind is ActorKind.OPERATOR else actor.organization_id
     if actor.kind is not ActorKind.OPERATOR and (scope is None or actor.workspace_id is not None):
         return []
@@ -143,7 +142,7 @@ def list_organizations(ctx: Context, actor: Actor) -> list[Row[Any]]:
 
 def create_workspace(
     ctx: Context, actor: Actor, organization_id: str, name: str, settings: WorkspaceSettings | None = None
-) -> Row[Any]:
+) -> Workspace:
     organization_scope(actor, organization_id)
     if actor.role is None or not actor.role.allows(Permission.MANAGE_SETTINGS):
         raise PermissionDenied("creating a workspace needs the manage settings permission")
@@ -171,19 +170,19 @@ def create_workspace(
     return workspace
 
 
-def get_workspace(ctx: Context, actor: Actor, workspace_id: str) -> Row[Any]:
+def get_workspace(ctx: Context, actor: Actor, workspace_id: str) -> Workspace:
     with ctx.uow() as uow:
         workspace, _ = workspace_for(uow, actor, workspace_id, Permission.VIEW_DIRECTORY)
     return workspace
 
 
-def list_workspaces(ctx: Context, actor: Actor, organization_id: str) -> list[Row[Any]]:
+def list_workspaces(ctx: Context, actor: Actor, organization_id: str) -> list[Workspace]:
     organization_scope(actor, organization_id)
     with ctx.uow() as uow:
         return list(uow.workspaces.list(organization_id))
 
 
-def update_workspace(ctx: Context, actor: Actor, workspace_id: str, changes: dict[str, Any]) -> Row[Any]:
+def update_workspace(ctx: Context, actor: Actor, workspace_id: str, changes: dict[str, Any]) -> Workspace:
     """Change a workspace's name or settings (communication, lifetime, policy, ...)."""
     allowed = {"name", *WorkspaceSettings.__dataclass_fields__}
     unknown = sorted(set(changes) - allowed)

@@ -8,13 +8,11 @@ import hashlib
 import re
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
-from admit.domain.errors import Conflict, NotFound, ValidationFailed
+from admit.domain.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
 from admit.domain.events import EventType
 from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
 from admit.domain.roles import Permission
-from admit.persistence.unit_of_work import UnitOfWork
 from admit.services.access import workspace_for
 from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.messages import enqueue
@@ -70,7 +68,7 @@ def publish(
             )
             told = _notify_members(ctx, uow, workspace, version, now) if notify and version > 1 else 0
             uow.commit()
-    except IntegrityError:
+    except AlreadyExists:
         raise Conflict("another version was published at the same time; try again", code="terms_changed") from None
     return {**_view(values), "members_notified": told}
 
@@ -197,7 +195,7 @@ def accept(ctx: Context, account_id: str, workspace_id: str, version: int) -> di
                     sha256=current.sha256,
                 )
             uow.commit()
-    except IntegrityError:
+    except AlreadyExists:
         pass  # accepted at the same moment in another tab: recorded once
     return {"workspace_id": workspace_id, "version": version, "accepted_at": now}
 

@@ -1,0 +1,77 @@
+"""What services read from storage, without the storage's types.
+
+``Workspace`` and ``Member`` are typed records: immutable named tuples whose fields are the
+tables' columns in order, so the persistence layer builds them straight from a database row (on
+the hot lookups with no copy at all: the driver's tuple becomes the record). Other rows still
+come as a :class:`Record`: anything with the columns as attributes (SQLAlchemy's rows satisfy
+it), typed ``Any`` field by field until they get records of their own.
+
+Records keep ``_mapping`` (the columns as a dict), which callers written against SQLAlchemy rows
+use; new code should prefer ``_asdict()``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NamedTuple, Protocol
+
+
+class Record(Protocol):
+    """A stored row: its columns as attributes (each ``Any``)."""
+
+    def __getattr__(self, name: str) -> Any: ...
+
+    @property
+    def _mapping(self) -> Any: ...
+
+
+class Workspace(NamedTuple):
+    id: str
+    organization_id: str
+    name: str
+    invitation_lifetime_days: int
+    password_policy: str
+    login_methods: list[str]
+    sso_required: bool
+    app_url: str | None
+    default_language: str
+    email_enabled: bool
+    sms_enabled: bool
+    auto_invite: bool
+    sms_daily_cap: int
+    departments: list[str]
+    job_profiles: list[str]
+    required_fields: list[str]
+    jit_enabled: bool
+    jit_domains: list[str]
+    default_role: str
+    default_department: str | None
+    default_job_profile: str | None
+    created_at: datetime
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+class Member(NamedTuple):
+    id: str
+    organization_id: str
+    workspace_id: str
+    account_id: str | None
+    status: str
+    role: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    username: str | None
+    phone: str | None
+    external_id: str | None
+    department: str | None
+    job_profile: str | None
+    language: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return self._asdict()
