@@ -45,17 +45,52 @@ def open_invitation(
     its messages in the outbox and the events, all in the caller's transaction."""
     message = rules.personal_message(message)
     if member["status"] != MemberStatus.INVITED:  # a member inserted as invited just now needs no move
-        member_rules.transition(member["status"], MemberStatus.INVITED)
-        if not uow.members.move(
-            workspace.organization_id,
-            member["id"],
-            MemberStatus.PROVISIONED,
-            status=MemberStatus.INVITED,
-            updated_at=now,
-        ):
-            raise Conflict("the member changed meanwhile; reload and try again", code="member_changed")
+        _mark_invited(uow, workspace, member, now)
+    invitation = _new_invitation(actor, workspace, member, message, now)
+    invitation["id"] = uow.invitations.add(**invitation)
+    token = _issue_link(ctx, uow, workspace, invitation["id"], invitation["expires_at"], now)
+    announce_invitation(
+        ctx, uow, kind="invitation", workspace=workspace, member=member, invitation=invitation, token=token, now=now
+    )
+    record(
+        uow, actor, EventType.INVITATION_CREATED, "invitation", invitation["id"], now,
+        organization_id=workspace.organization_id, workspace_id=workspace.id, member_id=member["id"],
+        channels=invitation["channels"], role=member["role"],
+    )  # fmt: skip
+    member["status"] = MemberStatus.INVITED.value
+    return invitation
+
+
+def _issue_link(
+    ctx: Context, uow: UnitOfWork, workspace: Workspace, invitation_id: str, expires_at: datetime, now: datetime
+) -> str:
+    """A fresh secret for the invitation's link (stored as its digest); returns the token once."""
     issued = secrets.issue(INVITATION, ctx.random)
-    invitation = {
+    uow.secrets.add(
+        purpose=INVITATION.value,
+        digest=issued.digest,
+        organization_id=workspace.organization_id,
+        subject_id=invitation_id,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    return issued.plaintext
+
+
+def _mark_invited(uow: UnitOfWork, workspace: Workspace, member: dict[str, Any], now: datetime) -> None:
+    member_rules.transition(member["status"], MemberStatus.INVITED)
+    moved = uow.members.move(
+        workspace.organization_id, member["id"], MemberStatus.PROVISIONED, status=MemberStatus.INVITED, updated_at=now
+    )
+    if not moved:
+        raise Conflict("the member changed meanwhile; reload and try again", code="member_changed")
+
+
+def _new_invitation(
+    actor: Actor, workspace: Workspace, member: dict[str, Any], message: str | None, now: datetime
+) -> dict[str, Any]:
+    """The row of a pending invitation for ``member``, valid for the workspace's lifetime."""
+    return {
         "organization_id": workspace.organization_id,
         "workspace_id": workspace.id,
         "member_id": member["id"],
@@ -74,40 +109,6 @@ def open_invitation(
         "created_at": now,
         "updated_at": now,
     }
-    invitation["id"] = uow.invitations.add(**invitation)
-    uow.secrets.add(
-        purpose=INVITATION.value,
-        digest=issued.digest,
-        organization_id=workspace.organization_id,
-        subject_id=invitation["id"],
-        created_at=now,
-        expires_at=invitation["expires_at"],
-    )
-    announce_invitation(
-        ctx,
-        uow,
-        kind="invitation",
-        workspace=workspace,
-        member=member,
-        invitation=invitation,
-        token=issued.plaintext,
-        now=now,
-    )
-    record(
-        uow,
-        actor,
-        EventType.INVITATION_CREATED,
-        "invitation",
-        invitation["id"],
-        now,
-        organization_id=workspace.organization_id,
-        workspace_id=workspace.id,
-        member_id=member["id"],
-        channels=invitation["channels"],
-        role=member["role"],
-    )
-    member["status"] = MemberStatus.INVITED.value
-    return invitation
 
 
 def invite(
@@ -264,7 +265,6 @@ def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | Non
         member = uow.members.get(workspace.organization_id, invitation.member_id)
         assert member is not None
         uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
-        issued = secrets.issue(INVITATION, ctx.random)
         changes = {
             "expires_at": now + rules.lifetime(workspace.invitation_lifetime_days),
             "send_count": invitation.send_count + 1,
@@ -274,36 +274,16 @@ def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | Non
             changes["message"] = message
         if not uow.invitations.move(workspace.organization_id, invitation.id, "pending", **changes):
             raise Conflict("the invitation changed meanwhile; reload and try again", code="invitation_changed")
-        uow.secrets.add(
-            purpose=INVITATION.value,
-            digest=issued.digest,
-            organization_id=workspace.organization_id,
-            subject_id=invitation.id,
-            created_at=now,
-            expires_at=changes["expires_at"],
-        )
+        token = _issue_link(ctx, uow, workspace, invitation.id, changes["expires_at"], now)
         updated = {**invitation._mapping, **changes}
         announce_invitation(
-            ctx,
-            uow,
-            kind="invitation_resent",
-            workspace=workspace,
-            member=dict(member._mapping),
-            invitation=updated,
-            token=issued.plaintext,
-            now=now,
-        )
+            ctx, uow, kind="invitation_resent", workspace=workspace, member=dict(member._mapping), invitation=updated,
+            token=token, now=now,
+        )  # fmt: skip
         record(
-            uow,
-            actor,
-            EventType.INVITATION_RESENT,
-            "invitation",
-            invitation.id,
-            now,
-            organization_id=workspace.organization_id,
-            workspace_id=workspace.id,
-            send_count=changes["send_count"],
-        )
+            uow, actor, EventType.INVITATION_RESENT, "invitation", invitation.id, now,
+            organization_id=workspace.organization_id, workspace_id=workspace.id, send_count=changes["send_count"],
+        )  # fmt: skip
         uow.commit()
     return view(updated, now)
 
