@@ -21,6 +21,7 @@ from types import TracebackType
 from sqlalchemy.engine import Connection, Engine
 
 from admit.persistence.database import WRITE
+from admit.persistence.flow_repositories import FlowStates
 from admit.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
 from admit.persistence.jobs import Jobs
 from admit.persistence.repositories import (
@@ -113,6 +114,10 @@ class UnitOfWork:
     @cached_property
     def terms(self) -> Terms:
         return Terms(self.conn)
+
+    @cached_property
+    def flows(self) -> FlowStates:
+        return FlowStates(self.conn)
 
     @cached_property
     def identity_providers(self) -> IdentityProviders:
