@@ -86,7 +86,7 @@ def test_journey_7_activate_with_the_composition_policy_then_accept_the_terms_on
         page.get_by_role("button", name="Sign in").click()
         expect(page).to_have_url(f"{base}/terms/{ws}")
         with page.expect_download() as download:
-            page.get_by_role("link", name="Download").click()
+            page.get_by_role("button", name="Download").click()  # a form: the server records it
         assert download.value.suggested_filename == "Kramerica terms.pdf"
         assert Path(download.value.path()).read_bytes() == PDF
         expect(submit).to_be_disabled()

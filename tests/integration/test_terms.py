@@ -51,6 +51,12 @@ def member_browser(ctx: Context, operator: Actor, workspace: Any, email: str = "
     return browser
 
 
+def download(browser: TestClient, workspace: Any, version: int) -> Any:
+    """The page's Download button: a POST, which the server records."""
+    page = browser.get(f"/terms/{workspace.id}").text
+    return browser.post(f"/terms/{workspace.id}/{version}/download", data={"csrftoken": csrf(page)})
+
+
 def accept_form(browser: TestClient, workspace: Any, **data: str) -> Any:
     page = browser.get(f"/terms/{workspace.id}").text
     return browser.post(f"/terms/{workspace.id}/accept", data={"csrftoken": csrf(page), **data}, follow_redirects=False)
@@ -97,7 +103,10 @@ def test_the_server_refuses_entry_until_the_terms_are_downloaded_and_accepted(
     assert "version 1" in page and re.search(r'id="terms-submit"\s+disabled', page)
     skipped = accept_form(browser, shop, version="1", agree="yes")  # a direct request without the download
     assert skipped.status_code == 400 and "download the terms" in skipped.text
-    document = browser.get(f"/terms/{shop.id}/1/download")
+    assert browser.get(f"/terms/{shop.id}/1/download").status_code == 405  # a GET records nothing
+    assert accept_form(browser, shop, version="1", agree="yes").status_code == 400
+    document = download(browser, shop, 1)
+    assert "admit_terms=adm_flw_" in document.headers["set-cookie"]  # the handle only; the record is ours
     assert document.content == PDF and document.headers["content-type"] == "application/pdf"
     assert document.headers["content-disposition"].startswith('attachment; filename="terms.pdf"')
     assert 'id="terms-submit" disabled' not in browser.get(f"/terms/{shop.id}").text
@@ -120,7 +129,7 @@ def test_a_new_version_is_asked_for_again_and_an_old_one_cannot_be_accepted(
 ) -> None:
     admin_api.post(f"/api/v1/workspaces/{shop.id}/terms", content=b"Version one")
     browser = member_browser(ctx, operator, shop)
-    browser.get(f"/terms/{shop.id}/1/download")
+    download(browser, shop, 1)
     stale_page = browser.get(f"/terms/{shop.id}").text
     published = admin_api.post(f"/api/v1/workspaces/{shop.id}/terms?notify=true", content=b"Version two")
     assert published.json()["members_notified"] == 1
@@ -130,7 +139,7 @@ def test_a_new_version_is_asked_for_again_and_an_old_one_cannot_be_accepted(
         f"/terms/{shop.id}/accept", data={"csrftoken": csrf(stale_page), "version": "1", "agree": "yes"}
     )
     assert stale.status_code == 409 and "newer version" in stale.text and "version 2" in stale.text
-    browser.get(f"/terms/{shop.id}/2/download")
+    download(browser, shop, 2)
     assert accept_form(browser, shop, version="2", agree="yes").headers["location"] == f"/go/{shop.id}"
     assert admin_api.get(f"/api/v1/workspaces/{shop.id}/terms").json()[0]["acceptances"] == 1
 
@@ -140,7 +149,9 @@ def test_terms_are_only_for_members_of_the_workspace(
 ) -> None:
     admin_api.post(f"/api/v1/workspaces/{shop.id}/terms", content=b"Shop terms")
     outsider = member_browser(ctx, operator, workspace, "ola@example.com")  # in Acme Main, not the shop
-    assert outsider.get(f"/terms/{shop.id}/1/download").status_code == 404
+    own = outsider.get("/sign-in").text
+    refused = outsider.post(f"/terms/{shop.id}/1/download", data={"csrftoken": csrf(own)})
+    assert refused.status_code == 404
     assert outsider.get(f"/terms/{shop.id}").status_code == 404
     assert client(ctx).get(f"/terms/{shop.id}", follow_redirects=False).headers["location"].startswith("/sign-in")
 
@@ -159,5 +170,6 @@ def test_the_terms_gate_follows_an_account_accepting_from_the_api(ctx: Context, 
     invitations.invite(ctx, operator, shop.id, MemberInput(email="uma@example.com"))
     result = claims.accept_with_token(ctx, token_for(ctx, "uma@example.com"), password=PASSWORD)
     assert terms.to_accept(ctx, result["account_id"], shop.id) is not None
-    terms.accept(ctx, result["account_id"], shop.id, 1)
+    flow = terms.record_download(ctx, result["account_id"], shop.id, 1, None)["flow"]
+    terms.accept(ctx, result["account_id"], shop.id, 1, flow)
     assert terms.to_accept(ctx, result["account_id"], shop.id) is None

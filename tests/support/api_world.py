@@ -53,5 +53,6 @@ def populate(ctx: Context) -> World:
         "job_id": job.json()["id"],
         "provider_id": provider.json()["id"],
         "message_id": str(messages(ctx)[-1]["id"]),
+        "version": "1",  # of the terms of service
     }
     return World(tokens, ids)

@@ -229,7 +229,7 @@ def test_withdrawn_secret_reads_as_withdrawn_even_when_used() -> None:
 
 
 def test_single_use_purposes_are_the_one_time_links_and_codes() -> None:
-    assert {P.INVITATION, P.PASSWORD_RESET, P.EMAIL_VERIFICATION, P.ACCESS_CODE, P.SSO_STATE} == SINGLE_USE
+    assert {P.INVITATION, P.PASSWORD_RESET, P.EMAIL_VERIFICATION, P.ACCESS_CODE, P.SSO_STATE, P.FLOW} == SINGLE_USE
 
 
 @pytest.mark.parametrize("purpose", [P.SESSION, P.API_TOKEN, P.SIGNUP_LINK], ids=str)

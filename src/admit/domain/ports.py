@@ -11,6 +11,7 @@ from admit.domain.repositories import (
     ApiTokensRepository,
     EventsRepository,
     ExternalAccountsRepository,
+    FlowStatesRepository,
     IdentityProvidersRepository,
     InvitationsRepository,
     JobsRepository,
@@ -85,6 +86,8 @@ class UnitOfWork(Protocol):
     def jobs(self) -> JobsRepository: ...
     @property
     def throttles(self) -> ThrottlesRepository: ...
+    @property
+    def flows(self) -> FlowStatesRepository: ...
     @property
     def terms(self) -> TermsRepository: ...
     @property

@@ -31,6 +31,7 @@ class SecretPurpose(StrEnum):
     SESSION = "ses"
     API_TOKEN = "api"
     SSO_STATE = "sso"  # an OpenID Connect flow's state, consumed by its callback
+    FLOW = "flw"  # a self-service flow's handle, held by the browser or API client that started it
 
 
 # Lifetimes; ``None`` means "set by the owner" (an invitation follows its workspace; an API
@@ -44,6 +45,7 @@ LIFETIMES: dict[SecretPurpose, timedelta | None] = {
     SecretPurpose.SESSION: timedelta(days=14),
     SecretPurpose.API_TOKEN: None,
     SecretPurpose.SSO_STATE: timedelta(minutes=10),
+    SecretPurpose.FLOW: timedelta(hours=1),
 }
 
 # Purposes whose secret is consumed by its first successful use.
@@ -54,8 +56,25 @@ SINGLE_USE = frozenset(
         SecretPurpose.EMAIL_VERIFICATION,
         SecretPurpose.ACCESS_CODE,
         SecretPurpose.SSO_STATE,
+        SecretPurpose.FLOW,
     }
 )
+
+
+class FlowKind(StrEnum):
+    """What a flow's server-side state is for; a handle works for its own kind only.
+
+    - ``sign_up``: an invited address being verified by an emailed code, then verified (bound to
+      the invitation; ended by the claim).
+    - ``terms``: the terms documents downloaded with it (bound to the account; ended by the
+      acceptance of the last one).
+    - ``sso_profile``: an identity provider's profile awaiting the person's confirmation of their
+      names (bound to the invitation; ended by the confirmation).
+    """
+
+    SIGN_UP = "sign_up"
+    TERMS = "terms"
+    SSO_PROFILE = "sso_profile"
 
 
 @dataclass(frozen=True)
@@ -119,18 +138,13 @@ def ensure_usable(
 
 
 # Short codes (email verification): six digits a person can type. They are guessable by
-# design, so each is bound to a 128-bit challenge that only the person's browser holds (the
-# stored digest covers challenge, address and code), lives 15 minutes and allows CODE_ATTEMPTS
-# wrong guesses before it is withdrawn; sending is throttled per address.
+# design, so each is bound to the 256-bit handle of the sign-up flow that asked for it, which only
+# the person's browser or API client holds (the stored digest covers handle, address and code),
+# lives 15 minutes and allows CODE_ATTEMPTS wrong guesses before it is withdrawn; sending is
+# throttled per address.
 CODE_DIGITS = 6
 CODE_ATTEMPTS = 5
-CHALLENGE_BYTES = 16  # 128 bits
 
 
-def challenge_key(challenge: str) -> str:
-    """The stored key of a challenge (the challenge itself never reaches the database)."""
-    return hashlib.sha256(f"challenge:{challenge}".encode()).hexdigest()[:32]
-
-
-def code_digest(challenge: str, address: str, code: str) -> str:
-    return hashlib.sha256(f"{challenge}:{address}:{code.strip()}".encode()).hexdigest()
+def code_digest(flow: str, address: str, code: str) -> str:
+    return hashlib.sha256(f"{flow}:{address}:{code.strip()}".encode()).hexdigest()

@@ -283,6 +283,26 @@ secrets = Table(
     Index("ix_secrets_subject", "subject_id", "purpose"),
 )
 
+# Server-side state of a self-service flow (sign-up verification, terms downloads, a single
+# sign-on profile awaiting confirmation), bound to the browser or API client that holds its
+# handle (stored as a digest, like every secret), to one kind, and to its account or invitation.
+flow_states = Table(
+    "flow_states",
+    metadata,
+    _id(),
+    Column("kind", String(16), nullable=False),
+    Column("digest", String(64), nullable=False),
+    _ref("organization_id", "organizations.id", nullable=True),
+    _ref("account_id", "accounts.id", nullable=True),
+    _ref("invitation_id", "invitations.id", nullable=True),
+    Column("data", JSON, nullable=False),
+    _created(),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("consumed_at", UTCDateTime),
+    Index("uq_flow_states_digest", "digest", unique=True),
+    Index("ix_flow_states_expiry", "expires_at"),
+)
+
 api_tokens = Table(
     "api_tokens",
     metadata,

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from admit.persistence.conflicts import conflict_from
 from admit.persistence.database import WRITE
+from admit.persistence.flow_repositories import FlowStates
 from admit.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
 from admit.persistence.jobs import Jobs
 from admit.persistence.repositories import (
@@ -117,6 +118,10 @@ class UnitOfWork:
     @cached_property
     def terms(self) -> Terms:
         return Terms(self.conn)
+
+    @cached_property
+    def flows(self) -> FlowStates:
+        return FlowStates(self.conn)
 
     @cached_property
     def identity_providers(self) -> IdentityProviders:

@@ -10,23 +10,34 @@ from typing import Any
 from admit.domain import invitations as rules
 from admit.domain import members as member_rules
 from admit.domain import secrets
-from admit.domain.errors import Conflict, LinkGone, NotFound, SecretAlreadyUsed, SecretRejected, ValidationFailed
+from admit.domain.errors import (
+    Conflict,
+    LinkGone,
+    NotFound,
+    PermissionDenied,
+    SecretAlreadyUsed,
+    SecretRejected,
+    ValidationFailed,
+)
 from admit.domain.events import EventType
-from admit.domain.identifiers import IdentifierKind
+from admit.domain.identifiers import IdentifierKind, normalise_email
 from admit.domain.invitations import InvitationState
 from admit.domain.login_policy import LoginPolicy, ensure_account_allowed
 from admit.domain.members import MemberStatus, person_names
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Member, Record, Workspace
+from admit.domain.secrets import FlowKind
+from admit.services import flows
 from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.endings import end_invitation
 from admit.services.invitations import view
 from admit.services.messages import enqueue
-from admit.services.sessions import public_account
+from admit.services.sessions import open_session, public_account
 
 INVITATION = secrets.SecretPurpose.INVITATION
 INVITEE = Actor(ActorKind.INVITEE, name="invitee")
+SIGN_UP = ("sign_up", "choose")  # welcome modes that verify the invited address before a claim
 
 
 GONE = {
@@ -200,6 +211,54 @@ def accept_with_token(
         uow.secrets.consume(secret.id, now)
         uow.commit()
     return result
+
+
+def claim_and_sign_in(
+    ctx: Context,
+    token: str,
+    *,
+    password: str | None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    sign_up_flow: str | None = None,
+) -> dict[str, Any]:
+    """Claim an invitation with a new password account and start its session, in one
+    transaction; the result carries the session token (``session``). When the welcome is a
+    sign-up, the invited address must have been verified in ``sign_up_flow`` — a live sign-up
+    flow of this invitation, for this address — which the claim ends; both names are required.
+    ``PermissionDenied`` (``email_not_verified``) otherwise."""
+    info = inspect_token(ctx, token)
+    sign_up = info["mode"] in SIGN_UP
+    if sign_up:
+        with ctx.uow() as uow:  # refuse before hashing a password
+            _verified_sign_up(uow, sign_up_flow, info["invitation"], ctx.clock.now())
+    digest = secrets.digest_for(token, INVITATION)
+    password_hash, names = _hash_new_password(ctx, digest, password, first_name, last_name, sign_up)
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        secret, invitation = _by_token(uow, digest, now, lock=True)
+        if sign_up:
+            flows.end(uow, _verified_sign_up(uow, sign_up_flow, dict(invitation._mapping), now, lock=True), now)
+        result = claim_with_password(uow, invitation, password_hash, now, *(name or None for name in names))
+        uow.secrets.consume(secret.id, now)
+        session = open_session(uow, ctx.random, result["account_id"], now)
+        uow.commit()
+    return {**result, "session": session}
+
+
+def _verified_sign_up(
+    uow: UnitOfWork, handle: str | None, invitation: Mapping[str, Any], now: datetime, *, lock: bool = False
+) -> flows.Flow:
+    flow = flows.find(uow, handle, FlowKind.SIGN_UP, now, lock=lock)
+    if (
+        flow is None
+        or flow.invitation_id != invitation["id"]
+        or flow.data.get("verified") is not True
+        or not invitation["email"]
+        or flow.data.get("email") != normalise_email(invitation["email"])
+    ):
+        raise PermissionDenied("verify your email address with the code we send first", code="email_not_verified")
+    return flow
 
 
 def claim_with_password(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any, NoReturn
 
 from admit.domain import secrets, throttling
 from admit.domain.errors import InvalidCredentials, NotFound, PasswordChangeRequired, PermissionDenied, SecretRejected
 from admit.domain.events import EventType
 from admit.domain.identifiers import candidates
+from admit.domain.ports import RandomSource, UnitOfWork
 from admit.domain.roles import Role, parse_role
 from admit.services.context import Actor, ActorKind, Context, record
 
@@ -102,27 +104,32 @@ def _failed(ctx: Context, key: str) -> NoReturn:
 
 def start_session(ctx: Context, account_id: str) -> str:
     """A new session for an account that has just proven who it is; returns the token (once)."""
-    issued = secrets.issue(SESSION, ctx.random)
-    now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        uow.secrets.add(
-            purpose=SESSION.value,
-            digest=issued.digest,
-            organization_id=None,
-            subject_id=account_id,
-            created_at=now,
-            expires_at=secrets.expiry(SESSION, now),
-        )
-        record(
-            uow,
-            Actor(ActorKind.ACCOUNT, id=account_id),
-            EventType.ACCOUNT_SIGNED_IN,
-            "account",
-            account_id,
-            now,
-            organization_id=None,
-        )
+        token = open_session(uow, ctx.random, account_id, ctx.clock.now())
         uow.commit()
+    return token
+
+
+def open_session(uow: UnitOfWork, random: RandomSource, account_id: str, now: datetime) -> str:
+    """``start_session`` in the caller's transaction (a claim that signs in at once)."""
+    issued = secrets.issue(SESSION, random)
+    uow.secrets.add(
+        purpose=SESSION.value,
+        digest=issued.digest,
+        organization_id=None,
+        subject_id=account_id,
+        created_at=now,
+        expires_at=secrets.expiry(SESSION, now),
+    )
+    record(
+        uow,
+        Actor(ActorKind.ACCOUNT, id=account_id),
+        EventType.ACCOUNT_SIGNED_IN,
+        "account",
+        account_id,
+        now,
+        organization_id=None,
+    )
     return issued.plaintext
 
 

@@ -9,6 +9,7 @@ is kept only when the provider says it is verified, and it never links to anothe
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +21,10 @@ from admit.domain.login_policy import LoginPolicy
 from admit.domain.members import MemberStatus, person_names
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Record, Workspace
+from admit.domain.secrets import FlowKind
 from admit.identity import oidc
 from admit.identity.sealing import unseal
-from admit.services import claims
+from admit.services import claims, flows
 from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.identity_providers import DEFAULT_CLAIMS
 
@@ -228,10 +230,66 @@ def join_invitation(
 ) -> dict[str, Any]:
     """Accept an invitation with an external identity (creating its account with the confirmed
     names if it is new). The workspace must allow the identity's provider."""
+    return _join(ctx, token, lambda uow, invitation, now: who, first_name, last_name)
+
+
+def hold_profile(ctx: Context, token: str, who: dict[str, Any]) -> str:
+    """Keep a provider's profile, for a new account, on the server until the person confirms
+    their names: a flow of the invitation, whose handle the browser keeps."""
+    digest = secrets.digest_for(token, claims.INVITATION)
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        _, invitation = claims._by_token(uow, digest, now, lock=False)
+        handle, _ = flows.start(
+            uow,
+            ctx.random,
+            now,
+            FlowKind.SSO_PROFILE,
+            who,
+            organization_id=invitation.organization_id,
+            invitation_id=invitation.id,
+        )
+        uow.commit()
+    return handle
+
+
+def held_profile(ctx: Context, token: str, handle: str | None) -> dict[str, Any] | None:
+    """The profile awaiting confirmation in this flow, if the flow belongs to this invitation."""
+    digest = secrets.digest_for(token, claims.INVITATION)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        _, invitation = claims._by_token(uow, digest, now, lock=False)
+        found = flows.find(uow, handle, FlowKind.SSO_PROFILE, now)
+    return found.data if found is not None and found.invitation_id == invitation.id else None
+
+
+def join_with_profile(
+    ctx: Context, token: str, handle: str | None, first_name: str | None, last_name: str | None
+) -> dict[str, Any]:
+    """``join_invitation`` with the profile held in a flow of this invitation, which ends."""
+
+    def profile(uow: UnitOfWork, invitation: Record, now: datetime) -> dict[str, Any]:
+        found = flows.find(uow, handle, FlowKind.SSO_PROFILE, now, lock=True)
+        if found is None or found.invitation_id != invitation.id:
+            raise SecretRejected("this sign-in is over; start again")
+        flows.end(uow, found, now)
+        return found.data
+
+    return _join(ctx, token, profile, first_name, last_name)
+
+
+def _join(
+    ctx: Context,
+    token: str,
+    profile: Callable[[UnitOfWork, Record, datetime], dict[str, Any]],
+    first_name: str | None,
+    last_name: str | None,
+) -> dict[str, Any]:
     digest = secrets.digest_for(token, claims.INVITATION)
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         secret, invitation = claims._by_token(uow, digest, now, lock=True)
+        who = profile(uow, invitation, now)
         workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
         assert workspace is not None
         _allowed(uow, dict(workspace._mapping), who["provider"])

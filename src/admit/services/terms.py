@@ -1,6 +1,8 @@
 """Terms of service per workspace, versioned (the AppXite article): an administrator publishes a
 document; every member must accept its newest version before entering the workspace, and each
-acceptance is kept with its version and time."""
+acceptance is kept with its version and time. A member accepts only a version they downloaded:
+each download (a POST: reading changes nothing) is recorded in a terms flow on the server, bound
+to the account and to the browser or API client holding the flow's handle."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from admit.domain.events import EventType
 from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
 from admit.domain.roles import Permission
+from admit.domain.secrets import FlowKind
+from admit.services import flows
 from admit.services.access import workspace_for
 from admit.services.context import Actor, ActorKind, Context, record
 from admit.services.messages import enqueue
@@ -20,6 +24,7 @@ from admit.services.messages import enqueue
 MAX_BYTES = 5 * 1024 * 1024
 _UNSAFE = re.compile(r"[^\w.\- ]+")
 NOTIFY_BATCH = 1000
+REMEMBERED_DOWNLOADS = 5  # downloads a terms flow remembers (a browser may visit a few workspaces)
 
 
 def publish(
@@ -155,18 +160,50 @@ def to_accept(ctx: Context, account_id: str, workspace_id: str) -> dict[str, Any
     return {**_view(current._mapping), "workspace_name": workspace.name}
 
 
-def document(ctx: Context, account_id: str, workspace_id: str, version: int) -> dict[str, Any]:
-    """A version of the terms, for a member of the workspace to download."""
-    with ctx.uow() as uow:
+def record_download(
+    ctx: Context, account_id: str, workspace_id: str, version: int, flow: str | None
+) -> dict[str, Any]:
+    """Hand a version of the terms to a member of the workspace and record the download in the
+    caller's terms flow (``flow``, if it is a live one of this account; else a new one). Returns
+    the document and ``flow``, the handle the caller keeps for ``accept``. Only for a request
+    that may change state (a POST), never for a GET."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
         workspace, _ = _membership(uow, account_id, workspace_id)
         row = uow.terms.document(workspace.organization_id, workspace.id, version)
-    if row is None:
-        raise NotFound("these terms do not exist")
-    return {"filename": row.filename, "content_type": row.content_type, "document": bytes(row.document)}
+        if row is None:
+            raise NotFound("these terms do not exist")
+        entry = [workspace.id, version]
+        found = flows.find(uow, flow, FlowKind.TERMS, now, lock=True)
+        if found is not None and found.account_id == account_id:
+            seen = [d for d in found.data.get("downloads", []) if d != entry]
+            flows.update(uow, found, {"downloads": [*seen[-(REMEMBERED_DOWNLOADS - 1) :], entry]})
+            handle = str(flow)
+        else:
+            handle, _ = flows.start(uow, ctx.random, now, FlowKind.TERMS, {"downloads": [entry]}, account_id=account_id)
+        uow.commit()
+    return {"filename": row.filename, "content_type": row.content_type, "document": bytes(row.document), "flow": handle}
 
 
-def accept(ctx: Context, account_id: str, workspace_id: str, version: int) -> dict[str, Any]:
-    """Record that the account accepted ``version``, which must still be the newest."""
+def downloaded(ctx: Context, account_id: str, workspace_id: str, version: int, flow: str | None) -> bool:
+    """Whether this version was downloaded with the terms flow ``flow`` by this account."""
+    with ctx.uow() as uow:
+        return _download_in(uow, flow, account_id, workspace_id, version, ctx.clock.now()) is not None
+
+
+def _download_in(
+    uow: UnitOfWork, flow: str | None, account_id: str, workspace_id: str, version: int, now: Any, *, lock: bool = False
+) -> flows.Flow | None:
+    found = flows.find(uow, flow, FlowKind.TERMS, now, lock=lock)
+    if found is None or found.account_id != account_id:
+        return None
+    return found if [workspace_id, version] in found.data.get("downloads", []) else None
+
+
+def accept(ctx: Context, account_id: str, workspace_id: str, version: int, flow: str | None) -> dict[str, Any]:
+    """Record that the account accepted ``version``, which must still be the newest and must have
+    been downloaded with the terms flow ``flow`` (``Conflict``: ``terms_changed``,
+    ``terms_not_downloaded``). The download is then forgotten; the flow ends with its last one."""
     now = ctx.clock.now()
     try:
         with ctx.uow(write=True) as uow:
@@ -175,6 +212,14 @@ def accept(ctx: Context, account_id: str, workspace_id: str, version: int) -> di
             if current is None or current.version != version:
                 raise Conflict("a newer version of the terms was published; please read it", code="terms_changed")
             if uow.terms.accepted(workspace.organization_id, workspace.id, account_id, version) is None:
+                found = _download_in(uow, flow, account_id, workspace.id, version, now, lock=True)
+                if found is None:
+                    raise Conflict("download the terms before you accept them", code="terms_not_downloaded")
+                left = [d for d in found.data["downloads"] if d != [workspace.id, version]]
+                if left:
+                    flows.update(uow, found, {"downloads": left})
+                else:
+                    flows.end(uow, found, now)
                 uow.terms.accept(
                     organization_id=workspace.organization_id,
                     workspace_id=workspace.id,

@@ -1,16 +1,42 @@
-"""Email verification by a six-digit code (the "Sign up" journeys): the code goes to the address
-by email; the browser holds the challenge it belongs to; a few wrong guesses withdraw it."""
+"""Email verification by a six-digit code (the "Sign up" journeys): the code goes to the invited
+address by email; it belongs to a sign-up flow whose handle only the browser or API client that
+asked holds; a few wrong guesses withdraw it. The verified address is recorded in the flow, on
+the server, bound to the invitation (the claim checks it: ``claims.claim_and_sign_in``)."""
 
 from __future__ import annotations
 
 from admit.domain import secrets, throttling
-from admit.domain.errors import InvalidCode, SecretRejected
+from admit.domain.errors import Conflict, InvalidCode, SecretRejected
 from admit.domain.identifiers import normalise_email
+from admit.domain.secrets import FlowKind
+from admit.i18n import pick_language
+from admit.services import claims, flows
 from admit.services.context import Context
 from admit.services.messages import enqueue
 from admit.services.sessions import throttle_key
 
 VERIFY = secrets.SecretPurpose.EMAIL_VERIFICATION
+
+
+def start(ctx: Context, token: str, *, replaces: str | None = None) -> str:
+    """Email a code to the address an invitation was sent to, for a sign-up, and return the
+    handle of the new sign-up flow (the caller keeps it: the browser in a cookie, an API client
+    as a token). A flow the caller held before (``replaces``) ends. ``Conflict`` when the
+    invitation's welcome is not a sign-up."""
+    info = claims.inspect_token(ctx, token)
+    if info["mode"] not in claims.SIGN_UP:
+        raise Conflict("this invitation does not ask for a sign-up", code="not_a_sign_up")
+    member, workspace = info["member"], info["workspace"]
+    return send_code(
+        ctx,
+        info["invitation"]["email"],
+        language=pick_language(member.get("language"), workspace["default_language"]),
+        first_name=member.get("first_name"),
+        organization_id=member["organization_id"],
+        workspace_id=member["workspace_id"],
+        invitation_id=info["invitation"]["id"],
+        replaces=replaces,
+    )
 
 
 def send_code(
@@ -21,12 +47,13 @@ def send_code(
     first_name: str | None = None,
     organization_id: str | None = None,
     workspace_id: str | None = None,
+    invitation_id: str | None = None,
+    replaces: str | None = None,
 ) -> str:
-    """Email a new code to ``address`` and return the challenge the caller keeps (in the
-    person's browser). Sending is throttled per address: a few codes, then growing waits."""
+    """Email a new code to ``address`` and return the handle of the sign-up flow it belongs to.
+    Sending is throttled per address: a few codes, then growing waits."""
     address = normalise_email(address)
     key = throttle_key("verify-send", address)
-    challenge = ctx.random.token(secrets.CHALLENGE_BYTES)
     code = ctx.random.digits(secrets.CODE_DIGITS)
     now = ctx.clock.now()
     lifetime = secrets.LIFETIMES[VERIFY]
@@ -37,11 +64,23 @@ def send_code(
         sent = uow.throttles.add_failure(key, now)  # counts codes sent to this address
         wait = throttling.wait_after(sent)
         uow.throttles.block_until(key, now + wait if wait else None)
+        old = flows.find(uow, replaces, FlowKind.SIGN_UP, now, lock=True)
+        if old is not None:
+            flows.end(uow, old, now)
+        handle, flow_id = flows.start(
+            uow,
+            ctx.random,
+            now,
+            FlowKind.SIGN_UP,
+            {"email": address, "verified": False},
+            organization_id=organization_id,
+            invitation_id=invitation_id,
+        )
         uow.secrets.add(
             purpose=VERIFY.value,
-            digest=secrets.code_digest(challenge, address, code),
+            digest=secrets.code_digest(handle, address, code),
             organization_id=organization_id,
-            subject_id=secrets.challenge_key(challenge),
+            subject_id=flow_id,
             created_at=now,
             expires_at=now + lifetime,
         )
@@ -51,26 +90,29 @@ def send_code(
             channel="email",
             recipient=address,
             language=language,
-            subject_id=secrets.challenge_key(challenge),
+            subject_id=flow_id,
             organization_id=organization_id,
             workspace_id=workspace_id,
             now=now,
             payload={"code": code, "first_name": first_name, "expires_minutes": int(lifetime.total_seconds() // 60)},
         )
         uow.commit()
-    return challenge
+    return handle
 
 
-def check_code(ctx: Context, challenge: str, address: str, code: str) -> None:
-    """Accept the code once, or raise ``InvalidCode`` (attempts left) or ``SecretRejected`` (the
-    code expired, was used, or had too many wrong guesses: ask for a new one)."""
-    address = normalise_email(address)
+def check_code(ctx: Context, flow: str, code: str) -> str:
+    """Accept the code of a sign-up flow once and record, in the flow, that its address is
+    verified (returned); or raise ``InvalidCode`` (attempts left) or ``SecretRejected`` (the
+    flow or code expired, was used, or had too many wrong guesses: ask for a new one). A code
+    works only with the handle of the flow that asked for it."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        secret = uow.secrets.live_for(secrets.challenge_key(challenge), VERIFY.value, lock=True)
-        if secret is None or secret.expires_at is None or now >= secret.expires_at:
+        found = flows.find(uow, flow, FlowKind.SIGN_UP, now, lock=True)
+        secret = uow.secrets.live_for(found.id, VERIFY.value, lock=True) if found is not None else None
+        if found is None or secret is None or secret.expires_at is None or now >= secret.expires_at:
             raise SecretRejected("this code has expired; ask for a new one")
-        if not secrets.same_digest(secret.digest, secrets.code_digest(challenge, address, code)):
+        address = found.data["email"]
+        if not secrets.same_digest(secret.digest, secrets.code_digest(flow, address, code)):
             uow.secrets.count_attempt(secret.id)
             left = secrets.CODE_ATTEMPTS - secret.attempts - 1
             if left <= 0:
@@ -80,4 +122,16 @@ def check_code(ctx: Context, challenge: str, address: str, code: str) -> None:
                 raise SecretRejected("too many wrong codes; ask for a new one")
             raise InvalidCode(left)
         uow.secrets.consume(secret.id, now)
+        flows.update(uow, found, {**found.data, "verified": True})
         uow.commit()
+    return str(address)
+
+
+def progress(ctx: Context, invitation_id: str, flow: str | None) -> str | None:
+    """How far the sign-up flow ``flow`` of this invitation is: ``code_sent``, ``verified``, or
+    None (no live sign-up flow of this invitation)."""
+    with ctx.uow() as uow:
+        found = flows.find(uow, flow, FlowKind.SIGN_UP, ctx.clock.now())
+    if found is None or found.invitation_id != invitation_id:
+        return None
+    return "verified" if found.data.get("verified") is True else "code_sent"

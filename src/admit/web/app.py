@@ -22,6 +22,7 @@ from admit.services.context import Context
 from admit.web import dev, errors
 from admit.web.api import admin, invitations, invitee, outbox, people
 from admit.web.api import sso as sso_api
+from admit.web.api import terms as terms_api
 from admit.web.form_guard import FormGuard
 from admit.web.pages import admin as admin_pages
 from admit.web.pages import admin_audit, admin_choose, admin_invitations, admin_jobs, admin_people, password_change
@@ -94,6 +95,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.include_router(outbox.router, prefix="/api/v1")
     app.include_router(sso_api.router, prefix="/api/v1")
     app.include_router(people.router, prefix="/api/v1")
+    app.include_router(terms_api.router, prefix="/api/v1")
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(invitee_pages.router)
     app.include_router(recovery_pages.router)

@@ -1,4 +1,5 @@
-"""The invitee's endpoints: sign in, accept or decline with a link's token, and, signed in,
+"""The invitee's endpoints: sign in, accept or decline with a link's token, sign up (verify the
+invited address by a code in a server-side flow, then claim and get a session), and, signed in,
 the pending invitations of the account."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from typing import Any
 
 from fastapi import Response
 
-from admit.services import claims, password_change, sessions
+from admit.services import claims, password_change, sessions, verification
 from admit.web.api import schemas as s
 from admit.web.api.routing import api_router
 from admit.web.deps import Bearer, Ctx, as_account, as_optional_account, blocking
@@ -61,6 +62,39 @@ async def accept(body: s.AcceptIn, ctx: Ctx, token: Bearer) -> Any:
             last_name=body.last_name,
         ),
     )
+
+
+@router.post("/invitations/sign-up", status_code=201, response_model=s.SignUpOut, tags=["invitee"])
+async def sign_up(body: s.TokenIn, ctx: Ctx) -> Any:
+    """Start a sign-up for an invitation sent to an address alone: a code is emailed to the
+    invited address; the answer is the flow's handle, which the code works with. Sending is
+    throttled per address (429). 409 ``not_a_sign_up`` when the invitation asks for none."""
+    return {"flow": await blocking(lambda: verification.start(ctx, body.token))}
+
+
+@router.post("/invitations/sign-up/verify", response_model=s.SignUpVerified, tags=["invitee"])
+async def verify_sign_up(body: s.SignUpVerifyIn, ctx: Ctx) -> Any:
+    """Check the emailed code in its flow: 400 ``invalid_code`` (attempts left in the message),
+    400 ``invalid_token`` when the flow or code is over (start again)."""
+    return {"verified": True, "email": await blocking(lambda: verification.check_code(ctx, body.flow, body.code))}
+
+
+@router.post("/invitations/claim", status_code=201, response_model=s.Claimed, tags=["invitee"])
+async def claim(body: s.ClaimIn, ctx: Ctx) -> Any:
+    """Create the invited person's account with a password and sign it in, in one step (the
+    welcome page's claim). An invitation that asks for a sign-up needs ``flow``, a sign-up flow of
+    this invitation whose code was verified (403 ``email_not_verified``); the flow then ends."""
+    result = await blocking(
+        lambda: claims.claim_and_sign_in(
+            ctx,
+            body.token,
+            password=body.password,
+            first_name=body.first_name,
+            last_name=body.last_name,
+            sign_up_flow=body.flow,
+        )
+    )
+    return {**result, "session_token": result["session"]}
 
 
 @router.post("/invitations/decline", response_model=s.InvitationOut, tags=["invitee"])

@@ -280,6 +280,78 @@ class Accepted(BaseModel):
     status: Status
 
 
+FlowHandle = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    Field(description="The handle of a flow this client started (adm_flw_…), as it was given."),
+]
+
+
+class SignUpOut(BaseModel):
+    flow: str = Field(
+        description="The sign-up flow's handle (adm_flw_…, valid 1 hour): keep it, send it with the code and "
+        "with the claim. The code emailed to the invited address works with this handle only."
+    )
+
+
+class SignUpVerifyIn(BaseModel):
+    flow: FlowHandle
+    code: str = Field(min_length=1, max_length=20, description="The six-digit code from the email.")
+
+
+class SignUpVerified(BaseModel):
+    verified: bool = True
+    email: str = Field(description="The address now verified for this invitation, in this flow.")
+
+
+class ClaimIn(TokenIn):
+    password: str = Field(min_length=1, max_length=1024, description="The new account's password.")
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
+    flow: FlowHandle | None = Field(
+        None, description="A verified sign-up flow of this invitation (required when it asks for a sign-up)."
+    )
+
+
+class Claimed(BaseModel):
+    invitation_id: str
+    member_id: str
+    account_id: str
+    workspace_id: str
+    status: Status
+    session_token: str = Field(description="The new account's session, shown once: send as 'Authorization: Bearer …'.")
+    expires_in_days: int = 14
+
+
+class TermsToAccept(BaseModel):
+    workspace_id: str
+    workspace_name: str
+    version: int
+    filename: str
+    content_type: str
+    sha256: str
+    published_at: datetime
+
+
+class MyTermsOut(BaseModel):
+    workspace_id: str
+    to_accept: TermsToAccept | None = Field(
+        description="The newest version, while this account has not accepted it; null: nothing to accept."
+    )
+
+
+class TermsFlowIn(BaseModel):
+    flow: FlowHandle | None = Field(
+        None, description="The terms flow this client holds (from an earlier download's Admit-Flow header)."
+    )
+
+
+class TermsAccepted(BaseModel):
+    workspace_id: str
+    version: int
+    accepted_at: datetime
+
+
 class TermsOut(Out):
     workspace_id: str
     version: int

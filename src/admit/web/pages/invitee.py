@@ -99,32 +99,24 @@ async def welcome(request: Request, ctx: Ctx) -> Response:
         return page(request, "welcome_sign_in.html", **info)
     if info["mode"] == "sso":  # the workspace lets people in through its identity providers only
         return page(request, "welcome_sso.html", **info)
-    if info["mode"] in SIGN_UP and not _verified(request, token, info):
-        held = _sign_up(request, token)
+    if info["mode"] in SIGN_UP and info["verification"] != "verified":
         first = "welcome_choose.html" if info["mode"] == "choose" else "welcome_sign_up.html"
-        return page(request, "welcome_verify.html" if held else first, **info)
+        return page(request, "welcome_verify.html" if info["verification"] else first, **info)
     return page(request, "welcome_claim.html", **info, **_policy(info["workspace"]["password_policy"]))
 
 
-SIGN_UP = ("sign_up", "choose")  # "choose": the person's account uses a provider this workspace does not allow
+SIGN_UP = claims.SIGN_UP  # "choose": the person's account uses a provider this workspace does not allow
 
 
 # Sign-up: the invited address is verified by an emailed code before a password is chosen. The
-# browser holds the code's challenge, then the verified address, bound to this invitation.
+# browser keeps only the handle of the sign-up flow; the server records the verified address,
+# bound to this invitation, and the claim checks it.
 def _binding(token: str) -> str:
     return secret_digest(token)[:24]
 
 
-def _sign_up(request: Request, token: str) -> dict[str, Any] | None:
-    held = _cookies(request).held(request, "signup")
-    if isinstance(held, dict) and held.get("invitation") == _binding(token):
-        return held
-    return None
-
-
-def _verified(request: Request, token: str, info: dict[str, Any]) -> bool:
-    held = _sign_up(request, token)
-    return held is not None and held.get("verified") is True and held.get("email") == info["invitation"]["email"]
+def _sign_up_progress(ctx: Context, request: Request, info: dict[str, Any]) -> str | None:
+    return verification.progress(ctx, info["invitation"]["id"], _cookies(request).flow(request, "signup"))
 
 
 @router.post("/welcome/sign-up", response_class=HTMLResponse)
@@ -133,64 +125,49 @@ async def send_code(request: Request, ctx: Ctx) -> Response:
     token = _cookies(request).invitation(request)
     if token is None:
         return page(request, "dead_link.html", 404, state="missing")
+    held = _cookies(request).flow(request, "signup")
     try:
-        info = await blocking(lambda: claims.inspect_token(ctx, token))
-    except SecretRejected:
+        handle = await blocking(lambda: verification.start(ctx, token, replaces=held))
+    except (SecretRejected, Conflict):
         return RedirectResponse("/welcome", status_code=303)
-    if info["mode"] not in SIGN_UP:
-        return RedirectResponse("/welcome", status_code=303)
-    email, member = info["invitation"]["email"], info["member"]
-    language = pick_language(member.get("language"), info["workspace"]["default_language"])
-    try:
-        challenge = await blocking(
-            lambda: verification.send_code(
-                ctx,
-                email,
-                language=language,
-                first_name=member.get("first_name"),
-                organization_id=member["organization_id"],
-                workspace_id=member["workspace_id"],
-            )
-        )
     except TooManyAttempts as exc:
+        info = await blocking(lambda: claims.inspect_token(ctx, token))
+        sent = await blocking(lambda: _sign_up_progress(ctx, request, info))
         first = "welcome_choose.html" if info["mode"] == "choose" else "welcome_sign_up.html"
-        name = "welcome_verify.html" if _sign_up(request, token) else first
-        throttled = page(request, name, 429, wait=exc.retry_after, **info)
+        throttled = page(request, "welcome_verify.html" if sent else first, 429, wait=exc.retry_after, **info)
         throttled.headers["Retry-After"] = str(exc.retry_after)
         return throttled
     response = RedirectResponse("/welcome", status_code=303)
-    _cookies(request).hold(response, "signup", {"invitation": _binding(token), "email": email, "challenge": challenge})
+    _cookies(request).keep_flow(response, "signup", handle)
     return response
 
 
 @router.post("/welcome/verify", response_class=HTMLResponse)
 async def verify(request: Request, ctx: Ctx, code: str = Form("")) -> Response:
     token = _cookies(request).invitation(request)
-    held = _sign_up(request, token) if token else None
-    if token is None or held is None or "challenge" not in held:
+    held = _cookies(request).flow(request, "signup")
+    if token is None or held is None:
         return RedirectResponse("/welcome", status_code=303)
     try:
         info = await blocking(lambda: claims.inspect_token(ctx, token))
     except SecretRejected:
         return RedirectResponse("/welcome", status_code=303)
     try:
-        await blocking(lambda: verification.check_code(ctx, held["challenge"], held["email"], code))
+        await blocking(lambda: verification.check_code(ctx, held, code))
     except InvalidCode as exc:
         return page(request, "welcome_verify.html", 422, error="invalid", attempts_left=exc.attempts_left, **info)
     except SecretRejected:
         return page(request, "welcome_verify.html", 410, error="expired", **info)
-    response = RedirectResponse("/welcome", status_code=303)
-    _cookies(request).hold(
-        response, "signup", {"invitation": _binding(token), "email": held["email"], "verified": True}
-    )
-    return response
+    return RedirectResponse("/welcome", status_code=303)
 
 
 def _welcome_facts(ctx: Context, request: Request, token: str) -> tuple[str, dict[str, Any], str | None]:
     state, languages = claims.link_state(ctx, token)
     if state != "pending":
         return state, languages, None
-    return state, claims.inspect_token(ctx, token), _account(ctx, request)
+    info = claims.inspect_token(ctx, token)
+    info["verification"] = _sign_up_progress(ctx, request, info) if info["mode"] in SIGN_UP else None
+    return state, info, _account(ctx, request)
 
 
 def _policy(name: str) -> dict[str, Any]:
@@ -206,22 +183,18 @@ async def claim(
     if token is None:
         return page(request, "dead_link.html", 404, state="missing")
 
-    def work() -> tuple[dict[str, Any], str] | None:
-        info = claims.inspect_token(ctx, token)
-        if info["mode"] in SIGN_UP and not _verified(request, token, info):
-            return None  # the address must be verified first: back to the code
-        result = claims.accept_with_token(
+    def work() -> dict[str, Any]:
+        return claims.claim_and_sign_in(
             ctx,
             token,
             password=password,
             first_name=first_name,
             last_name=last_name,
-            names_required=info["mode"] in SIGN_UP,
+            sign_up_flow=_cookies(request).flow(request, "signup"),
         )
-        return result, sessions.start_session(ctx, result["account_id"])
 
     try:
-        done = await blocking(work)
+        result = await blocking(work)
     except (WeakPassword, ValidationFailed) as exc:
         info = await blocking(lambda: claims.inspect_token(ctx, token))
         errors = exc.failures if isinstance(exc, WeakPassword) else [exc.message]
@@ -236,11 +209,8 @@ async def claim(
             **_policy(info["workspace"]["password_policy"]),
         )
     except (SecretRejected, Conflict, PermissionDenied):
-        return RedirectResponse("/welcome", status_code=303)  # e.g. the workspace now requires SSO
-    if done is None:
-        return RedirectResponse("/welcome", status_code=303)
-    result, session = done
-    response = _joined(request, result["workspace_id"], session)
+        return RedirectResponse("/welcome", status_code=303)  # e.g. not verified yet, or the workspace now requires SSO
+    response = _joined(request, result["workspace_id"], result["session"])
     _cookies(request).drop(response, "signup")
     return response
 

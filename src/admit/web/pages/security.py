@@ -1,5 +1,6 @@
-"""What every hosted page shares: security headers, the browser session cookie and the signed
-cookie that carries an invitation token between pages (so it never stays in a URL)."""
+"""What every hosted page shares: security headers, the browser session cookie, the signed
+cookie that carries an invitation token between pages (so it never stays in a URL), and the
+cookies that hold the handles of server-side flows (``services.flows``)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ SESSION_COOKIE = "admit_session"
 FLOW_COOKIES = {
     "invitation": "admit_invitation",
     "reset": "admit_reset",
-    "signup": "admit_signup",  # the email-verification challenge, then the verified address
-    "terms": "admit_terms",  # which terms documents this browser has downloaded
-    "sso": "admit_sso",  # a single sign-on flow's state, nonce and PKCE verifier, then the identity
+    "signup": "admit_signup",  # the handle of the sign-up flow (its verified address is on the server)
+    "terms": "admit_terms",  # the handle of the terms flow (the downloads are recorded on the server)
+    "sso": "admit_sso",  # a single sign-on flow's state, nonce and PKCE verifier, until the callback
+    "sso_profile": "admit_sso_profile",  # the handle of a provider profile awaiting confirmation
 }
 FLOW_MAX_AGE = 3600
 MAX_ACCOUNTS = 5
@@ -134,6 +136,13 @@ class Cookies:
         if not isinstance(value, list) or len(value) != 2 or value[0] != flow:
             return None  # a value signed for another flow is not accepted here
         return value[1]
+
+    def keep_flow(self, response: Response, flow: str, handle: str) -> None:
+        """Keep the handle of a server-side flow (opaque: what the flow proved is on the server)."""
+        self._set(response, FLOW_COOKIES[flow], handle, FLOW_MAX_AGE)
+
+    def flow(self, request: Request, flow: str) -> str | None:
+        return request.cookies.get(FLOW_COOKIES[flow]) or None
 
     def drop(self, response: Response, flow: str) -> None:
         response.delete_cookie(FLOW_COOKIES[flow], path="/")

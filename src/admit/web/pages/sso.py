@@ -1,7 +1,9 @@
 """Single sign-on pages. A flow starts with a POST (CSRF-protected) that keeps state, nonce and
 PKCE verifier in a signed, short-lived cookie and sends the browser to the provider; the callback
-(a GET, by necessity) completes only the flow this browser started, once. A provider that is
-down gets a clear page, never a password form instead."""
+(a GET, by necessity) completes only the flow this browser started, once. A new account's
+provider profile then waits on the server, in a flow of the invitation, for the person to
+confirm their names; the browser keeps only the flow's handle. A provider that is down gets a
+clear page, never a password form instead."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from admit.domain.errors import DomainError, NotFound, PermissionDenied, SecretRejected, ValidationFailed
 from admit.identity.oidc import ProviderUnavailable, SsoRejected
 from admit.services import claims, sessions, sso
+from admit.services.context import Context
 from admit.web.deps import Ctx, blocking
 from admit.web.pages.invitee import _binding, _cookies, _joined, page
 
@@ -81,8 +84,13 @@ async def _complete(request: Request, ctx: Ctx, flow: dict[str, Any], params: di
             return await _signed_in(request, ctx, result)
     except DomainError as exc:
         return _failure(request, exc)
+    try:
+        handle = await blocking(lambda: sso.hold_profile(ctx, target["invitation"], who))
+    except DomainError as exc:
+        return _failure(request, exc)
     response = RedirectResponse("/welcome/sso", status_code=303)
-    _cookies(request).hold(response, "sso", {"identity": who, "binding": flow.get("binding")})
+    _cookies(request).drop(response, "sso")
+    _cookies(request).keep_flow(response, "sso_profile", handle)
     return response
 
 
@@ -90,21 +98,23 @@ async def _signed_in(request: Request, ctx: Ctx, result: dict[str, Any]) -> Resp
     session = await blocking(lambda: sessions.start_session(ctx, result["account_id"]))
     response = _joined(request, result["workspace_id"], session)
     _cookies(request).drop(response, "sso")
+    _cookies(request).drop(response, "sso_profile")
     return response
 
 
-def _identity(request: Request, token: str) -> dict[str, Any] | None:
-    held = _cookies(request).held(request, "sso")
-    if isinstance(held, dict) and isinstance(held.get("identity"), dict) and held.get("binding") == _binding(token):
-        return held["identity"]  # type: ignore[no-any-return]
-    return None
+def _identity(ctx: Context, request: Request, token: str) -> dict[str, Any] | None:
+    """The provider profile awaiting confirmation in this browser's flow, for this invitation."""
+    try:
+        return sso.held_profile(ctx, token, _cookies(request).flow(request, "sso_profile"))
+    except SecretRejected:
+        return None
 
 
 @router.get("/welcome/sso", response_class=HTMLResponse)
 async def confirm_form(request: Request, ctx: Ctx) -> Response:
     """Confirm first and last name, pre-filled from the provider's profile."""
     token = _cookies(request).invitation(request)
-    who = _identity(request, token) if token else None
+    who = await blocking(lambda: _identity(ctx, request, token)) if token else None
     if token is None or who is None:
         return RedirectResponse("/welcome", status_code=303)
     try:
@@ -117,12 +127,13 @@ async def confirm_form(request: Request, ctx: Ctx) -> Response:
 @router.post("/welcome/sso", response_class=HTMLResponse)
 async def confirm(request: Request, ctx: Ctx, first_name: str = Form(""), last_name: str = Form("")) -> Response:
     token = _cookies(request).invitation(request)
-    who = _identity(request, token) if token else None
+    who = await blocking(lambda: _identity(ctx, request, token)) if token else None
     if token is None or who is None:
         return RedirectResponse("/welcome", status_code=303)
     first, last = first_name.strip(), last_name.strip()
+    held = _cookies(request).flow(request, "sso_profile")
     try:
-        result = await blocking(lambda: sso.join_invitation(ctx, token, who, first, last))
+        result = await blocking(lambda: sso.join_with_profile(ctx, token, held, first, last))
     except ValidationFailed as exc:
         info = await blocking(lambda: claims.inspect_token(ctx, token))
         return page(request, "sso_confirm.html", 422, who=who, first_name=first, last_name=last, error=exc.code, **info)

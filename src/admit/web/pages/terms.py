@@ -1,8 +1,9 @@
 """The terms-of-service gate: every way into a workspace from Admit (the "Let's go" page, the
 workspace switcher) passes through ``/go/{workspace}``, which sends a member who has not accepted
 the newest terms to them first. Submit is enabled once the document has been downloaded and the
-box ticked; the server checks both again (a download is remembered in a signed cookie, since a
-GET changes nothing on the server)."""
+box ticked; the server checks both again. The download is a POST (a form's button: a GET changes
+nothing) that records it in the account's terms flow on the server; the browser keeps only the
+flow's handle, in a cookie."""
 
 from __future__ import annotations
 
@@ -20,20 +21,14 @@ from admit.web.pages.invitee import _account, _cookies, page
 from admit.web.pages.password_change import change_first
 
 router = APIRouter(include_in_schema=False)
-REMEMBERED_DOWNLOADS = 5
 
 
 def _sign_in_first(path: str) -> Response:
     return RedirectResponse(f"/sign-in?next={quote(path)}", status_code=303)
 
 
-def _downloads(request: Request) -> list[list[Any]]:
-    held = _cookies(request).held(request, "terms")
-    return [d for d in held if isinstance(d, list) and len(d) == 3] if isinstance(held, list) else []
-
-
-def _downloaded(request: Request, account_id: str, workspace_id: str, version: int) -> bool:
-    return [account_id, workspace_id, version] in _downloads(request)
+def _flow(request: Request) -> str | None:
+    return _cookies(request).flow(request, "terms")
 
 
 @router.get("/go/{workspace_id}")
@@ -76,21 +71,26 @@ async def show(workspace_id: str, request: Request, ctx: Ctx) -> Response:
     if isinstance(found, Response):
         return found
     account_id, pending = found
-    return _terms_page(request, ctx, account_id, pending)
+    return await _terms_page(request, ctx, account_id, pending)
 
 
-def _terms_page(request: Request, ctx: Context, account_id: str, pending: dict[str, Any], **extra: Any) -> Response:
-    downloaded = _downloaded(request, account_id, pending["workspace_id"], pending["version"])
+async def _terms_page(
+    request: Request, ctx: Context, account_id: str, pending: dict[str, Any], **extra: Any
+) -> Response:
+    workspace_id, version = pending["workspace_id"], pending["version"]
+    downloaded = await blocking(lambda: terms.downloaded(ctx, account_id, workspace_id, version, _flow(request)))
     return page(request, "terms.html", extra.pop("status", 200), terms=pending, downloaded=downloaded, **extra)
 
 
-@router.get("/terms/{workspace_id}/{version}/download")
+@router.post("/terms/{workspace_id}/{version}/download")
 async def download(workspace_id: str, version: int, request: Request, ctx: Ctx) -> Response:
+    """The document, as an attachment (the page stays where it is); the download is recorded."""
     account_id = await blocking(lambda: _account(ctx, request))
     if account_id is None:
         return _sign_in_first(f"/terms/{workspace_id}")
+    held = _flow(request)
     try:
-        doc = await blocking(lambda: terms.document(ctx, account_id, workspace_id, version))
+        doc = await blocking(lambda: terms.record_download(ctx, account_id, workspace_id, version, held))
     except NotFound:
         return page(request, "dead_link.html", 404, state="invalid")
     ascii_name = doc["filename"].encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
@@ -102,10 +102,8 @@ async def download(workspace_id: str, version: int, request: Request, ctx: Ctx) 
             "content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(doc['filename'])}"
         },
     )
-    seen = [d for d in _downloads(request) if d != [account_id, workspace_id, version]]
-    _cookies(request).hold(
-        response, "terms", [*seen[-(REMEMBERED_DOWNLOADS - 1) :], [account_id, workspace_id, version]]
-    )
+    if doc["flow"] != held:
+        _cookies(request).keep_flow(response, "terms", doc["flow"])
     return response
 
 
@@ -118,15 +116,18 @@ async def accept(
         return found
     account_id, pending = found
     if pending["version"] != version:
-        return _terms_page(request, ctx, account_id, pending, status=409, error="changed")
-    if not _downloaded(request, account_id, workspace_id, version):
-        return _terms_page(request, ctx, account_id, pending, status=400, error="download")
+        return await _terms_page(request, ctx, account_id, pending, status=409, error="changed")
+    held = _flow(request)
+    if not await blocking(lambda: terms.downloaded(ctx, account_id, workspace_id, version, held)):
+        return await _terms_page(request, ctx, account_id, pending, status=400, error="download")
     if agree != "yes":
-        return _terms_page(request, ctx, account_id, pending, status=400, error="agree")
+        return await _terms_page(request, ctx, account_id, pending, status=400, error="agree")
     try:
-        await blocking(lambda: terms.accept(ctx, account_id, workspace_id, version))
-    except Conflict:
+        await blocking(lambda: terms.accept(ctx, account_id, workspace_id, version, held))
+    except Conflict as exc:
         fresh = await blocking(lambda: terms.to_accept(ctx, account_id, workspace_id))
         if fresh is not None:
-            return _terms_page(request, ctx, account_id, fresh, status=409, error="changed")
+            if exc.code == "terms_not_downloaded":
+                return await _terms_page(request, ctx, account_id, fresh, status=400, error="download")
+            return await _terms_page(request, ctx, account_id, fresh, status=409, error="changed")
     return RedirectResponse(f"/go/{quote(workspace_id)}", status_code=303)
