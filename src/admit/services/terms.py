@@ -160,9 +160,7 @@ def to_accept(ctx: Context, account_id: str, workspace_id: str) -> dict[str, Any
     return {**_view(current._mapping), "workspace_name": workspace.name}
 
 
-def record_download(
-    ctx: Context, account_id: str, workspace_id: str, version: int, flow: str | None
-) -> dict[str, Any]:
+def record_download(ctx: Context, account_id: str, workspace_id: str, version: int, flow: str | None) -> dict[str, Any]:
     """Hand a version of the terms to a member of the workspace and record the download in the
     caller's terms flow (``flow``, if it is a live one of this account; else a new one). Returns
     the document and ``flow``, the handle the caller keeps for ``accept``. Only for a request

@@ -38,9 +38,7 @@ async def mine(workspace_id: str, ctx: Ctx, token: Bearer) -> Any:
 
 
 @router.post("/me/terms/{workspace_id}/{version}/download", response_class=Response, responses=DOCUMENT)
-async def download(
-    workspace_id: str, version: int, ctx: Ctx, token: Bearer, body: s.TermsFlowIn
-) -> Response:
+async def download(workspace_id: str, version: int, ctx: Ctx, token: Bearer, body: s.TermsFlowIn) -> Response:
     """Download a version and record it in the client's terms flow (``flow``; a new flow when
     none is given or it is over). Accepting needs the handle this answers with."""
     held = body.flow
@@ -59,9 +57,7 @@ async def download(
 
 
 @router.post("/me/terms/{workspace_id}/{version}/accept", response_model=s.TermsAccepted)
-async def accept(
-    workspace_id: str, version: int, ctx: Ctx, token: Bearer, body: s.TermsFlowIn
-) -> Any:
+async def accept(workspace_id: str, version: int, ctx: Ctx, token: Bearer, body: s.TermsFlowIn) -> Any:
     """Accept a version downloaded in the terms flow ``flow``: 409 ``terms_not_downloaded``
     without it, 409 ``terms_changed`` when a newer version was published since."""
     held = body.flow
