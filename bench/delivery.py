@@ -22,16 +22,16 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
+from admit.adapters.delivery.render import render
+from admit.adapters.delivery.transports import SmtpTransport
+from admit.adapters.identity.hashing import Argon2Hasher
+from admit.adapters.persistence.database import make_engine
+from admit.adapters.persistence.migrate import upgrade
+from admit.admin import invitations, tenancy
+from admit.admin.profiles import MemberInput
 from admit.bootstrap import SystemClock, SystemRandom, make_uow_factory
-from admit.delivery.render import render
-from admit.delivery.transports import SmtpTransport
-from admit.delivery.worker import DeliveryPolicy, OutboxWorker
-from admit.identity.hashing import Argon2Hasher
-from admit.persistence.database import make_engine
-from admit.persistence.migrate import upgrade
-from admit.services import invitations, tenancy
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.entrypoints.workers.outbox_worker import DeliveryPolicy, OutboxWorker
+from admit.shared.context import Actor, Context
 
 SINK = """
 import asyncio, sys

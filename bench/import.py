@@ -49,7 +49,7 @@ def people(rows: int) -> list[list[str]]:
 
 
 def make_file(fmt: str, rows: int, folder: Path) -> Path:
-    from admit.imports import write_csv, write_xlsx
+    from admit.adapters.spreadsheets import write_csv, write_xlsx
 
     data = people(rows)
     path = folder / f"people.{fmt}"
@@ -59,12 +59,12 @@ def make_file(fmt: str, rows: int, folder: Path) -> Path:
 
 def child(url: str, path: Path) -> dict[str, Any]:
     """One import and its baseline, in this (child) process."""
+    from admit.adapters.identity.hashing import Argon2Hasher
+    from admit.adapters.persistence.database import make_engine
+    from admit.adapters.persistence.migrate import upgrade
+    from admit.admin import imports, jobs, tenancy
     from admit.bootstrap import SystemClock, SystemRandom, make_uow_factory
-    from admit.identity.hashing import Argon2Hasher
-    from admit.persistence.database import make_engine
-    from admit.persistence.migrate import upgrade
-    from admit.services import imports, jobs, tenancy
-    from admit.services.context import Actor, Context
+    from admit.shared.context import Actor, Context
 
     upgrade(url)
     engine = make_engine(url)
@@ -103,7 +103,7 @@ def child(url: str, path: Path) -> dict[str, Any]:
 def directory_pages(ctx: Any, operator: Any, workspace_id: str) -> dict[str, float]:
     """Milliseconds for a page of 50 of the imported directory: the first, one deep in the list
     (after 99% of the members, by cursor), a status filter, and a search."""
-    from admit.services import members
+    from admit.admin import members
 
     def timed(**filters: Any) -> float:
         started = time.perf_counter()
@@ -131,7 +131,7 @@ def baseline(engine: Any, workspace_id: str, chunk: int) -> tuple[int, float]:
     """Read back what the import wrote, delete it, and time inserting it again with the driver."""
     from sqlalchemy import delete, select
 
-    from admit.persistence import tables as t
+    from admit.adapters.persistence import tables as t
 
     written: dict[str, list[tuple[Any, ...]]] = {}
     with engine.begin() as conn:

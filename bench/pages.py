@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from api import admit_env, cli, free_port, server, server_cpu, set_up_tenant, wait_healthy
 
-from admit.identity.hashing import Argon2Hasher
+from admit.adapters.identity.hashing import Argon2Hasher
 
 PASSWORD = "bench-lantern-orchard-42"
 CHEAP_MEMORY_KIB = 1024

@@ -15,13 +15,13 @@ from sqlalchemy.engine import Engine
 from support.clock import FixedClock
 from support.postgres import binaries, throwaway_cluster
 
+from admit.adapters.identity.hashing import Argon2Hasher
+from admit.adapters.persistence import migrate
+from admit.adapters.persistence.database import make_engine
+from admit.adapters.persistence.tables import metadata
+from admit.admin import tenancy
 from admit.bootstrap import SystemRandom, make_uow_factory
-from admit.identity.hashing import Argon2Hasher
-from admit.persistence import migrate
-from admit.persistence.database import make_engine
-from admit.persistence.tables import metadata
-from admit.services import tenancy
-from admit.services.context import Actor, Context
+from admit.shared.context import Actor, Context
 
 BACKENDS = ["sqlite", "postgresql"]
 

@@ -1,3 +1,3 @@
-from admit.cli.main import app
+from admit.entrypoints.cli.main import app
 
 app(prog_name="admit")

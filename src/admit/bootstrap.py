@@ -1,4 +1,4 @@
-"""Wiring: settings → engine, clock, randomness, hasher → the services' Context."""
+"""Wiring: settings → engine, clock, randomness, hasher → the use cases' Context."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from functools import partial
 
 from sqlalchemy.engine import Engine
 
+from admit.adapters.identity.hashing import Argon2Hasher
+from admit.adapters.persistence.database import make_engine
+from admit.adapters.persistence.unit_of_work import UnitOfWork
 from admit.config import Settings
 from admit.domain.ports import UnitOfWorkFactory
-from admit.identity.hashing import Argon2Hasher
-from admit.persistence.database import make_engine
-from admit.persistence.unit_of_work import UnitOfWork
-from admit.services.context import Context
+from admit.shared.context import Context
 
 
 class SystemClock:
@@ -30,7 +30,7 @@ class SystemRandom:
 
 
 def make_uow_factory(engine: Engine) -> UnitOfWorkFactory:
-    """Units of work on ``engine``, typed as the services' port (mypy checks that the persistence
+    """Units of work on ``engine``, typed as the use cases' port (mypy checks that the persistence
     unit of work and its repositories implement it)."""
 
     def factory(*, write: bool = False, bulk: bool = False) -> UnitOfWork:

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from support.browser import AdminWorkspace, screenshot
 from support.processes import admit, backend, server
 
-from admit.imports import write_csv, write_xlsx
+from admit.adapters.spreadsheets import write_csv, write_xlsx
 
 
 def _invitations_sent(page: Page, base: str, recipients: set[str], subject: str) -> None:

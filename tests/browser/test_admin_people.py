@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from support.browser import AdminWorkspace, screenshot
 from support.processes import admit, backend, field, server
 
-from admit.imports import write_csv
+from admit.adapters.spreadsheets import write_csv
 
 INITIAL = "juniper-kettle-harbor-29"
 CHOSEN = "copper-lantern-meadow-63"

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from support.browser import screenshot
 from support.processes import admit, backend, field, server
 
-from admit.persistence.tables import invitations
+from admit.adapters.persistence.tables import invitations
 
 PASSWORD = "copper-willow-harbor-58"
 INVITEE_FORMS = ", ".join(  # every way onwards from a live invitation

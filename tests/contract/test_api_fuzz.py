@@ -31,8 +31,8 @@ from support.api import client
 from support.api_world import World, populate
 
 from admit.config import Settings
-from admit.services.context import Context
-from admit.web.app import create_app
+from admit.entrypoints.web.app import create_app
+from admit.shared.context import Context
 
 CALLERS = ["operator", "owner", "admin", "member", "session", "anonymous"]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from support.api import client
 from support.api_world import World, populate
 
+from admit.adapters.persistence.tables import metadata
 from admit.config import Settings
-from admit.persistence.tables import metadata
-from admit.services.context import Context
-from admit.web.app import create_app
+from admit.entrypoints.web.app import create_app
+from admit.shared.context import Context
 
 OVERSIZE = "x" * 100_000
 

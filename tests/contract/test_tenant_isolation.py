@@ -10,10 +10,12 @@ import pytest
 from support.api import api_token, client
 from support.outbox import messages, token_for
 
-from admit.services import bulk_invites, claims, identity_providers, invitations, jobs, members, sessions, tenancy
-from admit.services.context import Actor, Context
-from admit.services.identity_providers import ProviderInput
-from admit.services.profiles import MemberInput
+from admit.admin import bulk_invites, identity_providers, invitations, jobs, members, tenancy
+from admit.admin.identity_providers import ProviderInput
+from admit.admin.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.flows.signin import sessions
+from admit.shared.context import Actor, Context
 
 PASSWORD = "saffron-harbour-kite-19"
 BODY = {

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from support.processes import ADMIT, environment
 from support.smtp import smtp_server
 
+from admit.adapters.persistence.database import make_engine
 from admit.bootstrap import make_uow_factory
-from admit.persistence.database import make_engine
-from admit.services.messages import enqueue
+from admit.shared.messages import enqueue
 
 COUNT = 2000
 

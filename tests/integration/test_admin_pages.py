@@ -18,11 +18,13 @@ from support.api import client
 from support.outbox import messages, token_for
 from support.pages import csrf
 
-from admit.imports import write_csv, write_xlsx
-from admit.services import bulk_invites, claims, jobs, members, tenancy
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
-from admit.web.pages import admin_audit, admin_people
+from admit.adapters.spreadsheets import write_csv, write_xlsx
+from admit.admin import bulk_invites, jobs, members, tenancy
+from admit.admin.profiles import MemberInput
+from admit.entrypoints.web.pages.admin import audit as admin_audit
+from admit.entrypoints.web.pages.admin import people as admin_people
+from admit.flows.invitation import claims
+from admit.shared.context import Actor, Context
 
 PASSWORD = "orchard-lantern-pebble-73"
 

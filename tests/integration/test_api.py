@@ -8,7 +8,7 @@ from typing import Any
 from support.api import api_token, client
 from support.outbox import token_for
 
-from admit.services.context import Context
+from admit.shared.context import Context
 
 PASSWORD = "velvet-compass-ember-38"
 SECRET = re.compile(r"adm_(inv|pwr|evc|acc|sul|api)_")

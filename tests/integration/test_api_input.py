@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from support.api import api_token, client
 
-from admit.services.context import Context
+from admit.shared.context import Context
 
 NOT_NULLABLE_WORKSPACE = [
     "name",

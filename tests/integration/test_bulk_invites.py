@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from support.outbox import messages
 
+from admit.adapters.spreadsheets import write_csv, write_xlsx
+from admit.admin import bulk_invites, jobs, members
+from admit.admin.profiles import MemberInput
 from admit.domain.errors import ValidationFailed
-from admit.imports import write_csv, write_xlsx
-from admit.services import bulk_invites, jobs, members
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.shared.context import Actor, Context
 
 
 def provision(ctx: Context, operator: Actor, workspace: Any, *emails: str, **kw: Any) -> None:

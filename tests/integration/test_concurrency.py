@@ -10,10 +10,11 @@ from typing import Any
 
 from support.outbox import token_for
 
+from admit.admin import invitations, members, tenancy
+from admit.admin.profiles import MemberInput
 from admit.domain.errors import Conflict, DomainError, SecretAlreadyUsed
-from admit.services import claims, invitations, members, tenancy
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.shared.context import Actor, Context
 
 PASSWORD = "marigold-canyon-drum-73"
 ATTEMPTS = 50

@@ -14,9 +14,10 @@ from support.api import client
 from support.outbox import token_for
 from support.pages import csrf, page_form_routes
 
-from admit.services import claims, invitations, jobs, members, tenancy
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.admin import invitations, jobs, members, tenancy
+from admit.admin.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.shared.context import Actor, Context
 
 PASSWORD = "quarry-meadow-lantern-41"
 # What a forged post sends, so that a handler reached by mistake would act on it.

@@ -10,9 +10,10 @@ from support.api import client
 from support.clock import FixedClock
 from support.outbox import token_for
 
-from admit.services import claims, invitations
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.admin import invitations
+from admit.admin.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.shared.context import Actor, Context
 
 PASSWORD = "orchard-quartz-meadow-71"
 

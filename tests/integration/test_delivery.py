@@ -14,9 +14,9 @@ from support.outbox import messages
 from support.sms_gateway import sms_gateway
 from support.smtp import SmtpServer, smtp_server
 
-from admit.services import invitations, members, outbox, tenancy
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.admin import invitations, members, outbox, tenancy
+from admit.admin.profiles import MemberInput
+from admit.shared.context import Actor, Context
 
 
 def test_invitation_email_arrives_with_text_html_headers_and_link(
@@ -210,7 +210,7 @@ def test_dev_mailbox_exists_only_in_dev_mode(ctx: Context, operator: Actor, work
     from fastapi.testclient import TestClient
     from support.delivery import settings
 
-    from admit.web.app import create_app
+    from admit.entrypoints.web.app import create_app
 
     invite(ctx, operator, workspace, "ann@example.com", first_name="Ann")
     with TestClient(create_app(settings(dev_mode=dev_mode), ctx, background=False)) as browser:

@@ -1,6 +1,6 @@
 """Quick database work on embedded SQLite runs on the event loop, but never waits there for a lock.
 
-``admit.web.deps.run_work`` runs ``quick`` work inline when the database is SQLite, inside
+``admit.entrypoints.web.deps.run_work`` runs ``quick`` work inline when the database is SQLite, inside
 ``without_waiting()``: if another connection holds the write lock, the first write transaction
 gives up at once (nothing written yet), and the work is tried again after an asyncio sleep, or
 at last in a worker thread."""
@@ -22,16 +22,16 @@ from sqlalchemy import text
 from support.api import api_token
 from support.clock import FixedClock
 
+from admit.adapters.identity.hashing import Argon2Hasher
+from admit.adapters.persistence import migrate
+from admit.adapters.persistence.database import WriterBusy, make_engine, without_waiting
+from admit.admin import tenancy
 from admit.bootstrap import SystemRandom, make_uow_factory
 from admit.config import Settings
-from admit.identity.hashing import Argon2Hasher
-from admit.persistence import migrate
-from admit.persistence.database import WriterBusy, make_engine, without_waiting
-from admit.services import tenancy
-from admit.services.context import Actor, Context
-from admit.web import deps
-from admit.web.app import create_app
-from admit.web.deps import run_work
+from admit.entrypoints.web import deps
+from admit.entrypoints.web.app import create_app
+from admit.entrypoints.web.deps import run_work
+from admit.shared.context import Actor, Context
 
 
 @pytest.fixture

@@ -12,9 +12,10 @@ from support.api import api_token, client
 from support.clock import FixedClock
 from support.outbox import code_for, token_for
 
-from admit.services import claims, invitations
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.admin import invitations
+from admit.admin.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.shared.context import Actor, Context
 
 PASSWORD = "lantern-orchid-gravel-83"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -9,9 +9,10 @@ from support.api import client
 from support.outbox import token_for
 from support.pages import csrf
 
-from admit.services import claims, invitations, tenancy
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.admin import invitations, tenancy
+from admit.admin.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.shared.context import Actor, Context
 
 PASSWORD = "saffron-valley-beacon-58"
 

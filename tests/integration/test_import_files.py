@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from admit.imports import ImportFileError, write_csv, write_xlsx
-from admit.services import imports, jobs, members, tenancy
-from admit.services.context import Actor, Context
+from admit.adapters.spreadsheets import ImportFileError, write_csv, write_xlsx
+from admit.admin import imports, jobs, members, tenancy
+from admit.shared.context import Actor, Context
 
 GOOD = st.builds(
     lambda n, first: [f"p{n}@example.com", first, "Lee", f"E{n}"],

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from support.outbox import messages
 
+from admit.adapters.spreadsheets import ImportFileError, write_xlsx
+from admit.admin import imports, jobs, members
+from admit.admin.profiles import MemberInput
 from admit.domain.errors import PermissionDenied
-from admit.imports import ImportFileError, write_xlsx
-from admit.services import imports, jobs, members, sessions
-from admit.services.context import Actor, ActorKind, Context
-from admit.services.profiles import MemberInput
+from admit.flows.signin import sessions
+from admit.shared.context import Actor, ActorKind, Context
 
 HEADER = "Email;First name;Last name;Role;External ID\n"
 

@@ -10,11 +10,14 @@ from support.clock import FixedClock
 from support.factories import invite
 from support.outbox import messages, token_for
 
+from admit.adapters.persistence import tables as t
+from admit.admin import invitations, members
+from admit.admin.profiles import MemberInput
 from admit.domain.errors import Conflict, InvalidTransition, PermissionDenied, SecretRejected, WeakPassword
-from admit.persistence import tables as t
-from admit.services import claims, endings, invitations, members, sessions
-from admit.services.context import Actor, ActorKind, Context
-from admit.services.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.flows.signin import sessions
+from admit.shared import endings
+from admit.shared.context import Actor, ActorKind, Context
 
 PASSWORD = "tangerine-otter-quilt-88"
 
@@ -140,7 +143,7 @@ def test_expiry_sweep_marks_lapsed_invitations_and_returns_members(
 def test_decline_leaves_existing_account_untouched(ctx: Context, operator: Actor, workspace: Any, org: Any) -> None:
     invite(ctx, operator, workspace, "ann@example.com")
     account_id = claims.accept_with_token(ctx, token_for(ctx, "ann@example.com"), password=PASSWORD)["account_id"]
-    from admit.services import tenancy
+    from admit.admin import tenancy
 
     other = tenancy.create_workspace(ctx, operator, org.id, "Second")
     second = invite(ctx, operator, other, "ann@example.com")
@@ -157,7 +160,7 @@ def test_decline_leaves_existing_account_untouched(ctx: Context, operator: Actor
 def test_existing_account_joins_by_signing_in(ctx: Context, operator: Actor, workspace: Any, org: Any) -> None:
     invite(ctx, operator, workspace, "ann@example.com")
     account_id = claims.accept_with_token(ctx, token_for(ctx, "ann@example.com"), password=PASSWORD)["account_id"]
-    from admit.services import tenancy
+    from admit.admin import tenancy
 
     other = tenancy.create_workspace(ctx, operator, org.id, "Second")
     invite(ctx, operator, other, "ann@example.com")
@@ -222,7 +225,7 @@ def test_inviting_someone_already_invited_asks_for_a_resend(ctx: Context, operat
 
 
 def test_sms_is_used_for_members_without_email(ctx: Context, operator: Actor, workspace: Any) -> None:
-    from admit.services import tenancy
+    from admit.admin import tenancy
 
     with pytest.raises(Conflict) as unreachable:
         members.provision(ctx, operator, workspace.id, MemberInput(username="fred", phone="+49 30 901820"), invite=True)
@@ -243,7 +246,7 @@ def test_sms_is_used_for_members_without_email(ctx: Context, operator: Actor, wo
 def test_email_and_sms_both_go_out_when_both_are_enabled_and_known(
     ctx: Context, operator: Actor, workspace: Any
 ) -> None:
-    from admit.services import tenancy
+    from admit.admin import tenancy
 
     tenancy.update_workspace(ctx, operator, workspace.id, {"sms_enabled": True})
     _, invitation = members.provision(
@@ -264,7 +267,7 @@ def test_email_and_sms_both_go_out_when_both_are_enabled_and_known(
 
 
 def test_auto_invite_setting_decides_when_the_caller_does_not(ctx: Context, operator: Actor, workspace: Any) -> None:
-    from admit.services import tenancy
+    from admit.admin import tenancy
 
     member, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="a@example.com"), invite=None)
     assert invitation is not None and member["status"] == "invited"

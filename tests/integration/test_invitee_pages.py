@@ -12,9 +12,10 @@ from support.api import api_token, client
 from support.clock import FixedClock
 from support.outbox import messages, token_for
 
-from admit.services import claims, invitations, members
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.admin import invitations, members
+from admit.admin.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.shared.context import Actor, Context
 
 PASSWORD = "harvest-lantern-violet-64"
 
@@ -74,7 +75,7 @@ def test_new_person_claims_by_choosing_a_password(ctx: Context, operator: Actor,
 
 
 def test_existing_account_signs_in_then_accepts(ctx: Context, operator: Actor, workspace: Any, org: Any) -> None:
-    from admit.services import tenancy
+    from admit.admin import tenancy
 
     invite(ctx, operator, workspace, "ann@example.com")
     claims.accept_with_token(ctx, token_for(ctx, "ann@example.com"), password=PASSWORD)

@@ -7,12 +7,13 @@ from typing import Any
 import pytest
 from support.outbox import token_for
 
+from admit.admin import invitations, members, tenancy
+from admit.admin.profiles import MemberInput
+from admit.admin.tenancy import WorkspaceSettings
 from admit.domain.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from admit.domain.roles import Role
-from admit.services import claims, invitations, members, tenancy
-from admit.services.context import Actor, ActorKind, Context
-from admit.services.profiles import MemberInput
-from admit.services.tenancy import WorkspaceSettings
+from admit.flows.invitation import claims
+from admit.shared.context import Actor, ActorKind, Context
 
 PASSWORD = "cobalt-meadow-lantern-55"
 

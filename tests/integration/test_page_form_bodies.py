@@ -12,10 +12,11 @@ from support.api import client
 from support.outbox import token_for
 from support.pages import csrf
 
-from admit.imports import write_csv
-from admit.services import claims, invitations, jobs
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.adapters.spreadsheets import write_csv
+from admit.admin import invitations, jobs
+from admit.admin.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.shared.context import Actor, Context
 
 PASSWORD = "granite-harbour-willow-27"
 FORM = "application/x-www-form-urlencoded"

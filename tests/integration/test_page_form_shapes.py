@@ -15,9 +15,10 @@ from support.factories import invite
 from support.outbox import token_for
 from support.pages import csrf, page_form_routes, sign_in
 
-from admit.services import claims, members
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.admin import members
+from admit.admin.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.shared.context import Actor, Context
 
 PASSWORD = "meadow-lantern-quarry-73"
 # Every field name a page form reads (a handler reads only its own; the rest are ignored).

@@ -11,10 +11,12 @@ import pytest
 from support.api import client
 from support.pages import csrf, sign_in
 
+from admit.adapters.spreadsheets import write_csv
+from admit.admin import imports, jobs, tenancy
 from admit.domain.errors import SecretRejected
-from admit.imports import write_csv
-from admit.services import imports, jobs, password_change, sessions, tenancy
-from admit.services.context import Actor, Context
+from admit.flows.settings import password_change
+from admit.flows.signin import sessions
+from admit.shared.context import Actor, Context
 
 INITIAL = "granite-puffin-orchard-14"
 CHOSEN = "lighthouse-meadow-copper-88"

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from support.api import api_token, client
 
-from admit.imports import read_table
-from admit.services import jobs
-from admit.services.context import Context
+from admit.adapters.spreadsheets import read_table
+from admit.admin import jobs
+from admit.shared.context import Context
 
 
 def api(ctx: Context, org: Any, role: str = "admin") -> TestClient:

@@ -10,10 +10,13 @@ from support.api import client
 from support.clock import FixedClock
 from support.outbox import messages, token_for
 
+from admit.admin import invitations, members
+from admit.admin.profiles import MemberInput
 from admit.domain.errors import InvalidCredentials, SecretRejected
-from admit.services import claims, invitations, members, recovery, sessions
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.flows.recovery import password_reset
+from admit.flows.signin import sessions
+from admit.shared.context import Actor, Context
 
 PASSWORD = "copper-willow-signal-27"
 NEW_PASSWORD = "granite-meadow-sparrow-81"
@@ -26,10 +29,10 @@ def reset_token(ctx: Context, email: str) -> str:
 
 def test_invited_person_without_a_password_sets_one_and_joins(ctx: Context, operator: Actor, workspace: Any) -> None:
     invitation, member = invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com"))
-    recovery.request_reset(ctx, "Ann@Example.com")
+    password_reset.request_reset(ctx, "Ann@Example.com")
     token = reset_token(ctx, "ann@example.com")
     assert token.startswith("adm_pwr_")
-    result = recovery.reset_password(ctx, token, NEW_PASSWORD)
+    result = password_reset.reset_password(ctx, token, NEW_PASSWORD)
     assert result["workspace_id"] == workspace.id
     assert members.get(ctx, operator, member["id"])["status"] == "active"
     assert invitations.get(ctx, operator, invitation["id"])["state"] == "accepted"
@@ -40,8 +43,8 @@ def test_reset_sets_a_new_password_and_signs_out_everywhere(ctx: Context, operat
     invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com"))
     claims.accept_with_token(ctx, token_for(ctx, "ann@example.com"), password=PASSWORD)
     session, _ = sessions.sign_in(ctx, "ann@example.com", PASSWORD)
-    recovery.request_reset(ctx, "ann@example.com")
-    recovery.reset_password(ctx, reset_token(ctx, "ann@example.com"), NEW_PASSWORD)
+    password_reset.request_reset(ctx, "ann@example.com")
+    password_reset.reset_password(ctx, reset_token(ctx, "ann@example.com"), NEW_PASSWORD)
     with pytest.raises(SecretRejected):
         sessions.authenticate_session(ctx, session)
     with pytest.raises(InvalidCredentials):
@@ -50,7 +53,7 @@ def test_reset_sets_a_new_password_and_signs_out_everywhere(ctx: Context, operat
 
 
 def test_unknown_address_gets_the_same_answer_and_no_email(ctx: Context) -> None:
-    assert recovery.request_reset(ctx, "nobody@example.com") is None
+    assert password_reset.request_reset(ctx, "nobody@example.com") is None
     assert messages(ctx) == []
 
 
@@ -59,24 +62,24 @@ def test_reset_links_are_single_use_newest_only_purpose_bound_and_expire(
 ) -> None:
     invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com"))
     invitation_token = token_for(ctx, "ann@example.com")
-    recovery.request_reset(ctx, "ann@example.com")
+    password_reset.request_reset(ctx, "ann@example.com")
     first = reset_token(ctx, "ann@example.com")
-    recovery.request_reset(ctx, "ann@example.com")
+    password_reset.request_reset(ctx, "ann@example.com")
     newest = reset_token(ctx, "ann@example.com")
     with pytest.raises(SecretRejected):
-        recovery.reset_password(ctx, first, NEW_PASSWORD)  # replaced by the newer link
+        password_reset.reset_password(ctx, first, NEW_PASSWORD)  # replaced by the newer link
     with pytest.raises(SecretRejected):
-        recovery.reset_password(ctx, invitation_token, NEW_PASSWORD)  # an invitation token is no reset token
+        password_reset.reset_password(ctx, invitation_token, NEW_PASSWORD)  # an invitation token is no reset token
     with pytest.raises(SecretRejected):
         claims.accept_with_token(ctx, newest, password=NEW_PASSWORD)  # and the reverse
     clock.advance(hours=1)
     with pytest.raises(SecretRejected):
-        recovery.reset_password(ctx, newest, NEW_PASSWORD)
-    recovery.request_reset(ctx, "ann@example.com")
+        password_reset.reset_password(ctx, newest, NEW_PASSWORD)
+    password_reset.request_reset(ctx, "ann@example.com")
     fresh = reset_token(ctx, "ann@example.com")
-    recovery.reset_password(ctx, fresh, NEW_PASSWORD)
+    password_reset.reset_password(ctx, fresh, NEW_PASSWORD)
     with pytest.raises(SecretRejected):
-        recovery.reset_password(ctx, fresh, NEW_PASSWORD)
+        password_reset.reset_password(ctx, fresh, NEW_PASSWORD)
 
 
 def test_forgot_password_pages_finish_a_claim(ctx: Context, operator: Actor, workspace: Any) -> None:

@@ -10,11 +10,13 @@ from support.api import api_token, client
 from support.outbox import token_for
 from support.processes import admit, field
 
+from admit.admin import bulk_invites, imports, invitations, jobs, members, outbox, tenancy
+from admit.admin.profiles import MemberInput
 from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from admit.domain.members import person_names
-from admit.services import bulk_invites, claims, imports, invitations, jobs, members, outbox, sessions, tenancy
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.flows.signin import sessions
+from admit.shared.context import Actor, Context
 
 PASSWORD = "juniper-atlas-harbor-52"
 CSV = b"Email,First name,Last name\nnew@example.com,New,Person\n"

@@ -9,12 +9,14 @@ from sqlalchemy import select
 from support.clock import FixedClock
 from support.outbox import token_for
 
+from admit.adapters.identity.hashing import Argon2Hasher
+from admit.adapters.persistence import tables as t
+from admit.admin import invitations
+from admit.admin.profiles import MemberInput
 from admit.domain.errors import InvalidCredentials, SecretRejected
-from admit.identity.hashing import Argon2Hasher
-from admit.persistence import tables as t
-from admit.services import claims, invitations, sessions
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.flows.signin import sessions
+from admit.shared.context import Actor, Context
 
 PASSWORD = "orchid-glacier-banjo-61"
 

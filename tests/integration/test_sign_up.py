@@ -11,10 +11,10 @@ from support.api import client
 from support.clock import FixedClock
 from support.outbox import code_for, messages, token_for
 
+from admit.admin import invitations, members
+from admit.admin.profiles import MemberInput
 from admit.domain import secrets
-from admit.services import invitations, members
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.shared.context import Actor, Context
 
 PASSWORD = "orchard-kettle-marble-27"
 

@@ -15,9 +15,9 @@ from support.delivery import drain, worker
 from support.outbox import messages
 from support.smtp import smtp_server
 
-from admit.services import invitations
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.admin import invitations
+from admit.admin.profiles import MemberInput
+from admit.shared.context import Actor, Context
 
 
 @pytest.fixture(scope="module")

@@ -27,10 +27,11 @@ from support.oidc_providers import (
 from support.outbox import code_for, token_for
 from support.postgres import free_port
 
-from admit.services import claims, identity_providers, invitations, members, tenancy
-from admit.services.context import Actor, Context
-from admit.services.identity_providers import ProviderInput
-from admit.services.profiles import MemberInput
+from admit.admin import identity_providers, invitations, members, tenancy
+from admit.admin.identity_providers import ProviderInput
+from admit.admin.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.shared.context import Actor, Context
 
 PASSWORD = "lantern-quarry-meadow-58"
 CALLBACK = "https://admit.example.test/sso/callback"

@@ -12,12 +12,15 @@ from support.api import api_token, client
 from support.outbox import messages, token_for
 from support.pages import csrf
 
+from admit.adapters.persistence.tables import identity_providers as providers_table
+from admit.admin import identity_providers, invitations, members, tenancy
+from admit.admin.identity_providers import ProviderInput
+from admit.admin.profiles import MemberInput
 from admit.domain.errors import PermissionDenied
-from admit.persistence.tables import identity_providers as providers_table
-from admit.services import claims, identity_providers, invitations, members, recovery, sessions, tenancy
-from admit.services.context import Actor, Context
-from admit.services.identity_providers import ProviderInput
-from admit.services.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.flows.recovery import password_reset
+from admit.flows.signin import sessions
+from admit.shared.context import Actor, Context
 
 PASSWORD = "copper-willow-harbour-83"
 PROVIDER = {
@@ -118,7 +121,7 @@ def test_sso_required_refuses_password_sign_in_and_reset_for_members(ctx: Contex
     )
     assert page.status_code == 403 and "requires single sign-on" in page.text
     before = len(messages(ctx, recipient="ivy@strict.example"))
-    recovery.request_reset(ctx, "ivy@strict.example")
+    password_reset.request_reset(ctx, "ivy@strict.example")
     assert len(messages(ctx, recipient="ivy@strict.example")) == before  # no reset link, the same answer
     sent = browser.post("/forgot-password", data={"email": "ivy@strict.example", "csrftoken": csrf(form)})
     assert sent.status_code == 200 and "ivy@strict.example" in sent.text
@@ -184,6 +187,6 @@ def test_no_password_claim_or_reset_link_into_a_workspace_that_requires_sso(ctx:
     token = token_for(ctx, "kim@strict.example")
     api = client(ctx).post("/api/v1/invitations/accept", json={"token": token, "password": PASSWORD})
     assert api.status_code == 403 and api.json()["error"]["code"] == "sso_required"
-    recovery.request_reset(ctx, "kim@strict.example")
+    password_reset.request_reset(ctx, "kim@strict.example")
     assert messages(ctx, recipient="kim@strict.example", kind="password_reset") == []
     assert members.list_members(ctx, operator, ws.id)[0]["status"] == "invited"

@@ -13,10 +13,12 @@ from support.api import api_token, client
 from support.clock import FixedClock
 from support.outbox import messages, token_for
 
-from admit.persistence import tables as t
-from admit.services import claims, invitations, tenancy
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.adapters.persistence import tables as t
+from admit.admin import invitations, tenancy
+from admit.admin import terms as admin_terms
+from admit.admin.profiles import MemberInput
+from admit.flows.invitation import claims
+from admit.shared.context import Actor, Context
 
 PASSWORD = "juniper-atlas-ribbon-52"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -164,12 +166,12 @@ def test_workspaces_without_terms_let_members_straight_in(ctx: Context, operator
 
 def test_the_terms_gate_follows_an_account_accepting_from_the_api(ctx: Context, operator: Actor, shop: Any) -> None:
     """An account that joined another way (the REST accept) meets the same gate."""
-    from admit.services import terms
+    from admit.flows.terms import acceptance
 
-    terms.publish(ctx, operator, shop.id, filename="t.txt", document=b"Terms")
+    admin_terms.publish(ctx, operator, shop.id, filename="t.txt", document=b"Terms")
     invitations.invite(ctx, operator, shop.id, MemberInput(email="uma@example.com"))
     result = claims.accept_with_token(ctx, token_for(ctx, "uma@example.com"), password=PASSWORD)
-    assert terms.to_accept(ctx, result["account_id"], shop.id) is not None
-    flow = terms.record_download(ctx, result["account_id"], shop.id, 1, None)["flow"]
-    terms.accept(ctx, result["account_id"], shop.id, 1, flow)
-    assert terms.to_accept(ctx, result["account_id"], shop.id) is None
+    assert acceptance.to_accept(ctx, result["account_id"], shop.id) is not None
+    flow = acceptance.record_download(ctx, result["account_id"], shop.id, 1, None)["flow"]
+    acceptance.accept(ctx, result["account_id"], shop.id, 1, flow)
+    assert acceptance.to_accept(ctx, result["account_id"], shop.id) is None

@@ -11,13 +11,13 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from admit.adapters.persistence import repositories
+from admit.adapters.persistence import tables as t
+from admit.adapters.persistence.unit_of_work import one_connection
+from admit.admin import members, tenancy
+from admit.admin.profiles import MemberInput
 from admit.domain.errors import AlreadyExists
-from admit.persistence import repositories
-from admit.persistence import tables as t
-from admit.persistence.unit_of_work import one_connection
-from admit.services import members, tenancy
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.shared.context import Actor, Context
 
 
 def _raw(uow: Any) -> Any:

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from admit.config import Settings
-from admit.services import sessions
-from admit.services.context import Actor, Context
-from admit.web.app import create_app
+from admit.entrypoints.web.app import create_app
+from admit.flows.signin import sessions
+from admit.shared.context import Actor, Context
 
 
 def client(ctx: Context, token: str | None = None) -> TestClient:

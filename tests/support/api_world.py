@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from admit.services.context import Context
+from admit.shared.context import Context
 from support.api import api_token, client
 from support.outbox import messages, token_for
 

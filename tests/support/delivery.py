@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from admit.adapters.delivery.transports import transports_for
 from admit.config import Settings
-from admit.delivery.transports import transports_for
-from admit.delivery.worker import DeliveryPolicy, OutboxWorker
-from admit.services.context import Context
+from admit.entrypoints.workers.outbox_worker import DeliveryPolicy, OutboxWorker
+from admit.shared.context import Context
 
 
 def settings(**values: Any) -> Settings:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from admit.services import invitations
-from admit.services.context import Actor, Context
-from admit.services.profiles import MemberInput
+from admit.admin import invitations
+from admit.admin.profiles import MemberInput
+from admit.shared.context import Actor, Context
 
 
 def invite(ctx: Context, actor: Actor, workspace: Any, email: str, *, message: str | None = None, **kw: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from admit.services.context import Context
+from admit.shared.context import Context
 
 
 def messages(ctx: Context, *, recipient: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:

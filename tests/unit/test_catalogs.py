@@ -42,9 +42,9 @@ def _messages(folder: Path, patterns: list[str]) -> set[str]:
 
 @pytest.mark.parametrize("language", ["de", "fr"])
 def test_every_page_text_and_password_rule_is_translated(language: str) -> None:
-    wanted = _messages(SRC / "web" / "templates", PAGES)
+    wanted = _messages(SRC / "entrypoints" / "web" / "templates", PAGES)
     wanted |= {rule.text for name in ("length", "composition") for rule in PasswordPolicy.named(name).rules()}
-    with (SRC / "web" / "locales" / language / "LC_MESSAGES" / "pages.po").open("rb") as po:
+    with (SRC / "entrypoints" / "web" / "locales" / language / "LC_MESSAGES" / "pages.po").open("rb") as po:
         catalog = read_po(po, locale=language)
     missing = sorted(m for m in wanted if not (catalog.get(m) and catalog.get(m).string))
     assert missing == []
@@ -52,8 +52,8 @@ def test_every_page_text_and_password_rule_is_translated(language: str) -> None:
 
 @pytest.mark.parametrize("language", ["de", "fr"])
 def test_every_message_text_is_translated(language: str) -> None:
-    wanted = _messages(SRC / "delivery" / "templates", ["*.jinja"])
-    with (SRC / "delivery" / "locales" / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+    wanted = _messages(SRC / "adapters" / "delivery" / "templates", ["*.jinja"])
+    with (SRC / "adapters" / "delivery" / "locales" / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
         catalog = read_po(po, locale=language)
     missing = sorted(m for m in wanted if not (catalog.get(m) and catalog.get(m).string))
     assert missing == []

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from admit.domain.events import SUBJECTS, EventType
-from admit.services.context import SYSTEM, record
+from admit.shared.context import SYSTEM, record
 
 
 class _Events:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from admit.identity.hashing import Argon2Hasher
+from admit.adapters.identity.hashing import Argon2Hasher
 
 CHEAP = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 

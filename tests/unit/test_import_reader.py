@@ -32,8 +32,7 @@ from support.import_files import (
     zip_parts,
 )
 
-from admit.domain.errors import ValidationFailed
-from admit.imports import (
+from admit.adapters.spreadsheets import (
     FIELDS,
     SYNONYMS,
     ImportFileError,
@@ -45,9 +44,10 @@ from admit.imports import (
     write_csv,
     write_xlsx,
 )
-from admit.imports.errors import CODES
-from admit.imports.reader import _cell as read_cell
-from admit.imports.xlsx import CHUNK, MAX_ENTRIES
+from admit.adapters.spreadsheets.errors import CODES
+from admit.adapters.spreadsheets.reader import _cell as read_cell
+from admit.adapters.spreadsheets.xlsx import CHUNK, MAX_ENTRIES
+from admit.domain.errors import ValidationFailed
 
 HYPOTHESIS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -49,7 +49,7 @@ def _log_failure(settings: Settings, capsys: pytest.CaptureFixture[str]) -> str:
         try:
             fail(secret)
         except RuntimeError as exc:
-            logging.getLogger("admit.web").error("unhandled error abc123: RuntimeError", exc_info=exc)
+            logging.getLogger("admit.entrypoints.web").error("unhandled error abc123: RuntimeError", exc_info=exc)
         return capsys.readouterr().err
     finally:
         root.handlers[:], level = saved

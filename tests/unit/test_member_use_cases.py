@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from support.clock import FixedClock
 
+from admit.adapters.identity.hashing import Argon2Hasher
+from admit.admin import members
 from admit.bootstrap import SystemRandom
 from admit.domain.errors import Conflict, NotFound, PermissionDenied
 from admit.domain.records import Member, Workspace
 from admit.domain.roles import Role
 from admit.domain.workspaces import DEFAULTS
-from admit.identity.hashing import Argon2Hasher
-from admit.services import members
-from admit.services.context import Actor, ActorKind, Context
+from admit.shared.context import Actor, ActorKind, Context
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

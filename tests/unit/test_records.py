@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Table
 
+from admit.adapters.persistence import tables as t
 from admit.domain.records import Member, Workspace
-from admit.persistence import tables as t
 
 
 @pytest.mark.parametrize(("record", "table"), [(Workspace, t.workspaces), (Member, t.members)])

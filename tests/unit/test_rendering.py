@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from admit.delivery.render import KINDS, render
+from admit.adapters.delivery.render import KINDS, render
 from admit.i18n import LANGUAGES, pick_language
 
 PAYLOAD = {

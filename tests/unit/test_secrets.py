@@ -21,6 +21,7 @@ from admit.domain.secrets import (
     digest_for,
     ensure_usable,
     expiry,
+    fixed_lifetime,
     issue,
     same_digest,
 )
@@ -290,3 +291,9 @@ def test_unknown_withdrawn_expired_and_wrong_purpose_refusals_share_one_code() -
             ensure_usable(now=now, **kwargs)  # type: ignore[arg-type]
         seen.add(caught.value.code)
     assert seen == {"invalid_token"}
+
+
+def test_a_purpose_without_a_fixed_lifetime_has_none_to_give() -> None:
+    assert fixed_lifetime(SecretPurpose.PASSWORD_RESET) == timedelta(hours=1)
+    with pytest.raises(ValueError, match="no fixed lifetime"):
+        fixed_lifetime(SecretPurpose.INVITATION)

@@ -18,13 +18,13 @@ import pytest
 from jinja2 import DictLoader, Environment, meta, nodes
 from jinja2.runtime import Macro
 
-from admit.delivery import render as messages
+from admit.adapters.delivery import render as messages
+from admit.entrypoints.web.pages import common
 from admit.i18n import LANGUAGES
-from admit.web.pages import invitee
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "admit"
-PAGES = SRC / "web" / "templates"
-MESSAGES = SRC / "delivery" / "templates"
+PAGES = SRC / "entrypoints" / "web" / "templates"
+MESSAGES = SRC / "adapters" / "delivery" / "templates"
 HOSTILE = "<script>x</script><img src=x onerror=alert(1)>\"'{{7*7}}\r\n\u202e&amp;"
 ESCAPED = "&lt;script&gt;x&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&#34;&#39;{{7*7}}"
 TRANSLATORS = {"gettext", "_", "ngettext", "pgettext", "npgettext"}
@@ -32,7 +32,7 @@ TRANSLATORS = {"gettext", "_", "ngettext", "pgettext", "npgettext"}
 
 def page_env(language: str) -> Environment:
     """The environment the app renders its pages with."""
-    return invitee.templates(language).env
+    return common.templates(language).env
 
 
 def page_names() -> list[str]:

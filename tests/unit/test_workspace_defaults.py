@@ -6,10 +6,10 @@ from dataclasses import asdict
 
 import typer.main
 
-from admit.cli.main import workspace_create
+from admit.admin.tenancy import WorkspaceSettings
 from admit.domain.workspaces import DEFAULTS
-from admit.services.tenancy import WorkspaceSettings
-from admit.web.api.schemas import WorkspaceIn
+from admit.entrypoints.cli.main import workspace_create
+from admit.entrypoints.web.api.schemas import WorkspaceIn
 
 
 def test_the_api_the_cli_and_the_use_case_start_a_workspace_alike() -> None:

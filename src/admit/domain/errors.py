@@ -13,7 +13,7 @@ The edge (web, CLI) maps these to one JSON envelope or a friendly message::
      ├── ValidationFailed       validation_failed    input is malformed (``field`` says where)
      │    ├── WeakPassword      weak_password        the password policy refused a password
      │    └── ImportFileError   (its own codes)      an uploaded spreadsheet that cannot be read
-     │                                               safely (``admit.imports.errors`` lists them)
+     │                                               safely (``admit.adapters.spreadsheets.errors`` lists them)
      ├── InvalidCredentials     invalid_credentials  sign-in or API token refused
      ├── InvalidCode            invalid_code         a wrong short code (attempts left said)
      ├── TooManyAttempts        too_many_attempts    back off: try again after ``retry_after`` s

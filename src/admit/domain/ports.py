@@ -1,4 +1,4 @@
-"""Ports the services depend on; adapters implement them and bootstrap wires them."""
+"""Ports the use cases depend on; adapters implement them and bootstrap wires them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What services read from storage, without the storage's types.
+"""What use cases read from storage, without the storage's types.
 
 ``Workspace`` and ``Member`` are typed records: immutable named tuples whose fields are the
 tables' columns in order, so the persistence layer builds them straight from a database row (on

@@ -1,4 +1,4 @@
-"""The repositories a unit of work offers, as the services see them (protocols: the persistence
+"""The repositories a unit of work offers, as the use cases see them (protocols: the persistence
 layer implements them). Every method on a tenant-owned table takes the organization id; ``None``
 only where the docstring of the implementation says (the operator's instance-wide scope).
 

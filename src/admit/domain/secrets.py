@@ -48,6 +48,15 @@ LIFETIMES: dict[SecretPurpose, timedelta | None] = {
     SecretPurpose.FLOW: timedelta(hours=1),
 }
 
+
+def fixed_lifetime(purpose: SecretPurpose) -> timedelta:
+    """The lifetime of a purpose whose secrets all live equally long (not an invitation's or API token's)."""
+    lifetime = LIFETIMES[purpose]
+    if lifetime is None:
+        raise ValueError(f"{purpose.value} secrets have no fixed lifetime")
+    return lifetime
+
+
 # Purposes whose secret is consumed by its first successful use.
 SINGLE_USE = frozenset(
     {

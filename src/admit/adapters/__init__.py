@@ -1,0 +1,1 @@
+"""The edges that implement the domain's ports: persistence, delivery, identity, spreadsheets."""

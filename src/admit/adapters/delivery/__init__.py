@@ -1,0 +1,1 @@
+"""Delivering messages: rendering templates and the SMTP/SMS transports."""

@@ -1,0 +1,603 @@
+"""Repositories: every method on a tenant-owned table takes the organization id and filters on
+it, so a caller can never reach another tenant's row by guessing an id."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections import namedtuple
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Row,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.elements import ColumnClause
+
+from admit.adapters.persistence import tables as t
+from admit.domain.records import Member, Workspace
+
+# Written into the SQL itself, not bound: a partial index ("WHERE status <> 'removed'", "WHERE state
+# = 'pending'") is only usable when the planner sees the value, and PostgreSQL's generic plans for
+# prepared statements do not (the member lookups then scanned the whole workspace).
+REMOVED: ColumnClause[str] = literal_column("'removed'")
+PENDING: ColumnClause[str] = literal_column("'pending'")
+
+
+def new_id() -> str:
+    """32 hex digits: a millisecond timestamp, then 80 random bits. Ids created later sort later,
+    so primary-key inserts append to the index instead of landing at random pages."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+
+
+@cache
+def inserter(table: Table) -> Any:
+    """One reusable INSERT statement per table (statements are immutable; building them is not free)."""
+    return insert(table)
+
+
+class PendingInserts:
+    """Inserts held back and written table by table with one ``executemany`` each (bulk work
+    such as imports: thousands of members, invitations, secrets and messages per transaction).
+    Only for code that does not read what it has just added before the flush."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+
+    def add(self, table: Table, values: dict[str, Any]) -> None:
+        self.rows.setdefault(table.name, []).append(values)
+
+    def flush(self, conn: Connection) -> None:
+        for table in t.metadata.sorted_tables:  # parents before children (foreign keys)
+            rows = self.rows.pop(table.name, None)
+            if rows:
+                insert_many(conn, table, rows)
+
+
+def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``executemany`` at the driver, with each column's own conversions (dates, JSON) applied
+    once per value: for thousands of rows this is several times cheaper than a Core insert, and
+    for one row it skips Core's per-statement work. Rows with differing keys take the Core path."""
+    keys = tuple(rows[0])
+    if any(tuple(row) != keys for row in rows):
+        conn.execute(inserter(table), rows)
+        return
+    sql, processors = _driver_insert(conn.dialect, table, keys)
+    if len(rows) == 1:
+        driver_execute(conn, sql, tuple(map(_convert, rows[0].values(), processors))).close()
+        return
+    driver_execute(conn, sql, [tuple(map(_convert, row.values(), processors)) for row in rows], many=True).close()
+
+
+def insert_returning_id(conn: Connection, table: Table, values: dict[str, Any]) -> int:
+    """Insert one row at the driver; the id the database gave it (an autoincrement key)."""
+    sql, processors = _driver_insert(conn.dialect, table, tuple(values))
+    params = tuple(map(_convert, values.values(), processors))
+    if conn.dialect.name == "sqlite":
+        cursor = driver_execute(conn, sql, params)
+        new_id = cursor.lastrowid
+    else:
+        cursor = driver_execute(conn, f"{sql} RETURNING id", params)
+        new_id = cursor.fetchone()[0]
+    cursor.close()
+    return int(new_id)
+
+
+def driver_execute(conn: Connection, sql: str, params: Any, *, many: bool = False) -> Any:
+    """A statement on a DBAPI cursor of ``conn``'s connection, inside its transaction, without
+    Core's per-statement work. Driver errors come out as the same SQLAlchemy exceptions Core
+    raises (``IntegrityError`` for a unique-constraint race). Returns the open cursor."""
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+    except dbapi_error as exc:
+        cursor.close()
+        raise DBAPIError.instance(sql, params, exc, dbapi_error, dialect=conn.dialect, ismulti=many) from exc
+    return cursor
+
+
+_CONVERTED: dict[tuple[Any, datetime], Any] = {}  # (processor, timestamp) → what the driver gets
+
+
+def _convert(value: Any, processor: Any) -> Any:
+    """``value`` as the driver takes it. A use case stamps every row it writes with the same
+    ``now`` (and a chunk of an import shares it too), so timestamps are converted once each."""
+    if processor is None or value is None:
+        return value
+    if value.__class__ is datetime:
+        key = (processor, value)
+        converted = _CONVERTED.get(key)
+        if converted is None:
+            if len(_CONVERTED) >= 1024:
+                _CONVERTED.clear()
+            converted = _CONVERTED[key] = processor(value)
+        return converted
+    return processor(value)
+
+
+class DriverQuery:
+    """A Core SELECT compiled once per dialect and run on the DBAPI cursor (see
+    :func:`driver_execute`): for the lookups on every request's path, where Core's per-statement
+    work costs several times what SQLite does. Values pass through the columns' own result
+    processors (dates, JSON), into rows that read like SQLAlchemy's ``Row``: by attribute, by
+    index and through ``_mapping``. With ``record`` (a named tuple whose fields are the selected
+    columns, in order) the rows are made as that record directly: typed, and no copy."""
+
+    def __init__(self, stmt: Select[Any], record: type[tuple[Any, ...]] | None = None) -> None:
+        self.stmt = stmt
+        self.record = record
+        self._compiled: dict[str, _CompiledQuery] = {}
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """The first row, or None."""
+        query = self._compiled.get(conn.dialect.name) or self._compile(conn.dialect)
+        cursor = driver_execute(conn, query.sql, query.parameters(params))
+        try:
+            raw = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if raw is None else query.row(raw)
+
+    def _compile(self, dialect: Any) -> _CompiledQuery:
+        compiled = self.stmt.compile(dialect=dialect)
+        columns = list(self.stmt.selected_columns)
+        if self.record is not None:
+            assert self.record._fields == tuple(column.key for column in columns)  # type: ignore[attr-defined]
+        query = _CompiledQuery(
+            compiled=compiled,
+            sql=compiled.string,
+            positions=tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None,
+            bind_processors={
+                key: processor
+                for key, bind in compiled.binds.items()
+                if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+            },
+            row_type=self.record or _row_type(tuple(column.key for column in columns)),
+            processors=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns),
+        )
+        self._compiled[dialect.name] = query
+        return query
+
+
+@dataclass(frozen=True)
+class _CompiledQuery:
+    compiled: Any
+    sql: str
+    positions: tuple[str, ...] | None  # bind names in order, for positional paramstyles
+    bind_processors: dict[str, Any]
+    row_type: type[tuple[Any, ...]]
+    processors: tuple[Any, ...]
+
+    def parameters(self, params: Mapping[str, Any]) -> Any:
+        values = self.compiled.construct_params(params)
+        for key, processor in self.bind_processors.items():
+            values[key] = processor(values[key])
+        return values if self.positions is None else tuple(values[key] for key in self.positions)
+
+    def row(self, raw: Sequence[Any]) -> Any:
+        return self.row_type(*map(_convert, raw, self.processors))
+
+
+@cache
+def _row_type(fields: tuple[str, ...]) -> type[tuple[Any, ...]]:
+    base = namedtuple("Row", fields)  # type: ignore[misc]
+    mapping = property(lambda row: dict(zip(row._fields, row, strict=True)))
+    return type("Row", (base,), {"__slots__": (), "_mapping": mapping})
+
+
+_DRIVER_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Any]]] = {}
+
+
+def _driver_insert(dialect: Any, table: Table, keys: tuple[str, ...]) -> tuple[str, list[Any]]:
+    key = (dialect.name, table.name, keys)
+    if key not in _DRIVER_INSERTS:
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        sql = f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join([mark] * len(keys))})"  # noqa: S608
+        _DRIVER_INSERTS[key] = (sql, [_converter(table.c[name].type, dialect) for name in keys])
+    return _DRIVER_INSERTS[key]
+
+
+_CONVERTERS: dict[tuple[str, str], Any] = {}
+
+
+def _converter(column_type: Any, dialect: Any) -> Any:
+    """The column's own bind conversion; JSON as text where the dialect leaves it to the
+    statement (psycopg adapts JSON per statement, which a driver-level insert does not have).
+    Columns of equal types share one (so :func:`_convert` remembers their timestamps together)."""
+    key = (dialect.name, repr(column_type))
+    if key not in _CONVERTERS:
+        convert = column_type.dialect_impl(dialect).bind_processor(dialect)  # as Core would: the dialect's own
+        if convert is None and isinstance(column_type, JSON):
+            convert = _json_text
+        _CONVERTERS[key] = convert
+    return _CONVERTERS[key]
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+class Repository:
+    def __init__(self, conn: Connection, pending: PendingInserts | None = None) -> None:
+        self.conn = conn
+        self.pending = pending
+
+    def _one(self, stmt: Any) -> Row[Any] | None:
+        return self.conn.execute(stmt).first()
+
+    def _insert(self, table: Table, values: dict[str, Any]) -> str:
+        values.setdefault("id", new_id())
+        if self.pending is not None:
+            self.pending.add(table, values)
+        else:
+            insert_many(self.conn, table, [values])
+        return str(values["id"])
+
+
+class Organizations(Repository):
+    def add(self, **values: Any) -> str:
+        return self._insert(t.organizations, values)
+
+    def get(self, organization_id: str) -> Row[Any] | None:
+        return self._one(select(t.organizations).where(t.organizations.c.id == organization_id))
+
+    def list(self, organization_id: str | None = None) -> Sequence[Row[Any]]:
+        stmt = select(t.organizations).order_by(t.organizations.c.created_at, t.organizations.c.id)
+        if organization_id is not None:
+            stmt = stmt.where(
+                or_(t.organizations.c.id == organization_id, t.organizations.c.parent_id == organization_id)
+            )
+        return self.conn.execute(stmt).all()
+
+
+class Workspaces(Repository):
+    def add(self, **values: Any) -> str:
+        return self._insert(t.workspaces, values)
+
+    _by_id = DriverQuery(select(t.workspaces).where(t.workspaces.c.id == bindparam("id")), Workspace)
+    _by_id_in_org = DriverQuery(_by_id.stmt.where(t.workspaces.c.organization_id == bindparam("org")), Workspace)
+
+    def get(self, organization_id: str | None, workspace_id: str) -> Workspace | None:
+        """``organization_id`` None only for the operator (instance-wide) scope."""
+        if organization_id is None:
+            return self._by_id.first(self.conn, {"id": workspace_id})  # type: ignore[no-any-return]
+        return self._by_id_in_org.first(self.conn, {"id": workspace_id, "org": organization_id})  # type: ignore[no-any-return]
+
+    def update(self, organization_id: str, workspace_id: str, **values: Any) -> None:
+        self.conn.execute(
+            update(t.workspaces)
+            .where(t.workspaces.c.id == workspace_id, t.workspaces.c.organization_id == organization_id)
+            .values(**values)
+        )
+
+    def list(self, organization_id: str) -> Sequence[Workspace]:
+        rows = self.conn.execute(
+            select(t.workspaces)
+            .where(t.workspaces.c.organization_id == organization_id)
+            .order_by(t.workspaces.c.created_at, t.workspaces.c.id)
+        )
+        return [Workspace._make(row) for row in rows]
+
+
+class Members(Repository):
+    c = t.members.c
+
+    def add(self, **values: Any) -> str:
+        return self._insert(t.members, values)
+
+    def _member(self, stmt: Any) -> Member | None:
+        row = self.conn.execute(stmt).first()
+        return None if row is None else Member._make(row)
+
+    def _members(self, stmt: Any) -> list[Member]:
+        return [Member._make(row) for row in self.conn.execute(stmt)]
+
+    def get(self, organization_id: str | None, member_id: str, *, lock: bool = False) -> Member | None:
+        """``organization_id`` None only for the operator scope."""
+        stmt = select(t.members).where(self.c.id == member_id)
+        if organization_id is not None:
+            stmt = stmt.where(self.c.organization_id == organization_id)
+        return self._member(stmt.with_for_update() if lock else stmt)
+
+    def find_live(self, organization_id: str, workspace_id: str, **identity: str | None) -> Member | None:
+        """The non-removed member of a workspace matching any given email/username/external ID."""
+        given = {name: value for name, value in identity.items() if value}
+        if not given:
+            return None
+        query = _find_live_query(tuple(sorted(given)))
+        return query.first(self.conn, {"org": organization_id, "ws": workspace_id, **given})  # type: ignore[no-any-return]
+
+    def awaiting_invitation(
+        self, organization_id: str, workspace_id: str, after: str | None, limit: int
+    ) -> Sequence[Member]:
+        """Members awaiting invitation, in id order after ``after`` (Invite All's walk)."""
+        stmt = select(t.members).where(
+            self.c.organization_id == organization_id,
+            self.c.workspace_id == workspace_id,
+            self.c.status == "provisioned",
+        )
+        if after is not None:
+            stmt = stmt.where(self.c.id > after)
+        return self._members(stmt.order_by(self.c.id).limit(limit))
+
+    def by_keys(self, organization_id: str, workspace_id: str, name: str, values: Sequence[str]) -> Sequence[Member]:
+        """Non-removed members whose ``name`` (email or external ID) is one of ``values``."""
+        if not values:
+            return []
+        return self._members(
+            select(t.members).where(
+                self.c.organization_id == organization_id,
+                self.c.workspace_id == workspace_id,
+                self.c.status != REMOVED,
+                getattr(self.c, name).in_(values),
+            )
+        )
+
+    def live_matches(self, organization_id: str, workspace_id: str, keys: Mapping[str, Sequence[str]]) -> Sequence[Any]:
+        """The non-removed members having any of the given emails, usernames or external IDs
+        (an import's check of a few hundred rows at once)."""
+        matches = [getattr(self.c, name).in_(values) for name, values in keys.items() if values]
+        if not matches:
+            return []
+        return self.conn.execute(
+            select(self.c.id, self.c.status, self.c.email, self.c.username, self.c.external_id).where(
+                self.c.organization_id == organization_id,
+                self.c.workspace_id == workspace_id,
+                self.c.status != REMOVED,
+                or_(*matches),
+            )
+        ).all()
+
+    def for_account(self, organization_id: str, workspace_id: str, account_id: str) -> Member | None:
+        return self._member(
+            select(t.members).where(
+                self.c.organization_id == organization_id,
+                self.c.workspace_id == workspace_id,
+                self.c.account_id == account_id,
+                self.c.status != REMOVED,
+            )
+        )
+
+    def workspaces_of(self, account_id: str) -> Sequence[Any]:
+        """The account's active memberships with their workspaces (the person's own view)."""
+        w = t.workspaces.c
+        return self.conn.execute(
+            select(self.c.id, self.c.role, w.id.label("workspace_id"), w.name, w.app_url)
+            .join(t.workspaces, w.id == self.c.workspace_id)
+            .where(self.c.account_id == account_id, self.c.status == "active")
+            .order_by(w.name)
+        ).all()
+
+    def list(
+        self,
+        organization_id: str,
+        workspace_id: str,
+        *,
+        status: str | None = None,
+        department: str | None = None,
+        role: str | None = None,
+        search: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 50,
+    ) -> Sequence[Member]:
+        """A page of the directory in creation order (keyset paging: as fast on page 2,000 as on
+        page 1), filtered by status, department, role and a search over names and identifiers."""
+        stmt = select(t.members).where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
+        if status:
+            stmt = stmt.where(self.c.status == status)
+        if department:
+            stmt = stmt.where(self.c.department == department)
+        if role:
+            stmt = stmt.where(self.c.role == role)
+        if search:
+            pattern = f"%{search.strip()}%"
+            stmt = stmt.where(
+                or_(
+                    *(
+                        getattr(self.c, name).ilike(pattern, escape="\\")
+                        for name in ("email", "first_name", "last_name", "username", "external_id", "phone")
+                    )
+                )
+            )
+        if after:
+            # a row-value comparison, which both databases answer from the listing index
+            stmt = stmt.where(
+                tuple_(self.c.created_at, self.c.id)
+                > tuple_(bindparam("after_at", after[0], type_=t.UTCDateTime), after[1])
+            )
+        return self._members(stmt.order_by(self.c.created_at, self.c.id).limit(limit))
+
+    def update(self, organization_id: str, member_id: str, **values: Any) -> None:
+        self.conn.execute(
+            update(t.members).where(self.c.id == member_id, self.c.organization_id == organization_id).values(**values)
+        )
+
+    def move(self, organization_id: str, member_id: str, from_status: str, **values: Any) -> bool:
+        """Compare-and-set on the status: False when someone else changed it first."""
+        result = self.conn.execute(
+            update(t.members)
+            .where(
+                self.c.id == member_id,
+                self.c.organization_id == organization_id,
+                self.c.status == from_status,
+            )
+            .values(**values)
+        )
+        return result.rowcount == 1
+
+    def count(self, organization_id: str, workspace_id: str) -> dict[str, int]:
+        rows = self.conn.execute(
+            select(self.c.status, func.count())
+            .where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
+            .group_by(self.c.status)
+        ).all()
+        return {str(status): int(n) for status, n in rows}
+
+
+@cache
+def _find_live_query(names: tuple[str, ...]) -> DriverQuery:
+    c = t.members.c
+    return DriverQuery(
+        select(t.members).where(
+            c.organization_id == bindparam("org"),
+            c.workspace_id == bindparam("ws"),
+            c.status != REMOVED,
+            or_(*(c[name] == bindparam(name) for name in names)),
+        ),
+        Member,
+    )
+
+
+class Invitations(Repository):
+    c = t.invitations.c
+
+    def add(self, **values: Any) -> str:
+        return self._insert(t.invitations, values)
+
+    def get(self, organization_id: str | None, invitation_id: str, *, lock: bool = False) -> Row[Any] | None:
+        """``organization_id`` None only for the operator scope and the invitee's own view."""
+        stmt = select(t.invitations).where(self.c.id == invitation_id)
+        if organization_id is not None:
+            stmt = stmt.where(self.c.organization_id == organization_id)
+        return self._one(stmt.with_for_update() if lock else stmt)
+
+    def pending_for_member(self, organization_id: str, member_id: str) -> Row[Any] | None:
+        return self._one(
+            select(t.invitations).where(
+                self.c.organization_id == organization_id,
+                self.c.member_id == member_id,
+                self.c.state == PENDING,
+            )
+        )
+
+    def list(
+        self,
+        organization_id: str,
+        workspace_id: str,
+        *,
+        state: str | None = None,
+        limit: int = 50,
+        after: tuple[datetime, str] | None = None,
+        now: datetime | None = None,
+    ) -> Sequence[Row[Any]]:
+        stmt = select(t.invitations).where(
+            self.c.organization_id == organization_id, self.c.workspace_id == workspace_id
+        )
+        if state == "expired" and now is not None:
+            stmt = stmt.where(or_(self.c.state == "expired", and_(self.c.state == "pending", self.c.expires_at <= now)))
+        elif state == "pending" and now is not None:
+            stmt = stmt.where(self.c.state == "pending", self.c.expires_at > now)
+        elif state:
+            stmt = stmt.where(self.c.state == state)
+        if after:
+            # a row-value comparison, which both databases answer from the listing index
+            stmt = stmt.where(
+                tuple_(self.c.created_at, self.c.id)
+                > tuple_(bindparam("after_at", after[0], type_=t.UTCDateTime), after[1])
+            )
+        return self.conn.execute(stmt.order_by(self.c.created_at, self.c.id).limit(limit)).all()
+
+    def pending_for_emails(self, emails: Iterable[str], now: datetime) -> Sequence[Row[Any]]:
+        """Pending, unexpired invitations addressed to any of these emails (the invitee's view)."""
+        return self.conn.execute(
+            select(t.invitations)
+            .where(self.c.email.in_(list(emails)), self.c.state == "pending", self.c.expires_at > now)
+            .order_by(self.c.created_at)
+        ).all()
+
+    def move(self, organization_id: str, invitation_id: str, from_state: str, **values: Any) -> bool:
+        result = self.conn.execute(
+            update(t.invitations)
+            .where(
+                self.c.id == invitation_id,
+                self.c.organization_id == organization_id,
+                self.c.state == from_state,
+            )
+            .values(**values)
+        )
+        return result.rowcount == 1
+
+    def lapsed(self, now: datetime, limit: int) -> Sequence[Row[Any]]:
+        stmt = (
+            select(t.invitations)
+            .where(self.c.state == "pending", self.c.expires_at <= now)
+            .order_by(self.c.expires_at)
+            .limit(limit)
+        )
+        return self.conn.execute(stmt.with_for_update(skip_locked=True)).all()
+
+
+class Terms(Repository):
+    """Versioned terms of service per workspace, and who accepted which version when."""
+
+    c = t.terms.c
+    a = t.terms_acceptances.c
+    _summary = (c.id, c.workspace_id, c.version, c.filename, c.content_type, c.sha256, c.published_by, c.published_at)
+
+    def add(self, **values: Any) -> str:
+        return self._insert(t.terms, values)
+
+    def current(self, organization_id: str, workspace_id: str) -> Row[Any] | None:
+        return self._one(
+            select(*self._summary)
+            .where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
+            .order_by(self.c.version.desc())
+            .limit(1)
+        )
+
+    def document(self, organization_id: str, workspace_id: str, version: int) -> Row[Any] | None:
+        return self._one(
+            select(t.terms).where(
+                self.c.organization_id == organization_id,
+                self.c.workspace_id == workspace_id,
+                self.c.version == version,
+            )
+        )
+
+    def versions(self, organization_id: str, workspace_id: str) -> Sequence[Any]:
+        """Every version, newest first, with how many accounts accepted it."""
+        accepted = (
+            select(func.count())
+            .where(self.a.workspace_id == self.c.workspace_id, self.a.version == self.c.version)
+            .scalar_subquery()
+        )
+        return self.conn.execute(
+            select(*self._summary, accepted.label("acceptances"))
+            .where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
+            .order_by(self.c.version.desc())
+        ).all()
+
+    def accepted(self, organization_id: str, workspace_id: str, account_id: str, version: int) -> Row[Any] | None:
+        return self._one(
+            select(t.terms_acceptances).where(
+                self.a.organization_id == organization_id,
+                self.a.workspace_id == workspace_id,
+                self.a.account_id == account_id,
+                self.a.version == version,
+            )
+        )
+
+    def accept(self, **values: Any) -> str:
+        return self._insert(t.terms_acceptances, values)

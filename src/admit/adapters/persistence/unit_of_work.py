@@ -1,0 +1,183 @@
+"""A unit of work: one database transaction with its repositories.
+
+    with context.uow(write=True) as uow:
+        uow.members.add(...)
+        uow.commit()
+
+Leaving the block without ``commit()`` rolls back. A constraint violation anywhere in the block (a statement,
+the bulk flush, the commit) leaves it as the domain's ``AlreadyExists`` or ``Conflict`` (see
+:mod:`admit.adapters.persistence.conflicts`), after the rollback. ``bulk=True`` holds inserts of members,
+invitations, accounts, secrets and messages back and writes each table with one statement at the flush (see
+``PendingInserts``). Write units take SQLite's write lock up front (``BEGIN IMMEDIATE``); on PostgreSQL rows
+are locked where the use cases ask for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cached_property
+from types import TracebackType
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from admit.adapters.persistence.conflicts import conflict_from
+from admit.adapters.persistence.database import WRITE
+from admit.adapters.persistence.flow_repositories import FlowStates
+from admit.adapters.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
+from admit.adapters.persistence.jobs import Jobs
+from admit.adapters.persistence.repositories import (
+    Invitations,
+    Members,
+    Organizations,
+    PendingInserts,
+    Terms,
+    Workspaces,
+)
+from admit.adapters.persistence.sso_repositories import ExternalAccounts, IdentityProviders
+
+
+class UnitOfWork:
+    conn: Connection
+
+    def __init__(self, engine: Engine, *, write: bool, bulk: bool = False) -> None:
+        self._engine = engine
+        self._write = write
+        self._bulk = bulk
+
+    def __enter__(self) -> UnitOfWork:
+        self._shared = _SHARED.get()
+        if self._shared is not None and not self._shared.in_use:
+            self._shared.in_use = True
+            conn = self._shared.connection(self._engine)
+        else:
+            self._shared = None  # none, or a unit of work inside another: a connection of its own
+            conn = self._engine.connect()
+        self.conn = conn.execution_options(**{WRITE: self._write})
+        try:
+            self._tx = self.conn.begin()
+        except BaseException:
+            self._release()
+            raise
+        self.pending = PendingInserts() if self._bulk else None
+        return self
+
+    def _release(self) -> None:
+        if self._shared is not None:
+            self._shared.in_use = False
+        else:
+            self.conn.close()
+
+    # Repositories are made when first used: most units of work touch two or three of them.
+    @cached_property
+    def organizations(self) -> Organizations:
+        return Organizations(self.conn)
+
+    @cached_property
+    def workspaces(self) -> Workspaces:
+        return Workspaces(self.conn)
+
+    @cached_property
+    def members(self) -> Members:
+        return Members(self.conn, self.pending)
+
+    @cached_property
+    def invitations(self) -> Invitations:
+        return Invitations(self.conn, self.pending)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(self.conn, self.pending)
+
+    @cached_property
+    def secrets(self) -> Secrets:
+        return Secrets(self.conn, self.pending)
+
+    @cached_property
+    def api_tokens(self) -> ApiTokens:
+        return ApiTokens(self.conn)
+
+    @cached_property
+    def events(self) -> Events:
+        return Events(self.conn)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self.conn, self.pending)
+
+    @cached_property
+    def jobs(self) -> Jobs:
+        return Jobs(self.conn)
+
+    @cached_property
+    def throttles(self) -> Throttles:
+        return Throttles(self.conn)
+
+    @cached_property
+    def terms(self) -> Terms:
+        return Terms(self.conn)
+
+    @cached_property
+    def flows(self) -> FlowStates:
+        return FlowStates(self.conn)
+
+    @cached_property
+    def identity_providers(self) -> IdentityProviders:
+        return IdentityProviders(self.conn)
+
+    @cached_property
+    def external_accounts(self) -> ExternalAccounts:
+        return ExternalAccounts(self.conn)
+
+    def flush(self) -> None:
+        """Write held-back bulk inserts now (before reading them back)."""
+        if self.pending is not None:
+            self.pending.flush(self.conn)
+        if "events" in self.__dict__:  # audit events were recorded
+            self.events.flush()
+
+    def commit(self) -> None:
+        self.flush()
+        self._tx.commit()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self._release()
+        if isinstance(exc, IntegrityError):
+            raise conflict_from(exc) from None
+
+
+class _SharedConnections:
+    def __init__(self) -> None:
+        self.connections: dict[Engine, Connection] = {}
+        self.in_use = False
+
+    def connection(self, engine: Engine) -> Connection:
+        conn = self.connections.get(engine)
+        if conn is None or conn.invalidated:
+            conn = self.connections[engine] = engine.connect()
+        return conn
+
+
+_SHARED: ContextVar[_SharedConnections | None] = ContextVar("admit_shared_connections", default=None)
+
+
+@contextmanager
+def one_connection() -> Iterator[None]:
+    """Units of work opened one after another inside this block (a request's authentication, then
+    its use case) take turns on one pooled connection instead of checking one out each. A unit of
+    work opened inside another still gets a connection of its own."""
+    shared = _SharedConnections()
+    token = _SHARED.set(shared)
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+        for conn in shared.connections.values():
+            conn.close()

@@ -1,0 +1,1 @@
+"""What administrators do: the directory, invitations, imports, jobs, settings, audit."""

@@ -1,0 +1,183 @@
+"""Invitations in bulk (the Workplace article's "Unsent invitations"): "Invite All" invites every
+member awaiting invitation; "Choose people to invite" takes a CSV or XLSX file whose header has
+``Email`` or ``External ID`` and invites the members it names. Both run as background jobs; the
+result says how many were invited and lists every row that did not match."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from admit.adapters.delivery.render import Rendered, render
+from admit.adapters.spreadsheets import Table, read_table
+from admit.admin import jobs
+from admit.admin.invitations import open_invitation
+from admit.domain.errors import DomainError, ValidationFailed
+from admit.domain.identifiers import normalise_email
+from admit.domain.invitations import lifetime, personal_message
+from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Member, Record, Workspace
+from admit.domain.roles import Permission, Role, ensure_can_grant
+from admit.shared.access import workspace_for
+from admit.shared.context import Actor, ActorKind, Context
+from admit.shared.messages import channels_for
+
+CHUNK = 500
+SAMPLE_LINK = "/i/adm_inv_preview"
+
+
+def invite_all(ctx: Context, actor: Actor, workspace_id: str, *, message: str | None = None) -> dict[str, Any]:
+    """Queue invitations for every member awaiting invitation."""
+    message = personal_message(message)
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        workspace, role = workspace_for(uow, actor, workspace_id, Permission.INVITE)
+        waiting = uow.members.count(workspace.organization_id, workspace.id).get(MemberStatus.PROVISIONED, 0)
+        job = jobs.create(
+            uow, actor, role, workspace, "invite_all", options={"message": message}, total=waiting, now=now
+        )
+        uow.commit()
+    return jobs.view(job)
+
+
+def invite_listed(
+    ctx: Context, actor: Actor, workspace_id: str, data: bytes, filename: str, *, message: str | None = None
+) -> dict[str, Any]:
+    """Queue invitations for the members a file names by ``Email`` or ``External ID``."""
+    message = personal_message(message)
+    return jobs.queue_file(
+        ctx,
+        actor,
+        workspace_id,
+        Permission.INVITE,
+        "invite_listed",
+        data,
+        filename,
+        lambda table: {"message": message, "key": key_column(table)},
+    )
+
+
+def key_column(table: Table) -> str:
+    """The column that names the people to invite: Email, else External ID."""
+    for name in ("email", "external_id"):
+        if name in table.columns:
+            return name
+    raise ValidationFailed(
+        'the file needs a column "Email" or "External ID" naming the people to invite',
+        field="file",
+        code="no_key_column",
+    )
+
+
+@jobs.handler("invite_all")
+def run_invite_all(ctx: Context, job: Record, progress: jobs.Progress) -> None:
+    actor, role = jobs.actor_of(job)
+    while True:
+        with jobs.chunk(ctx, job, progress) as uow:
+            workspace = _workspace(uow, job)
+            batch = uow.members.awaiting_invitation(workspace.organization_id, workspace.id, progress.cursor, CHUNK)
+            for member in batch:
+                _invite(ctx, uow, actor, role, workspace, member, job.options.get("message"), progress, None)
+            progress.position += len(batch)
+            progress.cursor = batch[-1].id if batch else progress.cursor
+        if len(batch) < CHUNK:
+            return
+
+
+@jobs.handler("invite_listed")
+def run_invite_listed(ctx: Context, job: Record, progress: jobs.Progress) -> None:
+    actor, role = jobs.actor_of(job)
+    table = read_table(job.upload, job.filename or "")
+    key = job.options["key"]
+    label = table.label(key)
+    while progress.position < len(table.rows):
+        part = table.rows[progress.position : progress.position + CHUNK]
+        with jobs.chunk(ctx, job, progress) as uow:
+            workspace = _workspace(uow, job)
+            wanted = {row.number: _value(key, row.values.get(key, "")) for row in part}
+            found = {
+                getattr(m, key): m
+                for m in uow.members.by_keys(
+                    workspace.organization_id, workspace.id, key, [v for v in wanted.values() if v]
+                )
+            }
+            seen: set[str] = set()
+            for row in part:
+                value = wanted[row.number]
+                member = found.get(value) if value else None
+                if member is None:
+                    reason = f"no member with this {label}" if value else f"no {label} in this row"
+                    progress.note(row.number, reason, kind="unmatched", column=label)
+                elif member.id in seen:
+                    progress.note(row.number, "this person is already listed above", kind="duplicate", column=label)
+                else:
+                    seen.add(member.id)
+                    message = job.options.get("message")
+                    _invite(ctx, uow, actor, role, workspace, member, message, progress, row.number)
+            progress.position += len(part)
+
+
+def _value(key: str, raw: str) -> str:
+    if key == "email" and raw:
+        try:
+            return normalise_email(raw)
+        except ValidationFailed:
+            return raw.strip().lower()
+    return raw.strip()
+
+
+def _workspace(uow: UnitOfWork, job: Record) -> Workspace:
+    workspace = uow.workspaces.get(job.organization_id, job.workspace_id)
+    assert workspace is not None
+    return workspace
+
+
+def _invite(
+    ctx: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    role: Role,
+    workspace: Workspace,
+    member: Member,
+    message: str | None,
+    progress: jobs.Progress,
+    row: int | None,
+) -> None:
+    """Invite one member awaiting invitation, or note why not (the person's address in the
+    report when there is no row number to point at)."""
+    who = None if row is not None else (member.email or member.username)
+    if member.status != MemberStatus.PROVISIONED:
+        reason = "already invited" if member.status == MemberStatus.INVITED else f"already {member.status}"
+        progress.note(row, reason if who is None else f"{who}: {reason}", kind="skipped")
+        return
+    try:
+        ensure_can_grant(role, Role(member.role))
+        channels_for(workspace, dict(member._mapping))
+        open_invitation(ctx, uow, actor, workspace, dict(member._mapping), message=message, now=ctx.clock.now())
+    except DomainError as exc:
+        progress.note(row, exc.message if who is None else f"{who}: {exc.message}")
+        return
+    progress.count("invited")
+
+
+def preview(ctx: Context, actor: Actor, workspace_id: str, *, message: str | None = None) -> Rendered:
+    """The invitation email as a member awaiting invitation would get it (the admin's preview)."""
+    message = personal_message(message)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.INVITE)
+        sample = uow.members.awaiting_invitation(workspace.organization_id, workspace.id, None, 1)
+    first_name = sample[0].first_name if sample else None
+    language = (sample[0].language if sample else None) or workspace.default_language
+    return render(
+        "invitation",
+        language,
+        {
+            "link": ctx.link(SAMPLE_LINK),
+            "workspace_name": workspace.name,
+            "inviter_name": actor.name if actor.kind is ActorKind.ACCOUNT and actor.name else None,
+            "message": message,
+            "first_name": first_name,
+            "expires_at": (now + lifetime(workspace.invitation_lifetime_days)).isoformat(),
+        },
+    )

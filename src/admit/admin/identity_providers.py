@@ -1,0 +1,189 @@
+"""Identity providers (OpenID Connect) and the login policy that names them.
+
+An organization's own providers (``sso``) are an enterprise-plan feature; the instance's
+``personal`` providers (a personal Microsoft account, or any OIDC provider) are configured by
+the operator and any workspace may allow them. Client secrets are stored encrypted and never
+returned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from admit.adapters.identity.sealing import seal
+from admit.domain import login_policy
+from admit.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from admit.domain.events import EventType
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record
+from admit.domain.roles import Permission
+from admit.shared.access import organization_scope
+from admit.shared.context import Actor, ActorKind, Context, record
+
+CLAIM_FIELDS = ("first_name", "last_name", "email", "groups")
+DEFAULT_CLAIMS = {"first_name": "given_name", "last_name": "family_name", "email": "email", "groups": "groups"}
+DEFAULT_SCOPES = ("openid", "email", "profile")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass
+class ProviderInput:
+    name: str
+    issuer: str
+    client_id: str
+    client_secret: str
+    scopes: list[str] = field(default_factory=lambda: list(DEFAULT_SCOPES))
+    claims: dict[str, str] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if not self.name.strip() or len(self.name) > 100:
+            raise ValidationFailed("a name of 1 to 100 characters is required", field="name")
+        parts = urlsplit(self.issuer)
+        secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
+        if not secure or not parts.hostname or parts.query or parts.fragment or len(self.issuer) > 500:
+            raise ValidationFailed(
+                "the issuer must be an https:// URL (http:// only on this machine's loopback)", field="issuer"
+            )
+        if not self.client_id.strip() or len(self.client_id) > 255:
+            raise ValidationFailed("a client id is required", field="client_id")
+        if not self.client_secret:
+            raise ValidationFailed("a client secret is required", field="client_secret")
+        if "openid" not in self.scopes or any(not s or " " in s for s in self.scopes):
+            raise ValidationFailed("the scopes must include 'openid' (and contain no spaces)", field="scopes")
+        unknown = sorted(set(self.claims) - set(CLAIM_FIELDS))
+        if unknown:
+            raise ValidationFailed(
+                f"unknown claim mapping {', '.join(unknown)}; map {', '.join(CLAIM_FIELDS)}", field="claims"
+            )
+
+
+def view(row: Record) -> dict[str, Any]:
+    """A provider as the API shows it: never its client secret."""
+    values = dict(row._mapping)
+    del values["client_secret"]
+    return {**values, "client_secret_set": True, "claims": {**DEFAULT_CLAIMS, **(values["claims"] or {})}}
+
+
+def _scope(ctx: Context, uow: UnitOfWork, actor: Actor, organization_id: str | None) -> None:
+    """Who may manage which providers: the operator the personal ones; an organization's
+    settings managers its own, on the enterprise plan."""
+    if organization_id is None:
+        if actor.kind is not ActorKind.OPERATOR:
+            raise PermissionDenied("only an operator can manage personal identity providers")
+        return
+    organization_scope(actor, organization_id)
+    if actor.role is None or not actor.role.allows(Permission.MANAGE_SETTINGS):
+        raise PermissionDenied("managing identity providers needs the manage settings permission")
+    if uow.organizations.get(organization_id) is None:
+        raise NotFound("organization not found")
+
+
+def create(ctx: Context, actor: Actor, organization_id: str | None, given: ProviderInput) -> dict[str, Any]:
+    given.validate()
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        _scope(ctx, uow, actor, organization_id)
+        if organization_id is not None:
+            organization = uow.organizations.get(organization_id)
+            assert organization is not None
+            if organization.plan != "enterprise":
+                raise PermissionDenied(
+                    "single sign-on providers are an enterprise-plan feature", code="plan_required", field="plan"
+                )
+        provider_id = uow.identity_providers.add(
+            organization_id=organization_id,
+            kind="sso" if organization_id is not None else "personal",
+            name=given.name.strip(),
+            issuer=given.issuer,
+            client_id=given.client_id.strip(),
+            client_secret=seal(ctx.secret_key, given.client_secret),
+            scopes=list(given.scopes),
+            claims=dict(given.claims),
+            created_at=now,
+        )
+        record(
+            uow,
+            actor,
+            EventType.IDENTITY_PROVIDER_CREATED,
+            "identity_provider",
+            provider_id,
+            now,
+            organization_id=organization_id,
+            issuer=given.issuer,
+        )
+        row = uow.identity_providers.get(organization_id, provider_id)
+        uow.commit()
+    assert row is not None
+    return view(row)
+
+
+def list_providers(ctx: Context, actor: Actor, organization_id: str | None) -> list[dict[str, Any]]:
+    with ctx.uow() as uow:
+        if organization_id is not None:
+            _scope(ctx, uow, actor, organization_id)
+        return [view(row) for row in uow.identity_providers.list(organization_id)]
+
+
+def get(ctx: Context, actor: Actor, provider_id: str) -> dict[str, Any]:
+    with ctx.uow() as uow:
+        row = _own(uow, actor, provider_id)
+        _scope(ctx, uow, actor, row.organization_id)
+    return view(row)
+
+
+def _own(uow: UnitOfWork, actor: Actor, provider_id: str) -> Record:
+    scope = None if actor.kind is ActorKind.OPERATOR else actor.organization_id
+    if actor.kind is not ActorKind.OPERATOR and scope is None:
+        raise NotFound("identity provider not found")
+    row = uow.identity_providers.get(scope, provider_id, personal=False)
+    if row is None:
+        raise NotFound("identity provider not found")
+    return row
+
+
+def remove(ctx: Context, actor: Actor, provider_id: str) -> None:
+    """Remove a provider no workspace allows any more."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        row = _own(uow, actor, provider_id)
+        _scope(ctx, uow, actor, row.organization_id)
+        method = f"{row.kind}:{row.id}"
+        organizations = [row.organization_id] if row.organization_id else [o.id for o in uow.organizations.list()]
+        for organization_id in organizations:
+            if any(method in w.login_methods for w in uow.workspaces.list(organization_id)):
+                raise Conflict(
+                    "a workspace still allows this provider; change its login methods first", code="provider_in_use"
+                )
+        uow.identity_providers.remove(row.id)
+        record(
+            uow,
+            actor,
+            EventType.IDENTITY_PROVIDER_REMOVED,
+            "identity_provider",
+            row.id,
+            now,
+            organization_id=row.organization_id,
+        )
+        uow.commit()
+
+
+def check_login_policy(uow: UnitOfWork, organization_id: str, login_methods: list[str], sso_required: bool) -> None:
+    """Every provider a workspace names must exist: ``sso:`` ones belong to its organization
+    (and need the enterprise plan), ``personal:`` ones are the instance's."""
+    policy = login_policy.LoginPolicy.of(login_methods, sso_required)
+    policy.validate()
+    named = [*policy.sso_providers, *policy.personal_providers]
+    found = {row.id: row for row in uow.identity_providers.by_ids(organization_id, named)}
+    for method in policy.methods:
+        if method.provider_id is None:
+            continue
+        row = found.get(method.provider_id)
+        if row is None or row.kind != method.kind:
+            raise ValidationFailed(f"no such identity provider for {method}", field="login_methods")
+    if policy.sso_providers:
+        organization = uow.organizations.get(organization_id)
+        if organization is None or organization.plan != "enterprise":
+            raise PermissionDenied(
+                "single sign-on providers are an enterprise-plan feature", code="plan_required", field="plan"
+            )

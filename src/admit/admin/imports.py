@@ -1,0 +1,267 @@
+"""Importing people from a CSV or XLSX file (the fourth and Workplace articles): one-time, never
+overwriting anyone — new people are created (invited now, or left awaiting invitation), people
+already in the workspace (same email, username or external ID) are skipped, and every bad row is
+reported with its row number, column and reason. A dry run reports the same without writing.
+
+The file is checked and counted when the import is asked for; the rows are then processed by a
+background job in chunks of ``CHUNK`` rows, each chunk committed with the job's progress."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from admit.adapters.spreadsheets import Table, read_table, write_csv, write_xlsx
+from admit.admin import jobs
+from admit.admin.invitations import new_member, open_invitation
+from admit.admin.profiles import MemberInput
+from admit.domain.errors import AlreadyExists, Conflict, DomainError, ValidationFailed, WeakPassword
+from admit.domain.events import EventType
+from admit.domain.invitations import invite_now, personal_message
+from admit.domain.passwords import PasswordPolicy
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record, Workspace
+from admit.domain.roles import Permission, Role, ensure_can_grant
+from admit.flows.invitation.claims import create_account_for
+from admit.shared.access import workspace_for
+from admit.shared.context import Actor, Context, record
+from admit.shared.messages import channels_for
+
+CHUNK = 500
+KEYS = ("email", "username", "external_id")
+PROFILE = ("email", "username", "phone", "first_name", "last_name", "external_id", "department", "job_profile")
+ROLE_WORDS = {
+    "owner": "owner", "eigentümer": "owner", "inhaber": "owner", "propriétaire": "owner",
+    "admin": "admin", "administrator": "admin", "administrateur": "admin",
+    "member": "member", "user": "member", "mitglied": "member", "benutzer": "member",
+    "membre": "member", "utilisateur": "member",
+    "guest": "guest", "gast": "guest", "invité": "guest", "invite": "guest",
+}  # fmt: skip
+
+
+def start(
+    ctx: Context,
+    actor: Actor,
+    workspace_id: str,
+    data: bytes,
+    filename: str,
+    *,
+    invite: str | None,
+    dry_run: bool = False,
+    message: str | None = None,
+) -> dict[str, Any]:
+    """Check the choices (invite ``now`` or ``later``; the personal message) and the file (readable,
+    with a recognisable header and rows), then queue the import."""
+    invite_new_people = invite_now(invite)
+    message = personal_message(message)
+    return jobs.queue_file(
+        ctx,
+        actor,
+        workspace_id,
+        Permission.MANAGE_PEOPLE,
+        "import",
+        data,
+        filename,
+        lambda table: {
+            "invite": invite_new_people,
+            "dry_run": dry_run,
+            "message": message,
+            "columns": sorted(table.columns),
+        },
+    )
+
+
+@jobs.handler("import")
+def run(ctx: Context, job: Record, progress: jobs.Progress) -> None:
+    actor, role = jobs.actor_of(job)
+    table = read_table(job.upload, job.filename or "")
+    duplicates = {d.row: d for d in table.find_duplicates()}
+    with ctx.uow() as uow:
+        workspace = uow.workspaces.get(job.organization_id, job.workspace_id)
+    assert workspace is not None
+    while progress.position < len(table.rows):
+        part = table.rows[progress.position : progress.position + CHUNK]
+        for attempt in range(3):  # a concurrent writer took a row: the next try skips it
+            trial = copy.deepcopy(progress)
+            try:
+                with jobs.chunk(ctx, job, trial) as uow:
+                    _import_rows(ctx, uow, actor, role, workspace, table, part, duplicates, job.options, trial)
+                    trial.position += len(part)
+                break
+            except AlreadyExists:  # a unique-constraint race, as the unit of work reports it
+                if attempt == 2:
+                    raise
+        progress.position, progress.counts, progress.report = trial.position, trial.counts, trial.report
+
+
+def _import_rows(
+    ctx: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    role: Role,
+    workspace: Workspace,
+    table: Table,
+    part: list[Any],
+    duplicates: dict[int, Any],
+    options: dict[str, Any],
+    progress: jobs.Progress,
+) -> None:
+    candidates = []
+    for row in part:
+        if row.number in duplicates:
+            repeated = duplicates[row.number]
+            progress.note(row.number, repeated.message, kind="duplicate", column=repeated.label)
+            continue
+        try:
+            candidates.append((row, *_member_values(ctx, table, row.values, workspace, role, options["invite"])))
+        except DomainError as exc:
+            progress.note(row.number, exc.message, column=_column(table, exc.field))
+    existing = _existing(uow, workspace, [values for _, values, _ in candidates])
+    now = ctx.clock.now()
+    for row, values, password in candidates:
+        taken = next((name for name in KEYS if values.get(name) and (name, values[name]) in existing), None)
+        if taken is not None:
+            label = _column(table, taken) or taken
+            progress.note(row.number, f"already in the workspace (same {label}); left unchanged", kind="skipped")
+            continue
+        outcome = "activated" if password else "invited" if options["invite"] else "awaiting_invitation"
+        if not options.get("dry_run"):
+            try:
+                _create(ctx, uow, actor, workspace, values, password, options, now)
+            except DomainError as exc:
+                progress.note(row.number, exc.message, column=_column(table, exc.field))
+                continue
+        progress.count("created")
+        progress.count(outcome)
+
+
+def _create(
+    ctx: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    workspace: Workspace,
+    values: dict[str, Any],
+    password: str | None,
+    options: dict[str, Any],
+    now: Any,
+) -> None:
+    if password is not None:
+        _activate_with_password(ctx, uow, actor, workspace, values, password, now)
+        return
+    member = new_member(uow, actor, workspace, values, now, invited=options["invite"])
+    if options["invite"]:
+        open_invitation(ctx, uow, actor, workspace, member, message=options.get("message"), now=now)
+
+
+def _member_values(
+    ctx: Context, table: Table, cells: dict[str, str], workspace: Workspace, role: Role, invite: bool
+) -> tuple[dict[str, Any], str | None]:
+    """The member a row describes, validated as any other member, or ``DomainError``."""
+    profile: dict[str, Any] = {name: cells.get(name) or None for name in PROFILE}
+    person = MemberInput(**profile)
+    person.language = _language(cells.get("language"))
+    person.role = ROLE_WORDS.get((cells.get("role") or "member").strip().casefold(), cells.get("role") or "member")
+    values = person.cleaned(workspace, ctx.phone_region)
+    ensure_can_grant(role, Role(values["role"]))
+    password = cells.get("initial_password") or None
+    if password is not None:
+        context = [v for v in (values["email"], values["username"], values["first_name"], values["last_name"]) if v]
+        try:
+            PasswordPolicy.named(workspace.password_policy).check(password, [*context, workspace.name])
+        except WeakPassword as exc:
+            raise ValidationFailed(
+                "initial password too weak: " + "; ".join(exc.failures), field="initial_password"
+            ) from None
+    elif invite:
+        try:
+            channels_for(workspace, values)
+        except Conflict as exc:
+            raise ValidationFailed(exc.message, field=exc.field) from None
+    return values, password
+
+
+def _language(value: str | None) -> str | None:
+    if not value:
+        return None
+    word = value.strip().casefold()
+    names = {"english": "en", "englisch": "en", "anglais": "en", "german": "de", "deutsch": "de",
+             "allemand": "de", "french": "fr", "französisch": "fr", "français": "fr", "francais": "fr"}  # fmt: skip
+    return names.get(word, word.split("-")[0].split("_")[0])
+
+
+def _column(table: Table, field: str | None) -> str | None:
+    if field is None:
+        return None
+    return table.label(field) if field in table.columns else field.replace("_", " ")
+
+
+def _existing(uow: UnitOfWork, workspace: Workspace, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    keys = {name: sorted({values[name] for values in rows if values.get(name)}) for name in KEYS}
+    matches = uow.members.live_matches(workspace.organization_id, workspace.id, keys)
+    return {(name, getattr(match, name)) for match in matches for name in KEYS if getattr(match, name)}
+
+
+def _activate_with_password(
+    ctx: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    workspace: Workspace,
+    values: dict[str, Any],
+    password: str,
+    now: Any,
+) -> None:
+    """A row with an initial one-time password: the account exists at once (the person must
+    choose their own password at first sign-in) and the member is active, with no invitation."""
+    pairs = [(kind, values[kind]) for kind in ("email", "username", "phone") if values.get(kind)]
+    if uow.accounts.by_identifiers(pairs) is not None:
+        raise Conflict(
+            "an account with this email, username or phone already exists; invite the person instead",
+            code="account_exists",
+            field=pairs[0][0],
+        )
+    owner = {**values, "organization_id": workspace.organization_id, "workspace_id": workspace.id}
+    account_id = create_account_for(uow, owner, ctx.hasher.hash(password), now, must_change_password=True)
+    member = new_member(uow, actor, workspace, values, now, account_id=account_id)
+    record(
+        uow,
+        actor,
+        EventType.MEMBER_ACTIVATED,
+        "member",
+        member["id"],
+        now,
+        organization_id=workspace.organization_id,
+        workspace_id=workspace.id,
+        account_id=account_id,
+        initial_password=True,
+    )
+
+
+TEMPLATE_HEADERS = (
+    ("email", "Email", "ada@example.com"),
+    ("username", "Username", ""),
+    ("phone", "Phone", "+44 20 7946 0958"),
+    ("first_name", "First name", "Ada"),
+    ("last_name", "Last name", "Lovelace"),
+    ("external_id", "External ID", "HR-1001"),
+    ("department", "Department", ""),
+    ("job_profile", "Job profile", ""),
+    ("role", "Permission type", "member"),
+    ("language", "Language", "en"),
+    ("initial_password", "Initial password", ""),
+)
+
+
+def template(ctx: Context, actor: Actor, workspace_id: str, kind: str) -> tuple[str, bytes]:
+    """The import template (CSV or XLSX): every column Admit reads, with one example row that
+    uses the workspace's own departments and job profiles. Returns (file name, content)."""
+    with ctx.uow() as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
+    example = {name: sample for name, _, sample in TEMPLATE_HEADERS}
+    example["department"] = (workspace.departments or [""])[0]
+    example["job_profile"] = (workspace.job_profiles or [""])[0]
+    example["language"] = workspace.default_language
+    headers = [label + (" *" if name in workspace.required_fields else "") for name, label, _ in TEMPLATE_HEADERS]
+    row = [example[name] for name, _, _ in TEMPLATE_HEADERS]
+    if kind == "xlsx":
+        return "people-template.xlsx", write_xlsx(headers, [row])
+    return "people-template.csv", write_csv(headers, [row])

@@ -1,0 +1,297 @@
+"""The administrator's side of invitations: invite, resend, revoke, list, expire."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from admit.admin.profiles import MemberInput
+from admit.domain import invitations as rules
+from admit.domain import members as member_rules
+from admit.domain import secrets
+from admit.domain.errors import Conflict, NotFound
+from admit.domain.events import EventType
+from admit.domain.invitations import InvitationState
+from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Member, Record, Workspace
+from admit.domain.roles import Permission, Role, ensure_can_grant
+from admit.shared.access import tenant_scope, workspace_for
+from admit.shared.context import Actor, ActorKind, Context, record
+from admit.shared.endings import end_invitation
+from admit.shared.messages import announce_invitation, channels_for
+
+INVITATION = secrets.SecretPurpose.INVITATION
+
+
+def view(invitation: Record | dict[str, Any], now: datetime) -> dict[str, Any]:
+    """An invitation as callers see it: a lapsed pending one reads as expired."""
+    data = dict(invitation) if isinstance(invitation, dict) else dict(invitation._mapping)
+    data["state"] = rules.current_state(data["state"], data["expires_at"], now).value
+    return data
+
+
+def open_invitation(
+    ctx: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    workspace: Workspace,
+    member: dict[str, Any],
+    *,
+    message: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Invite a provisioned member: member → invited, a pending invitation with a fresh secret,
+    its messages in the outbox and the events, all in the caller's transaction."""
+    message = rules.personal_message(message)
+    if member["status"] != MemberStatus.INVITED:  # a member inserted as invited just now needs no move
+        _mark_invited(uow, workspace, member, now)
+    invitation = _new_invitation(actor, workspace, member, message, now)
+    invitation["id"] = uow.invitations.add(**invitation)
+    token = _issue_link(ctx, uow, workspace, invitation["id"], invitation["expires_at"], now)
+    announce_invitation(
+        ctx, uow, kind="invitation", workspace=workspace, member=member, invitation=invitation, token=token, now=now
+    )
+    record(
+        uow, actor, EventType.INVITATION_CREATED, "invitation", invitation["id"], now,
+        organization_id=workspace.organization_id, workspace_id=workspace.id, member_id=member["id"],
+        channels=invitation["channels"], role=member["role"],
+    )  # fmt: skip
+    member["status"] = MemberStatus.INVITED.value
+    return invitation
+
+
+def _issue_link(
+    ctx: Context, uow: UnitOfWork, workspace: Workspace, invitation_id: str, expires_at: datetime, now: datetime
+) -> str:
+    """A fresh secret for the invitation's link (stored as its digest); returns the token once."""
+    issued = secrets.issue(INVITATION, ctx.random)
+    uow.secrets.add(
+        purpose=INVITATION.value,
+        digest=issued.digest,
+        organization_id=workspace.organization_id,
+        subject_id=invitation_id,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    return issued.plaintext
+
+
+def _mark_invited(uow: UnitOfWork, workspace: Workspace, member: dict[str, Any], now: datetime) -> None:
+    member_rules.transition(member["status"], MemberStatus.INVITED)
+    moved = uow.members.move(
+        workspace.organization_id, member["id"], MemberStatus.PROVISIONED, status=MemberStatus.INVITED, updated_at=now
+    )
+    if not moved:
+        raise Conflict("the member changed meanwhile; reload and try again", code="member_changed")
+
+
+def _new_invitation(
+    actor: Actor, workspace: Workspace, member: dict[str, Any], message: str | None, now: datetime
+) -> dict[str, Any]:
+    """The row of a pending invitation for ``member``, valid for the workspace's lifetime."""
+    return {
+        "organization_id": workspace.organization_id,
+        "workspace_id": workspace.id,
+        "member_id": member["id"],
+        "email": member.get("email"),
+        "phone": member.get("phone"),
+        "role": member["role"],
+        "state": InvitationState.PENDING.value,
+        "message": message,
+        "channels": channels_for(workspace, member),
+        "inviter_type": actor.kind.value,
+        "inviter_id": actor.id,
+        "inviter_name": actor.name if actor.kind is ActorKind.ACCOUNT and actor.name else None,
+        "expires_at": now + rules.lifetime(workspace.invitation_lifetime_days),
+        "send_count": 1,
+        "account_id": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def invite(
+    ctx: Context, actor: Actor, workspace_id: str, person: MemberInput, *, message: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Invite a person by email (or username + phone): a new member, or a provisioned one.
+
+    Returns (invitation, member). The secret only travels in the outbox message.
+    """
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        workspace, role = workspace_for(uow, actor, workspace_id, Permission.INVITE)
+        values = person.cleaned(workspace, ctx.phone_region)
+        ensure_can_grant(role, Role(values["role"]))
+        existing = uow.members.find_live(
+            workspace.organization_id,
+            workspace.id,
+            email=values["email"],
+            username=values["username"],
+            external_id=values["external_id"],
+        )
+        member = (
+            new_member(uow, actor, workspace, values, now, invited=True) if existing is None else _reinvitable(existing)
+        )
+        invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
+        uow.commit()
+    return view(invitation, now), member
+
+
+def invite_member(ctx: Context, actor: Actor, member_id: str, *, message: str | None = None) -> dict[str, Any]:
+    """Invite one member who is awaiting invitation (the "Invite" button of the people list)."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        row = uow.members.get(tenant_scope(actor), member_id, lock=True)
+        if row is None:
+            raise NotFound("member not found")
+        workspace, role = workspace_for(uow, actor, row.workspace_id, Permission.INVITE)
+        ensure_can_grant(role, Role(row.role))
+        member = _reinvitable(row)
+        invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
+        uow.commit()
+    return view(invitation, now)
+
+
+def _reinvitable(existing: Member) -> dict[str, Any]:
+    if existing.status == MemberStatus.INVITED:
+        raise Conflict(
+            "this person already has a pending invitation; resend it instead", code="already_invited", field="email"
+        )
+    if existing.status != MemberStatus.PROVISIONED:
+        raise Conflict("this person is already a member of the workspace", code="already_member", field="email")
+    return dict(existing._mapping)
+
+
+def new_member(
+    uow: UnitOfWork,
+    actor: Actor,
+    workspace: Workspace,
+    values: dict[str, Any],
+    now: datetime,
+    *,
+    invited: bool = False,
+    account_id: str | None = None,
+) -> dict[str, Any]:
+    """Insert a member awaiting invitation; ``invited`` inserts it already invited, for the
+    invitation opened right after in the same transaction; ``account_id`` inserts it active,
+    linked to an account created for it (an import's initial password)."""
+    status = member_rules.transition(MemberStatus.PROVISIONED, MemberStatus.INVITED) if invited else None
+    if account_id is not None:
+        status = MemberStatus.ACTIVE
+    member = {
+        **values,
+        "organization_id": workspace.organization_id,
+        "workspace_id": workspace.id,
+        "account_id": account_id,
+        "status": (status or MemberStatus.PROVISIONED).value,
+        "created_at": now,
+        "updated_at": now,
+    }
+    member["id"] = uow.members.add(**member)
+    record(
+        uow,
+        actor,
+        EventType.MEMBER_PROVISIONED,
+        "member",
+        member["id"],
+        now,
+        organization_id=workspace.organization_id,
+        workspace_id=workspace.id,
+        role=values["role"],
+    )
+    return member
+
+
+def _load(uow: UnitOfWork, actor: Actor, invitation_id: str, *, lock: bool) -> tuple[Record, Workspace]:
+    invitation = uow.invitations.get(tenant_scope(actor), invitation_id, lock=lock)
+    if invitation is None:
+        raise NotFound("invitation not found")
+    workspace, role = workspace_for(uow, actor, invitation.workspace_id, Permission.INVITE)
+    ensure_can_grant(role, Role(invitation.role))
+    return invitation, workspace
+
+
+def get(ctx: Context, actor: Actor, invitation_id: str) -> dict[str, Any]:
+    with ctx.uow() as uow:
+        invitation = uow.invitations.get(tenant_scope(actor), invitation_id)
+        if invitation is None:
+            raise NotFound("invitation not found")
+        workspace_for(uow, actor, invitation.workspace_id, Permission.INVITE)
+    return view(invitation, ctx.clock.now())
+
+
+def list_invitations(
+    ctx: Context,
+    actor: Actor,
+    workspace_id: str,
+    *,
+    state: str | None = None,
+    limit: int = 50,
+    after: tuple[datetime, str] | None = None,
+) -> list[dict[str, Any]]:
+    if state is not None:
+        InvitationState(state)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.INVITE)
+        rows = uow.invitations.list(
+            workspace.organization_id, workspace.id, state=state, limit=limit, after=after, now=now
+        )
+    return [view(row, now) for row in rows]
+
+
+def pending_for_member(ctx: Context, actor: Actor, member_id: str) -> dict[str, Any]:
+    """The member's pending invitation (the "Resend" button of the people list)."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        member = uow.members.get(tenant_scope(actor), member_id)
+        if member is None:
+            raise NotFound("member not found")
+        workspace_for(uow, actor, member.workspace_id, Permission.INVITE)
+        pending = uow.invitations.pending_for_member(member.organization_id, member.id)
+    if pending is None:
+        raise Conflict("this person has no pending invitation to resend; invite them again", code="not_invited")
+    return view(pending, now)
+
+
+def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | None = None) -> dict[str, Any]:
+    """Keep the invitation, replace its secret (the old link stops working), renew its expiry."""
+    message = rules.personal_message(message)
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        invitation, workspace = _load(uow, actor, invitation_id, lock=True)
+        rules.ensure_resendable(invitation.state, invitation.expires_at, now)
+        member = uow.members.get(workspace.organization_id, invitation.member_id)
+        assert member is not None
+        uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
+        changes = {
+            "expires_at": now + rules.lifetime(workspace.invitation_lifetime_days),
+            "send_count": invitation.send_count + 1,
+            "updated_at": now,
+        }
+        if message is not None:
+            changes["message"] = message
+        if not uow.invitations.move(workspace.organization_id, invitation.id, "pending", **changes):
+            raise Conflict("the invitation changed meanwhile; reload and try again", code="invitation_changed")
+        token = _issue_link(ctx, uow, workspace, invitation.id, changes["expires_at"], now)
+        updated = {**invitation._mapping, **changes}
+        announce_invitation(
+            ctx, uow, kind="invitation_resent", workspace=workspace, member=dict(member._mapping), invitation=updated,
+            token=token, now=now,
+        )  # fmt: skip
+        record(
+            uow, actor, EventType.INVITATION_RESENT, "invitation", invitation.id, now,
+            organization_id=workspace.organization_id, workspace_id=workspace.id, send_count=changes["send_count"],
+        )  # fmt: skip
+        uow.commit()
+    return view(updated, now)
+
+
+def revoke(ctx: Context, actor: Actor, invitation_id: str) -> dict[str, Any]:
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        invitation, _ = _load(uow, actor, invitation_id, lock=True)
+        updated = end_invitation(uow, actor, invitation, InvitationState.REVOKED, now)
+        uow.commit()
+    return view(updated, now)

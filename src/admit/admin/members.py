@@ -1,0 +1,221 @@
+"""The directory: provision, list, read, update, suspend, reactivate, remove members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from admit.admin.invitations import new_member, open_invitation
+from admit.admin.profiles import MemberInput
+from admit.domain import members as rules
+from admit.domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from admit.domain.events import EventType
+from admit.domain.invitations import InvitationState
+from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Member, Workspace
+from admit.domain.roles import Permission, Role, ensure_can_grant
+from admit.shared.access import tenant_scope, workspace_for
+from admit.shared.context import Actor, ActorKind, Context, record
+from admit.shared.endings import end_invitation
+
+EDITABLE = (
+    "first_name",
+    "last_name",
+    "email",
+    "username",
+    "phone",
+    "external_id",
+    "department",
+    "job_profile",
+    "language",
+    "role",
+)
+
+
+def provision(
+    ctx: Context,
+    actor: Actor,
+    workspace_id: str,
+    person: MemberInput,
+    *,
+    invite: bool | None,
+    message: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Create a member; with ``invite`` they are invited at once, otherwise they wait silently
+    ("awaiting invitation": no message, nothing to claim). ``invite=None`` follows the workspace's
+    "send activation automatically" setting (integrations). Returns (member, invitation)."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        workspace, role = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
+        values = person.cleaned(workspace, ctx.phone_region)
+        ensure_can_grant(role, Role(values["role"]))
+        _ensure_unique(uow, workspace, values)
+        inviting = workspace.auto_invite if invite is None else invite
+        member = new_member(uow, actor, workspace, values, now, invited=inviting)
+        invitation = None
+        if inviting:
+            invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
+        uow.commit()
+    return member, invitation
+
+
+def _ensure_unique(uow: UnitOfWork, workspace: Workspace, values: dict[str, Any], exclude: str | None = None) -> None:
+    for name in ("email", "username", "external_id"):
+        if values.get(name) is None:
+            continue
+        existing = uow.members.find_live(workspace.organization_id, workspace.id, **{name: values[name]})
+        if existing is not None and existing.id != exclude:
+            raise Conflict(
+                f"a member with this {name.replace('_', ' ')} already exists", code="member_exists", field=name
+            )
+
+
+def parse_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        stamp, _, member_id = cursor.partition("~")
+        return datetime.fromisoformat(stamp), member_id
+    except ValueError:
+        raise ValidationFailed("the cursor is not valid", field="cursor") from None
+
+
+def make_cursor(row: dict[str, Any]) -> str:
+    return f"{row['created_at'].isoformat()}~{row['id']}"
+
+
+def list_members(
+    ctx: Context,
+    actor: Actor,
+    workspace_id: str,
+    *,
+    status: str | None = None,
+    department: str | None = None,
+    role: str | None = None,
+    search: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """A page of the directory; filters combine (status, department, role, and a search for a
+    part of a name, email, username, phone or external ID)."""
+    if search:
+        search = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")[:100]
+    if status is not None:
+        try:
+            MemberStatus(status)
+        except ValueError:
+            raise ValidationFailed(f"unknown status {status!r}", field="status") from None
+    with ctx.uow() as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.VIEW_DIRECTORY)
+        rows = uow.members.list(
+            workspace.organization_id,
+            workspace.id,
+            status=status,
+            department=department,
+            role=role,
+            search=search,
+            after=parse_cursor(cursor),
+            limit=limit,
+        )
+    return [dict(row._mapping) for row in rows]
+
+
+def _load(
+    uow: UnitOfWork, actor: Actor, member_id: str, permission: Permission, workspace_id: str | None = None
+) -> tuple[Member, Workspace, Role]:
+    """The member (in ``workspace_id`` when a door names one: another workspace's member is not
+    found there), its workspace and the actor's role in it, which must allow ``permission``."""
+    member = uow.members.get(tenant_scope(actor), member_id)
+    if member is None or (workspace_id is not None and member.workspace_id != workspace_id):
+        raise NotFound("member not found")
+    workspace, role = workspace_for(uow, actor, member.workspace_id, permission)
+    return member, workspace, role
+
+
+def get(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
+    with ctx.uow() as uow:
+        member, _, _ = _load(uow, actor, member_id, Permission.VIEW_DIRECTORY, workspace_id)
+    return dict(member._mapping)
+
+
+def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change profile fields or the role; a role above the caller's own can be neither granted
+    nor taken away."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationFailed(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE)
+        ensure_can_grant(role, Role(member.role))
+        current = {name: member._mapping[name] for name in EDITABLE}
+        values = MemberInput(**{**current, **changes}).cleaned(workspace, ctx.phone_region)
+        ensure_can_grant(role, Role(values["role"]))
+        changed = {k: v for k, v in values.items() if current.get(k) != v}
+        if changed:
+            _ensure_unique(uow, workspace, changed, exclude=member.id)
+            uow.members.update(workspace.organization_id, member.id, **changed, updated_at=now)
+            record(
+                uow,
+                actor,
+                EventType.MEMBER_UPDATED,
+                "member",
+                member.id,
+                now,
+                organization_id=workspace.organization_id,
+                workspace_id=workspace.id,
+                fields=sorted(changed),
+            )
+        uow.commit()
+    return {**member._mapping, **changed, "updated_at": now if changed else member.updated_at}
+
+
+def suspend(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
+    return _move(ctx, actor, member_id, MemberStatus.SUSPENDED, EventType.MEMBER_SUSPENDED, workspace_id)
+
+
+def reactivate(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
+    return _move(ctx, actor, member_id, MemberStatus.ACTIVE, EventType.MEMBER_REACTIVATED, workspace_id)
+
+
+def remove(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
+    return _move(ctx, actor, member_id, MemberStatus.REMOVED, EventType.MEMBER_REMOVED, workspace_id)
+
+
+def _move(
+    ctx: Context, actor: Actor, member_id: str, target: MemberStatus, action: EventType, workspace_id: str | None
+) -> dict[str, Any]:
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE, workspace_id)
+        ensure_can_grant(role, Role(member.role))
+        if actor.kind is ActorKind.ACCOUNT and member.account_id == actor.id and target is not MemberStatus.ACTIVE:
+            raise Conflict("you cannot suspend or remove yourself; ask another administrator", code="self_lockout")
+        if target is MemberStatus.ACTIVE and member.status != MemberStatus.SUSPENDED:
+            raise InvalidTransition("only a suspended member can be reactivated", field="status")
+        rules.transition(member.status, target)
+        if member.status == MemberStatus.INVITED:
+            pending = uow.invitations.pending_for_member(workspace.organization_id, member.id)
+            if pending is not None:
+                end_invitation(uow, actor, pending, InvitationState.REVOKED, now)
+                reloaded = uow.members.get(workspace.organization_id, member.id)
+                assert reloaded is not None
+                member = reloaded
+        if not uow.members.move(
+            workspace.organization_id, member.id, member.status, status=target.value, updated_at=now
+        ):
+            raise Conflict("the member changed meanwhile; reload and try again", code="member_changed")
+        record(
+            uow,
+            actor,
+            action,
+            "member",
+            member.id,
+            now,
+            organization_id=workspace.organization_id,
+            workspace_id=workspace.id,
+            previous=member.status,
+        )
+        uow.commit()
+    return {**member._mapping, "status": target.value, "updated_at": now}

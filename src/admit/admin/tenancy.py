@@ -1,0 +1,217 @@
+"""Organizations and workspaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from admit.admin.identity_providers import check_login_policy
+from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from admit.domain.events import EventType
+from admit.domain.invitations import lifetime
+from admit.domain.passwords import PasswordPolicy
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record, Workspace
+from admit.domain.roles import Permission, Role, parse_role
+from admit.domain.workspaces import DEFAULTS
+from admit.shared.access import organization_scope, workspace_for
+from admit.shared.context import Actor, ActorKind, Context, record
+
+PLANS = ("free", "pro", "business", "enterprise")
+LANGUAGES = ("en", "de", "fr")
+MEMBER_FIELDS = ("first_name", "last_name", "job_profile", "department", "language", "external_id")
+
+
+@dataclass
+class WorkspaceSettings:
+    invitation_lifetime_days: int = DEFAULTS.invitation_lifetime_days
+    password_policy: str = DEFAULTS.password_policy
+    login_methods: list[str] = field(default_factory=lambda: ["password"])
+    sso_required: bool = False
+    app_url: str | None = None
+    default_language: str = DEFAULTS.default_language
+    email_enabled: bool = DEFAULTS.email_enabled
+    sms_enabled: bool = DEFAULTS.sms_enabled
+    auto_invite: bool = DEFAULTS.auto_invite
+    sms_daily_cap: int = DEFAULTS.sms_daily_cap
+    departments: list[str] = field(default_factory=list)
+    job_profiles: list[str] = field(default_factory=list)
+    required_fields: list[str] = field(default_factory=list)
+    jit_enabled: bool = False
+    jit_domains: list[str] = field(default_factory=list)
+    default_role: str = "member"
+    default_department: str | None = None
+    default_job_profile: str | None = None
+
+    def validate(self) -> None:
+        lifetime(self.invitation_lifetime_days)
+        PasswordPolicy.named(self.password_policy)
+        check_language(self.default_language, field="default_language")
+        unknown = sorted(set(self.required_fields) - set(MEMBER_FIELDS))
+        if unknown:
+            raise ValidationFailed(
+                f"unknown required field(s) {', '.join(unknown)}; choose from {', '.join(MEMBER_FIELDS)}",
+                field="required_fields",
+            )
+        if self.sms_daily_cap < 0:
+            raise ValidationFailed("the daily SMS limit cannot be negative", field="sms_daily_cap")
+        if self.app_url is not None and not self.app_url.startswith(("https://", "http://")):
+            raise ValidationFailed("the app URL must start with https:// or http://", field="app_url")
+        self._validate_just_in_time()
+
+    def _validate_just_in_time(self) -> None:
+        if parse_role(self.default_role) is Role.OWNER:
+            raise ValidationFailed("just-in-time members cannot be owners", field="default_role")
+        if any("@" in d.strip("@") or "." not in d or " " in d for d in self.jit_domains):
+            raise ValidationFailed("list domains such as example.com", field="jit_domains")
+        if self.default_department is not None and self.default_department not in self.departments:
+            raise ValidationFailed("the default department must be one of the departments", field="default_department")
+        if self.default_job_profile is not None and self.default_job_profile not in self.job_profiles:
+            raise ValidationFailed(
+                "the default job profile must be one of the job profiles", field="default_job_profile"
+            )
+
+    def check_providers(self, uow: UnitOfWork, organization_id: str) -> None:
+        """The login methods name real providers; just-in-time members need one of the organization's."""
+        check_login_policy(uow, organization_id, self.login_methods, self.sso_required)
+        if self.jit_enabled and not any(m.startswith("sso:") for m in self.login_methods):
+            raise ValidationFailed(
+                "just-in-time members need one of the organization's identity providers in the login methods",
+                field="jit_enabled",
+            )
+
+
+def check_language(value: str, *, field: str = "language") -> str:
+    if value not in LANGUAGES:
+        raise ValidationFailed(f"unsupported language {value!r}; use one of {', '.join(LANGUAGES)}", field=field)
+    return value
+
+
+def _name(value: str, field: str = "name") -> str:
+    value = value.strip()
+    if not value or len(value) > 200:
+        raise ValidationFailed("a name of 1 to 200 characters is required", field=field)
+    return value
+
+
+def create_organization(
+    ctx: Context,
+    actor: Actor,
+    name: str,
+    *,
+    plan: str = "free",
+    seats: int = 10,
+    parent_id: str | None = None,
+) -> Record:
+    if actor.kind is not ActorKind.OPERATOR:
+        raise PermissionDenied("only an operator can create organizations")
+    if plan not in PLANS:
+        raise ValidationFailed(f"unknown plan {plan!r}; use one of {', '.join(PLANS)}", field="plan")
+    if seats < 0:
+        raise ValidationFailed("seats cannot be negative", field="seats")
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        if parent_id is not None and uow.organizations.get(parent_id) is None:
+            raise NotFound("parent organization not found", field="parent_id")
+        org_id = uow.organizations.add(name=_name(name), plan=plan, seats=seats, parent_id=parent_id, created_at=now)
+        record(
+            uow, actor, EventType.ORGANIZATION_CREATED, "organization", org_id, now, organization_id=org_id, plan=plan
+        )
+        org = uow.organizations.get(org_id)
+        uow.commit()
+    assert org is not None
+    return org
+
+
+def get_organization(ctx: Context, actor: Actor, organization_id: str) -> Record:
+    organization_scope(actor, organization_id)
+    with ctx.uow() as uow:
+        org = uow.organizations.get(organization_id)
+    if org is None:
+        raise NotFound("organization not found")
+    return org
+
+
+def list_organizations(ctx: Context, actor: Actor) -> list[Record]:
+    scope = None if actor.kind is ActorKind.OPERATOR else actor.organization_id
+    if actor.kind is not ActorKind.OPERATOR and (scope is None or actor.workspace_id is not None):
+        return []
+    with ctx.uow() as uow:
+        return list(uow.organizations.list(scope))
+
+
+def create_workspace(
+    ctx: Context, actor: Actor, organization_id: str, name: str, settings: WorkspaceSettings | None = None
+) -> Workspace:
+    organization_scope(actor, organization_id)
+    if actor.role is None or not actor.role.allows(Permission.MANAGE_SETTINGS):
+        raise PermissionDenied("creating a workspace needs the manage settings permission")
+    settings = settings or WorkspaceSettings()
+    settings.validate()
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        if uow.organizations.get(organization_id) is None:
+            raise NotFound("organization not found")
+        settings.check_providers(uow, organization_id)
+        ws_id = uow.workspaces.add(organization_id=organization_id, name=_name(name), created_at=now, **vars(settings))
+        record(
+            uow,
+            actor,
+            EventType.WORKSPACE_CREATED,
+            "workspace",
+            ws_id,
+            now,
+            organization_id=organization_id,
+            workspace_id=ws_id,
+        )
+        workspace = uow.workspaces.get(organization_id, ws_id)
+        uow.commit()
+    assert workspace is not None
+    return workspace
+
+
+def get_workspace(ctx: Context, actor: Actor, workspace_id: str) -> Workspace:
+    with ctx.uow() as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.VIEW_DIRECTORY)
+    return workspace
+
+
+def list_workspaces(ctx: Context, actor: Actor, organization_id: str) -> list[Workspace]:
+    organization_scope(actor, organization_id)
+    with ctx.uow() as uow:
+        return list(uow.workspaces.list(organization_id))
+
+
+def update_workspace(ctx: Context, actor: Actor, workspace_id: str, changes: dict[str, Any]) -> Workspace:
+    """Change a workspace's name or settings (communication, lifetime, policy, ...)."""
+    allowed = {"name", *WorkspaceSettings.__dataclass_fields__}
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ValidationFailed(f"cannot change {', '.join(unknown)}", field=unknown[0])
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.MANAGE_SETTINGS)
+        current = {name: workspace._mapping[name] for name in WorkspaceSettings.__dataclass_fields__}
+        merged = WorkspaceSettings(**{**current, **{k: v for k, v in changes.items() if k != "name"}})
+        merged.validate()
+        merged.check_providers(uow, workspace.organization_id)
+        values = {k: v for k, v in vars(merged).items() if current[k] != v}
+        if "name" in changes:
+            values["name"] = _name(changes["name"])
+        if values:
+            uow.workspaces.update(workspace.organization_id, workspace.id, **values)
+            record(
+                uow,
+                actor,
+                EventType.WORKSPACE_UPDATED,
+                "workspace",
+                workspace.id,
+                now,
+                organization_id=workspace.organization_id,
+                workspace_id=workspace.id,
+                fields=sorted(values),
+            )
+        updated = uow.workspaces.get(workspace.organization_id, workspace.id)
+        uow.commit()
+    assert updated is not None
+    return updated

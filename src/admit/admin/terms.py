@@ -1,0 +1,154 @@
+"""Publishing terms of service (the AppXite article): an administrator uploads a new version;
+every active member is told and must accept it before entering the workspace again."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from typing import Any
+
+from admit.domain.errors import AlreadyExists, Conflict, ValidationFailed
+from admit.domain.events import EventType
+from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Workspace
+from admit.domain.roles import Permission
+from admit.flows.terms.acceptance import view
+from admit.shared.access import workspace_for
+from admit.shared.context import Actor, Context, record
+from admit.shared.messages import enqueue
+
+MAX_BYTES = 5 * 1024 * 1024
+
+
+_UNSAFE = re.compile(r"[^\w.\- ]+")
+
+
+NOTIFY_BATCH = 1000
+
+
+def publish(
+    ctx: Context,
+    actor: Actor,
+    workspace_id: str,
+    *,
+    filename: str | None,
+    document: bytes,
+    notify: bool = False,
+) -> dict[str, Any]:
+    """Publish a new version (PDF or plain text); with ``notify``, every active member with an
+    email address is told that the terms changed."""
+    now = ctx.clock.now()
+    try:
+        with ctx.uow(write=True) as uow:
+            workspace, _ = workspace_for(uow, actor, workspace_id, Permission.MANAGE_SETTINGS)
+            current = uow.terms.current(workspace.organization_id, workspace.id)
+            version = 1 if current is None else current.version + 1
+            values = _version(actor, workspace, version, filename, document, now)
+            values["id"] = uow.terms.add(**values)
+            scope = {"organization_id": workspace.organization_id, "workspace_id": workspace.id}
+            sha256 = values["sha256"]
+            record(
+                uow,
+                actor,
+                EventType.TERMS_PUBLISHED,
+                "workspace",
+                workspace.id,
+                now,
+                **scope,
+                version=version,
+                sha256=sha256,
+            )
+            told = _notify_members(ctx, uow, workspace, version, now) if notify and version > 1 else 0
+            uow.commit()
+    except AlreadyExists:
+        raise Conflict("another version was published at the same time; try again", code="terms_changed") from None
+    return {**view(values), "members_notified": told}
+
+
+def _version(
+    actor: Actor, workspace: Workspace, version: int, filename: str | None, document: bytes, now: datetime
+) -> dict[str, Any]:
+    content_type = _content_type(filename, document)
+    return {
+        "organization_id": workspace.organization_id,
+        "workspace_id": workspace.id,
+        "version": version,
+        "filename": _file_name(filename, content_type),
+        "content_type": content_type,
+        "document": document,
+        "sha256": hashlib.sha256(document).hexdigest(),
+        "published_by": actor.name or actor.kind.value,
+        "published_at": now,
+    }
+
+
+def _file_name(filename: str | None, content_type: str) -> str:
+    """The uploaded file's own name, without its path and characters unsafe in a download's name."""
+    default = "terms.pdf" if content_type == "application/pdf" else "terms.txt"
+    return _UNSAFE.sub("_", (filename or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()[:100] or default
+
+
+def _content_type(filename: str | None, document: bytes) -> str:
+    """PDF by its magic bytes, or UTF-8 text; anything else is refused."""
+    if not document:
+        raise ValidationFailed("the terms document is empty", field="document", code="empty_document")
+    if len(document) > MAX_BYTES:
+        raise ValidationFailed(
+            f"the terms document is larger than {MAX_BYTES // (1024 * 1024)} MB", field="document", code="too_large"
+        )
+    if document.startswith(b"%PDF-"):
+        return "application/pdf"
+    filename = (filename or "").lower()
+    if filename.endswith(".pdf"):
+        raise ValidationFailed("this file is named .pdf but is not a PDF", field="document", code="not_a_pdf")
+    try:
+        text = document.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            "the terms must be a PDF or a UTF-8 text file", field="document", code="unsupported_document"
+        ) from None
+    if "\x00" in text:
+        raise ValidationFailed(
+            "the terms must be a PDF or a UTF-8 text file", field="document", code="unsupported_document"
+        )
+    return "text/markdown" if filename.endswith(".md") else "text/plain"
+
+
+def _notify_members(ctx: Context, uow: UnitOfWork, workspace: Any, version: int, now: Any) -> int:
+    told, after = 0, None
+    while True:
+        batch = uow.members.list(
+            workspace.organization_id, workspace.id, status=MemberStatus.ACTIVE.value, after=after, limit=NOTIFY_BATCH
+        )
+        for member in batch:
+            if member.email and workspace.email_enabled:
+                enqueue(
+                    uow,
+                    kind="terms_updated",
+                    channel="email",
+                    recipient=member.email,
+                    language=member.language or workspace.default_language,
+                    subject_id=member.id,
+                    organization_id=workspace.organization_id,
+                    workspace_id=workspace.id,
+                    now=now,
+                    payload={
+                        "first_name": member.first_name,
+                        "workspace_name": workspace.name,
+                        "version": version,
+                        "link": ctx.link(f"/terms/{workspace.id}"),
+                    },
+                )
+                told += 1
+        if len(batch) < NOTIFY_BATCH:
+            return told
+        after = (batch[-1].created_at, batch[-1].id)
+
+
+def versions(ctx: Context, actor: Actor, workspace_id: str) -> list[dict[str, Any]]:
+    with ctx.uow() as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.VIEW_DIRECTORY)
+        rows = uow.terms.versions(workspace.organization_id, workspace.id)
+    return [{**view(row._mapping), "acceptances": row.acceptances} for row in rows]

@@ -1,1 +1,0 @@
-"""Delivery: the outbox worker, message rendering, SMTP and SMS gateways."""

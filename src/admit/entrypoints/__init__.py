@@ -1,0 +1,1 @@
+"""The doors: web pages and REST API, the CLI, and the background workers."""

@@ -1,0 +1,445 @@
+"""Request and response bodies of the REST API. No response model carries a secret."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
+from pydantic import MISSING, BaseModel, ConfigDict, Field, StringConstraints
+
+from admit.admin.members import make_cursor
+from admit.admin.profiles import MemberInput
+from admit.domain.workspaces import DEFAULTS
+
+Status = Literal["provisioned", "invited", "active", "suspended", "removed"]
+State = Literal["pending", "accepted", "declined", "expired", "revoked"]
+RoleName = Literal["owner", "admin", "member", "guest"]
+Language = Literal["en", "de", "fr"]
+Name = Annotated[str, StringConstraints(max_length=200)]  # an item of a settings list
+MAX_ITEMS = 500  # items in a settings list
+MAX_COUNT = 2**31 - 1  # a count the databases store as INTEGER
+MAX_ID = 2**63 - 1  # a numeric id (BIGINT)
+
+
+LIMIT = Query(50, ge=1, le=500)  # the page size of a listing
+
+
+def page(items: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+    """A listing page: a full page has a cursor to the next one."""
+    return {"items": items, "next_cursor": make_cursor(items[-1]) if len(items) == limit else None}
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class OrganizationIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    plan: Literal["free", "pro", "business", "enterprise"] = "free"
+    seats: int = Field(10, ge=0, le=MAX_COUNT)
+    parent_id: str | None = Field(None, max_length=32)
+
+
+class OrganizationOut(Out):
+    id: str
+    name: str
+    plan: str
+    seats: int
+    parent_id: str | None
+    created_at: datetime
+
+
+class WorkspaceIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    invitation_lifetime_days: int = Field(DEFAULTS.invitation_lifetime_days, ge=1, le=30)
+    password_policy: Literal["length", "composition"] = DEFAULTS.password_policy  # type: ignore[assignment]
+    app_url: str | None = Field(None, max_length=500)
+    default_language: Language = DEFAULTS.default_language  # type: ignore[assignment]
+    email_enabled: bool = Field(DEFAULTS.email_enabled, description="Send invitations and notices by email.")
+    sms_enabled: bool = Field(DEFAULTS.sms_enabled, description="Send them by SMS too (both when a member has both).")
+    auto_invite: bool = Field(DEFAULTS.auto_invite, description="Invite members created through the API at once.")
+    sms_daily_cap: int = Field(
+        DEFAULTS.sms_daily_cap, ge=0, le=MAX_COUNT, description="SMS this workspace may send per day (UTC)."
+    )
+    departments: list[Name] = Field([], max_length=MAX_ITEMS)
+    job_profiles: list[Name] = Field([], max_length=MAX_ITEMS)
+    required_fields: list[Name] = Field([], max_length=MAX_ITEMS)
+    login_methods: list[Name] = Field(
+        ["password"],
+        max_length=MAX_ITEMS,
+        description="'password', 'sso:<provider id>' (the organization's), 'personal:<provider id>'.",
+    )
+    sso_required: bool = Field(False, description="Refuse every password path for the workspace's members.")
+    jit_enabled: bool = Field(False, description="Create members at their first sign-in through the workspace's SSO.")
+    jit_domains: list[Name] = Field(
+        [], max_length=MAX_ITEMS, description="Email domains just-in-time members may have."
+    )
+    default_role: RoleName = "member"
+    default_department: str | None = Field(None, max_length=200)
+    default_job_profile: str | None = Field(None, max_length=200)
+
+
+class WorkspacePatch(BaseModel):
+    """Only the fields sent change. A field may be ``null`` only where the setting can be empty
+    (``app_url``, ``default_department``, ``default_job_profile``); elsewhere ``null`` is refused."""
+
+    name: str | MISSING = Field(MISSING, min_length=1, max_length=200)
+    invitation_lifetime_days: int | MISSING = Field(MISSING, ge=1, le=30)
+    password_policy: Literal["length", "composition"] | MISSING = MISSING
+    app_url: str | MISSING | None = Field(MISSING, max_length=500)
+    default_language: Language | MISSING = MISSING
+    email_enabled: bool | MISSING = MISSING
+    sms_enabled: bool | MISSING = MISSING
+    auto_invite: bool | MISSING = MISSING
+    sms_daily_cap: int | MISSING = Field(MISSING, ge=0, le=MAX_COUNT)
+    departments: list[Name] | MISSING = Field(MISSING, max_length=MAX_ITEMS)
+    job_profiles: list[Name] | MISSING = Field(MISSING, max_length=MAX_ITEMS)
+    required_fields: list[Name] | MISSING = Field(MISSING, max_length=MAX_ITEMS)
+    login_methods: list[Name] | MISSING = Field(MISSING, max_length=MAX_ITEMS)
+    sso_required: bool | MISSING = MISSING
+    jit_enabled: bool | MISSING = MISSING
+    jit_domains: list[Name] | MISSING = Field(MISSING, max_length=MAX_ITEMS)
+    default_role: RoleName | MISSING = MISSING
+    default_department: str | MISSING | None = Field(MISSING, max_length=200)
+    default_job_profile: str | MISSING | None = Field(MISSING, max_length=200)
+
+
+class WorkspaceOut(Out):
+    id: str
+    organization_id: str
+    name: str
+    invitation_lifetime_days: int
+    password_policy: str
+    login_methods: list[str]
+    sso_required: bool
+    app_url: str | None
+    default_language: str
+    email_enabled: bool
+    sms_enabled: bool
+    auto_invite: bool
+    sms_daily_cap: int
+    departments: list[str]
+    job_profiles: list[str]
+    required_fields: list[str]
+    jit_enabled: bool
+    jit_domains: list[str]
+    default_role: str
+    default_department: str | None
+    default_job_profile: str | None
+    created_at: datetime
+
+
+class Person(BaseModel):
+    email: str | None = Field(None, max_length=320)
+    username: str | None = Field(None, max_length=64)
+    phone: str | None = Field(None, max_length=32)
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
+    external_id: str | None = Field(None, max_length=255)
+    department: str | None = Field(None, max_length=200)
+    job_profile: str | None = Field(None, max_length=200)
+    language: Language | None = None
+    role: RoleName = "member"
+
+    def as_input(self) -> MemberInput:
+        return MemberInput(**self.model_dump(exclude={"invite", "message"}))
+
+
+class MemberIn(Person):
+    invite: bool | None = Field(
+        None,
+        description="Invite at once (true), leave awaiting invitation (false); omitted: the workspace's "
+        "auto_invite setting decides.",
+    )
+    message: str | None = Field(None, max_length=2000)
+
+
+class MemberPatch(BaseModel):
+    """Only the fields sent change; ``null`` clears a profile field. The role cannot be ``null``."""
+
+    email: str | MISSING | None = Field(MISSING, max_length=320)
+    username: str | MISSING | None = Field(MISSING, max_length=64)
+    phone: str | MISSING | None = Field(MISSING, max_length=32)
+    first_name: str | MISSING | None = Field(MISSING, max_length=100)
+    last_name: str | MISSING | None = Field(MISSING, max_length=100)
+    external_id: str | MISSING | None = Field(MISSING, max_length=255)
+    department: str | MISSING | None = Field(MISSING, max_length=200)
+    job_profile: str | MISSING | None = Field(MISSING, max_length=200)
+    language: Language | MISSING | None = MISSING
+    role: RoleName | MISSING = MISSING
+
+
+class MemberOut(Out):
+    id: str
+    organization_id: str
+    workspace_id: str
+    account_id: str | None
+    status: Status
+    role: RoleName
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    username: str | None
+    phone: str | None
+    external_id: str | None
+    department: str | None
+    job_profile: str | None
+    language: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class InvitationIn(Person):
+    message: str | None = Field(None, max_length=2000)
+
+
+class MessageIn(BaseModel):
+    message: str | None = Field(None, max_length=2000)
+
+
+class InvitationOut(Out):
+    id: str
+    organization_id: str
+    workspace_id: str
+    member_id: str
+    email: str | None
+    phone: str | None
+    role: RoleName
+    state: State
+    message: str | None
+    channels: list[str]
+    inviter_type: str
+    inviter_name: str | None
+    expires_at: datetime
+    send_count: int
+    account_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MyInvitationOut(InvitationOut):
+    workspace_name: str | None
+
+
+class MemberPage(BaseModel):
+    items: list[MemberOut]
+    next_cursor: str | None
+
+
+class InvitationPage(BaseModel):
+    items: list[InvitationOut]
+    next_cursor: str | None
+
+
+class MemberCreated(BaseModel):
+    member: MemberOut
+    invitation: InvitationOut | None
+
+
+class SignInIn(BaseModel):
+    identifier: str = Field(min_length=1, max_length=320, description="Email, username or phone.")
+    password: str = Field(min_length=1, max_length=1024)
+    break_glass: bool = Field(
+        False,
+        description="An owner's emergency password sign-in to a workspace that requires single sign-on (audited).",
+    )
+
+
+class SessionOut(BaseModel):
+    token: str = Field(description="Shown once; send as 'Authorization: Bearer …'.")
+    account_id: str
+    expires_in_days: int = 14
+    password_change_required: bool = Field(
+        False,
+        description="The account signed in with an administrator's one-time password: until it is replaced "
+        "(POST /me/password) every other call answers 403 password_change_required.",
+    )
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200, description="The token from the invitation link.")
+
+
+class AcceptIn(TokenIn):
+    password: str | None = Field(None, max_length=1024, description="Creates your account when you have none.")
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
+
+
+class Accepted(BaseModel):
+    invitation_id: str
+    member_id: str
+    account_id: str
+    workspace_id: str
+    status: Status
+
+
+FlowHandle = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    Field(description="The handle of a flow this client started (adm_flw_…), as it was given."),
+]
+
+
+class SignUpOut(BaseModel):
+    flow: str = Field(
+        description="The sign-up flow's handle (adm_flw_…, valid 1 hour): keep it, send it with the code and "
+        "with the claim. The code emailed to the invited address works with this handle only."
+    )
+
+
+class SignUpVerifyIn(BaseModel):
+    flow: FlowHandle
+    code: str = Field(min_length=1, max_length=20, description="The six-digit code from the email.")
+
+
+class SignUpVerified(BaseModel):
+    verified: bool = True
+    email: str = Field(description="The address now verified for this invitation, in this flow.")
+
+
+class ClaimIn(TokenIn):
+    password: str = Field(min_length=1, max_length=1024, description="The new account's password.")
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
+    flow: FlowHandle | None = Field(
+        None, description="A verified sign-up flow of this invitation (required when it asks for a sign-up)."
+    )
+
+
+class Claimed(BaseModel):
+    invitation_id: str
+    member_id: str
+    account_id: str
+    workspace_id: str
+    status: Status
+    session_token: str = Field(description="The new account's session, shown once: send as 'Authorization: Bearer …'.")
+    expires_in_days: int = 14
+
+
+class TermsToAccept(BaseModel):
+    workspace_id: str
+    workspace_name: str
+    version: int
+    filename: str
+    content_type: str
+    sha256: str
+    published_at: datetime
+
+
+class MyTermsOut(BaseModel):
+    workspace_id: str
+    to_accept: TermsToAccept | None = Field(
+        description="The newest version, while this account has not accepted it; null: nothing to accept."
+    )
+
+
+class TermsFlowIn(BaseModel):
+    flow: FlowHandle | None = Field(
+        None, description="The terms flow this client holds (from an earlier download's Admit-Flow header)."
+    )
+
+
+class TermsAccepted(BaseModel):
+    workspace_id: str
+    version: int
+    accepted_at: datetime
+
+
+class TermsOut(Out):
+    workspace_id: str
+    version: int
+    filename: str
+    content_type: str
+    sha256: str
+    published_by: str
+    published_at: datetime
+    acceptances: int | None = None
+    members_notified: int | None = None
+
+
+class IdentityProviderIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    issuer: str = Field(
+        min_length=1,
+        max_length=500,
+        description="The issuer; its discovery document is read from <issuer>/.well-known/openid-configuration.",
+    )
+    client_id: str = Field(min_length=1, max_length=255)
+    client_secret: str = Field(min_length=1, max_length=2000, description="Stored encrypted; never returned.")
+    scopes: list[Name] = Field(["openid", "email", "profile"], max_length=50, description="Must include 'openid'.")
+    claims: dict[Name, Name] = Field(
+        {},
+        max_length=50,
+        description="Claim names for first_name, last_name, email and groups "
+        "(defaults: given_name, family_name, email, groups).",
+    )
+
+
+class IdentityProviderOut(Out):
+    id: str
+    organization_id: str | None
+    kind: Literal["sso", "personal"]
+    name: str
+    issuer: str
+    client_id: str
+    client_secret_set: bool
+    scopes: list[str]
+    claims: dict[str, str]
+    created_at: datetime
+
+
+class JobProblem(BaseModel):
+    row: int | None
+    column: str | None
+    reason: str
+    kind: str
+
+
+class JobOut(Out):
+    id: str
+    organization_id: str
+    workspace_id: str
+    kind: Literal["import", "invite_all", "invite_listed"]
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
+    options: dict[str, object]
+    filename: str | None
+    total: int
+    position: int
+    percent: int
+    counts: dict[str, int]
+    report: list[JobProblem]
+    error: str | None
+    cancel_requested: bool
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class BulkInviteIn(BaseModel):
+    message: str | None = Field(None, max_length=2000)
+
+
+class PreviewOut(BaseModel):
+    subject: str
+    text: str
+    html: str
+
+
+class EventOut(Out):
+    id: int
+    action: str
+    actor_type: str
+    actor_id: str | None
+    actor_name: str | None
+    subject_type: str
+    subject_id: str
+    subject_name: str | None
+    data: dict[str, object]
+    created_at: datetime

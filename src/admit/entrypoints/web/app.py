@@ -1,0 +1,135 @@
+"""The ASGI application: REST API under /api/v1 (OpenAPI at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from admit import __version__
+from admit.adapters.delivery.transports import transports_for
+from admit.config import Settings
+from admit.entrypoints.web import dev, errors
+from admit.entrypoints.web.api import invitation, signin, signup, terms
+from admit.entrypoints.web.api import settings as settings_api
+from admit.entrypoints.web.api.admin import identity_providers, invitations, organizations, outbox, people
+from admit.entrypoints.web.form_guard import FormGuard
+from admit.entrypoints.web.pages import home as home_pages
+from admit.entrypoints.web.pages import invitation as invitation_pages
+from admit.entrypoints.web.pages import recovery as recovery_pages
+from admit.entrypoints.web.pages import settings as settings_pages
+from admit.entrypoints.web.pages import signin as signin_pages
+from admit.entrypoints.web.pages import signup as signup_pages
+from admit.entrypoints.web.pages import sso as sso_pages
+from admit.entrypoints.web.pages import terms as terms_pages
+from admit.entrypoints.web.pages.admin import audit, choose, console
+from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pages
+from admit.entrypoints.web.pages.admin import jobs as jobs_pages
+from admit.entrypoints.web.pages.admin import people as people_pages
+from admit.entrypoints.web.security import Cookies, SecurityHeaders
+from admit.entrypoints.workers import jobs_worker
+from admit.entrypoints.workers.outbox_worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
+from admit.entrypoints.workers.periodic import expire_forever
+from admit.shared.context import Context
+
+log = logging.getLogger("admit.entrypoints.web")
+
+DESCRIPTION = """Admit's REST API. Authenticate with `Authorization: Bearer <token>`: an API token
+(`adm_api_…`, created with `admit token create`) for administration and integrations, or a
+session token (`adm_ses_…`, from `POST /api/v1/sessions`) for a signed-in person. Every error
+has the shape `{"error": {"code", "message", "field"}}`."""
+
+
+def create_app(settings: Settings, context: Context, *, background: bool = True) -> FastAPI:
+    """The app; ``background`` runs the expiry sweep, the job runner and (if configured) the
+    outbox worker."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not background:
+            yield
+            return
+        task = asyncio.create_task(expire_forever(context, settings.expiry_sweep_seconds))
+        stop = threading.Event()
+        worker = _start_worker(settings, context, stop) if settings.worker_in_serve else None
+        runner = None
+        if settings.worker_in_serve:
+            runner = threading.Thread(
+                target=jobs_worker.run_forever, args=(context, stop), name="job-runner", daemon=True
+            )
+            runner.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            for thread in (worker, runner):
+                if thread is not None:
+                    await asyncio.to_thread(thread.join, 30)
+
+    app = FastAPI(
+        title="Admit",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        # FastAPI's native OpenTelemetry looks for configured providers on every request; off
+        # unless asked for, it costs nothing.
+        telemetry={"tracing": settings.telemetry, "metrics": settings.telemetry, "logs": settings.telemetry},
+    )
+    app.state.context = context
+    app.state.settings = settings
+    app.state.cookies = Cookies(settings)
+    errors.install(app)
+    # The last added runs first: security headers go on every page, the form guard's refusals too.
+    app.add_middleware(FormGuard, settings=settings, cookie_secure=app.state.cookies.secure)
+    app.add_middleware(SecurityHeaders)
+    # Routes are matched in order: the health check and the API (the busiest paths) come first.
+    app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
+    api = (
+        invitations,
+        organizations,
+        signin,
+        settings_api,
+        invitation,
+        signup,
+        outbox,
+        identity_providers,
+        people,
+        terms,
+    )
+    for module in api:
+        app.include_router(module.router, prefix="/api/v1")
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    pages = (invitation_pages, signup_pages, signin_pages, recovery_pages, home_pages, settings_pages, terms_pages)
+    admin = (console, people_pages, invitation_admin_pages, choose, jobs_pages, audit)
+    for module in (*pages, *admin, sso_pages):
+        app.include_router(module.router)
+    if settings.dev_mode:
+        app.include_router(dev.router)
+    return app
+
+
+def _start_worker(settings: Settings, context: Context, stop: threading.Event) -> threading.Thread | None:
+    transports = transports_for(settings)
+    worker = OutboxWorker(context, transports, DeliveryPolicy.from_settings(settings))
+    for channel in worker.missing:
+        log.warning(MISSING_TRANSPORT[channel])
+    thread = threading.Thread(target=worker.run_forever, args=(stop,), name="outbox-worker", daemon=True)
+    thread.start()
+    return thread
+
+
+async def _health() -> dict[str, Any]:
+    return {"status": "ok", "version": __version__}

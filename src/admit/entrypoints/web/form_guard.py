@@ -1,0 +1,200 @@
+"""The guard in front of every page: each request that is not a GET (HEAD, OPTIONS, TRACE) is a
+form, and a form is handed on only if
+
+1. it does not come from another site: ``Sec-Fetch-Site`` is not ``cross-site``, and an
+   ``Origin`` header, when sent, is the configured base URL's origin, or ``null`` together with
+   ``Sec-Fetch-Site: same-origin`` (see ``from_this_site``); the ``Host`` header is never read;
+2. it is no larger than its path allows (1 MiB; the administrators' upload and review forms more);
+3. it names each field once (``email=a&email=b`` is refused, file fields too);
+4. its ``csrftoken`` field equals this browser's signed ``csrftoken`` cookie (asgi-csrf's token).
+
+No request header switches this off: the ``Authorization`` header is removed from page requests
+(asgi-csrf would otherwise let any ``Bearer`` request through, and pages authenticate by cookie
+only). A refusal is a page in the person's language; nothing reaches the handler. The API and
+the health check are not pages: they bypass the guard, authenticate by bearer token only and
+never read the session cookie.
+
+asgi-csrf still issues the token (``scope["csrftoken"]``, the cookie); every form it sees was
+checked here already (``skip_if_scope``)."""
+
+from __future__ import annotations
+
+import hmac
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from asgi_csrf import DEFAULT_COOKIE_NAME, DEFAULT_SIGNING_NAMESPACE, asgi_csrf  # type: ignore[import-untyped]
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.requests import Request
+from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from admit.adapters.spreadsheets.reader import MAX_BYTES as UPLOAD_MAX
+from admit.config import Settings
+from admit.entrypoints.web import form_body
+from admit.entrypoints.web.form_body import ClientGone, FormRefused, header
+from admit.entrypoints.web.pages.admin.invitations import FORM_MAX_PART
+from admit.entrypoints.web.pages.common import templates
+from admit.i18n import negotiate, pick_language
+
+UNPROTECTED = ("/api/", "/healthz")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+CHECKED = "admit.form_checked"
+MIB = 1024 * 1024
+PAGE_FORM_MAX = MIB
+ADMIN_FORM_MAX = {"urlencoded": FORM_MAX_PART + MIB, "multipart": UPLOAD_MAX + MIB}  # a carried list; a file
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def guarded(path: str) -> bool:
+    return not path.startswith(UNPROTECTED)
+
+
+def limit(path: str, kind: str) -> int:
+    """The largest form body ``path`` takes."""
+    return ADMIN_FORM_MAX.get(kind, PAGE_FORM_MAX) if path.startswith("/admin/") else PAGE_FORM_MAX
+
+
+def web_origin(url: str) -> str | None:
+    """``scheme://host[:port]`` with the default port left out, or None (``null``, malformed)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != DEFAULT_PORTS[scheme] else "")
+
+
+def from_this_site(scope: Scope, expected: str | None) -> bool:
+    """No sign of another site. ``Origin: null`` is another site, unless the browser also says
+    ``Sec-Fetch-Site: same-origin``: our pages' ``no-referrer`` policy makes browsers send ``null``
+    on their own same-origin form posts (Fetch standard, "append a request Origin header")."""
+    fetch_site = header(scope, b"sec-fetch-site").strip().lower()
+    if fetch_site == b"cross-site":
+        return False
+    for name, value in scope.get("headers") or []:
+        if name.lower() != b"origin":
+            continue
+        if value.strip() == b"null":
+            if fetch_site != b"same-origin":
+                return False
+        elif expected is None or web_origin(value.decode("latin-1")) != expected:
+            return False
+    return True
+
+
+def without_authorization(scope: Scope) -> Scope:
+    headers = [(name, value) for name, value in scope.get("headers") or [] if name.lower() != b"authorization"]
+    return {**scope, "headers": headers}
+
+
+def cookie_token(scope: Scope, signer: URLSafeSerializer) -> str | None:
+    """This browser's csrftoken cookie, if it carries our signature."""
+    raw = "; ".join(v.decode("latin-1") for k, v in scope.get("headers") or [] if k.lower() == b"cookie")
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except CookieError:
+        return None
+    morsel = jar.get(DEFAULT_COOKIE_NAME)
+    if morsel is None or not morsel.value:
+        return None
+    try:
+        signer.loads(morsel.value, DEFAULT_SIGNING_NAMESPACE)
+    except BadSignature:
+        return None
+    return morsel.value
+
+
+def matches(token: str | None, expected: str) -> bool:
+    return token is not None and hmac.compare_digest(token.encode(), expected.encode())
+
+
+def checked(scope: Scope) -> bool:
+    """For asgi-csrf's ``skip_if_scope``: this form passed the guard."""
+    return scope.get(CHECKED) is True
+
+
+class FormGuard:
+    """Wraps the app: pages through the checks above and asgi-csrf, the API around them."""
+
+    def __init__(self, app: ASGIApp, /, *, settings: Settings, cookie_secure: bool) -> None:
+        self.app = app
+        self.origin = web_origin(settings.base_url)
+        self.signer = URLSafeSerializer(settings.secret_key)
+        self.pages = asgi_csrf(
+            app,
+            signing_secret=settings.secret_key,
+            cookie_secure=cookie_secure,
+            skip_if_scope=checked,
+            send_csrf_failed=_asgi_csrf_refused,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not guarded(scope["path"]):
+            await self.app(scope, receive, send)  # bearer-token API calls and the health check
+            return
+        scope = without_authorization(scope)
+        if scope["method"] in SAFE_METHODS:
+            await self.pages(scope, receive, send)
+            return
+        await self.form(scope, receive, send)
+
+    async def form(self, scope: Scope, receive: Receive, send: Send) -> None:
+        expected = cookie_token(scope, self.signer)
+        kind = form_body.kind(scope)
+        if expected is None or kind == "other" or not from_this_site(scope, self.origin):
+            await refuse(scope, send, "forged", 403)
+            return
+        try:
+            form = await form_body.read(scope, receive, limit(scope["path"], kind))
+        except FormRefused as refused:
+            await refuse(scope, send, refused.reason, refused.status, refused.field)
+            return
+        except ClientGone:
+            return
+        try:
+            if not matches(form.token, expected):
+                await refuse(scope, send, "forged", 403)
+                return
+            await self.pages({**scope, CHECKED: True}, form.replay, send)
+        finally:
+            form.close()
+
+
+async def refuse(scope: Scope, send: Send, reason: str, status: int, field: str | None = None) -> None:
+    """The refusal page, in the language the browser asks for."""
+    request = Request(scope)
+    language = pick_language(negotiate(request.headers.get("accept-language")))
+    values: dict[str, Any] = {"language": language, "reason": reason, "field": (field or "")[:100]}
+    values["retry"] = retry_path(scope)
+    response = templates(language).TemplateResponse(request, "form_refused.html", values, status_code=status)
+    await response(scope, _nothing, send)
+
+
+async def _asgi_csrf_refused(scope: Scope, send: Send, _: Any) -> None:
+    await refuse(scope, send, "forged", 403)
+
+
+async def _nothing() -> Any:
+    return {"type": "http.disconnect"}
+
+
+def retry_path(scope: Scope) -> str:
+    """The nearest page at or above the request's path that opens with GET (the form is there),
+    or the home page."""
+    app = scope.get("app")
+    path = "/" + scope["path"].lstrip("/")  # never "//host": that would lead to another site
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    while path not in ("", "/"):
+        probe = {"type": "http", "path": path, "root_path": "", "method": "GET"}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            return quote(path, safe="/-._~")
+        path = path.rsplit("/", 1)[0]
+    return "/"

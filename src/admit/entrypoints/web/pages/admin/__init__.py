@@ -1,0 +1,1 @@
+"""The administrator's console: one module per area."""

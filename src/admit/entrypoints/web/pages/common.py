@@ -1,0 +1,93 @@
+"""What every page shares: templates in the person's language, the signed cookies, the
+browser's signed-in account, safe redirects. Pages import these public names from here only."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from admit.domain.errors import (
+    SecretRejected,
+)
+from admit.domain.passwords import PasswordPolicy
+from admit.domain.secrets import digest as secret_digest
+from admit.entrypoints.web.security import Cookies, csp_sending_forms_to, origin
+from admit.flows.signin import sessions
+from admit.i18n import catalog, negotiate, pick_language, runtime_translator
+from admit.shared.context import Context
+
+HERE = Path(__file__).parent.parent
+
+
+@cache
+def templates(language: str) -> Jinja2Templates:
+    """The page templates with the language's catalog (pages are rendered in en, de or fr)."""
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"])
+    translations = catalog(HERE / "locales" / "pages", language)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["tr"] = runtime_translator(translations)  # gettext() is for literals only
+    return Jinja2Templates(env=env)
+
+
+def browser_cookies(request: Request) -> Cookies:
+    cookies: Cookies = request.app.state.cookies
+    return cookies
+
+
+def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page in the invitee's language (their member record's, the workspace's, or the browser's)."""
+    csrf = request.scope.get("csrftoken")
+    member, workspace = context.get("member") or {}, context.get("workspace") or {}
+    language = pick_language(
+        member.get("language"), workspace.get("default_language"), negotiate(request.headers.get("accept-language"))
+    )
+    values = {"csrftoken": csrf() if csrf else "", "language": language, **context}
+    response = templates(language).TemplateResponse(request, name, values, status_code=status)
+    providers = (context.get("login") or {}).get("providers") or context.get("providers") or []
+    if providers:  # its forms may lead to these identity providers
+        response.headers["content-security-policy"] = csp_sending_forms_to([origin(p["issuer"]) for p in providers])
+    return response
+
+
+def browser_account(ctx: Context, request: Request, *, initial_password_ok: bool = False) -> str | None:
+    """The browser's active account; ``PasswordChangeRequired`` (the page is then not shown, see
+    ``entrypoints.web.errors``) while it must replace an initial password, unless ``initial_password_ok``."""
+    token = browser_cookies(request).session(request)
+    if not token:
+        return None
+    try:
+        return sessions.authenticate_session(ctx, token, initial_password_ok=initial_password_ok)
+    except SecretRejected:
+        return None
+
+
+def to_joined(request: Request, workspace_id: str, session: str | None = None) -> Response:
+    response = RedirectResponse(f"/joined/{quote(workspace_id)}", status_code=303)
+    if session is not None:
+        browser_cookies(request).start_session(response, session, request)
+    browser_cookies(request).drop_invitation(response)
+    return response
+
+
+def safe_next(target: str) -> str:
+    """Only paths of this site: never another host (no open redirect)."""
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
+
+
+# Sign-up: the invited address is verified by an emailed code before a password is chosen. The
+# browser keeps only the handle of the sign-up flow; the server records the verified address,
+# bound to this invitation, and the claim checks it.
+def token_binding(token: str) -> str:
+    return secret_digest(token)[:24]
+
+
+def password_rules(name: str) -> dict[str, Any]:
+    policy = PasswordPolicy.named(name)
+    return {"rules": policy.rules(), "policy": policy}

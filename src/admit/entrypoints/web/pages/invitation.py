@@ -1,0 +1,180 @@
+"""The invitation's pages: the link, the welcome page in each of its modes, accept, decline, claim
+(choose a password), ask for a new invitation, and the joined page. The link's token moves from the
+URL into a signed cookie on first load, and nothing here changes state on GET: mail scanners may
+open links as often as they like."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from admit.domain.errors import (
+    Conflict,
+    PermissionDenied,
+    SecretRejected,
+    ValidationFailed,
+    WeakPassword,
+)
+from admit.entrypoints.web.deps import Ctx, blocking
+from admit.entrypoints.web.pages.common import (
+    browser_account,
+    browser_cookies,
+    page,
+    password_rules,
+    to_joined,
+)
+from admit.entrypoints.web.pages.signup import sign_up_progress
+from admit.flows.invitation import claims, reinvite
+from admit.flows.terms import acceptance
+from admit.shared.context import Context
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.api_route("/i/{token}", methods=["GET", "HEAD"])
+async def invitation_link(token: str, request: Request) -> Response:
+    """Keep the token in a signed cookie and continue on a URL without it."""
+    response = RedirectResponse("/welcome", status_code=303)
+    browser_cookies(request).hold_invitation(response, token)
+    return response
+
+
+@router.get("/welcome", response_class=HTMLResponse)
+async def welcome(request: Request, ctx: Ctx) -> Response:
+    token = browser_cookies(request).invitation(request)
+    if token is None:
+        return page(request, "dead_link.html", 404, state="missing")
+    state, info, account_id = await blocking(lambda: _welcome_facts(ctx, request, token))
+    if state != "pending":
+        return page(request, "dead_link.html", 404 if state == "invalid" else 410, state=state, **info)
+    if account_id is not None:
+        return page(request, "welcome_confirm.html", **info)
+    if info["mode"] == "sign_in":
+        return page(request, "welcome_sign_in.html", **info)
+    if info["mode"] == "sso":  # the workspace lets people in through its identity providers only
+        return page(request, "welcome_sso.html", **info)
+    if info["mode"] in SIGN_UP and info["verification"] != "verified":
+        first = "welcome_choose.html" if info["mode"] == "choose" else "welcome_sign_up.html"
+        return page(request, "welcome_verify.html" if info["verification"] else first, **info)
+    return page(request, "welcome_claim.html", **info, **password_rules(info["workspace"]["password_policy"]))
+
+
+SIGN_UP = claims.SIGN_UP  # "choose": the person's account uses a provider this workspace does not allow
+
+
+def _welcome_facts(ctx: Context, request: Request, token: str) -> tuple[str, dict[str, Any], str | None]:
+    state, languages = claims.link_state(ctx, token)
+    if state != "pending":
+        return state, languages, None
+    info = claims.inspect_token(ctx, token)
+    info["verification"] = sign_up_progress(ctx, request, info) if info["mode"] in SIGN_UP else None
+    return state, info, browser_account(ctx, request)
+
+
+@router.post("/welcome/claim", response_class=HTMLResponse)
+async def claim(
+    request: Request, ctx: Ctx, password: str = Form(""), first_name: str = Form(""), last_name: str = Form("")
+) -> Response:
+    token = browser_cookies(request).invitation(request)
+    if token is None:
+        return page(request, "dead_link.html", 404, state="missing")
+
+    def work() -> dict[str, Any]:
+        return claims.claim_and_sign_in(
+            ctx,
+            token,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            sign_up_flow=browser_cookies(request).flow(request, "signup"),
+        )
+
+    try:
+        result = await blocking(work)
+    except (WeakPassword, ValidationFailed) as exc:
+        info = await blocking(lambda: claims.inspect_token(ctx, token))
+        errors = exc.failures if isinstance(exc, WeakPassword) else [exc.message]
+        return page(
+            request,
+            "welcome_claim.html",
+            422,
+            errors=errors,
+            first_name=first_name,
+            last_name=last_name,
+            **info,
+            **password_rules(info["workspace"]["password_policy"]),
+        )
+    except (SecretRejected, Conflict, PermissionDenied):
+        return RedirectResponse("/welcome", status_code=303)  # e.g. not verified yet, or the workspace now requires SSO
+    response = to_joined(request, result["workspace_id"], result["session"])
+    browser_cookies(request).drop(response, "signup")
+    return response
+
+
+@router.post("/welcome/accept", response_class=HTMLResponse)
+async def accept(request: Request, ctx: Ctx) -> Response:
+    token = browser_cookies(request).invitation(request)
+    account_id = await blocking(lambda: browser_account(ctx, request))
+    if token is None or account_id is None:
+        return RedirectResponse("/welcome", status_code=303)
+    try:
+        result = await blocking(lambda: claims.accept_with_token(ctx, token, account_id=account_id))
+    except Conflict as exc:
+        if exc.code != "wrong_account":
+            return RedirectResponse("/welcome", status_code=303)
+        facts = await blocking(lambda: (claims.inspect_token(ctx, token), claims.account_emails(ctx, account_id)))
+        return page(request, "welcome_wrong_account.html", 409, **facts[0], signed_in_as=facts[1])
+    except SecretRejected:
+        return RedirectResponse("/welcome", status_code=303)
+    except PermissionDenied as exc:  # the workspace does not allow this account's login method
+        info = await blocking(lambda: claims.inspect_token(ctx, token))
+        return page(
+            request,
+            "welcome_sso.html" if info["mode"] == "sso" else "welcome_choose.html",
+            403,
+            refused=exc.code,
+            **info,
+        )
+    return to_joined(request, result["workspace_id"])
+
+
+@router.post("/welcome/decline", response_class=HTMLResponse)
+async def decline(request: Request, ctx: Ctx) -> Response:
+    token = browser_cookies(request).invitation(request)
+    if token is None:
+        return page(request, "dead_link.html", 404, state="missing")
+    try:
+        invitation = await blocking(lambda: claims.inspect_token(ctx, token))
+        await blocking(lambda: claims.decline_with_token(ctx, token))
+    except (SecretRejected, Conflict):
+        return RedirectResponse("/welcome", status_code=303)
+    response = page(request, "declined.html", **invitation)
+    browser_cookies(request).drop_invitation(response)
+    return response
+
+
+@router.post("/welcome/ask-again", response_class=HTMLResponse)
+async def ask_again(request: Request, ctx: Ctx) -> Response:
+    """Ask for a new invitation from an expired link; the same answer whatever happened."""
+    token = browser_cookies(request).invitation(request)
+    languages: dict[str, Any] = {}
+    if token is not None:
+        await blocking(lambda: reinvite.ask_for_new_invitation(ctx, token))
+        _, languages = await blocking(lambda: claims.link_state(ctx, token))
+    return page(request, "asked_again.html", **languages)
+
+
+@router.get("/joined/{workspace_id}", response_class=HTMLResponse)
+async def joined(workspace_id: str, request: Request, ctx: Ctx) -> Response:
+    account_id = await blocking(lambda: browser_account(ctx, request))
+    if account_id is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    workspace = await blocking(lambda: claims.joined_workspace(ctx, account_id, workspace_id))
+    if workspace is None:
+        return page(request, "dead_link.html", 404, state="invalid")
+    if await blocking(lambda: acceptance.to_accept(ctx, account_id, workspace_id)) is not None:
+        return RedirectResponse(f"/terms/{quote(workspace_id)}", status_code=303)  # the terms come first
+    return page(request, "joined.html", workspace=workspace, member={"language": workspace["member_language"]})

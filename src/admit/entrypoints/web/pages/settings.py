@@ -1,0 +1,91 @@
+"""Change password: an account created by an import with an initial one-time password must
+choose its own before anything else (after signing in, on the home page, on the way into a
+workspace and on the admin pages); anyone signed in may change theirs here too."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from admit.admin import overview
+from admit.admin.overview import SignedIn
+from admit.domain.errors import InvalidCredentials, NotFound, TooManyAttempts, ValidationFailed, WeakPassword
+from admit.entrypoints.web.deps import Ctx, blocking
+from admit.entrypoints.web.pages.common import browser_account, browser_cookies, page, safe_next
+from admit.flows.settings import password_change
+from admit.shared.context import Context
+
+router = APIRouter(include_in_schema=False)
+
+
+def change_first(next_path: str) -> Response:
+    return RedirectResponse(f"/change-password?next={quote(safe_next(next_path), safe='/')}", status_code=303)
+
+
+def _form(request: Request, me: SignedIn, status: int = 200, **context: Any) -> HTMLResponse:
+    policy = password_change.policy()
+    return page(
+        request,
+        "change_password.html",
+        status,
+        policy=policy,
+        rules=policy.rules(),
+        required=me.must_change_password,
+        member={"language": me.language},
+        **context,
+    )
+
+
+def _signed_in(ctx: Context, request: Request) -> SignedIn | None:
+    account_id = browser_account(ctx, request, initial_password_ok=True)
+    try:
+        return None if account_id is None else overview.signed_in(ctx, account_id)
+    except NotFound:
+        return None
+
+
+def _sign_in_first(next_path: str) -> Response:
+    target = f"/change-password?next={quote(next_path, safe='/')}"
+    return RedirectResponse(f"/sign-in?next={quote(target, safe='/')}", status_code=303)
+
+
+@router.get("/change-password", response_class=HTMLResponse)
+async def form(request: Request, ctx: Ctx, next: str = "/") -> Response:
+    me = await blocking(lambda: _signed_in(ctx, request))
+    if me is None:
+        return _sign_in_first(safe_next(next))
+    return _form(request, me, next=safe_next(next))
+
+
+@router.post("/change-password", response_class=HTMLResponse)
+async def change(
+    request: Request,
+    ctx: Ctx,
+    current_password: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/"),
+) -> Response:
+    target = safe_next(next)
+    tokens = browser_cookies(request).sessions(request)
+    me = await blocking(lambda: _signed_in(ctx, request))
+    if me is None or me.actor.id is None:
+        return _sign_in_first(target)
+    account_id = me.actor.id
+    try:
+        session = await blocking(lambda: password_change.change_password(ctx, account_id, current_password, password))
+    except InvalidCredentials:
+        return _form(request, me, 401, next=target, error="current")
+    except WeakPassword as exc:
+        return _form(request, me, 422, next=target, errors=exc.failures)
+    except ValidationFailed as exc:
+        return _form(request, me, 422, next=target, errors=[exc.message])
+    except TooManyAttempts as exc:
+        throttled = _form(request, me, 429, next=target, wait=exc.retry_after)
+        throttled.headers["Retry-After"] = str(exc.retry_after)
+        return throttled
+    response = RedirectResponse(target, status_code=303)
+    browser_cookies(request).keep_sessions(response, [session, *tokens[1:]])  # the old session has ended
+    return response

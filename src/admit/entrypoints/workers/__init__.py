@@ -1,0 +1,1 @@
+"""Long-running workers: the outbox's delivery loop."""

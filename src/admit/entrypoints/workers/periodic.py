@@ -1,0 +1,24 @@
+"""Periodic work of ``admit serve``: invitations whose time ran out are marked expired now and then
+(lapsed ones already read as expired, so a late sweep changes nothing anyone sees)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from admit.shared import endings
+from admit.shared.context import Context
+
+log = logging.getLogger("admit.entrypoints.web")
+
+
+async def expire_forever(context: Context, every: float) -> None:
+    """Mark lapsed invitations expired now and then; lapsed ones already read as expired."""
+    while True:
+        try:
+            count = await asyncio.to_thread(endings.expire_due, context)
+            if count:
+                log.info("expired %d invitation(s)", count)
+        except Exception:
+            log.exception("expiring invitations failed; will try again")
+        await asyncio.sleep(every)

@@ -1,0 +1,1 @@
+"""What a person does, one folder per self-service flow."""

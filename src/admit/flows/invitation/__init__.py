@@ -1,0 +1,1 @@
+"""Accepting, declining and claiming an invitation; asking for a new one."""

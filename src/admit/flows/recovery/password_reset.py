@@ -1,0 +1,191 @@
+"""Forgot password: a reset link by email, for an account, or — for someone invited who never set
+a password (the Smartsheet case) — to choose one, which creates the account and completes the
+claim. The answer is the same whether or not the address is known."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from admit.domain import secrets, throttling
+from admit.domain.errors import PermissionDenied, SecretRejected
+from admit.domain.events import EventType
+from admit.domain.identifiers import IdentifierKind, normalise_email
+from admit.domain.login_policy import LoginPolicy
+from admit.domain.passwords import PasswordPolicy
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record
+from admit.flows.invitation.claims import claim_with_password
+from admit.flows.signin.sessions import throttle_key
+from admit.shared.context import Actor, ActorKind, Context, record
+from admit.shared.messages import enqueue
+
+RESET = secrets.SecretPurpose.PASSWORD_RESET
+ACCOUNT_POLICY = "length"  # an account's own password follows the default policy
+
+
+def request_reset(ctx: Context, email: str) -> None:
+    """Email a reset link when the address has a password account or a pending invitation."""
+    address = normalise_email(email)
+    key = throttle_key("reset", address)
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        throttle = uow.throttles.get(key)
+        throttling.ensure_allowed(throttle.blocked_until if throttle else None, now)
+        requests = uow.throttles.add_failure(key, now)  # counts requests, known address or not
+        wait = throttling.wait_after(requests)
+        uow.throttles.block_until(key, now + wait if wait else None)
+        target = _target_for(uow, address, now)
+        if target is not None:
+            _send_link(ctx, uow, address, target, now)
+        uow.commit()
+
+
+def _target_for(uow: UnitOfWork, address: str, now: datetime) -> dict[str, Any] | None:
+    account = uow.accounts.by_identifiers([(IdentifierKind.EMAIL.value, address)])
+    if account is not None:
+        if account.credential_kind != "password" or uow.external_accounts.sso_memberships(account.id):
+            return None  # no password for an account whose workspace requires SSO (same answer)
+        return {
+            "subject": account.id,
+            "organization_id": None,
+            "workspace_id": None,
+            "language": account.language,
+            "first_name": account.first_name,
+        }
+    pending = uow.invitations.pending_for_emails([address], now)
+    if not pending:
+        return None
+    invitation = pending[-1]  # the newest
+    member = uow.members.get(invitation.organization_id, invitation.member_id)
+    workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
+    assert member is not None and workspace is not None
+    if not LoginPolicy.of(workspace.login_methods, workspace.sso_required).password_allowed:
+        return None  # the workspace lets people in through its identity providers only
+    return {
+        "subject": invitation.id,
+        "organization_id": invitation.organization_id,
+        "workspace_id": invitation.workspace_id,
+        "language": member.language,
+        "first_name": member.first_name,
+    }
+
+
+def _send_link(ctx: Context, uow: UnitOfWork, address: str, target: dict[str, Any], now: datetime) -> None:
+    uow.secrets.revoke_for(target["subject"], RESET.value, now)  # only the newest link works
+    issued = secrets.issue(RESET, ctx.random)
+    expires = secrets.expiry(RESET, now)
+    uow.secrets.add(
+        purpose=RESET.value,
+        digest=issued.digest,
+        organization_id=target["organization_id"],
+        subject_id=target["subject"],
+        created_at=now,
+        expires_at=expires,
+    )
+    lifetime = secrets.fixed_lifetime(RESET)
+    enqueue(
+        uow,
+        kind="password_reset",
+        channel="email",
+        recipient=address,
+        language=target["language"] or "en",
+        subject_id=target["subject"],
+        organization_id=target["organization_id"],
+        workspace_id=target["workspace_id"],
+        now=now,
+        payload={
+            "link": ctx.link(f"/reset/{issued.plaintext}"),
+            "first_name": target["first_name"],
+            "expires_minutes": int(lifetime.total_seconds() // 60),
+        },
+    )
+
+
+def inspect_reset(ctx: Context, token: str) -> dict[str, Any]:
+    """What the reset page needs: whose password, under which policy. ``SecretRejected`` if dead."""
+    digest = secrets.digest_for(token, RESET)
+    with ctx.uow() as uow:
+        secret = _live(uow, digest, ctx.clock.now(), lock=False)
+        return _subject(uow, secret)
+
+
+def reset_password(ctx: Context, token: str, password: str) -> dict[str, Any]:
+    """Set the password (an account), or create the account and accept the invitation (a claim).
+    Every session of a reset account is signed out."""
+    digest = secrets.digest_for(token, RESET)
+    facts = inspect_reset(ctx, token)
+    PasswordPolicy.named(facts["policy"]).check(password, facts["context"])
+    password_hash = ctx.hasher.hash(password)
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        secret = _live(uow, digest, now, lock=True)
+        if facts["invitation"] is not None:
+            invitation = uow.invitations.get(secret.organization_id, secret.subject_id, lock=True)
+            assert invitation is not None
+            result = claim_with_password(uow, invitation, password_hash, now)
+        else:
+            if uow.external_accounts.sso_memberships(secret.subject_id):
+                raise PermissionDenied(
+                    "your organization requires single sign-on: sign in through its identity provider",
+                    code="sso_required",
+                )
+            result = _reset_account(uow, secret.subject_id, password_hash, now)
+        uow.secrets.consume(secret.id, now)
+        uow.commit()
+    return result
+
+
+def _reset_account(uow: UnitOfWork, account_id: str, password_hash: str, now: datetime) -> dict[str, Any]:
+    uow.accounts.set_password_hash(account_id, password_hash)
+    uow.secrets.revoke_for(account_id, secrets.SecretPurpose.SESSION.value, now)
+    record(
+        uow,
+        Actor(ActorKind.ACCOUNT, id=account_id),
+        EventType.ACCOUNT_PASSWORD_RESET,
+        "account",
+        account_id,
+        now,
+        organization_id=None,
+    )
+    return {"account_id": account_id, "workspace_id": None}
+
+
+def _live(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> Record:
+    secret = uow.secrets.by_digest(digest, lock=lock)
+    if secret is None:
+        raise SecretRejected("this link is not valid")
+    secrets.ensure_usable(
+        purpose=secrets.SecretPurpose(secret.purpose),
+        expected=RESET,
+        expires_at=secret.expires_at,
+        consumed_at=secret.consumed_at,
+        revoked_at=secret.revoked_at,
+        now=now,
+    )
+    return secret
+
+
+def _subject(uow: UnitOfWork, secret: Record) -> dict[str, Any]:
+    if secret.organization_id is None:
+        account = uow.accounts.get(secret.subject_id)
+        assert account is not None
+        identifiers = [value for _, value in uow.accounts.identifiers(account.id)]
+        return {
+            "invitation": None,
+            "workspace": None,
+            "policy": ACCOUNT_POLICY,
+            "email": identifiers[0],
+            "context": [*identifiers, account.first_name or "", account.last_name or ""],
+        }
+    invitation = uow.invitations.get(secret.organization_id, secret.subject_id)
+    assert invitation is not None
+    workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
+    assert workspace is not None
+    return {
+        "invitation": dict(invitation._mapping),
+        "workspace": dict(workspace._mapping),
+        "policy": workspace.password_policy,
+        "email": invitation.email,
+        "context": [invitation.email or "", workspace.name],
+    }

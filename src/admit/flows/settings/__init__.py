@@ -1,0 +1,1 @@
+"""What a signed-in person changes about their own account."""

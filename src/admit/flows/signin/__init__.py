@@ -1,0 +1,1 @@
+"""Signing in with an identifier and password; sessions and API tokens."""

@@ -1,0 +1,1 @@
+"""Signing up from an invitation: proving the address with a code."""

@@ -1,0 +1,1 @@
+"""Single sign-on with an identity provider, joining a workspace through it."""

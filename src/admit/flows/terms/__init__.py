@@ -1,0 +1,1 @@
+"""Terms of service: download and accept the workspace's newest version."""

@@ -1,0 +1,61 @@
+"""Who may do what where. Another tenant's workspace is reported as not found, never as
+forbidden, so ids cannot be probed across organizations."""
+
+from __future__ import annotations
+
+from admit.domain.errors import NotFound, PermissionDenied
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Workspace
+from admit.domain.roles import Permission, Role, require
+from admit.shared.context import Actor, ActorKind
+
+
+def role_in(uow: UnitOfWork, actor: Actor, workspace: Workspace) -> Role:
+    if actor.kind in (ActorKind.OPERATOR, ActorKind.SYSTEM):
+        return Role.OWNER
+    if actor.organization_id != workspace.organization_id and actor.kind is ActorKind.API_TOKEN:
+        raise NotFound("workspace not found")
+    if actor.workspace_id is not None and actor.workspace_id != workspace.id:
+        raise NotFound("workspace not found")
+    if actor.kind is ActorKind.API_TOKEN:
+        assert actor.role is not None
+        return actor.role
+    assert actor.id is not None
+    member = uow.members.for_account(workspace.organization_id, workspace.id, actor.id)
+    if member is None:
+        raise NotFound("workspace not found")
+    if member.status != "active":
+        raise PermissionDenied("your membership of this workspace is not active")
+    return Role(member.role)
+
+
+def workspace_for(
+    uow: UnitOfWork, actor: Actor, workspace_id: str, permission: Permission | None = None
+) -> tuple[Workspace, Role]:
+    """Load a workspace the actor can see, check ``permission``, and return it with the role."""
+    scope = actor.organization_id if actor.kind is ActorKind.API_TOKEN else None
+    workspace = uow.workspaces.get(scope, workspace_id)
+    if workspace is None:
+        raise NotFound("workspace not found")
+    role = role_in(uow, actor, workspace)
+    if permission is not None:
+        require(role, permission)
+    return workspace, role
+
+
+def organization_scope(actor: Actor, organization_id: str) -> str:
+    """The organization an actor may act in; another tenant's is not found."""
+    if actor.kind is ActorKind.OPERATOR:
+        return organization_id
+    if actor.organization_id != organization_id or actor.workspace_id is not None:
+        raise NotFound("organization not found")
+    return organization_id
+
+
+def tenant_scope(actor: Actor) -> str | None:
+    """The organization filter for loading a row by id before ``workspace_for`` checks it.
+
+    API tokens are filtered by their organization at the query itself; operators see every
+    organization; an account's rights are checked on the row's workspace right after loading.
+    """
+    return actor.organization_id if actor.kind is ActorKind.API_TOKEN else None

@@ -1,0 +1,103 @@
+"""Enqueueing what someone must be told, in the caller's transaction (the outbox).
+
+Delivery is the outbox worker's job; here a message is a row with everything needed to render
+it. A link carrying a secret is only ever built from the configured base URL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from admit.domain.errors import Conflict
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Workspace
+from admit.shared.context import Context
+
+
+def channels_for(workspace: Workspace, member: dict[str, Any]) -> list[str]:
+    """Every channel the workspace has switched on and the member can be reached by: email and
+    SMS both when both are on and known (the fourth article's rule)."""
+    channels = []
+    if workspace.email_enabled and member.get("email"):
+        channels.append("email")
+    if workspace.sms_enabled and member.get("phone"):
+        channels.append("sms")
+    if not channels:
+        raise Conflict(
+            "this member cannot be reached: the workspace sends "
+            + (
+                " and ".join(c for c, on in (("email", workspace.email_enabled), ("SMS", workspace.sms_enabled)) if on)
+                or "no messages"
+            )
+            + ", and the member has no matching email address or phone number",
+            code="no_delivery_channel",
+            field="email" if workspace.email_enabled else "phone",
+        )
+    return channels
+
+
+def enqueue(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    channel: str,
+    recipient: str,
+    language: str,
+    subject_id: str,
+    organization_id: str | None,
+    workspace_id: str | None,
+    payload: dict[str, Any],
+    now: datetime,
+) -> int:
+    return uow.outbox.add(
+        organization_id=organization_id,
+        workspace_id=workspace_id,
+        kind=kind,
+        channel=channel,
+        recipient=recipient,
+        language=language,
+        subject_id=subject_id,
+        payload=payload,
+        key=uuid4().hex,
+        state="queued",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def announce_invitation(
+    ctx: Context,
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    workspace: Workspace,
+    member: dict[str, Any],
+    invitation: dict[str, Any],
+    token: str,
+    now: datetime,
+) -> None:
+    """One message per channel of the invitation, each carrying the sign-up link."""
+    payload = {
+        "link": ctx.link(f"/i/{token}"),
+        "workspace_name": workspace.name,
+        "inviter_name": invitation["inviter_name"],
+        "message": invitation["message"],
+        "first_name": member.get("first_name"),
+        "expires_at": invitation["expires_at"].isoformat(),
+    }
+    for channel in invitation["channels"]:
+        enqueue(
+            uow,
+            kind=kind,
+            channel=channel,
+            recipient=member["email"] if channel == "email" else member["phone"],
+            language=member.get("language") or workspace.default_language,
+            subject_id=invitation["id"],
+            organization_id=workspace.organization_id,
+            workspace_id=workspace.id,
+            payload=payload,
+            now=now,
+        )
