@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
 from support.clock import FixedClock
 from support.postgres import binaries, throwaway_cluster
@@ -30,7 +30,7 @@ BACKENDS = ["sqlite", "postgresql"]
 def postgresql_url() -> Iterator[str]:
     given = os.environ.get("ADMIT_TEST_POSTGRES_URL")
     if given:
-        yield given
+        yield _database_per_worker(given)
         return
     if binaries() is None:
         if os.environ.get("CI"):
@@ -38,6 +38,23 @@ def postgresql_url() -> Iterator[str]:
         pytest.skip("PostgreSQL server binaries not installed (make test installs them)")
     with throwaway_cluster() as url:
         yield url
+
+
+def _database_per_worker(url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own on the given server."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = make_engine(url)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

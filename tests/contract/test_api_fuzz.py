@@ -39,6 +39,17 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 EXAMPLES = int(os.environ.get("ADMIT_FUZZ_EXAMPLES", "10"))  # per operation and database
 
 
+_schemas: list[Any] = []  # the API's schema, loaded once per process (generating it costs more than a test)
+
+
+def _schema(app: Any) -> Any:
+    if not _schemas:
+        _schemas.append(schemathesis.openapi.from_asgi("/api/v1/openapi.json", app))
+    schema = _schemas[0]
+    schema.app = app  # calls go to this test's app (its database)
+    return schema
+
+
 def _operations() -> list[tuple[str, str]]:
     app = create_app(Settings(dev_mode=True, _env_file=None), None, background=False)  # type: ignore[arg-type,call-arg]
     paths = app.openapi()["paths"]
@@ -50,7 +61,7 @@ def _operations() -> list[tuple[str, str]]:
 def test_api_answers_every_input_within_its_contract(ctx: Context, method: str, path: str) -> None:
     world = populate(ctx)
     app = client(ctx).fastapi_app  # type: ignore[attr-defined]
-    operation = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)[path][method]
+    operation = _schema(app)[path][method]
     cases = st.one_of(
         operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)
     )

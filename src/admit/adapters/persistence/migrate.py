@@ -1,18 +1,22 @@
-"""Schema migrations (Alembic), run by ``admit db upgrade`` and by the test suite."""
+"""Schema migrations (Alembic), run by ``admit db upgrade`` and by the test suite. Alembic is
+imported when a migration runs: it is half of the CLI's start-up time otherwise."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
+from typing import TYPE_CHECKING
 
 from admit.adapters.persistence.database import normalise_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SCRIPTS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(SCRIPTS))
     config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
@@ -20,6 +24,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
