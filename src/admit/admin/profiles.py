@@ -10,7 +10,7 @@ from admit.admin.tenancy import check_language
 from admit.domain.errors import ValidationFailed
 from admit.domain.identifiers import normalise_email, normalise_phone, normalise_username
 from admit.domain.records import Workspace
-from admit.domain.roles import Role, parse_role
+from admit.domain.roles import parse_role
 
 FIELD_LIMITS = {"first_name": 100, "last_name": 100, "external_id": 255, "department": 200, "job_profile": 200}
 
@@ -52,10 +52,6 @@ class MemberInput:
         _check_choice(values, "department", workspace.departments)
         _check_choice(values, "job_profile", workspace.job_profiles)
         return values
-
-    @property
-    def role_value(self) -> Role:
-        return parse_role(self.role or "member")
 
 
 def _check_choice(values: dict[str, Any], name: str, choices: list[str]) -> None:

@@ -24,7 +24,6 @@ class MessageState(StrEnum):
     ABANDONED = "abandoned"
 
 
-WAITING = (MessageState.QUEUED, MessageState.FAILED)  # due for an attempt once their time comes
 RETRYABLE = (MessageState.FAILED, MessageState.ABANDONED)  # an administrator may queue them again
 
 
