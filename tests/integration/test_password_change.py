@@ -175,3 +175,17 @@ def test_no_page_door_lets_an_initial_password_act(ctx: Context, operator: Actor
     with pytest.raises(Exception) as refused:
         sessions.authenticate_session(ctx, browser.cookies["admit_session"])
     assert getattr(refused.value, "code", None) == "password_change_required"
+
+
+@pytest.mark.parametrize("weak", ["passwordpassword", "passwortpasswort", "123456789012345", "qwertzuiopasdfgh"])
+def test_keyboard_rows_sequences_and_repeats_are_refused_through_the_api(
+    ctx: Context, operator: Actor, workspace: Any, weak: str
+) -> None:
+    imported(ctx, operator, workspace, "ian@example.com")
+    signed_in = client(ctx).post("/api/v1/sessions", json={"identifier": "ian@example.com", "password": INITIAL})
+    api = client(ctx, signed_in.json()["token"])
+    refused = api.post("/api/v1/me/password", json={"current_password": INITIAL, "new_password": weak})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "weak_password"
+    assert "Keyboard rows, sequences and repeats" in refused.json()["error"]["message"]
+    changed = api.post("/api/v1/me/password", json={"current_password": INITIAL, "new_password": CHOSEN})
+    assert changed.status_code == 200

@@ -66,7 +66,7 @@ def test_unknown_password_policy_name_is_refused(name: str) -> None:
 
 def test_length_preset_rules_are_listed_in_words() -> None:
     rules = LENGTH.rules()
-    assert [rule.code for rule in rules] == ["min_length", "max_length", "not_common", "not_personal"]
+    assert [rule.code for rule in rules] == ["min_length", "max_length", "no_patterns", "not_common", "not_personal"]
     by_code = {rule.code: rule.text for rule in rules}
     assert "15" in by_code["min_length"]
     assert "256" in by_code["max_length"]
@@ -81,6 +81,7 @@ def test_composition_preset_rules_add_the_character_classes() -> None:
         "lowercase",
         "digit_or_symbol",
         "max_length",
+        "no_patterns",
         "not_common",
         "not_personal",
     ]
@@ -207,18 +208,57 @@ def test_short_common_password_breaks_both_rules() -> None:
 
 @pytest.mark.parametrize("password", ["aaaaaaaaaaaaaaaa", "abcabcabcabcabcabc", "abababababababab", "1234123412341234"])
 def test_repetition_of_a_short_unit_is_refused(password: str) -> None:
-    assert codes(LENGTH, password) == ["not_common"]
+    assert codes(LENGTH, password) == ["no_patterns", "not_common"]
 
 
 @pytest.mark.parametrize("password", ["sunshine1234567", "Sunshine!!!2024", "qwertyuiop12345"])
 def test_common_base_with_trailing_digits_or_symbols_is_refused(password: str) -> None:
     assert len(password) >= 15
-    assert codes(LENGTH, password) == ["not_common"]
+    assert codes(LENGTH, password) == ["no_patterns", "not_common"]
 
 
 def test_common_word_inside_a_long_passphrase_is_accepted() -> None:
-    assert codes(LENGTH, "password1234567890") == []  # the common base is less than half of it
     assert codes(LENGTH, "my sunshine is purple") == []
+    assert codes(LENGTH, "password is not my horse") == []
+
+
+def test_a_common_word_padded_with_a_sequence_is_refused() -> None:
+    assert codes(LENGTH, "password1234567890") == ["no_patterns", "not_common"]  # "password" is all that counts
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "passwordpassword",  # a repeated word
+        "passwortpasswort",  # the same in German
+        "motdepassemotdepasse",  # and in French
+        "123456789012345",  # a sequence through 9 → 0
+        "qwertzuiopasdfgh",  # German keyboard rows
+        "azertyuiopqsdfgh",  # French keyboard rows
+        "qwertyuiopasdfgh",  # English ones
+        "abcdefghijklmnop",  # the alphabet
+        "9876543210zyxwvu",  # backwards
+        "zxcvbnmasdfghjkl",  # bottom and middle rows
+    ],
+)
+def test_keyboard_rows_sequences_and_repeats_do_not_count(password: str) -> None:
+    assert "no_patterns" in codes(LENGTH, password)
+    assert codes(COMPOSITION, password.capitalize() + "!")  # too short without the pattern, or common
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "correct-horse-battery-staple",
+        "orchard-lantern-pebble-73",
+        "mississippi-riverboat",  # letters that repeat inside a word still count
+        "were there where they",  # "wer", "ert" are keyboard neighbours but not a run of four
+        "bookkeeper committee",
+        "Straße-Ölfass-Übel-9",
+    ],
+)
+def test_passphrases_with_incidental_patterns_are_accepted(password: str) -> None:
+    assert codes(LENGTH, password) == []
 
 
 # --- personal context --------------------------------------------------------------------------
