@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from admit import __version__
@@ -40,6 +42,7 @@ from admit.entrypoints.workers.periodic import expire_forever
 from admit.shared.context import Context
 
 log = logging.getLogger("admit.entrypoints.web")
+STATIC = Path(__file__).parent / "static"
 
 DESCRIPTION = """Admit's REST API. Authenticate with `Authorization: Bearer <token>`: an API token
 (`adm_api_…`, created with `admit token create`) for administration and integrations, or a
@@ -111,14 +114,27 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
-    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     pages = (invitation_pages, signup_pages, signin_pages, recovery_pages, home_pages, settings_pages, terms_pages)
     admin = (console, people_pages, invitation_admin_pages, choose, jobs_pages, audit)
     for module in (*pages, *admin, sso_pages):
+        _answer_head_like_get(module.router)
         app.include_router(module.router)
+    app.add_api_route("/favicon.ico", _favicon, methods=["GET", "HEAD"], include_in_schema=False)
     if settings.dev_mode:
         app.include_router(dev.router)
     return app
+
+
+def _answer_head_like_get(router: APIRouter) -> None:
+    """A page answers HEAD as it answers GET (link checkers and monitors ask; GET changes nothing)."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.methods and "GET" in route.methods:
+            route.methods.add("HEAD")
+
+
+async def _favicon() -> FileResponse:
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
 
 def _start_worker(settings: Settings, context: Context, stop: threading.Event) -> threading.Thread | None:

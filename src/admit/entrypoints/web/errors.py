@@ -1,4 +1,5 @@
-"""One JSON error envelope for every failure: ``{"error": {"code", "message", "field"}}``.
+"""One JSON error envelope for every API failure: ``{"error": {"code", "message", "field"}}``;
+a page in the person's language for every other address (no browser ever sees raw JSON).
 
 Never a traceback in a response: unexpected errors are logged with an id and answered with it.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -31,8 +33,11 @@ STATUS: list[tuple[type[errors.DomainError], int]] = [
 ]
 
 
-def envelope(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, "field": field}}, status_code=status)
+def envelope(
+    status: int, code: str, message: str, field: str | None = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "field": field}}
+    return JSONResponse(body, status_code=status, headers=dict(headers) if headers else None)
 
 
 def status_of(exc: errors.DomainError) -> int:
@@ -67,15 +72,32 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return envelope(422, "validation_failed", f"{field}: {message}" if field else message, field)
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+def _error_page(request: Request, status: int, **context: str) -> Response:
+    from admit.entrypoints.web.pages.common import page  # the pages import this module's envelope
+
+    return page(request, "page_error.html", status, error_status=status, **context)
+
+
+async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if not is_api(request) and exc.status_code in (404, 405):
+        response = _error_page(request, exc.status_code)
+        if exc.headers:
+            response.headers.update(exc.headers)  # Allow: on a 405
+        return response
     codes = {404: "not_found", 405: "method_not_allowed", 401: "invalid_credentials"}
-    return envelope(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+    return envelope(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail), headers=exc.headers)
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     incident = uuid.uuid4().hex[:12]
     log.error("unhandled error %s: %s", incident, type(exc).__name__, exc_info=exc)
+    if not is_api(request):
+        return _error_page(request, 500, incident=incident)
     return envelope(500, "internal_error", f"something went wrong on our side (incident {incident})")
 
 

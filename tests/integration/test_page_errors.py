@@ -1,0 +1,79 @@
+"""A browser never sees raw JSON: unknown addresses, wrong methods and failures are pages in the
+person's language; the API keeps its JSON envelope. Every GET page answers HEAD, and the site has
+a favicon."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from support.api import client
+from support.pages import csrf
+
+from admit.shared.context import Context
+
+HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize(
+    ("language", "title"), [("en", "Page not found"), ("de", "Seite nicht gefunden"), ("fr", "Page introuvable")]
+)
+def test_an_unknown_address_is_a_page_in_the_browsers_language(ctx: Context, language: str, title: str) -> None:
+    answer = client(ctx).get("/no/such/page", headers={**HTML, "accept-language": language})
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert title in answer.text and 'href="/sign-in"' in answer.text
+
+
+def test_the_api_keeps_its_json_envelope_for_unknown_addresses_and_methods(ctx: Context) -> None:
+    api = client(ctx)
+    missing = api.get("/api/v1/no-such-thing", headers=HTML)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    wrong = api.put("/api/v1/sessions", json={})
+    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
+    assert "POST" in wrong.headers["allow"]
+
+
+def test_a_wrong_method_on_a_page_is_a_page_that_says_so(ctx: Context) -> None:
+    browser = client(ctx)
+    token = csrf(browser.get("/sign-in").text)
+    answer = browser.post("/joined/no-such-id", data={"csrftoken": token}, headers=HTML)
+    assert answer.status_code == 405 and answer.headers["content-type"].startswith("text/html")
+    assert "This page cannot do that" in answer.text and "GET" in answer.headers["allow"]
+
+
+def test_head_answers_like_get_on_pages(ctx: Context) -> None:
+    browser = client(ctx)
+    for path in ("/", "/sign-in", "/forgot-password"):
+        assert browser.head(path).status_code == 200, path
+
+
+def test_the_site_has_a_favicon(ctx: Context) -> None:
+    browser = client(ctx)
+    icon = browser.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert 'rel="icon"' in browser.get("/sign-in").text
+
+
+def _page_paths(app: Any) -> list[str]:
+    paths = []
+    for route in iter_route_contexts(app.routes):  # included routers flattened, with their prefixes
+        page = route.path and not route.path.startswith(("/api/", "/healthz", "/dev/"))
+        if page and route.methods and "GET" in route.methods:
+            paths.append(re.sub(r"\{[^}]+\}", "no-such-id", route.path))
+    return paths
+
+
+def test_no_page_answers_json_to_a_browser_navigation(ctx: Context) -> None:
+    """Every GET page route, read from the app, opened by a browser that is not signed in and with
+    made-up ids: whatever the answer (a page, a redirect, a 404), it is never JSON."""
+    browser = client(ctx)
+    paths = _page_paths(browser.fastapi_app)  # type: ignore[attr-defined]
+    assert len(paths) > 20
+    for path in [*paths, "/no-such-page", "/admin/no-such-id/no-such-area"]:
+        answer = browser.get(path, headers=HTML, follow_redirects=False)
+        kind = answer.headers.get("content-type", "")
+        assert "json" not in kind, f"{path} answered {answer.status_code} {kind}"
+        assert answer.status_code < 500, path
