@@ -77,3 +77,13 @@ def test_no_page_answers_json_to_a_browser_navigation(ctx: Context) -> None:
         kind = answer.headers.get("content-type", "")
         assert "json" not in kind, f"{path} answered {answer.status_code} {kind}"
         assert answer.status_code < 500, path
+
+
+def test_the_api_docs_work_without_internet(ctx: Context) -> None:
+    browser = client(ctx)
+    docs = browser.get("/api/v1/docs")
+    assert docs.status_code == 200 and "SwaggerUIBundle" in docs.text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert assets and all(url.startswith("/") for url in assets), assets  # nothing from a CDN
+    for url in assets:
+        assert browser.get(url).status_code == 200, url

@@ -7,11 +7,13 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
@@ -43,6 +45,7 @@ from admit.shared.context import Context
 
 log = logging.getLogger("admit.entrypoints.web")
 STATIC = Path(__file__).parent / "static"
+DOCS_ASSETS = Path(str(resources.files("fastapi_offline") / "static"))
 
 DESCRIPTION = """Admit's REST API. Authenticate with `Authorization: Bearer <token>`: an API token
 (`adm_api_…`, created with `admit token create`) for administration and integrations, or a
@@ -84,7 +87,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         version=__version__,
         description=DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served below from local files: the docs work without internet
         redoc_url=None,
         lifespan=lifespan,
         # FastAPI's native OpenTelemetry looks for configured providers on every request; off
@@ -115,6 +118,8 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.mount("/api/v1/docs/assets", StaticFiles(directory=str(DOCS_ASSETS)), name="docs-assets")
+    app.add_api_route("/api/v1/docs", _docs, methods=["GET"], include_in_schema=False)
     pages = (invitation_pages, signup_pages, signin_pages, recovery_pages, home_pages, settings_pages, terms_pages)
     admin = (console, people_pages, invitation_admin_pages, choose, jobs_pages, audit)
     for module in (*pages, *admin, sso_pages):
@@ -131,6 +136,17 @@ def _answer_head_like_get(router: APIRouter) -> None:
     for route in router.routes:
         if isinstance(route, APIRoute) and route.methods and "GET" in route.methods:
             route.methods.add("HEAD")
+
+
+async def _docs() -> HTMLResponse:
+    """Swagger UI for the API, its script and styles from this server (fastapi-offline's copy)."""
+    return get_swagger_ui_html(
+        openapi_url="/api/v1/openapi.json",
+        title="Admit API",
+        swagger_js_url="/api/v1/docs/assets/swagger-ui-bundle.js",
+        swagger_css_url="/api/v1/docs/assets/swagger-ui.css",
+        swagger_favicon_url="/favicon.ico",
+    )
 
 
 async def _favicon() -> FileResponse:

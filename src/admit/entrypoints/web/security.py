@@ -25,22 +25,7 @@ FLOW_COOKIES = {
 }
 FLOW_MAX_AGE = 3600
 MAX_ACCOUNTS = 5
-PAGE_PREFIXES = (
-    "/i/",
-    "/welcome",
-    "/sign-in",
-    "/sign-out",
-    "/joined",
-    "/forgot-password",
-    "/reset",
-    "/home/",
-    "/switch-account",
-    "/terms/",
-    "/go/",
-    "/admin",
-    "/change-password",
-    "/sso/",
-)
+NOT_PAGES = ("/api/", "/static/", "/dev/")  # the API, files, and the dev mailbox (its own inline styles)
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -61,7 +46,9 @@ def origin(url: str) -> str:
 
 
 def is_page(path: str) -> bool:
-    return path == "/" or path.startswith(PAGE_PREFIXES)
+    """Every address but the API's, the files' and the dev mailbox's is a page (a new page, or the
+    page that says an address does not exist, gets the headers without being listed)."""
+    return path != "/healthz" and not path.startswith(NOT_PAGES)
 
 
 class SecurityHeaders:
