@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from support.api import client
+from support.api import api_token, client
 from support.outbox import messages, token_for
 from support.pages import csrf
 
@@ -522,3 +522,37 @@ def test_markup_in_a_typed_value_is_shown_as_text_in_the_error_next_to_the_field
     assert bad_email.status_code == 422 and 'id="email-error">' in bad_email.text
     assert "<b>x</b>" not in bad_email.text and 'value="&#34;&gt;&lt;b&gt;x&lt;/b&gt;@example.com"' in bad_email.text
     assert members.list_members(ctx, operator, workspace.id, search="ann@") == []
+
+
+def test_the_preview_is_the_email_this_person_will_get_not_another_members(
+    ctx: Context, operator: Actor, workspace: Any, owner: TestClient
+) -> None:
+    """Inviting Zoe once previewed "Bonjour Carla" (the first member awaiting invitation, in French)."""
+    person(ctx, operator, workspace, "carla@example.com", first_name="Carla", language="fr")
+    zoe = person(ctx, operator, workspace, "zoe@example.com", first_name="Zoe", language="de")
+    review = owner.get(f"/admin/{workspace.id}/people/{zoe}/invite").text
+    email = review.split("<pre", 1)[1]
+    assert "Hallo Zoe" in email and "Carla" not in email and "Bonjour" not in email
+    sent = owner.post(
+        f"/admin/{workspace.id}/people/{zoe}/invite",
+        data={"csrftoken": csrf(review), "back": hidden(review, "back"), "step": "confirm"},
+    )
+    assert sent.status_code == 303
+    resend = owner.get(f"/admin/{workspace.id}/people/{zoe}/invite").text  # now a resend: still Zoe's email
+    assert "Hallo Zoe" in resend.split("<pre", 1)[1] and "Carla" not in resend.split("<pre", 1)[1]
+
+
+def test_the_api_previews_for_one_member_of_this_workspace_only(
+    ctx: Context, operator: Actor, workspace: Any, org: Any
+) -> None:
+    person(ctx, operator, workspace, "carla@example.com", first_name="Carla", language="fr")
+    zoe = person(ctx, operator, workspace, "zoe@example.com", first_name="Zoe", language="de")
+    api = client(ctx, api_token(ctx, org.id))
+    mine = api.get(f"/api/v1/workspaces/{workspace.id}/invitations/preview", params={"member_id": zoe})
+    assert mine.status_code == 200 and "Hallo Zoe" in mine.json()["text"]
+    sample = api.get(f"/api/v1/workspaces/{workspace.id}/invitations/preview")
+    assert "Bonjour Carla" in sample.json()["text"]  # Invite All's preview: the first awaiting member
+    other = tenancy.create_workspace(ctx, operator, org.id, "Elsewhere")
+    stranger = person(ctx, operator, other, "sam@example.com", first_name="Sam")
+    refused = api.get(f"/api/v1/workspaces/{workspace.id}/invitations/preview", params={"member_id": stranger})
+    assert refused.status_code == 404 and refused.json()["error"]["field"] == "member_id"

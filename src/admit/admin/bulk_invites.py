@@ -11,7 +11,7 @@ from admit.adapters.delivery.render import Rendered, render
 from admit.adapters.spreadsheets import Table, read_table
 from admit.admin import jobs
 from admit.admin.invitations import open_invitation
-from admit.domain.errors import DomainError, ValidationFailed
+from admit.domain.errors import DomainError, NotFound, ValidationFailed
 from admit.domain.identifiers import normalise_email
 from admit.domain.invitations import lifetime, personal_message
 from admit.domain.members import MemberStatus
@@ -160,24 +160,35 @@ def _invite(
     progress.count("invited")
 
 
-def preview(ctx: Context, actor: Actor, workspace_id: str, *, message: str | None = None) -> Rendered:
-    """The invitation email as a member awaiting invitation would get it (the admin's preview)."""
+def preview(
+    ctx: Context, actor: Actor, workspace_id: str, *, message: str | None = None, member_id: str | None = None
+) -> Rendered:
+    """The invitation email exactly as ``member_id`` will get it (their name, their language); without
+    one, as the first member awaiting invitation will (the preview of Invite All)."""
     message = personal_message(message)
     now = ctx.clock.now()
     with ctx.uow() as uow:
         workspace, _ = workspace_for(uow, actor, workspace_id, Permission.INVITE)
-        sample = uow.members.awaiting_invitation(workspace.organization_id, workspace.id, None, 1)
-    first_name = sample[0].first_name if sample else None
-    language = (sample[0].language if sample else None) or workspace.default_language
+        recipient = _recipient(uow, workspace, member_id)
     return render(
         "invitation",
-        language,
+        (recipient.language if recipient else None) or workspace.default_language,
         {
             "link": ctx.link(SAMPLE_LINK),
             "workspace_name": workspace.name,
             "inviter_name": actor.name if actor.kind is ActorKind.ACCOUNT and actor.name else None,
             "message": message,
-            "first_name": first_name,
+            "first_name": recipient.first_name if recipient else None,
             "expires_at": (now + lifetime(workspace.invitation_lifetime_days)).isoformat(),
         },
     )
+
+
+def _recipient(uow: UnitOfWork, workspace: Workspace, member_id: str | None) -> Member | None:
+    if member_id is None:
+        sample = uow.members.awaiting_invitation(workspace.organization_id, workspace.id, None, 1)
+        return sample[0] if sample else None
+    member = uow.members.get(workspace.organization_id, member_id)
+    if member is None or member.workspace_id != workspace.id:
+        raise NotFound("member not found", field="member_id")
+    return member

@@ -27,6 +27,7 @@ FILE_BODY = {
 }
 FileName = Query("people.csv", max_length=200, description="The file's name (its extension tells CSV from XLSX).")
 Message = Query(None, max_length=2000, description="A personal message for the invitations.")
+MemberId = Query(None, max_length=32, description="Preview for this member (their name and language).")
 
 
 @router.post(
@@ -118,12 +119,15 @@ async def invite_listed(
 
 
 @router.get("/workspaces/{workspace_id}/invitations/preview", response_model=s.PreviewOut, tags=["invitations"])
-async def preview(workspace_id: str, ctx: Ctx, token: Bearer, message: str | None = Message) -> Any:
-    """The invitation email as people awaiting invitation would receive it."""
+async def preview(
+    workspace_id: str, ctx: Ctx, token: Bearer, message: str | None = Message, member_id: str | None = MemberId
+) -> Any:
+    """The invitation email exactly as `member_id` will receive it (their name and language), or,
+    without it, as the first member awaiting invitation will."""
     rendered = await as_caller(
         ctx,
         token,
-        lambda actor: bulk_invites.preview(ctx, actor, workspace_id, message=message),
+        lambda actor: bulk_invites.preview(ctx, actor, workspace_id, message=message, member_id=member_id),
         quick=True,
     )
     return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}

@@ -41,6 +41,7 @@ class Target:
     act: Callable[[str | None], str]  # sends (with the message); returns where to go next
     hidden: dict[str, str] = field(default_factory=dict)  # carried from step to step
     facts: dict[str, Any] = field(default_factory=dict)  # what the pages say (counts, names)
+    recipient: str | None = None  # the one member the preview is for (else: the first awaiting one)
 
 
 def base(admin: Admin) -> str:
@@ -81,7 +82,7 @@ async def review(
 ) -> Response:
 
     def render(text: str | None) -> Any:
-        return bulk_invites.preview(ctx, admin.actor, admin.workspace_id, message=text)
+        return bulk_invites.preview(ctx, admin.actor, admin.workspace_id, message=text, member_id=target.recipient)
 
     try:
         try:
@@ -152,6 +153,7 @@ def _person(ctx: Context, admin: Admin, person: dict[str, Any], back: str) -> Ta
         act,
         hidden={"back": back},
         facts={"person": person},
+        recipient=member_id,
     )
 
 
