@@ -536,6 +536,7 @@ def test_the_preview_is_the_email_this_person_will_get_not_another_members(
     sent = owner.post(
         f"/admin/{workspace.id}/people/{zoe}/invite",
         data={"csrftoken": csrf(review), "back": hidden(review, "back"), "step": "confirm"},
+        follow_redirects=False,
     )
     assert sent.status_code == 303
     resend = owner.get(f"/admin/{workspace.id}/people/{zoe}/invite").text  # now a resend: still Zoe's email
