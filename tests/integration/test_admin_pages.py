@@ -342,12 +342,17 @@ def test_choose_people_invites_the_listed_people_and_lists_the_rows_that_match_n
         data={"csrftoken": csrf(page)},
         files={"file": (f"list.{kind}", data)},
     )
-    assert uploaded.status_code == 200 and f'list.{kind}: 3 rows name people by "External ID".' in uploaded.text
+    assert uploaded.status_code == 200
+    assert f'list.{kind}: 2 of 3 rows name people awaiting invitation by "External ID".' in uploaded.text
+    matched = uploaded.text.split('id="matched-rows"', 1)[1].split("</table>", 1)[0]
+    unmatched = uploaded.text.split('id="unmatched-rows"', 1)[1].split("</table>", 1)[0]
+    assert "HR-0" in matched and "HR-2" in matched and "HR-9" not in matched
+    assert "HR-9" in unmatched and "Matches nobody in this workspace" in unmatched
     token, upload = csrf(uploaded.text), hidden(uploaded.text, "upload")
     url = f"/admin/{workspace.id}/invitations/choose/review"
     carried = {"csrftoken": token, "upload": upload, "filename": f"list.{kind}"}
     confirm = owner.post(url, data={**carried, "message": "Hello", "step": "send"}).text
-    assert "Invite 3 listed people?" in confirm and f"list.{kind}" in confirm
+    assert "Invite 2 listed people?" in confirm and f"list.{kind}" in confirm  # never more than will be
     assert hidden(confirm, "upload") == upload
     assert [m for m in messages(ctx, kind="invitation") if m["recipient"].startswith("p")] == []
     sent = owner.post(url, data={**carried, "message": "Hello", "step": "confirm"})
@@ -557,3 +562,18 @@ def test_the_api_previews_for_one_member_of_this_workspace_only(
     stranger = person(ctx, operator, other, "sam@example.com", first_name="Sam")
     refused = api.get(f"/api/v1/workspaces/{workspace.id}/invitations/preview", params={"member_id": stranger})
     assert refused.status_code == 404 and refused.json()["error"]["field"] == "member_id"
+
+
+def test_a_list_that_matches_nobody_awaiting_invitation_offers_nothing_to_send(
+    ctx: Context, operator: Actor, workspace: Any, owner: TestClient
+) -> None:
+    person(ctx, operator, workspace, "ivy@example.com", invite=True)  # already invited
+    data = write_csv(["Email"], [["ivy@example.com"], ["nobody@example.com"], ["IVY@example.com"]])
+    page = owner.get(f"/admin/{workspace.id}/invitations/choose").text
+    review = owner.post(
+        f"/admin/{workspace.id}/invitations/choose", data={"csrftoken": csrf(page)}, files={"file": ("l.csv", data)}
+    ).text
+    assert 'l.csv: 0 of 3 rows name people awaiting invitation by "Email".' in review
+    assert 'value="send"' not in review  # nothing would be sent
+    unmatched = review.split('id="unmatched-rows"', 1)[1].split("</table>", 1)[0]
+    assert "Already invited or a member" in unmatched and "Matches nobody in this workspace" in unmatched

@@ -5,6 +5,7 @@ result says how many were invited and lists every row that did not match."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from admit.adapters.delivery.render import Rendered, render
@@ -84,36 +85,87 @@ def run_invite_all(ctx: Context, job: Record, progress: jobs.Progress) -> None:
             return
 
 
+@dataclass(frozen=True)
+class ListedRow:
+    """What one row of a list of people to invite comes to."""
+
+    row: int  # the row number a spreadsheet shows
+    value: str  # what the row names the person by
+    outcome: str  # "invite", "unmatched", "duplicate" or "skipped"
+    reason: str | None = None
+    member: Member | None = None
+
+
+@dataclass(frozen=True)
+class ListMatch:
+    """A list read against the directory before anything is sent (the review shows it)."""
+
+    column: str  # the column's label in the file
+    rows: list[ListedRow]
+
+    @property
+    def to_invite(self) -> int:
+        return sum(1 for row in self.rows if row.outcome == "invite")
+
+
+def match_listed(ctx: Context, actor: Actor, workspace_id: str, data: bytes, filename: str) -> ListMatch:
+    """Who a list names and what would happen to each row, without inviting anyone: the same
+    matching the job does when the list is sent."""
+    table = read_table(data, filename)
+    key = key_column(table)
+    rows: list[ListedRow] = []
+    with ctx.uow() as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.INVITE)
+        seen: set[str] = set()
+        for start in range(0, len(table.rows), CHUNK):
+            rows += _match(uow, workspace, key, table.label(key), table.rows[start : start + CHUNK], seen)
+    return ListMatch(table.label(key), rows)
+
+
+def _match(
+    uow: UnitOfWork, workspace: Workspace, key: str, label: str, part: list[Any], seen: set[str]
+) -> list[ListedRow]:
+    """Each row of ``part`` matched to a member of the workspace (``seen``: members matched above)."""
+    wanted = {row.number: _value(key, row.values.get(key, "")) for row in part}
+    values = [v for v in wanted.values() if v]
+    found = {getattr(m, key): m for m in uow.members.by_keys(workspace.organization_id, workspace.id, key, values)}
+    matched = []
+    for row in part:
+        value = wanted[row.number]
+        member = found.get(value) if value else None
+        if member is None:
+            reason = f"no member with this {label}" if value else f"no {label} in this row"
+            matched.append(ListedRow(row.number, value, "unmatched", reason))
+        elif member.id in seen:
+            matched.append(ListedRow(row.number, value, "duplicate", "this person is already listed above", member))
+        elif member.status != MemberStatus.PROVISIONED:
+            reason = "already invited" if member.status == MemberStatus.INVITED else f"already {member.status}"
+            matched.append(ListedRow(row.number, value, "skipped", reason, member))
+        else:
+            seen.add(member.id)
+            matched.append(ListedRow(row.number, value, "invite", None, member))
+    return matched
+
+
 @jobs.handler("invite_listed")
 def run_invite_listed(ctx: Context, job: Record, progress: jobs.Progress) -> None:
     actor, role = jobs.actor_of(job)
     table = read_table(job.upload, job.filename or "")
     key = job.options["key"]
     label = table.label(key)
+    seen: set[str] = set()  # members matched by earlier rows (a resumed job finds them invited)
     while progress.position < len(table.rows):
         part = table.rows[progress.position : progress.position + CHUNK]
         with jobs.chunk(ctx, job, progress) as uow:
             workspace = _workspace(uow, job)
-            wanted = {row.number: _value(key, row.values.get(key, "")) for row in part}
-            found = {
-                getattr(m, key): m
-                for m in uow.members.by_keys(
-                    workspace.organization_id, workspace.id, key, [v for v in wanted.values() if v]
-                )
-            }
-            seen: set[str] = set()
-            for row in part:
-                value = wanted[row.number]
-                member = found.get(value) if value else None
-                if member is None:
-                    reason = f"no member with this {label}" if value else f"no {label} in this row"
-                    progress.note(row.number, reason, kind="unmatched", column=label)
-                elif member.id in seen:
-                    progress.note(row.number, "this person is already listed above", kind="duplicate", column=label)
-                else:
-                    seen.add(member.id)
+            for listed in _match(uow, workspace, key, label, part, seen):
+                if listed.outcome == "invite" and listed.member is not None:
                     message = job.options.get("message")
-                    _invite(ctx, uow, actor, role, workspace, member, message, progress, row.number)
+                    _invite(ctx, uow, actor, role, workspace, listed.member, message, progress, listed.row)
+                elif listed.outcome == "skipped":
+                    progress.note(listed.row, listed.reason or "", kind="skipped")
+                else:
+                    progress.note(listed.row, listed.reason or "", kind=listed.outcome, column=label)
             progress.position += len(part)
 
 

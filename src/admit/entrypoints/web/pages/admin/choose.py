@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from admit.adapters.spreadsheets import read_table, write_csv, write_xlsx
+from admit.adapters.spreadsheets import write_csv, write_xlsx
 from admit.admin import bulk_invites
 from admit.domain.errors import DomainError, ValidationFailed
 from admit.entrypoints.web.deps import Ctx, blocking
@@ -27,6 +27,7 @@ from admit.shared.context import Context
 
 router = APIRouter(include_in_schema=False)
 LIST_MAX_BYTES = 5 * 1024 * 1024
+ROWS_SHOWN = 200  # of each kind on the review; the job's report lists every row
 
 
 def _pack(data: bytes) -> str:
@@ -46,10 +47,9 @@ def _unpack(text: str) -> bytes:
 
 
 def _listed(ctx: Context, admin: Admin, data: bytes, filename: str) -> Target:
-    """Read the list now, so a file without an Email or External ID column is refused at once."""
-    table = read_table(data, filename)
-    key = bulk_invites.key_column(table)
-    named = sum(1 for row in table.rows if row.values.get(key, "").strip())
+    """Read the list and match it now: a file without an Email or External ID column is refused at
+    once, and the review shows who will be invited and which rows match nobody."""
+    match = bulk_invites.match_listed(ctx, admin.actor, admin.workspace_id, data, filename)
 
     def act(message: str | None) -> str:
         job = bulk_invites.invite_listed(ctx, admin.actor, admin.workspace_id, data, filename, message=message)
@@ -60,7 +60,15 @@ def _listed(ctx: Context, admin: Admin, data: bytes, filename: str) -> Target:
         f"{base(admin)}/invitations/choose/review",
         act,
         hidden={"upload": _pack(data), "filename": filename},
-        facts={"count": named, "filename": filename, "column": table.label(key)},
+        facts={
+            "count": match.to_invite,
+            "rows": len(match.rows),
+            "filename": filename,
+            "column": match.column,
+            "matched": [row for row in match.rows if row.outcome == "invite"][:ROWS_SHOWN],
+            "unmatched": [row for row in match.rows if row.outcome != "invite"][:ROWS_SHOWN],
+            "rows_shown": ROWS_SHOWN,
+        },
     )
 
 
