@@ -12,7 +12,7 @@ from support.api import api_token, client
 from support.clock import FixedClock
 from support.outbox import messages, token_for
 
-from admit.admin import invitations, members
+from admit.admin import invitations, members, tenancy
 from admit.admin.profiles import MemberInput
 from admit.flows.invitation import claims
 from admit.shared.context import Actor, Context
@@ -221,3 +221,36 @@ def test_expired_link_can_ask_for_a_new_invitation_once_a_day(
     assert "already been used" in open_link(other, boss_token)  # an accepted link: nothing is sent
     other.post("/welcome/ask-again", data={"csrftoken": csrf(other.get("/sign-in").text)})
     assert len(messages(ctx, kind="reinvite_requested")) == 2
+
+
+def test_asking_again_says_who_was_told_or_whom_to_contact_when_nobody_can_be(
+    ctx: Context, operator: Actor, workspace: Any, org: Any, clock: FixedClock
+) -> None:
+    """An operator's invitation in a workspace without administrators: the organization's owners
+    (of its other workspaces) are told; with no owner anywhere, the page says to ask directly."""
+    invite(ctx, operator, workspace, "ann@example.com")
+    lonely = tenancy.create_workspace(ctx, operator, org.id, "Night shift")
+    invite(ctx, operator, lonely, "nia@example.com")
+    members.provision(ctx, operator, lonely.id, MemberInput(email="nora@example.com", role="owner"), invite=True)
+    clock.advance(days=8)  # every invitation so far has expired, Nora's too: nobody is active yet
+    browser = client(ctx)
+    page = open_link(browser, token_for(ctx, "ann@example.com"))
+    nobody = browser.post("/welcome/ask-again", data={"csrftoken": csrf(page)})
+    assert nobody.status_code == 200 and "Nobody could be told" in nobody.text
+    assert "renew your invitation to Acme Main" in nobody.text and "contact the person or team" in nobody.text
+    assert messages(ctx, kind="reinvite_requested") == []
+    members.provision(ctx, operator, lonely.id, MemberInput(email="olga@example.com", role="owner"), invite=True)
+    claims.accept_with_token(ctx, token_for(ctx, "olga@example.com"), password=PASSWORD)
+    browser = client(ctx)
+    page = open_link(browser, token_for(ctx, "nia@example.com"))
+    owners = browser.post("/welcome/ask-again", data={"csrftoken": csrf(page)})
+    assert "the organization's owners have been told" not in owners.text  # Olga owns this workspace
+    assert "administrators have been told" in owners.text
+    browser = client(ctx)
+    page = open_link(browser, token_for(ctx, "ann@example.com"))
+    asked = browser.post("/welcome/ask-again", data={"csrftoken": csrf(page)}).text
+    assert "You asked already today" in asked  # Ann asked an hour ago: nobody could be told then either
+    clock.advance(days=1, seconds=1)
+    told = browser.post("/welcome/ask-again", data={"csrftoken": csrf(page)}).text
+    assert "the organization's owners have been told" in told
+    assert {m["recipient"] for m in messages(ctx, kind="reinvite_requested")} == {"olga@example.com"}

@@ -107,7 +107,10 @@ def link_state(ctx: Context, token: str) -> tuple[str, dict[str, Any]]:
         workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
     languages = {
         "member": {"language": member.language if member else None},
-        "workspace": {"default_language": workspace.default_language if workspace else None},
+        "workspace": {
+            "default_language": workspace.default_language if workspace else None,
+            "name": workspace.name if workspace else None,
+        },
     }
     return _link_state(secret, invitation, now), languages
 

@@ -158,13 +158,15 @@ async def decline(request: Request, ctx: Ctx) -> Response:
 
 @router.post("/welcome/ask-again", response_class=HTMLResponse)
 async def ask_again(request: Request, ctx: Ctx) -> Response:
-    """Ask for a new invitation from an expired link; the same answer whatever happened."""
+    """Ask for a new invitation from an expired link: the page says who was told, or whom to
+    contact when nobody can be (a link that is not an expired invitation learns nothing)."""
     token = browser_cookies(request).invitation(request)
     languages: dict[str, Any] = {}
+    told = reinvite.Asked.UNKNOWN
     if token is not None:
-        await blocking(lambda: reinvite.ask_for_new_invitation(ctx, token))
+        told = await blocking(lambda: reinvite.ask_for_new_invitation(ctx, token))
         _, languages = await blocking(lambda: claims.link_state(ctx, token))
-    return page(request, "asked_again.html", **languages)
+    return page(request, "asked_again.html", told=told.value, **languages)
 
 
 @router.get("/joined/{workspace_id}", response_class=HTMLResponse)
