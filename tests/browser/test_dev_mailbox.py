@@ -41,3 +41,20 @@ def test_invitation_email_is_readable_in_the_dev_mailbox(page: Page, database_ur
         )
         expect(email.locator("blockquote")).to_have_text("<b>Willkommen</b> im Team!")
         screenshot(page, f"dev-mailbox-message-{database_url.split(':')[0].split('+')[0]}")
+
+
+def test_the_dev_mailbox_fits_a_phone_screen(page: Page, database_url: str) -> None:
+    org = field(admit(database_url, "org", "create", "Vandelay").stdout, "id")
+    ws = field(admit(database_url, "workspace", "create", org, "Vandelay Industries International").stdout, "id")
+    long_address = "bartholomew.featherstonehaugh-cholmondeley@import-export.vandelay.example"
+    with server(database_url) as base:
+        admit(database_url, "invite", ws, long_address, "--first-name", "Bartholomew", ADMIT_BASE_URL=base)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{base}/dev/mailbox")
+        expect(page.get_by_text(long_address)).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        screenshot(page, f"dev-mailbox-phone-{database_url.split(':')[0].split('+')[0]}")
+        page.get_by_role("link", name="You are invited to Vandelay Industries International").click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        screenshot(page, f"dev-mailbox-message-phone-{database_url.split(':')[0].split('+')[0]}")
