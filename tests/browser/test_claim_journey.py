@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 from support.browser import open_email, screenshot
-from support.processes import admit, backend, field, server
+from support.processes import admit, backend, field, product_app, server
 
 PASSWORD = "meadow-compass-lantern-91"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -30,8 +30,8 @@ def test_journey_7_activate_with_the_composition_policy_then_accept_the_terms_on
     terms = tmp_path / "Kramerica terms.pdf"
     terms.write_bytes(PDF)
     admit(database_url, "terms", "publish", ws, str(terms))
-    with server(database_url) as base:
-        admit(database_url, "workspace", "update", ws, "--app-url", f"{base}/")
+    with server(database_url) as base, product_app("Kramerica app") as app:
+        admit(database_url, "workspace", "update", ws, "--app-url", f"{app}/")  # another origin
         admit(
             database_url,
             *("member", "add", ws, "--email", "cosmo@kramerica.example"),
@@ -94,7 +94,9 @@ def test_journey_7_activate_with_the_composition_policy_then_accept_the_terms_on
         expect(submit).to_be_enabled()
         screenshot(page, f"terms-ready-{kind}")
         submit.click()
-        expect(page).to_have_url(f"{base}/")  # the workspace's app
+        expect(page).to_have_url(f"{app}/")  # the workspace's app, on its own origin
+        expect(page.get_by_role("heading")).to_have_text("Kramerica app")
+        page.goto(f"{base}/")
         expect(page.get_by_role("link", name="Kramerica Industries")).to_be_visible()
         screenshot(page, f"home-after-terms-{kind}")
         page.goto(link)  # the same link again, once used

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import http.server
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,3 +102,30 @@ def server(database_url: str, **extra: str) -> Iterator[str]:
             process.wait()
         if process.stdout:
             process.stdout.close()
+
+
+@contextlib.contextmanager
+def product_app(title: str) -> Iterator[str]:
+    """A stand-in for the product's own app on another origin (a free loopback port): every GET
+    answers a page headed ``title``. Yields its base URL."""
+    body = f"<!doctype html><title>{title}</title><h1>{title}</h1>".encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/html; charset=utf-8")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=app.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{app.server_address[1]}"
+    finally:
+        app.shutdown()
+        app.server_close()

@@ -33,7 +33,7 @@ def to_accept(ctx: Context, account_id: str, workspace_id: str) -> dict[str, Any
         current = uow.terms.current(workspace.organization_id, workspace.id)
         if current is None or uow.terms.accepted(workspace.organization_id, workspace.id, account_id, current.version):
             return None
-    return {**view(current._mapping), "workspace_name": workspace.name}
+    return {**view(current._mapping), "workspace_name": workspace.name, "app_url": workspace.app_url}
 
 
 def record_download(ctx: Context, account_id: str, workspace_id: str, version: int, flow: str | None) -> dict[str, Any]:

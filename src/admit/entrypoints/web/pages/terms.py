@@ -17,6 +17,7 @@ from admit.domain.errors import Conflict, NotFound
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import browser_account, browser_cookies, page
 from admit.entrypoints.web.pages.settings import change_first
+from admit.entrypoints.web.security import csp_sending_forms_to, origin
 from admit.flows.invitation import claims
 from admit.flows.settings import password_change
 from admit.flows.terms import acceptance
@@ -81,7 +82,10 @@ async def _terms_page(
 ) -> Response:
     workspace_id, version = pending["workspace_id"], pending["version"]
     downloaded = await blocking(lambda: acceptance.downloaded(ctx, account_id, workspace_id, version, _flow(request)))
-    return page(request, "terms.html", extra.pop("status", 200), terms=pending, downloaded=downloaded, **extra)
+    response = page(request, "terms.html", extra.pop("status", 200), terms=pending, downloaded=downloaded, **extra)
+    if pending.get("app_url"):  # accepting leads into the app: the form may end on its origin
+        response.headers["content-security-policy"] = csp_sending_forms_to([origin(pending["app_url"])])
+    return response
 
 
 @router.post("/terms/{workspace_id}/{version}/download")
