@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from support.api import api_token, client
 from support.clock import FixedClock
-from support.outbox import token_for
+from support.outbox import messages, token_for
 
 from admit.adapters.identity.hashing import Argon2Hasher
 from admit.adapters.persistence import tables as t
-from admit.admin import invitations
+from admit.admin import invitations, members, tenancy
 from admit.admin.profiles import MemberInput
 from admit.domain.errors import InvalidCredentials, SecretRejected
 from admit.flows.invitation import claims
@@ -121,3 +122,27 @@ def test_no_door_receives_the_password_hash(ctx: Context, operator: Actor, works
     _, account = sessions.sign_in(ctx, "ann@example.com", PASSWORD)
     assert "password_hash" not in account and account["id"]
     assert "password_hash" not in claims.home(ctx, account["id"])["account"]
+
+
+def test_an_email_an_administrator_adds_to_a_username_and_phone_account_signs_in_too(
+    ctx: Context, operator: Actor, workspace: Any, org: Any
+) -> None:
+    """The fourth article: a username + phone person who later gets an email can use both."""
+    tenancy.update_workspace(ctx, operator, workspace.id, {"sms_enabled": True})
+    created, _ = members.provision(
+        ctx, operator, workspace.id, MemberInput(username="fred", phone="+49 30 901820"), invite=True
+    )
+    claims.accept_with_token(ctx, token_for(ctx, "+4930901820"), password=PASSWORD)
+    admin = client(ctx, api_token(ctx, org.id))
+    patched = admin.patch(f"/api/v1/members/{created['id']}", json={"email": "Fred@Example.com"})
+    assert patched.status_code == 200 and patched.json()["email"] == "fred@example.com"
+    for identifier in ("fred@example.com", "fred", "+4930901820"):
+        signed_in = client(ctx).post("/api/v1/sessions", json={"identifier": identifier, "password": PASSWORD})
+        assert signed_in.status_code == 201, identifier
+    [told] = messages(ctx, kind="identifier_added")
+    assert told["recipient"] == "fred@example.com" and told["payload"]["address"] == "fred@example.com"
+    other = tenancy.create_workspace(ctx, operator, org.id, "Elsewhere")
+    claimed(ctx, operator, other, "ann@example.com")
+    taken = admin.patch(f"/api/v1/members/{created['id']}", json={"email": "ann@example.com"})
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "account_exists"
+    assert admin.get(f"/api/v1/members/{created['id']}").json()["email"] == "fred@example.com"  # nothing changed

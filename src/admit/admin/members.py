@@ -8,7 +8,7 @@ from typing import Any
 from admit.admin.invitations import new_member, open_invitation
 from admit.admin.profiles import MemberInput
 from admit.domain import members as rules
-from admit.domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from admit.domain.errors import AlreadyExists, Conflict, InvalidTransition, NotFound, ValidationFailed
 from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
@@ -18,6 +18,7 @@ from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.shared.access import tenant_scope, workspace_for
 from admit.shared.context import Actor, ActorKind, Context, record
 from admit.shared.endings import end_invitation
+from admit.shared.messages import enqueue
 
 EDITABLE = (
     "first_name",
@@ -156,6 +157,7 @@ def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) 
         if changed:
             _ensure_unique(uow, workspace, changed, exclude=member.id)
             uow.members.update(workspace.organization_id, member.id, **changed, updated_at=now)
+            _sign_in_with_new_identifiers(uow, workspace, member, changed, now)
             record(
                 uow,
                 actor,
@@ -169,6 +171,39 @@ def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) 
             )
         uow.commit()
     return {**member._mapping, **changed, "updated_at": now if changed else member.updated_at}
+
+
+def _sign_in_with_new_identifiers(
+    uow: UnitOfWork, workspace: Workspace, member: Member, changed: dict[str, Any], now: datetime
+) -> None:
+    """An identifier an administrator gives a member who has an account becomes one the account
+    signs in with (the fourth article: username + phone people who later get an email use both).
+    Another account's identifier is refused; a new email address is told, so that its owner
+    learns if it was typed by mistake."""
+    if member.account_id is None:
+        return
+    held = set(uow.accounts.identifiers(member.account_id))
+    for kind in ("email", "username", "phone"):
+        value = changed.get(kind)
+        if not value or (kind, value) in held:
+            continue
+        owner = uow.accounts.by_identifiers([(kind, value)])
+        if owner is not None:
+            raise AlreadyExists(f"another account already signs in with this {kind}", field=kind, code="account_exists")
+        uow.accounts.add_identifier(member.account_id, kind, value, now)
+        if kind == "email":
+            enqueue(
+                uow,
+                kind="identifier_added",
+                channel="email",
+                recipient=value,
+                language=member.language or workspace.default_language,
+                subject_id=member.id,
+                organization_id=workspace.organization_id,
+                workspace_id=workspace.id,
+                now=now,
+                payload={"address": value, "workspace_name": workspace.name, "first_name": member.first_name},
+            )
 
 
 def suspend(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:

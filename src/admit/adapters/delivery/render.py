@@ -35,6 +35,7 @@ KINDS = (
     "invitation_declined",
     "terms_updated",
     "reinvite_requested",
+    "identifier_added",
 )
 _TEMPLATE = {"invitation_resent": "invitation"}
 _DEFAULTS: dict[str, Any] = {"first_name": None, "inviter_name": None, "message": None, "reminder": False}
