@@ -14,6 +14,7 @@ from support.outbox import messages, token_for
 
 from admit.admin import invitations, members, tenancy
 from admit.admin.profiles import MemberInput
+from admit.admin.tenancy import WorkspaceSettings
 from admit.flows.invitation import claims
 from admit.shared.context import Actor, Context
 
@@ -254,3 +255,26 @@ def test_asking_again_says_who_was_told_or_whom_to_contact_when_nobody_can_be(
     told = browser.post("/welcome/ask-again", data={"csrftoken": csrf(page)}).text
     assert "the organization's owners have been told" in told
     assert {m["recipient"] for m in messages(ctx, kind="reinvite_requested")} == {"olga@example.com"}
+
+
+def test_one_language_per_person_through_the_journey(ctx: Context, operator: Actor, org: Any) -> None:
+    """The account's language, else the member's, else the workspace's, else the browser's: a German
+    invitee's home page is German; an English person joining a German workspace stays English."""
+    german = tenancy.create_workspace(ctx, operator, org.id, "Berlin", WorkspaceSettings(default_language="de"))
+    english = tenancy.create_workspace(ctx, operator, org.id, "London")
+    invite(ctx, operator, german, "greta@example.com", first_name="Greta", last_name="Berg")
+    greta = client(ctx)
+    page = open_link(greta, token_for(ctx, "greta@example.com"))
+    assert '<html lang="de">' in page
+    joined = greta.post("/welcome/claim", data={"password": PASSWORD, "csrftoken": csrf(page)})
+    assert joined.url.path.startswith("/joined/") and '<html lang="de">' in joined.text
+    home = greta.get("/", headers={"accept-language": "en"})
+    assert '<html lang="de">' in home.text  # her account speaks German, whatever the browser says
+    invite(ctx, operator, english, "eddie@example.com", first_name="Eddie", last_name="Hall")
+    eddie = client(ctx)
+    page = open_link(eddie, token_for(ctx, "eddie@example.com"))
+    eddie.post("/welcome/claim", data={"password": PASSWORD, "csrftoken": csrf(page)})
+    invite(ctx, operator, german, "eddie@example.com")
+    page = open_link(eddie, token_for(ctx, "eddie@example.com"))
+    accepted = eddie.post("/welcome/accept", data={"csrftoken": csrf(page)})
+    assert accepted.url.path.startswith("/joined/") and '<html lang="en">' in accepted.text

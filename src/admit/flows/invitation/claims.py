@@ -436,7 +436,7 @@ def create_account_for(
         password_hash=password_hash,
         first_name=first_name or member["first_name"],
         last_name=last_name or member["last_name"],
-        language=member["language"],
+        language=member["language"] or _workspace_language(uow, member),  # what the invitation spoke
         status="active",
         must_change_password=must_change_password,
         created_at=now,
@@ -536,6 +536,11 @@ def account_emails(ctx: Context, account_id: str) -> list[str]:
         return [value for kind, value in uow.accounts.identifiers(account_id) if kind == IdentifierKind.EMAIL]
 
 
+def _workspace_language(uow: UnitOfWork, member: Mapping[str, Any]) -> str | None:
+    workspace = uow.workspaces.get(member["organization_id"], member["workspace_id"])
+    return workspace.default_language if workspace else None
+
+
 def joined_workspace(ctx: Context, account_id: str, workspace_id: str) -> dict[str, Any] | None:
     """The workspace a person has just joined (name and where to go), if they are active in it."""
     with ctx.uow() as uow:
@@ -543,6 +548,7 @@ def joined_workspace(ctx: Context, account_id: str, workspace_id: str) -> dict[s
         if workspace is None:
             return None
         member = uow.members.for_account(workspace.organization_id, workspace.id, account_id)
+        account = uow.accounts.get(account_id)
     if member is None or member.status != MemberStatus.ACTIVE:
         return None
     return {
@@ -551,6 +557,7 @@ def joined_workspace(ctx: Context, account_id: str, workspace_id: str) -> dict[s
         "app_url": workspace.app_url,
         "default_language": workspace.default_language,
         "member_language": member.language,
+        "account_language": account.language if account else None,
     }
 
 

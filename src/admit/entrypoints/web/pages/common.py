@@ -42,11 +42,19 @@ def browser_cookies(request: Request) -> Cookies:
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A page in the invitee's language (their member record's, the workspace's, or the browser's)."""
+    """A page in the person's one language: their account's, else their member record's, else the
+    workspace's, else the browser's (the same order on every page of a journey)."""
     csrf = request.scope.get("csrftoken")
-    member, workspace = context.get("member") or {}, context.get("workspace") or {}
+    account, member, workspace = (
+        context.get("account") or {},
+        context.get("member") or {},
+        context.get("workspace") or {},
+    )
     language = pick_language(
-        member.get("language"), workspace.get("default_language"), negotiate(request.headers.get("accept-language"))
+        account.get("language"),
+        member.get("language"),
+        workspace.get("default_language"),
+        negotiate(request.headers.get("accept-language")),
     )
     values = {"csrftoken": csrf() if csrf else "", "language": language, **context}
     response = templates(language).TemplateResponse(request, name, values, status_code=status)

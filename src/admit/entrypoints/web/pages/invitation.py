@@ -179,4 +179,10 @@ async def joined(workspace_id: str, request: Request, ctx: Ctx) -> Response:
         return page(request, "dead_link.html", 404, state="invalid")
     if await blocking(lambda: acceptance.to_accept(ctx, account_id, workspace_id)) is not None:
         return RedirectResponse(f"/terms/{quote(workspace_id)}", status_code=303)  # the terms come first
-    return page(request, "joined.html", workspace=workspace, member={"language": workspace["member_language"]})
+    return page(
+        request,
+        "joined.html",
+        workspace=workspace,
+        member={"language": workspace["member_language"]},
+        account={"language": workspace["account_language"]},
+    )
