@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -20,9 +20,10 @@ from support.clock import FixedClock
 from support.outbox import token_for
 from support.pages import csrf, sign_in
 
-from admit.admin import invitations, tenancy
+from admit.admin import invitations, tenancy, terms
 from admit.admin.profiles import MemberInput
 from admit.flows.invitation import claims
+from admit.flows.signin import sessions
 from admit.oidc_provider import clients, keys
 from admit.oidc_provider.clients import ClientInput
 from admit.shared.context import Actor, Context
@@ -140,3 +141,197 @@ def test_the_whole_code_flow_gives_verifiable_tokens_and_userinfo(
     assert info.json()["sub"] == id_claims["sub"] and info.json()["workspace_id"] == workspace.id
     posted = browser.post("/oauth2/userinfo", headers={"authorization": f"Bearer {tokens['access_token']}"})
     assert posted.json() == info.json()
+
+
+def _code_for(ctx: Context, client_id: str, email: str, **params: str) -> tuple[TestClient, dict[str, str]]:
+    browser = _signed_in(ctx, email)
+    return browser, _back(_authorize(browser, client_id, **params))
+
+
+def test_a_public_client_must_use_pkce_and_the_right_verifier(ctx: Context, org: Any, workspace: Any) -> None:
+    _join(ctx, workspace.id, "ada@acme.example")
+    client_id, secret = _app(ctx, org.id, client_type="public")
+    assert secret is None
+    browser, refused = _code_for(ctx, client_id, "ada@acme.example")
+    assert refused["error"] == "invalid_request" and refused["state"] == "state-1" and refused["iss"] == ISSUER
+    assert "code" not in refused
+    _, challenge = _pkce()
+    plain = _back(_authorize(browser, client_id, code_challenge=challenge, code_challenge_method="plain"))
+    assert plain["error"] == "invalid_request"
+    back = _back(_authorize(browser, client_id, code_challenge=challenge, code_challenge_method="S256"))
+    wrong = _exchange(browser, client_id, None, back["code"], code_verifier=_pkce()[0])
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    missing = _back(_authorize(browser, client_id, code_challenge=challenge, code_challenge_method="S256"))
+    assert _exchange(browser, client_id, None, missing["code"]).json()["error"] == "invalid_request"
+
+
+def test_a_wrong_client_secret_is_refused(ctx: Context, org: Any, workspace: Any) -> None:
+    _join(ctx, workspace.id, "ada@acme.example")
+    client_id, secret = _app(ctx, org.id)
+    browser, back = _code_for(ctx, client_id, "ada@acme.example")
+    assert secret is not None
+    answer = _exchange(browser, client_id, secret[:-2] + "xx", back["code"])
+    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
+    posted = browser.post(
+        "/oauth2/token",
+        data={"grant_type": "authorization_code", "code": back["code"], "redirect_uri": REDIRECT,
+              "client_id": client_id, "client_secret": secret},
+    )  # fmt: skip
+    assert posted.json()["error"] == "invalid_client"  # registered for client_secret_basic only
+
+
+def test_an_unregistered_redirect_uri_or_client_gets_an_error_page_never_a_redirect(
+    ctx: Context, org: Any, workspace: Any
+) -> None:
+    _join(ctx, workspace.id, "ada@acme.example")
+    client_id, _ = _app(ctx, org.id)
+    browser = _signed_in(ctx, "ada@acme.example")
+    for params in (
+        {"redirect_uri": "https://evil.example/callback"},
+        {"redirect_uri": REDIRECT + "/"},
+        {"client_id": "nobody"},
+    ):
+        answer = _authorize(browser, params.pop("client_id", client_id), **params)
+        assert answer.status_code == 400 and "location" not in answer.headers
+        assert "not valid" in answer.text
+
+
+def test_a_replayed_code_is_refused_and_its_tokens_revoked(ctx: Context, org: Any, workspace: Any) -> None:
+    _join(ctx, workspace.id, "ada@acme.example")
+    client_id, secret = _app(ctx, org.id)
+    browser, back = _code_for(ctx, client_id, "ada@acme.example")
+    tokens = _exchange(browser, client_id, secret, back["code"]).json()
+    bearer = {"authorization": f"Bearer {tokens['access_token']}"}
+    assert browser.get("/oauth2/userinfo", headers=bearer).status_code == 200
+    again = _exchange(browser, client_id, secret, back["code"])
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    refused = browser.get("/oauth2/userinfo", headers=bearer)
+    assert refused.status_code == 401 and "invalid_token" in refused.headers["www-authenticate"]
+
+
+def test_an_expired_code_is_refused(ctx: Context, org: Any, workspace: Any, clock: FixedClock) -> None:
+    _join(ctx, workspace.id, "ada@acme.example")
+    client_id, secret = _app(ctx, org.id)
+    browser, back = _code_for(ctx, client_id, "ada@acme.example")
+    clock.advance(minutes=5, seconds=1)
+    assert _exchange(browser, client_id, secret, back["code"]).json()["error"] == "invalid_grant"
+
+
+def test_a_person_not_active_in_the_requested_workspace_gets_access_denied(
+    ctx: Context, operator: Actor, org: Any, workspace: Any
+) -> None:
+    _join(ctx, workspace.id, "ada@acme.example")
+    other = tenancy.create_workspace(ctx, operator, org.id, "Acme Labs")
+    client_id, _ = _app(ctx, org.id)
+    _, back = _code_for(ctx, client_id, "ada@acme.example", workspace=other.id)
+    assert back["error"] == "access_denied"
+    assert "code" not in back and back["state"] == "state-1" and back["iss"] == ISSUER
+    bound_id, _ = _app(ctx, org.id, workspace_ids=[other.id])  # an app of the other workspace only
+    _, unbound = _code_for(ctx, bound_id, "ada@acme.example")
+    assert unbound["error"] == "access_denied"
+
+
+def test_a_person_in_two_workspaces_picks_one_and_a_token_for_a_never_gives_b(
+    ctx: Context, operator: Actor, org: Any, workspace: Any, clock: FixedClock
+) -> None:
+    _join(ctx, workspace.id, "ada@acme.example")
+    labs = tenancy.create_workspace(ctx, operator, org.id, "Acme Labs")
+    invitations.invite(ctx, operator, labs.id, MemberInput(email="ada@acme.example", role="admin"))
+    _, account = sessions.sign_in(ctx, "ada@acme.example", PASSWORD)
+    claims.accept_with_token(ctx, token_for(ctx, "ada@acme.example"), account_id=account["id"])
+    client_id, secret = _app(ctx, org.id)
+    browser = _signed_in(ctx, "ada@acme.example")
+    choice = _authorize(browser, client_id)
+    assert choice.status_code == 200 and "Acme Labs" in choice.text and "Acme Main" in choice.text
+    query = html.unescape(choice.text.split('name="query" value="')[1].split('"')[0])
+    assert parse_qs(query)["client_id"] == [client_id] and "workspace" not in parse_qs(query)
+    picked = browser.post(
+        "/oauth2/authorize/workspace",
+        data={"query": query, "workspace": workspace.id, "csrftoken": csrf(choice.text)},
+        follow_redirects=False,
+    )
+    assert picked.status_code == 303
+    back = _back(browser.get(picked.headers["location"], follow_redirects=False))
+    tokens = _exchange(browser, client_id, secret, back["code"]).json()
+    _, id_claims = _verify(browser, tokens["id_token"], clock)
+    assert id_claims["workspace_id"] == workspace.id
+    bearer = {"authorization": f"Bearer {tokens['access_token']}"}
+    info = browser.get("/oauth2/userinfo", params={"workspace": labs.id}, headers=bearer).json()
+    assert info["workspace_id"] == workspace.id and info["role"] == "member"
+    labs_back = _back(_authorize(browser, client_id, workspace=labs.id))
+    labs_tokens = _exchange(browser, client_id, secret, labs_back["code"]).json()
+    _, labs_claims = _verify(browser, labs_tokens["access_token"], clock)
+    assert (labs_claims["workspace_id"], labs_claims["role"]) == (labs.id, "admin")
+
+
+def test_prompt_none_without_a_session_and_max_age_send_the_person_to_sign_in(
+    ctx: Context, org: Any, workspace: Any, clock: FixedClock
+) -> None:
+    _join(ctx, workspace.id, "ada@acme.example")
+    client_id, _ = _app(ctx, org.id)
+    assert _back(_authorize(client(ctx), client_id, prompt="none"))["error"] == "login_required"
+    browser = _signed_in(ctx, "ada@acme.example")
+    assert "code" in _back(_authorize(browser, client_id, prompt="none"))
+    clock.advance(minutes=10)
+    assert _back(_authorize(browser, client_id, max_age="300", prompt="none"))["error"] == "login_required"
+    again = _authorize(browser, client_id, max_age="300", login_hint="ada@acme.example")
+    assert again.status_code == 303 and "identifier=ada%40acme.example" in again.headers["location"]
+    login = _authorize(browser, client_id, prompt="login")
+    assert login.status_code == 303 and "prompt" not in login.headers["location"]
+
+
+def test_the_terms_gate_comes_before_any_code(ctx: Context, operator: Actor, org: Any, workspace: Any) -> None:
+    _join(ctx, workspace.id, "ada@acme.example")
+    terms.publish(ctx, operator, workspace.id, filename="terms.txt", document=b"Be kind.")
+    client_id, _ = _app(ctx, org.id)
+    browser = _signed_in(ctx, "ada@acme.example")
+    answer = _authorize(browser, client_id)
+    assert answer.status_code == 303 and answer.headers["location"] == f"/terms/{workspace.id}"
+    assert _back(_authorize(browser, client_id, prompt="none"))["error"] == "interaction_required"
+
+
+def test_rotation_publishes_the_next_key_before_it_signs_and_old_tokens_still_verify(
+    ctx: Context, org: Any, workspace: Any, clock: FixedClock
+) -> None:
+    _join(ctx, workspace.id, "ada@acme.example")
+    client_id, secret = _app(ctx, org.id)
+    browser, back = _code_for(ctx, client_id, "ada@acme.example")
+    old = _exchange(browser, client_id, secret, back["code"]).json()
+    old_header, _ = _verify(browser, old["id_token"], clock)
+    published = {k["kid"] for k in browser.get("/oauth2/jwks").json()["keys"]}
+    upcoming = published - {old_header["kid"]}
+    assert len(upcoming) == 1  # the next key, published but not signing
+    done = keys.rotate(ctx, Actor.operator())
+    assert {done["current"]} == upcoming and done["retired"] == [old_header["kid"]]
+    _verify(browser, old["id_token"], clock)  # the retired key is still published
+    _, fresh = _code_for(ctx, client_id, "ada@acme.example")
+    new_header, _ = _verify(browser, _exchange(browser, client_id, secret, fresh["code"]).json()["id_token"], clock)
+    assert new_header["kid"] == done["current"]
+    assert (
+        browser.get("/oauth2/userinfo", headers={"authorization": f"Bearer {old['access_token']}"}).status_code == 200
+    )
+    clock.advance(hours=1, minutes=6)
+    keys.rotate(ctx, Actor.operator())
+    assert old_header["kid"] not in {k["kid"] for k in browser.get("/oauth2/jwks").json()["keys"]}
+
+
+def test_apps_through_the_api_show_the_secret_once_and_stay_in_their_organization(
+    ctx: Context, operator: Actor, org: Any
+) -> None:
+    admin = client(ctx, api_token(ctx, org.id))
+    body = {"name": "Shop", "redirect_uris": [REDIRECT], "allowed_scopes": ["openid", "workspace"]}
+    created = admin.post(f"/api/v1/organizations/{org.id}/clients", json=body)
+    assert created.status_code == 201, created.text
+    app = created.json()
+    assert app["client_secret"].startswith("adm_cls_") and app["token_endpoint_auth_method"] == "client_secret_basic"
+    listed = admin.get(f"/api/v1/organizations/{org.id}/clients").json()
+    assert [a["client_id"] for a in listed] == [app["client_id"]] and "client_secret" not in listed[0]
+    for uri in ("http://shop.example.test/cb", "https://shop.example.test/cb#frag", "shop"):
+        bad = admin.post(f"/api/v1/organizations/{org.id}/clients", json={**body, "redirect_uris": [uri]})
+        assert bad.status_code == 422 and bad.json()["error"]["field"] == "redirect_uris"
+    other = tenancy.create_organization(ctx, operator, "Other", plan="business", seats=5)
+    stranger = client(ctx, api_token(ctx, other.id))
+    assert stranger.get(f"/api/v1/organizations/{org.id}/clients").status_code == 404
+    assert stranger.delete(f"/api/v1/organizations/{other.id}/clients/{app['client_id']}").status_code == 404
+    assert admin.delete(f"/api/v1/organizations/{org.id}/clients/{app['client_id']}").status_code == 204
+    assert admin.get(f"/api/v1/organizations/{org.id}/clients").json() == []
