@@ -451,7 +451,7 @@ Uri = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 class ClientIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     redirect_uris: list[Uri] = Field(
-        min_length=1, max_length=20, description="Exact https URLs (http only on loopback in dev mode), no fragment."
+        max_length=20, description="1 to 20 exact https URLs (http only on loopback in dev mode), no fragment."
     )
     client_type: Literal["confidential", "public"] = Field(
         "confidential", description="public: a single-page or native app without a secret (PKCE required)."
@@ -463,7 +463,7 @@ class ClientIn(BaseModel):
     post_logout_redirect_uris: list[Uri] = Field([], max_length=20)
     backchannel_logout_uri: Uri | None = Field(None, description="Stored; back-channel logout is not sent yet.")
     allowed_scopes: list[Literal["openid", "profile", "email", "workspace"]] = Field(
-        ["openid", "profile", "email", "workspace"], min_length=1, max_length=4
+        ["openid", "profile", "email", "workspace"], max_length=4, description="Must include openid."
     )
 
 
