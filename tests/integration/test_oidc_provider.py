@@ -286,8 +286,18 @@ def test_the_terms_gate_comes_before_any_code(ctx: Context, operator: Actor, org
     client_id, _ = _app(ctx, org.id)
     browser = _signed_in(ctx, "ada@acme.example")
     answer = _authorize(browser, client_id)
-    assert answer.status_code == 303 and answer.headers["location"] == f"/terms/{workspace.id}"
+    assert answer.status_code == 303 and answer.headers["location"].startswith(f"/terms/{workspace.id}?next=")
     assert _back(_authorize(browser, client_id, prompt="none"))["error"] == "interaction_required"
+    page = browser.get(answer.headers["location"]).text
+    browser.post(f"/terms/{workspace.id}/1/download", data={"csrftoken": csrf(page)})
+    next_path = html.unescape(page.split('name="next" value="')[1].split('"')[0])
+    accepted = browser.post(
+        f"/terms/{workspace.id}/accept",
+        data={"csrftoken": csrf(page), "version": "1", "agree": "yes", "next": next_path},
+        follow_redirects=False,
+    )
+    assert accepted.status_code == 303 and accepted.headers["location"] == next_path  # back to the app's request
+    assert "code" in _back(browser.get(next_path, follow_redirects=False))
 
 
 def test_rotation_publishes_the_next_key_before_it_signs_and_old_tokens_still_verify(

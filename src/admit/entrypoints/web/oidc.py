@@ -166,7 +166,7 @@ def _workspace_or_detour(
     if authorize.gate(ctx, account_id, found) is authorize.Gate.TERMS:
         if quiet:
             raise InteractionRequiredError(redirect_uri=redirect_uri)
-        return RedirectResponse(f"/terms/{quote(found)}", status_code=303)
+        return RedirectResponse(f"/terms/{quote(found)}?next={quote(_again(fields), safe='')}", status_code=303)
     return found
 
 
