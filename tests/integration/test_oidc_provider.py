@@ -20,11 +20,11 @@ from support.clock import FixedClock
 from support.outbox import token_for
 from support.pages import csrf, sign_in
 
-from admit.admin import invitations, tenancy, terms
+from admit.admin import invitations, members, tenancy, terms
 from admit.admin.profiles import MemberInput
 from admit.flows.invitation import claims
 from admit.flows.signin import sessions
-from admit.oidc_provider import clients, keys
+from admit.oidc_provider import clients, housekeeping, keys
 from admit.oidc_provider.clients import ClientInput
 from admit.shared.context import Actor, Context
 
@@ -345,3 +345,34 @@ def test_apps_through_the_api_show_the_secret_once_and_stay_in_their_organizatio
     assert stranger.delete(f"/api/v1/organizations/{other.id}/clients/{app['client_id']}").status_code == 404
     assert admin.delete(f"/api/v1/organizations/{org.id}/clients/{app['client_id']}").status_code == 204
     assert admin.get(f"/api/v1/organizations/{org.id}/clients").json() == []
+
+
+def test_a_suspended_member_gets_no_code_no_token_and_no_userinfo(
+    ctx: Context, operator: Actor, org: Any, workspace: Any, clock: FixedClock
+) -> None:
+    _join(ctx, workspace.id, "ada@acme.example")
+    client_id, secret = _app(ctx, org.id)
+    browser, first = _code_for(ctx, client_id, "ada@acme.example")
+    tokens = _exchange(browser, client_id, secret, first["code"]).json()
+    _, pending = _code_for(ctx, client_id, "ada@acme.example")
+    _, account = sessions.sign_in(ctx, "ada@acme.example", PASSWORD)
+    with ctx.uow() as uow:
+        member = uow.members.for_account(org.id, workspace.id, account["id"])
+    assert member is not None
+    members.suspend(ctx, operator, member.id)
+    bearer = {"authorization": f"Bearer {tokens['access_token']}"}
+    assert browser.get("/oauth2/userinfo", headers=bearer).status_code == 401
+    assert _exchange(browser, client_id, secret, pending["code"]).json()["error"] == "invalid_grant"
+    assert _back(_authorize(browser, client_id))["error"] == "access_denied"
+
+
+def test_the_sweep_forgets_expired_tokens_and_spent_codes(
+    ctx: Context, org: Any, workspace: Any, clock: FixedClock
+) -> None:
+    _join(ctx, workspace.id, "ada@acme.example")
+    client_id, secret = _app(ctx, org.id)
+    browser, back = _code_for(ctx, client_id, "ada@acme.example")
+    _exchange(browser, client_id, secret, back["code"])
+    assert housekeeping.sweep(ctx) == 0
+    clock.advance(hours=1, minutes=6)
+    assert housekeeping.sweep(ctx) == 2  # the token's record and its code

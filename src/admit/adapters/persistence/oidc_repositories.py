@@ -88,8 +88,9 @@ class OidcCodes(Repository):
         )
         return bool(done.rowcount)
 
-    def remove_expired(self, now: datetime) -> None:
-        self.conn.execute(delete(t.oidc_codes).where(self.c.expires_at <= now))
+    def remove_expired(self, before: datetime) -> int:
+        done = self.conn.execute(delete(t.oidc_codes).where(self.c.expires_at <= before))
+        return int(done.rowcount or 0)
 
 
 class OidcTokens(Repository):
@@ -100,6 +101,10 @@ class OidcTokens(Repository):
 
     def by_jti(self, jti: str) -> Row[Any] | None:
         return self._one(select(t.oidc_tokens).where(self.c.id == jti))
+
+    def remove_expired(self, now: datetime) -> int:
+        done = self.conn.execute(delete(t.oidc_tokens).where(self.c.expires_at <= now))
+        return int(done.rowcount or 0)
 
     def revoke_for_code(self, organization_id: str, code_id: str, now: datetime) -> int:
         done = self.conn.execute(
