@@ -141,6 +141,8 @@ def test_the_whole_code_flow_gives_verifiable_tokens_and_userinfo(
     assert info.json()["sub"] == id_claims["sub"] and info.json()["workspace_id"] == workspace.id
     posted = browser.post("/oauth2/userinfo", headers={"authorization": f"Bearer {tokens['access_token']}"})
     assert posted.json() == info.json()
+    preflight = browser.options("/oauth2/userinfo", headers={"origin": "https://shop.example.test"})
+    assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "*"
 
 
 def _code_for(ctx: Context, client_id: str, email: str, **params: str) -> tuple[TestClient, dict[str, str]]:

@@ -71,6 +71,13 @@ async def user_info(ctx: Ctx, token: Bearer) -> Response:
     return JSONResponse(claims, headers={**NO_STORE, **OPEN})
 
 
+@router.options(discovery.USERINFO_PATH)
+async def user_info_preflight() -> Response:
+    """Browsers ask before a script on another origin sends the bearer token."""
+    allowed = {"access-control-allow-methods": "GET, POST", "access-control-allow-headers": "authorization"}
+    return Response(status_code=204, headers={**OPEN, **allowed, "access-control-max-age": "600"})
+
+
 @router.get(AUTHORIZE_PATH, response_class=HTMLResponse)
 async def authorization(request: Request, ctx: Ctx) -> Response:
     given = HttpRequest("GET", ctx.link(AUTHORIZE_PATH), list(request.query_params.multi_items()))
