@@ -24,7 +24,8 @@ from admit.entrypoints.web.pages.settings import change_first
 from admit.flows.signin import sessions
 from admit.oidc_provider import authorize, discovery, keys, userinfo
 from admit.oidc_provider.discovery import AUTHORIZE_PATH, TOKEN_PATH
-from admit.oidc_provider.server import Grantee, HttpRequest, ProviderServer
+from admit.oidc_provider.models import Grantee, HttpRequest
+from admit.oidc_provider.server import ProviderServer
 from admit.shared.context import Context
 
 router = APIRouter(include_in_schema=False)
