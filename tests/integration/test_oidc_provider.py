@@ -378,3 +378,16 @@ def test_the_sweep_forgets_expired_tokens_and_spent_codes(
     assert housekeeping.sweep(ctx) == 0
     clock.advance(hours=1, minutes=6)
     assert housekeeping.sweep(ctx) == 2  # the token's record and its code
+
+
+def test_an_initial_password_is_replaced_before_any_code(ctx: Context, org: Any, workspace: Any) -> None:
+    _join(ctx, workspace.id, "ada@acme.example")
+    client_id, _ = _app(ctx, org.id)
+    browser = _signed_in(ctx, "ada@acme.example")
+    _, account = sessions.sign_in(ctx, "ada@acme.example", PASSWORD)
+    with ctx.uow(write=True) as uow:  # as an import with a one-time password leaves it
+        uow.accounts.set_password_hash(account["id"], ctx.hasher.hash(PASSWORD), must_change=True)
+        uow.commit()
+    answer = _authorize(browser, client_id)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/change-password?next=/oauth2/")
+    assert _back(_authorize(browser, client_id, prompt="none"))["error"] == "interaction_required"
