@@ -49,6 +49,7 @@ def build_context(settings: Settings, engine: Engine | None = None, **overrides:
         "base_url": settings.base_url,
         "phone_region": settings.default_phone_region,
         "secret_key": settings.secret_key,
+        "dev_mode": settings.dev_mode,
         "embedded_database": engine.dialect.name == "sqlite",
     }
     values.update(overrides)

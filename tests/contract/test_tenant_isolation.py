@@ -15,6 +15,8 @@ from admit.admin.identity_providers import ProviderInput
 from admit.admin.profiles import MemberInput
 from admit.flows.invitation import claims
 from admit.flows.signin import sessions
+from admit.oidc_provider import clients as oidc_clients
+from admit.oidc_provider.clients import ClientInput
 from admit.shared.context import Actor, Context
 
 PASSWORD = "saffron-harbour-kite-19"
@@ -26,6 +28,7 @@ BODY = {
     "issuer": "https://idp.intruder.example",
     "client_id": "intruder",
     "client_secret": "intruder-secret",
+    "redirect_uris": ["https://intruder.example/callback"],
 }
 
 
@@ -43,7 +46,9 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
     assert invitation is not None
     [message] = messages(ctx, recipient=f"invited@{name}.example.com")
     job = bulk_invites.invite_all(ctx, operator, ws.id)
+    app, _ = oidc_clients.create(ctx, operator, org.id, ClientInput(f"{name} app", [f"https://{name}.example/cb"]))
     return {
+        "client_id": app["client_id"],
         "job_id": job["id"],
         "message_id": str(message["id"]),
         "organization_id": org.id,
@@ -69,6 +74,7 @@ def _snapshot(ctx: Context, operator: Actor, ids: dict[str, str]) -> Any:
         invitations.list_invitations(ctx, operator, ids["workspace_id"]),
         tenancy.get_workspace(ctx, operator, ids["workspace_id"]),
         identity_providers.list_providers(ctx, operator, ids["organization_id"]),
+        oidc_clients.list_clients(ctx, operator, ids["organization_id"]),
     )
 
 

@@ -6,7 +6,21 @@ import re
 
 from support.processes import admit, field
 
-COMMANDS = ["serve", "worker", "db", "org", "workspace", "member", "invite", "invitations", "token", "outbox", "demo"]
+COMMANDS = [
+    "serve",
+    "worker",
+    "db",
+    "org",
+    "workspace",
+    "member",
+    "invite",
+    "invitations",
+    "token",
+    "outbox",
+    "demo",
+    "clients",
+    "keys",
+]
 
 
 def test_help_lists_every_command(database_url: str) -> None:
@@ -21,6 +35,8 @@ def test_help_lists_every_command(database_url: str) -> None:
         "invitations": ["list", "expire"],
         "token": ["create"],
         "outbox": ["list", "retry"],
+        "clients": ["create", "list", "delete"],
+        "keys": ["rotate", "list"],
     }.items():
         output = admit(database_url, group, "--help").stdout
         for sub in subcommands:
@@ -98,3 +114,21 @@ def test_worker_without_smtp_or_sms_runs_and_says_why_messages_wait(database_url
     assert "ADMIT_SMTP_HOST" in run.stderr and "ADMIT_SMS_URL" in run.stderr  # said, not refused
     listed = admit(database_url, "outbox", "list", **production).stdout
     assert re.search(r"peter@initech\.example.*queued.*no SMTP server is configured", listed), listed
+
+
+def test_operator_registers_an_app_and_rotates_the_signing_keys(database_url: str) -> None:
+    admit(database_url, "db", "upgrade")
+    org = field(admit(database_url, "org", "create", "Initech", "--plan", "pro").stdout, "id")
+    created = admit(
+        database_url, "clients", "create", org, "Shop", "--redirect-uri", "https://shop.initech.example/cb"
+    ).stdout
+    client_id = field(created, "client_id")
+    assert field(created, "client_secret").startswith("adm_cls_")
+    assert client_id in admit(database_url, "clients", "list", org).stdout
+    refused = admit(database_url, "clients", "create", org, "Bad", "--redirect-uri", "http://x.example/cb", check=False)
+    assert refused.returncode == 1 and "redirect_uris" in refused.stdout + refused.stderr
+    first = admit(database_url, "keys", "rotate").stdout
+    assert "Signing with" in first
+    assert admit(database_url, "keys", "list").stdout.count("retired") == 1
+    assert "removed" in admit(database_url, "clients", "delete", org, client_id).stdout
+    assert client_id not in admit(database_url, "clients", "list", org).stdout

@@ -14,6 +14,9 @@ from support.pages import csrf
 
 from admit.shared.context import Context
 
+# Addresses machines call and that answer JSON by design: the API, the health check, the dev mailbox's
+# own pages aside, and the OpenID provider's documents and endpoints for apps.
+MACHINES = ("/api/", "/healthz", "/dev/", "/.well-known/", "/oauth2/jwks", "/oauth2/token", "/oauth2/userinfo")
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
@@ -60,7 +63,7 @@ def test_the_site_has_a_favicon(ctx: Context) -> None:
 def _page_paths(app: Any) -> list[str]:
     paths = []
     for route in iter_route_contexts(app.routes):  # included routers flattened, with their prefixes
-        page = route.path and not route.path.startswith(("/api/", "/healthz", "/dev/"))
+        page = route.path and not route.path.startswith(MACHINES)
         if page and route.methods and "GET" in route.methods:
             paths.append(re.sub(r"\{[^}]+\}", "no-such-id", route.path))
     return paths

@@ -19,6 +19,10 @@ class EventType(StrEnum):
     API_TOKEN_CREATED = "api_token.created"
     IDENTITY_PROVIDER_CREATED = "identity_provider.created"
     IDENTITY_PROVIDER_REMOVED = "identity_provider.removed"
+    CLIENT_CREATED = "client.created"
+    CLIENT_REMOVED = "client.removed"
+    SIGNING_KEY_ROTATED = "signing_key.rotated"
+    CLIENT_CODE_REPLAYED = "client.code_replayed"
 
     MEMBER_PROVISIONED = "member.provisioned"
     MEMBER_CREATED_JUST_IN_TIME = "member.created_just_in_time"

@@ -16,9 +16,13 @@ from admit.domain.repositories import (
     InvitationsRepository,
     JobsRepository,
     MembersRepository,
+    OidcClientsRepository,
+    OidcCodesRepository,
+    OidcTokensRepository,
     OrganizationsRepository,
     OutboxRepository,
     SecretsRepository,
+    SigningKeysRepository,
     TermsRepository,
     ThrottlesRepository,
     WorkspacesRepository,
@@ -94,6 +98,14 @@ class UnitOfWork(Protocol):
     def identity_providers(self) -> IdentityProvidersRepository: ...
     @property
     def external_accounts(self) -> ExternalAccountsRepository: ...
+    @property
+    def signing_keys(self) -> SigningKeysRepository: ...
+    @property
+    def oidc_clients(self) -> OidcClientsRepository: ...
+    @property
+    def oidc_codes(self) -> OidcCodesRepository: ...
+    @property
+    def oidc_tokens(self) -> OidcTokensRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

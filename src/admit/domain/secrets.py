@@ -32,6 +32,8 @@ class SecretPurpose(StrEnum):
     API_TOKEN = "api"
     SSO_STATE = "sso"  # an OpenID Connect flow's state, consumed by its callback
     FLOW = "flw"  # a self-service flow's handle, held by the browser or API client that started it
+    CLIENT_SECRET = "cls"  # an OpenID client's (app's) secret, shown once
+    AUTHORIZATION_CODE = "cod"  # an OpenID authorization code, exchanged once for tokens
 
 
 # Lifetimes; ``None`` means "set by the owner" (an invitation follows its workspace; an API
@@ -46,6 +48,8 @@ LIFETIMES: dict[SecretPurpose, timedelta | None] = {
     SecretPurpose.API_TOKEN: None,
     SecretPurpose.SSO_STATE: timedelta(minutes=10),
     SecretPurpose.FLOW: timedelta(hours=1),
+    SecretPurpose.CLIENT_SECRET: None,
+    SecretPurpose.AUTHORIZATION_CODE: timedelta(minutes=5),
 }
 
 
@@ -66,6 +70,7 @@ SINGLE_USE = frozenset(
         SecretPurpose.ACCESS_CODE,
         SecretPurpose.SSO_STATE,
         SecretPurpose.FLOW,
+        SecretPurpose.AUTHORIZATION_CODE,
     }
 )
 

@@ -25,6 +25,7 @@ class Context:
     base_url: str
     phone_region: str | None = None
     secret_key: str = DEV_SECRET_KEY  # encrypts identity providers' client secrets
+    dev_mode: bool = False  # development conveniences (apps' http:// redirect URIs on loopback)
     embedded_database: bool = False  # SQLite in this process: quick work may run on the event loop
 
     def link(self, path: str) -> str:

@@ -418,6 +418,79 @@ outbox = Table(
     Index("ix_outbox_sms_usage", "workspace_id", "channel", "sent_at"),
 )
 
+# Admit as an OpenID provider: its signing keys (instance-wide), the organizations' clients (apps),
+# the authorization codes they are handed (stored as digests, single use) and the access tokens
+# issued (by their ``jti``: so userinfo can refuse a token revoked by a code's replay).
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    _id(),  # the key id (``kid``)
+    Column("state", String(8), nullable=False),  # next (published), current (signs), retired
+    Column("private_key", Text, nullable=False),  # PEM, encrypted with the instance secret key
+    Column("public_jwk", JSON, nullable=False),
+    _created(),
+    Column("activated_at", UTCDateTime),
+    Column("retired_at", UTCDateTime),
+    Column("published_until", UTCDateTime),  # a retired key: until the tokens it signed expire
+    CheckConstraint("state in ('next','current','retired')", name="key_state"),
+    Index("ix_signing_keys_state", "state"),
+)
+
+oidc_clients = Table(
+    "oidc_clients",
+    metadata,
+    _id(),  # the client_id
+    _ref("organization_id", "organizations.id"),
+    Column("name", String(100), nullable=False),
+    Column("workspace_ids", JSON, nullable=False),  # empty: every workspace of the organization
+    Column("redirect_uris", JSON, nullable=False),
+    Column("post_logout_redirect_uris", JSON, nullable=False),
+    Column("backchannel_logout_uri", String(500)),
+    Column("client_type", String(12), nullable=False),  # confidential, public
+    Column("token_endpoint_auth_method", String(24), nullable=False),
+    Column("allowed_scopes", JSON, nullable=False),
+    Column("secret_digest", String(64)),  # confidential clients: SHA-256 of the secret shown once
+    _created(),
+    CheckConstraint("client_type in ('confidential','public')", name="client_type"),
+    Index("ix_oidc_clients_org", "organization_id"),
+)
+
+oidc_codes = Table(
+    "oidc_codes",
+    metadata,
+    _id(),
+    Column("digest", String(64), nullable=False),
+    _ref("organization_id", "organizations.id"),
+    _ref("client_id", "oidc_clients.id"),
+    _ref("account_id", "accounts.id"),
+    _ref("workspace_id", "workspaces.id", nullable=True),
+    Column("redirect_uri", String(500), nullable=False),
+    Column("scope", String(500), nullable=False),
+    Column("nonce", String(500)),
+    Column("code_challenge", String(128)),
+    Column("code_challenge_method", String(8)),
+    Column("auth_time", UTCDateTime, nullable=False),
+    _created(),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("consumed_at", UTCDateTime),
+    Index("uq_oidc_codes_digest", "digest", unique=True),
+    Index("ix_oidc_codes_expiry", "expires_at"),
+)
+
+oidc_tokens = Table(
+    "oidc_tokens",
+    metadata,
+    _id(),  # the access token's jti
+    _ref("organization_id", "organizations.id"),
+    _ref("client_id", "oidc_clients.id"),
+    _ref("account_id", "accounts.id"),
+    Column("code_id", String(32)),
+    _created(),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Index("ix_oidc_tokens_code", "code_id"),
+)
+
 throttles = Table(
     "throttles",
     metadata,

@@ -27,6 +27,7 @@ from admit.adapters.persistence.database import WRITE
 from admit.adapters.persistence.flow_repositories import FlowStates
 from admit.adapters.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
 from admit.adapters.persistence.jobs import Jobs
+from admit.adapters.persistence.oidc_repositories import OidcClients, OidcCodes, OidcTokens, SigningKeys
 from admit.adapters.persistence.repositories import (
     Invitations,
     Members,
@@ -129,6 +130,22 @@ class UnitOfWork:
     @cached_property
     def external_accounts(self) -> ExternalAccounts:
         return ExternalAccounts(self.conn)
+
+    @cached_property
+    def signing_keys(self) -> SigningKeys:
+        return SigningKeys(self.conn)
+
+    @cached_property
+    def oidc_clients(self) -> OidcClients:
+        return OidcClients(self.conn)
+
+    @cached_property
+    def oidc_codes(self) -> OidcCodes:
+        return OidcCodes(self.conn)
+
+    @cached_property
+    def oidc_tokens(self) -> OidcTokens:
+        return OidcTokens(self.conn)
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

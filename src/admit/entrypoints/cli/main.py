@@ -17,6 +17,7 @@ from admit.admin import terms as terms_service
 from admit.admin.tenancy import WorkspaceSettings
 from admit.domain.workspaces import DEFAULTS
 from admit.entrypoints.cli import bulk, common, demo, people
+from admit.entrypoints.cli import oidc as oidc_commands
 from admit.entrypoints.cli import sso as sso_commands
 from admit.entrypoints.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
 from admit.entrypoints.workers import jobs_worker
@@ -40,6 +41,7 @@ for sub, name in (
     app.add_typer(sub, name=name)
 people.register(app)
 sso_commands.register(app, workspace)
+oidc_commands.register(app)
 bulk.register(app)
 demo.register(app)
 

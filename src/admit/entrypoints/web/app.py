@@ -20,10 +20,10 @@ from fastapi.staticfiles import StaticFiles
 from admit import __version__
 from admit.adapters.delivery.transports import transports_for
 from admit.config import Settings
-from admit.entrypoints.web import dev, errors
+from admit.entrypoints.web import dev, errors, oidc
 from admit.entrypoints.web.api import invitation, signin, signup, terms
 from admit.entrypoints.web.api import settings as settings_api
-from admit.entrypoints.web.api.admin import identity_providers, invitations, organizations, outbox, people
+from admit.entrypoints.web.api.admin import clients, identity_providers, invitations, organizations, outbox, people
 from admit.entrypoints.web.form_guard import FormGuard
 from admit.entrypoints.web.pages import home as home_pages
 from admit.entrypoints.web.pages import invitation as invitation_pages
@@ -112,6 +112,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         signup,
         outbox,
         identity_providers,
+        clients,
         people,
         terms,
     )
@@ -122,7 +123,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.add_api_route("/api/v1/docs", _docs, methods=["GET"], include_in_schema=False)
     pages = (invitation_pages, signup_pages, signin_pages, recovery_pages, home_pages, settings_pages, terms_pages)
     admin = (console, people_pages, invitation_admin_pages, choose, jobs_pages, audit)
-    for module in (*pages, *admin, sso_pages):
+    for module in (*pages, *admin, sso_pages, oidc):
         _answer_head_like_get(module.router)
         app.include_router(module.router)
     app.add_api_route("/favicon.ico", _favicon, methods=["GET", "HEAD"], include_in_schema=False)

@@ -10,9 +10,10 @@ form, and a form is handed on only if
 
 No request header switches this off: the ``Authorization`` header is removed from page requests
 (asgi-csrf would otherwise let any ``Bearer`` request through, and pages authenticate by cookie
-only). A refusal is a page in the person's language; nothing reaches the handler. The API and
-the health check are not pages: they bypass the guard, authenticate by bearer token only and
-never read the session cookie.
+only). A refusal is a page in the person's language; nothing reaches the handler. The API, the
+health check and the OpenID endpoints apps call (token, userinfo, JWKS) are not pages: they
+bypass the guard, authenticate by bearer token (or client credentials) only and never read the
+session cookie.
 
 asgi-csrf still issues the token (``scope["csrftoken"]``, the cookie); every form it sees was
 checked here already (``skip_if_scope``)."""
@@ -38,7 +39,8 @@ from admit.entrypoints.web.pages.admin.invitations import FORM_MAX_PART
 from admit.entrypoints.web.pages.common import templates
 from admit.i18n import negotiate, pick_language
 
-UNPROTECTED = ("/api/", "/healthz")
+# Apps call the OpenID provider's token, userinfo and JWKS endpoints with their own credentials.
+UNPROTECTED = ("/api/", "/healthz", "/oauth2/token", "/oauth2/userinfo", "/oauth2/jwks")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CHECKED = "admit.form_checked"
 MIB = 1024 * 1024

@@ -443,3 +443,44 @@ class EventOut(Out):
     subject_name: str | None
     data: dict[str, object]
     created_at: datetime
+
+
+Uri = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class ClientIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    redirect_uris: list[Uri] = Field(
+        max_length=20, description="1 to 20 exact https URLs (http only on loopback in dev mode), no fragment."
+    )
+    client_type: Literal["confidential", "public"] = Field(
+        "confidential", description="public: a single-page or native app without a secret (PKCE required)."
+    )
+    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] | None = Field(
+        None, description="Default: client_secret_basic (confidential), none (public)."
+    )
+    workspace_ids: list[Name] = Field([], max_length=MAX_ITEMS, description="Empty: every workspace.")
+    post_logout_redirect_uris: list[Uri] = Field([], max_length=20)
+    backchannel_logout_uri: Uri | None = Field(None, description="Stored; back-channel logout is not sent yet.")
+    allowed_scopes: list[Literal["openid", "profile", "email", "workspace"]] = Field(
+        ["openid", "profile", "email", "workspace"], max_length=4, description="Must include openid."
+    )
+
+
+class ClientOut(Out):
+    client_id: str
+    organization_id: str
+    name: str
+    client_type: str
+    token_endpoint_auth_method: str
+    workspace_ids: list[str]
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    backchannel_logout_uri: str | None
+    allowed_scopes: list[str]
+    client_secret_set: bool
+    created_at: datetime
+
+
+class ClientCreated(ClientOut):
+    client_secret: str | None = Field(description="Shown this once (confidential clients); store it now.")

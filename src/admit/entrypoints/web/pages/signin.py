@@ -24,8 +24,9 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-async def sign_in_form(request: Request, next: str = "/") -> Response:
-    return page(request, "sign_in.html", next=safe_next(next))
+async def sign_in_form(request: Request, next: str = "/", identifier: str = "") -> Response:
+    """``identifier`` pre-fills the form (an app's ``login_hint``)."""
+    return page(request, "sign_in.html", next=safe_next(next), identifier=identifier[:320])
 
 
 @router.post("/sign-in", response_class=HTMLResponse)

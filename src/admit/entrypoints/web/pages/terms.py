@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import Conflict, NotFound
 from admit.entrypoints.web.deps import Ctx, blocking
-from admit.entrypoints.web.pages.common import browser_account, browser_cookies, page
+from admit.entrypoints.web.pages.common import browser_account, browser_cookies, page, safe_next
 from admit.entrypoints.web.pages.settings import change_first
 from admit.entrypoints.web.security import csp_sending_forms_to, origin
 from admit.flows.invitation import claims
@@ -69,12 +69,13 @@ async def _pending(request: Request, ctx: Context, workspace_id: str) -> tuple[s
 
 
 @router.get("/terms/{workspace_id}", response_class=HTMLResponse)
-async def show(workspace_id: str, request: Request, ctx: Ctx) -> Response:
+async def show(workspace_id: str, request: Request, ctx: Ctx, next: str = "") -> Response:
+    """``next``: where to go once accepted (an app's authorization request), instead of the workspace."""
     found = await _pending(request, ctx, workspace_id)
     if isinstance(found, Response):
         return found
     account_id, pending = found
-    return await _terms_page(request, ctx, account_id, pending)
+    return await _terms_page(request, ctx, account_id, pending, next=safe_next(next) if next else "")
 
 
 async def _terms_page(
@@ -115,25 +116,31 @@ async def download(workspace_id: str, version: int, request: Request, ctx: Ctx) 
 
 @router.post("/terms/{workspace_id}/accept", response_class=HTMLResponse)
 async def accept(
-    workspace_id: str, request: Request, ctx: Ctx, version: int = Form(0), agree: str = Form("")
+    workspace_id: str,
+    request: Request,
+    ctx: Ctx,
+    version: int = Form(0),
+    agree: str = Form(""),
+    next: str = Form(""),
 ) -> Response:
     found = await _pending(request, ctx, workspace_id)
     if isinstance(found, Response):
         return found
     account_id, pending = found
+    then = safe_next(next) if next else ""
     if pending["version"] != version:
-        return await _terms_page(request, ctx, account_id, pending, status=409, error="changed")
+        return await _terms_page(request, ctx, account_id, pending, status=409, error="changed", next=then)
     held = _flow(request)
     if not await blocking(lambda: acceptance.downloaded(ctx, account_id, workspace_id, version, held)):
-        return await _terms_page(request, ctx, account_id, pending, status=400, error="download")
+        return await _terms_page(request, ctx, account_id, pending, status=400, error="download", next=then)
     if agree != "yes":
-        return await _terms_page(request, ctx, account_id, pending, status=400, error="agree")
+        return await _terms_page(request, ctx, account_id, pending, status=400, error="agree", next=then)
     try:
         await blocking(lambda: acceptance.accept(ctx, account_id, workspace_id, version, held))
     except Conflict as exc:
         fresh = await blocking(lambda: acceptance.to_accept(ctx, account_id, workspace_id))
         if fresh is not None:
             if exc.code == "terms_not_downloaded":
-                return await _terms_page(request, ctx, account_id, fresh, status=400, error="download")
-            return await _terms_page(request, ctx, account_id, fresh, status=409, error="changed")
-    return RedirectResponse(f"/go/{quote(workspace_id)}", status_code=303)
+                return await _terms_page(request, ctx, account_id, fresh, status=400, error="download", next=then)
+            return await _terms_page(request, ctx, account_id, fresh, status=409, error="changed", next=then)
+    return RedirectResponse(then or f"/go/{quote(workspace_id)}", status_code=303)

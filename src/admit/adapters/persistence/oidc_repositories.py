@@ -1,0 +1,115 @@
+"""Repositories for Admit as an OpenID provider.
+
+Signing keys are the instance's (no organization). Clients, codes and tokens carry their
+organization; the few lookups without one are by what the caller holds and cannot guess: a
+client's public id as the app presents it (the organization comes from the row), an
+authorization code's digest, an access token's ``jti`` from a token whose signature was checked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, or_, select, update
+
+from admit.adapters.persistence import tables as t
+from admit.adapters.persistence.repositories import Repository
+
+
+class SigningKeys(Repository):
+    c = t.signing_keys.c
+
+    def add(self, **values: Any) -> str:
+        return self._insert(t.signing_keys, values)
+
+    def list(self) -> Sequence[Row[Any]]:
+        """Every stored key, the newest first."""
+        return self.conn.execute(select(t.signing_keys).order_by(self.c.created_at.desc(), self.c.id.desc())).all()
+
+    def published(self, now: datetime) -> Sequence[Row[Any]]:
+        """The keys in the JWKS: next, current, and retired ones whose tokens may still be live."""
+        live = or_(self.c.state != "retired", self.c.published_until > now)
+        return self.conn.execute(select(t.signing_keys).where(live).order_by(self.c.created_at, self.c.id)).all()
+
+    def update(self, key_id: str, **values: Any) -> None:
+        self.conn.execute(update(t.signing_keys).where(self.c.id == key_id).values(**values))
+
+    def remove_expired(self, now: datetime) -> int:
+        done = self.conn.execute(delete(t.signing_keys).where(self.c.state == "retired", self.c.published_until <= now))
+        return int(done.rowcount or 0)
+
+
+class OidcClients(Repository):
+    c = t.oidc_clients.c
+
+    def add(self, **values: Any) -> str:
+        return self._insert(t.oidc_clients, values)
+
+    def get(self, organization_id: str, client_id: str) -> Row[Any] | None:
+        return self._one(
+            select(t.oidc_clients).where(self.c.id == client_id, self.c.organization_id == organization_id)
+        )
+
+    def by_client_id(self, client_id: str) -> Row[Any] | None:
+        """The client an app names itself as (its organization is in the row)."""
+        return self._one(select(t.oidc_clients).where(self.c.id == client_id))
+
+    def list(self, organization_id: str) -> Sequence[Row[Any]]:
+        stmt = select(t.oidc_clients).where(self.c.organization_id == organization_id)
+        return self.conn.execute(stmt.order_by(self.c.created_at, self.c.id)).all()
+
+    def remove(self, organization_id: str, client_id: str) -> None:
+        """The client, with its codes and the records of its tokens."""
+        for table in (t.oidc_tokens, t.oidc_codes):
+            self.conn.execute(
+                delete(table).where(table.c.client_id == client_id, table.c.organization_id == organization_id)
+            )
+        self.conn.execute(
+            delete(t.oidc_clients).where(self.c.id == client_id, self.c.organization_id == organization_id)
+        )
+
+
+class OidcCodes(Repository):
+    c = t.oidc_codes.c
+
+    def add(self, **values: Any) -> str:
+        return self._insert(t.oidc_codes, values)
+
+    def by_digest(self, digest: str) -> Row[Any] | None:
+        return self._one(select(t.oidc_codes).where(self.c.digest == digest))
+
+    def consume(self, organization_id: str, code_id: str, now: datetime) -> bool:
+        """Mark the code used; False if it already was (the first exchange wins a race)."""
+        done = self.conn.execute(
+            update(t.oidc_codes)
+            .where(self.c.id == code_id, self.c.organization_id == organization_id, self.c.consumed_at.is_(None))
+            .values(consumed_at=now)
+        )
+        return bool(done.rowcount)
+
+    def remove_expired(self, before: datetime) -> int:
+        done = self.conn.execute(delete(t.oidc_codes).where(self.c.expires_at <= before))
+        return int(done.rowcount or 0)
+
+
+class OidcTokens(Repository):
+    c = t.oidc_tokens.c
+
+    def add(self, **values: Any) -> str:
+        return self._insert(t.oidc_tokens, values)
+
+    def by_jti(self, jti: str) -> Row[Any] | None:
+        return self._one(select(t.oidc_tokens).where(self.c.id == jti))
+
+    def remove_expired(self, now: datetime) -> int:
+        done = self.conn.execute(delete(t.oidc_tokens).where(self.c.expires_at <= now))
+        return int(done.rowcount or 0)
+
+    def revoke_for_code(self, organization_id: str, code_id: str, now: datetime) -> int:
+        done = self.conn.execute(
+            update(t.oidc_tokens)
+            .where(self.c.code_id == code_id, self.c.organization_id == organization_id, self.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return int(done.rowcount or 0)

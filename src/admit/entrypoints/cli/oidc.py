@@ -1,0 +1,89 @@
+"""Commands for Admit as an OpenID provider: the organizations' apps (clients) and the signing keys."""
+
+from __future__ import annotations
+
+import typer
+
+from admit.entrypoints.cli.common import OPERATOR, console, context, friendly, show_record, show_table
+from admit.oidc_provider import clients, discovery, keys
+from admit.oidc_provider.clients import SCOPES, ClientInput
+
+apps = typer.Typer(help="Apps that sign people in through Admit (OpenID clients).", no_args_is_help=True)
+signing = typer.Typer(help="The OpenID provider's signing keys.", no_args_is_help=True)
+CLIENT_FIELDS = ("client_id", "name", "client_type", "token_endpoint_auth_method", "redirect_uris", "workspace_ids")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(apps, name="clients")
+    app.add_typer(signing, name="keys")
+
+
+@apps.command("create")
+@friendly
+def clients_create(
+    organization_id: str,
+    name: str,
+    redirect_uri: list[str] = typer.Option(..., help="Exact redirect URI (repeat for several)."),
+    public: bool = typer.Option(False, help="A public app (single-page or native): no secret, PKCE required."),
+    auth_method: str = typer.Option(
+        None, help="client_secret_basic (default) or client_secret_post; none for a public app."
+    ),
+    workspace: list[str] = typer.Option(None, help="Limit the app to these workspaces (repeat); default all."),
+    post_logout_redirect_uri: list[str] = typer.Option(None, help="Where the app may send people after logout."),
+    backchannel_logout_uri: str = typer.Option(None, help="Stored for back-channel logout (not sent yet)."),
+    scope: list[str] = typer.Option(None, help=f"Allowed scopes (repeat); default {' '.join(SCOPES)}."),
+) -> None:
+    """Register an app; a confidential app's secret is printed this once."""
+    given = ClientInput(
+        name=name,
+        redirect_uris=list(redirect_uri),
+        client_type="public" if public else "confidential",
+        token_endpoint_auth_method=auth_method,
+        workspace_ids=list(workspace or []),
+        post_logout_redirect_uris=list(post_logout_redirect_uri or []),
+        backchannel_logout_uri=backchannel_logout_uri,
+        allowed_scopes=list(scope or SCOPES),
+    )
+    client, secret = clients.create(context(), OPERATOR, organization_id, given)
+    show_record("App registered", client, CLIENT_FIELDS)
+    if secret:
+        console.print(f"client_secret: {secret}  (shown once: store it in the app now)")
+    console.print(f"Discovery: {context().link(discovery.DISCOVERY_PATH)}")
+
+
+@apps.command("list")
+@friendly
+def clients_list(organization_id: str) -> None:
+    """The organization's apps."""
+    rows = clients.list_clients(context(), OPERATOR, organization_id)
+    show_table(CLIENT_FIELDS, rows, empty="No apps registered.")
+
+
+@apps.command("delete")
+@friendly
+def clients_delete(organization_id: str, client_id: str) -> None:
+    """Remove an app: its codes and access tokens stop working."""
+    clients.remove(context(), OPERATOR, organization_id, client_id)
+    console.print(f"App {client_id} removed.")
+
+
+@signing.command("rotate")
+@friendly
+def keys_rotate() -> None:
+    """Sign with the key published since the last rotation, retire the current one (published
+    until its tokens expire) and publish a new next key."""
+    done = keys.rotate(context(), OPERATOR)
+    console.print(f"Signing with {done['current']}; next key {done['next']} published.")
+    if done["retired"]:
+        console.print(f"Retired: {', '.join(done['retired'])} (published until its tokens expire).")
+
+
+@signing.command("list")
+@friendly
+def keys_list() -> None:
+    """The stored keys and their states (never the private keys)."""
+    show_table(
+        ("id", "state", "created_at", "activated_at", "published_until"),
+        keys.keys_overview(context()),
+        empty="No keys yet.",
+    )

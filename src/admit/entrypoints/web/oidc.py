@@ -1,0 +1,192 @@
+"""Admit as an OpenID provider, over HTTP: discovery, JWKS, the authorization endpoint (a page:
+it reads the browser's session), the workspace choice (a page form), and the token and userinfo
+endpoints (called by apps: outside the form guard, authenticated by client credentials or the
+bearer access token). Authlib's server does the protocol (:mod:`admit.oidc_provider.server`);
+this module turns Starlette requests into its requests and its answers into responses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+from authlib.common.urls import add_params_to_uri  # type: ignore[import-untyped]
+from authlib.oauth2 import OAuth2Error  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.errors import AccessDeniedError  # type: ignore[import-untyped]
+from authlib.oidc.core.errors import AccountSelectionRequiredError, InteractionRequiredError, LoginRequiredError  # type: ignore[import-untyped]
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from admit.domain.errors import InvalidCredentials, PermissionDenied, SecretRejected
+from admit.entrypoints.web.deps import Bearer, Ctx, blocking, run_work
+from admit.entrypoints.web.pages.common import browser_cookies, page
+from admit.entrypoints.web.pages.settings import change_first
+from admit.flows.signin import sessions
+from admit.oidc_provider import authorize, discovery, keys, userinfo
+from admit.oidc_provider.discovery import AUTHORIZE_PATH, TOKEN_PATH
+from admit.oidc_provider.models import Grantee, HttpRequest
+from admit.oidc_provider.server import ProviderServer
+from admit.shared.context import Context
+
+router = APIRouter(include_in_schema=False)
+OPEN = {"access-control-allow-origin": "*"}  # read by apps' scripts on other origins
+NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
+
+
+def _server(request: Request) -> ProviderServer:
+    server = getattr(request.app.state, "oidc_server", None)
+    if server is None:
+        server = request.app.state.oidc_server = ProviderServer(request.app.state.context)
+    return server
+
+
+@router.get(discovery.DISCOVERY_PATH)
+async def openid_configuration(ctx: Ctx) -> Response:
+    return JSONResponse(discovery.metadata(ctx), headers={**OPEN, "cache-control": "max-age=300"})
+
+
+@router.get(discovery.JWKS_PATH)
+async def jwks(ctx: Ctx) -> Response:
+    published = await run_work(ctx, lambda: keys.jwks(ctx))
+    return JSONResponse(published, headers={**OPEN, "cache-control": "max-age=300"})
+
+
+@router.post(TOKEN_PATH)
+async def token(request: Request, ctx: Ctx) -> Response:
+    form = await request.form()
+    fields = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    given = HttpRequest("POST", ctx.link(TOKEN_PATH), fields, request.headers.get("authorization"))
+    answer = await blocking(lambda: _server(request).create_token_response(given))
+    return JSONResponse(answer.body, answer.status, headers={**dict(answer.headers), **NO_STORE, **OPEN})
+
+
+@router.api_route(discovery.USERINFO_PATH, methods=["GET", "POST"])
+async def user_info(ctx: Ctx, token: Bearer) -> Response:
+    refused = {"www-authenticate": 'Bearer error="invalid_token"', **OPEN}
+    if token is None:
+        return JSONResponse({"error": "invalid_token"}, 401, headers={"www-authenticate": "Bearer", **OPEN})
+    try:
+        claims = await run_work(ctx, lambda: userinfo.userinfo(ctx, token))
+    except InvalidCredentials as exc:
+        return JSONResponse({"error": "invalid_token", "error_description": exc.message}, 401, headers=refused)
+    return JSONResponse(claims, headers={**NO_STORE, **OPEN})
+
+
+@router.options(discovery.USERINFO_PATH)
+async def user_info_preflight() -> Response:
+    """Browsers ask before a script on another origin sends the bearer token."""
+    allowed = {"access-control-allow-methods": "GET, POST", "access-control-allow-headers": "authorization"}
+    return Response(status_code=204, headers={**OPEN, **allowed, "access-control-max-age": "600"})
+
+
+@router.get(AUTHORIZE_PATH, response_class=HTMLResponse)
+async def authorization(request: Request, ctx: Ctx) -> Response:
+    given = HttpRequest("GET", ctx.link(AUTHORIZE_PATH), list(request.query_params.multi_items()))
+    session = browser_cookies(request).session(request)
+    return await blocking(lambda: _authorize(request, ctx, _server(request), given, session))
+
+
+@router.post(f"{AUTHORIZE_PATH}/workspace")
+async def choose_workspace(query: str = Form(""), workspace: str = Form("")) -> Response:
+    """The workspace picked on the choice page: back to the authorization endpoint with it."""
+    fields = [(name, value) for name, value in parse_qsl(query) if name != "workspace"]
+    return RedirectResponse(f"{AUTHORIZE_PATH}?{urlencode([*fields, ('workspace', workspace)])}", status_code=303)
+
+
+def _authorize(
+    request: Request, ctx: Context, server: ProviderServer, given: HttpRequest, session: str | None
+) -> Response:
+    """Authlib validates the request (an unregistered client or redirect URI: an error page,
+    never a redirect); then the person signs in if needed, passes Admit's gates, gets a workspace
+    and the app a code."""
+    fields = dict(given.fields)
+    account_id = _account(ctx, session)
+    started = authorize.session_started(ctx, session) if session and account_id else None
+    try:
+        grant = server.get_consent_grant(given, end_user=account_id)
+        if account_id is None or started is None or grant.prompt == "login" or _too_old(ctx, started, fields):
+            if fields.get("prompt") == "none":
+                raise LoginRequiredError(redirect_uri=fields["redirect_uri"])
+            return _to_sign_in(fields)
+        found = _workspace_or_detour(request, ctx, grant.request.client, account_id, fields)
+        if isinstance(found, Response):
+            return found
+        answer = server.create_authorization_response(
+            given, grant_user=Grantee(account_id, found, started), grant=grant
+        )
+    except OAuth2Error as error:
+        return _refused(request, ctx, error, fields.get("state"))
+    if answer.location is None:
+        return page(request, "oidc_error.html", 400, error="server_error", description="")
+    return RedirectResponse(answer.location, status_code=302)
+
+
+def _account(ctx: Context, session: str | None) -> str | None:
+    if session is None:
+        return None
+    try:
+        return sessions.authenticate_session(ctx, session, initial_password_ok=True)
+    except SecretRejected:
+        return None
+
+
+def _too_old(ctx: Context, started: Any, fields: dict[str, str]) -> bool:
+    max_age = fields.get("max_age")
+    if max_age is None or not max_age.isdigit():
+        return False
+    return bool(ctx.clock.now() - started > timedelta(seconds=int(max_age)))
+
+
+def _again(fields: dict[str, str], **changes: str) -> str:
+    """This authorization request, as a path to come back to (without ``prompt``: the person has
+    just signed in again)."""
+    kept = [(name, value) for name, value in fields.items() if name != "prompt" and name not in changes]
+    return f"{AUTHORIZE_PATH}?{urlencode([*kept, *changes.items()])}"
+
+
+def _to_sign_in(fields: dict[str, str]) -> Response:
+    target = f"/sign-in?next={quote(_again(fields), safe='')}"
+    if fields.get("login_hint"):
+        target += f"&identifier={quote(fields['login_hint'][:320], safe='')}"
+    return RedirectResponse(target, status_code=303)
+
+
+def _workspace_or_detour(
+    request: Request, ctx: Context, client: Any, account_id: str, fields: dict[str, str]
+) -> str | Response:
+    """The workspace for the code, or a page of Admit's first (raises the OIDC error instead
+    under ``prompt=none``, or ``access_denied`` for a person who is not an active member)."""
+    quiet = fields.get("prompt") == "none"
+    redirect_uri = fields["redirect_uri"]
+    if authorize.gate(ctx, account_id, None) is authorize.Gate.PASSWORD:
+        if quiet:
+            raise InteractionRequiredError(redirect_uri=redirect_uri)
+        return change_first(_again(fields))
+    try:
+        found = authorize.workspace_for(ctx, client, account_id, fields.get("workspace") or None)
+    except PermissionDenied:
+        raise AccessDeniedError(redirect_uri=redirect_uri) from None
+    if isinstance(found, list):
+        if quiet:
+            raise AccountSelectionRequiredError(redirect_uri=redirect_uri)
+        query = urlencode([(k, v) for k, v in fields.items() if k not in ("workspace", "prompt")])
+        return page(request, "oidc_workspace.html", workspaces=found, query=query, app=client.name)
+    if authorize.gate(ctx, account_id, found) is authorize.Gate.TERMS:
+        if quiet:
+            raise InteractionRequiredError(redirect_uri=redirect_uri)
+        return RedirectResponse(f"/terms/{quote(found)}?next={quote(_again(fields), safe='')}", status_code=303)
+    return found
+
+
+def _refused(request: Request, ctx: Context, error: OAuth2Error, state: str | None) -> Response:
+    """Back to the app with the error, ``state`` and ``iss`` — only to a redirect URI Authlib
+    matched against the client's; otherwise an error page."""
+    if not error.redirect_uri:
+        return page(request, "oidc_error.html", 400, error=error.error, description=error.description or "")
+    params = [("error", error.error)]
+    if error.description:
+        params.append(("error_description", error.description))
+    if state:
+        params.append(("state", state))
+    params.append(("iss", ctx.base_url))
+    return RedirectResponse(add_params_to_uri(error.redirect_uri, params), status_code=302)

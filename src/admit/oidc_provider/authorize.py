@@ -1,0 +1,70 @@
+"""Who may be handed a code, for which workspace: the rules of the authorization endpoint that
+are Admit's own (Authlib checks the protocol). The app may name a workspace (the ``workspace``
+parameter); the person must be an active member of it, and it must be one of the app's. Without
+it, a person with one such membership gets it and a person with several picks one. The gates
+every way into a workspace passes (an initial password replaced, the newest terms accepted) come
+before any code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from admit.domain import secrets
+from admit.domain.errors import PermissionDenied, SecretRejected
+from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
+from admit.flows.settings import password_change
+from admit.flows.terms import acceptance
+from admit.shared.context import Context
+
+
+class Gate(StrEnum):
+    PASSWORD = "password"  # an initial password to replace first
+    TERMS = "terms"  # the workspace's newest terms to accept first
+
+
+def session_started(ctx: Context, session_token: str) -> datetime | None:
+    """When the browser's session began (the ID token's ``auth_time``)."""
+    try:
+        digest = secrets.digest_for(session_token, secrets.SecretPurpose.SESSION)
+    except SecretRejected:
+        return None
+    with ctx.uow() as uow:
+        row = uow.secrets.by_digest(digest)
+    return None if row is None else row.created_at
+
+
+def _app_workspaces(uow: UnitOfWork, client: Any) -> list[str]:
+    if client.workspace_ids:
+        return list(client.workspace_ids)
+    return [workspace.id for workspace in uow.workspaces.list(client.organization_id)]
+
+
+def workspace_for(ctx: Context, client: Any, account_id: str, requested: str | None) -> str | list[dict[str, Any]]:
+    """The workspace the code is for, or (several possible, none requested) the choices.
+    ``PermissionDenied`` when the person is not an active member of a workspace of the app."""
+    with ctx.uow() as uow:
+        allowed = _app_workspaces(uow, client)
+        if requested is not None:
+            member = uow.members.for_account(client.organization_id, requested, account_id)
+            if requested not in allowed or member is None or member.status != MemberStatus.ACTIVE:
+                raise PermissionDenied("not an active member of this workspace")
+            return requested
+        mine = [row for row in uow.members.workspaces_of(account_id) if row.workspace_id in allowed]
+    if not mine:
+        raise PermissionDenied("not an active member of any workspace of this app")
+    if len(mine) == 1:
+        return str(mine[0].workspace_id)
+    return [{"id": row.workspace_id, "name": row.name, "role": row.role} for row in mine]
+
+
+def gate(ctx: Context, account_id: str, workspace_id: str | None) -> Gate | None:
+    """What the person must do in Admit before the app gets a code, if anything (the terms: once
+    the workspace is known)."""
+    if password_change.must_change(ctx, account_id):
+        return Gate.PASSWORD
+    if workspace_id is not None and acceptance.to_accept(ctx, account_id, workspace_id) is not None:
+        return Gate.TERMS
+    return None

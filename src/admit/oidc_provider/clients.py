@@ -1,0 +1,148 @@
+"""An organization's apps (OpenID clients): where Admit may send a person back with a code, and
+how the app proves itself at the token endpoint. A confidential client's secret is generated
+here, shown once and stored as a digest; a public client (a single-page or native app) has none
+and must use PKCE."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from admit.domain import secrets
+from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from admit.domain.events import EventType
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record
+from admit.domain.roles import Permission
+from admit.shared.access import organization_scope
+from admit.shared.context import Actor, Context, record
+
+SCOPES = ("openid", "profile", "email", "workspace")
+CLIENT_TYPES = ("confidential", "public")
+AUTH_METHODS = {"confidential": ("client_secret_basic", "client_secret_post"), "public": ("none",)}
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MAX_URIS = 20
+
+
+def check_uri(uri: str, name: str, *, dev_mode: bool) -> None:
+    """An absolute https URL without a fragment (http only on loopback in dev mode)."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        parts = urlsplit("")
+    secure = parts.scheme == "https" or (dev_mode and parts.scheme == "http" and parts.hostname in LOOPBACK)
+    if not secure or not parts.hostname or "#" in uri or len(uri) > 500 or any(c.isspace() for c in uri):
+        hint = " (http:// only on loopback, in dev mode)" if not dev_mode else " (or http:// on loopback)"
+        raise ValidationFailed(f"{uri!r} must be an https:// URL without a fragment{hint}", field=name)
+
+
+@dataclass
+class ClientInput:
+    name: str
+    redirect_uris: list[str]
+    client_type: str = "confidential"
+    token_endpoint_auth_method: str | None = None
+    workspace_ids: list[str] = field(default_factory=list)
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    backchannel_logout_uri: str | None = None
+    allowed_scopes: list[str] = field(default_factory=lambda: list(SCOPES))
+
+    def validate(self, dev_mode: bool) -> None:
+        if not self.name.strip() or len(self.name) > 100:
+            raise ValidationFailed("a name of 1 to 100 characters is required", field="name")
+        if self.client_type not in CLIENT_TYPES:
+            raise ValidationFailed("the type is confidential or public", field="client_type")
+        if self.token_endpoint_auth_method not in AUTH_METHODS[self.client_type]:
+            allowed = ", ".join(AUTH_METHODS[self.client_type])
+            raise ValidationFailed(
+                f"a {self.client_type} client authenticates with {allowed}", field="token_endpoint_auth_method"
+            )
+        if not self.redirect_uris or len(self.redirect_uris) > MAX_URIS:
+            raise ValidationFailed(f"1 to {MAX_URIS} redirect URIs are required", field="redirect_uris")
+        for name in ("redirect_uris", "post_logout_redirect_uris"):
+            for uri in getattr(self, name):
+                check_uri(uri, name, dev_mode=dev_mode)
+        if self.backchannel_logout_uri:
+            check_uri(self.backchannel_logout_uri, "backchannel_logout_uri", dev_mode=dev_mode)
+        if "openid" not in self.allowed_scopes or not set(self.allowed_scopes) <= set(SCOPES):
+            raise ValidationFailed(f"scopes include openid, from {', '.join(SCOPES)}", field="allowed_scopes")
+
+    def normalise(self) -> None:
+        if self.token_endpoint_auth_method is None:
+            self.token_endpoint_auth_method = AUTH_METHODS.get(self.client_type, ("",))[0]
+        self.name = self.name.strip()
+        self.redirect_uris = list(dict.fromkeys(self.redirect_uris))
+        self.workspace_ids = list(dict.fromkeys(self.workspace_ids))
+        self.allowed_scopes = [s for s in SCOPES if s in self.allowed_scopes] + [
+            s for s in self.allowed_scopes if s not in SCOPES
+        ]
+
+
+def view(row: Record) -> dict[str, Any]:
+    """A client as the API shows it: never its secret's digest."""
+    values = dict(row._mapping)
+    values["client_id"] = values.pop("id")
+    values["client_secret_set"] = values.pop("secret_digest") is not None
+    return values
+
+
+def _scope(uow: UnitOfWork, actor: Actor, organization_id: str) -> None:
+    organization_scope(actor, organization_id)
+    if actor.role is None or not actor.role.allows(Permission.MANAGE_SETTINGS):
+        raise PermissionDenied("managing apps needs the manage settings permission")
+    if uow.organizations.get(organization_id) is None:
+        raise NotFound("organization not found")
+
+
+def create(ctx: Context, actor: Actor, organization_id: str, given: ClientInput) -> tuple[dict[str, Any], str | None]:
+    """The new client and its secret (None for a public client): the only time it is shown."""
+    given.normalise()
+    given.validate(ctx.dev_mode)
+    secret = (
+        secrets.issue(secrets.SecretPurpose.CLIENT_SECRET, ctx.random) if given.client_type == "confidential" else None
+    )
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        _scope(uow, actor, organization_id)
+        for workspace_id in given.workspace_ids:
+            if uow.workspaces.get(organization_id, workspace_id) is None:
+                raise ValidationFailed(f"no workspace {workspace_id} in this organization", field="workspace_ids")
+        client_id = uow.oidc_clients.add(
+            organization_id=organization_id,
+            secret_digest=secret.digest if secret else None,
+            created_at=now,
+            **{name: getattr(given, name) for name in ClientInput.__dataclass_fields__},
+        )
+        record(uow, actor, EventType.CLIENT_CREATED, "client", client_id, now, organization_id=organization_id)
+        row = uow.oidc_clients.get(organization_id, client_id)
+        uow.commit()
+    assert row is not None
+    return view(row), secret.plaintext if secret else None
+
+
+def list_clients(ctx: Context, actor: Actor, organization_id: str) -> list[dict[str, Any]]:
+    with ctx.uow() as uow:
+        _scope(uow, actor, organization_id)
+        return [view(row) for row in uow.oidc_clients.list(organization_id)]
+
+
+def get(ctx: Context, actor: Actor, organization_id: str, client_id: str) -> dict[str, Any]:
+    with ctx.uow() as uow:
+        _scope(uow, actor, organization_id)
+        row = uow.oidc_clients.get(organization_id, client_id)
+    if row is None:
+        raise NotFound("app not found")
+    return view(row)
+
+
+def remove(ctx: Context, actor: Actor, organization_id: str, client_id: str) -> None:
+    """Remove the app: its codes stop working; the access tokens issued to it stop at userinfo."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        _scope(uow, actor, organization_id)
+        if uow.oidc_clients.get(organization_id, client_id) is None:
+            raise NotFound("app not found")
+        uow.oidc_clients.remove(organization_id, client_id)
+        record(uow, actor, EventType.CLIENT_REMOVED, "client", client_id, now, organization_id=organization_id)
+        uow.commit()

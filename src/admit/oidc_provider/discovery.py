@@ -1,0 +1,41 @@
+"""The provider's metadata (OpenID Connect Discovery 1.0, RFC 8414), built from the configured
+base URL only (never from a request's headers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from admit.oidc_provider.claims import WORKSPACE_CLAIMS
+from admit.oidc_provider.clients import SCOPES
+from admit.oidc_provider.keys import ALGORITHM
+from admit.shared.context import Context
+
+AUTHORIZE_PATH = "/oauth2/authorize"
+TOKEN_PATH = "/oauth2/token"
+USERINFO_PATH = "/oauth2/userinfo"
+JWKS_PATH = "/oauth2/jwks"
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+PERSON_CLAIMS = ("sub", "email", "email_verified", "given_name", "family_name", "name", "locale")
+
+
+def metadata(ctx: Context) -> dict[str, Any]:
+    return {
+        "issuer": ctx.base_url,
+        "authorization_endpoint": ctx.link(AUTHORIZE_PATH),
+        "token_endpoint": ctx.link(TOKEN_PATH),
+        "userinfo_endpoint": ctx.link(USERINFO_PATH),
+        "jwks_uri": ctx.link(JWKS_PATH),
+        "scopes_supported": list(SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [ALGORITHM],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": [*PERSON_CLAIMS, "auth_time", "nonce", *WORKSPACE_CLAIMS],
+        "prompt_values_supported": ["none", "login"],
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "authorization_response_iss_parameter_supported": True,
+    }

@@ -1,0 +1,112 @@
+"""The provider's signing keys: RSA (RS256), stored with the private key encrypted at rest (the
+sealing used for identity providers' client secrets).
+
+A key is ``next`` (published in the JWKS, not signing yet), then ``current`` (signs), then
+``retired`` (published until every token it signed has expired, then deleted). The first use
+creates a current key and a next one; each rotation retires the current key, promotes the next
+(published since the previous rotation, so relying parties that cache the JWKS know it) and
+creates a new next one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from joserfc.jwk import RSAKey
+
+from admit.adapters.identity.sealing import seal, unseal
+from admit.domain.events import EventType
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record
+from admit.shared.context import Actor, Context, record
+
+ALGORITHM = "RS256"
+KEY_BITS = 2048
+TOKEN_LIFETIME = timedelta(hours=1)  # ID and access tokens
+CLOCK_SKEW = timedelta(minutes=5)  # a retired key stays published a little longer
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    key: RSAKey
+
+    def __repr__(self) -> str:  # never the private key in logs
+        return f"SigningKey(kid={self.kid!r})"
+
+
+def _new_key(ctx: Context, uow: UnitOfWork, state: str) -> str:
+    now = ctx.clock.now()
+    key = RSAKey.generate_key(KEY_BITS, auto_kid=False)
+    kid = ctx.random.token(12)
+    uow.signing_keys.add(
+        id=kid,
+        state=state,
+        private_key=seal(ctx.secret_key, key.as_pem(private=True).decode()),
+        public_jwk=dict(key.as_dict(private=False, kid=kid, use="sig", alg=ALGORITHM)),
+        created_at=now,
+        activated_at=now if state == "current" else None,
+    )
+    return kid
+
+
+def _current(uow: UnitOfWork) -> Record | None:
+    return next((row for row in uow.signing_keys.list() if row.state == "current"), None)
+
+
+def signing_key(ctx: Context) -> SigningKey:
+    """The key that signs now; the first call creates it (and the next one)."""
+    with ctx.uow() as uow:
+        row = _current(uow)
+    if row is None:
+        with ctx.uow(write=True) as uow:
+            row = _current(uow)
+            if row is None:
+                _new_key(ctx, uow, "current")
+                _new_key(ctx, uow, "next")
+                row = _current(uow)
+            uow.commit()
+    assert row is not None
+    return SigningKey(row.id, RSAKey.import_key(unseal(ctx.secret_key, row.private_key)))
+
+
+def jwks(ctx: Context) -> dict[str, Any]:
+    """The published keys (next, current, retired but not yet expired)."""
+    signing_key(ctx)
+    with ctx.uow() as uow:
+        rows = uow.signing_keys.published(ctx.clock.now())
+    return {"keys": [dict(row.public_jwk) for row in rows]}
+
+
+def rotate(ctx: Context, actor: Actor) -> dict[str, Any]:
+    """Retire the current key, promote the next one, publish a new next one."""
+    signing_key(ctx)
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        rows = uow.signing_keys.list()
+        current = [row for row in rows if row.state == "current"]
+        upcoming = [row for row in rows if row.state == "next"]
+        for row in current:
+            uow.signing_keys.update(
+                row.id, state="retired", retired_at=now, published_until=now + TOKEN_LIFETIME + CLOCK_SKEW
+            )
+        if upcoming:
+            promoted = upcoming[-1].id  # the oldest next key: published the longest
+            uow.signing_keys.update(promoted, state="current", activated_at=now)
+        else:
+            promoted = _new_key(ctx, uow, "current")
+        new_next = _new_key(ctx, uow, "next")
+        removed = uow.signing_keys.remove_expired(now)
+        retired = [row.id for row in current]
+        record(uow, actor, EventType.SIGNING_KEY_ROTATED, "signing_key", promoted, now, organization_id=None)
+        uow.commit()
+    return {"current": promoted, "next": new_next, "retired": retired, "removed": removed}
+
+
+def keys_overview(ctx: Context) -> list[dict[str, Any]]:
+    """Every stored key without its private part (for the CLI)."""
+    with ctx.uow() as uow:
+        rows = uow.signing_keys.list()
+    fields = ("id", "state", "created_at", "activated_at", "retired_at", "published_until")
+    return [{name: getattr(row, name) for name in fields} for row in rows]

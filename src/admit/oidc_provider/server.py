@@ -1,0 +1,241 @@
+"""Authlib's authorization server with Admit's storage and keys.
+
+Authlib checks the protocol: the client and its exact redirect URI, the response type, scopes,
+PKCE (S256 only; required for public clients), ``nonce`` and ``prompt``, client authentication
+at the token endpoint (``client_secret_basic``, ``client_secret_post``, ``none``). Admit keeps
+the codes (digests, single use, bound to client, redirect URI, PKCE challenge, nonce, account and
+workspace), signs the tokens with joserfc and records each access token's ``jti``. A code
+presented twice is refused and the tokens issued from it are revoked.
+
+The web glue builds a :class:`.models.HttpRequest` (no web framework here) and turns an
+:class:`.models.Answer` into its response."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Request  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.errors import InvalidRequestError  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7636 import CodeChallenge  # type: ignore[import-untyped]
+from authlib.oauth2.rfc9207 import IssuerParameter  # type: ignore[import-untyped]
+from authlib.oidc.core import OpenIDCode  # type: ignore[import-untyped]
+from authlib.oidc.core.util import create_half_hash  # type: ignore[import-untyped]
+from joserfc import jwt
+
+from admit.domain import secrets
+from admit.domain.errors import SecretRejected
+from admit.domain.events import EventType
+from admit.oidc_provider import keys
+from admit.oidc_provider.claims import WORKSPACE_CLAIMS, person_claims
+from admit.oidc_provider.clients import SCOPES
+from admit.oidc_provider.models import Answer, AppClient, Grantee, HttpRequest, IssuedCode, Request
+from admit.shared.context import SYSTEM, Context, record
+
+CODE = secrets.SecretPurpose.AUTHORIZATION_CODE
+
+
+class S256Challenge(CodeChallenge):  # type: ignore[misc]
+    """PKCE with S256 only; required of public clients, optional for confidential ones."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        super().validate_code_challenge(grant, redirect_uri)
+        data = grant.request.payload.data
+        if grant.request.client.client_type == "public" and not data.get("code_challenge"):
+            raise InvalidRequestError("this app must use PKCE (code_challenge with S256)")
+        if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("code_challenge_method must be S256")
+
+    def get_authorization_code_challenge(self, authorization_code: IssuedCode) -> str | None:
+        return authorization_code.row.code_challenge  # type: ignore[no-any-return]
+
+    def get_authorization_code_challenge_method(self, authorization_code: IssuedCode) -> str | None:
+        return authorization_code.row.code_challenge_method  # type: ignore[no-any-return]
+
+
+class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post", "none"]
+
+    @property
+    def ctx(self) -> Context:
+        return self.server.ctx  # type: ignore[no-any-return]
+
+    def generate_authorization_code(self) -> str:
+        return secrets.issue(CODE, self.ctx.random).plaintext
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        now, user, data = self.ctx.clock.now(), request.user, request.payload.data
+        with self.ctx.uow(write=True) as uow:
+            uow.oidc_codes.add(
+                digest=secrets.digest(code),
+                organization_id=request.client.organization_id,
+                client_id=request.client.client_id,
+                account_id=user.account_id,
+                workspace_id=user.workspace_id,
+                redirect_uri=request.payload.redirect_uri,
+                scope=request.scope,
+                nonce=data.get("nonce"),
+                code_challenge=data.get("code_challenge"),
+                code_challenge_method=data.get("code_challenge_method"),
+                auth_time=user.auth_time,
+                created_at=now,
+                expires_at=secrets.expiry(CODE, now),
+            )
+            uow.commit()
+
+    def query_authorization_code(self, code: str, client: AppClient) -> IssuedCode | None:
+        """The code, consumed now; a code used before is refused and its tokens revoked."""
+        try:
+            digest = secrets.digest_for(code, CODE)
+        except SecretRejected:
+            return None
+        now = self.ctx.clock.now()
+        with self.ctx.uow(write=True) as uow:
+            row = uow.oidc_codes.by_digest(digest)
+            if row is None or row.client_id != client.client_id:
+                return None
+            if row.consumed_at is not None or not uow.oidc_codes.consume(row.organization_id, row.id, now):
+                revoked = uow.oidc_tokens.revoke_for_code(row.organization_id, row.id, now)
+                record(
+                    uow, SYSTEM, EventType.CLIENT_CODE_REPLAYED, "client", client.client_id, now,
+                    organization_id=row.organization_id, revoked_tokens=revoked,
+                )  # fmt: skip
+                uow.commit()
+                return None
+            uow.commit()
+        return IssuedCode(row) if now < row.expires_at else None
+
+    def delete_authorization_code(self, authorization_code: IssuedCode) -> None:
+        """Nothing to do: the code was consumed when it was looked up."""
+
+    def authenticate_user(self, authorization_code: IssuedCode) -> Grantee | None:
+        """The code's person, if still active (and an active member of its workspace)."""
+        row = authorization_code.row
+        with self.ctx.uow() as uow:
+            claims = person_claims(uow, row.account_id, row.workspace_id, row.organization_id, [])
+        if claims is None:
+            return None
+        return Grantee(row.account_id, row.workspace_id, row.auth_time, code_id=row.id, nonce=row.nonce)
+
+
+class SignedIdToken(OpenIDCode):  # type: ignore[misc]
+    """The ID token, signed with the current key by joserfc, stamped by Admit's clock."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(require_nonce=False)
+        self.ctx = ctx
+
+    def exists_nonce(self, nonce: str, request: Any) -> bool:
+        return False  # codes are single use: a nonce cannot come back with another code
+
+    def encode_id_token(self, token: dict[str, Any], request: Any) -> str:
+        user, client = request.user, request.client
+        now = int(self.ctx.clock.now().timestamp())
+        claims: dict[str, Any] = {
+            "iss": self.ctx.base_url,
+            "aud": client.client_id,
+            "iat": now,
+            "exp": now + int(keys.TOKEN_LIFETIME.total_seconds()),
+            "auth_time": int(user.auth_time.timestamp()),
+            "at_hash": create_half_hash(token["access_token"], keys.ALGORITHM).decode(),
+        }
+        if user.nonce:
+            claims["nonce"] = user.nonce
+        with self.ctx.uow() as uow:
+            about = person_claims(uow, user.account_id, user.workspace_id, client.organization_id, _scopes(token))
+        claims.update(about or {})
+        key = keys.signing_key(self.ctx)
+        return jwt.encode({"alg": keys.ALGORITHM, "kid": key.kid, "typ": "JWT"}, claims, key.key)
+
+
+def _scopes(token: dict[str, Any]) -> list[str]:
+    return str(token.get("scope") or "").split()
+
+
+class _Issuer(IssuerParameter):  # type: ignore[misc]
+    """RFC 9207: ``iss`` on every authorization response."""
+
+    def __init__(self, issuer: str) -> None:
+        self.issuer = issuer
+
+    def get_issuer(self) -> str:
+        return self.issuer
+
+
+class ProviderServer(AuthorizationServer):  # type: ignore[misc]
+    """One per application; grants are made per request."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(scopes_supported=list(SCOPES))
+        self.ctx = ctx
+        self.register_grant(CodeGrant, [S256Challenge(required=True), SignedIdToken(ctx)])
+        self.register_token_generator("default", self.access_token)
+        self.register_extension(_Issuer(ctx.base_url))
+
+    def query_client(self, client_id: str) -> AppClient | None:
+        if not isinstance(client_id, str) or len(client_id) > 32:
+            return None
+        with self.ctx.uow() as uow:
+            row = uow.oidc_clients.by_client_id(client_id)
+        return None if row is None else AppClient.of(row)
+
+    def save_token(self, token: dict[str, Any], request: Any) -> None:
+        """Nothing more: the access token was recorded when it was made."""
+
+    def create_oauth2_request(self, request: HttpRequest) -> OAuth2Request:
+        return Request(request)
+
+    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Answer:
+        return Answer(status, body, list(headers))
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """No signals."""
+
+    def access_token(
+        self,
+        grant_type: str,
+        client: AppClient,
+        user: Grantee,
+        scope: str,
+        expires_in: int | None = None,
+        include_refresh_token: bool = False,
+    ) -> dict[str, Any]:
+        """A JWT access token (RFC 9068), its ``jti`` recorded so userinfo can refuse it once revoked."""
+        now = self.ctx.clock.now()
+        lifetime = int(keys.TOKEN_LIFETIME.total_seconds())
+        jti = self.ctx.random.token(16)
+        claims: dict[str, Any] = {
+            "iss": self.ctx.base_url,
+            "sub": user.account_id,
+            "aud": client.client_id,
+            "client_id": client.client_id,
+            "scope": scope,
+            "jti": jti,
+            "iat": int(now.timestamp()),
+            "exp": int(now.timestamp()) + lifetime,
+            "auth_time": int(user.auth_time.timestamp()),
+        }
+        claims.update(self._record(client, user, jti, scope))
+        key = keys.signing_key(self.ctx)
+        signed = jwt.encode({"alg": keys.ALGORITHM, "kid": key.kid, "typ": "at+jwt"}, claims, key.key)
+        return {"token_type": "Bearer", "access_token": signed, "expires_in": lifetime, "scope": scope}
+
+    def _record(self, client: AppClient, user: Grantee, jti: str, scope: str) -> dict[str, Any]:
+        """Record the access token's ``jti``; its workspace claims."""
+        now = self.ctx.clock.now()
+        with self.ctx.uow(write=True) as uow:
+            about = person_claims(uow, user.account_id, user.workspace_id, client.organization_id, scope.split())
+            uow.oidc_tokens.add(
+                id=jti,
+                organization_id=client.organization_id,
+                client_id=client.client_id,
+                account_id=user.account_id,
+                code_id=user.code_id,
+                created_at=now,
+                expires_at=now + keys.TOKEN_LIFETIME,
+            )
+            uow.commit()
+        return {name: value for name, value in (about or {}).items() if name in WORKSPACE_CLAIMS}
