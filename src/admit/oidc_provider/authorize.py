@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from admit.domain import secrets
 from admit.domain.errors import PermissionDenied, SecretRejected
@@ -17,6 +18,7 @@ from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
 from admit.flows.settings import password_change
 from admit.flows.terms import acceptance
+from admit.oidc_provider.discovery import AUTHORIZE_PATH
 from admit.shared.context import Context
 
 
@@ -68,3 +70,21 @@ def gate(ctx: Context, account_id: str, workspace_id: str | None) -> Gate | None
     if workspace_id is not None and acceptance.to_accept(ctx, account_id, workspace_id) is not None:
         return Gate.TERMS
     return None
+
+
+def redirect_origin(ctx: Context, target: str) -> str | None:
+    """The origin an authorization request (a local ``/oauth2/authorize?...`` path, such as a sign-in
+    page's ``next``) ends on: its redirect URI's, when the client registered that URI exactly."""
+    parts = urlsplit(target)
+    if parts.path != AUTHORIZE_PATH or parts.scheme or parts.netloc:
+        return None
+    params = dict(parse_qsl(parts.query))
+    client_id, redirect_uri = params.get("client_id"), params.get("redirect_uri")
+    if not client_id or not redirect_uri:
+        return None
+    with ctx.uow() as uow:
+        client = uow.oidc_clients.by_client_id(client_id)
+    if client is None or redirect_uri not in client.redirect_uris:
+        return None
+    redirect = urlsplit(redirect_uri)
+    return f"{redirect.scheme}://{redirect.netloc}"

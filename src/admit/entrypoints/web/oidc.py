@@ -170,7 +170,8 @@ def _workspace_or_detour(
         if quiet:
             raise AccountSelectionRequiredError(redirect_uri=redirect_uri)
         query = urlencode([(k, v) for k, v in fields.items() if k not in ("workspace", "prompt")])
-        return page(request, "oidc_workspace.html", workspaces=found, query=query, app=client.name)
+        after = f"{AUTHORIZE_PATH}?{query}"  # where the choice leads: its form may end on the app
+        return page(request, "oidc_workspace.html", workspaces=found, query=query, app=client.name, next=after)
     if authorize.gate(ctx, account_id, found) is authorize.Gate.TERMS:
         if quiet:
             raise InteractionRequiredError(redirect_uri=redirect_uri)

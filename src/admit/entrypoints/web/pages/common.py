@@ -21,6 +21,8 @@ from admit.domain.secrets import digest as secret_digest
 from admit.entrypoints.web.security import Cookies, csp_sending_forms_to, origin
 from admit.flows.signin import sessions
 from admit.i18n import catalog, negotiate, pick_language, runtime_translator
+from admit.oidc_provider import authorize
+from admit.oidc_provider.discovery import AUTHORIZE_PATH
 from admit.shared.context import Context
 
 HERE = Path(__file__).parent.parent
@@ -59,9 +61,20 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
     values = {"csrftoken": csrf() if csrf else "", "language": language, **context}
     response = templates(language).TemplateResponse(request, name, values, status_code=status)
     providers = (context.get("login") or {}).get("providers") or context.get("providers") or []
-    if providers:  # its forms may lead to these identity providers
-        response.headers["content-security-policy"] = csp_sending_forms_to([origin(p["issuer"]) for p in providers])
+    targets = [origin(p["issuer"]) for p in providers]  # its forms may lead to these identity providers
+    targets += _app_origin(request, context.get("next"))
+    if targets:
+        response.headers["content-security-policy"] = csp_sending_forms_to(targets)
     return response
+
+
+def _app_origin(request: Request, target: object) -> list[str]:
+    """An app's origin when this page's form leads on to an authorization request (``next``): the
+    form's redirects end there. A single indexed read, only for such pages."""
+    if not isinstance(target, str) or not target.startswith(AUTHORIZE_PATH):
+        return []
+    found = authorize.redirect_origin(request.app.state.context, target)
+    return [found] if found else []
 
 
 def browser_account(ctx: Context, request: Request, *, initial_password_ok: bool = False) -> str | None:
