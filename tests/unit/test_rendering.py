@@ -18,6 +18,7 @@ PAYLOAD = {
     "expires_minutes": 15,
     "invitee": "ann@example.com",
     "version": "3",
+    "address": "ann@example.com",
 }
 
 

@@ -237,6 +237,7 @@ def hostile_payload() -> dict[str, Any]:
         "expires_minutes": HOSTILE,
         "invitee": HOSTILE,
         "version": HOSTILE,
+        "address": HOSTILE,
     }
 
 
