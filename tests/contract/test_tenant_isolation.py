@@ -50,7 +50,7 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
         "workspace_id": ws.id,
         "member_id": invited["id"],
         "active_member_id": active["id"],
-        "invitation_id": invitation["id"],
+        "invitation_id": invitation.id,
         "provider_id": provider["id"],
         "version": "1",  # of a workspace's terms: /me/terms/{workspace_id}/{version}/…
     }

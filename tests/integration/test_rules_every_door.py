@@ -88,7 +88,7 @@ def test_a_personal_message_over_2000_characters_is_refused_by_every_use_case(
         assert refused.value.code == "message_too_long" and refused.value.field == "message"
     invitation, _ = invitations.invite(ctx, operator, workspace.id, person, message="x" * 2000)
     with pytest.raises(ValidationFailed):
-        invitations.resend(ctx, operator, invitation["id"], message=LONG_MESSAGE)
+        invitations.resend(ctx, operator, invitation.id, message=LONG_MESSAGE)
     assert [m["email"] for m in members.list_members(ctx, operator, workspace.id)] == ["max@example.com"]
     assert jobs.list_jobs(ctx, operator, workspace.id) == []
 

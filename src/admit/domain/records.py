@@ -1,10 +1,13 @@
 """What use cases read from storage, without the storage's types.
 
-``Workspace`` and ``Member`` are typed records: immutable named tuples whose fields are the
-tables' columns in order, so the persistence layer builds them straight from a database row (on
-the hot lookups with no copy at all: the driver's tuple becomes the record). Other rows still
-come as a :class:`Record`: anything with the columns as attributes (SQLAlchemy's rows satisfy
-it), typed ``Any`` field by field until they get records of their own.
+``Workspace``, ``Member`` and ``Invitation`` are typed records: immutable named tuples whose
+fields are the tables' columns in order, so the persistence layer builds them straight from a
+database row (on the hot lookups with no copy at all: the driver's tuple becomes the record).
+Other rows still come as a :class:`Record`: anything with the columns as attributes
+(SQLAlchemy's rows satisfy it), typed ``Any`` field by field until they get records of their own.
+
+Records are what use cases work with, not what they return: what reaches an entrypoint is a view
+made for it (``admin.invitations.InvitationView``: no inviter id, the state as of now).
 
 Records keep ``_mapping`` (the columns as a dict), which callers written against SQLAlchemy rows
 use; new code should prefer ``_asdict()``."""
@@ -69,6 +72,31 @@ class Member(NamedTuple):
     department: str | None
     job_profile: str | None
     language: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+class Invitation(NamedTuple):
+    id: str
+    organization_id: str
+    workspace_id: str
+    member_id: str
+    email: str | None
+    phone: str | None
+    role: str
+    state: str
+    message: str | None
+    channels: list[str]
+    inviter_type: str
+    inviter_id: str | None
+    inviter_name: str | None
+    expires_at: datetime
+    send_count: int
+    account_id: str | None
     created_at: datetime
     updated_at: datetime
 

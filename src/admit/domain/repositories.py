@@ -2,7 +2,7 @@
 layer implements them). Every method on a tenant-owned table takes the organization id; ``None``
 only where the docstring of the implementation says (the operator's instance-wide scope).
 
-Workspaces and members come back as typed records; other rows as :class:`Record`."""
+Workspaces, members and invitations come back as typed records; other rows as :class:`Record`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from admit.domain.records import Member, Record, Workspace
+from admit.domain.records import Invitation, Member, Record, Workspace
 
 
 class OrganizationsRepository(Protocol):
@@ -79,9 +79,9 @@ class MembersRepository(Protocol):
 class InvitationsRepository(Protocol):
     def add(self, **values: Any) -> str: ...
 
-    def get(self, organization_id: str | None, invitation_id: str, *, lock: bool = False) -> Record | None: ...
+    def get(self, organization_id: str | None, invitation_id: str, *, lock: bool = False) -> Invitation | None: ...
 
-    def pending_for_member(self, organization_id: str, member_id: str) -> Record | None: ...
+    def pending_for_member(self, organization_id: str, member_id: str) -> Invitation | None: ...
 
     def list(
         self,
@@ -92,13 +92,13 @@ class InvitationsRepository(Protocol):
         limit: int = 50,
         after: tuple[datetime, str] | None = None,
         now: datetime | None = None,
-    ) -> Sequence[Record]: ...
+    ) -> Sequence[Invitation]: ...
 
-    def pending_for_emails(self, emails: Iterable[str], now: datetime) -> Sequence[Record]: ...
+    def pending_for_emails(self, emails: Iterable[str], now: datetime) -> Sequence[Invitation]: ...
 
     def move(self, organization_id: str, invitation_id: str, from_state: str, **values: Any) -> bool: ...
 
-    def lapsed(self, now: datetime, limit: int) -> Sequence[Record]: ...
+    def lapsed(self, now: datetime, limit: int) -> Sequence[Invitation]: ...
 
 
 class AccountsRepository(Protocol):

@@ -14,7 +14,7 @@ from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Record
+from admit.domain.records import Invitation
 from admit.domain.roles import Permission, Role
 from admit.shared.context import Actor, ActorKind, Context, record
 from admit.shared.messages import enqueue
@@ -60,7 +60,7 @@ def ask_for_new_invitation(ctx: Context, token: str) -> None:
         uow.commit()
 
 
-def _tell(uow: UnitOfWork, invitation: Record, now: Any) -> None:
+def _tell(uow: UnitOfWork, invitation: Invitation, now: Any) -> None:
     workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
     if workspace is None or not workspace.email_enabled:
         return
@@ -79,7 +79,7 @@ def _tell(uow: UnitOfWork, invitation: Record, now: Any) -> None:
         )
 
 
-def _recipients(uow: UnitOfWork, invitation: Record) -> list[tuple[str, str | None]]:
+def _recipients(uow: UnitOfWork, invitation: Invitation) -> list[tuple[str, str | None]]:
     """The inviting person, or else the workspace's active members who may invite."""
     if invitation.inviter_type == ActorKind.ACCOUNT and invitation.inviter_id:
         inviter = uow.accounts.get(invitation.inviter_id)

@@ -140,7 +140,7 @@ def _person(ctx: Context, admin: Admin, person: dict[str, Any], back: str) -> Ta
 
     def act(message: str | None) -> str:
         if resend:
-            invitation_id = str(invitations.pending_for_member(ctx, admin.actor, member_id)["id"])
+            invitation_id = invitations.pending_for_member(ctx, admin.actor, member_id).id
             invitations.resend(ctx, admin.actor, invitation_id, message=message)
         else:
             invitations.invite_member(ctx, admin.actor, member_id, message=message)
