@@ -44,7 +44,7 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
     [message] = messages(ctx, recipient=f"invited@{name}.example.com")
     job = bulk_invites.invite_all(ctx, operator, ws.id)
     return {
-        "job_id": job["id"],
+        "job_id": job.id,
         "message_id": str(message["id"]),
         "organization_id": org.id,
         "workspace_id": ws.id,

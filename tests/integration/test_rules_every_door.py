@@ -131,9 +131,9 @@ def test_a_member_or_job_of_another_workspace_is_not_found_where_a_door_names_a_
             use_case(ctx, operator, member["id"], workspace_id=workspace.id)
     for job_case in (jobs.get, jobs.cancel):
         with pytest.raises(NotFound):
-            job_case(ctx, operator, job["id"], workspace_id=workspace.id)
+            job_case(ctx, operator, job.id, workspace_id=workspace.id)
     assert members.get(ctx, operator, member["id"], workspace_id=other.id)["status"] == "provisioned"
-    assert jobs.get(ctx, operator, job["id"], workspace_id=other.id)["state"] == "queued"
+    assert jobs.get(ctx, operator, job.id, workspace_id=other.id).state == "queued"
 
 
 def test_message_links_are_masked_by_the_outbox_service_unless_an_operator_reveals_them(

@@ -11,15 +11,17 @@ import pytest
 from sqlalchemy import Table
 
 from admit.adapters.persistence import tables as t
+from admit.admin import jobs
 from admit.admin.invitations import InvitationView, view
-from admit.domain.records import Invitation, Member, Workspace
-from admit.entrypoints.web.api.schemas import InvitationOut
+from admit.domain.records import Invitation, Job, Member, Workspace
+from admit.entrypoints.web.api.schemas import InvitationOut, JobOut
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("record", "table"), [(Workspace, t.workspaces), (Member, t.members), (Invitation, t.invitations)]
+    ("record", "table"),
+    [(Workspace, t.workspaces), (Member, t.members), (Invitation, t.invitations), (Job, t.jobs)],
 )
 def test_a_records_fields_are_its_tables_columns_in_order(record: type, table: Table) -> None:
     assert record._fields == tuple(column.name for column in table.c)  # type: ignore[attr-defined]
@@ -71,3 +73,39 @@ def test_an_invitation_view_has_the_apis_fields_and_not_the_inviters_id() -> Non
 def test_an_invitation_view_cannot_be_changed() -> None:
     with pytest.raises(FrozenInstanceError):
         view(_invitation(), NOW).state = "accepted"  # type: ignore[misc]
+
+
+def _job(state: str = "running", position: int = 3, total: int = 4) -> Job:
+    return Job(
+        id="j1",
+        organization_id="o1",
+        workspace_id="w1",
+        kind="import",
+        state=state,
+        options={"dry_run": False},
+        filename="people.csv",
+        upload=b"Email\nann@example.com\n",
+        total=total,
+        position=position,
+        counts={"created": position},
+        report=[],
+        error=None,
+        cancel_requested=False,
+        created_by="Olga",
+        actor={"kind": "account", "id": "a1", "role": "owner"},
+        created_at=NOW,
+        updated_at=NOW,
+        locked_until=NOW + timedelta(minutes=5),
+    )
+
+
+def test_a_job_view_has_the_apis_fields_and_leaves_the_file_and_the_actor_in_storage() -> None:
+    shown = jobs.view(_job())
+    assert [f.name for f in fields(jobs.JobView)] == list(JobOut.model_fields)
+    assert not any(hasattr(shown, name) for name in ("upload", "actor", "locked_until"))
+
+
+def test_a_job_views_percent_is_its_position_of_its_total_and_100_once_done() -> None:
+    assert jobs.view(_job(position=3, total=4)).percent == 75
+    assert jobs.view(_job("done", position=0, total=0)).percent == 100
+    assert jobs.view(_job("queued", position=0, total=0)).percent == 0

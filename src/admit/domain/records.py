@@ -1,13 +1,14 @@
 """What use cases read from storage, without the storage's types.
 
-``Workspace``, ``Member`` and ``Invitation`` are typed records: immutable named tuples whose
+``Workspace``, ``Member``, ``Invitation`` and ``Job`` are typed records: immutable named tuples whose
 fields are the tables' columns in order, so the persistence layer builds them straight from a
 database row (on the hot lookups with no copy at all: the driver's tuple becomes the record).
 Other rows still come as a :class:`Record`: anything with the columns as attributes
 (SQLAlchemy's rows satisfy it), typed ``Any`` field by field until they get records of their own.
 
 Records are what use cases work with, not what they return: what reaches an entrypoint is a view
-made for it (``admin.invitations.InvitationView``: no inviter id, the state as of now).
+made for it (``admin.invitations.InvitationView``: no inviter id, the state as of now;
+``admin.jobs.JobView``: no file, no actor, the progress in percent).
 
 Records keep ``_mapping`` (the columns as a dict), which callers written against SQLAlchemy rows
 use; new code should prefer ``_asdict()``."""
@@ -99,6 +100,34 @@ class Invitation(NamedTuple):
     account_id: str | None
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+class Job(NamedTuple):
+    """A background job; ``upload`` (the file it works through) is None unless asked for."""
+
+    id: str
+    organization_id: str
+    workspace_id: str
+    kind: str
+    state: str
+    options: dict[str, Any]
+    filename: str | None
+    upload: bytes | None
+    total: int
+    position: int
+    counts: dict[str, int]
+    report: list[dict[str, Any]]
+    error: str | None
+    cancel_requested: bool
+    created_by: str
+    actor: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    locked_until: datetime | None
 
     @property
     def _mapping(self) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 layer implements them). Every method on a tenant-owned table takes the organization id; ``None``
 only where the docstring of the implementation says (the operator's instance-wide scope).
 
-Workspaces, members and invitations come back as typed records; other rows as :class:`Record`."""
+Workspaces, members, invitations and jobs come back as typed records; other rows as :class:`Record`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from admit.domain.records import Invitation, Member, Record, Workspace
+from admit.domain.records import Invitation, Job, Member, Record, Workspace
 
 
 class OrganizationsRepository(Protocol):
@@ -185,13 +185,13 @@ class OutboxRepository(Protocol):
 class JobsRepository(Protocol):
     def add(self, **values: Any) -> str: ...
 
-    def get(self, organization_id: str | None, job_id: str, *, upload: bool = False) -> Record | None: ...
+    def get(self, organization_id: str | None, job_id: str, *, upload: bool = False) -> Job | None: ...
 
-    def list(self, organization_id: str, workspace_id: str, limit: int = 20) -> Sequence[Record]: ...
+    def list(self, organization_id: str, workspace_id: str, limit: int = 20) -> Sequence[Job]: ...
 
-    def claim(self, now: datetime, lease_until: datetime, job_id: str | None = None) -> Record | None: ...
+    def claim(self, now: datetime, lease_until: datetime, job_id: str | None = None) -> Job | None: ...
 
-    def lock(self, job_id: str) -> Record | None: ...
+    def lock(self, job_id: str) -> Job | None: ...
 
     def update(self, job_id: str, **values: Any) -> None: ...
 

@@ -110,7 +110,7 @@ async def review(
 def _all(ctx: Context, admin: Admin) -> Target:
     def act(message: str | None) -> str:
         job = bulk_invites.invite_all(ctx, admin.actor, admin.workspace_id, message=message)
-        return f"{base(admin)}/jobs/{quote(str(job['id']))}"
+        return f"{base(admin)}/jobs/{quote(job.id)}"
 
     waiting = admin.counts.get("provisioned", 0)
     return Target("all", f"{base(admin)}/invitations/all", act, facts={"count": waiting})
