@@ -141,9 +141,9 @@ def test_message_links_are_masked_by_the_outbox_service_unless_an_operator_revea
 ) -> None:
     invitations.invite(ctx, operator, workspace.id, MemberInput(email="lia@example.com"))
     [masked] = outbox.list_messages(ctx, operator, workspace_id=workspace.id)
-    assert masked["link"].endswith("/i/…") and "adm_inv_" not in str(masked)
+    assert masked.link.endswith("/i/…") and "adm_inv_" not in str(masked)
     [revealed] = outbox.list_messages(ctx, operator, reveal=True)
-    assert revealed["link"].endswith(token_for(ctx, "lia@example.com"))
+    assert revealed.link.endswith(token_for(ctx, "lia@example.com"))
     admin = sessions.authenticate_api_token(ctx, api_token(ctx, org.id))
     with pytest.raises(PermissionDenied):
         outbox.list_messages(ctx, admin, workspace_id=workspace.id, reveal=True)

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import Table
 
 from admit.adapters.persistence import tables as t
-from admit.admin import jobs
+from admit.admin import jobs, outbox
 from admit.admin.invitations import InvitationView, view
-from admit.domain.records import Invitation, Job, Member, Workspace
+from admit.domain.records import Invitation, Job, Member, Message, Workspace
+from admit.entrypoints.web.api.admin.outbox import MessageOut
 from admit.entrypoints.web.api.schemas import InvitationOut, JobOut
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
@@ -21,7 +22,7 @@ NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     ("record", "table"),
-    [(Workspace, t.workspaces), (Member, t.members), (Invitation, t.invitations), (Job, t.jobs)],
+    [(Workspace, t.workspaces), (Member, t.members), (Invitation, t.invitations), (Job, t.jobs), (Message, t.outbox)],
 )
 def test_a_records_fields_are_its_tables_columns_in_order(record: type, table: Table) -> None:
     assert record._fields == tuple(column.name for column in table.c)  # type: ignore[attr-defined]
@@ -109,3 +110,36 @@ def test_a_job_views_percent_is_its_position_of_its_total_and_100_once_done() ->
     assert jobs.view(_job(position=3, total=4)).percent == 75
     assert jobs.view(_job("done", position=0, total=0)).percent == 100
     assert jobs.view(_job("queued", position=0, total=0)).percent == 0
+
+
+def _message() -> Message:
+    return Message(
+        id=7,
+        organization_id="o1",
+        workspace_id="w1",
+        kind="invitation",
+        channel="email",
+        recipient="ann@example.com",
+        language="en",
+        subject_id="i1",
+        payload={"link": "https://admit.example.com/i/adm_inv_SECRET", "message": "Hello"},
+        key="k1",
+        state="queued",
+        attempts=0,
+        next_attempt_at=NOW,
+        locked_until=None,
+        last_error=None,
+        sent_at=None,
+        created_at=NOW,
+    )
+
+
+def test_a_message_view_has_no_payload_and_masks_the_secret_in_its_link() -> None:
+    shown = outbox.public(_message())
+    assert [f.name for f in fields(outbox.MessageView)] == [*MessageOut.model_fields, "link"]
+    assert not hasattr(shown, "payload") and shown.link == "https://admit.example.com/i/…"
+    assert "SECRET" not in repr(shown)
+
+
+def test_only_a_revealed_message_view_shows_the_link_with_its_secret() -> None:
+    assert outbox.public(_message(), reveal=True).link == "https://admit.example.com/i/adm_inv_SECRET"

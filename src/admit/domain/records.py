@@ -1,14 +1,16 @@
 """What use cases read from storage, without the storage's types.
 
-``Workspace``, ``Member``, ``Invitation`` and ``Job`` are typed records: immutable named tuples whose
-fields are the tables' columns in order, so the persistence layer builds them straight from a
-database row (on the hot lookups with no copy at all: the driver's tuple becomes the record).
+``Workspace``, ``Member``, ``Invitation``, ``Job`` and ``Message`` (the outbox) are typed
+records: immutable named tuples whose fields are the tables' columns in order, so the
+persistence layer builds them straight from a database row (on the hot lookups with no copy at
+all: the driver's tuple becomes the record).
 Other rows still come as a :class:`Record`: anything with the columns as attributes
 (SQLAlchemy's rows satisfy it), typed ``Any`` field by field until they get records of their own.
 
 Records are what use cases work with, not what they return: what reaches an entrypoint is a view
 made for it (``admin.invitations.InvitationView``: no inviter id, the state as of now;
-``admin.jobs.JobView``: no file, no actor, the progress in percent).
+``admin.jobs.JobView``: no file, no actor, the progress in percent; ``admin.outbox.MessageView``:
+no payload, the link's secret masked).
 
 Records keep ``_mapping`` (the columns as a dict), which callers written against SQLAlchemy rows
 use; new code should prefer ``_asdict()``."""
@@ -128,6 +130,33 @@ class Job(NamedTuple):
     created_at: datetime
     updated_at: datetime
     locked_until: datetime | None
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+class Message(NamedTuple):
+    """A message in the outbox; ``payload`` is what it is rendered from (a link in it carries a
+    secret until the message is sent)."""
+
+    id: int
+    organization_id: str | None
+    workspace_id: str | None
+    kind: str
+    channel: str
+    recipient: str
+    language: str
+    subject_id: str
+    payload: dict[str, Any]
+    key: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    locked_until: datetime | None
+    last_error: str | None
+    sent_at: datetime | None
+    created_at: datetime
 
     @property
     def _mapping(self) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 layer implements them). Every method on a tenant-owned table takes the organization id; ``None``
 only where the docstring of the implementation says (the operator's instance-wide scope).
 
-Workspaces, members, invitations and jobs come back as typed records; other rows as :class:`Record`."""
+Workspaces, members, invitations, jobs and outbox messages come back as typed records; other rows as :class:`Record`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from admit.domain.records import Invitation, Job, Member, Record, Workspace
+from admit.domain.records import Invitation, Job, Member, Message, Record, Workspace
 
 
 class OrganizationsRepository(Protocol):
@@ -160,7 +160,7 @@ class EventsRepository(Protocol):
 class OutboxRepository(Protocol):
     def add(self, **values: Any) -> int: ...
 
-    def get(self, organization_id: str | None, message_id: int) -> Record | None: ...
+    def get(self, organization_id: str | None, message_id: int) -> Message | None: ...
 
     def list(
         self,
@@ -169,9 +169,9 @@ class OutboxRepository(Protocol):
         state: str | None = None,
         limit: int = 50,
         workspace_id: str | None = None,
-    ) -> Sequence[Record]: ...
+    ) -> Sequence[Message]: ...
 
-    def claim(self, channels: Sequence[str], now: datetime, lease_until: datetime, limit: int) -> Sequence[Record]: ...
+    def claim(self, channels: Sequence[str], now: datetime, lease_until: datetime, limit: int) -> Sequence[Message]: ...
 
     def note_waiting(self, channel: str, reason: str) -> int: ...
 

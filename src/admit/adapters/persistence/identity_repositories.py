@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.adapters.persistence import tables as t
 from admit.adapters.persistence.repositories import DriverQuery, Repository, insert_many, insert_returning_id
+from admit.domain.records import Message
 
 
 class Accounts(Repository):
@@ -196,11 +197,15 @@ class Outbox(Repository):
             return 0
         return insert_returning_id(self.conn, t.outbox, values)
 
-    def get(self, organization_id: str | None, message_id: int) -> Row[Any] | None:
+    def _messages(self, stmt: Any) -> list[Message]:
+        return [Message._make(row) for row in self.conn.execute(stmt)]
+
+    def get(self, organization_id: str | None, message_id: int) -> Message | None:
         stmt = select(t.outbox).where(self.c.id == message_id)
         if organization_id is not None:
             stmt = stmt.where(self.c.organization_id == organization_id)
-        return self._one(stmt)
+        row = self.conn.execute(stmt).first()
+        return None if row is None else Message._make(row)
 
     def list(
         self,
@@ -209,7 +214,7 @@ class Outbox(Repository):
         state: str | None = None,
         limit: int = 50,
         workspace_id: str | None = None,
-    ) -> Sequence[Row[Any]]:
+    ) -> Sequence[Message]:
         stmt = select(t.outbox).order_by(self.c.id.desc()).limit(limit)
         if organization_id is not None:
             stmt = stmt.where(self.c.organization_id == organization_id)
@@ -217,9 +222,9 @@ class Outbox(Repository):
             stmt = stmt.where(self.c.workspace_id == workspace_id)
         if state is not None:
             stmt = stmt.where(self.c.state == state)
-        return self.conn.execute(stmt).all()
+        return self._messages(stmt)
 
-    def claim(self, channels: Sequence[str], now: datetime, lease_until: datetime, limit: int) -> Sequence[Row[Any]]:
+    def claim(self, channels: Sequence[str], now: datetime, lease_until: datetime, limit: int) -> Sequence[Message]:
         """Lock up to ``limit`` due messages for this worker (rows other workers hold are skipped)
         and mark them ``sending``: the attempt is recorded before anything is handed over."""
         due = or_(
@@ -244,7 +249,7 @@ class Outbox(Repository):
             .where(self.c.id.in_(ids))
             .values(state="sending", attempts=self.c.attempts + 1, locked_until=lease_until)
         )
-        return list(self.conn.execute(select(t.outbox).where(self.c.id.in_(ids)).order_by(self.c.id)).all())
+        return self._messages(select(t.outbox).where(self.c.id.in_(ids)).order_by(self.c.id))
 
     def note_waiting(self, channel: str, reason: str) -> int:
         """Say on the channel's waiting messages why nothing sends them (no attempt is counted)."""
