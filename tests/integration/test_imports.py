@@ -169,7 +169,7 @@ def test_initial_password_activates_the_member_who_must_change_it(
     assert job.report[0]["column"] == "Initial password" and "too weak" in job.report[0]["reason"]
     assert statuses(ctx, operator, workspace) == {"kim@example.com": "active"}
     _, account = sessions.sign_in(ctx, "kim@example.com", "violet-harbour-otter-52")
-    assert account["must_change_password"] is True
+    assert account.must_change_password is True
     assert not messages(ctx, kind="invitation")
 
 

@@ -60,7 +60,7 @@ def test_accepting_with_a_new_password_creates_the_account_and_activates_the_mem
     member = members.get(ctx, operator, result["member_id"])
     assert member["status"] == "active" and member["account_id"] == result["account_id"]
     token, account = sessions.sign_in(ctx, "ANN@example.com", PASSWORD)
-    assert token.startswith("adm_ses_") and account["id"] == result["account_id"]
+    assert token.startswith("adm_ses_") and account.id == result["account_id"]
 
 
 def test_accepted_token_cannot_be_replayed(ctx: Context, operator: Actor, workspace: Any) -> None:
@@ -153,7 +153,7 @@ def test_decline_leaves_existing_account_untouched(ctx: Context, operator: Actor
     assert declined.state == "declined"
     assert claims.pending_for_account(ctx, account_id) == []
     _, account = sessions.sign_in(ctx, "ann@example.com", PASSWORD)
-    assert account["id"] == account_id
+    assert account.id == account_id
     assert members.get(ctx, operator, second.member_id)["status"] == "provisioned"
 
 
@@ -240,7 +240,7 @@ def test_sms_is_used_for_members_without_email(ctx: Context, operator: Actor, wo
     token = message["payload"]["link"].rsplit("/", 1)[1]
     account_id = claims.accept_with_token(ctx, token, password=PASSWORD)["account_id"]
     for identifier in ("frontline.fred", "+4930901820"):
-        assert sessions.sign_in(ctx, identifier, PASSWORD)[1]["id"] == account_id
+        assert sessions.sign_in(ctx, identifier, PASSWORD)[1].id == account_id
 
 
 def test_email_and_sms_both_go_out_when_both_are_enabled_and_known(

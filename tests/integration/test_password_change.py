@@ -33,7 +33,7 @@ def imported(ctx: Context, operator: Actor, workspace: Any, email: str = "ina@ex
     assert jobs.get(ctx, operator, job.id).counts == {"created": 1, "activated": 1}
     token, account = sessions.sign_in(ctx, email, INITIAL)
     sessions.sign_out(ctx, token)
-    return str(account["id"])
+    return str(account.id)
 
 
 def test_an_initial_password_must_be_changed_before_going_anywhere(

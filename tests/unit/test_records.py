@@ -13,16 +13,24 @@ from sqlalchemy import Table
 from admit.adapters.persistence import tables as t
 from admit.admin import jobs, outbox
 from admit.admin.invitations import InvitationView, view
-from admit.domain.records import Invitation, Job, Member, Message, Workspace
+from admit.domain.records import Account, Invitation, Job, Member, Message, Workspace
 from admit.entrypoints.web.api.admin.outbox import MessageOut
 from admit.entrypoints.web.api.schemas import InvitationOut, JobOut
+from admit.flows.signin.sessions import PublicAccount, public_account
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
     ("record", "table"),
-    [(Workspace, t.workspaces), (Member, t.members), (Invitation, t.invitations), (Job, t.jobs), (Message, t.outbox)],
+    [
+        (Account, t.accounts),
+        (Workspace, t.workspaces),
+        (Member, t.members),
+        (Invitation, t.invitations),
+        (Job, t.jobs),
+        (Message, t.outbox),
+    ],
 )
 def test_a_records_fields_are_its_tables_columns_in_order(record: type, table: Table) -> None:
     assert record._fields == tuple(column.name for column in table.c)  # type: ignore[attr-defined]
@@ -143,3 +151,25 @@ def test_a_message_view_has_no_payload_and_masks_the_secret_in_its_link() -> Non
 
 def test_only_a_revealed_message_view_shows_the_link_with_its_secret() -> None:
     assert outbox.public(_message(), reveal=True).link == "https://admit.example.com/i/adm_inv_SECRET"
+
+
+def test_no_public_account_has_a_password_hash() -> None:
+    account = Account(
+        id="a1",
+        credential_kind="password",
+        password_hash="$argon2id$v=19$m=65536,t=3,p=4$SALT$HASH",
+        external_issuer=None,
+        external_subject=None,
+        external_email=None,
+        first_name="Ann",
+        last_name="Lee",
+        language="en",
+        status="active",
+        must_change_password=False,
+        created_at=NOW,
+    )
+    shown = public_account(account)
+    assert "password_hash" not in {f.name for f in fields(PublicAccount)}
+    assert not hasattr(shown, "password_hash") and "argon2" not in repr(shown)
+    assert [f.name for f in fields(PublicAccount)] == [name for name in Account._fields if name != "password_hash"]
+    assert shown.id == "a1" and shown.first_name == "Ann"

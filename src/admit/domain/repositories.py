@@ -2,7 +2,8 @@
 layer implements them). Every method on a tenant-owned table takes the organization id; ``None``
 only where the docstring of the implementation says (the operator's instance-wide scope).
 
-Workspaces, members, invitations, jobs and outbox messages come back as typed records; other rows as :class:`Record`."""
+Accounts, workspaces, members, invitations, jobs and outbox messages come back as typed
+records; other rows as :class:`Record`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from admit.domain.records import Invitation, Job, Member, Message, Record, Workspace
+from admit.domain.records import Account, Invitation, Job, Member, Message, Record, Workspace
 
 
 class OrganizationsRepository(Protocol):
@@ -104,11 +105,11 @@ class InvitationsRepository(Protocol):
 class AccountsRepository(Protocol):
     def add(self, **values: Any) -> str: ...
 
-    def get(self, account_id: str) -> Record | None: ...
+    def get(self, account_id: str) -> Account | None: ...
 
     def add_identifier(self, account_id: str, kind: str, value: str, now: datetime) -> str: ...
 
-    def by_identifiers(self, pairs: Sequence[tuple[str, str]]) -> Record | None: ...
+    def by_identifiers(self, pairs: Sequence[tuple[str, str]]) -> Account | None: ...
 
     def identifiers(self, account_id: str) -> list[tuple[str, str]]: ...
 
@@ -245,8 +246,8 @@ class IdentityProvidersRepository(Protocol):
 
 
 class ExternalAccountsRepository(Protocol):
-    def by_identity(self, issuer: str, subject: str) -> Record | None: ...
+    def by_identity(self, issuer: str, subject: str) -> Account | None: ...
 
-    def by_email(self, email: str) -> Sequence[Record]: ...
+    def by_email(self, email: str) -> Sequence[Account]: ...
 
     def sso_memberships(self, account_id: str) -> Sequence[Record]: ...

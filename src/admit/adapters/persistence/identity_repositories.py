@@ -13,22 +13,26 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.adapters.persistence import tables as t
 from admit.adapters.persistence.repositories import DriverQuery, Repository, insert_many, insert_returning_id
-from admit.domain.records import Message
+from admit.domain.records import Account, Message
+
+
+def _account(row: Row[Any] | None) -> Account | None:
+    return None if row is None else Account._make(row)
 
 
 class Accounts(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.accounts, values)
 
-    def get(self, account_id: str) -> Row[Any] | None:
-        return self._one(select(t.accounts).where(t.accounts.c.id == account_id))
+    def get(self, account_id: str) -> Account | None:
+        return _account(self._one(select(t.accounts).where(t.accounts.c.id == account_id)))
 
     def add_identifier(self, account_id: str, kind: str, value: str, now: datetime) -> str:
         return self._insert(
             t.account_identifiers, {"account_id": account_id, "kind": kind, "value": value, "created_at": now}
         )
 
-    def by_identifiers(self, pairs: Sequence[tuple[str, str]]) -> Row[Any] | None:
+    def by_identifiers(self, pairs: Sequence[tuple[str, str]]) -> Account | None:
         """The account holding any of these (kind, value) identifiers."""
         if not pairs:
             return None
@@ -39,7 +43,7 @@ class Accounts(Repository):
             .where(or_(*(and_(c.kind == kind, c.value == value) for kind, value in pairs)))
             .limit(1)
         )
-        return self._one(stmt)
+        return _account(self._one(stmt))
 
     def identifiers(self, account_id: str) -> list[tuple[str, str]]:
         c = t.account_identifiers.c
