@@ -49,13 +49,13 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
     app, _ = oidc_clients.create(ctx, operator, org.id, ClientInput(f"{name} app", [f"https://{name}.example/cb"]))
     return {
         "client_id": app["client_id"],
-        "job_id": job["id"],
+        "job_id": job.id,
         "message_id": str(message["id"]),
         "organization_id": org.id,
         "workspace_id": ws.id,
         "member_id": invited["id"],
         "active_member_id": active["id"],
-        "invitation_id": invitation["id"],
+        "invitation_id": invitation.id,
         "provider_id": provider["id"],
         "version": "1",  # of a workspace's terms: /me/terms/{workspace_id}/{version}/…
     }

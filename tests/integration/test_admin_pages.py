@@ -466,8 +466,8 @@ def test_another_workspaces_job_is_not_found_here(
     other = tenancy.create_workspace(ctx, operator, org.id, "Acme Other")
     person(ctx, operator, other, "p@example.com")
     job = bulk_invites.invite_all(ctx, operator, other.id)
-    assert owner.get(f"/admin/{workspace.id}/jobs/{job['id']}").status_code == 404
-    assert owner.get(f"/admin/{other.id}/jobs/{job['id']}").status_code == 404  # not a member there
+    assert owner.get(f"/admin/{workspace.id}/jobs/{job.id}").status_code == 404
+    assert owner.get(f"/admin/{other.id}/jobs/{job.id}").status_code == 404  # not a member there
 
 
 # Audit log -----------------------------------------------------------------------------------------

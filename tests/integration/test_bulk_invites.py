@@ -22,9 +22,9 @@ def provision(ctx: Context, operator: Actor, workspace: Any, *emails: str, **kw:
         )
 
 
-def finished(ctx: Context, operator: Actor, job: dict[str, Any]) -> dict[str, Any]:
-    assert jobs.run_next(ctx) == job["id"]
-    return jobs.get(ctx, operator, job["id"])
+def finished(ctx: Context, operator: Actor, job: jobs.JobView) -> jobs.JobView:
+    assert jobs.run_next(ctx) == job.id
+    return jobs.get(ctx, operator, job.id)
 
 
 def test_invite_all_invites_every_member_awaiting_invitation_once(
@@ -35,14 +35,14 @@ def test_invite_all_invites_every_member_awaiting_invitation_once(
     members.provision(ctx, operator, workspace.id, MemberInput(username="dan", phone="+4915112345678"), invite=False)
     members.provision(ctx, operator, workspace.id, MemberInput(email="live@example.com"), invite=True)
     job = bulk_invites.invite_all(ctx, operator, workspace.id, message="See you Monday")
-    assert job["total"] == 4
+    assert job.total == 4
     done = finished(ctx, operator, job)
-    assert done["state"] == "done" and done["counts"] == {"invited": 3, "error": 1}
-    assert "dan" in done["report"][0]["reason"] and "cannot be reached" in done["report"][0]["reason"]
+    assert done.state == "done" and done.counts == {"invited": 3, "error": 1}
+    assert "dan" in done.report[0]["reason"] and "cannot be reached" in done.report[0]["reason"]
     sent = [m for m in messages(ctx, kind="invitation") if m["payload"]["message"] == "See you Monday"]
     assert sorted(m["recipient"] for m in sent) == ["a@example.com", "b@example.com", "c@example.com"]
     again = finished(ctx, operator, bulk_invites.invite_all(ctx, operator, workspace.id))
-    assert again["counts"] == {"error": 1}  # nobody is invited twice
+    assert again.counts == {"error": 1}  # nobody is invited twice
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
@@ -54,8 +54,8 @@ def test_choose_people_invites_the_listed_members_and_lists_what_did_not_match(
     data = write_csv(["E-mail address"], rows) if kind == "csv" else write_xlsx(["Email"], rows)
     job = bulk_invites.invite_listed(ctx, operator, workspace.id, data, f"list.{kind}")
     done = finished(ctx, operator, job)
-    assert done["counts"] == {"invited": 2, "unmatched": 1, "duplicate": 1}  # the empty row 4 is no one
-    assert [(e["row"], e["kind"]) for e in done["report"]] == [(3, "unmatched"), (6, "duplicate")]
+    assert done.counts == {"invited": 2, "unmatched": 1, "duplicate": 1}  # the empty row 4 is no one
+    assert [(e["row"], e["kind"]) for e in done.report] == [(3, "unmatched"), (6, "duplicate")]
     assert {m["email"]: m["status"] for m in members.list_members(ctx, operator, workspace.id)} == {
         "a@example.com": "invited",
         "b@example.com": "invited",
@@ -67,8 +67,8 @@ def test_choose_people_by_external_id(ctx: Context, operator: Actor, workspace: 
     provision(ctx, operator, workspace, "a@example.com", "b@example.com")
     data = write_csv(["External ID", "Name"], [["HR-1", "Bea"], ["HR-9", "Nobody"]])
     done = finished(ctx, operator, bulk_invites.invite_listed(ctx, operator, workspace.id, data, "ids.csv"))
-    assert done["counts"] == {"invited": 1, "unmatched": 1}
-    assert done["report"][0]["reason"] == "no member with this External ID"
+    assert done.counts == {"invited": 1, "unmatched": 1}
+    assert done.report[0]["reason"] == "no member with this External ID"
 
 
 def test_a_list_without_email_or_external_id_is_refused(ctx: Context, operator: Actor, workspace: Any) -> None:

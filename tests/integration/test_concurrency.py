@@ -50,7 +50,7 @@ def test_fifty_parallel_claims_of_one_invitation_make_exactly_one_member_and_one
     assert active[0]["account_id"] == wins[0]["account_id"]
     with ctx.uow() as uow:
         assert uow.accounts.by_identifiers([("email", "race@example.com")]).id == wins[0]["account_id"]
-    assert invitations.get(ctx, operator, invitation["id"])["state"] == "accepted"
+    assert invitations.get(ctx, operator, invitation.id).state == "accepted"
 
 
 def test_fifty_parallel_accepts_by_a_signed_in_account_activate_one_membership(
@@ -60,7 +60,7 @@ def test_fifty_parallel_accepts_by_a_signed_in_account_activate_one_membership(
     account_id = claims.accept_with_token(ctx, token_for(ctx, "race@example.com"), password=PASSWORD)["account_id"]
     second = tenancy.create_workspace(ctx, operator, org.id, "Second")
     invitation, member = invitations.invite(ctx, operator, second.id, MemberInput(email="race@example.com"))
-    wins, losses = _race(lambda: claims.accept_for_account(ctx, account_id, invitation["id"]))
+    wins, losses = _race(lambda: claims.accept_for_account(ctx, account_id, invitation.id))
     assert len(wins) == 1 and len(losses) == ATTEMPTS - 1
     assert all(isinstance(e, Conflict) for e in losses), Counter(e.code for e in losses)
     active = members.list_members(ctx, operator, second.id, status="active")

@@ -22,7 +22,7 @@ def _invite(ctx: Context, operator: Actor, workspace: Any, email: str = "gone@ex
     invitation = invitations.invite(
         ctx, operator, workspace.id, MemberInput(email=email, first_name="G", last_name="O")
     )
-    return invitation[0]["id"], token_for(ctx, email)
+    return invitation[0].id, token_for(ctx, email)
 
 
 def _answer(ctx: Context, token: str, action: str = "accept") -> Any:

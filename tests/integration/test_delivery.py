@@ -151,7 +151,7 @@ def test_permanent_gateway_refusal_is_abandoned_shown_to_admins_and_can_be_retri
         assert again.status_code == 409 and again.json()["error"]["code"] == "not_retryable"
         drain(runner)
         assert len(gateway.delivered()) == 1
-    assert outbox.list_messages(ctx, operator, workspace_id=workspace.id)[0]["state"] == "sent"
+    assert outbox.list_messages(ctx, operator, workspace_id=workspace.id)[0].state == "sent"
 
 
 def test_twilio_compatible_gateway_gets_a_form_post(ctx: Context, operator: Actor, workspace: Any) -> None:

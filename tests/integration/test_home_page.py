@@ -49,14 +49,14 @@ def test_pending_invitations_can_be_accepted_or_declined_from_home(
     assert "Hello Ann" in home and "Invitations (2)" in home
     assert "You are invited to join Second." in home and "You are invited to join Third." in home
     assert "Acme Main" in home  # the workspace switcher lists the workspace already joined
-    joined = browser.post(f"/home/invitations/{one['id']}/accept", data={"csrftoken": csrf(home)})
+    joined = browser.post(f"/home/invitations/{one.id}/accept", data={"csrftoken": csrf(home)})
     assert "You are in Second" in joined.text
-    declined = browser.post(f"/home/invitations/{two['id']}/decline", data={"csrftoken": csrf(home)})
+    declined = browser.post(f"/home/invitations/{two.id}/decline", data={"csrftoken": csrf(home)})
     assert "Invitation declined" in declined.text and "Invitations (0)" in declined.text
-    assert invitations.get(ctx, operator, two["id"])["state"] == "declined"
+    assert invitations.get(ctx, operator, two.id).state == "declined"
     workspaces = declined.text.split("Your workspaces")[1].split("Accounts on this browser")[0]
     assert "Acme Main" in workspaces and "Second" in workspaces and "Third" not in workspaces
-    forged = browser.post(f"/home/invitations/{two['id']}/accept", follow_redirects=False)
+    forged = browser.post(f"/home/invitations/{two.id}/accept", follow_redirects=False)
     assert forged.status_code == 403  # no CSRF token
 
 

@@ -36,15 +36,15 @@ def test_every_row_of_a_generated_file_is_accounted_for_once(
             imports.start(ctx, operator, workspace.id, data, f"people.{kind}", invite="later")
         return
     job = imports.start(ctx, operator, workspace.id, data, f"people.{kind}", invite="later")
-    jobs.run_next(ctx, job["id"])
-    done = jobs.get(ctx, operator, job["id"])
-    counts = done["counts"]
+    jobs.run_next(ctx, job.id)
+    done = jobs.get(ctx, operator, job.id)
+    counts = done.counts
     accounted = sum(counts.get(k, 0) for k in ("created", "skipped", "error", "duplicate"))
-    assert done["state"] == "done" and accounted == len(rows)
+    assert done.state == "done" and accounted == len(rows)
     created = members.list_members(ctx, operator, workspace.id, limit=500)
     assert len(created) == counts.get("created", 0)
     assert len({m["email"] for m in created}) == len(created)  # nobody twice
-    assert {e["row"] for e in done["report"]} <= set(range(2, len(rows) + 2))
+    assert {e["row"] for e in done.report} <= set(range(2, len(rows) + 2))
 
 
 def _bomb() -> bytes:
@@ -88,7 +88,7 @@ def test_hostile_files_are_refused_before_anything_is_written(
 def test_formula_cells_in_an_import_are_data_not_formulas(ctx: Context, operator: Actor, workspace: Any) -> None:
     data = write_csv(["Email", "First name", "Last name"], [["f@example.com", "=HYPERLINK(1)", "+SUM(A1)"]])
     job = imports.start(ctx, operator, workspace.id, data, "formulas.csv", invite="later")
-    jobs.run_next(ctx, job["id"])
+    jobs.run_next(ctx, job.id)
     [member] = members.list_members(ctx, operator, workspace.id)
     assert (member["first_name"], member["last_name"]) == ("=HYPERLINK(1)", "+SUM(A1)")  # stored as typed
     report = write_csv(["First name"], [[member["first_name"]]])  # and neutralised again on the way out

@@ -21,10 +21,10 @@ HEADER = "Email;First name;Last name;Role;External ID\n"
 
 def run(
     ctx: Context, operator: Actor, workspace: Any, data: bytes, name: str = "people.csv", **kw: Any
-) -> dict[str, Any]:
+) -> jobs.JobView:
     job = imports.start(ctx, operator, workspace.id, data, name, **kw)
-    assert job["state"] == "queued" and jobs.run_next(ctx) == job["id"]
-    return jobs.get(ctx, operator, job["id"])
+    assert job.state == "queued" and jobs.run_next(ctx) == job.id
+    return jobs.get(ctx, operator, job.id)
 
 
 def statuses(ctx: Context, operator: Actor, workspace: Any) -> dict[str, str]:
@@ -46,9 +46,9 @@ def test_import_creates_new_people_skips_existing_and_reports_bad_rows(
         + "dee@example.com;Dee;Lux;Mitglied;E5\n"
     ).encode()
     job = run(ctx, operator, workspace, data, invite="later")
-    assert job["state"] == "done" and job["total"] == 6 and job["position"] == 6
-    assert job["counts"] == {"created": 2, "awaiting_invitation": 2, "skipped": 1, "error": 2, "duplicate": 1}
-    report = {entry["row"]: entry for entry in job["report"]}
+    assert job.state == "done" and job.total == 6 and job.position == 6
+    assert job.counts == {"created": 2, "awaiting_invitation": 2, "skipped": 1, "error": 2, "duplicate": 1}
+    report = {entry["row"]: entry for entry in job.report}
     assert report[3]["kind"] == "skipped" and "same Email" in report[3]["reason"]
     assert report[4]["column"] == "Email" and "not a valid email" in report[4]["reason"]
     assert report[6]["column"] == "Role" and "unknown role" in report[6]["reason"]
@@ -71,7 +71,7 @@ def test_invite_now_sends_each_new_person_an_invitation(ctx: Context, operator: 
         ["E-Mail", "Vorname", "Nachname"], [["eva@example.com", "Eva", "Ost"], ["udo@example.com", "Udo", "West"]]
     )
     job = run(ctx, operator, workspace, data, "leute.xlsx", invite="now", message="Welcome aboard")
-    assert job["counts"] == {"created": 2, "invited": 2}
+    assert job.counts == {"created": 2, "invited": 2}
     assert statuses(ctx, operator, workspace) == {"eva@example.com": "invited", "udo@example.com": "invited"}
     sent = messages(ctx, kind="invitation")
     assert {m["recipient"] for m in sent} == {"eva@example.com", "udo@example.com"}
@@ -81,7 +81,7 @@ def test_invite_now_sends_each_new_person_an_invitation(ctx: Context, operator: 
 def test_dry_run_reports_without_writing(ctx: Context, operator: Actor, workspace: Any) -> None:
     data = (HEADER + "ann@example.com;Ann;Lee;member;E1\nbad;B;C;member;E2\n").encode()
     job = run(ctx, operator, workspace, data, invite="now", dry_run=True)
-    assert job["counts"] == {"created": 1, "invited": 1, "error": 1} and job["options"]["dry_run"] is True
+    assert job.counts == {"created": 1, "invited": 1, "error": 1} and job.options["dry_run"] is True
     assert statuses(ctx, operator, workspace) == {} and not messages(ctx)
 
 
@@ -91,10 +91,9 @@ def test_a_role_column_cannot_grant_more_than_the_importer_holds(
     admin = Actor(ActorKind.API_TOKEN, id="t", organization_id=org.id, role=members.Role.ADMIN, name="hr")
     data = (HEADER + "own@example.com;O;W;owner;E1\nadm@example.com;A;D;admin;E2\n").encode()
     job = run(ctx, admin, workspace, data, invite="later")
-    assert job["counts"] == {"created": 1, "awaiting_invitation": 1, "error": 1}
+    assert job.counts == {"created": 1, "awaiting_invitation": 1, "error": 1}
     assert (
-        job["report"][0]["reason"] == "your role (admin) cannot grant the owner role"
-        and job["report"][0]["column"] == "Role"
+        job.report[0]["reason"] == "your role (admin) cannot grant the owner role" and job.report[0]["column"] == "Role"
     )
 
 
@@ -138,23 +137,23 @@ def test_cancel_keeps_committed_chunks_and_a_resumed_job_creates_no_duplicates(
 
     monkeypatch.setattr(imports, "_import_rows", crash_on_third_chunk)
     jobs.run_next(ctx)
-    crashed = jobs.get(ctx, operator, job["id"])
-    assert crashed["state"] == "failed" and crashed["position"] == 20  # the third chunk rolled back
+    crashed = jobs.get(ctx, operator, job.id)
+    assert crashed.state == "failed" and crashed.position == 20  # the third chunk rolled back
     assert len(statuses(ctx, operator, workspace)) == 20
     monkeypatch.setattr(imports, "_import_rows", original)
     with ctx.uow(write=True) as uow:  # an operator (or a lapsed lease) puts it back in the queue
-        uow.jobs.update(job["id"], state="running", locked_until=None)
+        uow.jobs.update(job.id, state="running", locked_until=None)
         uow.commit()
     jobs.run_next(ctx)
-    assert jobs.get(ctx, operator, job["id"])["counts"] == {"created": 35, "invited": 35}
+    assert jobs.get(ctx, operator, job.id).counts == {"created": 35, "invited": 35}
     assert len(statuses(ctx, operator, workspace)) == 35 and len(messages(ctx, kind="invitation")) == 35
 
     again = run(ctx, operator, workspace, (HEADER + rows).encode(), invite="now")  # the same file twice
-    assert again["counts"] == {"skipped": 35}
+    assert again.counts == {"skipped": 35}
     cancelled = imports.start(
         ctx, operator, workspace.id, (HEADER + "z@example.com;Z;Z;member;Z\n").encode(), "z.csv", invite="later"
     )
-    assert jobs.cancel(ctx, operator, cancelled["id"])["state"] == "cancelled"
+    assert jobs.cancel(ctx, operator, cancelled.id).state == "cancelled"
     assert jobs.run_next(ctx) is None and "z@example.com" not in statuses(ctx, operator, workspace)
 
 
@@ -166,11 +165,11 @@ def test_initial_password_activates_the_member_who_must_change_it(
         b"kim@example.com,Kim,Ode,violet-harbour-otter-52\nlou@example.com,Lou,Pi,short\n"
     )
     job = run(ctx, operator, workspace, data, invite="now")
-    assert job["counts"] == {"created": 1, "activated": 1, "error": 1}
-    assert job["report"][0]["column"] == "Initial password" and "too weak" in job["report"][0]["reason"]
+    assert job.counts == {"created": 1, "activated": 1, "error": 1}
+    assert job.report[0]["column"] == "Initial password" and "too weak" in job.report[0]["reason"]
     assert statuses(ctx, operator, workspace) == {"kim@example.com": "active"}
     _, account = sessions.sign_in(ctx, "kim@example.com", "violet-harbour-otter-52")
-    assert account["must_change_password"] is True
+    assert account.must_change_password is True
     assert not messages(ctx, kind="invitation")
 
 

@@ -24,7 +24,7 @@ PASSWORD = "tangerine-otter-quilt-88"
 
 def test_invitation_writes_member_event_and_outbox_in_one_go(ctx: Context, operator: Actor, workspace: Any) -> None:
     invitation = invite(ctx, operator, workspace, "Ann@Example.com", first_name="Ann")
-    assert invitation["state"] == "pending"
+    assert invitation.state == "pending"
     sent = messages(ctx, recipient="ann@example.com")
     assert [m["kind"] for m in sent] == ["invitation"]
     assert sent[0]["payload"]["link"].startswith("https://admit.example.test/i/adm_inv_")
@@ -36,7 +36,7 @@ def test_invitation_writes_member_event_and_outbox_in_one_go(ctx: Context, opera
 
 def test_invitation_lifetime_follows_the_workspace(ctx: Context, operator: Actor, workspace: Any) -> None:
     invitation = invite(ctx, operator, workspace, "ann@example.com")
-    assert (invitation["expires_at"] - ctx.clock.now()).days == 7
+    assert (invitation.expires_at - ctx.clock.now()).days == 7
 
 
 def test_only_the_secret_digest_is_stored(ctx: Context, operator: Actor, workspace: Any, engine: Any) -> None:
@@ -60,7 +60,7 @@ def test_accepting_with_a_new_password_creates_the_account_and_activates_the_mem
     member = members.get(ctx, operator, result["member_id"])
     assert member["status"] == "active" and member["account_id"] == result["account_id"]
     token, account = sessions.sign_in(ctx, "ANN@example.com", PASSWORD)
-    assert token.startswith("adm_ses_") and account["id"] == result["account_id"]
+    assert token.startswith("adm_ses_") and account.id == result["account_id"]
 
 
 def test_accepted_token_cannot_be_replayed(ctx: Context, operator: Actor, workspace: Any) -> None:
@@ -78,7 +78,7 @@ def test_weak_password_is_refused_and_nothing_changes(ctx: Context, operator: Ac
     token = token_for(ctx, "ann@example.com")
     with pytest.raises(WeakPassword):
         claims.accept_with_token(ctx, token, password="short")
-    assert invitations.list_invitations(ctx, operator, workspace.id)[0]["state"] == "pending"
+    assert invitations.list_invitations(ctx, operator, workspace.id)[0].state == "pending"
     claims.accept_with_token(ctx, token, password=PASSWORD)
 
 
@@ -88,10 +88,10 @@ def test_resend_keeps_the_invitation_and_only_the_newest_link_works(
     first = invite(ctx, operator, workspace, "ann@example.com")
     old = token_for(ctx, "ann@example.com")
     clock.advance(days=3)
-    resent = invitations.resend(ctx, operator, first["id"])
+    resent = invitations.resend(ctx, operator, first.id)
     new = token_for(ctx, "ann@example.com")
-    assert resent["id"] == first["id"] and resent["send_count"] == 2 and new != old
-    assert resent["expires_at"] == clock.now() + (first["expires_at"] - first["created_at"])
+    assert resent.id == first.id and resent.send_count == 2 and new != old
+    assert resent.expires_at == clock.now() + (first.expires_at - first.created_at)
     assert [m["kind"] for m in messages(ctx, recipient="ann@example.com")] == ["invitation", "invitation_resent"]
     with pytest.raises(SecretRejected):
         claims.accept_with_token(ctx, old, password=PASSWORD)
@@ -103,12 +103,12 @@ def test_revoked_invitation_cannot_be_accepted_and_member_awaits_invitation(
 ) -> None:
     invitation = invite(ctx, operator, workspace, "ann@example.com")
     token = token_for(ctx, "ann@example.com")
-    assert invitations.revoke(ctx, operator, invitation["id"])["state"] == "revoked"
+    assert invitations.revoke(ctx, operator, invitation.id).state == "revoked"
     with pytest.raises(SecretRejected):
         claims.accept_with_token(ctx, token, password=PASSWORD)
-    assert members.get(ctx, operator, invitation["member_id"])["status"] == "provisioned"
+    assert members.get(ctx, operator, invitation.member_id)["status"] == "provisioned"
     with pytest.raises(InvalidTransition):
-        invitations.revoke(ctx, operator, invitation["id"])
+        invitations.revoke(ctx, operator, invitation.id)
 
 
 def test_expired_invitation_cannot_be_accepted(
@@ -117,11 +117,11 @@ def test_expired_invitation_cannot_be_accepted(
     invitation = invite(ctx, operator, workspace, "ann@example.com")
     token = token_for(ctx, "ann@example.com")
     clock.advance(days=7)
-    assert invitations.get(ctx, operator, invitation["id"])["state"] == "expired"
+    assert invitations.get(ctx, operator, invitation.id).state == "expired"
     with pytest.raises(SecretRejected):
         claims.accept_with_token(ctx, token, password=PASSWORD)
     with pytest.raises(InvalidTransition):
-        invitations.resend(ctx, operator, invitation["id"])
+        invitations.resend(ctx, operator, invitation.id)
 
 
 def test_expiry_sweep_marks_lapsed_invitations_and_returns_members(
@@ -133,11 +133,11 @@ def test_expiry_sweep_marks_lapsed_invitations_and_returns_members(
     clock.advance(days=1, seconds=1)
     assert endings.expire_due(ctx) == 1
     assert endings.expire_due(ctx) == 0
-    assert invitations.get(ctx, operator, lapsing["id"])["state"] == "expired"
-    assert invitations.get(ctx, operator, fresh["id"])["state"] == "pending"
-    assert members.get(ctx, operator, lapsing["member_id"])["status"] == "provisioned"
+    assert invitations.get(ctx, operator, lapsing.id).state == "expired"
+    assert invitations.get(ctx, operator, fresh.id).state == "pending"
+    assert members.get(ctx, operator, lapsing.member_id)["status"] == "provisioned"
     expired = invitations.list_invitations(ctx, operator, workspace.id, state="expired")
-    assert [i["id"] for i in expired] == [lapsing["id"]]
+    assert [i.id for i in expired] == [lapsing.id]
 
 
 def test_decline_leaves_existing_account_untouched(ctx: Context, operator: Actor, workspace: Any, org: Any) -> None:
@@ -148,13 +148,13 @@ def test_decline_leaves_existing_account_untouched(ctx: Context, operator: Actor
     other = tenancy.create_workspace(ctx, operator, org.id, "Second")
     second = invite(ctx, operator, other, "ann@example.com")
     pending = claims.pending_for_account(ctx, account_id)
-    assert [p["id"] for p in pending] == [second["id"]] and pending[0]["workspace_name"] == "Second"
-    declined = claims.decline_for_account(ctx, account_id, second["id"])
-    assert declined["state"] == "declined"
+    assert [p.id for p in pending] == [second.id] and pending[0].workspace_name == "Second"
+    declined = claims.decline_for_account(ctx, account_id, second.id)
+    assert declined.state == "declined"
     assert claims.pending_for_account(ctx, account_id) == []
     _, account = sessions.sign_in(ctx, "ann@example.com", PASSWORD)
-    assert account["id"] == account_id
-    assert members.get(ctx, operator, second["member_id"])["status"] == "provisioned"
+    assert account.id == account_id
+    assert members.get(ctx, operator, second.member_id)["status"] == "provisioned"
 
 
 def test_existing_account_joins_by_signing_in(ctx: Context, operator: Actor, workspace: Any, org: Any) -> None:
@@ -184,8 +184,8 @@ def test_wrong_account_cannot_use_someone_elses_invitation(ctx: Context, operato
     from admit.domain.errors import NotFound
 
     with pytest.raises(NotFound):
-        claims.accept_for_account(ctx, bob, invitation["id"])
-    assert invitations.get(ctx, operator, invitation["id"])["state"] == "pending"
+        claims.accept_for_account(ctx, bob, invitation.id)
+    assert invitations.get(ctx, operator, invitation.id).state == "pending"
 
 
 def test_invite_later_member_stays_silent_and_cannot_be_claimed(ctx: Context, operator: Actor, workspace: Any) -> None:
@@ -200,7 +200,7 @@ def test_invite_later_member_stays_silent_and_cannot_be_claimed(ctx: Context, op
     with pytest.raises(InvalidCredentials):
         sessions.sign_in(ctx, "cat@example.com", PASSWORD)
     later = invitations.invite_member(ctx, operator, member["id"])
-    assert later["state"] == "pending" and len(messages(ctx, recipient="cat@example.com")) == 1
+    assert later.state == "pending" and len(messages(ctx, recipient="cat@example.com")) == 1
 
 
 def test_role_above_the_inviters_own_cannot_be_granted(ctx: Context, workspace: Any) -> None:
@@ -214,7 +214,7 @@ def test_role_above_the_inviters_own_cannot_be_granted(ctx: Context, workspace: 
     with pytest.raises(PermissionDenied):
         invitations.invite(ctx, admin, workspace.id, MemberInput(email="boss@example.com", role="owner"))
     invitation, _ = invitations.invite(ctx, admin, workspace.id, MemberInput(email="peer@example.com", role="admin"))
-    assert invitation["role"] == "admin"
+    assert invitation.role == "admin"
 
 
 def test_inviting_someone_already_invited_asks_for_a_resend(ctx: Context, operator: Actor, workspace: Any) -> None:
@@ -234,13 +234,13 @@ def test_sms_is_used_for_members_without_email(ctx: Context, operator: Actor, wo
     _, invitation = members.provision(
         ctx, operator, workspace.id, MemberInput(username="frontline.fred", phone="+49 30 901820"), invite=True
     )
-    assert invitation is not None and invitation["channels"] == ["sms"]
+    assert invitation is not None and invitation.channels == ["sms"]
     [message] = messages(ctx, recipient="+4930901820")
     assert message["channel"] == "sms"
     token = message["payload"]["link"].rsplit("/", 1)[1]
     account_id = claims.accept_with_token(ctx, token, password=PASSWORD)["account_id"]
     for identifier in ("frontline.fred", "+4930901820"):
-        assert sessions.sign_in(ctx, identifier, PASSWORD)[1]["id"] == account_id
+        assert sessions.sign_in(ctx, identifier, PASSWORD)[1].id == account_id
 
 
 def test_email_and_sms_both_go_out_when_both_are_enabled_and_known(
@@ -252,7 +252,7 @@ def test_email_and_sms_both_go_out_when_both_are_enabled_and_known(
     _, invitation = members.provision(
         ctx, operator, workspace.id, MemberInput(email="both@example.com", phone="+49 30 901820"), invite=True
     )
-    assert invitation is not None and invitation["channels"] == ["email", "sms"]
+    assert invitation is not None and invitation.channels == ["email", "sms"]
     sent = messages(ctx)
     assert sorted((m["channel"], m["recipient"]) for m in sent) == [
         ("email", "both@example.com"),
@@ -263,7 +263,7 @@ def test_email_and_sms_both_go_out_when_both_are_enabled_and_known(
     _, only_sms = members.provision(
         ctx, operator, workspace.id, MemberInput(email="sms@example.com", phone="+49 30 901821"), invite=True
     )
-    assert only_sms is not None and only_sms["channels"] == ["sms"]
+    assert only_sms is not None and only_sms.channels == ["sms"]
 
 
 def test_auto_invite_setting_decides_when_the_caller_does_not(ctx: Context, operator: Actor, workspace: Any) -> None:
@@ -278,7 +278,7 @@ def test_auto_invite_setting_decides_when_the_caller_does_not(ctx: Context, oper
 
 def test_a_members_pending_invitation_is_found_for_resend(ctx: Context, operator: Actor, workspace: Any) -> None:
     sent = invite(ctx, operator, workspace, "res@example.com")
-    assert invitations.pending_for_member(ctx, operator, sent["member_id"])["id"] == sent["id"]
+    assert invitations.pending_for_member(ctx, operator, sent.member_id).id == sent.id
     waiting, _ = members.provision(ctx, operator, workspace.id, MemberInput(email="wait@example.com"), invite=False)
     with pytest.raises(Conflict) as refused:
         invitations.pending_for_member(ctx, operator, waiting["id"])

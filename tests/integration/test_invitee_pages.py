@@ -13,6 +13,7 @@ from support.clock import FixedClock
 from support.outbox import messages, token_for
 
 from admit.admin import invitations, members, tenancy
+from admit.admin.invitations import InvitationView
 from admit.admin.profiles import MemberInput
 from admit.admin.tenancy import WorkspaceSettings
 from admit.flows.invitation import claims
@@ -21,7 +22,7 @@ from admit.shared.context import Actor, Context
 PASSWORD = "harvest-lantern-violet-64"
 
 
-def invite(ctx: Context, operator: Actor, workspace: Any, email: str, **kw: Any) -> dict[str, Any]:
+def invite(ctx: Context, operator: Actor, workspace: Any, email: str, **kw: Any) -> InvitationView:
     return invitations.invite(ctx, operator, workspace.id, MemberInput(email=email, **kw))[0]
 
 
@@ -50,7 +51,7 @@ def test_opening_the_link_moves_the_token_into_a_cookie_and_changes_nothing(
         assert "httponly" in response.headers["set-cookie"].lower() and token not in response.headers["set-cookie"]
     page = browser.get("/welcome")
     assert page.status_code == 200 and token not in page.text
-    assert invitations.get(ctx, operator, invitation["id"])["state"] == "pending"
+    assert invitations.get(ctx, operator, invitation.id).state == "pending"
 
 
 def test_new_person_claims_by_choosing_a_password(ctx: Context, operator: Actor, workspace: Any) -> None:
@@ -120,7 +121,7 @@ def test_wrong_account_sees_both_addresses_and_nothing_is_consumed(
     refused = browser.post("/welcome/accept", data={"csrftoken": csrf(confirm)})
     assert refused.status_code == 409
     assert "ann@example.com" in refused.text and "bob@example.com" in refused.text and "Switch account" in refused.text
-    assert invitations.get(ctx, operator, invitation["id"])["state"] == "pending"
+    assert invitations.get(ctx, operator, invitation.id).state == "pending"
 
 
 def test_declining_from_the_link_changes_nothing_else(ctx: Context, operator: Actor, workspace: Any) -> None:
@@ -129,8 +130,8 @@ def test_declining_from_the_link_changes_nothing_else(ctx: Context, operator: Ac
     page = open_link(browser, token_for(ctx, "ann@example.com"))
     declined = browser.post("/welcome/decline", data={"csrftoken": csrf(page)})
     assert declined.status_code == 200 and "Invitation declined" in declined.text
-    assert invitations.get(ctx, operator, invitation["id"])["state"] == "declined"
-    assert members.get(ctx, operator, invitation["member_id"])["status"] == "provisioned"
+    assert invitations.get(ctx, operator, invitation.id).state == "declined"
+    assert members.get(ctx, operator, invitation.member_id)["status"] == "provisioned"
 
 
 @pytest.mark.parametrize("ending", ["expired", "revoked", "replaced", "accepted", "declined", "invalid"])
@@ -142,9 +143,9 @@ def test_each_dead_link_gets_its_own_page(
     if ending == "expired":
         clock.advance(days=8)
     elif ending == "revoked":
-        invitations.revoke(ctx, operator, invitation["id"])
+        invitations.revoke(ctx, operator, invitation.id)
     elif ending == "replaced":
-        invitations.resend(ctx, operator, invitation["id"])
+        invitations.resend(ctx, operator, invitation.id)
     elif ending == "accepted":
         claims.accept_with_token(ctx, token, password=PASSWORD)
     elif ending == "declined":

@@ -44,7 +44,7 @@ def test_removing_an_invited_member_revokes_the_pending_invitation(
     member, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="a@example.com"), invite=True)
     assert invitation is not None
     members.remove(ctx, operator, member["id"])
-    assert invitations.get(ctx, operator, invitation["id"])["state"] == "revoked"
+    assert invitations.get(ctx, operator, invitation.id).state == "revoked"
     from admit.domain.errors import SecretRejected
 
     with pytest.raises(SecretRejected):

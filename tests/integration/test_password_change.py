@@ -29,11 +29,11 @@ def imported(ctx: Context, operator: Actor, workspace: Any, email: str = "ina@ex
         [[email, "Ina", "Vogel", role, INITIAL]],
     )
     job = imports.start(ctx, operator, workspace.id, data, "people.csv", invite="later")
-    jobs.run_next(ctx, job["id"])
-    assert jobs.get(ctx, operator, job["id"])["counts"] == {"created": 1, "activated": 1}
+    jobs.run_next(ctx, job.id)
+    assert jobs.get(ctx, operator, job.id).counts == {"created": 1, "activated": 1}
     token, account = sessions.sign_in(ctx, email, INITIAL)
     sessions.sign_out(ctx, token)
-    return str(account["id"])
+    return str(account.id)
 
 
 def test_an_initial_password_must_be_changed_before_going_anywhere(

@@ -35,8 +35,8 @@ def test_invited_person_without_a_password_sets_one_and_joins(ctx: Context, oper
     result = password_reset.reset_password(ctx, token, NEW_PASSWORD)
     assert result["workspace_id"] == workspace.id
     assert members.get(ctx, operator, member["id"])["status"] == "active"
-    assert invitations.get(ctx, operator, invitation["id"])["state"] == "accepted"
-    assert sessions.sign_in(ctx, "ann@example.com", NEW_PASSWORD)[1]["id"] == result["account_id"]
+    assert invitations.get(ctx, operator, invitation.id).state == "accepted"
+    assert sessions.sign_in(ctx, "ann@example.com", NEW_PASSWORD)[1].id == result["account_id"]
 
 
 def test_reset_sets_a_new_password_and_signs_out_everywhere(ctx: Context, operator: Actor, workspace: Any) -> None:

@@ -88,7 +88,7 @@ def test_a_personal_message_over_2000_characters_is_refused_by_every_use_case(
         assert refused.value.code == "message_too_long" and refused.value.field == "message"
     invitation, _ = invitations.invite(ctx, operator, workspace.id, person, message="x" * 2000)
     with pytest.raises(ValidationFailed):
-        invitations.resend(ctx, operator, invitation["id"], message=LONG_MESSAGE)
+        invitations.resend(ctx, operator, invitation.id, message=LONG_MESSAGE)
     assert [m["email"] for m in members.list_members(ctx, operator, workspace.id)] == ["max@example.com"]
     assert jobs.list_jobs(ctx, operator, workspace.id) == []
 
@@ -131,9 +131,9 @@ def test_a_member_or_job_of_another_workspace_is_not_found_where_a_door_names_a_
             use_case(ctx, operator, member["id"], workspace_id=workspace.id)
     for job_case in (jobs.get, jobs.cancel):
         with pytest.raises(NotFound):
-            job_case(ctx, operator, job["id"], workspace_id=workspace.id)
+            job_case(ctx, operator, job.id, workspace_id=workspace.id)
     assert members.get(ctx, operator, member["id"], workspace_id=other.id)["status"] == "provisioned"
-    assert jobs.get(ctx, operator, job["id"], workspace_id=other.id)["state"] == "queued"
+    assert jobs.get(ctx, operator, job.id, workspace_id=other.id).state == "queued"
 
 
 def test_message_links_are_masked_by_the_outbox_service_unless_an_operator_reveals_them(
@@ -141,9 +141,9 @@ def test_message_links_are_masked_by_the_outbox_service_unless_an_operator_revea
 ) -> None:
     invitations.invite(ctx, operator, workspace.id, MemberInput(email="lia@example.com"))
     [masked] = outbox.list_messages(ctx, operator, workspace_id=workspace.id)
-    assert masked["link"].endswith("/i/…") and "adm_inv_" not in str(masked)
+    assert masked.link.endswith("/i/…") and "adm_inv_" not in str(masked)
     [revealed] = outbox.list_messages(ctx, operator, reveal=True)
-    assert revealed["link"].endswith(token_for(ctx, "lia@example.com"))
+    assert revealed.link.endswith(token_for(ctx, "lia@example.com"))
     admin = sessions.authenticate_api_token(ctx, api_token(ctx, org.id))
     with pytest.raises(PermissionDenied):
         outbox.list_messages(ctx, admin, workspace_id=workspace.id, reveal=True)

@@ -63,7 +63,7 @@ def test_password_is_rehashed_when_parameters_change(
     with engine.connect() as conn:
         stored = conn.execute(select(t.accounts.c.password_hash).where(t.accounts.c.id == account_id)).scalar_one()
     assert "m=2048,t=2" in stored and not stronger.needs_rehash(stored)
-    assert sessions.sign_in(upgraded, "ann@example.com", PASSWORD)[1]["id"] == account_id
+    assert sessions.sign_in(upgraded, "ann@example.com", PASSWORD)[1].id == account_id
 
 
 def test_api_tokens_are_stored_hashed_and_carry_their_scope(
@@ -120,8 +120,8 @@ def test_throttled_api_sign_in_answers_429_with_retry_after(ctx: Context, operat
 def test_no_door_receives_the_password_hash(ctx: Context, operator: Actor, workspace: Any) -> None:
     claimed(ctx, operator, workspace)
     _, account = sessions.sign_in(ctx, "ann@example.com", PASSWORD)
-    assert "password_hash" not in account and account["id"]
-    assert "password_hash" not in claims.home(ctx, account["id"])["account"]
+    assert not hasattr(account, "password_hash") and account.id
+    assert not hasattr(claims.home(ctx, account.id)["account"], "password_hash")
 
 
 def test_an_email_an_administrator_adds_to_a_username_and_phone_account_signs_in_too(

@@ -168,9 +168,9 @@ def test_enforcement_reaches_an_invited_person_only_after_they_accept(ctx: Conte
     tenancy.update_workspace(ctx, operator, strict.id, {"login_methods": [f"sso:{pid}"], "sso_required": True})
     invitations.invite(ctx, operator, strict.id, MemberInput(email="joe@sheet.example"))
     _, account = sessions.sign_in(ctx, "joe@sheet.example", PASSWORD)  # invited, not yet a member
-    assert [p["workspace_id"] for p in claims.pending_for_account(ctx, account["id"])] == [strict.id]
+    assert [p.workspace_id for p in claims.pending_for_account(ctx, account.id)] == [strict.id]
     with pytest.raises(PermissionDenied) as refused:
-        claims.accept_for_account(ctx, account["id"], claims.pending_for_account(ctx, account["id"])[0]["id"])
+        claims.accept_for_account(ctx, account.id, claims.pending_for_account(ctx, account.id)[0].id)
     assert refused.value.code == "sso_required"
     tenancy.update_workspace(ctx, operator, home.id, {"login_methods": [f"sso:{pid}"], "sso_required": True})
     with pytest.raises(PermissionDenied) as refused:

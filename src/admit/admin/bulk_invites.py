@@ -17,7 +17,7 @@ from admit.domain.identifiers import normalise_email
 from admit.domain.invitations import lifetime, personal_message
 from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Member, Record, Workspace
+from admit.domain.records import Job, Member, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.shared.access import workspace_for
 from admit.shared.context import Actor, ActorKind, Context
@@ -27,7 +27,7 @@ CHUNK = 500
 SAMPLE_LINK = "/i/adm_inv_preview"
 
 
-def invite_all(ctx: Context, actor: Actor, workspace_id: str, *, message: str | None = None) -> dict[str, Any]:
+def invite_all(ctx: Context, actor: Actor, workspace_id: str, *, message: str | None = None) -> jobs.JobView:
     """Queue invitations for every member awaiting invitation."""
     message = personal_message(message)
     now = ctx.clock.now()
@@ -43,7 +43,7 @@ def invite_all(ctx: Context, actor: Actor, workspace_id: str, *, message: str | 
 
 def invite_listed(
     ctx: Context, actor: Actor, workspace_id: str, data: bytes, filename: str, *, message: str | None = None
-) -> dict[str, Any]:
+) -> jobs.JobView:
     """Queue invitations for the members a file names by ``Email`` or ``External ID``."""
     message = personal_message(message)
     return jobs.queue_file(
@@ -71,7 +71,7 @@ def key_column(table: Table) -> str:
 
 
 @jobs.handler("invite_all")
-def run_invite_all(ctx: Context, job: Record, progress: jobs.Progress) -> None:
+def run_invite_all(ctx: Context, job: Job, progress: jobs.Progress) -> None:
     actor, role = jobs.actor_of(job)
     while True:
         with jobs.chunk(ctx, job, progress) as uow:
@@ -148,9 +148,9 @@ def _match(
 
 
 @jobs.handler("invite_listed")
-def run_invite_listed(ctx: Context, job: Record, progress: jobs.Progress) -> None:
+def run_invite_listed(ctx: Context, job: Job, progress: jobs.Progress) -> None:
     actor, role = jobs.actor_of(job)
-    table = read_table(job.upload, job.filename or "")
+    table = read_table(jobs.upload_of(job), job.filename or "")
     key = job.options["key"]
     label = table.label(key)
     seen: set[str] = set()  # members matched by earlier rows (a resumed job finds them invited)
@@ -178,7 +178,7 @@ def _value(key: str, raw: str) -> str:
     return raw.strip()
 
 
-def _workspace(uow: UnitOfWork, job: Record) -> Workspace:
+def _workspace(uow: UnitOfWork, job: Job) -> Workspace:
     workspace = uow.workspaces.get(job.organization_id, job.workspace_id)
     assert workspace is not None
     return workspace

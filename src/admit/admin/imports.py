@@ -20,7 +20,7 @@ from admit.domain.events import EventType
 from admit.domain.invitations import invite_now, personal_message
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Record, Workspace
+from admit.domain.records import Job, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.flows.invitation.claims import create_account_for
 from admit.shared.access import workspace_for
@@ -49,7 +49,7 @@ def start(
     invite: str | None,
     dry_run: bool = False,
     message: str | None = None,
-) -> dict[str, Any]:
+) -> jobs.JobView:
     """Check the choices (invite ``now`` or ``later``; the personal message) and the file (readable,
     with a recognisable header and rows), then queue the import."""
     invite_new_people = invite_now(invite)
@@ -72,9 +72,9 @@ def start(
 
 
 @jobs.handler("import")
-def run(ctx: Context, job: Record, progress: jobs.Progress) -> None:
+def run(ctx: Context, job: Job, progress: jobs.Progress) -> None:
     actor, role = jobs.actor_of(job)
-    table = read_table(job.upload, job.filename or "")
+    table = read_table(jobs.upload_of(job), job.filename or "")
     duplicates = {d.row: d for d in table.find_duplicates()}
     with ctx.uow() as uow:
         workspace = uow.workspaces.get(job.organization_id, job.workspace_id)

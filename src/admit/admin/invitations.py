@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from admit.admin.profiles import MemberInput
 from admit.domain import invitations as rules
@@ -14,7 +15,7 @@ from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Member, Record, Workspace
+from admit.domain.records import Invitation, Member, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.shared.access import tenant_scope, workspace_for
 from admit.shared.context import Actor, ActorKind, Context, record
@@ -24,11 +25,61 @@ from admit.shared.messages import announce_invitation, channels_for
 INVITATION = secrets.SecretPurpose.INVITATION
 
 
-def view(invitation: Record | dict[str, Any], now: datetime) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class InvitationView:
+    """An invitation as the administrator and the invitee see it (the API's ``InvitationOut``):
+    its state as of now (a lapsed pending invitation reads as expired), and who invited it by
+    kind and name only (the inviter's id stays in storage)."""
+
+    id: str
+    organization_id: str
+    workspace_id: str
+    member_id: str
+    email: str | None
+    phone: str | None
+    role: str
+    state: str
+    message: str | None
+    channels: list[str]
+    inviter_type: str
+    inviter_name: str | None
+    expires_at: datetime
+    send_count: int
+    account_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+ViewT = TypeVar("ViewT", bound=InvitationView)
+
+
+def view(invitation: Invitation, now: datetime) -> InvitationView:
     """An invitation as callers see it: a lapsed pending one reads as expired."""
-    data = dict(invitation) if isinstance(invitation, dict) else dict(invitation._mapping)
-    data["state"] = rules.current_state(data["state"], data["expires_at"], now).value
-    return data
+    return view_as(InvitationView, invitation, now)
+
+
+def view_as(kind: type[ViewT], invitation: Invitation, now: datetime, **more: Any) -> ViewT:
+    """:func:`view` as ``kind``: :class:`InvitationView` or a view adding the fields in ``more``."""
+    return kind(
+        id=invitation.id,
+        organization_id=invitation.organization_id,
+        workspace_id=invitation.workspace_id,
+        member_id=invitation.member_id,
+        email=invitation.email,
+        phone=invitation.phone,
+        role=invitation.role,
+        state=rules.current_state(invitation.state, invitation.expires_at, now).value,
+        message=invitation.message,
+        channels=invitation.channels,
+        inviter_type=invitation.inviter_type,
+        inviter_name=invitation.inviter_name,
+        expires_at=invitation.expires_at,
+        send_count=invitation.send_count,
+        account_id=invitation.account_id,
+        created_at=invitation.created_at,
+        updated_at=invitation.updated_at,
+        **more,
+    )
 
 
 def open_invitation(
@@ -40,22 +91,22 @@ def open_invitation(
     *,
     message: str | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> Invitation:
     """Invite a provisioned member: member → invited, a pending invitation with a fresh secret,
     its messages in the outbox and the events, all in the caller's transaction."""
     message = rules.personal_message(message)
     if member["status"] != MemberStatus.INVITED:  # a member inserted as invited just now needs no move
         _mark_invited(uow, workspace, member, now)
-    invitation = _new_invitation(actor, workspace, member, message, now)
-    invitation["id"] = uow.invitations.add(**invitation)
-    token = _issue_link(ctx, uow, workspace, invitation["id"], invitation["expires_at"], now)
+    values = _new_invitation(actor, workspace, member, message, now)
+    invitation = Invitation(id=uow.invitations.add(**values), **values)
+    token = _issue_link(ctx, uow, workspace, invitation.id, invitation.expires_at, now)
     announce_invitation(
         ctx, uow, kind="invitation", workspace=workspace, member=member, invitation=invitation, token=token, now=now
     )
     record(
-        uow, actor, EventType.INVITATION_CREATED, "invitation", invitation["id"], now,
+        uow, actor, EventType.INVITATION_CREATED, "invitation", invitation.id, now,
         organization_id=workspace.organization_id, workspace_id=workspace.id, member_id=member["id"],
-        channels=invitation["channels"], role=member["role"],
+        channels=invitation.channels, role=member["role"],
     )  # fmt: skip
     member["status"] = MemberStatus.INVITED.value
     return invitation
@@ -89,7 +140,8 @@ def _mark_invited(uow: UnitOfWork, workspace: Workspace, member: dict[str, Any],
 def _new_invitation(
     actor: Actor, workspace: Workspace, member: dict[str, Any], message: str | None, now: datetime
 ) -> dict[str, Any]:
-    """The row of a pending invitation for ``member``, valid for the workspace's lifetime."""
+    """The columns of a pending invitation for ``member`` (all but its id), valid for the
+    workspace's lifetime."""
     return {
         "organization_id": workspace.organization_id,
         "workspace_id": workspace.id,
@@ -113,7 +165,7 @@ def _new_invitation(
 
 def invite(
     ctx: Context, actor: Actor, workspace_id: str, person: MemberInput, *, message: str | None = None
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[InvitationView, dict[str, Any]]:
     """Invite a person by email (or username + phone): a new member, or a provisioned one.
 
     Returns (invitation, member). The secret only travels in the outbox message.
@@ -138,7 +190,7 @@ def invite(
     return view(invitation, now), member
 
 
-def invite_member(ctx: Context, actor: Actor, member_id: str, *, message: str | None = None) -> dict[str, Any]:
+def invite_member(ctx: Context, actor: Actor, member_id: str, *, message: str | None = None) -> InvitationView:
     """Invite one member who is awaiting invitation (the "Invite" button of the people list)."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
@@ -203,7 +255,7 @@ def new_member(
     return member
 
 
-def _load(uow: UnitOfWork, actor: Actor, invitation_id: str, *, lock: bool) -> tuple[Record, Workspace]:
+def _load(uow: UnitOfWork, actor: Actor, invitation_id: str, *, lock: bool) -> tuple[Invitation, Workspace]:
     invitation = uow.invitations.get(tenant_scope(actor), invitation_id, lock=lock)
     if invitation is None:
         raise NotFound("invitation not found")
@@ -212,7 +264,7 @@ def _load(uow: UnitOfWork, actor: Actor, invitation_id: str, *, lock: bool) -> t
     return invitation, workspace
 
 
-def get(ctx: Context, actor: Actor, invitation_id: str) -> dict[str, Any]:
+def get(ctx: Context, actor: Actor, invitation_id: str) -> InvitationView:
     with ctx.uow() as uow:
         invitation = uow.invitations.get(tenant_scope(actor), invitation_id)
         if invitation is None:
@@ -229,7 +281,7 @@ def list_invitations(
     state: str | None = None,
     limit: int = 50,
     after: tuple[datetime, str] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[InvitationView]:
     if state is not None:
         InvitationState(state)
     now = ctx.clock.now()
@@ -241,7 +293,7 @@ def list_invitations(
     return [view(row, now) for row in rows]
 
 
-def pending_for_member(ctx: Context, actor: Actor, member_id: str) -> dict[str, Any]:
+def pending_for_member(ctx: Context, actor: Actor, member_id: str) -> InvitationView:
     """The member's pending invitation (the "Resend" button of the people list)."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -255,7 +307,7 @@ def pending_for_member(ctx: Context, actor: Actor, member_id: str) -> dict[str, 
     return view(pending, now)
 
 
-def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | None = None) -> dict[str, Any]:
+def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | None = None) -> InvitationView:
     """Keep the invitation, replace its secret (the old link stops working), renew its expiry."""
     message = rules.personal_message(message)
     now = ctx.clock.now()
@@ -265,7 +317,7 @@ def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | Non
         member = uow.members.get(workspace.organization_id, invitation.member_id)
         assert member is not None
         uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
-        changes = {
+        changes: dict[str, Any] = {
             "expires_at": now + rules.lifetime(workspace.invitation_lifetime_days),
             "send_count": invitation.send_count + 1,
             "updated_at": now,
@@ -274,21 +326,21 @@ def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | Non
             changes["message"] = message
         if not uow.invitations.move(workspace.organization_id, invitation.id, "pending", **changes):
             raise Conflict("the invitation changed meanwhile; reload and try again", code="invitation_changed")
-        token = _issue_link(ctx, uow, workspace, invitation.id, changes["expires_at"], now)
-        updated = {**invitation._mapping, **changes}
+        updated = invitation._replace(**changes)
+        token = _issue_link(ctx, uow, workspace, updated.id, updated.expires_at, now)
         announce_invitation(
             ctx, uow, kind="invitation_resent", workspace=workspace, member=dict(member._mapping), invitation=updated,
             token=token, now=now,
         )  # fmt: skip
         record(
             uow, actor, EventType.INVITATION_RESENT, "invitation", invitation.id, now,
-            organization_id=workspace.organization_id, workspace_id=workspace.id, send_count=changes["send_count"],
+            organization_id=workspace.organization_id, workspace_id=workspace.id, send_count=updated.send_count,
         )  # fmt: skip
         uow.commit()
     return view(updated, now)
 
 
-def revoke(ctx: Context, actor: Actor, invitation_id: str) -> dict[str, Any]:
+def revoke(ctx: Context, actor: Actor, invitation_id: str) -> InvitationView:
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         invitation, _ = _load(uow, actor, invitation_id, lock=True)

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from admit.adapters.spreadsheets import Table, read_table
@@ -17,7 +17,7 @@ from admit.adapters.spreadsheets.errors import ImportFileError
 from admit.domain.errors import NotFound
 from admit.domain.events import event_type
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Record, Workspace
+from admit.domain.records import Job, Workspace
 from admit.domain.roles import Permission, Role
 from admit.shared.access import tenant_scope, workspace_for
 from admit.shared.context import Actor, ActorKind, Context, record
@@ -49,7 +49,7 @@ class Progress:
             self.report.append({"row": row, "column": column, "reason": reason, "kind": kind})
 
 
-Handler = Callable[[Context, Record, Progress], None]
+Handler = Callable[[Context, Job, Progress], None]
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -77,7 +77,14 @@ def actor_record(actor: Actor, role: Role) -> dict[str, Any]:
     }
 
 
-def actor_of(job: Record) -> tuple[Actor, Role]:
+def upload_of(job: Job) -> bytes:
+    """The file a claimed job works through (listings and lookups leave it out)."""
+    if job.upload is None:
+        raise ValueError(f"job {job.id} was read without its file")
+    return job.upload
+
+
+def actor_of(job: Job) -> tuple[Actor, Role]:
     data = job.actor
     role = Role(data["role"])
     kind = ActorKind(data["kind"])
@@ -106,8 +113,9 @@ def create(
     now: Any,
     upload: bytes | None = None,
     filename: str | None = None,
-) -> dict[str, Any]:
-    values = {
+) -> Job:
+    """Queue a job in the caller's transaction; the record returned leaves the file out."""
+    values: dict[str, Any] = {
         "organization_id": workspace.organization_id,
         "workspace_id": workspace.id,
         "kind": kind,
@@ -127,12 +135,11 @@ def create(
         "updated_at": now,
         "locked_until": None,
     }
-    values["id"] = uow.jobs.add(**values)
+    job = Job(id=uow.jobs.add(**values), **values)
     scope = {"organization_id": workspace.organization_id, "workspace_id": workspace.id}
     facts = {k: v for k, v in options.items() if k != "message"}
-    record(uow, actor, event_type(f"job.{kind}.queued"), "job", values["id"], now, **scope, total=total, **facts)
-    values.pop("upload")
-    return values
+    record(uow, actor, event_type(f"job.{kind}.queued"), "job", job.id, now, **scope, total=total, **facts)
+    return job._replace(upload=None)
 
 
 def queue_file(
@@ -144,7 +151,7 @@ def queue_file(
     data: bytes,
     filename: str,
     options: Callable[[Table], dict[str, Any]],
-) -> dict[str, Any]:
+) -> JobView:
     """Queue a job over an uploaded file: who may do it is checked first, then the file is read
     (refused at once when unreadable); ``options`` says what the job needs to know of it."""
     with ctx.uow() as uow:
@@ -174,17 +181,53 @@ def queue_file(
     return view(job)
 
 
-def view(job: Record | dict[str, Any]) -> dict[str, Any]:
-    data = dict(job) if isinstance(job, dict) else dict(job._mapping)
-    data.pop("upload", None)
-    data.pop("actor", None)
-    data["percent"] = (
-        100 if data["state"] == "done" else int(100 * data["position"] / data["total"]) if data["total"] else 0
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """A job as the administrator sees it (the API's ``JobOut``): its progress in ``percent``; the
+    file and the actor it runs as stay in storage."""
+
+    id: str
+    organization_id: str
+    workspace_id: str
+    kind: str
+    state: str
+    options: dict[str, Any]
+    filename: str | None
+    total: int
+    position: int
+    percent: int
+    counts: dict[str, int]
+    report: list[dict[str, Any]]
+    error: str | None
+    cancel_requested: bool
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def view(job: Job) -> JobView:
+    return JobView(
+        id=job.id,
+        organization_id=job.organization_id,
+        workspace_id=job.workspace_id,
+        kind=job.kind,
+        state=job.state,
+        options=job.options,
+        filename=job.filename,
+        total=job.total,
+        position=job.position,
+        percent=100 if job.state == "done" else int(100 * job.position / job.total) if job.total else 0,
+        counts=job.counts,
+        report=job.report,
+        error=job.error,
+        cancel_requested=job.cancel_requested,
+        created_by=job.created_by,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
     )
-    return data
 
 
-def _load(uow: UnitOfWork, actor: Actor, job_id: str, workspace_id: str | None) -> Record:
+def _load(uow: UnitOfWork, actor: Actor, job_id: str, workspace_id: str | None) -> Job:
     """The job (in ``workspace_id`` when a door names one), if the actor may manage its people."""
     job = uow.jobs.get(tenant_scope(actor), job_id)
     if job is None or (workspace_id is not None and job.workspace_id != workspace_id):
@@ -193,19 +236,19 @@ def _load(uow: UnitOfWork, actor: Actor, job_id: str, workspace_id: str | None) 
     return job
 
 
-def get(ctx: Context, actor: Actor, job_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
+def get(ctx: Context, actor: Actor, job_id: str, *, workspace_id: str | None = None) -> JobView:
     with ctx.uow() as uow:
         job = _load(uow, actor, job_id, workspace_id)
     return view(job)
 
 
-def list_jobs(ctx: Context, actor: Actor, workspace_id: str) -> list[dict[str, Any]]:
+def list_jobs(ctx: Context, actor: Actor, workspace_id: str) -> list[JobView]:
     with ctx.uow() as uow:
         workspace, _ = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
         return [view(job) for job in uow.jobs.list(workspace.organization_id, workspace.id)]
 
 
-def cancel(ctx: Context, actor: Actor, job_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
+def cancel(ctx: Context, actor: Actor, job_id: str, *, workspace_id: str | None = None) -> JobView:
     """Ask a queued or running job to stop after its current chunk."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
@@ -244,7 +287,7 @@ def _reason(exc: Exception) -> str:
 
 
 @contextmanager
-def chunk(ctx: Context, job: Record, progress: Progress, *, bulk: bool = True) -> Iterator[UnitOfWork]:
+def chunk(ctx: Context, job: Job, progress: Progress, *, bulk: bool = True) -> Iterator[UnitOfWork]:
     """One chunk of a job: a transaction that first checks the cancel flag and finally saves the
     progress with the work itself."""
     with ctx.uow(write=True, bulk=bulk) as uow:
@@ -265,7 +308,7 @@ def chunk(ctx: Context, job: Record, progress: Progress, *, bulk: bool = True) -
         uow.commit()
 
 
-def _finish(ctx: Context, job: Record, state: str, progress: Progress, error: str | None = None) -> None:
+def _finish(ctx: Context, job: Job, state: str, progress: Progress, error: str | None = None) -> None:
     now = ctx.clock.now()
     actor, _ = actor_of(job)
     with ctx.uow(write=True) as uow:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from admit.admin.invitations import new_member, open_invitation
+from admit.admin.invitations import InvitationView, new_member, open_invitation, view
 from admit.admin.profiles import MemberInput
 from admit.domain import members as rules
 from admit.domain.errors import AlreadyExists, Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -42,7 +43,7 @@ def provision(
     *,
     invite: bool | None,
     message: str | None = None,
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
+) -> tuple[dict[str, Any], InvitationView | None]:
     """Create a member; with ``invite`` they are invited at once, otherwise they wait silently
     ("awaiting invitation": no message, nothing to claim). ``invite=None`` follows the workspace's
     "send activation automatically" setting (integrations). Returns (member, invitation)."""
@@ -56,7 +57,7 @@ def provision(
         member = new_member(uow, actor, workspace, values, now, invited=inviting)
         invitation = None
         if inviting:
-            invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
+            invitation = view(open_invitation(ctx, uow, actor, workspace, member, message=message, now=now), now)
         uow.commit()
     return member, invitation
 
@@ -82,7 +83,7 @@ def parse_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         raise ValidationFailed("the cursor is not valid", field="cursor") from None
 
 
-def make_cursor(row: dict[str, Any]) -> str:
+def make_cursor(row: Mapping[str, Any]) -> str:
     return f"{row['created_at'].isoformat()}~{row['id']}"
 
 

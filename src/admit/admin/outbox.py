@@ -3,30 +3,38 @@ ones that failed or were abandoned."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from admit.domain.events import EventType
 from admit.domain.outbox import MessageState, ensure_retryable
+from admit.domain.records import Message
 from admit.domain.roles import Permission
 from admit.shared.access import tenant_scope, workspace_for
 from admit.shared.context import Actor, ActorKind, Context, record
 
 STATES = tuple(state.value for state in MessageState)
-VISIBLE = (
-    "id",
-    "workspace_id",
-    "kind",
-    "channel",
-    "recipient",
-    "language",
-    "state",
-    "attempts",
-    "next_attempt_at",
-    "last_error",
-    "sent_at",
-    "created_at",
-)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """A message as administrators see it (the API's ``MessageOut``, and ``link`` for the CLI):
+    never its payload, whose link carries a secret until the message is sent."""
+
+    id: int
+    workspace_id: str | None
+    kind: str
+    channel: str
+    recipient: str
+    language: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    sent_at: datetime | None
+    created_at: datetime
+    link: str
 
 
 def masked_link(link: str) -> str:
@@ -34,11 +42,25 @@ def masked_link(link: str) -> str:
     return link.split("/adm_")[0] + ("/…" if "/adm_" in link else "")
 
 
-def public(row: Any, *, reveal: bool = False) -> dict[str, Any]:
-    """A message without its payload (links in queued messages still carry their secret); its
-    link masked, unless an operator asks to ``reveal`` it (the CLI, in dev mode)."""
-    link = str((row._mapping["payload"] or {}).get("link") or "")
-    return {name: row._mapping[name] for name in VISIBLE} | {"link": link if reveal else masked_link(link)}
+def public(message: Message, *, reveal: bool = False) -> MessageView:
+    """A message without its payload; its link masked, unless an operator asks to ``reveal`` it
+    (the CLI, in dev mode)."""
+    link = str((message.payload or {}).get("link") or "")
+    return MessageView(
+        id=message.id,
+        workspace_id=message.workspace_id,
+        kind=message.kind,
+        channel=message.channel,
+        recipient=message.recipient,
+        language=message.language,
+        state=message.state,
+        attempts=message.attempts,
+        next_attempt_at=message.next_attempt_at,
+        last_error=message.last_error,
+        sent_at=message.sent_at,
+        created_at=message.created_at,
+        link=link if reveal else masked_link(link),
+    )
 
 
 def list_messages(
@@ -49,7 +71,7 @@ def list_messages(
     state: str | None = None,
     limit: int = 50,
     reveal: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[MessageView]:
     """Messages, newest first: a workspace's, or (operators) every one."""
     if reveal and actor.kind is not ActorKind.OPERATOR:
         raise PermissionDenied("only an operator can see the secrets in messages' links")
@@ -66,7 +88,7 @@ def list_messages(
     return [public(row, reveal=reveal) for row in rows]
 
 
-def retry(ctx: Context, actor: Actor, message_id: int) -> dict[str, Any]:
+def retry(ctx: Context, actor: Actor, message_id: int) -> MessageView:
     """Queue a failed or abandoned message again, with a fresh count of attempts."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
@@ -90,6 +112,7 @@ def retry(ctx: Context, actor: Actor, message_id: int) -> dict[str, Any]:
         )
         updated = uow.outbox.get(None, row.id)
         uow.commit()
+    assert updated is not None
     return public(updated)
 
 
@@ -103,6 +126,6 @@ def retry_abandoned(ctx: Context, actor: Actor) -> int:
     return len(ids)
 
 
-def _abandoned(ctx: Context) -> list[Any]:
+def _abandoned(ctx: Context) -> list[Message]:
     with ctx.uow() as uow:
         return list(uow.outbox.list(state="abandoned", limit=100_000))

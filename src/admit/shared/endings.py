@@ -4,7 +4,6 @@ expired by time. Shared by the admin, invitee and member use cases."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from admit.domain import invitations as rules
 from admit.domain import secrets
@@ -13,15 +12,15 @@ from admit.domain.events import event_type
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Record
+from admit.domain.records import Invitation
 from admit.shared.context import SYSTEM, Actor, Context, record
 
 INVITATION = secrets.SecretPurpose.INVITATION
 
 
 def end_invitation(
-    uow: UnitOfWork, actor: Actor, invitation: Record, state: InvitationState, now: datetime
-) -> dict[str, Any]:
+    uow: UnitOfWork, actor: Actor, invitation: Invitation, state: InvitationState, now: datetime
+) -> Invitation:
     """Move a pending invitation to revoked, declined or expired: its secrets stop working and
     its member returns to awaiting invitation."""
     rules.transition(invitation.state, invitation.expires_at, now, state)
@@ -41,7 +40,7 @@ def end_invitation(
         workspace_id=invitation.workspace_id,
         member_id=invitation.member_id,
     )
-    return {**invitation._mapping, "state": state.value, "updated_at": now}
+    return invitation._replace(state=state.value, updated_at=now)
 
 
 def expire_due(ctx: Context, *, batch: int = 500) -> int:

@@ -12,7 +12,7 @@ from uuid import uuid4
 
 from admit.domain.errors import Conflict
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Workspace
+from admit.domain.records import Invitation, Workspace
 from admit.shared.context import Context
 
 
@@ -75,7 +75,7 @@ def announce_invitation(
     kind: str,
     workspace: Workspace,
     member: dict[str, Any],
-    invitation: dict[str, Any],
+    invitation: Invitation,
     token: str,
     now: datetime,
 ) -> None:
@@ -83,19 +83,19 @@ def announce_invitation(
     payload = {
         "link": ctx.link(f"/i/{token}"),
         "workspace_name": workspace.name,
-        "inviter_name": invitation["inviter_name"],
-        "message": invitation["message"],
+        "inviter_name": invitation.inviter_name,
+        "message": invitation.message,
         "first_name": member.get("first_name"),
-        "expires_at": invitation["expires_at"].isoformat(),
+        "expires_at": invitation.expires_at.isoformat(),
     }
-    for channel in invitation["channels"]:
+    for channel in invitation.channels:
         enqueue(
             uow,
             kind=kind,
             channel=channel,
             recipient=member["email"] if channel == "email" else member["phone"],
             language=member.get("language") or workspace.default_language,
-            subject_id=invitation["id"],
+            subject_id=invitation.id,
             organization_id=workspace.organization_id,
             workspace_id=workspace.id,
             payload=payload,

@@ -13,21 +13,26 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.adapters.persistence import tables as t
 from admit.adapters.persistence.repositories import DriverQuery, Repository, insert_many, insert_returning_id
+from admit.domain.records import Account, Message
+
+
+def _account(row: Row[Any] | None) -> Account | None:
+    return None if row is None else Account._make(row)
 
 
 class Accounts(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.accounts, values)
 
-    def get(self, account_id: str) -> Row[Any] | None:
-        return self._one(select(t.accounts).where(t.accounts.c.id == account_id))
+    def get(self, account_id: str) -> Account | None:
+        return _account(self._one(select(t.accounts).where(t.accounts.c.id == account_id)))
 
     def add_identifier(self, account_id: str, kind: str, value: str, now: datetime) -> str:
         return self._insert(
             t.account_identifiers, {"account_id": account_id, "kind": kind, "value": value, "created_at": now}
         )
 
-    def by_identifiers(self, pairs: Sequence[tuple[str, str]]) -> Row[Any] | None:
+    def by_identifiers(self, pairs: Sequence[tuple[str, str]]) -> Account | None:
         """The account holding any of these (kind, value) identifiers."""
         if not pairs:
             return None
@@ -38,7 +43,7 @@ class Accounts(Repository):
             .where(or_(*(and_(c.kind == kind, c.value == value) for kind, value in pairs)))
             .limit(1)
         )
-        return self._one(stmt)
+        return _account(self._one(stmt))
 
     def identifiers(self, account_id: str) -> list[tuple[str, str]]:
         c = t.account_identifiers.c
@@ -196,11 +201,15 @@ class Outbox(Repository):
             return 0
         return insert_returning_id(self.conn, t.outbox, values)
 
-    def get(self, organization_id: str | None, message_id: int) -> Row[Any] | None:
+    def _messages(self, stmt: Any) -> list[Message]:
+        return [Message._make(row) for row in self.conn.execute(stmt)]
+
+    def get(self, organization_id: str | None, message_id: int) -> Message | None:
         stmt = select(t.outbox).where(self.c.id == message_id)
         if organization_id is not None:
             stmt = stmt.where(self.c.organization_id == organization_id)
-        return self._one(stmt)
+        row = self.conn.execute(stmt).first()
+        return None if row is None else Message._make(row)
 
     def list(
         self,
@@ -209,7 +218,7 @@ class Outbox(Repository):
         state: str | None = None,
         limit: int = 50,
         workspace_id: str | None = None,
-    ) -> Sequence[Row[Any]]:
+    ) -> Sequence[Message]:
         stmt = select(t.outbox).order_by(self.c.id.desc()).limit(limit)
         if organization_id is not None:
             stmt = stmt.where(self.c.organization_id == organization_id)
@@ -217,9 +226,9 @@ class Outbox(Repository):
             stmt = stmt.where(self.c.workspace_id == workspace_id)
         if state is not None:
             stmt = stmt.where(self.c.state == state)
-        return self.conn.execute(stmt).all()
+        return self._messages(stmt)
 
-    def claim(self, channels: Sequence[str], now: datetime, lease_until: datetime, limit: int) -> Sequence[Row[Any]]:
+    def claim(self, channels: Sequence[str], now: datetime, lease_until: datetime, limit: int) -> Sequence[Message]:
         """Lock up to ``limit`` due messages for this worker (rows other workers hold are skipped)
         and mark them ``sending``: the attempt is recorded before anything is handed over."""
         due = or_(
@@ -244,7 +253,7 @@ class Outbox(Repository):
             .where(self.c.id.in_(ids))
             .values(state="sending", attempts=self.c.attempts + 1, locked_until=lease_until)
         )
-        return list(self.conn.execute(select(t.outbox).where(self.c.id.in_(ids)).order_by(self.c.id)).all())
+        return self._messages(select(t.outbox).where(self.c.id.in_(ids)).order_by(self.c.id))
 
     def note_waiting(self, channel: str, reason: str) -> int:
         """Say on the channel's waiting messages why nothing sends them (no attempt is counted)."""

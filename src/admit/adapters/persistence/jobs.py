@@ -7,37 +7,44 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, or_, select, update
+from sqlalchemy import null, or_, select, update
 
 from admit.adapters.persistence import tables as t
 from admit.adapters.persistence.repositories import Repository
+from admit.domain.records import Job
 
 RUNNABLE = ("queued", "running")
 
 
 class Jobs(Repository):
     c = t.jobs.c
-    _summary = tuple(col for col in t.jobs.c if col.name != "upload")
+    # every column in order, the file left out (read only by the runner that claims the job)
+    _summary = tuple(null().label("upload") if col.name == "upload" else col for col in t.jobs.c)
 
     def add(self, **values: Any) -> str:
         return self._insert(t.jobs, values)
 
-    def get(self, organization_id: str | None, job_id: str, *, upload: bool = False) -> Row[Any] | None:
+    def _job(self, stmt: Any) -> Job | None:
+        row = self.conn.execute(stmt).first()
+        return None if row is None else Job._make(row)
+
+    def get(self, organization_id: str | None, job_id: str, *, upload: bool = False) -> Job | None:
         stmt = select(t.jobs) if upload else select(*self._summary)
         stmt = stmt.where(self.c.id == job_id)
         if organization_id is not None:
             stmt = stmt.where(self.c.organization_id == organization_id)
-        return self._one(stmt)
+        return self._job(stmt)
 
-    def list(self, organization_id: str, workspace_id: str, limit: int = 20) -> Sequence[Row[Any]]:
-        return self.conn.execute(
+    def list(self, organization_id: str, workspace_id: str, limit: int = 20) -> Sequence[Job]:
+        rows = self.conn.execute(
             select(*self._summary)
             .where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
             .order_by(self.c.created_at.desc(), self.c.id.desc())
             .limit(limit)
-        ).all()
+        )
+        return [Job._make(row) for row in rows]
 
-    def claim(self, now: datetime, lease_until: datetime, job_id: str | None = None) -> Row[Any] | None:
+    def claim(self, now: datetime, lease_until: datetime, job_id: str | None = None) -> Job | None:
         """Take one runnable job nobody holds (a crashed runner's lease has lapsed): the oldest,
         or ``job_id``. Skips rows another process has locked (PostgreSQL)."""
         stmt = (
@@ -60,9 +67,9 @@ class Jobs(Repository):
         )
         return self.get(None, found, upload=True)
 
-    def lock(self, job_id: str) -> Row[Any] | None:
+    def lock(self, job_id: str) -> Job | None:
         """The job's row, locked for the chunk about to be committed (it carries the cancel flag)."""
-        return self._one(select(*self._summary).where(self.c.id == job_id).with_for_update())
+        return self._job(select(*self._summary).where(self.c.id == job_id).with_for_update())
 
     def update(self, job_id: str, **values: Any) -> None:
         self.conn.execute(update(t.jobs).where(self.c.id == job_id).values(**values))

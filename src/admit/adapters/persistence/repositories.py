@@ -33,7 +33,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnClause
 
 from admit.adapters.persistence import tables as t
-from admit.domain.records import Member, Workspace
+from admit.domain.records import Invitation, Member, Workspace
 
 # Written into the SQL itself, not bound: a partial index ("WHERE status <> 'removed'", "WHERE state
 # = 'pending'") is only usable when the planner sees the value, and PostgreSQL's generic plans for
@@ -476,15 +476,22 @@ class Invitations(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.invitations, values)
 
-    def get(self, organization_id: str | None, invitation_id: str, *, lock: bool = False) -> Row[Any] | None:
+    def _invitation(self, stmt: Any) -> Invitation | None:
+        row = self.conn.execute(stmt).first()
+        return None if row is None else Invitation._make(row)
+
+    def _invitations(self, stmt: Any) -> list[Invitation]:
+        return [Invitation._make(row) for row in self.conn.execute(stmt)]
+
+    def get(self, organization_id: str | None, invitation_id: str, *, lock: bool = False) -> Invitation | None:
         """``organization_id`` None only for the operator scope and the invitee's own view."""
         stmt = select(t.invitations).where(self.c.id == invitation_id)
         if organization_id is not None:
             stmt = stmt.where(self.c.organization_id == organization_id)
-        return self._one(stmt.with_for_update() if lock else stmt)
+        return self._invitation(stmt.with_for_update() if lock else stmt)
 
-    def pending_for_member(self, organization_id: str, member_id: str) -> Row[Any] | None:
-        return self._one(
+    def pending_for_member(self, organization_id: str, member_id: str) -> Invitation | None:
+        return self._invitation(
             select(t.invitations).where(
                 self.c.organization_id == organization_id,
                 self.c.member_id == member_id,
@@ -501,7 +508,7 @@ class Invitations(Repository):
         limit: int = 50,
         after: tuple[datetime, str] | None = None,
         now: datetime | None = None,
-    ) -> Sequence[Row[Any]]:
+    ) -> Sequence[Invitation]:
         stmt = select(t.invitations).where(
             self.c.organization_id == organization_id, self.c.workspace_id == workspace_id
         )
@@ -517,15 +524,15 @@ class Invitations(Repository):
                 tuple_(self.c.created_at, self.c.id)
                 > tuple_(bindparam("after_at", after[0], type_=t.UTCDateTime), after[1])
             )
-        return self.conn.execute(stmt.order_by(self.c.created_at, self.c.id).limit(limit)).all()
+        return self._invitations(stmt.order_by(self.c.created_at, self.c.id).limit(limit))
 
-    def pending_for_emails(self, emails: Iterable[str], now: datetime) -> Sequence[Row[Any]]:
+    def pending_for_emails(self, emails: Iterable[str], now: datetime) -> Sequence[Invitation]:
         """Pending, unexpired invitations addressed to any of these emails (the invitee's view)."""
-        return self.conn.execute(
+        return self._invitations(
             select(t.invitations)
             .where(self.c.email.in_(list(emails)), self.c.state == "pending", self.c.expires_at > now)
             .order_by(self.c.created_at)
-        ).all()
+        )
 
     def move(self, organization_id: str, invitation_id: str, from_state: str, **values: Any) -> bool:
         result = self.conn.execute(
@@ -539,14 +546,14 @@ class Invitations(Repository):
         )
         return result.rowcount == 1
 
-    def lapsed(self, now: datetime, limit: int) -> Sequence[Row[Any]]:
+    def lapsed(self, now: datetime, limit: int) -> Sequence[Invitation]:
         stmt = (
             select(t.invitations)
             .where(self.c.state == "pending", self.c.expires_at <= now)
             .order_by(self.c.expires_at)
             .limit(limit)
         )
-        return self.conn.execute(stmt.with_for_update(skip_locked=True)).all()
+        return self._invitations(stmt.with_for_update(skip_locked=True))
 
 
 class Terms(Repository):

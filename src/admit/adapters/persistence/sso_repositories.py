@@ -10,6 +10,7 @@ from sqlalchemy import Row, delete, or_, select
 
 from admit.adapters.persistence import tables as t
 from admit.adapters.persistence.repositories import Repository
+from admit.domain.records import Account
 
 
 class IdentityProviders(Repository):
@@ -50,14 +51,16 @@ class IdentityProviders(Repository):
 class ExternalAccounts(Repository):
     a = t.accounts.c
 
-    def by_identity(self, issuer: str, subject: str) -> Row[Any] | None:
-        return self._one(select(t.accounts).where(self.a.external_issuer == issuer, self.a.external_subject == subject))
+    def by_identity(self, issuer: str, subject: str) -> Account | None:
+        row = self._one(select(t.accounts).where(self.a.external_issuer == issuer, self.a.external_subject == subject))
+        return None if row is None else Account._make(row)
 
-    def by_email(self, email: str) -> Sequence[Row[Any]]:
+    def by_email(self, email: str) -> Sequence[Account]:
         """External accounts whose provider vouched for this address (to explain, never to link)."""
-        return self.conn.execute(
+        rows = self.conn.execute(
             select(t.accounts).where(self.a.credential_kind == "external", self.a.external_email == email)
-        ).all()
+        )
+        return [Account._make(row) for row in rows]
 
     def sso_memberships(self, account_id: str) -> Sequence[Any]:
         """The account's memberships (active or suspended: accepted) in workspaces requiring SSO."""

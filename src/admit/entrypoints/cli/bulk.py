@@ -95,7 +95,7 @@ def jobs_list(workspace_id: str) -> None:
 def jobs_cancel(job_id: str) -> None:
     """Ask a job to stop after its current chunk."""
     job = jobs.cancel(context(), OPERATOR, job_id)
-    console.print(f"Job {job['id']}: {job['state']}, cancel requested.")
+    console.print(f"Job {job.id}: {job.state}, cancel requested.")
 
 
 @jobs_app.command("show")
@@ -105,36 +105,34 @@ def jobs_show(job_id: str, report: Path = typer.Option(None, help="Write every p
     _summary(jobs.get(context(), OPERATOR, job_id), report)
 
 
-def _follow(job: dict[str, Any], report: Path | None) -> None:
+def _follow(job: jobs.JobView, report: Path | None) -> None:
     """Run the job here with a progress bar; Ctrl-C asks it to stop."""
     outcome: dict[str, Any] = {}
-    runner = threading.Thread(target=lambda: outcome.update(id=jobs.run_next(context(), job["id"])), daemon=True)
+    runner = threading.Thread(target=lambda: outcome.update(id=jobs.run_next(context(), job.id)), daemon=True)
     runner.start()
-    label = "Checking" if job["options"].get("dry_run") else "Importing" if job["kind"] == "import" else "Inviting"
+    label = "Checking" if job.options.get("dry_run") else "Importing" if job.kind == "import" else "Inviting"
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=True) as bar:
-            task = bar.add_task(label, total=job["total"] or None)
+            task = bar.add_task(label, total=job.total or None)
             while runner.is_alive():
                 runner.join(0.2)
-                bar.update(task, completed=jobs.get(context(), OPERATOR, job["id"])["position"])
+                bar.update(task, completed=jobs.get(context(), OPERATOR, job.id).position)
     except KeyboardInterrupt:
         errors.print("Stopping after the current chunk…")
-        jobs.cancel(context(), OPERATOR, job["id"])
+        jobs.cancel(context(), OPERATOR, job.id)
         runner.join()
-    _summary(jobs.get(context(), OPERATOR, job["id"]), report)
+    _summary(jobs.get(context(), OPERATOR, job.id), report)
 
 
-def _summary(job: dict[str, Any], report: Path | None) -> None:
-    dry = " (dry run: nothing was written)" if job["options"].get("dry_run") else ""
-    console.print(
-        f"[bold]Job {job['id']}[/bold] {job['kind']}: {job['state']}{dry}, {job['position']} of {job['total']} rows"
-    )
-    if job["error"]:
-        errors.print(f"[red]Error[/red]: {job['error']}")
-    for name, count in sorted(job["counts"].items()):
+def _summary(job: jobs.JobView, report: Path | None) -> None:
+    dry = " (dry run: nothing was written)" if job.options.get("dry_run") else ""
+    console.print(f"[bold]Job {job.id}[/bold] {job.kind}: {job.state}{dry}, {job.position} of {job.total} rows")
+    if job.error:
+        errors.print(f"[red]Error[/red]: {job.error}")
+    for name, count in sorted(job.counts.items()):
         console.print(f"  {name.replace('_', ' ')}: {count}")
-    problems = job["report"]
+    problems = job.report
     for entry in problems[:SHOWN_PROBLEMS]:
         where = ", ".join(p for p in (f"row {entry['row']}" if entry["row"] else "", entry["column"] or "") if p)
         console.print(f"  {entry['kind']}: {where + ': ' if where else ''}{entry['reason']}")
@@ -144,5 +142,5 @@ def _summary(job: dict[str, Any], report: Path | None) -> None:
         rows = [[e["row"], e["column"], e["kind"], e["reason"]] for e in problems]
         report.write_bytes(write_csv(["Row", "Column", "Kind", "Reason"], rows))
         console.print(f"Report written to {report}")
-    if job["state"] in ("failed", "cancelled"):
+    if job.state in ("failed", "cancelled"):
         raise typer.Exit(1)

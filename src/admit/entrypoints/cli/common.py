@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import typer
@@ -53,19 +53,26 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def show_record(title: str, record: dict[str, Any], fields: Sequence[str]) -> None:
+def _field(record: Mapping[str, Any] | object, name: str) -> str:
+    """A field of a dict or of a typed view, as shown (empty when missing or None)."""
+    value = record.get(name) if isinstance(record, Mapping) else getattr(record, name, None)
+    return "" if value is None else str(value)
+
+
+def show_record(title: str, record: Mapping[str, Any] | object, fields: Sequence[str]) -> None:
+    """``record``: a dict or a typed view (its attributes)."""
     console.print(f"[bold]{title}[/bold]")
     for name in fields:
-        value = record.get(name)
-        console.print(f"{name}: {'' if value is None else value}")
+        console.print(f"{name}: {_field(record, name)}")
 
 
-def show_table(columns: Sequence[str], rows: Iterable[dict[str, Any]], *, empty: str) -> None:
+def show_table(columns: Sequence[str], rows: Iterable[Mapping[str, Any] | object], *, empty: str) -> None:
+    """``rows``: dicts or typed views (their attributes)."""
     rows = list(rows)
     if not rows:
         console.print(empty)
         return
     table = Table(*columns)
     for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        table.add_row(*(_field(row, c) for c in columns))
     console.print(table)

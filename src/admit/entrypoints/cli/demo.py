@@ -51,7 +51,7 @@ def demo() -> None:
         )
         assert invitation is not None
         with ctx.uow() as uow:
-            link = next(m.payload["link"] for m in uow.outbox.list(org.id) if m.subject_id == invitation["id"])
+            link = next(m.payload["link"] for m in uow.outbox.list(org.id) if m.subject_id == invitation.id)
         claims.accept_with_token(ctx, link.rsplit("/", 1)[1], password=PASSWORD)
     workspace = tenancy.list_workspaces(ctx, OPERATOR, org.id)[0]
     token, _ = sessions.create_api_token(ctx, OPERATOR, name="demo", role="admin", organization_id=org.id)

@@ -55,7 +55,7 @@ def member_add(
     row, invitation = members.provision(context(), OPERATOR, workspace_id, person, invite=invite, message=message)
     show_record("Member added", row, MEMBER_FIELDS)
     if invitation is not None:
-        console.print(f"invitation_id: {invitation['id']}")
+        console.print(f"invitation_id: {invitation.id}")
 
 
 @member.command("list")

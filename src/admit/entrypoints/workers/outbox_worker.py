@@ -25,7 +25,7 @@ from admit.domain import outbox as rules
 from admit.domain.events import EventType
 from admit.domain.outbox import MessageState
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Record
+from admit.domain.records import Message
 from admit.shared.context import SYSTEM, Context, record
 
 log = logging.getLogger("admit.adapters.delivery")
@@ -128,9 +128,9 @@ class OutboxWorker:
             if not busy:
                 stop.wait(self.policy.poll_seconds)
 
-    def _deliver(self, claimed: Sequence[Record], allowance: dict[str, int], now: datetime) -> list[dict[str, Any]]:
+    def _deliver(self, claimed: Sequence[Message], allowance: dict[str, int], now: datetime) -> list[dict[str, Any]]:
         outcome: dict[int, dict[str, Any]] = {}
-        by_channel: dict[str, list[Record]] = defaultdict(list)
+        by_channel: dict[str, list[Message]] = defaultdict(list)
         for row in claimed:
             by_channel[row.channel].append(row)
         for channel, rows in by_channel.items():
@@ -143,7 +143,7 @@ class OutboxWorker:
                     outcome.setdefault(row.id, self._failed(row, failure, now))
         return [outcome[row.id] for row in claimed]
 
-    def _one(self, row: Record, send: Any, allowance: dict[str, int], now: datetime) -> dict[str, Any]:
+    def _one(self, row: Message, send: Any, allowance: dict[str, int], now: datetime) -> dict[str, Any]:
         if row.channel == "sms" and row.workspace_id is not None:
             if allowance.get(row.workspace_id, 1) <= 0:
                 return self._deferred(row, now)
@@ -161,14 +161,14 @@ class OutboxWorker:
             payload["link"] = masked_link(str(payload["link"]))  # the secret is spent
         return _outcome(row, MessageState.SENT, next=row.next_attempt_at, sent=now, payload=payload)
 
-    def _failed(self, row: Record, failure: DeliveryFailed, now: datetime) -> dict[str, Any]:
+    def _failed(self, row: Message, failure: DeliveryFailed, now: datetime) -> dict[str, Any]:
         state = rules.after_failure(row.attempts, self.policy.max_attempts, permanent=failure.permanent)
         if state is MessageState.ABANDONED:
             log.warning("message %s abandoned after %d attempt(s): %s", row.id, row.attempts, failure.reason)
             return _outcome(row, state, next=row.next_attempt_at, error=failure.reason)
         return _outcome(row, state, next=now + self.policy.retry_delay(row.attempts), error=failure.reason)
 
-    def _deferred(self, row: Record, now: datetime) -> dict[str, Any]:
+    def _deferred(self, row: Message, now: datetime) -> dict[str, Any]:
         return _outcome(
             row,
             MessageState.QUEUED,
@@ -179,7 +179,7 @@ class OutboxWorker:
 
 
 def _outcome(
-    row: Record,
+    row: Message,
     state: str,
     *,
     next: datetime,
@@ -200,7 +200,7 @@ def _outcome(
     }
 
 
-def _sms_allowance(uow: UnitOfWork, claimed: Sequence[Record], now: datetime) -> dict[str, int]:
+def _sms_allowance(uow: UnitOfWork, claimed: Sequence[Message], now: datetime) -> dict[str, int]:
     """How many more SMS each workspace may send today (its daily cap minus what was sent)."""
     since = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
     allowance: dict[str, int] = {}

@@ -4,10 +4,11 @@ pending invitations; claiming creates the account with a password under the work
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from admit.admin.invitations import view
+from admit.admin.invitations import InvitationView, view, view_as
 from admit.domain import invitations as rules
 from admit.domain import members as member_rules
 from admit.domain import secrets
@@ -27,7 +28,7 @@ from admit.domain.login_policy import LoginPolicy, ensure_account_allowed
 from admit.domain.members import MemberStatus, person_names
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Member, Record, Workspace
+from admit.domain.records import Invitation, Member, Record, Workspace
 from admit.domain.secrets import FlowKind
 from admit.flows.signin.sessions import open_session, public_account
 from admit.shared import flow_state
@@ -48,7 +49,7 @@ GONE = {
 }
 
 
-def _by_token(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> tuple[Record, Record]:
+def _by_token(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> tuple[Record, Invitation]:
     """The live secret and its invitation; ``SecretRejected`` for an unknown token, and for a
     real link that is over, ``LinkGone`` saying how (its holder sees the same on the pages)."""
     secret = uow.secrets.by_digest(digest, lock=lock)
@@ -74,7 +75,7 @@ def _by_token(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> tup
     return secret, invitation
 
 
-def _link_state(secret: Record, invitation: Record, now: datetime) -> str:
+def _link_state(secret: Record, invitation: Invitation, now: datetime) -> str:
     """``pending`` for a live link, else what became of it (``replaced``: resent since)."""
     state = rules.current_state(invitation.state, invitation.expires_at, now)
     if state is not InvitationState.PENDING:
@@ -170,7 +171,7 @@ def _providers(uow: UnitOfWork, workspace: Workspace, policy: LoginPolicy) -> li
     ]
 
 
-def ensure_login_method(uow: UnitOfWork, invitation: Record, account_id: str | None) -> None:
+def ensure_login_method(uow: UnitOfWork, invitation: Invitation, account_id: str | None) -> None:
     """The workspace must allow the account's credential (``None``: a new password account)."""
     workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
     assert workspace is not None
@@ -241,7 +242,7 @@ def claim_and_sign_in(
     with ctx.uow(write=True) as uow:
         secret, invitation = _by_token(uow, digest, now, lock=True)
         if sign_up:
-            flow_state.end(uow, _verified_sign_up(uow, sign_up_flow, dict(invitation._mapping), now, lock=True), now)
+            flow_state.end(uow, _verified_sign_up(uow, sign_up_flow, invitation, now, lock=True), now)
         result = claim_with_password(uow, invitation, password_hash, now, *(name or None for name in names))
         uow.secrets.consume(secret.id, now)
         session = open_session(uow, ctx.random, result["account_id"], now)
@@ -250,15 +251,20 @@ def claim_and_sign_in(
 
 
 def _verified_sign_up(
-    uow: UnitOfWork, handle: str | None, invitation: Mapping[str, Any], now: datetime, *, lock: bool = False
+    uow: UnitOfWork,
+    handle: str | None,
+    invitation: Invitation | InvitationView,
+    now: datetime,
+    *,
+    lock: bool = False,
 ) -> flow_state.Flow:
     flow = flow_state.find(uow, handle, FlowKind.SIGN_UP, now, lock=lock)
     if (
         flow is None
-        or flow.invitation_id != invitation["id"]
+        or flow.invitation_id != invitation.id
         or flow.data.get("verified") is not True
-        or not invitation["email"]
-        or flow.data.get("email") != normalise_email(invitation["email"])
+        or not invitation.email
+        or flow.data.get("email") != normalise_email(invitation.email)
     ):
         raise PermissionDenied("verify your email address with the code we send first", code="email_not_verified")
     return flow
@@ -266,7 +272,7 @@ def _verified_sign_up(
 
 def claim_with_password(
     uow: UnitOfWork,
-    invitation: Record,
+    invitation: Invitation,
     password_hash: str,
     now: datetime,
     first_name: str | None = None,
@@ -281,7 +287,7 @@ def claim_with_password(
     return _accept(uow, invitation, member, account_id, now)
 
 
-def join_with_account(uow: UnitOfWork, invitation: Record, account_id: str, now: datetime) -> dict[str, Any]:
+def join_with_account(uow: UnitOfWork, invitation: Invitation, account_id: str, now: datetime) -> dict[str, Any]:
     """Accept the invitation with an existing account whose login method the workspace allows,
     in the caller's transaction."""
     rules.transition(invitation.state, invitation.expires_at, now, InvitationState.ACCEPTED)
@@ -290,7 +296,7 @@ def join_with_account(uow: UnitOfWork, invitation: Record, account_id: str, now:
     return _accept(uow, invitation, member, account_id, now)
 
 
-def decline_with_token(ctx: Context, token: str) -> dict[str, Any]:
+def decline_with_token(ctx: Context, token: str) -> InvitationView:
     """Decline: the invitation ends, the member awaits invitation again, any account is untouched."""
     digest = secrets.digest_for(token, INVITATION)
     now = ctx.clock.now()
@@ -302,13 +308,20 @@ def decline_with_token(ctx: Context, token: str) -> dict[str, Any]:
     return view(updated, now)
 
 
-def pending_for_account(ctx: Context, account_id: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class AddressedInvitation(InvitationView):
+    """A pending invitation addressed to a signed-in person, with its workspace's name."""
+
+    workspace_name: str | None
+
+
+def pending_for_account(ctx: Context, account_id: str) -> list[AddressedInvitation]:
     now = ctx.clock.now()
     with ctx.uow() as uow:
         emails = sorted(v for k, v in _held(uow, account_id) if k == IdentifierKind.EMAIL)
         rows = uow.invitations.pending_for_emails(emails, now) if emails else []
         names = {w.id: w.name for w in (uow.workspaces.get(r.organization_id, r.workspace_id) for r in rows) if w}
-    return [{**view(row, now), "workspace_name": names.get(row.workspace_id)} for row in rows]
+    return [view_as(AddressedInvitation, row, now, workspace_name=names.get(row.workspace_id)) for row in rows]
 
 
 def accept_for_account(ctx: Context, account_id: str, invitation_id: str) -> dict[str, Any]:
@@ -321,7 +334,7 @@ def accept_for_account(ctx: Context, account_id: str, invitation_id: str) -> dic
     return result
 
 
-def decline_for_account(ctx: Context, account_id: str, invitation_id: str) -> dict[str, Any]:
+def decline_for_account(ctx: Context, account_id: str, invitation_id: str) -> InvitationView:
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         invitation = _addressed_invitation(uow, account_id, invitation_id)
@@ -374,14 +387,14 @@ def _identifiers(member: Member | Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(kind, value) for kind, value in pairs if value]
 
 
-def _claimable_member(uow: UnitOfWork, invitation: Record) -> Member:
+def _claimable_member(uow: UnitOfWork, invitation: Invitation) -> Member:
     member = uow.members.get(invitation.organization_id, invitation.member_id, lock=True)
     assert member is not None
     member_rules.ensure_claimable(member.status)
     return member
 
 
-def _addressed_invitation(uow: UnitOfWork, account_id: str, invitation_id: str) -> Record:
+def _addressed_invitation(uow: UnitOfWork, account_id: str, invitation_id: str) -> Invitation:
     """An invitation addressed to one of the account's emails; anyone else's is not found."""
     invitation = uow.invitations.get(None, invitation_id, lock=True)
     emails = {v for k, v in _held(uow, account_id) if k == IdentifierKind.EMAIL}
@@ -399,7 +412,7 @@ def _held(uow: UnitOfWork, account_id: str) -> set[tuple[str, str]]:
     return held
 
 
-def _ensure_addressed_to(uow: UnitOfWork, account_id: str, invitation: Record) -> None:
+def _ensure_addressed_to(uow: UnitOfWork, account_id: str, invitation: Invitation) -> None:
     held = _held(uow, account_id)
     wanted = {("email", invitation.email), ("phone", invitation.phone)}
     if not held & wanted:
@@ -459,7 +472,7 @@ def create_account_for(
     return account_id
 
 
-def _accept(uow: UnitOfWork, invitation: Record, member: Member, account_id: str, now: datetime) -> dict[str, Any]:
+def _accept(uow: UnitOfWork, invitation: Invitation, member: Member, account_id: str, now: datetime) -> dict[str, Any]:
     org = invitation.organization_id
     if not uow.invitations.move(org, invitation.id, "pending", state="accepted", account_id=account_id, updated_at=now):
         raise Conflict("this invitation has already been answered", code="invitation_changed")
@@ -485,7 +498,7 @@ def _accept(uow: UnitOfWork, invitation: Record, member: Member, account_id: str
     }
 
 
-def _record_acceptance(uow: UnitOfWork, invitation: Record, member_id: str, account_id: str, now: datetime) -> None:
+def _record_acceptance(uow: UnitOfWork, invitation: Invitation, member_id: str, account_id: str, now: datetime) -> None:
     actor = Actor(ActorKind.ACCOUNT, id=account_id)
     scope = {"organization_id": invitation.organization_id, "workspace_id": invitation.workspace_id}
     record(uow, actor, EventType.INVITATION_ACCEPTED, "invitation", invitation.id, now, **scope, member_id=member_id)
@@ -502,13 +515,13 @@ def _missing_names(uow: UnitOfWork, member: Member, account_id: str) -> dict[str
     return {key: value for key, value in names.items() if value and not getattr(member, key)}
 
 
-def _decline(uow: UnitOfWork, actor: Actor, invitation: Record, now: datetime) -> dict[str, Any]:
+def _decline(uow: UnitOfWork, actor: Actor, invitation: Invitation, now: datetime) -> Invitation:
     updated = end_invitation(uow, actor, invitation, InvitationState.DECLINED, now)
     _notify_inviter(uow, invitation, "invitation_declined", now)
     return updated
 
 
-def _notify_inviter(uow: UnitOfWork, invitation: Record, kind: str, now: datetime) -> None:
+def _notify_inviter(uow: UnitOfWork, invitation: Invitation, kind: str, now: datetime) -> None:
     """Tell an inviter who is a person (not an API token or the CLI) how their invitation ended."""
     if invitation.inviter_type != ActorKind.ACCOUNT or invitation.inviter_id is None:
         return

@@ -17,7 +17,7 @@ from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Record
+from admit.domain.records import Invitation
 from admit.domain.roles import Permission, Role
 from admit.shared.context import Actor, ActorKind, Context, record
 from admit.shared.messages import enqueue
@@ -70,7 +70,7 @@ def ask_for_new_invitation(ctx: Context, token: str) -> Asked:
     return told
 
 
-def _expired_invitation(uow: UnitOfWork, digest: str, now: Any) -> Record | None:
+def _expired_invitation(uow: UnitOfWork, digest: str, now: Any) -> Invitation | None:
     secret = uow.secrets.by_digest(digest, lock=True)
     if secret is None or secret.purpose != INVITATION.value:
         return None
@@ -81,7 +81,7 @@ def _expired_invitation(uow: UnitOfWork, digest: str, now: Any) -> Record | None
     return invitation if expired else None
 
 
-def _tell(uow: UnitOfWork, invitation: Record, now: Any) -> Asked:
+def _tell(uow: UnitOfWork, invitation: Invitation, now: Any) -> Asked:
     workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
     if workspace is None or not workspace.email_enabled:
         return Asked.NOBODY
@@ -105,7 +105,7 @@ def _tell(uow: UnitOfWork, invitation: Record, now: Any) -> Asked:
 Recipients = list[tuple[str, str | None]]
 
 
-def _recipients(uow: UnitOfWork, invitation: Record) -> tuple[Asked, Recipients]:
+def _recipients(uow: UnitOfWork, invitation: Invitation) -> tuple[Asked, Recipients]:
     """The inviting person; else the workspace's active members who may invite; else the active
     owners of the organization's other workspaces."""
     if invitation.inviter_type == ActorKind.ACCOUNT and invitation.inviter_id:

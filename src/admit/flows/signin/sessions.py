@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn
 
@@ -11,6 +12,7 @@ from admit.domain.errors import InvalidCredentials, NotFound, PasswordChangeRequ
 from admit.domain.events import EventType
 from admit.domain.identifiers import candidates
 from admit.domain.ports import RandomSource, UnitOfWork
+from admit.domain.records import Account
 from admit.domain.roles import Role, parse_role
 from admit.shared.context import Actor, ActorKind, Context, record
 
@@ -18,7 +20,7 @@ SESSION = secrets.SecretPurpose.SESSION
 API_TOKEN = secrets.SecretPurpose.API_TOKEN
 
 
-def sign_in(ctx: Context, identifier: str, password: str, *, break_glass: bool = False) -> tuple[str, dict[str, Any]]:
+def sign_in(ctx: Context, identifier: str, password: str, *, break_glass: bool = False) -> tuple[str, PublicAccount]:
     """Return (session token, account). Unknown identifiers cost the same time as wrong passwords
     and get the same answer. A member of a workspace that requires single sign-on is refused
     after the password was checked, unless an owner asks for the audited break-glass sign-in."""
@@ -46,12 +48,38 @@ def sign_in(ctx: Context, identifier: str, password: str, *, break_glass: bool =
     return start_session(ctx, account.id), public_account(account)
 
 
-SECRET_COLUMNS = frozenset({"password_hash"})
+@dataclass(frozen=True, slots=True)
+class PublicAccount:
+    """An account as any door may see it: every column but the password hash."""
+
+    id: str
+    credential_kind: str
+    external_issuer: str | None
+    external_subject: str | None
+    external_email: str | None
+    first_name: str | None
+    last_name: str | None
+    language: str | None
+    status: str
+    must_change_password: bool
+    created_at: datetime
 
 
-def public_account(account: Any) -> dict[str, Any]:
-    """An account as any door may see it: never its password hash."""
-    return {name: value for name, value in account._mapping.items() if name not in SECRET_COLUMNS}
+def public_account(account: Account) -> PublicAccount:
+    """The account without its password hash."""
+    return PublicAccount(
+        id=account.id,
+        credential_kind=account.credential_kind,
+        external_issuer=account.external_issuer,
+        external_subject=account.external_subject,
+        external_email=account.external_email,
+        first_name=account.first_name,
+        last_name=account.last_name,
+        language=account.language,
+        status=account.status,
+        must_change_password=account.must_change_password,
+        created_at=account.created_at,
+    )
 
 
 def ensure_password_paths(ctx: Context, account_id: str, *, break_glass: bool = False) -> None:

@@ -33,12 +33,12 @@ def start(ctx: Context, token: str, *, replaces: str | None = None) -> str:
     member, workspace = info["member"], info["workspace"]
     return send_code(
         ctx,
-        info["invitation"]["email"],
+        info["invitation"].email,
         language=pick_language(member.get("language"), workspace["default_language"]),
         first_name=member.get("first_name"),
         organization_id=member["organization_id"],
         workspace_id=member["workspace_id"],
-        invitation_id=info["invitation"]["id"],
+        invitation_id=info["invitation"].id,
         replaces=replaces,
     )
 

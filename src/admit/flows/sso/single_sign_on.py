@@ -23,7 +23,7 @@ from admit.domain.identifiers import normalise_email
 from admit.domain.login_policy import LoginPolicy
 from admit.domain.members import MemberStatus, person_names
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Record, Workspace
+from admit.domain.records import Invitation, Record, Workspace
 from admit.domain.secrets import FlowKind
 from admit.flows.invitation import claims
 from admit.shared import flow_state
@@ -269,7 +269,7 @@ def join_with_profile(
 ) -> dict[str, Any]:
     """``join_invitation`` with the profile held in a flow of this invitation, which ends."""
 
-    def profile(uow: UnitOfWork, invitation: Record, now: datetime) -> dict[str, Any]:
+    def profile(uow: UnitOfWork, invitation: Invitation, now: datetime) -> dict[str, Any]:
         found = flow_state.find(uow, handle, FlowKind.SSO_PROFILE, now, lock=True)
         if found is None or found.invitation_id != invitation.id:
             raise SecretRejected("this sign-in is over; start again")
@@ -282,7 +282,7 @@ def join_with_profile(
 def _join(
     ctx: Context,
     token: str,
-    profile: Callable[[UnitOfWork, Record, datetime], dict[str, Any]],
+    profile: Callable[[UnitOfWork, Invitation, datetime], dict[str, Any]],
     first_name: str | None,
     last_name: str | None,
 ) -> dict[str, Any]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import MISSING, BaseModel, ConfigDict, Field, StringConstraints
 
+from admit.admin.invitations import InvitationView
 from admit.admin.members import make_cursor
 from admit.admin.profiles import MemberInput
 from admit.domain.workspaces import DEFAULTS
@@ -25,9 +27,13 @@ MAX_ID = 2**63 - 1  # a numeric id (BIGINT)
 LIMIT = Query(50, ge=1, le=500)  # the page size of a listing
 
 
-def page(items: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+def page(items: Sequence[Mapping[str, Any]] | Sequence[InvitationView], limit: int) -> dict[str, Any]:
     """A listing page: a full page has a cursor to the next one."""
-    return {"items": items, "next_cursor": make_cursor(items[-1]) if len(items) == limit else None}
+    return {"items": items, "next_cursor": _cursor(items[-1]) if len(items) == limit else None}
+
+
+def _cursor(last: Mapping[str, Any] | InvitationView) -> str:
+    return make_cursor(last if isinstance(last, Mapping) else {"created_at": last.created_at, "id": last.id})
 
 
 class Out(BaseModel):

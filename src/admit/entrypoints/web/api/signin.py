@@ -21,8 +21,8 @@ async def sign_in(body: s.SignInIn, ctx: Ctx) -> Any:
     )
     return {
         "token": token,
-        "account_id": account["id"],
-        "password_change_required": bool(account.get("must_change_password")),
+        "account_id": account.id,
+        "password_change_required": account.must_change_password,
     }
 
 

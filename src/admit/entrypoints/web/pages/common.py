@@ -3,6 +3,7 @@ browser's signed-in account, safe redirects. Pages import these public names fro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,19 +44,19 @@ def browser_cookies(request: Request) -> Cookies:
     return cookies
 
 
+def _field(value: Any, name: str) -> Any:
+    """A field of a dict or of a record (pages get both)."""
+    return value.get(name) if isinstance(value, Mapping) else getattr(value, name, None)
+
+
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page in the person's one language: their account's, else their member record's, else the
     workspace's, else the browser's (the same order on every page of a journey)."""
     csrf = request.scope.get("csrftoken")
-    account, member, workspace = (
-        context.get("account") or {},
-        context.get("member") or {},
-        context.get("workspace") or {},
-    )
     language = pick_language(
-        account.get("language"),
-        member.get("language"),
-        workspace.get("default_language"),
+        _field(context.get("account"), "language"),
+        _field(context.get("member"), "language"),
+        _field(context.get("workspace"), "default_language"),
         negotiate(request.headers.get("accept-language")),
     )
     values = {"csrftoken": csrf() if csrf else "", "language": language, **context}

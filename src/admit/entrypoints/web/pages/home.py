@@ -39,16 +39,13 @@ async def home(request: Request, ctx: Ctx) -> Response:
         accounts = _accounts(ctx, tokens)
         if not accounts:
             return accounts, None, [], []
-        others = [
-            claims.home(ctx, account_id)["account"] | {"identifiers": claims.account_emails(ctx, account_id)}
-            for _, account_id in accounts[1:]
-        ]
+        others = [{"identifiers": claims.account_emails(ctx, account_id)} for _, account_id in accounts[1:]]
         return accounts, claims.home(ctx, accounts[0][1]), others, overview.administered(ctx, accounts[0][1])
 
     accounts, mine, others, administered = await blocking(facts)
     if mine is None:
         return page(request, "landing.html")
-    if mine["account"].get("must_change_password"):  # an initial password from an import
+    if mine["account"].must_change_password:  # an initial password from an import
         return change_first("/")
     response = page(
         request,

@@ -51,7 +51,7 @@ async def sign_in(
         throttled.headers["Retry-After"] = str(exc.retry_after)
         return throttled
     target = safe_next(next)
-    if account.get("must_change_password"):  # an initial password from an import: replace it first
+    if account.must_change_password:  # an initial password from an import: replace it first
         target = f"/change-password?next={quote(target, safe='/')}"
     response = RedirectResponse(target, status_code=303)
     browser_cookies(request).start_session(response, token, request)

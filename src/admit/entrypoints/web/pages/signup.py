@@ -28,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def sign_up_progress(ctx: Context, request: Request, info: dict[str, Any]) -> str | None:
-    return verification.progress(ctx, info["invitation"]["id"], browser_cookies(request).flow(request, "signup"))
+    return verification.progress(ctx, info["invitation"].id, browser_cookies(request).flow(request, "signup"))
 
 
 @router.post("/welcome/sign-up", response_class=HTMLResponse)

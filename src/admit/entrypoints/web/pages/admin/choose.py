@@ -53,7 +53,7 @@ def _listed(ctx: Context, admin: Admin, data: bytes, filename: str) -> Target:
 
     def act(message: str | None) -> str:
         job = bulk_invites.invite_listed(ctx, admin.actor, admin.workspace_id, data, filename, message=message)
-        return f"{base(admin)}/jobs/{quote(str(job['id']))}"
+        return f"{base(admin)}/jobs/{quote(job.id)}"
 
     return Target(
         "listed",

@@ -111,7 +111,7 @@ async def review(
 def _all(ctx: Context, admin: Admin) -> Target:
     def act(message: str | None) -> str:
         job = bulk_invites.invite_all(ctx, admin.actor, admin.workspace_id, message=message)
-        return f"{base(admin)}/jobs/{quote(str(job['id']))}"
+        return f"{base(admin)}/jobs/{quote(job.id)}"
 
     waiting = admin.counts.get("provisioned", 0)
     return Target("all", f"{base(admin)}/invitations/all", act, facts={"count": waiting})
@@ -141,7 +141,7 @@ def _person(ctx: Context, admin: Admin, person: dict[str, Any], back: str) -> Ta
 
     def act(message: str | None) -> str:
         if resend:
-            invitation_id = str(invitations.pending_for_member(ctx, admin.actor, member_id)["id"])
+            invitation_id = invitations.pending_for_member(ctx, admin.actor, member_id).id
             invitations.resend(ctx, admin.actor, invitation_id, message=message)
         else:
             invitations.invite_member(ctx, admin.actor, member_id, message=message)

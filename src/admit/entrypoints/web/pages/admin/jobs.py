@@ -64,7 +64,7 @@ async def start_import(workspace_id: str, request: Request, ctx: Ctx) -> Respons
         except DomainError as exc:
             return _import_refused(admin, request, exc, values)
 
-    def start() -> dict[str, Any]:
+    def start() -> jobs.JobView:
         return imports.start(
             ctx,
             admin.actor,
@@ -80,7 +80,7 @@ async def start_import(workspace_id: str, request: Request, ctx: Ctx) -> Respons
         job = await blocking(start)
     except DomainError as exc:
         return _import_refused(admin, request, exc, values)
-    return RedirectResponse(f"/admin/{quote(workspace_id)}/jobs/{quote(str(job['id']))}", status_code=303)
+    return RedirectResponse(f"/admin/{quote(workspace_id)}/jobs/{quote(job.id)}", status_code=303)
 
 
 def _import_refused(admin: Admin, request: Request, exc: DomainError, values: dict[str, Any]) -> Response:
@@ -112,14 +112,14 @@ async def job_list(workspace_id: str, request: Request, ctx: Ctx) -> Response:
     return admin.page(request, "admin_jobs.html", section="jobs", jobs=found)
 
 
-async def _job(ctx: Context, admin: Admin, job_id: str) -> dict[str, Any]:
+async def _job(ctx: Context, admin: Admin, job_id: str) -> jobs.JobView:
     """A job of this workspace (another workspace's job is not found here)."""
     return await blocking(lambda: jobs.get(ctx, admin.actor, job_id, workspace_id=admin.workspace_id))
 
 
 async def _admin_and_job(
     request: Request, ctx: Context, workspace_id: str, job_id: str
-) -> tuple[Admin, dict[str, Any]] | Response:
+) -> tuple[Admin, jobs.JobView] | Response:
     """The signed-in administrator and the job, or the page (sign-in, refusal) to answer with."""
     admin = await admin_for(request, ctx, workspace_id)
     if isinstance(admin, Response):
@@ -141,8 +141,8 @@ async def job_page(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -
         "admin_job.html",
         section="jobs",
         job=job,
-        running=job["state"] in ("queued", "running"),
-        problems=job["report"][:SHOWN_PROBLEMS],
+        running=job.state in ("queued", "running"),
+        problems=job.report[:SHOWN_PROBLEMS],
         shown_problems=SHOWN_PROBLEMS,
     )
 
@@ -166,7 +166,7 @@ async def report(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -> 
     if isinstance(found, Response):
         return found
     _, job = found
-    rows = [[p.get("row"), p.get("column"), p.get("reason"), p.get("kind")] for p in job["report"]]
+    rows = [[p.get("row"), p.get("column"), p.get("reason"), p.get("kind")] for p in job.report]
     content = write_csv(["Row", "Column", "Problem", "Kind"], rows)
-    disposition = f'attachment; filename="report-{job["kind"]}-{job["id"]}.csv"'
+    disposition = f'attachment; filename="report-{job.kind}-{job.id}.csv"'
     return Response(content, media_type="text/csv; charset=utf-8", headers={"content-disposition": disposition})
