@@ -240,7 +240,7 @@ def test_a_person_in_two_workspaces_picks_one_and_a_token_for_a_never_gives_b(
     labs = tenancy.create_workspace(ctx, operator, org.id, "Acme Labs")
     invitations.invite(ctx, operator, labs.id, MemberInput(email="ada@acme.example", role="admin"))
     _, account = sessions.sign_in(ctx, "ada@acme.example", PASSWORD)
-    claims.accept_with_token(ctx, token_for(ctx, "ada@acme.example"), account_id=account["id"])
+    claims.accept_with_token(ctx, token_for(ctx, "ada@acme.example"), account_id=account.id)
     client_id, secret = _app(ctx, org.id)
     browser = _signed_in(ctx, "ada@acme.example")
     choice = _authorize(browser, client_id)
@@ -359,7 +359,7 @@ def test_a_suspended_member_gets_no_code_no_token_and_no_userinfo(
     _, pending = _code_for(ctx, client_id, "ada@acme.example")
     _, account = sessions.sign_in(ctx, "ada@acme.example", PASSWORD)
     with ctx.uow() as uow:
-        member = uow.members.for_account(org.id, workspace.id, account["id"])
+        member = uow.members.for_account(org.id, workspace.id, account.id)
     assert member is not None
     members.suspend(ctx, operator, member.id)
     bearer = {"authorization": f"Bearer {tokens['access_token']}"}
@@ -386,7 +386,7 @@ def test_an_initial_password_is_replaced_before_any_code(ctx: Context, org: Any,
     browser = _signed_in(ctx, "ada@acme.example")
     _, account = sessions.sign_in(ctx, "ada@acme.example", PASSWORD)
     with ctx.uow(write=True) as uow:  # as an import with a one-time password leaves it
-        uow.accounts.set_password_hash(account["id"], ctx.hasher.hash(PASSWORD), must_change=True)
+        uow.accounts.set_password_hash(account.id, ctx.hasher.hash(PASSWORD), must_change=True)
         uow.commit()
     answer = _authorize(browser, client_id)
     assert answer.status_code == 303 and answer.headers["location"].startswith("/change-password?next=/oauth2/")
