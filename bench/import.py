@@ -82,16 +82,16 @@ def child(url: str, path: Path) -> dict[str, Any]:
     data = path.read_bytes()
     started = time.perf_counter()
     job = imports.start(ctx, operator, ws.id, data, path.name, invite="now")
-    jobs.run_next(ctx, job["id"])
+    jobs.run_next(ctx, job.id)
     seconds = time.perf_counter() - started
-    done = jobs.get(ctx, operator, job["id"])
+    done = jobs.get(ctx, operator, job.id)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the import's peak, before the baseline
     paging = directory_pages(ctx, operator, ws.id)
     rows, raw_seconds = baseline(engine, ws.id, imports.CHUNK)
     engine.dispose()
     return {
-        "state": done["state"],
-        "counts": done["counts"],
+        "state": done.state,
+        "counts": done.counts,
         "seconds": seconds,
         "raw_seconds": raw_seconds,
         "rows_written": rows,
