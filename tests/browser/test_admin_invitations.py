@@ -87,8 +87,8 @@ def test_choose_people_to_invite_with_a_csv_and_with_an_xlsx(page: Page, databas
             ws.provision(f"{name.lower()}@kessler.example", name, external_id=f"HR-{n}")
         ws.sign_in(page)
         for upload, question, shot, invited in (
-            (listed, "Invite 3 listed people?", "choose-csv", {"ada@kessler.example", "ben@kessler.example"}),
-            (workbook, "Invite 2 listed people?", "choose-xlsx", {"dora@kessler.example"}),
+            (listed, "Invite 2 listed people?", "choose-csv", {"ada@kessler.example", "ben@kessler.example"}),
+            (workbook, "Invite 1 listed person?", "choose-xlsx", {"dora@kessler.example"}),
         ):
             page.goto(f"{base}/admin/{ws.id}/invitations")
             page.get_by_role("link", name="Choose people to invite").click()
@@ -96,6 +96,8 @@ def test_choose_people_to_invite_with_a_csv_and_with_an_xlsx(page: Page, databas
             screenshot(page, f"admin-{shot}-upload-{kind}")
             page.get_by_role("button", name="Next").click()
             expect(page.locator("p.lead")).to_contain_text(upload.name)
+            expect(page.locator("#matched-rows tbody tr")).to_have_count(len(invited))  # before anything is sent
+            expect(page.locator("#unmatched-rows")).to_contain_text("Matches nobody in this workspace")
             _review_and_send(page, f"From the {upload.stem} list", question, kind, shot)
             _finished(page, f"{len(invited)} {'people' if len(invited) > 1 else 'person'} invited.")
             expect(page.locator("ul.summary")).to_contain_text("1 row matches nobody.")

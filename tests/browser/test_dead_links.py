@@ -127,13 +127,14 @@ def test_expired_link_asks_for_a_new_invitation_once_a_day(page: Page, database_
         )
         page.get_by_role("button", name="Ask for a new invitation").click()
         expect(page.get_by_role("heading")).to_have_text("Request sent")
-        expect(page.get_by_text("the workspace has been told")).to_be_visible()
+        expect(page.get_by_text("The workspace's administrators have been told")).to_be_visible()
         screenshot(page, f"dead-link-expired-asked-{backend(database_url)}")
         [request] = _reinvite_requests(database_url)
         assert request["recipient"] == "vivian@sternwood.example" and request["channel"] == "email", request
         page.goto(link)  # the same link again, the same day: the same answer, but nobody is told twice
         page.get_by_role("button", name="Ask for a new invitation").click()
         expect(page.get_by_role("heading")).to_have_text("Request sent")
+        expect(page.get_by_text("You asked already today")).to_be_visible()
         assert [row["id"] for row in _reinvite_requests(database_url)] == [request["id"]]
 
 
