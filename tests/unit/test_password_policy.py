@@ -13,7 +13,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from admit.domain.errors import ValidationFailed, WeakPassword
-from admit.domain.passwords import MAX_LENGTH, PasswordPolicy, PolicyKind
+from admit.domain.passwords import MAX_LENGTH, PasswordPolicy, PolicyKind, without_patterns
 
 LENGTH = PasswordPolicy.named("length")
 COMPOSITION = PasswordPolicy.named("composition")
@@ -337,11 +337,19 @@ def test_check_accepts_a_good_password() -> None:
 
 
 @given(st.text(alphabet=string.ascii_letters, min_size=15, max_size=64))
-def test_any_fifteen_to_sixty_four_letters_not_common_and_not_repeated_pass_the_length_preset(password: str) -> None:
+def test_any_fifteen_to_sixty_four_letters_not_common_and_without_patterns_pass_the_length_preset(
+    password: str,
+) -> None:
     folded = password.casefold()
     assume(folded not in common_passwords())
     assume(len(set(folded)) > 4)  # a repeated unit of at most four letters has at most four distinct ones
+    assume(len(without_patterns(password)) >= 15)  # runs like "abcd" or "qwer" do not count
     assert codes(LENGTH, password) == []
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits, min_size=15, max_size=64))
+def test_a_password_is_refused_for_patterns_exactly_when_too_little_is_left_without_them(password: str) -> None:
+    assert ("no_patterns" in codes(LENGTH, password)) == (len(without_patterns(password)) < 15)
 
 
 @given(st.text(max_size=14))
