@@ -190,3 +190,23 @@ def test_an_import_with_invite_later_then_invite_all(page: Page, database_url: s
         _invitations_sent(
             page, base, {"gus@kessler.example", "hana@kessler.example"}, "Olivia Stone invited you to Kessler Floor"
         )
+
+
+def test_each_persons_invitation_preview_is_the_email_they_will_get(page: Page, database_url: str) -> None:
+    """Inviting one person once previewed the first member awaiting invitation's email (another
+    name, another language)."""
+    kind = backend(database_url)
+    with server(database_url) as base:
+        ws = AdminWorkspace(database_url, base, "Kessler")
+        people = {"Eve": ("de", "Hallo Eve,"), "Finn": ("fr", "Bonjour Finn,"), "Gus": ("en", "Hello Gus,")}
+        for name, (language, _) in people.items():
+            ws.provision(f"{name.lower()}@kessler.example", name, language=language)
+        ws.sign_in(page)
+        for name, (_, greeting) in people.items():
+            page.goto(f"{base}/admin/{ws.id}/people?status=provisioned")
+            page.locator("tbody tr", has_text=f"{name} Frontline").get_by_role("link", name="Invite").click()
+            expect(page.get_by_role("heading", name=f"Invite {name} Frontline")).to_be_visible()
+            expect(page.locator("pre.email-text")).to_contain_text(greeting)
+            for other in people.keys() - {name}:
+                expect(page.locator("pre.email-text")).not_to_contain_text(other)
+        screenshot(page, f"admin-invite-preview-{kind}")
