@@ -160,3 +160,7 @@ def test_german_invitee_joins_in_german(page: Page, database_url: str) -> None:
         page.get_by_role("button", name="Konto aktivieren").click()
         expect(page.get_by_role("heading")).to_have_text("Sie sind in Brandt Werke")
         screenshot(page, f"joined-german-{kind}")
+        page.goto(f"{base}/")  # the browser asks for English; Greta's account speaks German
+        expect(page.locator("html")).to_have_attribute("lang", "de")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Hallo Greta")
+        screenshot(page, f"home-german-{kind}")
