@@ -1,10 +1,13 @@
-"""The `admit` command as an operator uses it, against both databases."""
+"""The `admit` command as an operator uses it, against both databases.
+
+Most commands run in the test's process (the same parsing, settings, output and exit codes, a
+second faster each); the errors test runs the real command, as a shell would."""
 
 from __future__ import annotations
 
 import re
 
-from support.processes import admit, field
+from support.processes import admit, admit_process, field
 
 COMMANDS = [
     "serve",
@@ -71,13 +74,13 @@ def test_operator_onboards_people_from_the_shell(database_url: str) -> None:
 
 
 def test_errors_are_one_clear_line_without_a_traceback(database_url: str) -> None:
-    org = field(admit(database_url, "org", "create", "Umbrella").stdout, "id")
-    result = admit(database_url, "workspace", "create", org, "X", "--lifetime-days", "45", check=False)
+    org = field(admit_process(database_url, "org", "create", "Umbrella").stdout, "id")
+    result = admit_process(database_url, "workspace", "create", org, "X", "--lifetime-days", "45", check=False)
     assert result.returncode == 1
     assert "validation_failed (invitation_lifetime_days)" in result.stderr and "Traceback" not in result.stderr
-    missing = admit(database_url, "invite", "0" * 32, "a@example.com", check=False)
+    missing = admit_process(database_url, "invite", "0" * 32, "a@example.com", check=False)
     assert missing.returncode == 1 and "not_found" in missing.stderr
-    insecure = admit(database_url, "org", "list", check=False, ADMIT_DEV_MODE="false")
+    insecure = admit_process(database_url, "org", "list", check=False, ADMIT_DEV_MODE="false")
     assert insecure.returncode == 2 and "ADMIT_SECRET_KEY" in insecure.stderr
 
 

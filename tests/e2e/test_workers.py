@@ -14,7 +14,7 @@ from admit.adapters.persistence.database import make_engine
 from admit.bootstrap import make_uow_factory
 from admit.shared.messages import enqueue
 
-COUNT = 2000
+COUNT = 500
 
 
 def _enqueue(database_url: str) -> None:
@@ -53,7 +53,7 @@ def _states(database_url: str) -> Counter[str]:
         engine.dispose()
 
 
-def test_two_workers_deliver_two_thousand_messages_exactly_once(database_url: str) -> None:
+def test_two_workers_deliver_five_hundred_messages_exactly_once(database_url: str) -> None:
     _enqueue(database_url)
     with smtp_server() as smtp:
         env = environment(

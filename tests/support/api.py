@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.datastructures import State
 
 from admit.config import Settings
-from admit.entrypoints.web.app import create_app
+from admit.entrypoints.web.app import bind, create_app
 from admit.flows.signin import sessions
 from admit.shared.context import Actor, Context
 
+_routes: list[FastAPI] = []  # one app per test process, whose routes every client shares
+
 
 def client(ctx: Context, token: str | None = None) -> TestClient:
-    app = create_app(Settings(dev_mode=True, _env_file=None), ctx, background=False)  # type: ignore[call-arg]
+    """A client of the app (dev mode) on ``ctx``. FastAPI prepares an app's routes on its first
+    request (some 200 ms); each client gets an app of its own that shares the prepared routes,
+    middleware and handlers of one app, with its own state (context, settings, cookies)."""
+    settings = Settings(dev_mode=True, _env_file=None)  # type: ignore[call-arg]
+    if not _routes:
+        _routes.append(create_app(settings, ctx, background=False))
+    app = copy.copy(_routes[0])
+    app.state = State()
+    bind(app, settings, ctx)
     headers = {"authorization": f"Bearer {token}"} if token else {}
     test_client = TestClient(app, headers=headers, raise_server_exceptions=False)
     test_client.fastapi_app = app  # type: ignore[attr-defined]

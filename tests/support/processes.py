@@ -12,8 +12,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import httpx
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
 
 from support.postgres import free_port
 
@@ -36,12 +40,61 @@ def environment(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def admit(database_url: str, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
+    """``admit *args`` run in this process, as the command line would run it: the same parsing,
+    settings from the same environment, the same output and exit code, without the second of
+    interpreter start-up each real command costs. :func:`admit_process` runs the real command."""
+    if args[:1] == ("serve",) or (args[:1] == ("worker",) and "--once" not in args):
+        raise AssertionError("long-running commands run in a process of their own: use server()")
+    env = environment(database_url, **extra)
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("ADMIT_") and k not in env}
+    with _fresh_cli() as cli:
+        outcome = CliRunner().invoke(cli.app, list(args), env={**unset, **env}, catch_exceptions=False)
+    result = subprocess.CompletedProcess(["admit", *args], outcome.exit_code, outcome.stdout, outcome.stderr)
+    return _checked(result, args, check)
+
+
+def admit_process(database_url: str, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
+    """The real ``admit`` command in a process of its own."""
     result = subprocess.run(
         [ADMIT, *args], env=environment(database_url, **extra), capture_output=True, text=True, timeout=120
     )
+    return _checked(result, args, check)
+
+
+def _checked(
+    result: subprocess.CompletedProcess[str], args: tuple[str, ...], check: bool
+) -> subprocess.CompletedProcess[str]:
     if check and result.returncode != 0:
         raise AssertionError(f"admit {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+@contextlib.contextmanager
+def _fresh_cli() -> Iterator[Any]:
+    """The CLI module with its settings and context built anew for this call (a real process
+    caches them for its life) and the database connections it opened closed afterwards."""
+    from admit import bootstrap
+    from admit.entrypoints.cli import common, main
+
+    opened: list[Engine] = []
+
+    def make_engine(url: str) -> Engine:
+        opened.append(bootstrap_make_engine(url))
+        return opened[-1]
+
+    bootstrap_make_engine = bootstrap.make_engine
+    common.settings.cache_clear()
+    common.context.cache_clear()
+    for console in (common.console, common.errors):
+        console.width = 400  # a real run reads COLUMNS when it starts
+    try:
+        with mock.patch.object(bootstrap, "make_engine", make_engine):
+            yield main
+    finally:
+        common.settings.cache_clear()
+        common.context.cache_clear()
+        for engine in opened:
+            engine.dispose()
 
 
 def backend(database_url: str) -> str:

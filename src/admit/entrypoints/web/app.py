@@ -94,9 +94,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         # unless asked for, it costs nothing.
         telemetry={"tracing": settings.telemetry, "metrics": settings.telemetry, "logs": settings.telemetry},
     )
-    app.state.context = context
-    app.state.settings = settings
-    app.state.cookies = Cookies(settings)
+    bind(app, settings, context)
     errors.install(app)
     # The last added runs first: security headers go on every page, the form guard's refusals too.
     app.add_middleware(FormGuard, settings=settings, cookie_secure=app.state.cookies.secure)
@@ -130,6 +128,13 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     if settings.dev_mode:
         app.include_router(dev.router)
     return app
+
+
+def bind(app: FastAPI, settings: Settings, context: Context) -> None:
+    """What a request reads from its app: the use cases' context, the settings, the cookies."""
+    app.state.context = context
+    app.state.settings = settings
+    app.state.cookies = Cookies(settings)
 
 
 def _answer_head_like_get(router: APIRouter) -> None:
