@@ -9,6 +9,7 @@ creates a new next one."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -68,7 +69,15 @@ def signing_key(ctx: Context) -> SigningKey:
                 row = _current(uow)
             uow.commit()
     assert row is not None
-    return SigningKey(row.id, RSAKey.import_key(unseal(ctx.secret_key, row.private_key)))
+    return _opened(ctx.secret_key, row.id, row.private_key)
+
+
+@functools.lru_cache(maxsize=16)
+def _opened(secret_key: str, kid: str, sealed: str) -> SigningKey:
+    """A stored key, decrypted and parsed. Parsing checks the RSA key, which costs more than the
+    rest of a token request, so each process does it once per key (the cache holds nothing
+    another process needs: the stored key is the same for all)."""
+    return SigningKey(kid, RSAKey.import_key(unseal(secret_key, sealed)))
 
 
 def jwks(ctx: Context) -> dict[str, Any]:
