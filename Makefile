@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# The demo, Admit on :8000 and the example app (examples/shop_app.py) on :8001, which signs
+# people in through Admit; Ctrl-C stops both.
 run: $(STAMP)
-	ADMIT_DEV_MODE=true ADMIT_DATABASE_URL=$(DEV_DB) $(BIN)/admit demo
+	ADMIT_DEV_MODE=true ADMIT_DATABASE_URL=$(DEV_DB) $(BIN)/admit demo --example-app .example-app.env
+	set -a; . ./.example-app.env; set +a; $(BIN)/python examples/shop_app.py & app=$$!; \
+	trap 'kill $$app 2>/dev/null' EXIT INT TERM; \
 	ADMIT_DEV_MODE=true ADMIT_DATABASE_URL=$(DEV_DB) $(BIN)/admit serve --host 127.0.0.1 --port 8000
 
 test-deps: $(STAMP)
@@ -45,4 +49,4 @@ lock: $(STAMP)
 	(sed -n 1,2p requirements.lock; cat requirements.lock.new) > requirements.lock && rm requirements.lock.new
 
 clean:
-	rm -rf $(VENV) admit-dev.db* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) admit-dev.db* .example-app.env .pytest_cache .mypy_cache .ruff_cache

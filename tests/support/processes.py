@@ -182,3 +182,37 @@ def product_app(title: str) -> Iterator[str]:
     finally:
         app.shutdown()
         app.server_close()
+
+
+@contextlib.contextmanager
+def example_app(issuer: str, port: int, client_id: str, client_secret: str) -> Iterator[str]:
+    """``examples/shop_app.py`` (Authlib's OpenID client) on loopback ``port``, signing people in
+    through the Admit at ``issuer``; yields its base URL and stops it afterwards."""
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "ADMIT_ISSUER": issuer,
+        "EXAMPLE_URL": url,
+        "EXAMPLE_CLIENT_ID": client_id,
+        "EXAMPLE_CLIENT_SECRET": client_secret,
+    }
+    script = Path(__file__).resolve().parents[2] / "examples" / "shop_app.py"
+    process = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise AssertionError(f"the example app did not start:\n{output}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()

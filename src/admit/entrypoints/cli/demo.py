@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from admit.adapters.persistence import migrate
@@ -11,10 +13,14 @@ from admit.admin.tenancy import WorkspaceSettings
 from admit.entrypoints.cli.common import OPERATOR, console, context, friendly, settings
 from admit.flows.invitation import claims
 from admit.flows.signin import sessions
+from admit.oidc_provider import clients
+from admit.oidc_provider.clients import ClientInput
 
 ORG = "Demo Organization"
 EMAIL = "owner@demo.example"
 PASSWORD = "lantern-orchard-velvet-42"
+EXAMPLE_APP = "Example Shop"
+EXAMPLE_URL = "http://127.0.0.1:8001"  # examples/shop_app.py
 
 
 def register(app: typer.Typer) -> None:
@@ -22,7 +28,13 @@ def register(app: typer.Typer) -> None:
 
 
 @friendly
-def demo() -> None:
+def demo(
+    example_app: Path = typer.Option(
+        None,
+        help="Register examples/shop_app.py (on 127.0.0.1:8001) as the demo's app, point the workspace's "
+        "app URL at its login and write its client id and secret to this file (as environment variables).",
+    ),
+) -> None:
     """Migrate, then seed a demo organization, workspace and owner (idempotent) and print how to
     sign in. Dev mode only."""
     if not settings().dev_mode:
@@ -54,6 +66,8 @@ def demo() -> None:
             link = next(m.payload["link"] for m in uow.outbox.list(org.id) if m.subject_id == invitation.id)
         claims.accept_with_token(ctx, link.rsplit("/", 1)[1], password=PASSWORD)
     workspace = tenancy.list_workspaces(ctx, OPERATOR, org.id)[0]
+    if example_app is not None:
+        _register_example_app(org.id, workspace.id, example_app)
     token, _ = sessions.create_api_token(ctx, OPERATOR, name="demo", role="admin", organization_id=org.id)
     base = settings().base_url
     console.print(
@@ -72,3 +86,21 @@ Invite someone:        curl -s -X POST {base}/api/v1/workspaces/{workspace.id}/i
 Read the messages:     {base}/dev/mailbox
 API reference:         {base}/api/v1/docs"""
     )
+
+
+def _register_example_app(organization_id: str, workspace_id: str, env_file: Path) -> None:
+    """The example app, registered anew (its secret is shown only when it is created), and the
+    workspace's "Let's go" pointed at its login URL, where the app starts the code flow."""
+    ctx = context()
+    for app in clients.list_clients(ctx, OPERATOR, organization_id):
+        if app["name"] == EXAMPLE_APP:
+            clients.remove(ctx, OPERATOR, organization_id, app["client_id"])
+    given = ClientInput(name=EXAMPLE_APP, redirect_uris=[f"{EXAMPLE_URL}/callback"], workspace_ids=[workspace_id])
+    app, secret = clients.create(ctx, OPERATOR, organization_id, given)
+    tenancy.update_workspace(ctx, OPERATOR, workspace_id, {"app_url": f"{EXAMPLE_URL}/login"})
+    env_file.write_text(
+        f"ADMIT_ISSUER={settings().base_url}\nEXAMPLE_URL={EXAMPLE_URL}\n"
+        f"EXAMPLE_CLIENT_ID={app['client_id']}\nEXAMPLE_CLIENT_SECRET={secret}\n"
+    )
+    env_file.chmod(0o600)
+    console.print(f"Example app: {EXAMPLE_URL}  (registered as {app['client_id']}; signs in through Admit)")

@@ -1,0 +1,91 @@
+"""An app that signs people in through Admit: a few dozen lines of Starlette and Authlib's
+OpenID Connect client, with no knowledge of Admit beyond its issuer URL.
+
+    ADMIT_ISSUER=http://127.0.0.1:8000 EXAMPLE_CLIENT_ID=... EXAMPLE_CLIENT_SECRET=... \
+        python examples/shop_app.py            # serves http://127.0.0.1:8001
+
+`make run` registers it in the demo organization (``admit demo --example-app``) and starts it.
+Its login URL (``/login``) is where Admit's "Let's go" sends people: the app starts the code
+flow (with PKCE), receives the code on ``/callback`` and shows the claims of the ID token and
+of the userinfo endpoint: who signed in, for which workspace, with which role."""
+
+from __future__ import annotations
+
+import html
+import os
+import secrets
+
+import uvicorn
+from authlib.integrations.starlette_client import OAuth  # type: ignore[import-untyped]
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+ISSUER = os.environ.get("ADMIT_ISSUER", "http://127.0.0.1:8000").rstrip("/")
+BASE = os.environ.get("EXAMPLE_URL", "http://127.0.0.1:8001").rstrip("/")
+oauth = OAuth()
+oauth.register(
+    "admit",
+    client_id=os.environ.get("EXAMPLE_CLIENT_ID"),
+    client_secret=os.environ.get("EXAMPLE_CLIENT_SECRET"),
+    server_metadata_url=f"{ISSUER}/.well-known/openid-configuration",
+    client_kwargs={"scope": "openid email profile workspace", "code_challenge_method": "S256"},
+)
+
+
+def page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        f"<!doctype html><meta name=viewport content='width=device-width'><title>{title}</title>"
+        f"<style>td{{word-break:break-all}}</style>"
+        f"<body style='font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem'>"
+        f"<h1>{title}</h1>{body}</body>"
+    )
+
+
+async def home(request: Request) -> Response:
+    claims = request.session.get("claims")
+    if not claims:
+        return page("Example Shop", "<p>You are not signed in.</p><p><a href='/login'>Sign in with Admit</a></p>")
+    rows = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in sorted(claims.items())
+    )
+    name = html.escape(str(claims.get("given_name") or claims.get("email") or claims["sub"]))
+    return page(f"Welcome, {name}", f"<table>{rows}</table><p><a href='/logout'>Sign out</a></p>")
+
+
+async def login(request: Request) -> Response:
+    """The app's login URL; also Admit's third-party initiated login (``iss``, ``login_hint``)."""
+    hint = request.query_params.get("login_hint")
+    extra = {"login_hint": hint} if hint else {}
+    if "workspace" in request.query_params:
+        extra["workspace"] = request.query_params["workspace"]
+    return await oauth.admit.authorize_redirect(request, f"{BASE}/callback", nonce=secrets.token_urlsafe(16), **extra)  # type: ignore[no-any-return]
+
+
+async def callback(request: Request) -> Response:
+    if "error" in request.query_params:
+        error = html.escape(request.query_params["error"])
+        return page("Not signed in", f"<p>Admit answered <code>{error}</code>.</p><p><a href='/'>Back</a></p>")
+    token = await oauth.admit.authorize_access_token(request)
+    info = await oauth.admit.userinfo(token=token)
+    request.session["claims"] = {**token["userinfo"], **info}  # the ID token's claims, then userinfo
+    return RedirectResponse("/", status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+app = Starlette(
+    routes=[Route("/", home), Route("/login", login), Route("/callback", callback), Route("/logout", logout)],
+    middleware=[Middleware(SessionMiddleware, secret_key=os.environ.get("EXAMPLE_SESSION_KEY", secrets.token_hex(32)))],
+)
+
+if __name__ == "__main__":
+    port = int(BASE.rsplit(":", 1)[1].split("/")[0]) if BASE.count(":") == 2 else 8001
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -1,0 +1,62 @@
+"""The example app (examples/shop_app.py: Authlib's OpenID Connect client) signs a person in
+through Admit, in a real browser on a phone: from the invitation email to the app showing who
+signed in, for which workspace and with which role."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+from support.browser import open_email, screenshot
+from support.postgres import free_port
+from support.processes import admit, backend, example_app, field, server
+
+PASSWORD = "harbour-lantern-copper-57"
+
+
+def _claims(page: Page) -> dict[str, str]:
+    rows = page.locator("tr").all()
+    return {row.locator("th").inner_text(): row.locator("td").inner_text() for row in rows}
+
+
+def test_first_invitation_ends_in_the_app_with_the_claims_on_a_phone(page: Page, database_url: str) -> None:
+    kind = backend(database_url)
+    org = field(admit(database_url, "org", "create", "Pendant Publishing").stdout, "id")
+    ws = field(admit(database_url, "workspace", "create", org, "Pendant Editorial").stdout, "id")
+    port = free_port()
+    registered = admit(
+        database_url, "clients", "create", org, "Example Shop", "--redirect-uri", f"http://127.0.0.1:{port}/callback"
+    ).stdout
+    client_id = field(registered, "client_id")
+    secret = re.search(r"^client_secret: (\S+)", registered, re.MULTILINE)
+    assert secret
+    with server(database_url) as base, example_app(base, port, client_id, secret.group(1)) as app:
+        admit(database_url, "workspace", "update", ws, "--app-url", f"{app}/login")
+        admit(
+            database_url,
+            *("member", "add", ws, "--email", "elaine@pendant.example", "--first-name", "Elaine"),
+            *("--last-name", "Benes"),
+            *("--role", "admin"),
+            ADMIT_BASE_URL=base,
+        )
+        open_email(page, base, "You are invited to Pendant Editorial")
+        page.locator("pre a").first.click()
+        expect(page.get_by_role("heading")).to_have_text("You are invited to Pendant Editorial")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Activate account").click()
+        expect(page).to_have_url(f"{base}/joined/{ws}")
+        page.get_by_role("link", name="Let's go").click()
+        # "Let's go" is the app's login URL: the app starts the code flow, Admit answers with
+        # a code (the person is signed in already), the app exchanges it and shows the claims.
+        expect(page.get_by_role("heading")).to_have_text("Welcome, Elaine")
+        assert page.url == f"{app}/"
+        claims = _claims(page)
+        assert claims["email"] == "elaine@pendant.example" and claims["email_verified"] == "True"
+        assert (claims["workspace_id"], claims["workspace_name"]) == (ws, "Pendant Editorial")
+        assert (claims["org_id"], claims["org_name"], claims["role"]) == (org, "Pendant Publishing", "admin")
+        assert claims["iss"] == base and claims["aud"] == client_id
+        screenshot(page, f"example-app-claims-{kind}")
+        page.get_by_role("link", name="Sign out").click()  # of the app
+        expect(page.get_by_text("You are not signed in.")).to_be_visible()
+        page.get_by_role("link", name="Sign in with Admit").click()  # Admit's session is still there
+        expect(page.get_by_role("heading")).to_have_text("Welcome, Elaine")
