@@ -1,6 +1,9 @@
 """What Admit tells an app about a person: the same claims in the ID token, the access token and
 the userinfo answer. ``sub`` is the account's id (stable for the account, whichever workspace);
-with the ``workspace`` scope the claims name the one workspace the code was issued for."""
+with the ``workspace`` scope the claims name the one workspace the code was issued for, the
+person's role there and what the role allows (``permissions``: Admit's permission names, sorted),
+and ``groups``: the department and the job profile as ``department:<name>`` and
+``job_profile:<name>`` (the groups an administrator sorts people into)."""
 
 from __future__ import annotations
 
@@ -8,8 +11,19 @@ from typing import Any
 
 from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
+from admit.domain.roles import Role
 
-WORKSPACE_CLAIMS = ("org_id", "org_name", "workspace_id", "workspace_name", "role", "department", "job_profile")
+WORKSPACE_CLAIMS = (
+    "org_id",
+    "org_name",
+    "workspace_id",
+    "workspace_name",
+    "role",
+    "permissions",
+    "department",
+    "job_profile",
+    "groups",
+)
 
 
 def _email(uow: UnitOfWork, account: Any) -> str | None:
@@ -56,6 +70,12 @@ def _workspace_claims(uow: UnitOfWork, member: Any) -> dict[str, Any]:
         "workspace_id": member.workspace_id,
         "workspace_name": workspace.name if workspace else None,
         "role": member.role,
+        "permissions": sorted(permission.value for permission in Role(member.role).permissions),
         "department": member.department,
         "job_profile": member.job_profile,
+        "groups": [
+            f"{kind}:{name}"
+            for kind, name in (("department", member.department), ("job_profile", member.job_profile))
+            if name
+        ],
     }
