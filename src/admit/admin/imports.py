@@ -174,7 +174,7 @@ def _member_values(
             ) from None
     elif invite:
         try:
-            channels_for(workspace, values)
+            channels_for(workspace, values["email"], values["phone"])
         except Conflict as exc:
             raise ValidationFailed(exc.message, field=exc.field) from None
     return values, password

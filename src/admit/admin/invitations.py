@@ -151,7 +151,7 @@ def _new_invitation(
         "role": member["role"],
         "state": InvitationState.PENDING.value,
         "message": message,
-        "channels": channels_for(workspace, member),
+        "channels": channels_for(workspace, member.get("email"), member.get("phone")),
         "inviter_type": actor.kind.value,
         "inviter_id": actor.id,
         "inviter_name": actor.name if actor.kind is ActorKind.ACCOUNT and actor.name else None,

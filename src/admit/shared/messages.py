@@ -16,13 +16,14 @@ from admit.domain.records import Invitation, Workspace
 from admit.shared.context import Context
 
 
-def channels_for(workspace: Workspace, member: dict[str, Any]) -> list[str]:
-    """Every channel the workspace has switched on and the member can be reached by: email and
-    SMS both when both are on and known (the fourth article's rule)."""
+def channels_for(workspace: Workspace, email: str | None, phone: str | None) -> list[str]:
+    """Every channel the workspace has switched on and a member with this email address and phone
+    number can be reached by: email and SMS both when both are on and known (the fourth article's
+    rule)."""
     channels = []
-    if workspace.email_enabled and member.get("email"):
+    if workspace.email_enabled and email:
         channels.append("email")
-    if workspace.sms_enabled and member.get("phone"):
+    if workspace.sms_enabled and phone:
         channels.append("sms")
     if not channels:
         raise Conflict(
