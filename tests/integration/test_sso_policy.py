@@ -189,4 +189,4 @@ def test_no_password_claim_or_reset_link_into_a_workspace_that_requires_sso(ctx:
     assert api.status_code == 403 and api.json()["error"]["code"] == "sso_required"
     password_reset.request_reset(ctx, "kim@strict.example")
     assert messages(ctx, recipient="kim@strict.example", kind="password_reset") == []
-    assert members.list_members(ctx, operator, ws.id)[0]["status"] == "invited"
+    assert members.list_members(ctx, operator, ws.id)[0].status == "invited"

@@ -227,7 +227,7 @@ def _activate_with_password(
         actor,
         EventType.MEMBER_ACTIVATED,
         "member",
-        member["id"],
+        member.id,
         now,
         organization_id=workspace.organization_id,
         workspace_id=workspace.id,
