@@ -56,7 +56,7 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
         "member_id": invited.id,
         "active_member_id": active.id,
         "invitation_id": invitation.id,
-        "provider_id": provider["id"],
+        "provider_id": provider.id,
         "version": "1",  # of a workspace's terms: /me/terms/{workspace_id}/{version}/…
     }
 

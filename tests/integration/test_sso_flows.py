@@ -49,7 +49,7 @@ def enterprise(ctx: Context, operator: Actor, name: str = "Contoso") -> Any:
 
 def provider(ctx: Context, operator: Actor, org_id: str | None, issuer: str, name: str = "Contoso ID") -> str:
     given = ProviderInput(name=name, issuer=issuer, client_id="admit", client_secret="npm-secret")
-    return str(identity_providers.create(ctx, operator, org_id, given)["id"])
+    return str(identity_providers.create(ctx, operator, org_id, given).id)
 
 
 def workspace(ctx: Context, operator: Actor, org_id: str, name: str, **policy: Any) -> Any:

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from dataclasses import FrozenInstanceError, fields
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import Table
 
 from admit.adapters.persistence import tables as t
-from admit.admin import jobs, members, outbox
+from admit.admin import identity_providers, jobs, members, outbox
 from admit.admin.invitations import InvitationView, view
 from admit.admin.member_view import MemberView, member_view
 from admit.domain.records import Account, Invitation, Job, Member, Message, Workspace
 from admit.entrypoints.web.api.admin.outbox import MessageOut
-from admit.entrypoints.web.api.schemas import InvitationOut, JobOut, MemberOut, MemberPage, page
+from admit.entrypoints.web.api.schemas import IdentityProviderOut, InvitationOut, JobOut, MemberOut, MemberPage, page
 from admit.flows.signin.sessions import PublicAccount, public_account
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
@@ -226,3 +227,22 @@ def test_no_public_account_has_a_password_hash() -> None:
     assert not hasattr(shown, "password_hash") and "argon2" not in repr(shown)
     assert [f.name for f in fields(PublicAccount)] == [name for name in Account._fields if name != "password_hash"]
     assert shown.id == "a1" and shown.first_name == "Ann"
+
+
+def test_a_provider_view_has_the_apis_fields_and_never_the_client_secret() -> None:
+    row = SimpleNamespace(
+        id="p1",
+        organization_id="o1",
+        kind="sso",
+        name="Contoso",
+        issuer="https://login.contoso.example",
+        client_id="admit",
+        client_secret="SEALED-SECRET",
+        scopes=["openid", "email"],
+        claims={"groups": "roles"},
+        created_at=NOW,
+    )
+    shown = identity_providers.view(row)
+    assert [f.name for f in fields(identity_providers.ProviderView)] == list(IdentityProviderOut.model_fields)
+    assert not hasattr(shown, "client_secret") and "SEALED" not in repr(shown) and shown.client_secret_set
+    assert shown.claims == {**identity_providers.DEFAULT_CLAIMS, "groups": "roles"}
