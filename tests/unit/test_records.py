@@ -12,12 +12,20 @@ import pytest
 from sqlalchemy import Table
 
 from admit.adapters.persistence import tables as t
-from admit.admin import identity_providers, jobs, members, outbox
+from admit.admin import identity_providers, jobs, members, outbox, terms
 from admit.admin.invitations import InvitationView, view
 from admit.admin.member_view import MemberView, member_view
 from admit.domain.records import Account, Invitation, Job, Member, Message, Workspace
 from admit.entrypoints.web.api.admin.outbox import MessageOut
-from admit.entrypoints.web.api.schemas import IdentityProviderOut, InvitationOut, JobOut, MemberOut, MemberPage, page
+from admit.entrypoints.web.api.schemas import (
+    IdentityProviderOut,
+    InvitationOut,
+    JobOut,
+    MemberOut,
+    MemberPage,
+    TermsOut,
+    page,
+)
 from admit.flows.signin.sessions import PublicAccount, public_account
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
@@ -246,3 +254,8 @@ def test_a_provider_view_has_the_apis_fields_and_never_the_client_secret() -> No
     assert [f.name for f in fields(identity_providers.ProviderView)] == list(IdentityProviderOut.model_fields)
     assert not hasattr(shown, "client_secret") and "SEALED" not in repr(shown) and shown.client_secret_set
     assert shown.claims == {**identity_providers.DEFAULT_CLAIMS, "groups": "roles"}
+
+
+def test_a_terms_view_has_the_apis_fields_and_not_the_document() -> None:
+    assert [f.name for f in fields(terms.TermsView)] == list(TermsOut.model_fields)
+    assert not {"document", "id", "organization_id"} & {f.name for f in fields(terms.TermsView)}
