@@ -113,7 +113,7 @@ def directory_pages(ctx: Any, operator: Any, workspace_id: str) -> dict[str, flo
 
     with ctx.uow() as uow:  # the member 99% of the way through, in listing order
         rows = uow.members.list(operator_org(uow, workspace_id), workspace_id, limit=1_000_000)
-        deep = members.make_cursor(dict(rows[int(len(rows) * 0.99)]._mapping))
+        deep = members.make_cursor(rows[int(len(rows) * 0.99)])
     return {
         "first": timed(),
         "deep": timed(cursor=deep),

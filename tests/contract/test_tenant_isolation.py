@@ -53,10 +53,10 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
         "message_id": str(message["id"]),
         "organization_id": org.id,
         "workspace_id": ws.id,
-        "member_id": invited["id"],
-        "active_member_id": active["id"],
+        "member_id": invited.id,
+        "active_member_id": active.id,
         "invitation_id": invitation.id,
-        "provider_id": provider["id"],
+        "provider_id": provider.id,
         "version": "1",  # of a workspace's terms: /me/terms/{workspace_id}/{version}/…
     }
 

@@ -37,7 +37,7 @@ def hidden(html: str, name: str) -> str:
 
 def person(ctx: Context, operator: Actor, workspace: Any, email: str, *, invite: bool = False, **kw: Any) -> str:
     created, _ = members.provision(ctx, operator, workspace.id, MemberInput(email=email, **kw), invite=invite)
-    return str(created["id"])
+    return str(created.id)
 
 
 def signed_in(ctx: Context, operator: Actor, workspace: Any, email: str, role: str = "owner", **kw: Any) -> TestClient:
@@ -59,7 +59,7 @@ def owner(ctx: Context, operator: Actor, workspace: Any) -> TestClient:
 
 
 def status_of(ctx: Context, operator: Actor, member_id: str) -> str:
-    return str(members.get(ctx, operator, member_id)["status"])
+    return str(members.get(ctx, operator, member_id).status)
 
 
 def run_job(ctx: Context, page: str) -> str:
@@ -195,7 +195,7 @@ def test_adding_a_person_invites_them_at_once_and_shows_errors_next_to_the_field
     listed = owner.get(done.headers["location"]).text
     assert "Ann Lee was added and invited." in listed
     [invited] = members.list_members(ctx, operator, workspace.id, status="invited", search="ann@")
-    assert invited["department"] == "Sales" and invited["language"] == "de"
+    assert invited.department == "Sales" and invited.language == "de"
     assert [m["kind"] for m in messages(ctx, recipient="ann@example.com")] == ["invitation"]
     again = owner.post(f"/admin/{workspace.id}/people/new", data={**fields, "department": "Sales", "csrftoken": token})
     assert again.status_code == 409 and 'id="email-error">a member with this email already exists' in again.text
@@ -359,7 +359,7 @@ def test_choose_people_invites_the_listed_people_and_lists_the_rows_that_match_n
     done = owner.get(run_job(ctx, str(sent.url))).text
     assert "2 people invited." in done and "1 row matches nobody." in done
     assert "no member with this External ID" in done and '<td data-label="Row">3</td>' in done
-    assert {m["status"] for m in members.list_members(ctx, operator, workspace.id, search="HR-1")} == {"provisioned"}
+    assert {m.status for m in members.list_members(ctx, operator, workspace.id, search="HR-1")} == {"provisioned"}
 
 
 def test_choose_people_refuses_a_file_without_email_or_external_id_and_a_broken_carry(
@@ -437,7 +437,7 @@ def test_an_import_then_its_report_as_csv_with_formula_cells_neutralised(
     assert table[0] == ["Row", "Column", "Problem", "Kind"]
     [[row, column, problem, kind]] = table[1:]
     assert row == "3" and column == "'=Department" and kind == "error" and "not a department" in problem
-    assert status_of(ctx, operator, members.list_members(ctx, operator, workspace.id, search="ann@")[0]["id"]) == (
+    assert status_of(ctx, operator, members.list_members(ctx, operator, workspace.id, search="ann@")[0].id) == (
         "provisioned"
     )
 

@@ -56,7 +56,7 @@ def test_choose_people_invites_the_listed_members_and_lists_what_did_not_match(
     done = finished(ctx, operator, job)
     assert done.counts == {"invited": 2, "unmatched": 1, "duplicate": 1}  # the empty row 4 is no one
     assert [(e["row"], e["kind"]) for e in done.report] == [(3, "unmatched"), (6, "duplicate")]
-    assert {m["email"]: m["status"] for m in members.list_members(ctx, operator, workspace.id)} == {
+    assert {m.email: m.status for m in members.list_members(ctx, operator, workspace.id)} == {
         "a@example.com": "invited",
         "b@example.com": "invited",
         "c@example.com": "provisioned",

@@ -46,8 +46,8 @@ def test_fifty_parallel_claims_of_one_invitation_make_exactly_one_member_and_one
     assert len(wins) == 1 and len(losses) == ATTEMPTS - 1
     assert all(isinstance(e, SecretAlreadyUsed | Conflict) for e in losses), Counter(e.code for e in losses)
     active = members.list_members(ctx, operator, workspace.id, status="active")
-    assert [m["id"] for m in active] == [member["id"]]
-    assert active[0]["account_id"] == wins[0]["account_id"]
+    assert [m.id for m in active] == [member.id]
+    assert active[0].account_id == wins[0]["account_id"]
     with ctx.uow() as uow:
         assert uow.accounts.by_identifiers([("email", "race@example.com")]).id == wins[0]["account_id"]
     assert invitations.get(ctx, operator, invitation.id).state == "accepted"
@@ -64,4 +64,4 @@ def test_fifty_parallel_accepts_by_a_signed_in_account_activate_one_membership(
     assert len(wins) == 1 and len(losses) == ATTEMPTS - 1
     assert all(isinstance(e, Conflict) for e in losses), Counter(e.code for e in losses)
     active = members.list_members(ctx, operator, second.id, status="active")
-    assert [(m["id"], m["account_id"]) for m in active] == [(member["id"], account_id)]
+    assert [(m.id, m.account_id) for m in active] == [(member.id, account_id)]

@@ -82,7 +82,7 @@ class Scene:
         self.second = tenancy.create_workspace(ctx, operator, org.id, "Second")
         invitation = invitations.invite(ctx, operator, self.second.id, MemberInput(email="olga@example.com"))[0]
         created, _ = members.provision(ctx, operator, workspace.id, MemberInput(email="ann@example.com"), invite=True)
-        self.ann, self.invitation = str(created["id"]), str(invitation.id)
+        self.ann, self.invitation = str(created.id), str(invitation.id)
         self.browser = client(ctx)
         form = self.browser.get("/sign-in").text
         signed = self.browser.post(
@@ -114,7 +114,7 @@ class Scene:
         ctx, operator = self.ctx, self.operator
         return {
             "invitation": invitations.get(ctx, operator, self.invitation).state,
-            "ann": members.get(ctx, operator, self.ann)["status"],
+            "ann": members.get(ctx, operator, self.ann).status,
             "second's members": len(members.list_members(ctx, operator, self.second.id)),
             "jobs": len(jobs.list_jobs(ctx, operator, self.workspace.id)),
         }

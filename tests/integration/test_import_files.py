@@ -43,7 +43,7 @@ def test_every_row_of_a_generated_file_is_accounted_for_once(
     assert done.state == "done" and accounted == len(rows)
     created = members.list_members(ctx, operator, workspace.id, limit=500)
     assert len(created) == counts.get("created", 0)
-    assert len({m["email"] for m in created}) == len(created)  # nobody twice
+    assert len({m.email for m in created}) == len(created)  # nobody twice
     assert {e["row"] for e in done.report} <= set(range(2, len(rows) + 2))
 
 
@@ -90,6 +90,6 @@ def test_formula_cells_in_an_import_are_data_not_formulas(ctx: Context, operator
     job = imports.start(ctx, operator, workspace.id, data, "formulas.csv", invite="later")
     jobs.run_next(ctx, job.id)
     [member] = members.list_members(ctx, operator, workspace.id)
-    assert (member["first_name"], member["last_name"]) == ("=HYPERLINK(1)", "+SUM(A1)")  # stored as typed
-    report = write_csv(["First name"], [[member["first_name"]]])  # and neutralised again on the way out
+    assert (member.first_name, member.last_name) == ("=HYPERLINK(1)", "+SUM(A1)")  # stored as typed
+    report = write_csv(["First name"], [[member.first_name]])  # and neutralised again on the way out
     assert b"'=HYPERLINK(1)" in report

@@ -28,7 +28,7 @@ def run(
 
 
 def statuses(ctx: Context, operator: Actor, workspace: Any) -> dict[str, str]:
-    return {m["email"]: m["status"] for m in members.list_members(ctx, operator, workspace.id, limit=500)}
+    return {m.email: m.status for m in members.list_members(ctx, operator, workspace.id, limit=500)}
 
 
 def test_import_creates_new_people_skips_existing_and_reports_bad_rows(

@@ -58,7 +58,7 @@ def test_accepting_with_a_new_password_creates_the_account_and_activates_the_mem
     )
     assert result["status"] == "active"
     member = members.get(ctx, operator, result["member_id"])
-    assert member["status"] == "active" and member["account_id"] == result["account_id"]
+    assert member.status == "active" and member.account_id == result["account_id"]
     token, account = sessions.sign_in(ctx, "ANN@example.com", PASSWORD)
     assert token.startswith("adm_ses_") and account.id == result["account_id"]
 
@@ -106,7 +106,7 @@ def test_revoked_invitation_cannot_be_accepted_and_member_awaits_invitation(
     assert invitations.revoke(ctx, operator, invitation.id).state == "revoked"
     with pytest.raises(SecretRejected):
         claims.accept_with_token(ctx, token, password=PASSWORD)
-    assert members.get(ctx, operator, invitation.member_id)["status"] == "provisioned"
+    assert members.get(ctx, operator, invitation.member_id).status == "provisioned"
     with pytest.raises(InvalidTransition):
         invitations.revoke(ctx, operator, invitation.id)
 
@@ -135,7 +135,7 @@ def test_expiry_sweep_marks_lapsed_invitations_and_returns_members(
     assert endings.expire_due(ctx) == 0
     assert invitations.get(ctx, operator, lapsing.id).state == "expired"
     assert invitations.get(ctx, operator, fresh.id).state == "pending"
-    assert members.get(ctx, operator, lapsing.member_id)["status"] == "provisioned"
+    assert members.get(ctx, operator, lapsing.member_id).status == "provisioned"
     expired = invitations.list_invitations(ctx, operator, workspace.id, state="expired")
     assert [i.id for i in expired] == [lapsing.id]
 
@@ -154,7 +154,7 @@ def test_decline_leaves_existing_account_untouched(ctx: Context, operator: Actor
     assert claims.pending_for_account(ctx, account_id) == []
     _, account = sessions.sign_in(ctx, "ann@example.com", PASSWORD)
     assert account.id == account_id
-    assert members.get(ctx, operator, second.member_id)["status"] == "provisioned"
+    assert members.get(ctx, operator, second.member_id).status == "provisioned"
 
 
 def test_existing_account_joins_by_signing_in(ctx: Context, operator: Actor, workspace: Any, org: Any) -> None:
@@ -192,14 +192,14 @@ def test_invite_later_member_stays_silent_and_cannot_be_claimed(ctx: Context, op
     member, invitation = members.provision(
         ctx, operator, workspace.id, MemberInput(email="cat@example.com"), invite=False
     )
-    assert invitation is None and member["status"] == "provisioned"
+    assert invitation is None and member.status == "provisioned"
     assert messages(ctx, recipient="cat@example.com") == []
     assert invitations.list_invitations(ctx, operator, workspace.id) == []
     from admit.domain.errors import InvalidCredentials
 
     with pytest.raises(InvalidCredentials):
         sessions.sign_in(ctx, "cat@example.com", PASSWORD)
-    later = invitations.invite_member(ctx, operator, member["id"])
+    later = invitations.invite_member(ctx, operator, member.id)
     assert later.state == "pending" and len(messages(ctx, recipient="cat@example.com")) == 1
 
 
@@ -270,10 +270,10 @@ def test_auto_invite_setting_decides_when_the_caller_does_not(ctx: Context, oper
     from admit.admin import tenancy
 
     member, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="a@example.com"), invite=None)
-    assert invitation is not None and member["status"] == "invited"
+    assert invitation is not None and member.status == "invited"
     tenancy.update_workspace(ctx, operator, workspace.id, {"auto_invite": False})
     member, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="b@example.com"), invite=None)
-    assert invitation is None and member["status"] == "provisioned"
+    assert invitation is None and member.status == "provisioned"
 
 
 def test_a_members_pending_invitation_is_found_for_resend(ctx: Context, operator: Actor, workspace: Any) -> None:
@@ -281,5 +281,5 @@ def test_a_members_pending_invitation_is_found_for_resend(ctx: Context, operator
     assert invitations.pending_for_member(ctx, operator, sent.member_id).id == sent.id
     waiting, _ = members.provision(ctx, operator, workspace.id, MemberInput(email="wait@example.com"), invite=False)
     with pytest.raises(Conflict) as refused:
-        invitations.pending_for_member(ctx, operator, waiting["id"])
+        invitations.pending_for_member(ctx, operator, waiting.id)
     assert refused.value.code == "not_invited"

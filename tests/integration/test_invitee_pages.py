@@ -73,7 +73,7 @@ def test_new_person_claims_by_choosing_a_password(ctx: Context, operator: Actor,
     joined = browser.get(done.headers["location"])
     assert "You are in Acme Main" in joined.text
     [member] = members.list_members(ctx, operator, workspace.id)
-    assert member["status"] == "active" and member["account_id"] is not None
+    assert member.status == "active" and member.account_id is not None
 
 
 def test_existing_account_signs_in_then_accepts(ctx: Context, operator: Actor, workspace: Any, org: Any) -> None:
@@ -131,7 +131,7 @@ def test_declining_from_the_link_changes_nothing_else(ctx: Context, operator: Ac
     declined = browser.post("/welcome/decline", data={"csrftoken": csrf(page)})
     assert declined.status_code == 200 and "Invitation declined" in declined.text
     assert invitations.get(ctx, operator, invitation.id).state == "declined"
-    assert members.get(ctx, operator, invitation.member_id)["status"] == "provisioned"
+    assert members.get(ctx, operator, invitation.member_id).status == "provisioned"
 
 
 @pytest.mark.parametrize("ending", ["expired", "revoked", "replaced", "accepted", "declined", "invalid"])

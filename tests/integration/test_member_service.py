@@ -21,20 +21,20 @@ PASSWORD = "cobalt-meadow-lantern-55"
 def active_member(ctx: Context, operator: Actor, workspace: Any, email: str, role: str = "member") -> dict[str, Any]:
     member, _ = members.provision(ctx, operator, workspace.id, MemberInput(email=email, role=role), invite=True)
     claims.accept_with_token(ctx, token_for(ctx, email), password=PASSWORD)
-    return members.get(ctx, operator, member["id"])
+    return members.get(ctx, operator, member.id)
 
 
 def test_suspend_reactivate_and_remove_follow_the_lifecycle(ctx: Context, operator: Actor, workspace: Any) -> None:
     member = active_member(ctx, operator, workspace, "ann@example.com")
-    assert members.suspend(ctx, operator, member["id"])["status"] == "suspended"
+    assert members.suspend(ctx, operator, member.id).status == "suspended"
     with pytest.raises(InvalidTransition):
-        members.suspend(ctx, operator, member["id"])
-    assert members.reactivate(ctx, operator, member["id"])["status"] == "active"
-    assert members.remove(ctx, operator, member["id"])["status"] == "removed"
+        members.suspend(ctx, operator, member.id)
+    assert members.reactivate(ctx, operator, member.id).status == "active"
+    assert members.remove(ctx, operator, member.id).status == "removed"
     with pytest.raises(InvalidTransition):
-        members.reactivate(ctx, operator, member["id"])
+        members.reactivate(ctx, operator, member.id)
     with ctx.uow() as uow:
-        actions = [e.action for e in uow.events.list(None, subject_id=member["id"])]
+        actions = [e.action for e in uow.events.list(None, subject_id=member.id)]
     assert actions[:4] == ["member.removed", "member.reactivated", "member.suspended", "member.activated"]
 
 
@@ -43,7 +43,7 @@ def test_removing_an_invited_member_revokes_the_pending_invitation(
 ) -> None:
     member, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="a@example.com"), invite=True)
     assert invitation is not None
-    members.remove(ctx, operator, member["id"])
+    members.remove(ctx, operator, member.id)
     assert invitations.get(ctx, operator, invitation.id).state == "revoked"
     from admit.domain.errors import SecretRejected
 
@@ -56,9 +56,9 @@ def test_a_removed_person_can_be_added_again(ctx: Context, operator: Actor, work
     with pytest.raises(Conflict) as duplicate:
         members.provision(ctx, operator, workspace.id, MemberInput(email="A@example.com"), invite=False)
     assert duplicate.value.code == "member_exists" and duplicate.value.field == "email"
-    members.remove(ctx, operator, first["id"])
+    members.remove(ctx, operator, first.id)
     again, _ = members.provision(ctx, operator, workspace.id, MemberInput(email="a@example.com"), invite=False)
-    assert again["id"] != first["id"]
+    assert again.id != first.id
 
 
 def test_workspace_required_fields_and_choices_are_enforced(ctx: Context, operator: Actor, org: Any) -> None:
@@ -92,7 +92,7 @@ def test_workspace_required_fields_and_choices_are_enforced(ctx: Context, operat
         MemberInput(email="a@example.com", first_name="A", last_name="B", department="Kitchen", job_profile="Cook"),
         invite=False,
     )
-    assert member["department"] == "Kitchen" and member["language"] == "en"
+    assert member.department == "Kitchen" and member.language == "en"
 
 
 def test_email_or_username_and_phone_is_required(ctx: Context, operator: Actor, workspace: Any) -> None:
@@ -108,21 +108,21 @@ def test_an_admin_account_cannot_promote_anyone_to_owner(ctx: Context, operator:
     admin = active_member(ctx, operator, workspace, "admin@example.com", role="admin")
     target = active_member(ctx, operator, workspace, "bob@example.com")
     owner = active_member(ctx, operator, workspace, "owner@example.com", role="owner")
-    as_admin = Actor(ActorKind.ACCOUNT, id=admin["account_id"])
+    as_admin = Actor(ActorKind.ACCOUNT, id=admin.account_id)
     with pytest.raises(PermissionDenied):
-        members.update(ctx, as_admin, target["id"], {"role": "owner"})
+        members.update(ctx, as_admin, target.id, {"role": "owner"})
     with pytest.raises(PermissionDenied):
-        members.suspend(ctx, as_admin, owner["id"])
-    assert members.update(ctx, as_admin, target["id"], {"role": "admin", "first_name": "Bob"})["role"] == "admin"
-    as_member = Actor(ActorKind.ACCOUNT, id=target["account_id"])
-    assert members.get(ctx, as_member, owner["id"])["role"] == Role.OWNER
+        members.suspend(ctx, as_admin, owner.id)
+    assert members.update(ctx, as_admin, target.id, {"role": "admin", "first_name": "Bob"}).role == "admin"
+    as_member = Actor(ActorKind.ACCOUNT, id=target.account_id)
+    assert members.get(ctx, as_member, owner.id).role == Role.OWNER
 
 
 def test_a_suspended_account_loses_its_rights_in_the_workspace(ctx: Context, operator: Actor, workspace: Any) -> None:
     admin = active_member(ctx, operator, workspace, "admin@example.com", role="admin")
-    members.suspend(ctx, operator, admin["id"])
+    members.suspend(ctx, operator, admin.id)
     with pytest.raises(PermissionDenied):
-        members.list_members(ctx, Actor(ActorKind.ACCOUNT, id=admin["account_id"]), workspace.id)
+        members.list_members(ctx, Actor(ActorKind.ACCOUNT, id=admin.account_id), workspace.id)
 
 
 def test_member_list_filters_by_status_and_pages_with_a_cursor(ctx: Context, operator: Actor, workspace: Any) -> None:
@@ -132,7 +132,7 @@ def test_member_list_filters_by_status_and_pages_with_a_cursor(ctx: Context, ope
     cursor = None
     while True:
         page = members.list_members(ctx, operator, workspace.id, limit=3, cursor=cursor)
-        seen += [m["email"] for m in page]
+        seen += [m.email for m in page]
         if len(page) < 3:
             break
         cursor = members.make_cursor(page[-1])
@@ -156,7 +156,7 @@ def test_the_directory_filters_by_department_role_and_search(ctx: Context, opera
         members.provision(ctx, operator, ws.id, person, invite=False)
 
     def emails(**filters: Any) -> list[str]:
-        return sorted(m["email"] for m in members.list_members(ctx, operator, ws.id, **filters))
+        return sorted(m.email for m in members.list_members(ctx, operator, ws.id, **filters))
 
     assert emails(department="Ops") == ["bo@example.com", "cy@example.com"]
     assert emails(role="admin") == ["bo@example.com"]
@@ -165,16 +165,16 @@ def test_the_directory_filters_by_department_role_and_search(ctx: Context, opera
     assert emails(search="_1%") == ["cy@example.com"] and emails(search="n%e") == []  # wildcards are literal
     first = members.list_members(ctx, operator, ws.id, limit=2)
     rest = members.list_members(ctx, operator, ws.id, limit=2, cursor=members.make_cursor(first[-1]))
-    assert sorted(m["email"] for m in first + rest) == emails() and len(first + rest) == 3
+    assert sorted(m.email for m in first + rest) == emails() and len(first + rest) == 3
 
 
 def test_an_administrator_cannot_suspend_or_remove_themselves(ctx: Context, operator: Actor, workspace: Any) -> None:
     admin = active_member(ctx, operator, workspace, "self@example.com", role="admin")
     other = active_member(ctx, operator, workspace, "other@example.com")
-    me = Actor(ActorKind.ACCOUNT, id=admin["account_id"])
+    me = Actor(ActorKind.ACCOUNT, id=admin.account_id)
     for action in (members.suspend, members.remove):
         with pytest.raises(Conflict) as refused:
-            action(ctx, me, admin["id"])
+            action(ctx, me, admin.id)
         assert refused.value.code == "self_lockout"
-    assert members.get(ctx, operator, admin["id"])["status"] == "active"
-    assert members.suspend(ctx, me, other["id"])["status"] == "suspended"  # others still can be
+    assert members.get(ctx, operator, admin.id).status == "active"
+    assert members.suspend(ctx, me, other.id).status == "suspended"  # others still can be

@@ -70,7 +70,7 @@ def owner(ctx: Context, operator: Actor, workspace: Any) -> tuple[Any, dict[str,
     browser = client(ctx)
     assert sign_in(browser, "olga@example.com", PASSWORD).status_code == 303
     browser.get(f"/i/{token_for(ctx, 'ann@example.com')}")  # an invitation in this browser's flow
-    ids = {"workspace_id": workspace.id, "member_id": str(created["id"]), "job_id": "0" * 32, "kind": "csv"}
+    ids = {"workspace_id": workspace.id, "member_id": str(created.id), "job_id": "0" * 32, "kind": "csv"}
     return browser, ids
 
 

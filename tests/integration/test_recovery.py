@@ -34,7 +34,7 @@ def test_invited_person_without_a_password_sets_one_and_joins(ctx: Context, oper
     assert token.startswith("adm_pwr_")
     result = password_reset.reset_password(ctx, token, NEW_PASSWORD)
     assert result["workspace_id"] == workspace.id
-    assert members.get(ctx, operator, member["id"])["status"] == "active"
+    assert members.get(ctx, operator, member.id).status == "active"
     assert invitations.get(ctx, operator, invitation.id).state == "accepted"
     assert sessions.sign_in(ctx, "ann@example.com", NEW_PASSWORD)[1].id == result["account_id"]
 

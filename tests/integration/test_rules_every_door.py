@@ -40,7 +40,7 @@ def test_a_sign_up_needs_both_names_of_at_most_100_characters(
         claims.accept_with_token(ctx, token, password=PASSWORD, first_name=first, last_name="Ray", names_required=True)
     assert refused.value.code == ("name_too_long" if first else "name_required")
     [member] = members.list_members(ctx, operator, workspace.id)
-    assert member["status"] == "invited" and member["account_id"] is None  # nothing was written
+    assert member.status == "invited" and member.account_id is None  # nothing was written
 
 
 def test_a_claim_through_the_api_caps_names_and_keeps_the_administrators(
@@ -52,7 +52,7 @@ def test_a_claim_through_the_api_caps_names_and_keeps_the_administrators(
     too_long = _accept(ctx, claimed, first_name="E" * 101, last_name="Stone")
     assert too_long.status_code == 422 and too_long.json()["error"]["field"] == "first_name"
     assert _accept(ctx, claimed, first_name=" Eve ", last_name="Stone").status_code == 200
-    names = {m["email"]: (m["first_name"], m["last_name"]) for m in members.list_members(ctx, operator, workspace.id)}
+    names = {m.email: (m.first_name, m.last_name) for m in members.list_members(ctx, operator, workspace.id)}
     assert names == {"ola@example.com": ("Ola", "Berg"), "eve@example.com": ("Eve", "Stone")}
 
 
@@ -89,7 +89,7 @@ def test_a_personal_message_over_2000_characters_is_refused_by_every_use_case(
     invitation, _ = invitations.invite(ctx, operator, workspace.id, person, message="x" * 2000)
     with pytest.raises(ValidationFailed):
         invitations.resend(ctx, operator, invitation.id, message=LONG_MESSAGE)
-    assert [m["email"] for m in members.list_members(ctx, operator, workspace.id)] == ["max@example.com"]
+    assert [m.email for m in members.list_members(ctx, operator, workspace.id)] == ["max@example.com"]
     assert jobs.list_jobs(ctx, operator, workspace.id) == []
 
 
@@ -128,11 +128,11 @@ def test_a_member_or_job_of_another_workspace_is_not_found_where_a_door_names_a_
     job = imports.start(ctx, operator, other.id, CSV, "p.csv", invite="later")
     for use_case in (members.get, members.suspend, members.remove):
         with pytest.raises(NotFound):
-            use_case(ctx, operator, member["id"], workspace_id=workspace.id)
+            use_case(ctx, operator, member.id, workspace_id=workspace.id)
     for job_case in (jobs.get, jobs.cancel):
         with pytest.raises(NotFound):
             job_case(ctx, operator, job.id, workspace_id=workspace.id)
-    assert members.get(ctx, operator, member["id"], workspace_id=other.id)["status"] == "provisioned"
+    assert members.get(ctx, operator, member.id, workspace_id=other.id).status == "provisioned"
     assert jobs.get(ctx, operator, job.id, workspace_id=other.id).state == "queued"
 
 

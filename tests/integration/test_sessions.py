@@ -134,7 +134,7 @@ def test_an_email_an_administrator_adds_to_a_username_and_phone_account_signs_in
     )
     claims.accept_with_token(ctx, token_for(ctx, "+4930901820"), password=PASSWORD)
     admin = client(ctx, api_token(ctx, org.id))
-    patched = admin.patch(f"/api/v1/members/{created['id']}", json={"email": "Fred@Example.com"})
+    patched = admin.patch(f"/api/v1/members/{created.id}", json={"email": "Fred@Example.com"})
     assert patched.status_code == 200 and patched.json()["email"] == "fred@example.com"
     for identifier in ("fred@example.com", "fred", "+4930901820"):
         signed_in = client(ctx).post("/api/v1/sessions", json={"identifier": identifier, "password": PASSWORD})
@@ -143,6 +143,6 @@ def test_an_email_an_administrator_adds_to_a_username_and_phone_account_signs_in
     assert told["recipient"] == "fred@example.com" and told["payload"]["address"] == "fred@example.com"
     other = tenancy.create_workspace(ctx, operator, org.id, "Elsewhere")
     claimed(ctx, operator, other, "ann@example.com")
-    taken = admin.patch(f"/api/v1/members/{created['id']}", json={"email": "ann@example.com"})
+    taken = admin.patch(f"/api/v1/members/{created.id}", json={"email": "ann@example.com"})
     assert taken.status_code == 409 and taken.json()["error"]["code"] == "account_exists"
-    assert admin.get(f"/api/v1/members/{created['id']}").json()["email"] == "fred@example.com"  # nothing changed
+    assert admin.get(f"/api/v1/members/{created.id}").json()["email"] == "fred@example.com"  # nothing changed

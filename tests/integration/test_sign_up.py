@@ -58,10 +58,10 @@ def test_sign_up_verifies_the_address_then_asks_for_password_and_names(
     done = post(browser, "/welcome/claim", password=PASSWORD, first_name="Nia", last_name="Long")
     assert done.status_code == 303 and done.headers["location"] == f"/joined/{workspace.id}"
     [member] = members.list_members(ctx, operator, workspace.id)
-    assert member["status"] == "active"
-    assert (member["first_name"], member["last_name"]) == ("Nia", "Long")  # the directory has the names too
+    assert member.status == "active"
+    assert (member.first_name, member.last_name) == ("Nia", "Long")  # the directory has the names too
     with ctx.uow() as uow:
-        account = uow.accounts.get(member["account_id"])
+        account = uow.accounts.get(member.account_id)
     assert account is not None and (account.first_name, account.last_name) == ("Nia", "Long")
 
 

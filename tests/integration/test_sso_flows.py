@@ -49,7 +49,7 @@ def enterprise(ctx: Context, operator: Actor, name: str = "Contoso") -> Any:
 
 def provider(ctx: Context, operator: Actor, org_id: str | None, issuer: str, name: str = "Contoso ID") -> str:
     given = ProviderInput(name=name, issuer=issuer, client_id="admit", client_secret="npm-secret")
-    return str(identity_providers.create(ctx, operator, org_id, given)["id"])
+    return str(identity_providers.create(ctx, operator, org_id, given).id)
 
 
 def workspace(ctx: Context, operator: Actor, org_id: str, name: str, **policy: Any) -> Any:
@@ -115,11 +115,11 @@ def test_journey_1_password_account_signs_up_through_the_sso_only_workspace_prov
         )
         assert redirect_target(done) == f"/joined/{ws.id}"
     [member] = members.list_members(ctx, operator, ws.id)
-    assert member["status"] == "active" and member["account_id"] != existing
-    assert (member["first_name"], member["last_name"]) == ("Ada", "King")  # the confirmed names, in the directory
+    assert member.status == "active" and member.account_id != existing
+    assert (member.first_name, member.last_name) == ("Ada", "King")  # the confirmed names, in the directory
     with ctx.uow() as uow:
-        account = uow.accounts.get(member["account_id"])
-        assert uow.accounts.identifiers(member["account_id"]) == []  # keyed by (issuer, subject) only
+        account = uow.accounts.get(member.account_id)
+        assert uow.accounts.identifiers(member.account_id) == []  # keyed by (issuer, subject) only
     assert account is not None and (account.external_issuer, account.external_subject) == (issuer, "ada-sub")
     assert (account.first_name, account.last_name, account.external_email) == ("Ada", "King", "ada@contoso.example")
 
@@ -176,11 +176,11 @@ def test_journey_2_sso_account_chooses_email_and_password_or_a_personal_provider
             follow_redirects=False,
         )
         assert redirect_target(done) == f"/joined/{open_ws.id}"
-    joined = {m["email"]: m for m in members.list_members(ctx, operator, open_ws.id)}
-    assert {m["status"] for m in joined.values()} == {"active"}
+    joined = {m.email: m for m in members.list_members(ctx, operator, open_ws.id)}
+    assert {m.status for m in joined.values()} == {"active"}
     with ctx.uow() as uow:
-        bo = uow.accounts.get(joined["bo@corp.example"]["account_id"])
-        cy = uow.accounts.get(joined["cy@corp.example"]["account_id"])
+        bo = uow.accounts.get(joined["bo@corp.example"].account_id)
+        cy = uow.accounts.get(joined["cy@corp.example"].account_id)
     assert bo is not None and bo.credential_kind == "password"
     assert cy is not None and (cy.external_issuer, cy.external_subject) == (personal, "cy-live")
 
@@ -221,7 +221,7 @@ def test_just_in_time_member_gets_the_defaults_once_and_only_with_a_verified_all
     assert "has not verified your email address" in pages["eve"]
     assert "domain cannot join" in pages["fay"]
     [member] = members.list_members(ctx, operator, ws.id)  # dee, once, though she signed in twice
-    assert (member["email"], member["role"], member["department"], member["job_profile"], member["status"]) == (
+    assert (member.email, member.role, member.department, member.job_profile, member.status) == (
         "dee@floor.example",
         "guest",
         "Kitchen",
@@ -229,7 +229,7 @@ def test_just_in_time_member_gets_the_defaults_once_and_only_with_a_verified_all
         "active",
     )
     with ctx.uow() as uow:
-        actions = [e.action for e in uow.events.list(org.id, subject_id=member["id"])]
+        actions = [e.action for e in uow.events.list(org.id, subject_id=member.id)]
     assert "member.created_just_in_time" in actions
 
 

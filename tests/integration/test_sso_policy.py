@@ -68,8 +68,8 @@ def test_providers_are_an_enterprise_feature_and_never_return_their_secret(ctx: 
 def test_login_methods_must_name_real_providers_of_the_organization(ctx: Context, operator: Actor) -> None:
     big = tenancy.create_organization(ctx, operator, "Big", plan="enterprise")
     other = tenancy.create_organization(ctx, operator, "Other", plan="enterprise")
-    mine = identity_providers.create(ctx, operator, big.id, ProviderInput(**PROVIDER))["id"]
-    theirs = identity_providers.create(ctx, operator, other.id, ProviderInput(**PROVIDER))["id"]
+    mine = identity_providers.create(ctx, operator, big.id, ProviderInput(**PROVIDER)).id
+    theirs = identity_providers.create(ctx, operator, other.id, ProviderInput(**PROVIDER)).id
     api = client(ctx, api_token(ctx, big.id))
     ws = api.post(f"/api/v1/organizations/{big.id}/workspaces", json={"name": "Main"}).json()
     for patch, field in (
@@ -97,7 +97,7 @@ def _member_of_sso_workspace(ctx: Context, operator: Actor, role: str = "member"
     ws = tenancy.create_workspace(ctx, operator, org.id, "Strict")
     invitations.invite(ctx, operator, ws.id, MemberInput(email="ivy@strict.example", role=role))
     claims.accept_with_token(ctx, token_for(ctx, "ivy@strict.example"), password=PASSWORD)
-    pid = identity_providers.create(ctx, operator, org.id, ProviderInput(**PROVIDER))["id"]
+    pid = identity_providers.create(ctx, operator, org.id, ProviderInput(**PROVIDER)).id
     tenancy.update_workspace(ctx, operator, ws.id, {"login_methods": [f"sso:{pid}"], "sso_required": True})
     return org, ws
 
@@ -163,7 +163,7 @@ def test_enforcement_reaches_an_invited_person_only_after_they_accept(ctx: Conte
     home = tenancy.create_workspace(ctx, operator, org.id, "Home")
     invitations.invite(ctx, operator, home.id, MemberInput(email="joe@sheet.example"))
     claims.accept_with_token(ctx, token_for(ctx, "joe@sheet.example"), password=PASSWORD)
-    pid = identity_providers.create(ctx, operator, org.id, ProviderInput(**PROVIDER))["id"]
+    pid = identity_providers.create(ctx, operator, org.id, ProviderInput(**PROVIDER)).id
     strict = tenancy.create_workspace(ctx, operator, org.id, "Strict")
     tenancy.update_workspace(ctx, operator, strict.id, {"login_methods": [f"sso:{pid}"], "sso_required": True})
     invitations.invite(ctx, operator, strict.id, MemberInput(email="joe@sheet.example"))
@@ -180,7 +180,7 @@ def test_enforcement_reaches_an_invited_person_only_after_they_accept(ctx: Conte
 
 def test_no_password_claim_or_reset_link_into_a_workspace_that_requires_sso(ctx: Context, operator: Actor) -> None:
     org = tenancy.create_organization(ctx, operator, "Strict", plan="enterprise")
-    pid = identity_providers.create(ctx, operator, org.id, ProviderInput(**PROVIDER))["id"]
+    pid = identity_providers.create(ctx, operator, org.id, ProviderInput(**PROVIDER)).id
     ws = tenancy.create_workspace(ctx, operator, org.id, "Strict")
     tenancy.update_workspace(ctx, operator, ws.id, {"login_methods": [f"sso:{pid}"], "sso_required": True})
     invitations.invite(ctx, operator, ws.id, MemberInput(email="kim@strict.example", first_name="Kim", last_name="L"))
@@ -189,4 +189,4 @@ def test_no_password_claim_or_reset_link_into_a_workspace_that_requires_sso(ctx:
     assert api.status_code == 403 and api.json()["error"]["code"] == "sso_required"
     password_reset.request_reset(ctx, "kim@strict.example")
     assert messages(ctx, recipient="kim@strict.example", kind="password_reset") == []
-    assert members.list_members(ctx, operator, ws.id)[0]["status"] == "invited"
+    assert members.list_members(ctx, operator, ws.id)[0].status == "invited"

@@ -125,7 +125,7 @@ def test_a_unique_constraint_race_leaves_the_unit_of_work_as_the_domains_already
     driver error, whichever database named the constraint."""
     member, _ = members.provision(ctx, operator, workspace.id, MemberInput(email="ada@example.com"), invite=False)
     with ctx.uow() as uow:
-        row = uow.members.get(None, member["id"])
+        row = uow.members.get(None, member.id)
     assert row is not None
     twin = {name: value for name, value in row._mapping.items() if name != "id"}
     with pytest.raises(AlreadyExists) as caught, ctx.uow(write=True, bulk=bulk) as uow:

@@ -119,7 +119,7 @@ ADMIN = Actor(ActorKind.ACCOUNT, id="acc-a")
 
 def test_an_admin_suspends_a_member_and_the_event_is_recorded(ctx: Context, store: dict[str, Any]) -> None:
     done = members.suspend(ctx, ADMIN, "b", workspace_id="w1")
-    assert done["status"] == "suspended" and store["members"].rows["b"].status == "suspended"
+    assert done.status == "suspended" and store["members"].rows["b"].status == "suspended"
     [event] = store["events"].added
     assert (event["action"], event["subject_id"], event["data"]["previous"]) == ("member.suspended", "b", "active")
     assert store["commits"] == 1

@@ -6,16 +6,26 @@ from __future__ import annotations
 
 from dataclasses import FrozenInstanceError, fields
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import Table
 
 from admit.adapters.persistence import tables as t
-from admit.admin import jobs, outbox
+from admit.admin import identity_providers, jobs, members, outbox, terms
 from admit.admin.invitations import InvitationView, view
+from admit.admin.member_view import MemberView, member_view
 from admit.domain.records import Account, Invitation, Job, Member, Message, Workspace
 from admit.entrypoints.web.api.admin.outbox import MessageOut
-from admit.entrypoints.web.api.schemas import InvitationOut, JobOut
+from admit.entrypoints.web.api.schemas import (
+    IdentityProviderOut,
+    InvitationOut,
+    JobOut,
+    MemberOut,
+    MemberPage,
+    TermsOut,
+    page,
+)
 from admit.flows.signin.sessions import PublicAccount, public_account
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
@@ -82,6 +92,58 @@ def test_an_invitation_view_has_the_apis_fields_and_not_the_inviters_id() -> Non
 def test_an_invitation_view_cannot_be_changed() -> None:
     with pytest.raises(FrozenInstanceError):
         view(_invitation(), NOW).state = "accepted"  # type: ignore[misc]
+
+
+def _member() -> Member:
+    return Member(
+        id="m1",
+        organization_id="o1",
+        workspace_id="w1",
+        account_id=None,
+        status="invited",
+        role="member",
+        first_name="Ann",
+        last_name="Lee",
+        email="ann@example.com",
+        username=None,
+        phone="+4930901820",
+        external_id="HR-1",
+        department="Sales",
+        job_profile=None,
+        language="de",
+        created_at=NOW - timedelta(days=1),
+        updated_at=NOW - timedelta(days=1),
+    )
+
+
+def test_a_member_view_has_the_apis_fields_which_are_the_records_in_order() -> None:
+    # member_view converts a record positionally: the orders must agree
+    assert [f.name for f in fields(MemberView)] == list(Member._fields) == list(MemberOut.model_fields)
+    shown = member_view(_member())
+    assert shown == MemberView(**_member()._asdict())
+    assert MemberOut.model_validate(shown).model_dump() == _member()._asdict()
+
+
+def test_a_member_view_takes_the_columns_just_written_and_cannot_be_changed() -> None:
+    shown = member_view(_member(), status="suspended", updated_at=NOW)
+    assert (shown.status, shown.updated_at, shown.created_at) == ("suspended", NOW, NOW - timedelta(days=1))
+    with pytest.raises(FrozenInstanceError):
+        shown.status = "active"  # type: ignore[misc]
+
+
+def test_a_page_of_member_views_is_json_objects_with_a_cursor_from_the_last() -> None:
+    shown = [member_view(_member()), member_view(_member()._replace(id="m2", created_at=NOW))]
+    listing = MemberPage.model_validate(page(shown, limit=2)).model_dump(mode="json")
+    assert [item["id"] for item in listing["items"]] == ["m1", "m2"] and listing["items"][0][
+        "email"
+    ] == "ann@example.com"
+    assert (
+        listing["next_cursor"]
+        == members.make_cursor(shown[-1])
+        == members.make_cursor(_member()._replace(id="m2", created_at=NOW))
+    )
+    assert members.parse_cursor(listing["next_cursor"]) == (NOW, "m2")
+    assert MemberPage.model_validate(page(shown, limit=3)).next_cursor is None
 
 
 def _job(state: str = "running", position: int = 3, total: int = 4) -> Job:
@@ -173,3 +235,27 @@ def test_no_public_account_has_a_password_hash() -> None:
     assert not hasattr(shown, "password_hash") and "argon2" not in repr(shown)
     assert [f.name for f in fields(PublicAccount)] == [name for name in Account._fields if name != "password_hash"]
     assert shown.id == "a1" and shown.first_name == "Ann"
+
+
+def test_a_provider_view_has_the_apis_fields_and_never_the_client_secret() -> None:
+    row = SimpleNamespace(
+        id="p1",
+        organization_id="o1",
+        kind="sso",
+        name="Contoso",
+        issuer="https://login.contoso.example",
+        client_id="admit",
+        client_secret="SEALED-SECRET",
+        scopes=["openid", "email"],
+        claims={"groups": "roles"},
+        created_at=NOW,
+    )
+    shown = identity_providers.view(row)
+    assert [f.name for f in fields(identity_providers.ProviderView)] == list(IdentityProviderOut.model_fields)
+    assert not hasattr(shown, "client_secret") and "SEALED" not in repr(shown) and shown.client_secret_set
+    assert shown.claims == {**identity_providers.DEFAULT_CLAIMS, "groups": "roles"}
+
+
+def test_a_terms_view_has_the_apis_fields_and_not_the_document() -> None:
+    assert [f.name for f in fields(terms.TermsView)] == list(TermsOut.model_fields)
+    assert not {"document", "id", "organization_id"} & {f.name for f in fields(terms.TermsView)}

@@ -204,8 +204,8 @@ def _invite(
         return
     try:
         ensure_can_grant(role, Role(member.role))
-        channels_for(workspace, dict(member._mapping))
-        open_invitation(ctx, uow, actor, workspace, dict(member._mapping), message=message, now=ctx.clock.now())
+        channels_for(workspace, member.email, member.phone)  # before open_invitation writes anything
+        open_invitation(ctx, uow, actor, workspace, member, message=message, now=ctx.clock.now())
     except DomainError as exc:
         progress.note(row, exc.message if who is None else f"{who}: {exc.message}")
         return

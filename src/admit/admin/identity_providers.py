@@ -8,7 +8,7 @@ returned."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from admit.adapters.identity.sealing import seal
@@ -58,11 +58,36 @@ class ProviderInput:
             )
 
 
-def view(row: Record) -> dict[str, Any]:
-    """A provider as the API shows it: never its client secret."""
-    values = dict(row._mapping)
-    del values["client_secret"]
-    return {**values, "client_secret_set": True, "claims": {**DEFAULT_CLAIMS, **(values["claims"] or {})}}
+@dataclass(frozen=True, slots=True)
+class ProviderView:
+    """A provider as the administrator sees it (the API's ``IdentityProviderOut``): never its client
+    secret, only that one is set; the claim mapping with the defaults filled in."""
+
+    id: str
+    organization_id: str | None
+    kind: str
+    name: str
+    issuer: str
+    client_id: str
+    client_secret_set: bool
+    scopes: list[str]
+    claims: dict[str, str]
+    created_at: datetime
+
+
+def view(row: Record) -> ProviderView:
+    return ProviderView(
+        id=row.id,
+        organization_id=row.organization_id,
+        kind=row.kind,
+        name=row.name,
+        issuer=row.issuer,
+        client_id=row.client_id,
+        client_secret_set=True,  # the column is required: every provider has one
+        scopes=row.scopes,
+        claims={**DEFAULT_CLAIMS, **(row.claims or {})},
+        created_at=row.created_at,
+    )
 
 
 def _scope(ctx: Context, uow: UnitOfWork, actor: Actor, organization_id: str | None) -> None:
@@ -79,7 +104,7 @@ def _scope(ctx: Context, uow: UnitOfWork, actor: Actor, organization_id: str | N
         raise NotFound("organization not found")
 
 
-def create(ctx: Context, actor: Actor, organization_id: str | None, given: ProviderInput) -> dict[str, Any]:
+def create(ctx: Context, actor: Actor, organization_id: str | None, given: ProviderInput) -> ProviderView:
     given.validate()
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
@@ -118,14 +143,14 @@ def create(ctx: Context, actor: Actor, organization_id: str | None, given: Provi
     return view(row)
 
 
-def list_providers(ctx: Context, actor: Actor, organization_id: str | None) -> list[dict[str, Any]]:
+def list_providers(ctx: Context, actor: Actor, organization_id: str | None) -> list[ProviderView]:
     with ctx.uow() as uow:
         if organization_id is not None:
             _scope(ctx, uow, actor, organization_id)
         return [view(row) for row in uow.identity_providers.list(organization_id)]
 
 
-def get(ctx: Context, actor: Actor, provider_id: str) -> dict[str, Any]:
+def get(ctx: Context, actor: Actor, provider_id: str) -> ProviderView:
     with ctx.uow() as uow:
         row = _own(uow, actor, provider_id)
         _scope(ctx, uow, actor, row.organization_id)

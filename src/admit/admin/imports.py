@@ -174,7 +174,7 @@ def _member_values(
             ) from None
     elif invite:
         try:
-            channels_for(workspace, values)
+            channels_for(workspace, values["email"], values["phone"])
         except Conflict as exc:
             raise ValidationFailed(exc.message, field=exc.field) from None
     return values, password
@@ -227,7 +227,7 @@ def _activate_with_password(
         actor,
         EventType.MEMBER_ACTIVATED,
         "member",
-        member["id"],
+        member.id,
         now,
         organization_id=workspace.organization_id,
         workspace_id=workspace.id,

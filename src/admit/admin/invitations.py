@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from admit.admin.member_view import MemberView, member_view
 from admit.admin.profiles import MemberInput
 from admit.domain import invitations as rules
 from admit.domain import members as member_rules
@@ -87,15 +88,16 @@ def open_invitation(
     uow: UnitOfWork,
     actor: Actor,
     workspace: Workspace,
-    member: dict[str, Any],
+    member: Member,
     *,
     message: str | None,
     now: datetime,
 ) -> Invitation:
     """Invite a provisioned member: member → invited, a pending invitation with a fresh secret,
-    its messages in the outbox and the events, all in the caller's transaction."""
+    its messages in the outbox and the events, all in the caller's transaction. ``member`` is the
+    record as read or inserted; :func:`_as_invited` is the member afterwards."""
     message = rules.personal_message(message)
-    if member["status"] != MemberStatus.INVITED:  # a member inserted as invited just now needs no move
+    if member.status != MemberStatus.INVITED:  # a member inserted as invited just now needs no move
         _mark_invited(uow, workspace, member, now)
     values = _new_invitation(actor, workspace, member, message, now)
     invitation = Invitation(id=uow.invitations.add(**values), **values)
@@ -105,11 +107,18 @@ def open_invitation(
     )
     record(
         uow, actor, EventType.INVITATION_CREATED, "invitation", invitation.id, now,
-        organization_id=workspace.organization_id, workspace_id=workspace.id, member_id=member["id"],
-        channels=invitation.channels, role=member["role"],
+        organization_id=workspace.organization_id, workspace_id=workspace.id, member_id=member.id,
+        channels=invitation.channels, role=member.role,
     )  # fmt: skip
-    member["status"] = MemberStatus.INVITED.value
     return invitation
+
+
+def _as_invited(member: Member, now: datetime) -> Member:
+    """``member`` as :func:`open_invitation` leaves it: invited, moved there ``now`` unless it was
+    inserted invited (then the record is already right, and no copy is made)."""
+    if member.status == MemberStatus.INVITED:
+        return member
+    return member._replace(status=MemberStatus.INVITED.value, updated_at=now)
 
 
 def _issue_link(
@@ -128,30 +137,30 @@ def _issue_link(
     return issued.plaintext
 
 
-def _mark_invited(uow: UnitOfWork, workspace: Workspace, member: dict[str, Any], now: datetime) -> None:
-    member_rules.transition(member["status"], MemberStatus.INVITED)
+def _mark_invited(uow: UnitOfWork, workspace: Workspace, member: Member, now: datetime) -> None:
+    member_rules.transition(member.status, MemberStatus.INVITED)
     moved = uow.members.move(
-        workspace.organization_id, member["id"], MemberStatus.PROVISIONED, status=MemberStatus.INVITED, updated_at=now
+        workspace.organization_id, member.id, MemberStatus.PROVISIONED, status=MemberStatus.INVITED, updated_at=now
     )
     if not moved:
         raise Conflict("the member changed meanwhile; reload and try again", code="member_changed")
 
 
 def _new_invitation(
-    actor: Actor, workspace: Workspace, member: dict[str, Any], message: str | None, now: datetime
+    actor: Actor, workspace: Workspace, member: Member, message: str | None, now: datetime
 ) -> dict[str, Any]:
     """The columns of a pending invitation for ``member`` (all but its id), valid for the
     workspace's lifetime."""
     return {
         "organization_id": workspace.organization_id,
         "workspace_id": workspace.id,
-        "member_id": member["id"],
-        "email": member.get("email"),
-        "phone": member.get("phone"),
-        "role": member["role"],
+        "member_id": member.id,
+        "email": member.email,
+        "phone": member.phone,
+        "role": member.role,
         "state": InvitationState.PENDING.value,
         "message": message,
-        "channels": channels_for(workspace, member),
+        "channels": channels_for(workspace, member.email, member.phone),
         "inviter_type": actor.kind.value,
         "inviter_id": actor.id,
         "inviter_name": actor.name if actor.kind is ActorKind.ACCOUNT and actor.name else None,
@@ -165,10 +174,10 @@ def _new_invitation(
 
 def invite(
     ctx: Context, actor: Actor, workspace_id: str, person: MemberInput, *, message: str | None = None
-) -> tuple[InvitationView, dict[str, Any]]:
+) -> tuple[InvitationView, MemberView]:
     """Invite a person by email (or username + phone): a new member, or a provisioned one.
 
-    Returns (invitation, member). The secret only travels in the outbox message.
+    Returns (invitation, member), the member invited. The secret only travels in the outbox message.
     """
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
@@ -187,7 +196,7 @@ def invite(
         )
         invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
         uow.commit()
-    return view(invitation, now), member
+    return view(invitation, now), member_view(_as_invited(member, now))
 
 
 def invite_member(ctx: Context, actor: Actor, member_id: str, *, message: str | None = None) -> InvitationView:
@@ -205,14 +214,14 @@ def invite_member(ctx: Context, actor: Actor, member_id: str, *, message: str | 
     return view(invitation, now)
 
 
-def _reinvitable(existing: Member) -> dict[str, Any]:
+def _reinvitable(existing: Member) -> Member:
     if existing.status == MemberStatus.INVITED:
         raise Conflict(
             "this person already has a pending invitation; resend it instead", code="already_invited", field="email"
         )
     if existing.status != MemberStatus.PROVISIONED:
         raise Conflict("this person is already a member of the workspace", code="already_member", field="email")
-    return dict(existing._mapping)
+    return existing
 
 
 def new_member(
@@ -224,14 +233,14 @@ def new_member(
     *,
     invited: bool = False,
     account_id: str | None = None,
-) -> dict[str, Any]:
+) -> Member:
     """Insert a member awaiting invitation; ``invited`` inserts it already invited, for the
     invitation opened right after in the same transaction; ``account_id`` inserts it active,
     linked to an account created for it (an import's initial password)."""
     status = member_rules.transition(MemberStatus.PROVISIONED, MemberStatus.INVITED) if invited else None
     if account_id is not None:
         status = MemberStatus.ACTIVE
-    member = {
+    columns = {
         **values,
         "organization_id": workspace.organization_id,
         "workspace_id": workspace.id,
@@ -240,13 +249,13 @@ def new_member(
         "created_at": now,
         "updated_at": now,
     }
-    member["id"] = uow.members.add(**member)
+    member = Member(id=uow.members.add(**columns), **columns)
     record(
         uow,
         actor,
         EventType.MEMBER_PROVISIONED,
         "member",
-        member["id"],
+        member.id,
         now,
         organization_id=workspace.organization_id,
         workspace_id=workspace.id,
@@ -329,7 +338,7 @@ def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | Non
         updated = invitation._replace(**changes)
         token = _issue_link(ctx, uow, workspace, updated.id, updated.expires_at, now)
         announce_invitation(
-            ctx, uow, kind="invitation_resent", workspace=workspace, member=dict(member._mapping), invitation=updated,
+            ctx, uow, kind="invitation_resent", workspace=workspace, member=member, invitation=updated,
             token=token, now=now,
         )  # fmt: skip
         record(

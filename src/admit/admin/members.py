@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from admit.admin.invitations import InvitationView, new_member, open_invitation, view
+from admit.admin.member_view import MemberView, member_view
 from admit.admin.profiles import MemberInput
 from admit.domain import members as rules
 from admit.domain.errors import AlreadyExists, Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -43,7 +43,7 @@ def provision(
     *,
     invite: bool | None,
     message: str | None = None,
-) -> tuple[dict[str, Any], InvitationView | None]:
+) -> tuple[MemberView, InvitationView | None]:
     """Create a member; with ``invite`` they are invited at once, otherwise they wait silently
     ("awaiting invitation": no message, nothing to claim). ``invite=None`` follows the workspace's
     "send activation automatically" setting (integrations). Returns (member, invitation)."""
@@ -59,7 +59,7 @@ def provision(
         if inviting:
             invitation = view(open_invitation(ctx, uow, actor, workspace, member, message=message, now=now), now)
         uow.commit()
-    return member, invitation
+    return member_view(member), invitation
 
 
 def _ensure_unique(uow: UnitOfWork, workspace: Workspace, values: dict[str, Any], exclude: str | None = None) -> None:
@@ -83,8 +83,19 @@ def parse_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         raise ValidationFailed("the cursor is not valid", field="cursor") from None
 
 
-def make_cursor(row: Mapping[str, Any]) -> str:
-    return f"{row['created_at'].isoformat()}~{row['id']}"
+class Listed(Protocol):
+    """An item of a listing in creation order: a record or a view (members, invitations)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def make_cursor(item: Listed) -> str:
+    """The cursor to the items listed after ``item`` (read back by :func:`parse_cursor`)."""
+    return f"{item.created_at.isoformat()}~{item.id}"
 
 
 def list_members(
@@ -98,7 +109,7 @@ def list_members(
     search: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> list[dict[str, Any]]:
+) -> list[MemberView]:
     """A page of the directory; filters combine (status, department, role, and a search for a
     part of a name, email, username, phone or external ID)."""
     if search:
@@ -120,7 +131,7 @@ def list_members(
             after=parse_cursor(cursor),
             limit=limit,
         )
-    return [dict(row._mapping) for row in rows]
+    return [MemberView(*row) for row in rows]
 
 
 def _load(
@@ -135,13 +146,13 @@ def _load(
     return member, workspace, role
 
 
-def get(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
+def get(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> MemberView:
     with ctx.uow() as uow:
         member, _, _ = _load(uow, actor, member_id, Permission.VIEW_DIRECTORY, workspace_id)
-    return dict(member._mapping)
+    return member_view(member)
 
 
-def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) -> MemberView:
     """Change profile fields or the role; a role above the caller's own can be neither granted
     nor taken away."""
     unknown = set(changes) - set(EDITABLE)
@@ -151,7 +162,7 @@ def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) 
     with ctx.uow(write=True) as uow:
         member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE)
         ensure_can_grant(role, Role(member.role))
-        current = {name: member._mapping[name] for name in EDITABLE}
+        current = {name: getattr(member, name) for name in EDITABLE}
         values = MemberInput(**{**current, **changes}).cleaned(workspace, ctx.phone_region)
         ensure_can_grant(role, Role(values["role"]))
         changed = {k: v for k, v in values.items() if current.get(k) != v}
@@ -171,7 +182,7 @@ def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) 
                 fields=sorted(changed),
             )
         uow.commit()
-    return {**member._mapping, **changed, "updated_at": now if changed else member.updated_at}
+    return member_view(member, **changed, updated_at=now) if changed else member_view(member)
 
 
 def _sign_in_with_new_identifiers(
@@ -207,21 +218,21 @@ def _sign_in_with_new_identifiers(
             )
 
 
-def suspend(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
+def suspend(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> MemberView:
     return _move(ctx, actor, member_id, MemberStatus.SUSPENDED, EventType.MEMBER_SUSPENDED, workspace_id)
 
 
-def reactivate(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
+def reactivate(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> MemberView:
     return _move(ctx, actor, member_id, MemberStatus.ACTIVE, EventType.MEMBER_REACTIVATED, workspace_id)
 
 
-def remove(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> dict[str, Any]:
+def remove(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> MemberView:
     return _move(ctx, actor, member_id, MemberStatus.REMOVED, EventType.MEMBER_REMOVED, workspace_id)
 
 
 def _move(
     ctx: Context, actor: Actor, member_id: str, target: MemberStatus, action: EventType, workspace_id: str | None
-) -> dict[str, Any]:
+) -> MemberView:
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE, workspace_id)
@@ -254,4 +265,4 @@ def _move(
             previous=member.status,
         )
         uow.commit()
-    return {**member._mapping, "status": target.value, "updated_at": now}
+    return member_view(member, status=target.value, updated_at=now)

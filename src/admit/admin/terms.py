@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +16,6 @@ from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Workspace
 from admit.domain.roles import Permission
-from admit.flows.terms.acceptance import view
 from admit.shared.access import workspace_for
 from admit.shared.context import Actor, Context, record
 from admit.shared.messages import enqueue
@@ -28,6 +29,39 @@ _UNSAFE = re.compile(r"[^\w.\- ]+")
 NOTIFY_BATCH = 1000
 
 
+@dataclass(frozen=True, slots=True)
+class TermsView:
+    """A version of the terms as the administrator sees it (the API's ``TermsOut``), without its
+    document: with how many accounts accepted it (a listing) or how many members were told of it
+    (just published)."""
+
+    workspace_id: str
+    version: int
+    filename: str
+    content_type: str
+    sha256: str
+    published_by: str
+    published_at: datetime
+    acceptances: int | None = None
+    members_notified: int | None = None
+
+
+def _view(
+    terms: Mapping[str, Any], *, acceptances: int | None = None, members_notified: int | None = None
+) -> TermsView:
+    return TermsView(
+        workspace_id=terms["workspace_id"],
+        version=terms["version"],
+        filename=terms["filename"],
+        content_type=terms["content_type"],
+        sha256=terms["sha256"],
+        published_by=terms["published_by"],
+        published_at=terms["published_at"],
+        acceptances=acceptances,
+        members_notified=members_notified,
+    )
+
+
 def publish(
     ctx: Context,
     actor: Actor,
@@ -36,7 +70,7 @@ def publish(
     filename: str | None,
     document: bytes,
     notify: bool = False,
-) -> dict[str, Any]:
+) -> TermsView:
     """Publish a new version (PDF or plain text); with ``notify``, every active member with an
     email address is told that the terms changed."""
     now = ctx.clock.now()
@@ -64,7 +98,7 @@ def publish(
             uow.commit()
     except AlreadyExists:
         raise Conflict("another version was published at the same time; try again", code="terms_changed") from None
-    return {**view(values), "members_notified": told}
+    return _view(values, members_notified=told)
 
 
 def _version(
@@ -147,8 +181,8 @@ def _notify_members(ctx: Context, uow: UnitOfWork, workspace: Any, version: int,
         after = (batch[-1].created_at, batch[-1].id)
 
 
-def versions(ctx: Context, actor: Actor, workspace_id: str) -> list[dict[str, Any]]:
+def versions(ctx: Context, actor: Actor, workspace_id: str) -> list[TermsView]:
     with ctx.uow() as uow:
         workspace, _ = workspace_for(uow, actor, workspace_id, Permission.VIEW_DIRECTORY)
         rows = uow.terms.versions(workspace.organization_id, workspace.id)
-    return [{**view(row._mapping), "acceptances": row.acceptances} for row in rows]
+    return [_view(row._mapping, acceptances=row.acceptances) for row in rows]

@@ -9,9 +9,12 @@ anything with the columns as attributes (SQLAlchemy's rows satisfy it), typed ``
 field until they get records of their own.
 
 Records are what use cases work with, not what they hand to an entrypoint, which gets a frozen
-view made for it: ``admin.invitations.InvitationView`` (no inviter id, the state as of now),
+view made for it: ``admin.member_view.MemberView`` (every column: a member holds no secret),
+``admin.invitations.InvitationView`` (no inviter id, the state as of now),
 ``admin.jobs.JobView`` (no file, no actor, the progress in percent),
-``admin.outbox.MessageView`` (no payload, the link's secret masked) and
+``admin.outbox.MessageView`` (no payload, the link's secret masked),
+``admin.identity_providers.ProviderView`` (no client secret), ``admin.terms.TermsView`` (no
+document) and
 ``flows.signin.sessions.PublicAccount`` (no password hash: ``Account`` carries it only for the
 use cases that check or replace it).
 

@@ -12,17 +12,18 @@ from uuid import uuid4
 
 from admit.domain.errors import Conflict
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Invitation, Workspace
+from admit.domain.records import Invitation, Member, Workspace
 from admit.shared.context import Context
 
 
-def channels_for(workspace: Workspace, member: dict[str, Any]) -> list[str]:
-    """Every channel the workspace has switched on and the member can be reached by: email and
-    SMS both when both are on and known (the fourth article's rule)."""
+def channels_for(workspace: Workspace, email: str | None, phone: str | None) -> list[str]:
+    """Every channel the workspace has switched on and a member with this email address and phone
+    number can be reached by: email and SMS both when both are on and known (the fourth article's
+    rule)."""
     channels = []
-    if workspace.email_enabled and member.get("email"):
+    if workspace.email_enabled and email:
         channels.append("email")
-    if workspace.sms_enabled and member.get("phone"):
+    if workspace.sms_enabled and phone:
         channels.append("sms")
     if not channels:
         raise Conflict(
@@ -74,7 +75,7 @@ def announce_invitation(
     *,
     kind: str,
     workspace: Workspace,
-    member: dict[str, Any],
+    member: Member,
     invitation: Invitation,
     token: str,
     now: datetime,
@@ -85,16 +86,18 @@ def announce_invitation(
         "workspace_name": workspace.name,
         "inviter_name": invitation.inviter_name,
         "message": invitation.message,
-        "first_name": member.get("first_name"),
+        "first_name": member.first_name,
         "expires_at": invitation.expires_at.isoformat(),
     }
     for channel in invitation.channels:
+        recipient = member.email if channel == "email" else member.phone
+        assert recipient is not None  # the outbox refuses a message without a recipient
         enqueue(
             uow,
             kind=kind,
             channel=channel,
-            recipient=member["email"] if channel == "email" else member["phone"],
-            language=member.get("language") or workspace.default_language,
+            recipient=recipient,
+            language=member.language or workspace.default_language,
             subject_id=invitation.id,
             organization_id=workspace.organization_id,
             workspace_id=workspace.id,

@@ -246,12 +246,12 @@ def terms_publish(
     notify: bool = typer.Option(False, help="Email every active member that the terms changed."),
 ) -> None:
     """Publish a new version; members accept it before they next enter the workspace."""
-    row = terms_service.publish(
+    published = terms_service.publish(
         context(), OPERATOR, workspace_id, filename=document.name, document=document.read_bytes(), notify=notify
     )
     show_record(
-        f"Terms of service version {row['version']} published",
-        row,
+        f"Terms of service version {published.version} published",
+        published,
         ("workspace_id", "version", "filename", "content_type", "sha256", "members_notified"),
     )
 

@@ -52,8 +52,8 @@ def member_add(
         language=language,
         role=role,
     )
-    row, invitation = members.provision(context(), OPERATOR, workspace_id, person, invite=invite, message=message)
-    show_record("Member added", row, MEMBER_FIELDS)
+    added, invitation = members.provision(context(), OPERATOR, workspace_id, person, invite=invite, message=message)
+    show_record("Member added", added, MEMBER_FIELDS)
     if invitation is not None:
         console.print(f"invitation_id: {invitation.id}")
 

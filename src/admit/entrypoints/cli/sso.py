@@ -46,10 +46,10 @@ def _add(
         scopes=list(scopes or DEFAULT_SCOPES),
         claims=_claims(claims),
     )
-    row = identity_providers.create(context(), OPERATOR, organization_id, given)
-    show_record("Identity provider created", row, PROVIDER_FIELDS)
+    provider = identity_providers.create(context(), OPERATOR, organization_id, given)
+    show_record("Identity provider created", provider, PROVIDER_FIELDS)
     console.print(f"Redirect URI to register at the provider: {context().link('/sso/callback')}")
-    console.print(f"Allow it in a workspace: admit workspace login WORKSPACE_ID --method {row['kind']}:{row['id']}")
+    console.print(f"Allow it in a workspace: admit workspace login WORKSPACE_ID --method {provider.kind}:{provider.id}")
 
 
 @sso.command("add")

@@ -427,9 +427,7 @@ def _create_account(
     last_name: str | None,
     now: datetime,
 ) -> str:
-    return create_account_for(
-        uow, dict(member._mapping), password_hash, now, first_name=first_name, last_name=last_name
-    )
+    return create_account_for(uow, member._asdict(), password_hash, now, first_name=first_name, last_name=last_name)
 
 
 def create_account_for(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import MISSING, BaseModel, ConfigDict, Field, StringConstraints
 
-from admit.admin.invitations import InvitationView
-from admit.admin.members import make_cursor
+from admit.admin.members import Listed, make_cursor
 from admit.admin.profiles import MemberInput
 from admit.domain.workspaces import DEFAULTS
 
@@ -27,13 +26,9 @@ MAX_ID = 2**63 - 1  # a numeric id (BIGINT)
 LIMIT = Query(50, ge=1, le=500)  # the page size of a listing
 
 
-def page(items: Sequence[Mapping[str, Any]] | Sequence[InvitationView], limit: int) -> dict[str, Any]:
-    """A listing page: a full page has a cursor to the next one."""
-    return {"items": items, "next_cursor": _cursor(items[-1]) if len(items) == limit else None}
-
-
-def _cursor(last: Mapping[str, Any] | InvitationView) -> str:
-    return make_cursor(last if isinstance(last, Mapping) else {"created_at": last.created_at, "id": last.id})
+def page(items: Sequence[Listed], limit: int) -> dict[str, Any]:
+    """A listing page of views (members, invitations): a full page has a cursor to the next one."""
+    return {"items": items, "next_cursor": make_cursor(items[-1]) if len(items) == limit else None}
 
 
 class Out(BaseModel):

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from admit.admin import bulk_invites, invitations
+from admit.admin.member_view import MemberView
 from admit.domain.errors import DomainError, ValidationFailed
 from admit.domain.invitations import MESSAGE_LIMIT, personal_message
 from admit.entrypoints.web.deps import Ctx, blocking
@@ -135,9 +136,9 @@ async def invite_all(workspace_id: str, request: Request, ctx: Ctx) -> Response:
 
 
 # One person: Invite or Resend ----------------------------------------------------------------------
-def _person(ctx: Context, admin: Admin, person: dict[str, Any], back: str) -> Target:
-    member_id = str(person["id"])
-    resend = person["status"] == "invited"
+def _person(ctx: Context, admin: Admin, person: MemberView, back: str) -> Target:
+    member_id = person.id
+    resend = person.status == "invited"
 
     def act(message: str | None) -> str:
         if resend:
@@ -163,7 +164,7 @@ async def _one(request: Request, ctx: Context, admin: Admin, member_id: str, bac
         person = await member_of(ctx, admin, member_id)
     except DomainError as exc:
         return admin.refusal(request, exc) or Response(status_code=status_of(exc))
-    if person["status"] not in ("provisioned", "invited"):
+    if person.status not in ("provisioned", "invited"):
         message = "this person is already a member of the workspace; there is nothing to invite them to"
         params = dict(parse_qsl(urlsplit(back).query))
         return await people_page(request, ctx, admin, params, status=409, error=message)

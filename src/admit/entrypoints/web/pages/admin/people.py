@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.admin import members
+from admit.admin.member_view import MemberView
 from admit.admin.profiles import MemberInput
 from admit.admin.tenancy import LANGUAGES
 from admit.domain.errors import DomainError
@@ -82,7 +83,7 @@ async def people_page(
     filters = _filters(params)
     cursor = params.get("cursor") or None
 
-    def listing(after: str | None) -> list[dict[str, Any]]:
+    def listing(after: str | None) -> list[MemberView]:
         return members.list_members(
             ctx,
             admin.actor,
@@ -147,7 +148,7 @@ async def people(workspace_id: str, request: Request, ctx: Ctx) -> Response:
     return await people_page(request, ctx, admin, dict(request.query_params))
 
 
-async def member_of(ctx: Context, admin: Admin, member_id: str) -> dict[str, Any]:
+async def member_of(ctx: Context, admin: Admin, member_id: str) -> MemberView:
     """A member of this workspace (another workspace's member is not found here)."""
     return await blocking(lambda: members.get(ctx, admin.actor, member_id, workspace_id=admin.workspace_id))
 
@@ -240,5 +241,5 @@ async def add_person(workspace_id: str, request: Request, ctx: Ctx) -> Response:
         return _person_form(
             admin, request, status_of(exc), values=values, errors={field or "form": exc.message}, error=exc.message
         )
-    target = with_notice(people_path(workspace_id), "created", str(created["id"]))
+    target = with_notice(people_path(workspace_id), "created", created.id)
     return RedirectResponse(target, status_code=303)
