@@ -68,3 +68,23 @@ def test_templates_have_every_column_and_read_back(ctx: Context, org: Any, works
         assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
         table = read_table(response.content, f"template.{fmt}")
         assert "email" in table.columns and "initial_password" in table.columns and len(table) == 1
+
+
+def test_a_resend_goes_to_the_address_and_number_the_member_has_now(ctx: Context, org: Any, workspace: Any) -> None:
+    """An administrator changed or cleared the email address after inviting: the resend follows
+    the member as they are now, and refuses (never a server error) when nothing is left."""
+    http = api(ctx, org)
+    http.patch(f"/api/v1/workspaces/{workspace.id}", json={"sms_enabled": True})
+    created = http.post(
+        f"/api/v1/workspaces/{workspace.id}/members",
+        json={"email": "old@example.com", "username": "dora", "phone": "+49 30 901820", "invite": True},
+    ).json()
+    invitation_id, member_id = created["invitation"]["id"], created["member"]["id"]
+    assert http.patch(f"/api/v1/members/{member_id}", json={"email": None}).status_code == 200
+    resent = http.post(f"/api/v1/invitations/{invitation_id}/resend", json={})
+    assert resent.status_code == 200, resent.text
+    assert resent.json()["channels"] == ["sms"] and resent.json()["email"] is None
+    http.patch(f"/api/v1/workspaces/{workspace.id}", json={"sms_enabled": False})
+    refused = http.post(f"/api/v1/invitations/{invitation_id}/resend", json={})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "no_delivery_channel"
+    assert http.get(f"/api/v1/invitations/{invitation_id}").json()["send_count"] == 2  # unchanged by the refusal

@@ -327,6 +327,11 @@ def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | Non
         assert member is not None
         uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
         changes: dict[str, Any] = {
+            # to the member's address and number as they are now (an administrator may have
+            # changed or cleared one since): unreachable, the resend is refused
+            "channels": channels_for(workspace, member.email, member.phone),
+            "email": member.email,
+            "phone": member.phone,
             "expires_at": now + rules.lifetime(workspace.invitation_lifetime_days),
             "send_count": invitation.send_count + 1,
             "updated_at": now,
