@@ -207,8 +207,8 @@ class OidcClientAssertions(Repository):
         stmt = upsert(t.oidc_client_assertions).values(
             client_id=client_id, jti_digest=jti_digest, organization_id=organization_id, expires_at=expires_at
         )
-        done = self.conn.execute(stmt.on_conflict_do_nothing(index_elements=[self.c.client_id, self.c.jti_digest]))
-        return bool(done.rowcount)
+        stmt = stmt.on_conflict_do_nothing(index_elements=[self.c.client_id, self.c.jti_digest])
+        return self.conn.execute(stmt.returning(self.c.jti_digest)).first() is not None  # rowcount: not on every driver
 
     def remove_expired(self, now: datetime) -> int:
         done = self.conn.execute(delete(t.oidc_client_assertions).where(self.c.expires_at <= now))
