@@ -30,7 +30,8 @@ KEY_TYPES = {"RSA": "RS256", "EC": "ES256"}  # the one algorithm each kind of ke
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 KEPT_MEMBERS = ("kty", "kid", "alg", "use", "n", "e", "crv", "x", "y")
 MAX_KEYS = 10
-MIN_RSA_BITS = 2048
+MIN_RSA_BITS, MAX_RSA_BITS = 2048, 8192
+MAX_KID = 100
 MAX_LIFETIME = timedelta(hours=1)  # an assertion's exp at most this far ahead (its jti is kept until then)
 LEEWAY = 60  # seconds of clock skew allowed on exp
 
@@ -60,8 +61,11 @@ def _public_key(item: Any) -> dict[str, Any]:
         raise _bad("public keys only: the private key stays with the app")
     if item.get("alg", KEY_TYPES[kind]) != KEY_TYPES[kind] or item.get("use", "sig") != "sig":
         raise _bad(f"an {kind} key here signs with {KEY_TYPES[kind]} (use: sig)")
-    if kind == "RSA" and _modulus_bits(item) < MIN_RSA_BITS:  # checked before joserfc warns about it
-        raise _bad(f"RSA keys need at least {MIN_RSA_BITS} bits")
+    if kind == "RSA" and not MIN_RSA_BITS <= _modulus_bits(item) <= MAX_RSA_BITS:  # before joserfc warns
+        raise _bad(f"RSA keys have {MIN_RSA_BITS} to {MAX_RSA_BITS} bits")
+    kid = item.get("kid", "-")  # none given: joserfc names the key by its thumbprint
+    if not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID:
+        raise _bad(f"a kid is a string of 1 to {MAX_KID} characters")
     try:
         key = JWKRegistry.import_key(item)
         key.ensure_kid()
