@@ -22,7 +22,8 @@ from support.api import api_token, client
 from support.clock import FixedClock
 from support.oidc_flow import ISSUER, REDIRECT, code_for, join, register
 
-from admit.shared.context import Context
+from admit.oidc_provider import clients, housekeeping
+from admit.shared.context import Actor, Context
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 TOKEN = f"{ISSUER}/oauth2/token"
@@ -159,6 +160,8 @@ def test_a_replayed_assertion_is_refused(ctx: Context, org: Any, clock: FixedClo
     assert _introspect(browser, same_jti).json()["error"] == "invalid_client"
     clock.advance(minutes=2)  # the assertion expired: its exp refuses it, whatever is remembered
     assert _introspect(browser, assertion).json()["error"] == "invalid_client"
+    assert housekeeping.sweep(ctx) == 1  # its jti, no longer needed
+    clients.remove(ctx, Actor.operator(), org.id, client_id)  # with whatever it left behind
 
 
 def test_algorithm_confusion_none_and_other_forgeries_are_refused(ctx: Context, org: Any, clock: FixedClock) -> None:

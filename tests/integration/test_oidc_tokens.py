@@ -16,7 +16,7 @@ from support.oidc_flow import ISSUER, PASSWORD, code_for, exchange, join, regist
 from admit.admin import members
 from admit.domain.errors import ValidationFailed
 from admit.flows.signin import sessions
-from admit.oidc_provider import housekeeping
+from admit.oidc_provider import clients, housekeeping
 from admit.shared.context import Actor, Context
 
 EMAIL = "ada@acme.example"
@@ -289,3 +289,13 @@ def test_the_sweep_keeps_a_code_while_its_family_lives_and_forgets_both_after(
     assert housekeeping.sweep(ctx) == 3  # the two refresh tokens, then the code
     with ctx.uow() as uow:
         assert uow.oidc_refresh_tokens.by_digest("0" * 64) is None
+
+
+def test_removing_an_app_ends_its_refresh_and_access_tokens(
+    ctx: Context, operator: Actor, org: Any, workspace: Any
+) -> None:
+    browser, client_id, secret, first = _started(ctx, org, workspace)
+    second = _refresh(browser, client_id, secret, first["refresh_token"]).json()
+    clients.remove(ctx, operator, org.id, client_id)
+    assert _refresh(browser, client_id, secret, second["refresh_token"]).json()["error"] == "invalid_client"
+    assert _userinfo(browser, second["access_token"]) == 401
