@@ -107,7 +107,7 @@ def test_registering_keys_by_api_names_each_mistake(ctx: Context, org: Any) -> N
         ({"jwks": _jwks(("p384", ECKey.generate_key("P-384")))}, "jwks"),
         ({"jwks": {"keys": [{**RSA.as_dict(private=False), "alg": "HS256"}]}}, "jwks"),
         ({"jwks": {"keys": [{"kty": "RSA", "n": "!!", "e": "AQAB"}]}}, "jwks"),
-        ({"jwks": {"keys": "none"}}, "jwks"),
+        ({"jwks": {"keys": "none"}}, "jwks.keys"),  # the shape, checked before the keys
         ({"jwks": {"keys": [{**RSA.as_dict(private=False), "kid": "k" * 101}]}}, "jwks"),
         ({"jwks": _jwks(("same", RSA), ("same", EC))}, "jwks"),
         ({"token_endpoint_auth_method": "client_secret_basic"}, "jwks"),  # keys without private_key_jwt

@@ -454,6 +454,18 @@ class EventOut(Out):
 Uri = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
+JwkMember = Annotated[str, StringConstraints(max_length=32)]
+JwkText = Annotated[str, StringConstraints(max_length=2000)]  # an 8192-bit modulus is 1366 characters
+Jwk = Annotated[
+    dict[JwkMember, JwkText | bool | Annotated[list[JwkText], Field(max_length=10)]],
+    Field(max_length=20, description="A public JWK: kty, kid, alg, use, n and e (RSA) or crv, x and y (EC)."),
+]
+
+
+class JwksIn(BaseModel):
+    keys: list[Jwk] = Field(min_length=1, max_length=10)
+
+
 class ClientIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     redirect_uris: list[Uri] = Field(
@@ -481,10 +493,10 @@ class ClientIn(BaseModel):
         description="Must include authorization_code. refresh_token (confidential apps only): every code "
         "exchange also gives a refresh token, rotated at each use, valid 30 days.",
     )
-    jwks: dict[str, Any] | None = Field(
+    jwks: JwksIn | None = Field(
         None,
-        description='With private_key_jwt only: the app\'s public keys, {"keys": [...]}: 1 to 10 RSA (2048 bits '
-        "or more, RS256) or EC P-256 (ES256) keys, without their private parts.",
+        description='With private_key_jwt only: the app\'s public keys, {"keys": [...]}: 1 to 10 RSA (2048 to 8192 '
+        "bits, RS256) or EC P-256 (ES256) keys, without their private parts.",
     )
 
 
