@@ -77,6 +77,8 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
+    # Authlib logs each token it issues (JWT access tokens too) at debug: never below info.
+    logging.getLogger("authlib").setLevel(max(root.level, logging.INFO))
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -5,8 +5,11 @@ second faster each); the errors test runs the real command, as a shell would."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
+from joserfc.jwk import RSAKey
 from support.processes import admit, admit_process, field
 
 COMMANDS = [
@@ -137,3 +140,26 @@ def test_operator_registers_an_app_and_rotates_the_signing_keys(database_url: st
     assert admit(database_url, "keys", "list").stdout.count("retired") == 1
     assert "removed" in admit(database_url, "clients", "delete", org, client_id).stdout
     assert client_id not in admit(database_url, "clients", "list", org).stdout
+
+
+def test_operator_registers_an_app_with_keys_and_refresh_tokens(database_url: str, tmp_path: Path) -> None:
+    admit(database_url, "db", "upgrade")
+    org = field(admit(database_url, "org", "create", "Initech", "--plan", "pro").stdout, "id")
+    key = RSAKey.generate_key(2048, auto_kid=False)
+    keys = tmp_path / "jwks.json"
+    keys.write_text(json.dumps({"keys": [{**key.as_dict(private=False), "kid": "initech-1"}]}))
+    base = ("clients", "create", org, "Ledger", "--redirect-uri", "https://ledger.initech.example/cb")
+    created = admit(
+        database_url, *base, "--auth-method", "private_key_jwt", "--jwks", f"@{keys}",
+        "--grant-type", "authorization_code", "--grant-type", "refresh_token",
+    ).stdout  # fmt: skip
+    assert field(created, "token_endpoint_auth_method") == "private_key_jwt" and "client_secret:" not in created
+    assert "grant_types: ['authorization_code', 'refresh_token']" in created
+    private = json.dumps({"keys": [key.as_dict(private=True)]})
+    for extra, named in (
+        (("--auth-method", "private_key_jwt", "--jwks", private), "jwks"),
+        (("--auth-method", "private_key_jwt", "--jwks", "{not json"), "jwks"),
+        (("--public", "--grant-type", "authorization_code", "--grant-type", "refresh_token"), "grant_types"),
+    ):
+        refused = admit(database_url, *base, *extra, check=False)
+        assert refused.returncode == 1 and f"({named})" in refused.stdout + refused.stderr, extra

@@ -1,8 +1,10 @@
 """An independent relying party signs a person in through a real ``admit serve``, on SQLite and
 PostgreSQL: the npm ``openid-client`` (panva) discovers Admit, sends the browser to authorize with
 PKCE, exchanges the code (validating the ID token against the JWKS, nonce, state and the ``iss``
-response parameter) and reads userinfo. The browser's part (sign-in page, authorization) is done
-here over HTTP with the session cookie."""
+response parameter), reads userinfo, refreshes once (the refresh token rotates), introspects, and
+replays the first refresh token (the family is revoked). A second app authenticates with
+``private_key_jwt``, its assertions signed by openid-client. The browser's part (sign-in page,
+authorization) is done here over HTTP with the session cookie."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
+from joserfc.jwk import RSAKey
 from support.oidc_providers import NPM_DIR
 from support.outbox import token_for
 from support.pages import csrf
@@ -47,9 +50,23 @@ def _setup(ctx: Context) -> tuple[Any, Any, str, str]:
     ws = tenancy.create_workspace(ctx, operator, org.id, "Acme Main")
     invitations.invite(ctx, operator, ws.id, MemberInput(email="ada@acme.example", role="admin", first_name="Ada"))
     claims.accept_with_token(ctx, token_for(ctx, "ada@acme.example"), password=PASSWORD)
-    app, secret = clients.create(ctx, operator, org.id, ClientInput(name="Node app", redirect_uris=[REDIRECT]))
+    given = ClientInput(name="Node app", redirect_uris=[REDIRECT], grant_types=["authorization_code", "refresh_token"])
+    app, secret = clients.create(ctx, operator, org.id, given)
     assert secret is not None
     return org, ws, app["client_id"], secret
+
+
+def _keyed_app(ctx: Context, organization_id: str) -> tuple[str, str]:
+    """An app that authenticates with private_key_jwt: its id and its private key (a JWK, JSON)."""
+    key = RSAKey.generate_key(2048, auto_kid=False)
+    private = {**key.as_dict(private=True), "kid": "node-1", "alg": "RS256"}
+    public = {**key.as_dict(private=False), "kid": "node-1", "alg": "RS256"}
+    given = ClientInput(
+        name="Node keyed app", redirect_uris=[REDIRECT], token_endpoint_auth_method="private_key_jwt",
+        jwks={"keys": [public]},
+    )  # fmt: skip
+    app, _ = clients.create(ctx, Actor.operator("test"), organization_id, given)
+    return app["client_id"], json.dumps(private)
 
 
 def _browser(base: str, authorize_url: str) -> str:
@@ -74,8 +91,9 @@ def test_openid_client_signs_a_person_in_through_admit(ctx: Context, database_ur
     with server(database_url) as base:
         local = dataclasses.replace(ctx, base_url=base, dev_mode=True)  # the app's loopback redirect URI
         org, ws, client_id, secret = _setup(local)
+        keyed_id, keyed_key = _keyed_app(local, org.id)
         app = subprocess.Popen(
-            [node, str(NPM_DIR / "relying_party.mjs"), base, client_id, secret, REDIRECT],
+            [node, str(NPM_DIR / "relying_party.mjs"), base, client_id, secret, REDIRECT, keyed_id, keyed_key],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:
@@ -96,3 +114,9 @@ def test_openid_client_signs_a_person_in_through_admit(ctx: Context, database_ur
     assert (id_token["org_id"], id_token["workspace_id"], id_token["workspace_name"]) == (org.id, ws.id, "Acme Main")
     assert userinfo["sub"] == id_token["sub"] and userinfo["workspace_id"] == ws.id
     assert result["token_type"].lower() == "bearer"
+    refresh = result["refresh"]
+    assert refresh["rotated"] is True and refresh["userinfo"]["sub"] == id_token["sub"]
+    assert refresh["introspection"]["active"] is True and refresh["introspection"]["client_id"] == client_id
+    assert refresh["replay"] == "invalid_grant" and refresh["after_replay"] == "invalid_grant"
+    assert refresh["introspection_after_replay"] == {"active": False}
+    assert result["keyed"] == {"introspection": {"active": False}}  # authenticated; another app's token

@@ -5,18 +5,22 @@ rotation."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
-import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi.testclient import TestClient
-from joserfc import jwt
-from joserfc.jwk import KeySet
 from support.api import api_token, client
 from support.clock import FixedClock
+from support.oidc_flow import ISSUER, PASSWORD, REDIRECT, SCOPE
+from support.oidc_flow import authorize as _authorize
+from support.oidc_flow import back as _back
+from support.oidc_flow import code_for as _code_for
+from support.oidc_flow import exchange as _exchange
+from support.oidc_flow import join as _join
+from support.oidc_flow import pkce as _pkce
+from support.oidc_flow import register as _app
+from support.oidc_flow import signed_in as _signed_in
+from support.oidc_flow import verify as _verify
 from support.outbox import token_for
 from support.pages import csrf, sign_in
 
@@ -24,74 +28,8 @@ from admit.admin import invitations, members, tenancy, terms
 from admit.admin.profiles import MemberInput
 from admit.flows.invitation import claims
 from admit.flows.signin import sessions
-from admit.oidc_provider import clients, housekeeping, keys
-from admit.oidc_provider.clients import ClientInput
+from admit.oidc_provider import housekeeping, keys
 from admit.shared.context import Actor, Context
-
-PASSWORD = "copper-willow-harbour-83"
-REDIRECT = "https://shop.example.test/callback"
-ISSUER = "https://admit.example.test"
-SCOPE = "openid profile email workspace"
-
-
-def _app(ctx: Context, organization_id: str, **kw: Any) -> tuple[str, str | None]:
-    given = ClientInput(name="Shop", redirect_uris=[REDIRECT], **kw)
-    row, secret = clients.create(ctx, Actor.operator(), organization_id, given)
-    return row["client_id"], secret
-
-
-def _join(ctx: Context, workspace_id: str, email: str, role: str = "member") -> None:
-    invitations.invite(ctx, Actor.operator(), workspace_id, MemberInput(email=email, role=role, first_name="Ada"))
-    claims.accept_with_token(ctx, token_for(ctx, email), password=PASSWORD)
-
-
-def _pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
-
-
-def _authorize(browser: TestClient, client_id: str, **params: str) -> Any:
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": REDIRECT,
-        "scope": SCOPE,
-        "state": "state-1",
-        "nonce": "nonce-1",
-        **params,
-    }
-    return browser.get("/oauth2/authorize", params=query, follow_redirects=False)
-
-
-def _back(response: Any) -> dict[str, str]:
-    """The parameters of the redirect to the app."""
-    assert response.status_code == 302, response.text
-    location = response.headers["location"]
-    assert location.startswith(REDIRECT + "?")
-    return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
-
-
-def _signed_in(ctx: Context, email: str) -> TestClient:
-    browser = client(ctx)
-    assert sign_in(browser, email, PASSWORD).status_code == 303
-    return browser
-
-
-def _exchange(browser: TestClient, client_id: str, secret: str | None, code: str, **extra: str) -> Any:
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, **extra}
-    auth = (client_id, secret) if secret else None
-    if secret is None:
-        form["client_id"] = client_id
-    return browser.post("/oauth2/token", data=form, auth=auth)
-
-
-def _verify(browser: TestClient, token: str, clock: FixedClock) -> tuple[dict[str, Any], dict[str, Any]]:
-    published = KeySet.import_key_set(browser.get("/oauth2/jwks").json())
-    decoded = jwt.decode(token, published, algorithms=["RS256"])
-    now = int(clock.now().timestamp())
-    jwt.JWTClaimsRegistry(now=now, iss={"essential": True, "value": ISSUER}).validate(decoded.claims)
-    return dict(decoded.header), dict(decoded.claims)
 
 
 def test_discovery_names_the_endpoints_from_the_base_url(ctx: Context) -> None:
@@ -143,11 +81,6 @@ def test_the_whole_code_flow_gives_verifiable_tokens_and_userinfo(
     assert posted.json() == info.json()
     preflight = browser.options("/oauth2/userinfo", headers={"origin": "https://shop.example.test"})
     assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "*"
-
-
-def _code_for(ctx: Context, client_id: str, email: str, **params: str) -> tuple[TestClient, dict[str, str]]:
-    browser = _signed_in(ctx, email)
-    return browser, _back(_authorize(browser, client_id, **params))
 
 
 def test_a_public_client_must_use_pkce_and_the_right_verifier(ctx: Context, org: Any, workspace: Any) -> None:

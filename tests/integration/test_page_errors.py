@@ -16,7 +16,17 @@ from admit.shared.context import Context
 
 # Addresses machines call and that answer JSON by design: the API, the health check, the dev mailbox's
 # own pages aside, and the OpenID provider's documents and endpoints for apps.
-MACHINES = ("/api/", "/healthz", "/dev/", "/.well-known/", "/oauth2/jwks", "/oauth2/token", "/oauth2/userinfo")
+MACHINES = (
+    "/api/",
+    "/healthz",
+    "/dev/",
+    "/.well-known/",
+    "/oauth2/jwks",
+    "/oauth2/token",
+    "/oauth2/revoke",
+    "/oauth2/introspect",
+    "/oauth2/userinfo",
+)
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 CSRF_FIELD = re.compile(r'name="csrftoken" value="([^"]+)"')
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-NOT_PAGES = ("/api/", "/healthz", "/dev/", "/oauth2/token", "/oauth2/userinfo")
+NOT_PAGES = ("/api/", "/healthz", "/dev/", "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/userinfo")
 
 
 def csrf(html: str) -> str:

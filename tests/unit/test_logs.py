@@ -36,6 +36,23 @@ def test_log_lines_never_carry_a_token(capsys: pytest.CaptureFixture[str]) -> No
     assert "ann@example.com" in output and '"event": "resend"' in output
 
 
+def test_authlib_never_logs_the_tokens_it_issues_even_at_debug(capsys: pytest.CaptureFixture[str]) -> None:
+    root, authlib = logging.getLogger(), logging.getLogger("authlib")
+    saved = (root.handlers[:], root.level, authlib.level)
+    access_token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJl"  # a JWT: nothing to redact by shape
+    try:
+        configure_logging(Settings(_env_file=None, dev_mode=True, log_level="debug"))  # type: ignore[call-arg]
+        logging.getLogger("authlib.oauth2.rfc6749.grants.refresh_token").debug("Issue token %r", access_token)
+        logging.getLogger("admit.test").debug("admit's own debug lines still show")
+        output = capsys.readouterr().err
+    finally:
+        root.handlers[:], level, authlib_level = saved
+        root.setLevel(level)
+        authlib.setLevel(authlib_level)
+        structlog.reset_defaults()
+    assert access_token not in output and "admit's own debug lines still show" in output
+
+
 def _log_failure(settings: Settings, capsys: pytest.CaptureFixture[str]) -> str:
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)

@@ -23,6 +23,7 @@ class EventType(StrEnum):
     CLIENT_REMOVED = "client.removed"
     SIGNING_KEY_ROTATED = "signing_key.rotated"
     CLIENT_CODE_REPLAYED = "client.code_replayed"
+    CLIENT_REFRESH_TOKEN_REPLAYED = "client.refresh_token_replayed"
 
     MEMBER_PROVISIONED = "member.provisioned"
     MEMBER_CREATED_JUST_IN_TIME = "member.created_just_in_time"

@@ -16,8 +16,10 @@ from admit.domain.repositories import (
     InvitationsRepository,
     JobsRepository,
     MembersRepository,
+    OidcClientAssertionsRepository,
     OidcClientsRepository,
     OidcCodesRepository,
+    OidcRefreshTokensRepository,
     OidcTokensRepository,
     OrganizationsRepository,
     OutboxRepository,
@@ -106,6 +108,10 @@ class UnitOfWork(Protocol):
     def oidc_codes(self) -> OidcCodesRepository: ...
     @property
     def oidc_tokens(self) -> OidcTokensRepository: ...
+    @property
+    def oidc_refresh_tokens(self) -> OidcRefreshTokensRepository: ...
+    @property
+    def oidc_client_assertions(self) -> OidcClientAssertionsRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

@@ -34,6 +34,7 @@ class SecretPurpose(StrEnum):
     FLOW = "flw"  # a self-service flow's handle, held by the browser or API client that started it
     CLIENT_SECRET = "cls"  # an OpenID client's (app's) secret, shown once
     AUTHORIZATION_CODE = "cod"  # an OpenID authorization code, exchanged once for tokens
+    REFRESH_TOKEN = "rft"  # an OpenID refresh token, exchanged once for new tokens (and its successor)
 
 
 # Lifetimes; ``None`` means "set by the owner" (an invitation follows its workspace; an API
@@ -50,6 +51,7 @@ LIFETIMES: dict[SecretPurpose, timedelta | None] = {
     SecretPurpose.FLOW: timedelta(hours=1),
     SecretPurpose.CLIENT_SECRET: None,
     SecretPurpose.AUTHORIZATION_CODE: timedelta(minutes=5),
+    SecretPurpose.REFRESH_TOKEN: timedelta(days=30),  # the family's, from the code's exchange (not renewed)
 }
 
 
@@ -71,6 +73,7 @@ SINGLE_USE = frozenset(
         SecretPurpose.SSO_STATE,
         SecretPurpose.FLOW,
         SecretPurpose.AUTHORIZATION_CODE,
+        SecretPurpose.REFRESH_TOKEN,
     }
 )
 

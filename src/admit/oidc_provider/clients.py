@@ -1,7 +1,9 @@
 """An organization's apps (OpenID clients): where Admit may send a person back with a code, and
-how the app proves itself at the token endpoint. A confidential client's secret is generated
-here, shown once and stored as a digest; a public client (a single-page or native app) has none
-and must use PKCE."""
+how the app proves itself at the token endpoint. A confidential client proves itself with a
+secret (generated here, shown once and stored as a digest) or, with ``private_key_jwt``, with
+assertions signed by a key whose public part it registered (``jwks``); a public client (a
+single-page or native app) has neither and must use PKCE. Only a confidential client may be
+registered for the ``refresh_token`` grant."""
 
 from __future__ import annotations
 
@@ -15,12 +17,16 @@ from admit.domain.events import EventType
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Record
 from admit.domain.roles import Permission
+from admit.oidc_provider import assertions
 from admit.shared.access import organization_scope
 from admit.shared.context import Actor, Context, record
 
 SCOPES = ("openid", "profile", "email", "workspace")
 CLIENT_TYPES = ("confidential", "public")
-AUTH_METHODS = {"confidential": ("client_secret_basic", "client_secret_post"), "public": ("none",)}
+SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+AUTHENTICATED_METHODS = (*SECRET_METHODS, assertions.METHOD)  # token, revocation and introspection
+AUTH_METHODS = {"confidential": AUTHENTICATED_METHODS, "public": ("none",)}
+GRANT_TYPES = ("authorization_code", "refresh_token")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MAX_URIS = 20
 
@@ -47,17 +53,39 @@ class ClientInput:
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     backchannel_logout_uri: str | None = None
     allowed_scopes: list[str] = field(default_factory=lambda: list(SCOPES))
+    grant_types: list[str] = field(default_factory=lambda: ["authorization_code"])
+    jwks: dict[str, Any] | None = None
 
     def validate(self, dev_mode: bool) -> None:
         if not self.name.strip() or len(self.name) > 100:
             raise ValidationFailed("a name of 1 to 100 characters is required", field="name")
         if self.client_type not in CLIENT_TYPES:
             raise ValidationFailed("the type is confidential or public", field="client_type")
+        self._validate_authentication()
+        self._validate_uris(dev_mode)
+        if "openid" not in self.allowed_scopes or not set(self.allowed_scopes) <= set(SCOPES):
+            raise ValidationFailed(f"scopes include openid, from {', '.join(SCOPES)}", field="allowed_scopes")
+
+    def _validate_authentication(self) -> None:
+        """The method fits the type, keys come with private_key_jwt only (and are public keys),
+        refresh tokens go to confidential clients only."""
         if self.token_endpoint_auth_method not in AUTH_METHODS[self.client_type]:
             allowed = ", ".join(AUTH_METHODS[self.client_type])
             raise ValidationFailed(
                 f"a {self.client_type} client authenticates with {allowed}", field="token_endpoint_auth_method"
             )
+        if self.token_endpoint_auth_method == assertions.METHOD:
+            self.jwks = assertions.client_keys(self.jwks)
+        elif self.jwks is not None:
+            raise ValidationFailed(f"keys are registered with {assertions.METHOD} only", field="jwks")
+        if "authorization_code" not in self.grant_types or not set(self.grant_types) <= set(GRANT_TYPES):
+            raise ValidationFailed(
+                f"grant types include authorization_code, from {', '.join(GRANT_TYPES)}", field="grant_types"
+            )
+        if "refresh_token" in self.grant_types and self.client_type != "confidential":
+            raise ValidationFailed("only a confidential client gets refresh tokens", field="grant_types")
+
+    def _validate_uris(self, dev_mode: bool) -> None:
         if not self.redirect_uris or len(self.redirect_uris) > MAX_URIS:
             raise ValidationFailed(f"1 to {MAX_URIS} redirect URIs are required", field="redirect_uris")
         for name in ("redirect_uris", "post_logout_redirect_uris"):
@@ -65,8 +93,6 @@ class ClientInput:
                 check_uri(uri, name, dev_mode=dev_mode)
         if self.backchannel_logout_uri:
             check_uri(self.backchannel_logout_uri, "backchannel_logout_uri", dev_mode=dev_mode)
-        if "openid" not in self.allowed_scopes or not set(self.allowed_scopes) <= set(SCOPES):
-            raise ValidationFailed(f"scopes include openid, from {', '.join(SCOPES)}", field="allowed_scopes")
 
     def normalise(self) -> None:
         if self.token_endpoint_auth_method is None:
@@ -74,6 +100,9 @@ class ClientInput:
         self.name = self.name.strip()
         self.redirect_uris = list(dict.fromkeys(self.redirect_uris))
         self.workspace_ids = list(dict.fromkeys(self.workspace_ids))
+        self.grant_types = [g for g in GRANT_TYPES if g in self.grant_types] + [
+            g for g in self.grant_types if g not in GRANT_TYPES
+        ]
         self.allowed_scopes = [s for s in SCOPES if s in self.allowed_scopes] + [
             s for s in self.allowed_scopes if s not in SCOPES
         ]
@@ -96,12 +125,12 @@ def _scope(uow: UnitOfWork, actor: Actor, organization_id: str) -> None:
 
 
 def create(ctx: Context, actor: Actor, organization_id: str, given: ClientInput) -> tuple[dict[str, Any], str | None]:
-    """The new client and its secret (None for a public client): the only time it is shown."""
+    """The new client and its secret (None for a public client or one with keys): the only time
+    it is shown."""
     given.normalise()
     given.validate(ctx.dev_mode)
-    secret = (
-        secrets.issue(secrets.SecretPurpose.CLIENT_SECRET, ctx.random) if given.client_type == "confidential" else None
-    )
+    with_secret = given.token_endpoint_auth_method in SECRET_METHODS
+    secret = secrets.issue(secrets.SecretPurpose.CLIENT_SECRET, ctx.random) if with_secret else None
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         _scope(uow, actor, organization_id)

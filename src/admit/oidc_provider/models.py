@@ -1,7 +1,7 @@
 """What Admit's authorization server talks about, in the shapes Authlib asks for: the request the
 web glue hands over and the answer it gets back (no web framework here), a registered app
-(Authlib's ``ClientMixin``), the person a code is for, and a stored code
-(``AuthorizationCodeMixin``)."""
+(Authlib's ``ClientMixin``), the person a code or refresh token is for, a stored code
+(``AuthorizationCodeMixin``) and a stored refresh token (what ``RefreshTokenGrant`` asks of one)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from authlib.oauth2.rfc6749.requests import OAuth2Payload  # type: ignore[import
 from admit.domain import secrets
 from admit.domain.errors import SecretRejected
 from admit.domain.records import Record
+
+AUTHENTICATED_ENDPOINTS = ("token", "revocation", "introspection")  # where an app proves who it is
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class AppClient:
     allowed_scopes: tuple[str, ...]
     workspace_ids: tuple[str, ...]
     secret_digest: str | None
+    grant_types: tuple[str, ...] = ("authorization_code",)
+    jwks: dict[str, Any] | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, row: Record) -> AppClient:
@@ -101,6 +105,8 @@ class AppClient:
             allowed_scopes=tuple(row.allowed_scopes),
             workspace_ids=tuple(row.workspace_ids),
             secret_digest=row.secret_digest,
+            grant_types=tuple(row.grant_types),
+            jwks=row.jwks,
         )
 
     def get_client_id(self) -> str:
@@ -126,24 +132,37 @@ class AppClient:
         return secrets.same_digest(self.secret_digest, presented)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return endpoint == "token" and method == self.token_endpoint_auth_method
+        """The one method the app registered, at the token, revocation and introspection endpoints."""
+        return endpoint in AUTHENTICATED_ENDPOINTS and method == self.token_endpoint_auth_method
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type == "authorization_code"
+        return grant_type in self.grant_types
+
+
+@dataclass(frozen=True)
+class Family:
+    """A refresh token family: every token rotated from one code's exchange shares its id, its
+    scope and its absolute expiry."""
+
+    id: str
+    scope: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
 class Grantee:
-    """The person a code is issued to (and, at the token endpoint, the code's details)."""
+    """The person a code is issued to (and, at the token endpoint, the code's or refresh token's
+    details: a refresh continues its family)."""
 
     account_id: str
     workspace_id: str | None
     auth_time: datetime
     code_id: str | None = None
     nonce: str | None = None
+    family: Family | None = None
 
 
 @dataclass(frozen=True)
@@ -169,3 +188,16 @@ class IssuedCode:
 
     def get_amr(self) -> None:
         return None
+
+
+@dataclass(frozen=True)
+class IssuedRefreshToken:
+    """A stored refresh token (already exchanged: single use), as ``RefreshTokenGrant`` asks about it."""
+
+    row: Record
+
+    def get_scope(self) -> str:
+        return str(self.row.scope)
+
+    def check_client(self, client: AppClient) -> bool:
+        return bool(self.row.client_id == client.client_id)

@@ -2,10 +2,13 @@
 
 Authlib checks the protocol: the client and its exact redirect URI, the response type, scopes,
 PKCE (S256 only; required for public clients), ``nonce`` and ``prompt``, client authentication
-at the token endpoint (``client_secret_basic``, ``client_secret_post``, ``none``). Admit keeps
-the codes (digests, single use, bound to client, redirect URI, PKCE challenge, nonce, account and
-workspace), signs the tokens with joserfc and records each access token's ``jti``. A code
-presented twice is refused and the tokens issued from it are revoked.
+at the token, revocation and introspection endpoints (``client_secret_basic``,
+``client_secret_post``, ``private_key_jwt`` (:mod:`.assertions`), and ``none`` for public clients
+at the token endpoint). Admit keeps the codes (digests, single use, bound to client, redirect URI,
+PKCE challenge, nonce, account and workspace) and the refresh tokens (:mod:`.refresh`), signs the
+tokens with joserfc and records each access token's ``jti``. A code presented twice is refused
+and the tokens issued from it (refresh token families too) are revoked. Revocation and
+introspection are :mod:`.tokens`.
 
 The web glue builds a :class:`.models.HttpRequest` (no web framework here) and turns an
 :class:`.models.Answer` into its response."""
@@ -15,7 +18,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Request  # type: ignore[import-untyped]
-from authlib.oauth2.rfc6749.errors import InvalidRequestError  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError  # type: ignore[import-untyped]
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant  # type: ignore[import-untyped]
 from authlib.oauth2.rfc7636 import CodeChallenge  # type: ignore[import-untyped]
 from authlib.oauth2.rfc9207 import IssuerParameter  # type: ignore[import-untyped]
@@ -26,10 +29,13 @@ from joserfc import jwt
 from admit.domain import secrets
 from admit.domain.errors import SecretRejected
 from admit.domain.events import EventType
-from admit.oidc_provider import keys
+from admit.oidc_provider import keys, refresh
+from admit.oidc_provider.assertions import PrivateKeyJwt
 from admit.oidc_provider.claims import WORKSPACE_CLAIMS, person_claims
-from admit.oidc_provider.clients import SCOPES
-from admit.oidc_provider.models import Answer, AppClient, Grantee, HttpRequest, IssuedCode, Request
+from admit.oidc_provider.clients import AUTHENTICATED_METHODS, SCOPES
+from admit.oidc_provider.discovery import INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH
+from admit.oidc_provider.models import Answer, AppClient, Family, Grantee, HttpRequest, IssuedCode, Request
+from admit.oidc_provider.tokens import Introspection, Revocation
 from admit.shared.context import SYSTEM, Context, record
 
 CODE = secrets.SecretPurpose.AUTHORIZATION_CODE
@@ -57,7 +63,7 @@ class S256Challenge(CodeChallenge):  # type: ignore[misc]
 
 
 class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [*AUTHENTICATED_METHODS, "none"]
 
     @property
     def ctx(self) -> Context:
@@ -98,6 +104,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
             if row is None or row.client_id != client.client_id:
                 return None
             if row.consumed_at is not None or not uow.oidc_codes.consume(row.organization_id, row.id, now):
+                uow.oidc_refresh_tokens.revoke_for_code(row.organization_id, row.id, now)
                 revoked = uow.oidc_tokens.revoke_for_code(row.organization_id, row.id, now)
                 record(
                     uow, SYSTEM, EventType.CLIENT_CODE_REPLAYED, "client", client.client_id, now,
@@ -172,8 +179,13 @@ class ProviderServer(AuthorizationServer):  # type: ignore[misc]
         super().__init__(scopes_supported=list(SCOPES))
         self.ctx = ctx
         self.register_grant(CodeGrant, [S256Challenge(required=True), SignedIdToken(ctx)])
+        self.register_grant(refresh.RefreshGrant)
         self.register_token_generator("default", self.access_token)
         self.register_extension(_Issuer(ctx.base_url))
+        self.register_endpoint(Revocation)
+        self.register_endpoint(Introspection)
+        audiences = [ctx.base_url, *(ctx.link(path) for path in (TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH))]
+        self.register_client_auth_method(PrivateKeyJwt.CLIENT_AUTH_METHOD, PrivateKeyJwt(ctx, audiences))
 
     def query_client(self, client_id: str) -> AppClient | None:
         if not isinstance(client_id, str) or len(client_id) > 32:
@@ -203,7 +215,8 @@ class ProviderServer(AuthorizationServer):  # type: ignore[misc]
         expires_in: int | None = None,
         include_refresh_token: bool = False,
     ) -> dict[str, Any]:
-        """A JWT access token (RFC 9068), its ``jti`` recorded so userinfo can refuse it once revoked."""
+        """A JWT access token (RFC 9068), its ``jti`` recorded so userinfo can refuse it once
+        revoked; and the family's next refresh token when the grant includes one."""
         now = self.ctx.clock.now()
         lifetime = int(keys.TOKEN_LIFETIME.total_seconds())
         jti = self.ctx.random.token(16)
@@ -218,15 +231,23 @@ class ProviderServer(AuthorizationServer):  # type: ignore[misc]
             "exp": int(now.timestamp()) + lifetime,
             "auth_time": int(user.auth_time.timestamp()),
         }
-        claims.update(self._record(client, user, jti, scope))
+        family = refresh.family_for(self.ctx, user, scope, now) if include_refresh_token else None
+        about, refresh_token = self._record(client, user, jti, scope, family)
+        claims.update(about)
         key = keys.signing_key(self.ctx)
         signed = jwt.encode({"alg": keys.ALGORITHM, "kid": key.kid, "typ": "at+jwt"}, claims, key.key)
-        return {"token_type": "Bearer", "access_token": signed, "expires_in": lifetime, "scope": scope}
+        token = {"token_type": "Bearer", "access_token": signed, "expires_in": lifetime, "scope": scope}
+        return token if refresh_token is None else {**token, "refresh_token": refresh_token}
 
-    def _record(self, client: AppClient, user: Grantee, jti: str, scope: str) -> dict[str, Any]:
-        """Record the access token's ``jti``; its workspace claims."""
+    def _record(
+        self, client: AppClient, user: Grantee, jti: str, scope: str, family: Family | None
+    ) -> tuple[dict[str, Any], str | None]:
+        """Record the access token's ``jti`` (and the refresh token, in the same transaction); the
+        workspace claims. A family revoked meanwhile (a replay raced this refresh) gets nothing."""
         now = self.ctx.clock.now()
         with self.ctx.uow(write=True) as uow:
+            if family is not None and uow.oidc_refresh_tokens.family_revoked(client.organization_id, family.id):
+                raise InvalidGrantError("this refresh token has been revoked")
             about = person_claims(uow, user.account_id, user.workspace_id, client.organization_id, scope.split())
             uow.oidc_tokens.add(
                 id=jti,
@@ -234,8 +255,11 @@ class ProviderServer(AuthorizationServer):  # type: ignore[misc]
                 client_id=client.client_id,
                 account_id=user.account_id,
                 code_id=user.code_id,
+                family_id=family.id if family else None,
                 created_at=now,
                 expires_at=now + keys.TOKEN_LIFETIME,
             )
+            refresh_token = refresh.store(self.ctx, uow, client, user, family) if family else None
             uow.commit()
-        return {name: value for name, value in (about or {}).items() if name in WORKSPACE_CLAIMS}
+        workspace = {name: value for name, value in (about or {}).items() if name in WORKSPACE_CLAIMS}
+        return workspace, refresh_token

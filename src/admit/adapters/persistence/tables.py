@@ -419,8 +419,10 @@ outbox = Table(
 )
 
 # Admit as an OpenID provider: its signing keys (instance-wide), the organizations' clients (apps),
-# the authorization codes they are handed (stored as digests, single use) and the access tokens
-# issued (by their ``jti``: so userinfo can refuse a token revoked by a code's replay).
+# the authorization codes they are handed (stored as digests, single use), the access tokens
+# issued (by their ``jti``: so userinfo and introspection can refuse a revoked one), the refresh
+# tokens (digests, single use, in families that are revoked together) and the ``jti`` of the
+# clients' signed assertions (``private_key_jwt``: each works once).
 signing_keys = Table(
     "signing_keys",
     metadata,
@@ -451,6 +453,8 @@ oidc_clients = Table(
     Column("allowed_scopes", JSON, nullable=False),
     Column("secret_digest", String(64)),  # confidential clients: SHA-256 of the secret shown once
     _created(),
+    Column("grant_types", JSON, nullable=False, server_default=text("'[\"authorization_code\"]'")),
+    Column("jwks", JSON),  # private_key_jwt: the client's public keys ({"keys": [...]})
     CheckConstraint("client_type in ('confidential','public')", name="client_type"),
     Index("ix_oidc_clients_org", "organization_id"),
 )
@@ -488,7 +492,42 @@ oidc_tokens = Table(
     _created(),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Column("family_id", String(32)),  # the refresh token family it was issued with, if any
     Index("ix_oidc_tokens_code", "code_id"),
+    Index("ix_oidc_tokens_family", "family_id"),
+)
+
+oidc_refresh_tokens = Table(
+    "oidc_refresh_tokens",
+    metadata,
+    _id(),
+    Column("digest", String(64), nullable=False),
+    Column("family_id", String(32), nullable=False),  # every token rotated from one code's exchange
+    _ref("organization_id", "organizations.id"),
+    _ref("client_id", "oidc_clients.id"),
+    _ref("account_id", "accounts.id"),
+    _ref("workspace_id", "workspaces.id", nullable=True),
+    Column("code_id", String(32)),  # the code the family began with (a replay of it revokes the family)
+    Column("scope", String(500), nullable=False),
+    Column("auth_time", UTCDateTime, nullable=False),
+    _created(),
+    Column("expires_at", UTCDateTime, nullable=False),  # the family's: absolute, not extended by rotation
+    Column("used_at", UTCDateTime),  # exchanged for its successor: presented again, the family goes
+    Column("revoked_at", UTCDateTime),
+    Index("uq_oidc_refresh_tokens_digest", "digest", unique=True),
+    Index("ix_oidc_refresh_tokens_family", "family_id"),
+    Index("ix_oidc_refresh_tokens_code", "code_id"),
+    Index("ix_oidc_refresh_tokens_expiry", "expires_at"),
+)
+
+oidc_client_assertions = Table(
+    "oidc_client_assertions",
+    metadata,
+    Column("client_id", String(32), ForeignKey("oidc_clients.id"), primary_key=True),
+    Column("jti_digest", String(64), primary_key=True),  # SHA-256 of the assertion's jti
+    _ref("organization_id", "organizations.id"),
+    Column("expires_at", UTCDateTime, nullable=False),  # the assertion's exp: forgotten after it
+    Index("ix_oidc_client_assertions_expiry", "expires_at"),
 )
 
 throttles = Table(

@@ -27,7 +27,14 @@ from admit.adapters.persistence.database import WRITE
 from admit.adapters.persistence.flow_repositories import FlowStates
 from admit.adapters.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
 from admit.adapters.persistence.jobs import Jobs
-from admit.adapters.persistence.oidc_repositories import OidcClients, OidcCodes, OidcTokens, SigningKeys
+from admit.adapters.persistence.oidc_repositories import (
+    OidcClientAssertions,
+    OidcClients,
+    OidcCodes,
+    OidcRefreshTokens,
+    OidcTokens,
+    SigningKeys,
+)
 from admit.adapters.persistence.repositories import (
     Invitations,
     Members,
@@ -146,6 +153,14 @@ class UnitOfWork:
     @cached_property
     def oidc_tokens(self) -> OidcTokens:
         return OidcTokens(self.conn)
+
+    @cached_property
+    def oidc_refresh_tokens(self) -> OidcRefreshTokens:
+        return OidcRefreshTokens(self.conn)
+
+    @cached_property
+    def oidc_client_assertions(self) -> OidcClientAssertions:
+        return OidcClientAssertions(self.conn)
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import typer
 
+from admit.domain.errors import ValidationFailed
 from admit.entrypoints.cli.common import OPERATOR, console, context, friendly, show_record, show_table
 from admit.oidc_provider import clients, discovery, keys
-from admit.oidc_provider.clients import SCOPES, ClientInput
+from admit.oidc_provider.clients import GRANT_TYPES, SCOPES, ClientInput
 
 apps = typer.Typer(help="Apps that sign people in through Admit (OpenID clients).", no_args_is_help=True)
 signing = typer.Typer(help="The OpenID provider's signing keys.", no_args_is_help=True)
-CLIENT_FIELDS = ("client_id", "name", "client_type", "token_endpoint_auth_method", "redirect_uris", "workspace_ids")
+CLIENT_FIELDS = (
+    "client_id",
+    "name",
+    "client_type",
+    "token_endpoint_auth_method",
+    "grant_types",
+    "redirect_uris",
+    "workspace_ids",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +39,15 @@ def clients_create(
     redirect_uri: list[str] = typer.Option(..., help="Exact redirect URI (repeat for several)."),
     public: bool = typer.Option(False, help="A public app (single-page or native): no secret, PKCE required."),
     auth_method: str = typer.Option(
-        None, help="client_secret_basic (default) or client_secret_post; none for a public app."
+        None,
+        help="client_secret_basic (default), client_secret_post or private_key_jwt (with --jwks); "
+        "none for a public app.",
+    ),
+    grant_type: list[str] = typer.Option(
+        None, help=f"Grant types (repeat): {', '.join(GRANT_TYPES)}; default authorization_code only."
+    ),
+    jwks: str = typer.Option(
+        None, help='For private_key_jwt: the public keys, {"keys": [...]}, as JSON or @file.json.'
     ),
     workspace: list[str] = typer.Option(None, help="Limit the app to these workspaces (repeat); default all."),
     post_logout_redirect_uri: list[str] = typer.Option(None, help="Where the app may send people after logout."),
@@ -43,12 +64,25 @@ def clients_create(
         post_logout_redirect_uris=list(post_logout_redirect_uri or []),
         backchannel_logout_uri=backchannel_logout_uri,
         allowed_scopes=list(scope or SCOPES),
+        grant_types=list(grant_type or ["authorization_code"]),
+        jwks=_json_keys(jwks),
     )
     client, secret = clients.create(context(), OPERATOR, organization_id, given)
     show_record("App registered", client, CLIENT_FIELDS)
     if secret:
         console.print(f"client_secret: {secret}  (shown once: store it in the app now)")
     console.print(f"Discovery: {context().link(discovery.DISCOVERY_PATH)}")
+
+
+def _json_keys(given: str | None) -> Any:
+    """The ``--jwks`` value: inline JSON, or ``@path`` to a JSON file."""
+    if given is None:
+        return None
+    try:
+        text = Path(given[1:]).read_text(encoding="utf-8") if given.startswith("@") else given
+        return json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise ValidationFailed(f"cannot read the keys: {exc}", field="jwks") from None
 
 
 @apps.command("list")

@@ -39,8 +39,17 @@ from admit.entrypoints.web.pages.admin.invitations import FORM_MAX_PART
 from admit.entrypoints.web.pages.common import templates
 from admit.i18n import negotiate, pick_language
 
-# Apps call the OpenID provider's token, userinfo and JWKS endpoints with their own credentials.
-UNPROTECTED = ("/api/", "/healthz", "/oauth2/token", "/oauth2/userinfo", "/oauth2/jwks")
+# Apps call the OpenID provider's token, revocation, introspection, userinfo and JWKS endpoints
+# with their own credentials.
+UNPROTECTED = (
+    "/api/",
+    "/healthz",
+    "/oauth2/token",
+    "/oauth2/revoke",
+    "/oauth2/introspect",
+    "/oauth2/userinfo",
+    "/oauth2/jwks",
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CHECKED = "admit.form_checked"
 MIB = 1024 * 1024

@@ -1,7 +1,7 @@
 """Admit as an OpenID provider, over HTTP: discovery, JWKS, the authorization endpoint (a page:
-it reads the browser's session), the workspace choice (a page form), and the token and userinfo
-endpoints (called by apps: outside the form guard, authenticated by client credentials or the
-bearer access token). Authlib's server does the protocol (:mod:`admit.oidc_provider.server`);
+it reads the browser's session), the workspace choice (a page form), and the token, revocation,
+introspection and userinfo endpoints (called by apps: outside the form guard, authenticated by
+client credentials or the bearer access token). Authlib's server does the protocol (:mod:`admit.oidc_provider.server`);
 this module turns Starlette requests into its requests and its answers into responses."""
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from admit.entrypoints.web.pages.common import browser_cookies, page
 from admit.entrypoints.web.pages.settings import change_first
 from admit.flows.signin import sessions
 from admit.oidc_provider import authorize, discovery, keys, userinfo
-from admit.oidc_provider.discovery import AUTHORIZE_PATH, TOKEN_PATH
-from admit.oidc_provider.models import Grantee, HttpRequest
+from admit.oidc_provider.discovery import AUTHORIZE_PATH, INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH
+from admit.oidc_provider.models import Answer, Grantee, HttpRequest
 from admit.oidc_provider.server import ProviderServer
 from admit.shared.context import Context
 
@@ -51,13 +51,40 @@ async def jwks(ctx: Ctx) -> Response:
     return JSONResponse(published, headers={**OPEN, "cache-control": "max-age=300"})
 
 
-@router.post(TOKEN_PATH)
-async def token(request: Request, ctx: Ctx) -> Response:
+def _json(answer: Answer, headers: dict[str, str]) -> Response:
+    """Authlib's answer, its headers merged with ours (one of each, whatever their case)."""
+    merged = {name.lower(): value for name, value in answer.headers} | headers
+    return JSONResponse(answer.body, answer.status, headers=merged)
+
+
+async def _posted(request: Request, ctx: Ctx, path: str) -> HttpRequest:
     form = await request.form()
     fields = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
-    given = HttpRequest("POST", ctx.link(TOKEN_PATH), fields, request.headers.get("authorization"))
+    return HttpRequest("POST", ctx.link(path), fields, request.headers.get("authorization"))
+
+
+@router.post(TOKEN_PATH)
+async def token(request: Request, ctx: Ctx) -> Response:
+    given = await _posted(request, ctx, TOKEN_PATH)
     answer = await blocking(lambda: _server(request).create_token_response(given))
-    return JSONResponse(answer.body, answer.status, headers={**dict(answer.headers), **NO_STORE, **OPEN})
+    return _json(answer, {**NO_STORE, **OPEN})
+
+
+@router.post(REVOKE_PATH)
+async def revocation(request: Request, ctx: Ctx) -> Response:
+    """RFC 7009: 200 for a revoked token and for one the app does not hold (unknown, expired)."""
+    given = await _posted(request, ctx, REVOKE_PATH)
+    answer = await blocking(lambda: _server(request).create_endpoint_response("revocation", given))
+    return _json(answer, NO_STORE)
+
+
+@router.post(INTROSPECT_PATH)
+async def introspection(request: Request, ctx: Ctx) -> Response:
+    """RFC 7662: ``{"active": true, ...claims}`` for a live token of the calling app, otherwise
+    ``{"active": false}``."""
+    given = await _posted(request, ctx, INTROSPECT_PATH)
+    answer = await blocking(lambda: _server(request).create_endpoint_response("introspection", given))
+    return _json(answer, NO_STORE)
 
 
 @router.api_route(discovery.USERINFO_PATH, methods=["GET", "POST"])

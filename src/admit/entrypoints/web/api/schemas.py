@@ -449,6 +449,18 @@ class EventOut(Out):
 Uri = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
+JwkMember = Annotated[str, StringConstraints(max_length=32)]
+JwkText = Annotated[str, StringConstraints(max_length=2000)]  # an 8192-bit modulus is 1366 characters
+Jwk = Annotated[
+    dict[JwkMember, JwkText | bool | Annotated[list[JwkText], Field(max_length=10)]],
+    Field(max_length=20, description="A public JWK: kty, kid, alg, use, n and e (RSA) or crv, x and y (EC)."),
+]
+
+
+class JwksIn(BaseModel):
+    keys: list[Jwk] = Field(min_length=1, max_length=10)
+
+
 class ClientIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     redirect_uris: list[Uri] = Field(
@@ -457,14 +469,29 @@ class ClientIn(BaseModel):
     client_type: Literal["confidential", "public"] = Field(
         "confidential", description="public: a single-page or native app without a secret (PKCE required)."
     )
-    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] | None = Field(
-        None, description="Default: client_secret_basic (confidential), none (public)."
+    token_endpoint_auth_method: (
+        Literal["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] | None
+    ) = Field(
+        None,
+        description="Default: client_secret_basic (confidential), none (public). private_key_jwt: "
+        "the app signs assertions (RS256 or ES256) with a key whose public part is in `jwks`; no secret.",
     )
     workspace_ids: list[Name] = Field([], max_length=MAX_ITEMS, description="Empty: every workspace.")
     post_logout_redirect_uris: list[Uri] = Field([], max_length=20)
     backchannel_logout_uri: Uri | None = Field(None, description="Stored; back-channel logout is not sent yet.")
     allowed_scopes: list[Literal["openid", "profile", "email", "workspace"]] = Field(
         ["openid", "profile", "email", "workspace"], max_length=4, description="Must include openid."
+    )
+    grant_types: list[Literal["authorization_code", "refresh_token"]] = Field(
+        ["authorization_code"],
+        max_length=2,
+        description="Must include authorization_code. refresh_token (confidential apps only): every code "
+        "exchange also gives a refresh token, rotated at each use, valid 30 days.",
+    )
+    jwks: JwksIn | None = Field(
+        None,
+        description='With private_key_jwt only: the app\'s public keys, {"keys": [...]}: 1 to 10 RSA (2048 to 8192 '
+        "bits, RS256) or EC P-256 (ES256) keys, without their private parts.",
     )
 
 
@@ -479,6 +506,8 @@ class ClientOut(Out):
     post_logout_redirect_uris: list[str]
     backchannel_logout_uri: str | None
     allowed_scopes: list[str]
+    grant_types: list[str]
+    jwks: dict[str, Any] | None
     client_secret_set: bool
     created_at: datetime
 

@@ -25,7 +25,8 @@ async def list_clients(organization_id: str, ctx: Ctx, token: Bearer) -> Any:
 @router.post(PATH, status_code=201, response_model=s.ClientCreated)
 async def create_client(organization_id: str, body: s.ClientIn, ctx: Ctx, token: Bearer) -> Any:
     """Register an app that signs people in through Admit (discovery at
-    `/.well-known/openid-configuration`). The `client_secret` is shown in this answer only."""
+    `/.well-known/openid-configuration`). The `client_secret` is shown in this answer only (none
+    for a public app or one that authenticates with `private_key_jwt`)."""
     given = ClientInput(**body.model_dump())
     client, secret = await as_caller(ctx, token, lambda actor: clients.create(ctx, actor, organization_id, given))
     return {**client, "client_secret": secret}
