@@ -4,10 +4,11 @@ OpenID Connect client, with no knowledge of Admit beyond its issuer URL.
     ADMIT_ISSUER=http://127.0.0.1:8000 EXAMPLE_CLIENT_ID=... EXAMPLE_CLIENT_SECRET=... \
         python examples/shop_app.py            # serves http://127.0.0.1:8001
 
-`make run` registers it in the demo organization (``admit demo --example-app``) and starts it.
-Its login URL (``/login``) is where Admit's "Let's go" sends people: the app starts the code
-flow (with PKCE), receives the code on ``/callback`` and shows the claims of the ID token and
-of the userinfo endpoint: who signed in, for which workspace, with which role."""
+`make run` registers it in the demo organization (``admit demo --example-app``) with its login
+URL (``/login``), where Admit's "Let's go" sends people: the app checks the issuer, starts the
+code flow (with PKCE) for the workspace named, receives the code on ``/callback`` and shows the
+claims of the ID token and of the userinfo endpoint: who signed in, for which workspace, with
+which role."""
 
 from __future__ import annotations
 
@@ -58,12 +59,16 @@ async def home(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    """The app's login URL; also Admit's third-party initiated login (``iss``, ``login_hint``)."""
-    hint = request.query_params.get("login_hint")
-    extra = {"login_hint": hint} if hint else {}
-    if "workspace" in request.query_params:
-        extra["workspace"] = request.query_params["workspace"]
-    return await oauth.admit.authorize_redirect(request, f"{BASE}/callback", nonce=secrets.token_urlsafe(16), **extra)  # type: ignore[no-any-return]
+    """The app's login URL, where Admit's "Let's go" sends people (third-party initiated login:
+    ``iss``, ``target_link_uri``, ``workspace``); the app starts the code flow."""
+    given = request.query_params
+    if given.get("iss", ISSUER) != ISSUER:
+        return page("Not signed in", "<p>That sign-in came from an issuer this app does not trust.</p>")
+    target = given.get("target_link_uri", "/")
+    request.session["after"] = target if target.startswith(f"{BASE}/") else "/"  # only this app's own pages
+    extra = {name: given[name] for name in ("login_hint", "workspace") if given.get(name)}
+    nonce = secrets.token_urlsafe(16)
+    return await oauth.admit.authorize_redirect(request, f"{BASE}/callback", nonce=nonce, **extra)  # type: ignore[no-any-return]
 
 
 async def callback(request: Request) -> Response:
@@ -73,7 +78,7 @@ async def callback(request: Request) -> Response:
     token = await oauth.admit.authorize_access_token(request)
     info = await oauth.admit.userinfo(token=token)
     request.session["claims"] = {**token["userinfo"], **info}  # the ID token's claims, then userinfo
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(request.session.pop("after", "/"), status_code=303)
 
 
 async def logout(request: Request) -> Response:

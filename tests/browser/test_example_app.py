@@ -25,13 +25,15 @@ def test_first_invitation_ends_in_the_app_with_the_claims_on_a_phone(page: Page,
     ws = field(admit(database_url, "workspace", "create", org, "Pendant Editorial").stdout, "id")
     port = free_port()
     registered = admit(
-        database_url, "clients", "create", org, "Example Shop", "--redirect-uri", f"http://127.0.0.1:{port}/callback"
+        database_url,
+        *("clients", "create", org, "Example Shop", "--workspace", ws),
+        *("--redirect-uri", f"http://127.0.0.1:{port}/callback", "--login-uri", f"http://127.0.0.1:{port}/login"),
     ).stdout
     client_id = field(registered, "client_id")
     secret = re.search(r"^client_secret: (\S+)", registered, re.MULTILINE)
     assert secret
     with server(database_url) as base, example_app(base, port, client_id, secret.group(1)) as app:
-        admit(database_url, "workspace", "update", ws, "--app-url", f"{app}/login")
+        admit(database_url, "workspace", "update", ws, "--app-url", f"{app}/")
         admit(
             database_url,
             *("member", "add", ws, "--email", "elaine@pendant.example", "--first-name", "Elaine"),
@@ -46,8 +48,8 @@ def test_first_invitation_ends_in_the_app_with_the_claims_on_a_phone(page: Page,
         page.get_by_role("button", name="Activate account").click()
         expect(page).to_have_url(f"{base}/joined/{ws}")
         page.get_by_role("link", name="Let's go").click()
-        # "Let's go" is the app's login URL: the app starts the code flow, Admit answers with
-        # a code (the person is signed in already), the app exchanges it and shows the claims.
+        # "Let's go" leads to the app's login URL: the app starts the code flow, Admit answers
+        # with a code (the person is signed in already), the app exchanges it, shows the claims.
         expect(page.get_by_role("heading")).to_have_text("Welcome, Elaine")
         assert page.url == f"{app}/"
         claims = _claims(page)

@@ -55,6 +55,7 @@ class ClientInput:
     allowed_scopes: list[str] = field(default_factory=lambda: list(SCOPES))
     grant_types: list[str] = field(default_factory=lambda: ["authorization_code"])
     jwks: dict[str, Any] | None = None
+    initiate_login_uri: str | None = None
 
     def validate(self, dev_mode: bool) -> None:
         if not self.name.strip() or len(self.name) > 100:
@@ -91,8 +92,9 @@ class ClientInput:
         for name in ("redirect_uris", "post_logout_redirect_uris"):
             for uri in getattr(self, name):
                 check_uri(uri, name, dev_mode=dev_mode)
-        if self.backchannel_logout_uri:
-            check_uri(self.backchannel_logout_uri, "backchannel_logout_uri", dev_mode=dev_mode)
+        for name in ("backchannel_logout_uri", "initiate_login_uri"):
+            if getattr(self, name):
+                check_uri(getattr(self, name), name, dev_mode=dev_mode)
 
     def normalise(self) -> None:
         if self.token_endpoint_auth_method is None:

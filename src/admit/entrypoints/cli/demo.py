@@ -89,15 +89,20 @@ API reference:         {base}/api/v1/docs"""
 
 
 def _register_example_app(organization_id: str, workspace_id: str, env_file: Path) -> None:
-    """The example app, registered anew (its secret is shown only when it is created), and the
-    workspace's "Let's go" pointed at its login URL, where the app starts the code flow."""
+    """The example app, registered anew (its secret is shown only when it is created) with its
+    login URL, where "Let's go" sends people so that the app starts the code flow."""
     ctx = context()
     for app in clients.list_clients(ctx, OPERATOR, organization_id):
         if app["name"] == EXAMPLE_APP:
             clients.remove(ctx, OPERATOR, organization_id, app["client_id"])
-    given = ClientInput(name=EXAMPLE_APP, redirect_uris=[f"{EXAMPLE_URL}/callback"], workspace_ids=[workspace_id])
+    given = ClientInput(
+        name=EXAMPLE_APP,
+        redirect_uris=[f"{EXAMPLE_URL}/callback"],
+        workspace_ids=[workspace_id],
+        initiate_login_uri=f"{EXAMPLE_URL}/login",
+    )
     app, secret = clients.create(ctx, OPERATOR, organization_id, given)
-    tenancy.update_workspace(ctx, OPERATOR, workspace_id, {"app_url": f"{EXAMPLE_URL}/login"})
+    tenancy.update_workspace(ctx, OPERATOR, workspace_id, {"app_url": f"{EXAMPLE_URL}/"})
     env_file.write_text(
         f"ADMIT_ISSUER={settings().base_url}\nEXAMPLE_URL={EXAMPLE_URL}\n"
         f"EXAMPLE_CLIENT_ID={app['client_id']}\nEXAMPLE_CLIENT_SECRET={secret}\n"

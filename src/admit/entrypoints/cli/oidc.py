@@ -52,6 +52,9 @@ def clients_create(
     workspace: list[str] = typer.Option(None, help="Limit the app to these workspaces (repeat); default all."),
     post_logout_redirect_uri: list[str] = typer.Option(None, help="Where the app may send people after logout."),
     backchannel_logout_uri: str = typer.Option(None, help="Stored for back-channel logout (not sent yet)."),
+    login_uri: str = typer.Option(
+        None, help="The app's login URL: \"Let's go\" sends people there (with iss and target_link_uri)."
+    ),
     scope: list[str] = typer.Option(None, help=f"Allowed scopes (repeat); default {' '.join(SCOPES)}."),
 ) -> None:
     """Register an app; a confidential app's secret is printed this once."""
@@ -63,6 +66,7 @@ def clients_create(
         workspace_ids=list(workspace or []),
         post_logout_redirect_uris=list(post_logout_redirect_uri or []),
         backchannel_logout_uri=backchannel_logout_uri,
+        initiate_login_uri=login_uri,
         allowed_scopes=list(scope or SCOPES),
         grant_types=list(grant_type or ["authorization_code"]),
         jwks=_json_keys(jwks),

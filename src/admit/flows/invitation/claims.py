@@ -31,6 +31,7 @@ from admit.domain.ports import UnitOfWork
 from admit.domain.records import Invitation, Member, Record, Workspace
 from admit.domain.secrets import FlowKind
 from admit.flows.signin.sessions import open_session, public_account
+from admit.oidc_provider import entry
 from admit.shared import flow_state
 from admit.shared.context import Actor, ActorKind, Context, record
 from admit.shared.endings import end_invitation
@@ -560,12 +561,13 @@ def joined_workspace(ctx: Context, account_id: str, workspace_id: str) -> dict[s
             return None
         member = uow.members.for_account(workspace.organization_id, workspace.id, account_id)
         account = uow.accounts.get(account_id)
-    if member is None or member.status != MemberStatus.ACTIVE:
-        return None
+        if member is None or member.status != MemberStatus.ACTIVE:
+            return None
+        app_url = entry.destination(uow, workspace, ctx.base_url)
     return {
         "id": workspace.id,
         "name": workspace.name,
-        "app_url": workspace.app_url,
+        "app_url": app_url,  # where "Let's go" leads: the app's login URL, or its address
         "default_language": workspace.default_language,
         "member_language": member.language,
         "account_language": account.language if account else None,

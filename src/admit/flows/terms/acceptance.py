@@ -12,6 +12,7 @@ from admit.domain.events import EventType
 from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
 from admit.domain.secrets import FlowKind
+from admit.oidc_provider import entry
 from admit.shared import flow_state
 from admit.shared.context import Actor, ActorKind, Context, record
 
@@ -33,7 +34,8 @@ def to_accept(ctx: Context, account_id: str, workspace_id: str) -> dict[str, Any
         current = uow.terms.current(workspace.organization_id, workspace.id)
         if current is None or uow.terms.accepted(workspace.organization_id, workspace.id, account_id, current.version):
             return None
-    return {**view(current._mapping), "workspace_name": workspace.name, "app_url": workspace.app_url}
+        app_url = entry.destination(uow, workspace, ctx.base_url)  # where accepting leads
+    return {**view(current._mapping), "workspace_name": workspace.name, "app_url": app_url}
 
 
 def record_download(ctx: Context, account_id: str, workspace_id: str, version: int, flow: str | None) -> dict[str, Any]:

@@ -479,6 +479,11 @@ class ClientIn(BaseModel):
     workspace_ids: list[Name] = Field([], max_length=MAX_ITEMS, description="Empty: every workspace.")
     post_logout_redirect_uris: list[Uri] = Field([], max_length=20)
     backchannel_logout_uri: Uri | None = Field(None, description="Stored; back-channel logout is not sent yet.")
+    initiate_login_uri: Uri | None = Field(
+        None,
+        description="The app's login URL (third-party initiated login): \"Let's go\" and /go/{workspace} send "
+        "people there with iss, target_link_uri and workspace, and the app starts the code flow.",
+    )
     allowed_scopes: list[Literal["openid", "profile", "email", "workspace"]] = Field(
         ["openid", "profile", "email", "workspace"], max_length=4, description="Must include openid."
     )
@@ -508,6 +513,7 @@ class ClientOut(Out):
     allowed_scopes: list[str]
     grant_types: list[str]
     jwks: dict[str, Any] | None
+    initiate_login_uri: str | None
     client_secret_set: bool
     created_at: datetime
 
