@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from admit.domain.errors import InvalidCredentials, PermissionDenied, SecretRejected
 from admit.entrypoints.web.deps import Bearer, Ctx, blocking, run_work
+from admit.entrypoints.web.pages import oidc_account
 from admit.entrypoints.web.pages.common import browser_cookies, page
 from admit.entrypoints.web.pages.settings import change_first
 from admit.flows.signin import sessions
@@ -135,6 +136,8 @@ def _authorize(
             if fields.get("prompt") == "none":
                 raise LoginRequiredError(redirect_uri=fields["redirect_uri"])
             return _to_sign_in(fields)
+        if grant.prompt == "select_account":
+            return oidc_account.choose(request, ctx, grant.request.client.name, fields)
         found = _workspace_or_detour(request, ctx, grant.request.client, account_id, fields)
         if isinstance(found, Response):
             return found
