@@ -286,7 +286,7 @@ def test_the_sweep_keeps_a_code_while_its_family_lives_and_forgets_both_after(
     clock.advance(hours=2)
     assert housekeeping.sweep(ctx) == 2  # the two access tokens' records; the code stays with its family
     clock.advance(days=30)
-    assert housekeeping.sweep(ctx) == 3  # the two refresh tokens, then the code
+    assert housekeeping.sweep(ctx) == 4  # the two refresh tokens, then the code; the app's session (30 days)
     with ctx.uow() as uow:
         assert uow.oidc_refresh_tokens.by_digest("0" * 64) is None
 

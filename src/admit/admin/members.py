@@ -16,6 +16,7 @@ from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Member, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
+from admit.oidc_provider import backchannel
 from admit.shared.access import tenant_scope, workspace_for
 from admit.shared.context import Actor, ActorKind, Context, record
 from admit.shared.endings import end_invitation
@@ -170,6 +171,8 @@ def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) 
             _ensure_unique(uow, workspace, changed, exclude=member.id)
             uow.members.update(workspace.organization_id, member.id, **changed, updated_at=now)
             _sign_in_with_new_identifiers(uow, workspace, member, changed, now)
+            if "role" in changed and member.status == MemberStatus.ACTIVE:  # apps hold tokens with the old role
+                backchannel.role_changed(uow, workspace.organization_id, workspace.id, member.account_id, now)
             record(
                 uow,
                 actor,
@@ -253,6 +256,8 @@ def _move(
             workspace.organization_id, member.id, member.status, status=target.value, updated_at=now
         ):
             raise Conflict("the member changed meanwhile; reload and try again", code="member_changed")
+        if target is not MemberStatus.ACTIVE:  # suspended or removed: their apps' sessions end here
+            backchannel.membership_ended(uow, workspace.organization_id, workspace.id, member.account_id, now)
         record(
             uow,
             actor,

@@ -16,6 +16,7 @@ from admit.domain.repositories import (
     InvitationsRepository,
     JobsRepository,
     MembersRepository,
+    OidcAppSessionsRepository,
     OidcClientAssertionsRepository,
     OidcClientsRepository,
     OidcCodesRepository,
@@ -112,6 +113,8 @@ class UnitOfWork(Protocol):
     def oidc_refresh_tokens(self) -> OidcRefreshTokensRepository: ...
     @property
     def oidc_client_assertions(self) -> OidcClientAssertionsRepository: ...
+    @property
+    def oidc_app_sessions(self) -> OidcAppSessionsRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

@@ -7,6 +7,7 @@ before any code."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -27,15 +28,23 @@ class Gate(StrEnum):
     TERMS = "terms"  # the workspace's newest terms to accept first
 
 
-def session_started(ctx: Context, session_token: str) -> datetime | None:
-    """When the browser's session began (the ID token's ``auth_time``)."""
+@dataclass(frozen=True)
+class BrowserSession:
+    """The browser's Admit session: its id (the codes issued in it remember it, for logout) and
+    when it began (the ID token's ``auth_time``)."""
+
+    id: str
+    started: datetime
+
+
+def browser_session(ctx: Context, session_token: str) -> BrowserSession | None:
     try:
         digest = secrets.digest_for(session_token, secrets.SecretPurpose.SESSION)
     except SecretRejected:
         return None
     with ctx.uow() as uow:
         row = uow.secrets.by_digest(digest)
-    return None if row is None else row.created_at
+    return None if row is None else BrowserSession(str(row.id), row.created_at)
 
 
 def _app_workspaces(uow: UnitOfWork, client: Any) -> list[str]:

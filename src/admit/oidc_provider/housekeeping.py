@@ -1,7 +1,7 @@
 """Forgetting what no longer matters: access-token records past their expiry, refresh tokens past
-their family's, the ``jti`` of expired client assertions, and codes once every token issued from
-them has expired too (until then a replayed code must still find the tokens to revoke). Run by
-``admit serve``'s periodic sweep."""
+their family's, the ``jti`` of expired client assertions, apps' sessions past their 30 days, and
+codes once every token issued from them has expired too (until then a replayed code must still
+find the tokens to revoke). Run by ``admit serve``'s periodic sweep."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ def sweep(ctx: Context) -> int:
             + uow.oidc_refresh_tokens.remove_expired(now)
             + uow.oidc_client_assertions.remove_expired(now)
             + uow.oidc_codes.remove_expired(now - TOKEN_LIFETIME)
+            + uow.oidc_app_sessions.remove_expired(now)
         )
         uow.commit()
     return removed

@@ -163,6 +163,7 @@ class Grantee:
     code_id: str | None = None
     nonce: str | None = None
     family: Family | None = None
+    session_id: str | None = None  # the Admit session the code was issued in (for logout)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from joserfc import jwt
 from admit.domain import secrets
 from admit.domain.errors import SecretRejected
 from admit.domain.events import EventType
-from admit.oidc_provider import keys, refresh
+from admit.oidc_provider import backchannel, keys, refresh
 from admit.oidc_provider.assertions import PrivateKeyJwt
 from admit.oidc_provider.claims import WORKSPACE_CLAIMS, person_claims
 from admit.oidc_provider.clients import AUTHENTICATED_METHODS, SCOPES
@@ -87,6 +87,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
                 code_challenge=data.get("code_challenge"),
                 code_challenge_method=data.get("code_challenge_method"),
                 auth_time=user.auth_time,
+                session_id=user.session_id,
                 created_at=now,
                 expires_at=secrets.expiry(CODE, now),
             )
@@ -125,7 +126,9 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
             claims = person_claims(uow, row.account_id, row.workspace_id, row.organization_id, [])
         if claims is None:
             return None
-        return Grantee(row.account_id, row.workspace_id, row.auth_time, code_id=row.id, nonce=row.nonce)
+        return Grantee(
+            row.account_id, row.workspace_id, row.auth_time, code_id=row.id, nonce=row.nonce, session_id=row.session_id
+        )
 
 
 class SignedIdToken(OpenIDCode):  # type: ignore[misc]
@@ -151,6 +154,8 @@ class SignedIdToken(OpenIDCode):  # type: ignore[misc]
         }
         if user.nonce:
             claims["nonce"] = user.nonce
+        if user.session_id:
+            claims["sid"] = backchannel.sid_for(user.session_id, client.client_id, user.workspace_id)
         with self.ctx.uow() as uow:
             about = person_claims(uow, user.account_id, user.workspace_id, client.organization_id, _scopes(token))
         claims.update(about or {})
@@ -260,6 +265,8 @@ class ProviderServer(AuthorizationServer):  # type: ignore[misc]
                 expires_at=now + keys.TOKEN_LIFETIME,
             )
             refresh_token = refresh.store(self.ctx, uow, client, user, family) if family else None
+            if user.family is None:  # a code's exchange (a refresh continues a family): the app's session
+                backchannel.record_app_session(uow, client, user, now)
             uow.commit()
         workspace = {name: value for name, value in (about or {}).items() if name in WORKSPACE_CLAIMS}
         return workspace, refresh_token

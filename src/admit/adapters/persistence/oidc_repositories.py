@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, exists, or_, select, update
+from sqlalchemy import Row, and_, case, delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -64,7 +64,8 @@ class OidcClients(Repository):
 
     def remove(self, organization_id: str, client_id: str) -> None:
         """The client, with its codes, the records of its tokens and of its assertions."""
-        for table in (t.oidc_tokens, t.oidc_refresh_tokens, t.oidc_client_assertions, t.oidc_codes):
+        tables = (t.oidc_tokens, t.oidc_refresh_tokens, t.oidc_client_assertions, t.oidc_app_sessions, t.oidc_codes)
+        for table in tables:
             self.conn.execute(
                 delete(table).where(table.c.client_id == client_id, table.c.organization_id == organization_id)
             )
@@ -90,6 +91,33 @@ class OidcCodes(Repository):
             .values(consumed_at=now)
         )
         return bool(done.rowcount)
+
+    def revoke_issued_in(self, session_ids: Sequence[str], now: datetime) -> int:
+        """Revoke the refresh tokens and access tokens issued from codes of these Admit sessions."""
+        if not session_ids:
+            return 0
+        return self._revoke_issued(self.c.session_id.in_(list(session_ids)), now)
+
+    def revoke_issued_to(
+        self, account_id: str, now: datetime, *, organization_id: str | None = None, workspace_id: str | None = None
+    ) -> int:
+        """Revoke the refresh tokens and access tokens issued to the account (in one workspace)."""
+        where = [self.c.account_id == account_id]
+        if organization_id is not None:
+            where += [self.c.organization_id == organization_id, self.c.workspace_id == workspace_id]
+        return self._revoke_issued(and_(*where), now)
+
+    def _revoke_issued(self, codes: Any, now: datetime) -> int:
+        """Every live refresh token and access token issued from the codes matching ``codes``
+        (refreshed tokens carry their family's code); how many."""
+        chosen = select(self.c.id).where(codes).scalar_subquery()
+        revoked = 0
+        for table in (t.oidc_refresh_tokens, t.oidc_tokens):
+            done = self.conn.execute(
+                update(table).where(table.c.code_id.in_(chosen), table.c.revoked_at.is_(None)).values(revoked_at=now)
+            )
+            revoked += int(done.rowcount or 0)
+        return revoked
 
     def remove_expired(self, before: datetime) -> int:
         """Codes expired before ``before`` whose refresh token family is gone too (a replayed code
@@ -212,4 +240,50 @@ class OidcClientAssertions(Repository):
 
     def remove_expired(self, now: datetime) -> int:
         done = self.conn.execute(delete(t.oidc_client_assertions).where(self.c.expires_at <= now))
+        return int(done.rowcount or 0)
+
+
+class OidcAppSessions(Repository):
+    """Apps' sessions: which app received tokens for which person through which Admit session
+    and workspace (the id is the ``sid``). Looked up by what the caller holds: its session's id,
+    or the account and (for a membership) the organization and workspace."""
+
+    c = t.oidc_app_sessions.c
+
+    def record(self, **values: Any) -> None:
+        """Add the app's session, or keep the later expiry of the one recorded before (also under a race)."""
+        upsert = postgresql_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = upsert(t.oidc_app_sessions).values(**values)
+        later = case((stmt.excluded.expires_at > self.c.expires_at, stmt.excluded.expires_at), else_=self.c.expires_at)
+        self.conn.execute(stmt.on_conflict_do_update(index_elements=[self.c.id], set_={"expires_at": later}))
+
+    def get(self, sid: str) -> Row[Any] | None:
+        return self._one(select(t.oidc_app_sessions).where(self.c.id == sid))
+
+    def _with_logout_uri(self) -> Any:
+        clients = t.oidc_clients.c
+        joined = t.oidc_app_sessions.join(t.oidc_clients, clients.id == self.c.client_id)
+        return select(t.oidc_app_sessions, clients.backchannel_logout_uri).select_from(joined)
+
+    def of_sessions(self, session_ids: Sequence[str]) -> Sequence[Row[Any]]:
+        """The apps' sessions begun in these Admit sessions, each with its app's back-channel logout URI."""
+        stmt = self._with_logout_uri().where(self.c.session_id.in_(list(session_ids)))
+        return self.conn.execute(stmt.order_by(self.c.created_at, self.c.id)).all()
+
+    def of_account(
+        self, account_id: str, *, organization_id: str | None = None, workspace_id: str | None = None
+    ) -> Sequence[Row[Any]]:
+        """The account's apps' sessions (in one workspace, when an organization is given), each
+        with its app's back-channel logout URI."""
+        stmt = self._with_logout_uri().where(self.c.account_id == account_id)
+        if organization_id is not None:
+            stmt = stmt.where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
+        return self.conn.execute(stmt.order_by(self.c.created_at, self.c.id)).all()
+
+    def remove(self, sids: Sequence[str]) -> None:
+        if sids:
+            self.conn.execute(delete(t.oidc_app_sessions).where(self.c.id.in_(list(sids))))
+
+    def remove_expired(self, now: datetime) -> int:
+        done = self.conn.execute(delete(t.oidc_app_sessions).where(self.c.expires_at <= now))
         return int(done.rowcount or 0)

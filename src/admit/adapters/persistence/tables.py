@@ -478,8 +478,11 @@ oidc_codes = Table(
     _created(),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("consumed_at", UTCDateTime),
+    Column("session_id", String(32)),  # the browser's Admit session (a ``secrets`` row) it was issued in
     Index("uq_oidc_codes_digest", "digest", unique=True),
     Index("ix_oidc_codes_expiry", "expires_at"),
+    Index("ix_oidc_codes_session", "session_id"),
+    Index("ix_oidc_codes_account", "account_id", "workspace_id"),
 )
 
 oidc_tokens = Table(
@@ -529,6 +532,26 @@ oidc_client_assertions = Table(
     _ref("organization_id", "organizations.id"),
     Column("expires_at", UTCDateTime, nullable=False),  # the assertion's exp: forgotten after it
     Index("ix_oidc_client_assertions_expiry", "expires_at"),
+)
+
+# An app's session as Admit knows it, for logout: an app that received tokens for a person through
+# one Admit session (a ``secrets`` row) and one workspace. Its id is the ``sid`` of the ID token
+# and of the back-channel logout token; it lives as long as that session or a refresh token family
+# begun in it might (30 days).
+oidc_app_sessions = Table(
+    "oidc_app_sessions",
+    metadata,
+    _id(),  # the sid
+    _ref("organization_id", "organizations.id"),
+    _ref("client_id", "oidc_clients.id"),
+    _ref("account_id", "accounts.id"),
+    _ref("workspace_id", "workspaces.id", nullable=True),
+    Column("session_id", String(32), nullable=False),
+    _created(),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_oidc_app_sessions_session", "session_id"),
+    Index("ix_oidc_app_sessions_account", "account_id", "workspace_id"),
+    Index("ix_oidc_app_sessions_expiry", "expires_at"),
 )
 
 throttles = Table(

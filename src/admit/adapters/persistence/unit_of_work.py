@@ -28,6 +28,7 @@ from admit.adapters.persistence.flow_repositories import FlowStates
 from admit.adapters.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
 from admit.adapters.persistence.jobs import Jobs
 from admit.adapters.persistence.oidc_repositories import (
+    OidcAppSessions,
     OidcClientAssertions,
     OidcClients,
     OidcCodes,
@@ -161,6 +162,10 @@ class UnitOfWork:
     @cached_property
     def oidc_client_assertions(self) -> OidcClientAssertions:
         return OidcClientAssertions(self.conn)
+
+    @cached_property
+    def oidc_app_sessions(self) -> OidcAppSessions:
+        return OidcAppSessions(self.conn)
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

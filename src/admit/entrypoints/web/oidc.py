@@ -129,10 +129,10 @@ def _authorize(
     and the app a code."""
     fields = dict(given.fields)
     account_id = _account(ctx, session)
-    started = authorize.session_started(ctx, session) if session and account_id else None
+    browser = authorize.browser_session(ctx, session) if session and account_id else None
     try:
         grant = server.get_consent_grant(given, end_user=account_id)
-        if account_id is None or started is None or grant.prompt == "login" or _too_old(ctx, started, fields):
+        if account_id is None or browser is None or grant.prompt == "login" or _too_old(ctx, browser.started, fields):
             if fields.get("prompt") == "none":
                 raise LoginRequiredError(redirect_uri=fields["redirect_uri"])
             return _to_sign_in(fields)
@@ -142,7 +142,7 @@ def _authorize(
         if isinstance(found, Response):
             return found
         answer = server.create_authorization_response(
-            given, grant_user=Grantee(account_id, found, started), grant=grant
+            given, grant_user=Grantee(account_id, found, browser.started, session_id=browser.id), grant=grant
         )
     except OAuth2Error as error:
         return _refused(request, ctx, error, fields.get("state"))

@@ -17,6 +17,7 @@ from admit.domain.ports import UnitOfWork
 from admit.domain.records import Record
 from admit.flows.invitation.claims import claim_with_password
 from admit.flows.signin.sessions import throttle_key
+from admit.oidc_provider import backchannel
 from admit.shared.context import Actor, ActorKind, Context, record
 from admit.shared.messages import enqueue
 
@@ -139,6 +140,7 @@ def reset_password(ctx: Context, token: str, password: str) -> dict[str, Any]:
 def _reset_account(uow: UnitOfWork, account_id: str, password_hash: str, now: datetime) -> dict[str, Any]:
     uow.accounts.set_password_hash(account_id, password_hash)
     uow.secrets.revoke_for(account_id, secrets.SecretPurpose.SESSION.value, now)
+    backchannel.account_signed_out(uow, account_id, now)  # every session ended: their apps too
     record(
         uow,
         Actor(ActorKind.ACCOUNT, id=account_id),

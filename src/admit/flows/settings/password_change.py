@@ -13,6 +13,7 @@ from admit.domain.errors import InvalidCredentials, ValidationFailed, WeakPasswo
 from admit.domain.events import EventType
 from admit.domain.passwords import PasswordPolicy
 from admit.flows.signin.sessions import count_failure, start_session, throttle_key
+from admit.oidc_provider import backchannel
 from admit.shared.context import Actor, ActorKind, Context, record
 
 POLICY = "length"  # an account's own password follows the default policy
@@ -54,6 +55,7 @@ def change_password(ctx: Context, account_id: str, current: str, new: str) -> st
     with ctx.uow(write=True) as uow:
         uow.accounts.set_password_hash(account_id, password_hash, must_change=False)
         uow.secrets.revoke_for(account_id, secrets.SecretPurpose.SESSION.value, now)
+        backchannel.account_signed_out(uow, account_id, now)  # every session ended: their apps too
         uow.throttles.clear(key)
         record(
             uow,

@@ -14,6 +14,7 @@ from admit.domain.identifiers import candidates
 from admit.domain.ports import RandomSource, UnitOfWork
 from admit.domain.records import Account
 from admit.domain.roles import Role, parse_role
+from admit.oidc_provider import backchannel
 from admit.shared.context import Actor, ActorKind, Context, record
 
 SESSION = secrets.SecretPurpose.SESSION
@@ -187,12 +188,15 @@ def authenticate_session(ctx: Context, token: str, *, initial_password_ok: bool 
 
 
 def sign_out(ctx: Context, token: str) -> None:
+    """End the session; the apps signed in through it are sent a back-channel logout, and the
+    tokens they were issued in it are revoked (in the same transaction)."""
     digest = secrets.digest_for(token, SESSION)
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         row = uow.secrets.by_digest(digest)
         if row is not None and row.purpose == SESSION.value and row.revoked_at is None:
             uow.secrets.revoke(row.id, now)
+            backchannel.sessions_ended(uow, [row.id], now)
             record(
                 uow,
                 Actor(ActorKind.ACCOUNT, id=row.subject_id),
