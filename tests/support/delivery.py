@@ -8,6 +8,7 @@ from typing import Any
 from admit.adapters.delivery.transports import transports_for
 from admit.config import Settings
 from admit.entrypoints.workers.outbox_worker import DeliveryPolicy, OutboxWorker
+from admit.oidc_provider import backchannel
 from admit.shared.context import Context
 
 
@@ -20,7 +21,9 @@ def settings(**values: Any) -> Settings:
     return Settings(_env_file=None, **{**defaults, **values})  # type: ignore[call-arg]
 
 
-def worker(ctx: Context, *, max_attempts: int = 5, **values: Any) -> OutboxWorker:
+def worker(ctx: Context, *, max_attempts: int = 5, logout: bool = False, **values: Any) -> OutboxWorker:
+    """A worker with the test's clock; ``logout``: it sends back-channel logout tokens too, signed
+    with ``ctx``'s keys."""
     policy = DeliveryPolicy(
         max_attempts=max_attempts,
         backoff_seconds=60,
@@ -29,7 +32,8 @@ def worker(ctx: Context, *, max_attempts: int = 5, **values: Any) -> OutboxWorke
         keep_links=False,
         jitter=random.Random(7),
     )
-    return OutboxWorker(ctx, transports_for(settings(**values)), policy)
+    sign = backchannel.signer(ctx) if logout else None
+    return OutboxWorker(ctx, transports_for(settings(**values), sign), policy)
 
 
 def drain(worker: OutboxWorker) -> int:

@@ -1,4 +1,5 @@
-"""Where messages leave Admit: SMTP for email, an HTTP gateway for SMS.
+"""Where messages leave Admit: SMTP for email, an HTTP gateway for SMS, and apps' back-channel
+logout URIs for logout tokens.
 
 Every transport reports a failure as :class:`DeliveryFailed`, saying whether trying again can
 help (a server down, a 4xx SMTP reply, HTTP 429/5xx) or not (a refused recipient, HTTP 4xx).
@@ -10,16 +11,19 @@ import binascii
 import contextlib
 import smtplib
 import ssl
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
+from admit.adapters.delivery import outbound
 from admit.adapters.delivery.render import Rendered
 from admit.config import Settings
+
+LOGOUT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)  # apps answer a logout at once
 
 
 class DeliveryFailed(Exception):
@@ -33,10 +37,18 @@ class DeliveryFailed(Exception):
 class Outgoing:
     key: str  # stable per message: the Message-ID and the gateway's idempotency key
     recipient: str
-    rendered: Rendered
+    rendered: Rendered | None = None  # email and SMS: the message as the person reads it
+    payload: Mapping[str, Any] = field(default_factory=dict)  # a logout: what the token says and where it goes
+
+    @property
+    def content(self) -> Rendered:
+        if self.rendered is None:
+            raise DeliveryFailed("nothing rendered to send", permanent=True)
+        return self.rendered
 
 
 Send = Callable[[Outgoing], None]
+Sign = Callable[[Mapping[str, Any]], str]  # a logout token for a message's payload
 
 
 class Transport(Protocol):
@@ -110,7 +122,7 @@ def mime(sender: str, message: Outgoing, domain: str) -> bytes:
     headers = [
         ("From", _address(sender)),
         ("To", _header(message.recipient)),
-        ("Subject", _header(message.rendered.subject)),
+        ("Subject", _header(message.content.subject)),
         ("Date", formatdate(usegmt=True)),
         ("Message-ID", f"<{message.key}@{domain}>"),
         ("MIME-Version", "1.0"),
@@ -119,7 +131,7 @@ def mime(sender: str, message: Outgoing, domain: str) -> bytes:
     ]
     lines = [f"{name}: {value}" for name, value in headers]
     lines.append("")
-    for subtype, body in (("plain", message.rendered.text), ("html", message.rendered.html)):
+    for subtype, body in (("plain", message.content.text), ("html", message.content.html)):
         lines += [
             f"--{boundary}",
             f'Content-Type: text/{subtype}; charset="utf-8"',
@@ -166,7 +178,7 @@ class SmsGateway:
             if s.sms_provider == "twilio":
                 response = client.post(
                     f"{s.sms_url.rstrip('/')}/2010-04-01/Accounts/{s.sms_account_sid}/Messages.json",
-                    data={"To": message.recipient, "From": s.sms_from or "", "Body": message.rendered.sms},
+                    data={"To": message.recipient, "From": s.sms_from or "", "Body": message.content.sms},
                     auth=(s.sms_account_sid or "", s.sms_auth_token or ""),
                     headers={"I-Twilio-Idempotency-Token": message.key},
                 )
@@ -180,7 +192,7 @@ class SmsGateway:
                     json={
                         "to": message.recipient,
                         "from": s.sms_from,
-                        "body": message.rendered.sms,
+                        "body": message.content.sms,
                         "idempotency_key": message.key,
                     },
                 )
@@ -194,13 +206,50 @@ class SmsGateway:
         )
 
 
+class BackchannelLogout:
+    """Logout tokens to apps (OpenID Connect Back-Channel Logout 1.0): a form POST of
+    ``logout_token`` to the app's registered URI, signed when sent (``sign``), only to public
+    addresses outside dev mode (:mod:`.outbound`). 2xx is done; 408, 425, 429, 5xx and network
+    failures are tried again; anything else (the app refused the token, or a redirect) is not."""
+
+    def __init__(self, sign: Sign, *, allow_private: bool) -> None:
+        self.sign = sign
+        self.allow_private = allow_private
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Send]:
+        with httpx.Client(timeout=LOGOUT_TIMEOUT, follow_redirects=False, trust_env=False) as client:
+            yield lambda message: self._send(client, message)
+
+    def _send(self, client: httpx.Client, message: Outgoing) -> None:
+        try:
+            target = outbound.checked(str(message.payload["uri"]), allow_private=self.allow_private)
+        except outbound.TargetRefused as refused:
+            raise DeliveryFailed(f"not sent: {refused.reason}", permanent=refused.permanent) from None
+        body = {"logout_token": self.sign(message.payload)}
+        headers = {**target.headers, "cache-control": "no-store"}
+        try:
+            with client.stream("POST", target.url, data=body, headers=headers, extensions=target.extensions) as answer:
+                status = answer.status_code  # the body is not read: an app cannot make the worker wait on it
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"the app cannot be reached: {_describe(exc)}", permanent=False) from None
+        if 200 <= status < 300:
+            return
+        transient = status in (408, 425, 429) or status >= 500
+        raise DeliveryFailed(f"the app answered {status}", permanent=not transient)
+
+
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
-def transports_for(settings: Settings) -> dict[str, Transport]:
-    """The transports this configuration can use; a channel without one waits in the outbox."""
+def transports_for(settings: Settings, sign_logout: Sign | None = None) -> dict[str, Transport]:
+    """The transports this configuration can use; a channel without one waits in the outbox.
+    Logout tokens go out wherever they can be signed (``sign_logout``), private addresses in dev
+    mode only."""
     chosen: dict[str, Transport] = {}
+    if sign_logout is not None:
+        chosen["logout"] = BackchannelLogout(sign_logout, allow_private=settings.dev_mode)
     if settings.smtp_host:
         chosen["email"] = SmtpTransport(settings)
     elif settings.dev_mode:

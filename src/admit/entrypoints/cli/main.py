@@ -274,8 +274,9 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
     stopped; run as many as you like on PostgreSQL."""
     from admit.adapters.delivery.transports import transports_for
     from admit.entrypoints.workers.outbox_worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
+    from admit.oidc_provider import backchannel
 
-    transports = transports_for(settings())
+    transports = transports_for(settings(), backchannel.signer(context()))
     runner = OutboxWorker(context(), transports, DeliveryPolicy.from_settings(settings()))
     for channel in runner.missing:  # jobs and the other channel still run; these messages wait
         common.errors.print(f"[yellow]Warning[/yellow]: {MISSING_TRANSPORT[channel]}")

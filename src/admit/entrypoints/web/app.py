@@ -42,6 +42,7 @@ from admit.entrypoints.web.security import Cookies, SecurityHeaders
 from admit.entrypoints.workers import jobs_worker
 from admit.entrypoints.workers.outbox_worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
 from admit.entrypoints.workers.periodic import expire_forever
+from admit.oidc_provider import backchannel
 from admit.shared.context import Context
 
 log = logging.getLogger("admit.entrypoints.web")
@@ -161,7 +162,7 @@ async def _favicon() -> FileResponse:
 
 
 def _start_worker(settings: Settings, context: Context, stop: threading.Event) -> threading.Thread | None:
-    transports = transports_for(settings)
+    transports = transports_for(settings, backchannel.signer(context))
     worker = OutboxWorker(context, transports, DeliveryPolicy.from_settings(settings))
     for channel in worker.missing:
         log.warning(MISSING_TRANSPORT[channel])

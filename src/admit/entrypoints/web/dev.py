@@ -13,9 +13,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from admit.adapters.delivery.render import render
+from admit.adapters.delivery.render import Rendered, render
 from admit.domain.errors import NotFound
 from admit.entrypoints.web.deps import Ctx
+from admit.entrypoints.workers.outbox_worker import RENDERED
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter(include_in_schema=False)
@@ -37,15 +38,23 @@ def message(request: Request, message_id: int, ctx: Ctx) -> Any:
         row = uow.outbox.get(None, message_id)
     if row is None:
         raise NotFound("no such message in the mailbox")
-    rendered = render(row.kind, row.language, dict(row.payload))
+    rendered = _rendered(row)
     response = templates.TemplateResponse(request, "mailbox_message.html", {"message": row, "rendered": rendered})
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
+def _rendered(row: Any) -> Rendered:
+    """What the person reads; for a back-channel logout (to an app, not a person), where it goes."""
+    if row.channel not in RENDERED:
+        about = f"{row.kind} to {row.payload.get('uri', '')} (sid {row.payload.get('sid', '')})"
+        return Rendered(subject=about, text=about, html="", sms=about)
+    return render(row.kind, row.language, dict(row.payload))
+
+
 def _subject(row: Any) -> str:
     try:
-        rendered = render(row.kind, row.language, dict(row.payload))
+        rendered = _rendered(row)
     except Exception:
         return f"({row.kind})"
     return rendered.subject if row.channel == "email" else rendered.sms

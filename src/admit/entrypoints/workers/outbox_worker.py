@@ -29,12 +29,15 @@ from admit.domain.records import Message
 from admit.shared.context import SYSTEM, Context, record
 
 log = logging.getLogger("admit.adapters.delivery")
-CHANNELS = ("email", "sms")
+CHANNELS = ("email", "sms", "logout")
+RENDERED = ("email", "sms")  # read by people; a logout token is made by its transport
 MISSING_TRANSPORT = {
     "email": "no SMTP server is configured (ADMIT_SMTP_HOST): the message waits in the outbox",
     "sms": "no SMS gateway is configured (ADMIT_SMS_PROVIDER, ADMIT_SMS_URL): the message waits in the outbox",
+    "logout": "this worker does not send back-channel logout tokens: the message waits in the outbox",
 }
 NOTE_MISSING_EVERY = timedelta(minutes=1)
+LEASE_MARGIN = timedelta(seconds=15)  # longer than one send may take: none may still run when the lease ends
 
 
 @dataclass
@@ -96,7 +99,7 @@ class OutboxWorker:
             uow.commit()
         if not claimed:
             return 0
-        outcomes = self._deliver(claimed, allowance, now)
+        outcomes = self._deliver(claimed, allowance, now, now + timedelta(seconds=self.policy.lease_seconds))
         done = self.ctx.clock.now()
         with self.ctx.uow(write=True) as uow:
             uow.outbox.finish(outcomes)
@@ -128,8 +131,13 @@ class OutboxWorker:
             if not busy:
                 stop.wait(self.policy.poll_seconds)
 
-    def _deliver(self, claimed: Sequence[Message], allowance: dict[str, int], now: datetime) -> list[dict[str, Any]]:
+    def _deliver(
+        self, claimed: Sequence[Message], allowance: dict[str, int], now: datetime, lease_until: datetime
+    ) -> list[dict[str, Any]]:
+        """Send each claimed message; one that would start too close to the end of the lease
+        (another worker may claim it then) goes back to the queue unsent, its attempt not counted."""
         outcome: dict[int, dict[str, Any]] = {}
+        last_start = lease_until - min(LEASE_MARGIN, (lease_until - now) / 2)
         by_channel: dict[str, list[Message]] = defaultdict(list)
         for row in claimed:
             by_channel[row.channel].append(row)
@@ -137,7 +145,8 @@ class OutboxWorker:
             try:
                 with self.transports[channel].session() as send:
                     for row in rows:
-                        outcome[row.id] = self._one(row, send, allowance, now)
+                        late = self.ctx.clock.now() >= last_start
+                        outcome[row.id] = _released(row, now) if late else self._one(row, send, allowance, now)
             except DeliveryFailed as failure:  # the connection itself: every unsent one waits
                 for row in rows:
                     outcome.setdefault(row.id, self._failed(row, failure, now))
@@ -149,11 +158,11 @@ class OutboxWorker:
                 return self._deferred(row, now)
             allowance[row.workspace_id] = allowance.get(row.workspace_id, 1) - 1
         try:
-            rendered = render(row.kind, row.language, dict(row.payload))
+            rendered = render(row.kind, row.language, dict(row.payload)) if row.channel in RENDERED else None
         except Exception as exc:
             return self._failed(row, DeliveryFailed(f"cannot render: {exc}", permanent=True), now)
         try:
-            send(Outgoing(key=row.key, recipient=row.recipient, rendered=rendered))
+            send(Outgoing(key=row.key, recipient=row.recipient, rendered=rendered, payload=dict(row.payload)))
         except DeliveryFailed as failure:
             return self._failed(row, failure, now)
         payload = dict(row.payload)
@@ -198,6 +207,11 @@ def _outcome(
         "attempts_after": row.attempts if attempts_after is None else attempts_after,
         "payload": row.payload if payload is None else payload,
     }
+
+
+def _released(row: Message, now: datetime) -> dict[str, Any]:
+    """Back to the queue unsent, the attempt not counted (the lease was about to end)."""
+    return _outcome(row, MessageState.QUEUED, next=now, attempts_after=row.attempts - 1)
 
 
 def _sms_allowance(uow: UnitOfWork, claimed: Sequence[Message], now: datetime) -> dict[str, int]:

@@ -1,0 +1,82 @@
+"""Requests to addresses that others registered (an app's back-channel logout URI): never to this
+machine or a private network, unless in dev mode (SSRF).
+
+The host is resolved once, every address it resolves to must be a public one (not loopback,
+private, link-local, shared, reserved, multicast, or an IPv6 form of such an IPv4 address), and
+the request goes to the address that was checked: the URL's host is replaced by it, the ``Host``
+header and the TLS server name (certificate checked against it) stay the URL's host, so a DNS
+answer that changes between the check and the connection (rebinding) cannot lead elsewhere.
+Redirects are not followed, and no proxy from the environment is used."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+Resolver = Callable[[str, int], Sequence[str]]
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # IPv4 addresses through a NAT64 gateway
+
+
+class TargetRefused(Exception):
+    """The URL leads to an address Admit does not send to; ``permanent`` unless a lookup failed."""
+
+    def __init__(self, reason: str, *, permanent: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to connect (the checked address in place of the host) and what to say there."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to."""
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
+
+
+def is_public(address: str) -> bool:
+    """A globally routable unicast address (IPv4-mapped, 6to4 and NAT64 IPv6 addresses are judged
+    by the IPv4 address they carry)."""
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in NAT64 else None
+        ip = ip.ipv4_mapped or ip.sixtofour or embedded or ip
+    return ip.is_global and not ip.is_multicast
+
+
+def checked(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> Target:
+    """The target for ``url``; ``TargetRefused`` when it is not an http(s) URL or (outside dev
+    mode, ``allow_private``) any address of its host is not public."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        raise TargetRefused("the URL is not valid") from None
+    if parsed.scheme not in ("https", "http") or not parsed.host:
+        raise TargetRefused("only http(s) URLs are called")
+    if allow_private:
+        return Target(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        addresses = list(resolver(parsed.host, port))
+    except (OSError, UnicodeError) as exc:
+        raise TargetRefused(f"cannot resolve {parsed.host} ({type(exc).__name__})", permanent=False) from None
+    refused = [address for address in addresses if not is_public(address)]
+    if not addresses or refused:
+        raise TargetRefused(f"{parsed.host} resolves to an address that is not public ({', '.join(refused)})")
+    pinned = parsed.copy_with(host=addresses[0])
+    extensions = {"sni_hostname": parsed.host} if parsed.scheme == "https" else {}
+    return Target(str(pinned), {"host": parsed.netloc.decode("ascii")}, extensions)
