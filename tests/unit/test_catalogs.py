@@ -27,6 +27,7 @@ PAGES = [
     "change_password.html",
     "sso_*.html",
     "form_refused.html",
+    "oidc_*.html",
 ]
 
 

@@ -73,6 +73,30 @@ class _Events:
         self.added.append(values)
 
 
+@dataclass
+class _AppSessions:
+    """Apps' sessions (for back-channel logout): what the use cases asked for and ended."""
+
+    asked: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    revoked: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+    def of_account(
+        self, account_id: str, *, organization_id: str | None = None, workspace_id: str | None = None
+    ) -> list[Any]:
+        self.asked.append((account_id, organization_id, workspace_id))
+        return []
+
+    def remove(self, sids: list[str]) -> None:
+        self.removed += sids
+
+    def revoke_issued_to(
+        self, account_id: str, now: datetime, *, organization_id: str | None = None, workspace_id: str | None = None
+    ) -> int:
+        self.revoked.append((account_id, organization_id, workspace_id))
+        return 0
+
+
 class _UnitOfWork:
     def __init__(self, store: dict[str, Any]) -> None:
         self.store, self.members, self.workspaces, self.events = (
@@ -81,6 +105,7 @@ class _UnitOfWork:
             store["workspaces"],
             store["events"],
         )
+        self.oidc_app_sessions = self.oidc_codes = store["app_sessions"]
         self.committed = False
 
     def __enter__(self) -> _UnitOfWork:
@@ -99,6 +124,7 @@ def store() -> dict[str, Any]:
         "workspaces": _Workspaces({"w1": _workspace("w1"), "w2": _workspace("w2")}),
         "members": _Members({"a": _member("a", "w1", "admin"), "b": _member("b", "w1"), "c": _member("c", "w2")}),
         "events": _Events(),
+        "app_sessions": _AppSessions(),
         "commits": 0,
     }
 
@@ -123,6 +149,13 @@ def test_an_admin_suspends_a_member_and_the_event_is_recorded(ctx: Context, stor
     [event] = store["events"].added
     assert (event["action"], event["subject_id"], event["data"]["previous"]) == ("member.suspended", "b", "active")
     assert store["commits"] == 1
+
+
+def test_suspending_a_member_ends_their_apps_sessions_in_that_workspace(ctx: Context, store: dict[str, Any]) -> None:
+    members.suspend(ctx, ADMIN, "b", workspace_id="w1")
+    sessions = store["app_sessions"]
+    assert sessions.asked == [("acc-b", "org", "w1")] and sessions.revoked == [("acc-b", "org", "w1")]
+    assert store["commits"] == 1  # in the suspension's own unit of work
 
 
 def test_nobody_suspends_themselves(ctx: Context, store: dict[str, Any]) -> None:

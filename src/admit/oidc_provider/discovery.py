@@ -17,6 +17,7 @@ REVOKE_PATH = "/oauth2/revoke"
 INTROSPECT_PATH = "/oauth2/introspect"
 USERINFO_PATH = "/oauth2/userinfo"
 JWKS_PATH = "/oauth2/jwks"
+LOGOUT_PATH = "/oauth2/logout"  # RP-initiated logout (the end session endpoint)
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 PERSON_CLAIMS = ("sub", "email", "email_verified", "given_name", "family_name", "name", "locale")
 
@@ -45,6 +46,7 @@ def metadata(ctx: Context) -> dict[str, Any]:
         "jwks_uri": ctx.link(JWKS_PATH),
         "revocation_endpoint": ctx.link(REVOKE_PATH),
         "introspection_endpoint": ctx.link(INTROSPECT_PATH),
+        "end_session_endpoint": ctx.link(LOGOUT_PATH),
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -53,9 +55,11 @@ def metadata(ctx: Context) -> dict[str, Any]:
         "id_token_signing_alg_values_supported": [ALGORITHM],
         **_client_authentication(),
         "code_challenge_methods_supported": ["S256"],
-        "claims_supported": [*PERSON_CLAIMS, "auth_time", "nonce", *WORKSPACE_CLAIMS],
+        "claims_supported": [*PERSON_CLAIMS, "auth_time", "nonce", "sid", *WORKSPACE_CLAIMS],
         "prompt_values_supported": ["none", "login"],
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }

@@ -27,7 +27,7 @@ from admit.entrypoints.web.api.admin import clients, identity_providers, invitat
 from admit.entrypoints.web.form_guard import FormGuard
 from admit.entrypoints.web.pages import home as home_pages
 from admit.entrypoints.web.pages import invitation as invitation_pages
-from admit.entrypoints.web.pages import oidc_account
+from admit.entrypoints.web.pages import oidc_account, oidc_logout
 from admit.entrypoints.web.pages import recovery as recovery_pages
 from admit.entrypoints.web.pages import settings as settings_pages
 from admit.entrypoints.web.pages import signin as signin_pages
@@ -123,7 +123,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.add_api_route("/api/v1/docs", _docs, methods=["GET"], include_in_schema=False)
     pages = (invitation_pages, signup_pages, signin_pages, recovery_pages, home_pages, settings_pages, terms_pages)
     admin = (console, people_pages, invitation_admin_pages, choose, jobs_pages, audit)
-    for module in (*pages, *admin, sso_pages, oidc, oidc_account):
+    for module in (*pages, *admin, sso_pages, oidc, oidc_account, oidc_logout):
         _answer_head_like_get(module.router)
         app.include_router(module.router)
     app.add_api_route("/favicon.ico", _favicon, methods=["GET", "HEAD"], include_in_schema=False)

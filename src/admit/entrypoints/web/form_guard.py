@@ -50,6 +50,9 @@ UNPROTECTED = (
     "/oauth2/userinfo",
     "/oauth2/jwks",
 )
+# An app may post its logout request (RP-initiated logout) from its own origin: that route only
+# redirects to the GET, which asks the person (whose confirmation is a page form, checked here).
+APPS_POST_TO = frozenset({"/oauth2/logout"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CHECKED = "admit.form_checked"
 MIB = 1024 * 1024
@@ -58,8 +61,8 @@ ADMIN_FORM_MAX = {"urlencoded": FORM_MAX_PART + MIB, "multipart": UPLOAD_MAX + M
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def guarded(path: str) -> bool:
-    return not path.startswith(UNPROTECTED)
+def guarded(path: str, method: str = "GET") -> bool:
+    return not path.startswith(UNPROTECTED) and not (method == "POST" and path in APPS_POST_TO)
 
 
 def limit(path: str, kind: str) -> int:
@@ -148,7 +151,7 @@ class FormGuard:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not guarded(scope["path"]):
+        if scope["type"] != "http" or not guarded(scope["path"], scope["method"]):
             await self.app(scope, receive, send)  # bearer-token API calls and the health check
             return
         scope = without_authorization(scope)

@@ -51,19 +51,22 @@ def _field(value: Any, name: str) -> Any:
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page in the person's one language: their account's, else their member record's, else the
-    workspace's, else the browser's (the same order on every page of a journey)."""
+    workspace's, else the one an app asked for (``ui_language``), else the browser's (the same
+    order on every page of a journey). ``form_targets``: other origins this page's form may end on
+    (its redirect is checked against the CSP's ``form-action``)."""
     csrf = request.scope.get("csrftoken")
     language = pick_language(
         _field(context.get("account"), "language"),
         _field(context.get("member"), "language"),
         _field(context.get("workspace"), "default_language"),
+        context.get("ui_language"),
         negotiate(request.headers.get("accept-language")),
     )
     values = {"csrftoken": csrf() if csrf else "", "language": language, **context}
     response = templates(language).TemplateResponse(request, name, values, status_code=status)
     providers = (context.get("login") or {}).get("providers") or context.get("providers") or []
     targets = [origin(p["issuer"]) for p in providers]  # its forms may lead to these identity providers
-    targets += _app_origin(request, context.get("next"))
+    targets += _app_origin(request, context.get("next")) + list(context.get("form_targets") or [])
     if targets:
         response.headers["content-security-policy"] = csp_sending_forms_to(targets)
     return response
