@@ -50,8 +50,8 @@ def clients_create(
         None, help='For private_key_jwt: the public keys, {"keys": [...]}, as JSON or @file.json.'
     ),
     workspace: list[str] = typer.Option(None, help="Limit the app to these workspaces (repeat); default all."),
-    post_logout_redirect_uri: list[str] = typer.Option(None, help="Where the app may send people after logout."),
-    backchannel_logout_uri: str = typer.Option(None, help="Stored for back-channel logout (not sent yet)."),
+    post_logout_redirect_uri: list[str] = typer.Option(None, help="Where logout may send people back (exact)."),
+    backchannel_logout_uri: str = typer.Option(None, help="Where Admit POSTs logout tokens (back-channel logout)."),
     login_uri: str = typer.Option(
         None, help="The app's login URL: \"Let's go\" sends people there (with iss and target_link_uri)."
     ),

@@ -477,8 +477,16 @@ class ClientIn(BaseModel):
         "the app signs assertions (RS256 or ES256) with a key whose public part is in `jwks`; no secret.",
     )
     workspace_ids: list[Name] = Field([], max_length=MAX_ITEMS, description="Empty: every workspace.")
-    post_logout_redirect_uris: list[Uri] = Field([], max_length=20)
-    backchannel_logout_uri: Uri | None = Field(None, description="Stored; back-channel logout is not sent yet.")
+    post_logout_redirect_uris: list[Uri] = Field(
+        [],
+        max_length=20,
+        description="Where RP-initiated logout (/oauth2/logout) may send people back to; matched exactly.",
+    )
+    backchannel_logout_uri: Uri | None = Field(
+        None,
+        description="Where Admit POSTs a logout token (logout_token, a signed JWT) when a person's session with "
+        "the app ends: sign-out, suspension, removal, role change. Public addresses only outside dev mode.",
+    )
     initiate_login_uri: Uri | None = Field(
         None,
         description="The app's login URL (third-party initiated login): \"Let's go\" and /go/{workspace} send "
