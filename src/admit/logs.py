@@ -1,7 +1,8 @@
 """Logging through structlog: JSON outside dev mode, never a secret.
 
-Anything that looks like an Admit token (``adm_xxx_…``) is masked before a line is written, as a
-last line of defence: code should not log secrets in the first place.
+Anything that looks like an Admit token (``adm_xxx_…``) or a signed JWT (an ID, access or logout
+token, an ``id_token_hint``: ``eyJ….….…``) is masked before a line is written, as a last line of
+defence: code should not log secrets in the first place.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import structlog
 from admit.config import Settings
 
 TOKEN = re.compile(r"adm_[a-z]{3}_[A-Za-z0-9_-]+")
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 def redact(text: str) -> str:
-    return TOKEN.sub(lambda m: m.group(0)[:8] + "…", text)
+    return JWT.sub("eyJ…", TOKEN.sub(lambda m: m.group(0)[:8] + "…", text))
 
 
 def _redacted(value: Any) -> Any:

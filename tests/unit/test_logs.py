@@ -20,6 +20,13 @@ def test_redact_masks_every_kind_of_token() -> None:
         assert redact(f"link https://x/i/{token} end") == f"link https://x/i/{token[:8]}… end"
 
 
+def test_redact_masks_signed_jwts() -> None:
+    hint = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJl-_x"
+    assert redact(f"/oauth2/logout?id_token_hint={hint}&state=s") == "/oauth2/logout?id_token_hint=eyJ…&state=s"
+    unsigned = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0."
+    assert redact(f"logout_token={unsigned} end") == "logout_token=eyJ… end"
+
+
 def test_log_lines_never_carry_a_token(capsys: pytest.CaptureFixture[str]) -> None:
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
