@@ -122,10 +122,10 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         """The code's person, if still active (and an active member of its workspace)."""
         row = authorization_code.row
         with self.ctx.uow() as uow:
-            claims = person_claims(uow, row.account_id, row.workspace_id, row.organization_id, [])
+            claims = person_claims(uow, row.account_id, row.workspace_id, row.organization_id, row.scope.split())
         if claims is None:
             return None
-        return Grantee(row.account_id, row.workspace_id, row.auth_time, code_id=row.id, nonce=row.nonce)
+        return Grantee(row.account_id, row.workspace_id, row.auth_time, code_id=row.id, nonce=row.nonce, claims=claims)
 
 
 class SignedIdToken(OpenIDCode):  # type: ignore[misc]
@@ -151,8 +151,10 @@ class SignedIdToken(OpenIDCode):  # type: ignore[misc]
         }
         if user.nonce:
             claims["nonce"] = user.nonce
-        with self.ctx.uow() as uow:
-            about = person_claims(uow, user.account_id, user.workspace_id, client.organization_id, _scopes(token))
+        about = user.claims  # read as the code was redeemed (the ID token comes with a code only)
+        if about is None:
+            with self.ctx.uow() as uow:
+                about = person_claims(uow, user.account_id, user.workspace_id, client.organization_id, _scopes(token))
         claims.update(about or {})
         key = keys.signing_key(self.ctx)
         return jwt.encode({"alg": keys.ALGORITHM, "kid": key.kid, "typ": "JWT"}, claims, key.key)
@@ -248,7 +250,9 @@ class ProviderServer(AuthorizationServer):  # type: ignore[misc]
         with self.ctx.uow(write=True) as uow:
             if family is not None and uow.oidc_refresh_tokens.family_revoked(client.organization_id, family.id):
                 raise InvalidGrantError("this refresh token has been revoked")
-            about = person_claims(uow, user.account_id, user.workspace_id, client.organization_id, scope.split())
+            about = user.claims  # a code's: read as it was redeemed
+            if about is None:  # a refresh: read afresh (a changed role shows at once)
+                about = person_claims(uow, user.account_id, user.workspace_id, client.organization_id, scope.split())
             uow.oidc_tokens.add(
                 id=jti,
                 organization_id=client.organization_id,
