@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/delivery.py
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/oidc.py
 
 # Re-resolve requirements.lock from pyproject.toml (newest versions allowed), with hashes.
 lock: $(STAMP)

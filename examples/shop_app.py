@@ -66,7 +66,7 @@ async def login(request: Request) -> Response:
         return page("Not signed in", "<p>That sign-in came from an issuer this app does not trust.</p>")
     target = given.get("target_link_uri", "/")
     request.session["after"] = target if target.startswith(f"{BASE}/") else "/"  # only this app's own pages
-    extra = {name: given[name] for name in ("login_hint", "workspace") if given.get(name)}
+    extra = {name: given[name] for name in ("login_hint", "workspace", "prompt") if given.get(name)}
     nonce = secrets.token_urlsafe(16)
     return await oauth.admit.authorize_redirect(request, f"{BASE}/callback", nonce=nonce, **extra)  # type: ignore[no-any-return]
 

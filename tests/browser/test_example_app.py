@@ -62,3 +62,51 @@ def test_first_invitation_ends_in_the_app_with_the_claims_on_a_phone(page: Page,
         expect(page.get_by_text("You are not signed in.")).to_be_visible()
         page.get_by_role("link", name="Sign in with Admit").click()  # Admit's session is still there
         expect(page.get_by_role("heading")).to_have_text("Welcome, Elaine")
+
+
+def test_a_person_in_two_workspaces_picks_one_and_prompt_none_needs_a_session(page: Page, database_url: str) -> None:
+    """The example app (Authlib's client) asks Admit without a workspace: a person in two of the
+    app's workspaces picks one on Admit's page and the app gets that one's claims. With
+    ``prompt=none`` and no Admit session the app gets ``login_required``; with one, the claims
+    at once."""
+    kind = backend(database_url)
+    org = field(admit(database_url, "org", "create", "Vandelay").stdout, "id")
+    imports = field(admit(database_url, "workspace", "create", org, "Vandelay Imports").stdout, "id")
+    exports = field(admit(database_url, "workspace", "create", org, "Vandelay Exports").stdout, "id")
+    port = free_port()
+    registered = admit(
+        database_url,
+        *("clients", "create", org, "Example Shop", "--redirect-uri", f"http://127.0.0.1:{port}/callback"),
+    ).stdout
+    secret = re.search(r"^client_secret: (\S+)", registered, re.MULTILINE)
+    assert secret
+    with server(database_url) as base, example_app(base, port, field(registered, "client_id"), secret.group(1)) as app:
+        page.goto(f"{app}/login?prompt=none")
+        expect(page.get_by_text("Admit answered login_required.")).to_be_visible()
+        for ws, role in ((imports, "member"), (exports, "admin")):
+            admit(
+                database_url,
+                *("member", "add", ws, "--email", "art@vandelay.example", "--first-name", "Art"),
+                *("--last-name", "Vandelay", "--role", role),
+                ADMIT_BASE_URL=base,
+            )
+        open_email(page, base, "You are invited to Vandelay Imports")
+        page.locator("pre a").first.click()
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Activate account").click()
+        expect(page).to_have_url(f"{base}/joined/{imports}")
+        open_email(page, base, "You are invited to Vandelay Exports")
+        page.locator("pre a").first.click()  # signed in already: one click joins the second workspace
+        page.get_by_role("button", name="Accept and join").click()
+        expect(page).to_have_url(f"{base}/joined/{exports}")
+        page.goto(f"{app}/login")
+        expect(page.get_by_role("heading")).to_have_text("Which workspace?")
+        screenshot(page, f"oidc-workspace-choice-{kind}")
+        page.get_by_role("button", name="Vandelay Exports").click()
+        expect(page.get_by_role("heading")).to_have_text("Welcome, Art")
+        claims = _claims(page)
+        assert (claims["workspace_id"], claims["role"]) == (exports, "admin")
+        page.get_by_role("link", name="Sign out").click()  # of the app only
+        page.goto(f"{app}/login?prompt=none&workspace={imports}")
+        expect(page.get_by_role("heading")).to_have_text("Welcome, Art")  # no page of Admit's
+        assert _claims(page)["workspace_id"] == imports

@@ -50,6 +50,14 @@ FIELDS = (
     "provider",
     "token",
     "choice",
+    "name",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "initiate_login_uri",
+    "backchannel_logout_uri",
+    "client_type",
+    "refresh_tokens",
+    "scope_profile",
 )
 SHAPES = {
     "empty": "",
@@ -94,6 +102,9 @@ VALID = {
     "invite": "later",
     "back": "/",
     "next": "/",
+    "name": "Shop",
+    "redirect_uris": "https://shop.example/cb",
+    "client_type": "confidential",
 }
 
 

@@ -3,10 +3,19 @@ how the app proves itself at the token endpoint. A confidential client proves it
 secret (generated here, shown once and stored as a digest) or, with ``private_key_jwt``, with
 assertions signed by a key whose public part it registered (``jwks``); a public client (a
 single-page or native app) has neither and must use PKCE. Only a confidential client may be
-registered for the ``refresh_token`` grant."""
+registered for the ``refresh_token`` grant.
+
+Who manages apps: an organization-level actor (an API token of the organization, not limited to
+one workspace, with the manage settings permission; an operator) manages every app. A person
+signed in to the console (an account) acts from one workspace (``workspace_id``) where they hold
+manage settings; they see the apps serving it (bound to it, or to every workspace) and may
+register, and remove, an app only when it is bound to workspaces where they hold manage settings
+in every one. An app for every workspace is shown to them read-only (``manageable`` is False):
+only organization-level actors manage it. Another workspace's app is not found from here."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,8 +27,8 @@ from admit.domain.ports import UnitOfWork
 from admit.domain.records import Record
 from admit.domain.roles import Permission
 from admit.oidc_provider import assertions
-from admit.shared.access import organization_scope
-from admit.shared.context import Actor, Context, record
+from admit.shared.access import organization_scope, workspace_for
+from admit.shared.context import Actor, ActorKind, Context, record
 
 SCOPES = ("openid", "profile", "email", "workspace")
 CLIENT_TYPES = ("confidential", "public")
@@ -38,7 +47,8 @@ def check_uri(uri: str, name: str, *, dev_mode: bool) -> None:
     except ValueError:
         parts = urlsplit("")
     secure = parts.scheme == "https" or (dev_mode and parts.scheme == "http" and parts.hostname in LOOPBACK)
-    if not secure or not parts.hostname or "#" in uri or len(uri) > 500 or any(c.isspace() for c in uri):
+    unprintable = any(c.isspace() or not c.isprintable() for c in uri)
+    if not secure or not parts.hostname or "#" in uri or len(uri) > 500 or unprintable:
         hint = " (http:// only on loopback, in dev mode)" if not dev_mode else " (or http:// on loopback)"
         raise ValidationFailed(f"{uri!r} must be an https:// URL without a fragment{hint}", field=name)
 
@@ -58,7 +68,7 @@ class ClientInput:
     initiate_login_uri: str | None = None
 
     def validate(self, dev_mode: bool) -> None:
-        if not self.name.strip() or len(self.name) > 100:
+        if not self.name.strip() or len(self.name) > 100 or any(unicodedata.category(c) == "Cc" for c in self.name):
             raise ValidationFailed("a name of 1 to 100 characters is required", field="name")
         if self.client_type not in CLIENT_TYPES:
             raise ValidationFailed("the type is confidential or public", field="client_type")
@@ -126,19 +136,65 @@ def _scope(uow: UnitOfWork, actor: Actor, organization_id: str) -> None:
         raise NotFound("organization not found")
 
 
-def create(ctx: Context, actor: Actor, organization_id: str, given: ClientInput) -> tuple[dict[str, Any], str | None]:
+def _enter(uow: UnitOfWork, actor: Actor, organization_id: str, workspace_id: str | None) -> None:
+    """Check that the actor may manage apps here: an organization-level actor in the
+    organization (and ``workspace_id``, if given, one of its workspaces), or an account with the
+    manage settings permission in ``workspace_id``, a workspace of this organization."""
+    if actor.kind is not ActorKind.ACCOUNT:
+        _scope(uow, actor, organization_id)
+        if workspace_id is not None and uow.workspaces.get(organization_id, workspace_id) is None:
+            raise NotFound("workspace not found")
+        return
+    if workspace_id is None:
+        raise PermissionDenied("a person manages apps from a workspace they administer")
+    workspace, _ = workspace_for(uow, actor, workspace_id, Permission.MANAGE_SETTINGS)
+    if workspace.organization_id != organization_id:
+        raise NotFound("organization not found")
+
+
+def _manageable(uow: UnitOfWork, actor: Actor, workspace_ids: list[str]) -> bool:
+    """Whether the actor may manage an app bound to ``workspace_ids`` (none: every workspace)."""
+    if actor.kind is not ActorKind.ACCOUNT:
+        return True
+    if not workspace_ids:
+        return False
+    for workspace_id in workspace_ids:
+        try:
+            workspace_for(uow, actor, workspace_id, Permission.MANAGE_SETTINGS)
+        except (NotFound, PermissionDenied):
+            return False
+    return True
+
+
+def _serves(row: Record, workspace_id: str | None) -> bool:
+    return workspace_id is None or not row.workspace_ids or workspace_id in row.workspace_ids
+
+
+def _app(uow: UnitOfWork, actor: Actor, organization_id: str, client_id: str, workspace_id: str | None) -> Record:
+    """The app, if it serves the workspace the actor acts from; else ``NotFound``."""
+    row = uow.oidc_clients.get(organization_id, client_id)
+    if row is None or not _serves(row, workspace_id):
+        raise NotFound("app not found")
+    return row
+
+
+def create(
+    ctx: Context, actor: Actor, organization_id: str, given: ClientInput, *, workspace_id: str | None = None
+) -> tuple[dict[str, Any], str | None]:
     """The new client and its secret (None for a public client or one with keys): the only time
-    it is shown."""
+    it is shown. A person registers it from ``workspace_id``, bound to workspaces they manage."""
     given.normalise()
     given.validate(ctx.dev_mode)
     with_secret = given.token_endpoint_auth_method in SECRET_METHODS
     secret = secrets.issue(secrets.SecretPurpose.CLIENT_SECRET, ctx.random) if with_secret else None
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        _scope(uow, actor, organization_id)
-        for workspace_id in given.workspace_ids:
-            if uow.workspaces.get(organization_id, workspace_id) is None:
-                raise ValidationFailed(f"no workspace {workspace_id} in this organization", field="workspace_ids")
+        _enter(uow, actor, organization_id, workspace_id)
+        for bound in given.workspace_ids:
+            if uow.workspaces.get(organization_id, bound) is None:
+                raise ValidationFailed(f"no workspace {bound} in this organization", field="workspace_ids")
+        if not _manageable(uow, actor, given.workspace_ids):
+            raise PermissionDenied("an app is registered for workspaces where you manage settings only")
         client_id = uow.oidc_clients.add(
             organization_id=organization_id,
             secret_digest=secret.digest if secret else None,
@@ -152,28 +208,36 @@ def create(ctx: Context, actor: Actor, organization_id: str, given: ClientInput)
     return view(row), secret.plaintext if secret else None
 
 
-def list_clients(ctx: Context, actor: Actor, organization_id: str) -> list[dict[str, Any]]:
+def list_clients(
+    ctx: Context, actor: Actor, organization_id: str, *, workspace_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The organization's apps (with ``workspace_id``: those serving it), each saying whether
+    the actor may remove it (``manageable``)."""
     with ctx.uow() as uow:
-        _scope(uow, actor, organization_id)
-        return [view(row) for row in uow.oidc_clients.list(organization_id)]
+        _enter(uow, actor, organization_id, workspace_id)
+        rows = [row for row in uow.oidc_clients.list(organization_id) if _serves(row, workspace_id)]
+        return [{**view(row), "manageable": _manageable(uow, actor, row.workspace_ids)} for row in rows]
 
 
-def get(ctx: Context, actor: Actor, organization_id: str, client_id: str) -> dict[str, Any]:
+def get(
+    ctx: Context, actor: Actor, organization_id: str, client_id: str, *, workspace_id: str | None = None
+) -> dict[str, Any]:
     with ctx.uow() as uow:
-        _scope(uow, actor, organization_id)
-        row = uow.oidc_clients.get(organization_id, client_id)
-    if row is None:
-        raise NotFound("app not found")
-    return view(row)
+        _enter(uow, actor, organization_id, workspace_id)
+        row = _app(uow, actor, organization_id, client_id, workspace_id)
+        return {**view(row), "manageable": _manageable(uow, actor, row.workspace_ids)}
 
 
-def remove(ctx: Context, actor: Actor, organization_id: str, client_id: str) -> None:
+def remove(
+    ctx: Context, actor: Actor, organization_id: str, client_id: str, *, workspace_id: str | None = None
+) -> None:
     """Remove the app: its codes stop working; the access tokens issued to it stop at userinfo."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        _scope(uow, actor, organization_id)
-        if uow.oidc_clients.get(organization_id, client_id) is None:
-            raise NotFound("app not found")
+        _enter(uow, actor, organization_id, workspace_id)
+        row = _app(uow, actor, organization_id, client_id, workspace_id)
+        if not _manageable(uow, actor, row.workspace_ids):
+            raise PermissionDenied("this app also serves workspaces where you do not manage settings")
         uow.oidc_clients.remove(organization_id, client_id)
         record(uow, actor, EventType.CLIENT_REMOVED, "client", client_id, now, organization_id=organization_id)
         uow.commit()

@@ -10,11 +10,12 @@ creates a new next one."""
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from joserfc.jwk import RSAKey
+from joserfc.jwk import KeySet, RSAKey
 
 from admit.adapters.identity.sealing import seal, unseal
 from admit.domain.events import EventType
@@ -78,6 +79,19 @@ def _opened(secret_key: str, kid: str, sealed: str) -> SigningKey:
     rest of a token request, so each process does it once per key (the cache holds nothing
     another process needs: the stored key is the same for all)."""
     return SigningKey(kid, RSAKey.import_key(unseal(secret_key, sealed)))
+
+
+def verification_keys(ctx: Context) -> KeySet:
+    """The published keys, to verify a token Admit signed (one read; each set of keys is
+    parsed once per process)."""
+    with ctx.uow() as uow:
+        rows = uow.signing_keys.published(ctx.clock.now())
+    return _key_set(tuple(json.dumps(row.public_jwk, sort_keys=True) for row in rows))
+
+
+@functools.lru_cache(maxsize=8)
+def _key_set(published: tuple[str, ...]) -> KeySet:
+    return KeySet.import_key_set({"keys": [json.loads(jwk) for jwk in published]})
 
 
 def jwks(ctx: Context) -> dict[str, Any]:

@@ -163,6 +163,7 @@ class Grantee:
     code_id: str | None = None
     nonce: str | None = None
     family: Family | None = None
+    claims: dict[str, Any] | None = None  # read when the code was redeemed, for the code's scope
     session_id: str | None = None  # the Admit session the code was issued in (for logout)
 
 

@@ -123,12 +123,13 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         """The code's person, if still active (and an active member of its workspace)."""
         row = authorization_code.row
         with self.ctx.uow() as uow:
-            claims = person_claims(uow, row.account_id, row.workspace_id, row.organization_id, [])
+            claims = person_claims(uow, row.account_id, row.workspace_id, row.organization_id, row.scope.split())
         if claims is None:
             return None
         return Grantee(
-            row.account_id, row.workspace_id, row.auth_time, code_id=row.id, nonce=row.nonce, session_id=row.session_id
-        )
+            row.account_id, row.workspace_id, row.auth_time,
+            code_id=row.id, nonce=row.nonce, claims=claims, session_id=row.session_id,
+        )  # fmt: skip
 
 
 class SignedIdToken(OpenIDCode):  # type: ignore[misc]
@@ -156,8 +157,10 @@ class SignedIdToken(OpenIDCode):  # type: ignore[misc]
             claims["nonce"] = user.nonce
         if user.session_id:
             claims["sid"] = backchannel.sid_for(user.session_id, client.client_id, user.workspace_id)
-        with self.ctx.uow() as uow:
-            about = person_claims(uow, user.account_id, user.workspace_id, client.organization_id, _scopes(token))
+        about = user.claims  # read as the code was redeemed (the ID token comes with a code only)
+        if about is None:
+            with self.ctx.uow() as uow:
+                about = person_claims(uow, user.account_id, user.workspace_id, client.organization_id, _scopes(token))
         claims.update(about or {})
         key = keys.signing_key(self.ctx)
         return jwt.encode({"alg": keys.ALGORITHM, "kid": key.kid, "typ": "JWT"}, claims, key.key)
@@ -253,7 +256,9 @@ class ProviderServer(AuthorizationServer):  # type: ignore[misc]
         with self.ctx.uow(write=True) as uow:
             if family is not None and uow.oidc_refresh_tokens.family_revoked(client.organization_id, family.id):
                 raise InvalidGrantError("this refresh token has been revoked")
-            about = person_claims(uow, user.account_id, user.workspace_id, client.organization_id, scope.split())
+            about = user.claims  # a code's: read as it was redeemed
+            if about is None:  # a refresh: read afresh (a changed role shows at once)
+                about = person_claims(uow, user.account_id, user.workspace_id, client.organization_id, scope.split())
             uow.oidc_tokens.add(
                 id=jti,
                 organization_id=client.organization_id,

@@ -8,9 +8,9 @@ from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from admit.domain.errors import InvalidCredentials
+from admit.domain.ports import UnitOfWork
 from admit.oidc_provider import keys
 from admit.oidc_provider.claims import person_claims
 from admit.shared.context import Context
@@ -18,9 +18,16 @@ from admit.shared.context import Context
 
 def verified_access_token(ctx: Context, token: str) -> dict[str, Any]:
     """The claims of a valid access token; ``InvalidCredentials`` otherwise."""
+    claims = _signed_claims(ctx, token)
+    with ctx.uow() as uow:
+        _issued(uow, claims)
+    return claims
+
+
+def _signed_claims(ctx: Context, token: str) -> dict[str, Any]:
+    """The claims of an access token signed by a published key, from this issuer, not expired."""
     try:
-        published = KeySet.import_key_set(keys.jwks(ctx))  # type: ignore[arg-type]
-        decoded = jwt.decode(token, published, algorithms=[keys.ALGORITHM])
+        decoded = jwt.decode(token, keys.verification_keys(ctx), algorithms=[keys.ALGORITHM])
     except (JoseError, ValueError):
         raise InvalidCredentials("the access token is not valid") from None
     claims = dict(decoded.claims)
@@ -32,18 +39,21 @@ def verified_access_token(ctx: Context, token: str) -> dict[str, Any]:
         or claims["exp"] <= now
     ):
         raise InvalidCredentials("the access token is not valid")
-    with ctx.uow() as uow:
-        issued = uow.oidc_tokens.by_jti(str(claims.get("jti")))
-    if issued is None or issued.revoked_at is not None or issued.client_id != claims.get("client_id"):
-        raise InvalidCredentials("the access token is not valid")
     return claims
 
 
+def _issued(uow: UnitOfWork, claims: dict[str, Any]) -> Any:
+    """The recorded token: not revoked, issued to the client the token names."""
+    issued = uow.oidc_tokens.by_jti(str(claims.get("jti")))
+    if issued is None or issued.revoked_at is not None or issued.client_id != claims.get("client_id"):
+        raise InvalidCredentials("the access token is not valid")
+    return issued
+
+
 def userinfo(ctx: Context, token: str) -> dict[str, Any]:
-    claims = verified_access_token(ctx, token)
+    claims = _signed_claims(ctx, token)
     with ctx.uow() as uow:
-        issued = uow.oidc_tokens.by_jti(claims["jti"])
-        assert issued is not None
+        issued = _issued(uow, claims)
         answer = person_claims(
             uow, claims["sub"], claims.get("workspace_id"), issued.organization_id, str(claims["scope"]).split()
         )

@@ -1,0 +1,171 @@
+"""Apps (OpenID clients) in the workspace admin console: the organization's apps serving this
+workspace (bound to it, or to every workspace), registering one bound to this workspace (its
+secret shown once, on the page that answers the form) and removing one after a confirmation page.
+Who may do what is decided by :mod:`admit.oidc_provider.clients`: an app for every workspace, or
+one bound to a workspace the administrator does not manage, is listed without "Remove"."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from admit.domain.errors import DomainError
+from admit.entrypoints.web.deps import Ctx, blocking
+from admit.entrypoints.web.errors import status_of
+from admit.entrypoints.web.pages.admin.console import Admin, admin_for
+from admit.oidc_provider import clients
+from admit.oidc_provider.clients import SCOPES, ClientInput
+from admit.shared.context import Context
+
+router = APIRouter(include_in_schema=False)
+TEXT = ("name", "initiate_login_uri", "backchannel_logout_uri")
+LISTS = ("redirect_uris", "post_logout_redirect_uris")
+OPTIONAL_SCOPES = tuple(scope for scope in SCOPES if scope != "openid")
+# The form field a use case's complaint belongs next to.
+FIELD_OF = {
+    "name": "name",
+    "redirect_uris": "redirect_uris",
+    "post_logout_redirect_uris": "post_logout_redirect_uris",
+    "backchannel_logout_uri": "backchannel_logout_uri",
+    "initiate_login_uri": "initiate_login_uri",
+    "client_type": "client_type",
+    "token_endpoint_auth_method": "client_type",
+    "grant_types": "refresh_tokens",
+    "allowed_scopes": "scopes",
+}
+
+
+def apps_path(workspace_id: str) -> str:
+    return f"/admin/{quote(workspace_id)}/apps"
+
+
+def _organization(admin: Admin) -> str:
+    return str(admin.workspace["organization_id"])
+
+
+@router.get("/admin/{workspace_id}/apps", response_class=HTMLResponse)
+async def apps(workspace_id: str, request: Request, ctx: Ctx, done: str = "") -> Response:
+    admin = await admin_for(request, ctx, workspace_id)
+    if isinstance(admin, Response):
+        return admin
+    organization_id = _organization(admin)
+    try:
+        rows = await blocking(
+            lambda: clients.list_clients(ctx, admin.actor, organization_id, workspace_id=admin.workspace_id)
+        )
+    except DomainError as exc:
+        return admin.refusal(request, exc) or Response(status_code=status_of(exc))
+    notice = done if done == "removed" else None
+    return admin.page(request, "admin_apps.html", section="apps", apps=rows, notice=notice)
+
+
+def _app_form(admin: Admin, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
+    return admin.page(request, "admin_app_new.html", status, section="apps", optional_scopes=OPTIONAL_SCOPES, **context)
+
+
+@router.get("/admin/{workspace_id}/apps/new", response_class=HTMLResponse)
+async def new_app(workspace_id: str, request: Request, ctx: Ctx) -> Response:
+    admin = await admin_for(request, ctx, workspace_id)
+    if isinstance(admin, Response):
+        return admin
+    values = {"client_type": "confidential", "refresh_tokens": "", "scopes": list(OPTIONAL_SCOPES)}
+    return _app_form(admin, request, values=values, errors={})
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def client_input(values: dict[str, Any], workspace_id: str) -> ClientInput:
+    """What the form asks for, bound to this workspace only."""
+    confidential = values["client_type"] == "confidential"
+    refresh = confidential and values["refresh_tokens"] == "yes"
+    return ClientInput(
+        name=values["name"],
+        redirect_uris=_lines(values["redirect_uris"]),
+        client_type=values["client_type"],
+        workspace_ids=[workspace_id],
+        post_logout_redirect_uris=_lines(values["post_logout_redirect_uris"]),
+        backchannel_logout_uri=values["backchannel_logout_uri"].strip() or None,
+        initiate_login_uri=values["initiate_login_uri"].strip() or None,
+        allowed_scopes=["openid", *values["scopes"]],
+        grant_types=["authorization_code", "refresh_token"] if refresh else ["authorization_code"],
+    )
+
+
+async def _form_values(request: Request) -> dict[str, Any]:
+    async with request.form() as form:
+        values: dict[str, Any] = {name: str(form.get(name) or "")[:500] for name in TEXT}
+        values |= {name: str(form.get(name) or "")[: 20 * 501] for name in LISTS}
+        values["client_type"] = "public" if form.get("client_type") == "public" else "confidential"
+        values["refresh_tokens"] = "yes" if form.get("refresh_tokens") == "yes" else ""
+        values["scopes"] = [scope for scope in OPTIONAL_SCOPES if form.get(f"scope_{scope}") == "yes"]
+    return values
+
+
+@router.post("/admin/{workspace_id}/apps/new", response_class=HTMLResponse)
+async def register_app(workspace_id: str, request: Request, ctx: Ctx) -> Response:
+    """Register an app bound to this workspace; the answer shows its secret, this once."""
+    admin = await admin_for(request, ctx, workspace_id)
+    if isinstance(admin, Response):
+        return admin
+    values = await _form_values(request)
+    given = client_input(values, admin.workspace_id)
+    organization_id = _organization(admin)
+    try:
+        app, secret = await blocking(
+            lambda: clients.create(ctx, admin.actor, organization_id, given, workspace_id=admin.workspace_id)
+        )
+    except DomainError as exc:
+        refused = admin.refusal(request, exc)
+        if refused is not None:
+            return refused
+        field = FIELD_OF.get(exc.field or "", "form")
+        return _app_form(admin, request, status_of(exc), values=values, errors={field: exc.message})
+    page = admin.page(
+        request, "admin_app_created.html", section="apps", app=app, secret=secret, discovery=_discovery(ctx)
+    )
+    page.headers["cache-control"] = "no-store"
+    return page
+
+
+def _discovery(ctx: Context) -> str:
+    return ctx.link("/.well-known/openid-configuration")
+
+
+async def _app_of(ctx: Context, admin: Admin, client_id: str) -> dict[str, Any]:
+    organization_id = _organization(admin)
+    return await blocking(
+        lambda: clients.get(ctx, admin.actor, organization_id, client_id, workspace_id=admin.workspace_id)
+    )
+
+
+@router.get("/admin/{workspace_id}/apps/{client_id}/remove", response_class=HTMLResponse)
+async def confirm_remove(workspace_id: str, client_id: str, request: Request, ctx: Ctx) -> Response:
+    """Removing an app is final: a page asks first; nothing changes here."""
+    admin = await admin_for(request, ctx, workspace_id)
+    if isinstance(admin, Response):
+        return admin
+    try:
+        app = await _app_of(ctx, admin, client_id)
+    except DomainError as exc:
+        return admin.refusal(request, exc) or Response(status_code=status_of(exc))
+    return admin.page(request, "admin_app_remove.html", section="apps", app=app)
+
+
+@router.post("/admin/{workspace_id}/apps/{client_id}/remove", response_class=HTMLResponse)
+async def remove_app(workspace_id: str, client_id: str, request: Request, ctx: Ctx) -> Response:
+    admin = await admin_for(request, ctx, workspace_id)
+    if isinstance(admin, Response):
+        return admin
+    organization_id = _organization(admin)
+    try:
+        await blocking(
+            lambda: clients.remove(ctx, admin.actor, organization_id, client_id, workspace_id=admin.workspace_id)
+        )
+    except DomainError as exc:
+        return admin.refusal(request, exc) or Response(status_code=status_of(exc))
+    return RedirectResponse(f"{apps_path(admin.workspace_id)}?done=removed", status_code=303)
