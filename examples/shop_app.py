@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import os
 import secrets
+from urllib.parse import urlencode
 
 import uvicorn
 from authlib.integrations.starlette_client import OAuth  # type: ignore[import-untyped]
@@ -55,7 +56,8 @@ async def home(request: Request) -> Response:
         for k, v in sorted(claims.items())
     )
     name = html.escape(str(claims.get("given_name") or claims.get("email") or claims["sub"]))
-    return page(f"Welcome, {name}", f"<table>{rows}</table><p><a href='/logout'>Sign out</a></p>")
+    links = "<p><a href='/logout'>Sign out</a> · <a href='/logout?everywhere=1'>Sign out of Admit too</a></p>"
+    return page(f"Welcome, {name}", f"<table>{rows}</table>{links}")
 
 
 async def login(request: Request) -> Response:
@@ -78,12 +80,20 @@ async def callback(request: Request) -> Response:
     token = await oauth.admit.authorize_access_token(request)
     info = await oauth.admit.userinfo(token=token)
     request.session["claims"] = {**token["userinfo"], **info}  # the ID token's claims, then userinfo
+    request.session["id_token"] = token["id_token"]  # the hint for signing out of Admit later
     return RedirectResponse(request.session.pop("after", "/"), status_code=303)
 
 
 async def logout(request: Request) -> Response:
+    """Sign out of this app; with ``everywhere``, of Admit too (RP-initiated logout: Admit asks
+    the person to confirm, then comes back here)."""
+    id_token = request.session.get("id_token")
     request.session.clear()
-    return RedirectResponse("/", status_code=303)
+    if "everywhere" not in request.query_params or not id_token:
+        return RedirectResponse("/", status_code=303)
+    metadata = await oauth.admit.load_server_metadata()
+    query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": f"{BASE}/"})
+    return RedirectResponse(f"{metadata['end_session_endpoint']}?{query}", status_code=303)
 
 
 app = Starlette(

@@ -28,6 +28,7 @@ def test_first_invitation_ends_in_the_app_with_the_claims_on_a_phone(page: Page,
         database_url,
         *("clients", "create", org, "Example Shop", "--workspace", ws),
         *("--redirect-uri", f"http://127.0.0.1:{port}/callback", "--login-uri", f"http://127.0.0.1:{port}/login"),
+        *("--post-logout-redirect-uri", f"http://127.0.0.1:{port}/"),
     ).stdout
     client_id = field(registered, "client_id")
     secret = re.search(r"^client_secret: (\S+)", registered, re.MULTILINE)
@@ -58,10 +59,17 @@ def test_first_invitation_ends_in_the_app_with_the_claims_on_a_phone(page: Page,
         assert (claims["org_id"], claims["org_name"], claims["role"]) == (org, "Pendant Publishing", "admin")
         assert claims["iss"] == base and claims["aud"] == client_id
         screenshot(page, f"example-app-claims-{kind}")
-        page.get_by_role("link", name="Sign out").click()  # of the app
+        page.get_by_role("link", name="Sign out", exact=True).click()  # of the app
         expect(page.get_by_text("You are not signed in.")).to_be_visible()
         page.get_by_role("link", name="Sign in with Admit").click()  # Admit's session is still there
         expect(page.get_by_role("heading")).to_have_text("Welcome, Elaine")
+        page.get_by_role("link", name="Sign out of Admit too").click()  # RP-initiated logout
+        expect(page.get_by_role("heading")).to_have_text("Sign out of Admit?")
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_text("You are not signed in.")).to_be_visible()
+        assert page.url == f"{app}/"
+        page.get_by_role("link", name="Sign in with Admit").click()  # Admit's session has ended
+        expect(page).to_have_url(re.compile(rf"^{re.escape(base)}/sign-in\?"))
 
 
 def test_a_person_in_two_workspaces_picks_one_and_prompt_none_needs_a_session(page: Page, database_url: str) -> None:
@@ -106,7 +114,7 @@ def test_a_person_in_two_workspaces_picks_one_and_prompt_none_needs_a_session(pa
         expect(page.get_by_role("heading")).to_have_text("Welcome, Art")
         claims = _claims(page)
         assert (claims["workspace_id"], claims["role"]) == (exports, "admin")
-        page.get_by_role("link", name="Sign out").click()  # of the app only
+        page.get_by_role("link", name="Sign out", exact=True).click()  # of the app only
         page.goto(f"{app}/login?prompt=none&workspace={imports}")
         expect(page.get_by_role("heading")).to_have_text("Welcome, Art")  # no page of Admit's
         assert _claims(page)["workspace_id"] == imports
