@@ -41,8 +41,12 @@ def choose(request: Request, ctx: Context, app: str, fields: dict[str, str]) -> 
 
 
 @router.post(CHOOSE_PATH, response_class=HTMLResponse)
-async def chosen(request: Request, ctx: Ctx, query: str = Form(""), position: int = Form(0)) -> Response:
-    """The account picked: made the active one, then back to the app's request (no prompt)."""
+async def chosen(
+    request: Request, ctx: Ctx, query: str = Form(""), choice: str = Form("", alias="position")
+) -> Response:
+    """The account picked: made the active one, then back to the app's request (no prompt). A
+    position that is not one of the browser's accounts changes nothing (never an error page)."""
+    position = int(choice) if choice.isdigit() and len(choice) < 3 else -1
     fields = [(name, value) for name, value in parse_qsl(query) if name != "prompt"]
     response = RedirectResponse(f"{AUTHORIZE_PATH}?{urlencode(fields)}", status_code=303)
     tokens = browser_cookies(request).sessions(request)
