@@ -37,6 +37,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -48,6 +49,7 @@ from admit.config import Settings
 
 PASSWORD = "bench-lantern-orchard-42"
 EMAIL = "flow@bench.example.com"
+T = TypeVar("T")
 REDIRECT_URI = "http://127.0.0.1:9/callback"  # never called: the benchmark reads the redirect
 
 
@@ -102,8 +104,8 @@ def signed_in(env: dict[str, str], directory: Path, conn: Session, workspace: st
     return cookie(headers, "admit_session")
 
 
-def code_flow(conn: Session, session: str, client_id: str, secret: str) -> None:
-    """One authorization code flow; raises unless every step answers as an app expects."""
+def authorize(conn: Session, session: str, client_id: str) -> tuple[str, str]:
+    """Step 1: the authorization endpoint with the browser session; (code, PKCE verifier)."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
@@ -123,14 +125,14 @@ def code_flow(conn: Session, session: str, client_id: str, secret: str) -> None:
     answer = parse_qs(urlsplit(headers.get("location", "")).query)
     if status not in (302, 303) or answer.get("state") != [state] or "code" not in answer:
         raise RuntimeError(f"authorize answered {status} {headers.get('location')}")
+    return answer["code"][0], verifier
+
+
+def exchange(conn: Session, client_id: str, secret: str, code: str, verifier: str) -> str:
+    """Step 2: the token endpoint (client secret, code, PKCE verifier); the access token."""
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     form = urlencode(
-        {
-            "grant_type": "authorization_code",
-            "code": answer["code"][0],
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": verifier,
-        }
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "code_verifier": verifier}
     ).encode()
     status, _, body = conn.call(
         "POST",
@@ -140,26 +142,40 @@ def code_flow(conn: Session, session: str, client_id: str, secret: str) -> None:
     )
     if status != 200:
         raise RuntimeError(f"token answered {status} {body[:200]!r}")
-    access = json.loads(body)["access_token"]
+    access: str = json.loads(body)["access_token"]
+    return access
+
+
+def user_info(conn: Session, access: str) -> None:
+    """Step 3: userinfo with the access token."""
     status, _, body = conn.call("GET", "/oauth2/userinfo", headers={"Authorization": f"Bearer {access}"})
     if status != 200 or json.loads(body).get("email") != EMAIL:
         raise RuntimeError(f"userinfo answered {status} {body[:200]!r}")
 
 
-def concurrently(port: int, clients: int, total: int, work: Callable[[Session], None]) -> float:
-    """Run ``work(conn)`` ``total`` times over ``clients`` threads; the wall time."""
+def code_flow(conn: Session, session: str, client_id: str, secret: str) -> None:
+    """One authorization code flow; raises unless every step answers as an app expects."""
+    code, verifier = authorize(conn, session, client_id)
+    user_info(conn, exchange(conn, client_id, secret, code, verifier))
+
+
+def concurrently(port: int, clients: int, total: int, work: Callable[[Session, int], T]) -> tuple[float, list[T]]:
+    """Run ``work(conn, i)`` for i in 0..total-1 over ``clients`` threads; the wall time and the
+    results, in order."""
     counter = iter(range(total))
     lock = threading.Lock()
     failures: list[BaseException] = []
+    results: dict[int, T] = {}
 
     def run() -> None:
         conn = Session("127.0.0.1", port, timeout=60)
         try:
             while True:
                 with lock:
-                    if next(counter, None) is None:
-                        return
-                work(conn)
+                    index = next(counter, None)
+                if index is None:
+                    return
+                results[index] = work(conn, index)
         except BaseException as exc:  # reported below
             failures.append(exc)
         finally:
@@ -173,10 +189,19 @@ def concurrently(port: int, clients: int, total: int, work: Callable[[Session], 
         thread.join()
     if failures:
         raise RuntimeError(f"{len(failures)} client(s) failed; first: {failures[0]}")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, [results[i] for i in range(total)]
 
 
-def bare(conn: Session) -> None:
+def measured(
+    proc: Any, port: int, clients: int, total: int, work: Callable[[Session, int], T]
+) -> tuple[float, float, list[T]]:
+    """``concurrently``, with the server's CPU seconds over it: (wall, cpu, results)."""
+    before = server_cpu(proc.pid)
+    wall, results = concurrently(port, clients, total, work)
+    return wall, server_cpu(proc.pid) - before, results
+
+
+def bare(conn: Session, _: int) -> None:
     if conn.call("GET", "/healthz")[0] != 200:
         raise RuntimeError("healthz failed")
 
@@ -209,22 +234,28 @@ def main() -> None:
             setup = Session("127.0.0.1", port, timeout=60)
             session = signed_in(env, directory, setup, workspace, token)
             setup.close()
-            flow = lambda conn: code_flow(conn, session, client_id, secret)  # noqa: E731
-            concurrently(port, args.clients, min(100, args.flows), flow)  # warm-up
-            concurrently(port, args.clients, min(100, args.flows), bare)
-            before = server_cpu(proc.pid)
-            flow_wall = concurrently(port, args.clients, args.flows, flow)
-            flow_cpu = server_cpu(proc.pid) - before
-            before = server_cpu(proc.pid)
-            bare_wall = concurrently(port, args.clients, args.flows, bare)
-            bare_cpu = server_cpu(proc.pid) - before
-        per_flow, per_bare = 1000 * flow_cpu / args.flows, 1000 * bare_cpu / args.flows
+            n, clients = args.flows, args.clients
+            flow = lambda conn, _: code_flow(conn, session, client_id, secret)  # noqa: E731
+            concurrently(port, clients, min(100, n), flow)  # warm-up
+            concurrently(port, clients, min(100, n), bare)
+            flow_wall, flow_cpu, _ = measured(proc, port, clients, n, flow)
+            bare_wall, bare_cpu, _ = measured(proc, port, clients, n, bare)
+            # The same steps again, one endpoint at a time: where a flow's CPU goes.
+            _, step_cpu, codes = measured(proc, port, clients, n, lambda conn, _: authorize(conn, session, client_id))
+            steps = {"authorize": step_cpu}
+            _, steps["token"], tokens = measured(
+                proc, port, clients, n, lambda conn, i: exchange(conn, client_id, secret, *codes[i])
+            )
+            _, steps["userinfo"], _ = measured(proc, port, clients, n, lambda conn, i: user_info(conn, tokens[i]))
+        per_flow, per_bare = 1000 * flow_cpu / n, 1000 * bare_cpu / n
         hashing = argon2_verify_ms()
         print(f"clients: {args.clients}, flows: {args.flows} (three requests each)")
         print(f"code_flows_per_second: {args.flows / flow_wall:.1f}")
         print(f"server_cpu_ms_per_flow: {per_flow:.3f}")
         print(f"bare_requests_per_second: {args.flows / bare_wall:.1f}")
         print(f"bare_endpoint_cpu_ms: {per_bare:.3f}")
+        for name, cpu in steps.items():
+            print(f"{name}_cpu_ms: {1000 * cpu / n:.3f} ({1000 * cpu / n / per_bare:.1f}x bare)")
         print(f"argon2id_verify_cpu_ms (default parameters): {hashing:.1f}")
         print(f"password_sign_in_flows_per_cpu_second (flow + one verification): {1000 / (per_flow + hashing):.1f}")
         print(f"code_flow_to_bare_ratio: {per_flow / per_bare:.2f}")

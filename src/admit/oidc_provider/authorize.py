@@ -7,17 +7,14 @@ before any code."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from admit.domain import secrets
 from admit.domain.errors import PermissionDenied, SecretRejected
 from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
-from admit.flows.settings import password_change
+from admit.flows.signin import sessions
 from admit.flows.terms import acceptance
 from admit.oidc_provider.discovery import AUTHORIZE_PATH
 from admit.shared.context import Context
@@ -28,23 +25,14 @@ class Gate(StrEnum):
     TERMS = "terms"  # the workspace's newest terms to accept first
 
 
-@dataclass(frozen=True)
-class BrowserSession:
-    """The browser's Admit session: its id (the codes issued in it remember it, for logout) and
-    when it began (the ID token's ``auth_time``)."""
-
-    id: str
-    started: datetime
-
-
-def browser_session(ctx: Context, session_token: str) -> BrowserSession | None:
+def browser_session(ctx: Context, session_token: str) -> sessions.LiveSession | None:
+    """The browser's Admit session, if live (also one whose account must still replace an
+    initial password: :func:`gate` sends the person to do that). Its id is remembered by the
+    codes issued in it (for logout); when it began is the ID token's ``auth_time``."""
     try:
-        digest = secrets.digest_for(session_token, secrets.SecretPurpose.SESSION)
+        return sessions.live_session(ctx, session_token)
     except SecretRejected:
         return None
-    with ctx.uow() as uow:
-        row = uow.secrets.by_digest(digest)
-    return None if row is None else BrowserSession(str(row.id), row.created_at)
 
 
 def _app_workspaces(uow: UnitOfWork, client: Any) -> list[str]:
@@ -71,12 +59,12 @@ def workspace_for(ctx: Context, client: Any, account_id: str, requested: str | N
     return [{"id": row.workspace_id, "name": row.name, "role": row.role} for row in mine]
 
 
-def gate(ctx: Context, account_id: str, workspace_id: str | None) -> Gate | None:
+def gate(ctx: Context, browser: sessions.LiveSession, workspace_id: str | None) -> Gate | None:
     """What the person must do in Admit before the app gets a code, if anything (the terms: once
     the workspace is known)."""
-    if password_change.must_change(ctx, account_id):
+    if browser.must_change_password:
         return Gate.PASSWORD
-    if workspace_id is not None and acceptance.to_accept(ctx, account_id, workspace_id) is not None:
+    if workspace_id is not None and acceptance.to_accept(ctx, browser.account_id, workspace_id) is not None:
         return Gate.TERMS
     return None
 

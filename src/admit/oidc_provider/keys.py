@@ -5,12 +5,23 @@ A key is ``next`` (published in the JWKS, not signing yet), then ``current`` (si
 ``retired`` (published until every token it signed has expired, then deleted). The first use
 creates a current key and a next one; each rotation retires the current key, promotes the next
 (published since the previous rotation, so relying parties that cache the JWKS know it) and
-creates a new next one."""
+creates a new next one.
+
+Each process keeps the stored keys it read for ``KEYS_FRESH_FOR`` (they are on every token's
+path): a rotation made by another process is seen within that time. Nothing depends on seeing it
+sooner: the promoted key was published since the previous rotation, the retired one stays
+published until its tokens expire, and a token signed by a key this process has not read yet
+makes it read the keys again (:func:`verification_keys`)."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
+import threading
+import time
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,6 +38,7 @@ ALGORITHM = "RS256"
 KEY_BITS = 2048
 TOKEN_LIFETIME = timedelta(hours=1)  # ID and access tokens
 CLOCK_SKEW = timedelta(minutes=5)  # a retired key stays published a little longer
+KEYS_FRESH_FOR = 30.0  # seconds a process reuses the stored keys it read
 
 
 @dataclass(frozen=True)
@@ -53,22 +65,48 @@ def _new_key(ctx: Context, uow: UnitOfWork, state: str) -> str:
     return kid
 
 
-def _current(uow: UnitOfWork) -> Record | None:
-    return next((row for row in uow.signing_keys.list() if row.state == "current"), None)
+class _StoredKeys:
+    """The stored keys as this process last read them, per database (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._read: weakref.WeakKeyDictionary[Any, tuple[float, Sequence[Record]]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def rows(self, ctx: Context, *, fresh: bool = False) -> Sequence[Record]:
+        """Every stored key, the newest first."""
+        kept = None if fresh else self._read.get(ctx.uow)
+        if kept is not None and time.monotonic() - kept[0] < KEYS_FRESH_FOR:
+            return kept[1]
+        with ctx.uow() as uow:
+            rows = tuple(uow.signing_keys.list())
+        with self._lock:
+            self._read[ctx.uow] = (time.monotonic(), rows)
+        return rows
+
+    def forget(self, ctx: Context) -> None:
+        with self._lock:
+            self._read.pop(ctx.uow, None)
+
+
+_STORED = _StoredKeys()
+
+
+def _current(rows: Sequence[Record]) -> Record | None:
+    return next((row for row in rows if row.state == "current"), None)
 
 
 def signing_key(ctx: Context) -> SigningKey:
     """The key that signs now; the first call creates it (and the next one)."""
-    with ctx.uow() as uow:
-        row = _current(uow)
+    row = _current(_STORED.rows(ctx))
     if row is None:
         with ctx.uow(write=True) as uow:
-            row = _current(uow)
+            row = _current(uow.signing_keys.list())
             if row is None:
                 _new_key(ctx, uow, "current")
                 _new_key(ctx, uow, "next")
-                row = _current(uow)
+                row = _current(uow.signing_keys.list())
             uow.commit()
+        _STORED.forget(ctx)
     assert row is not None
     return _opened(ctx.secret_key, row.id, row.private_key)
 
@@ -81,12 +119,31 @@ def _opened(secret_key: str, kid: str, sealed: str) -> SigningKey:
     return SigningKey(kid, RSAKey.import_key(unseal(secret_key, sealed)))
 
 
-def verification_keys(ctx: Context) -> KeySet:
-    """The published keys, to verify a token Admit signed (one read; each set of keys is
-    parsed once per process)."""
-    with ctx.uow() as uow:
-        rows = uow.signing_keys.published(ctx.clock.now())
-    return _key_set(tuple(json.dumps(row.public_jwk, sort_keys=True) for row in rows))
+def _published(rows: Sequence[Record], now: Any) -> list[Record]:
+    """The keys in the JWKS (oldest first): next, current, and retired ones whose tokens may still
+    be live."""
+    live = [row for row in rows if row.state != "retired" or (row.published_until and row.published_until > now)]
+    return sorted(live, key=lambda row: (row.created_at, row.id))
+
+
+def verification_keys(ctx: Context, token: str | None = None) -> KeySet:
+    """The published keys, to verify a token Admit signed (each set of keys is parsed once per
+    process). A ``token`` signed by a key this process has not read yet: the keys read again."""
+    rows = _STORED.rows(ctx)
+    if token is not None and _kid(token) not in {row.id for row in rows}:
+        rows = _STORED.rows(ctx, fresh=True)
+    published = _published(rows, ctx.clock.now())
+    return _key_set(tuple(json.dumps(row.public_jwk, sort_keys=True) for row in published))
+
+
+def _kid(token: str) -> str | None:
+    """The ``kid`` a compact JWS names in its header, if it can be read."""
+    try:
+        header = json.loads(base64.urlsafe_b64decode(token.split(".", 1)[0] + "=="))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
 
 
 @functools.lru_cache(maxsize=8)
@@ -97,9 +154,7 @@ def _key_set(published: tuple[str, ...]) -> KeySet:
 def jwks(ctx: Context) -> dict[str, Any]:
     """The published keys (next, current, retired but not yet expired)."""
     signing_key(ctx)
-    with ctx.uow() as uow:
-        rows = uow.signing_keys.published(ctx.clock.now())
-    return {"keys": [dict(row.public_jwk) for row in rows]}
+    return {"keys": [dict(row.public_jwk) for row in _published(_STORED.rows(ctx), ctx.clock.now())]}
 
 
 def rotate(ctx: Context, actor: Actor) -> dict[str, Any]:
@@ -124,6 +179,7 @@ def rotate(ctx: Context, actor: Actor) -> dict[str, Any]:
         retired = [row.id for row in current]
         record(uow, actor, EventType.SIGNING_KEY_ROTATED, "signing_key", promoted, now, organization_id=None)
         uow.commit()
+    _STORED.forget(ctx)
     return {"current": promoted, "next": new_next, "retired": retired, "removed": removed}
 
 

@@ -15,6 +15,9 @@ The web glue builds a :class:`.models.HttpRequest` (no web framework here) and t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Request  # type: ignore[import-untyped]
@@ -39,6 +42,18 @@ from admit.oidc_provider.tokens import Introspection, Revocation
 from admit.shared.context import SYSTEM, Context, record
 
 CODE = secrets.SecretPurpose.AUTHORIZATION_CODE
+_CLIENTS_READ: ContextVar[dict[str, AppClient | None] | None] = ContextVar("oidc_clients_read", default=None)
+
+
+@contextmanager
+def one_request() -> Iterator[None]:
+    """Within: each app is read once (Authlib validates an authorization request twice: for the
+    decision and again as it answers)."""
+    reset = _CLIENTS_READ.set({})
+    try:
+        yield
+    finally:
+        _CLIENTS_READ.reset(reset)
 
 
 class S256Challenge(CodeChallenge):  # type: ignore[misc]
@@ -198,9 +213,15 @@ class ProviderServer(AuthorizationServer):  # type: ignore[misc]
     def query_client(self, client_id: str) -> AppClient | None:
         if not isinstance(client_id, str) or len(client_id) > 32:
             return None
+        read = _CLIENTS_READ.get()
+        if read is not None and client_id in read:
+            return read[client_id]
         with self.ctx.uow() as uow:
             row = uow.oidc_clients.by_client_id(client_id)
-        return None if row is None else AppClient.of(row)
+        client = None if row is None else AppClient.of(row)
+        if read is not None:
+            read[client_id] = client
+        return client
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         """Nothing more: the access token was recorded when it was made."""

@@ -27,7 +27,7 @@ def verified_access_token(ctx: Context, token: str) -> dict[str, Any]:
 def _signed_claims(ctx: Context, token: str) -> dict[str, Any]:
     """The claims of an access token signed by a published key, from this issuer, not expired."""
     try:
-        decoded = jwt.decode(token, keys.verification_keys(ctx), algorithms=[keys.ALGORITHM])
+        decoded = jwt.decode(token, keys.verification_keys(ctx, token), algorithms=[keys.ALGORITHM])
     except (JoseError, ValueError):
         raise InvalidCredentials("the access token is not valid") from None
     claims = dict(decoded.claims)

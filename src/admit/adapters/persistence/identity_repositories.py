@@ -24,8 +24,15 @@ class Accounts(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.accounts, values)
 
+    _by_id = DriverQuery(select(t.accounts).where(t.accounts.c.id == bindparam("id")), Account)
+    _identifiers = DriverQuery(
+        select(t.account_identifiers.c.kind, t.account_identifiers.c.value)
+        .where(t.account_identifiers.c.account_id == bindparam("id"))
+        .order_by(t.account_identifiers.c.kind, t.account_identifiers.c.value)
+    )
+
     def get(self, account_id: str) -> Account | None:
-        return _account(self._one(select(t.accounts).where(t.accounts.c.id == account_id)))
+        return self._by_id.first(self.conn, {"id": account_id})  # type: ignore[no-any-return]
 
     def add_identifier(self, account_id: str, kind: str, value: str, now: datetime) -> str:
         return self._insert(
@@ -46,11 +53,7 @@ class Accounts(Repository):
         return _account(self._one(stmt))
 
     def identifiers(self, account_id: str) -> list[tuple[str, str]]:
-        c = t.account_identifiers.c
-        rows = self.conn.execute(
-            select(c.kind, c.value).where(c.account_id == account_id).order_by(c.kind, c.value)
-        ).all()
-        return [(str(kind), str(value)) for kind, value in rows]
+        return [(str(kind), str(value)) for kind, value in self._identifiers.all(self.conn, {"id": account_id})]
 
     def set_password_hash(self, account_id: str, password_hash: str, *, must_change: bool | None = None) -> None:
         """Store a new password hash; ``must_change`` (when given) also sets whether the account
@@ -67,12 +70,13 @@ class Secrets(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.secrets, values)
 
-    _by_digest = select(t.secrets).where(t.secrets.c.digest == bindparam("digest"))
-    _by_digest_locked = _by_digest.with_for_update()
+    _by_digest = DriverQuery(select(t.secrets).where(t.secrets.c.digest == bindparam("digest")))
+    _by_digest_locked = _by_digest.stmt.with_for_update()
 
     def by_digest(self, digest: str, *, lock: bool = False) -> Row[Any] | None:
-        stmt = self._by_digest_locked if lock else self._by_digest
-        return self.conn.execute(stmt, {"digest": digest}).first()
+        if lock:
+            return self.conn.execute(self._by_digest_locked, {"digest": digest}).first()
+        return self._by_digest.first(self.conn, {"digest": digest})  # type: ignore[no-any-return]
 
     def consume(self, secret_id: str, now: datetime) -> bool:
         result = self.conn.execute(

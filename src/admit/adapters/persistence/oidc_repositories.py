@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import Row, and_, case, delete, exists, or_, select, update
+from sqlalchemy import Row, and_, bindparam, case, delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from admit.adapters.persistence import tables as t
-from admit.adapters.persistence.repositories import Repository
+from admit.adapters.persistence.repositories import DriverQuery, Repository
 
 
 class SigningKeys(Repository):
@@ -29,11 +29,6 @@ class SigningKeys(Repository):
     def list(self) -> Sequence[Row[Any]]:
         """Every stored key, the newest first."""
         return self.conn.execute(select(t.signing_keys).order_by(self.c.created_at.desc(), self.c.id.desc())).all()
-
-    def published(self, now: datetime) -> Sequence[Row[Any]]:
-        """The keys in the JWKS: next, current, and retired ones whose tokens may still be live."""
-        live = or_(self.c.state != "retired", self.c.published_until > now)
-        return self.conn.execute(select(t.signing_keys).where(live).order_by(self.c.created_at, self.c.id)).all()
 
     def update(self, key_id: str, **values: Any) -> None:
         self.conn.execute(update(t.signing_keys).where(self.c.id == key_id).values(**values))
@@ -54,9 +49,11 @@ class OidcClients(Repository):
             select(t.oidc_clients).where(self.c.id == client_id, self.c.organization_id == organization_id)
         )
 
+    _by_id = DriverQuery(select(t.oidc_clients).where(t.oidc_clients.c.id == bindparam("id")))
+
     def by_client_id(self, client_id: str) -> Row[Any] | None:
         """The client an app names itself as (its organization is in the row)."""
-        return self._one(select(t.oidc_clients).where(self.c.id == client_id))
+        return self._by_id.first(self.conn, {"id": client_id})  # type: ignore[no-any-return]
 
     def list(self, organization_id: str) -> Sequence[Row[Any]]:
         stmt = select(t.oidc_clients).where(self.c.organization_id == organization_id)
@@ -80,8 +77,10 @@ class OidcCodes(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.oidc_codes, values)
 
+    _by_digest = DriverQuery(select(t.oidc_codes).where(t.oidc_codes.c.digest == bindparam("digest")))
+
     def by_digest(self, digest: str) -> Row[Any] | None:
-        return self._one(select(t.oidc_codes).where(self.c.digest == digest))
+        return self._by_digest.first(self.conn, {"digest": digest})  # type: ignore[no-any-return]
 
     def consume(self, organization_id: str, code_id: str, now: datetime) -> bool:
         """Mark the code used; False if it already was (the first exchange wins a race)."""
@@ -134,8 +133,10 @@ class OidcTokens(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.oidc_tokens, values)
 
+    _by_jti = DriverQuery(select(t.oidc_tokens).where(t.oidc_tokens.c.id == bindparam("jti")))
+
     def by_jti(self, jti: str) -> Row[Any] | None:
-        return self._one(select(t.oidc_tokens).where(self.c.id == jti))
+        return self._by_jti.first(self.conn, {"jti": jti})  # type: ignore[no-any-return]
 
     def remove_expired(self, now: datetime) -> int:
         done = self.conn.execute(delete(t.oidc_tokens).where(self.c.expires_at <= now))
@@ -250,12 +251,17 @@ class OidcAppSessions(Repository):
 
     c = t.oidc_app_sessions.c
 
+    _upserts: ClassVar[dict[str, Any]] = {}  # per dialect: built once (it is on every code exchange)
+
     def record(self, **values: Any) -> None:
         """Add the app's session, or keep the later expiry of the one recorded before (also under a race)."""
-        upsert = postgresql_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
-        stmt = upsert(t.oidc_app_sessions).values(**values)
-        later = case((stmt.excluded.expires_at > self.c.expires_at, stmt.excluded.expires_at), else_=self.c.expires_at)
-        self.conn.execute(stmt.on_conflict_do_update(index_elements=[self.c.id], set_={"expires_at": later}))
+        name = self.conn.dialect.name
+        if name not in self._upserts:
+            stmt = (postgresql_insert if name == "postgresql" else sqlite_insert)(t.oidc_app_sessions)
+            new = stmt.excluded.expires_at
+            later = case((new > self.c.expires_at, new), else_=self.c.expires_at)
+            self._upserts[name] = stmt.on_conflict_do_update(index_elements=[self.c.id], set_={"expires_at": later})
+        self.conn.execute(self._upserts[name], values)
 
     def get(self, sid: str) -> Row[Any] | None:
         return self._one(select(t.oidc_app_sessions).where(self.c.id == sid))

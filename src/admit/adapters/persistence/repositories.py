@@ -160,6 +160,15 @@ class DriverQuery:
             cursor.close()
         return None if raw is None else query.row(raw)
 
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        """Every row."""
+        query = self._compiled.get(conn.dialect.name) or self._compile(conn.dialect)
+        cursor = driver_execute(conn, query.sql, query.parameters(params))
+        try:
+            return [query.row(raw) for raw in cursor.fetchall()]
+        finally:
+            cursor.close()
+
     def _compile(self, dialect: Any) -> _CompiledQuery:
         compiled = self.stmt.compile(dialect=dialect)
         columns = list(self.stmt.selected_columns)
@@ -260,8 +269,10 @@ class Organizations(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.organizations, values)
 
+    _by_id = DriverQuery(select(t.organizations).where(t.organizations.c.id == bindparam("id")))
+
     def get(self, organization_id: str) -> Row[Any] | None:
-        return self._one(select(t.organizations).where(t.organizations.c.id == organization_id))
+        return self._by_id.first(self.conn, {"id": organization_id})  # type: ignore[no-any-return]
 
     def list(self, organization_id: str | None = None) -> Sequence[Row[Any]]:
         stmt = select(t.organizations).order_by(t.organizations.c.created_at, t.organizations.c.id)
@@ -370,15 +381,19 @@ class Members(Repository):
             )
         ).all()
 
+    _for_account = DriverQuery(
+        select(t.members).where(
+            t.members.c.organization_id == bindparam("org"),
+            t.members.c.workspace_id == bindparam("workspace"),
+            t.members.c.account_id == bindparam("account"),
+            t.members.c.status != REMOVED,
+        ),
+        Member,
+    )
+
     def for_account(self, organization_id: str, workspace_id: str, account_id: str) -> Member | None:
-        return self._member(
-            select(t.members).where(
-                self.c.organization_id == organization_id,
-                self.c.workspace_id == workspace_id,
-                self.c.account_id == account_id,
-                self.c.status != REMOVED,
-            )
-        )
+        params = {"org": organization_id, "workspace": workspace_id, "account": account_id}
+        return self._for_account.first(self.conn, params)  # type: ignore[no-any-return]
 
     def workspaces_of(self, account_id: str) -> Sequence[Any]:
         """The account's active memberships with their workspaces (the person's own view)."""

@@ -17,16 +17,16 @@ from authlib.oidc.core.errors import AccountSelectionRequiredError, InteractionR
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from admit.domain.errors import InvalidCredentials, PermissionDenied, SecretRejected
+from admit.domain.errors import InvalidCredentials, PermissionDenied
 from admit.entrypoints.web.deps import Bearer, Ctx, blocking, run_work
 from admit.entrypoints.web.pages import oidc_account
 from admit.entrypoints.web.pages.common import browser_cookies, page
 from admit.entrypoints.web.pages.settings import change_first
-from admit.flows.signin import sessions
+from admit.flows.signin.sessions import LiveSession
 from admit.oidc_provider import authorize, discovery, keys, userinfo
 from admit.oidc_provider.discovery import AUTHORIZE_PATH, INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH
 from admit.oidc_provider.models import Answer, Grantee, HttpRequest
-from admit.oidc_provider.server import ProviderServer
+from admit.oidc_provider.server import ProviderServer, one_request
 from admit.shared.context import Context
 
 router = APIRouter(include_in_schema=False)
@@ -67,7 +67,7 @@ async def _posted(request: Request, ctx: Ctx, path: str) -> HttpRequest:
 @router.post(TOKEN_PATH)
 async def token(request: Request, ctx: Ctx) -> Response:
     given = await _posted(request, ctx, TOKEN_PATH)
-    answer = await blocking(lambda: _server(request).create_token_response(given))
+    answer = await run_work(ctx, lambda: _server(request).create_token_response(given), quick=True)
     return _json(answer, {**NO_STORE, **OPEN})
 
 
@@ -94,7 +94,7 @@ async def user_info(ctx: Ctx, token: Bearer) -> Response:
     if token is None:
         return JSONResponse({"error": "invalid_token"}, 401, headers={"www-authenticate": "Bearer", **OPEN})
     try:
-        claims = await run_work(ctx, lambda: userinfo.userinfo(ctx, token))
+        claims = await run_work(ctx, lambda: userinfo.userinfo(ctx, token), quick=True)
     except InvalidCredentials as exc:
         return JSONResponse({"error": "invalid_token", "error_description": exc.message}, 401, headers=refused)
     return JSONResponse(claims, headers={**NO_STORE, **OPEN})
@@ -111,7 +111,7 @@ async def user_info_preflight() -> Response:
 async def authorization(request: Request, ctx: Ctx) -> Response:
     given = HttpRequest("GET", ctx.link(AUTHORIZE_PATH), list(request.query_params.multi_items()))
     session = browser_cookies(request).session(request)
-    return await blocking(lambda: _authorize(request, ctx, _server(request), given, session))
+    return await run_work(ctx, lambda: _authorize(request, ctx, _server(request), given, session), quick=True)
 
 
 @router.post(f"{AUTHORIZE_PATH}/workspace")
@@ -127,37 +127,33 @@ def _authorize(
     """Authlib validates the request (an unregistered client or redirect URI: an error page,
     never a redirect); then the person signs in if needed, passes Admit's gates, gets a workspace
     and the app a code."""
+    with one_request():
+        return _authorized(request, ctx, server, given, session)
+
+
+def _authorized(
+    request: Request, ctx: Context, server: ProviderServer, given: HttpRequest, session: str | None
+) -> Response:
     fields = dict(given.fields)
-    account_id = _account(ctx, session)
-    browser = authorize.browser_session(ctx, session) if session and account_id else None
+    browser = authorize.browser_session(ctx, session) if session else None
     try:
-        grant = server.get_consent_grant(given, end_user=account_id)
-        if account_id is None or browser is None or grant.prompt == "login" or _too_old(ctx, browser.started, fields):
+        grant = server.get_consent_grant(given, end_user=browser.account_id if browser else None)
+        if browser is None or grant.prompt == "login" or _too_old(ctx, browser.started, fields):
             if fields.get("prompt") == "none":
                 raise LoginRequiredError(redirect_uri=fields["redirect_uri"])
             return _to_sign_in(fields)
         if grant.prompt == "select_account":
             return oidc_account.choose(request, ctx, grant.request.client.name, fields)
-        found = _workspace_or_detour(request, ctx, grant.request.client, account_id, fields)
+        found = _workspace_or_detour(request, ctx, grant.request.client, browser, fields)
         if isinstance(found, Response):
             return found
-        answer = server.create_authorization_response(
-            given, grant_user=Grantee(account_id, found, browser.started, session_id=browser.id), grant=grant
-        )
+        grantee = Grantee(browser.account_id, found, browser.started, session_id=browser.id)
+        answer = server.create_authorization_response(given, grant_user=grantee, grant=grant)
     except OAuth2Error as error:
         return _refused(request, ctx, error, fields.get("state"))
     if answer.location is None:
         return page(request, "oidc_error.html", 400, error="server_error", description="")
     return RedirectResponse(answer.location, status_code=302)
-
-
-def _account(ctx: Context, session: str | None) -> str | None:
-    if session is None:
-        return None
-    try:
-        return sessions.authenticate_session(ctx, session, initial_password_ok=True)
-    except SecretRejected:
-        return None
 
 
 def _too_old(ctx: Context, started: Any, fields: dict[str, str]) -> bool:
@@ -182,18 +178,18 @@ def _to_sign_in(fields: dict[str, str]) -> Response:
 
 
 def _workspace_or_detour(
-    request: Request, ctx: Context, client: Any, account_id: str, fields: dict[str, str]
+    request: Request, ctx: Context, client: Any, browser: LiveSession, fields: dict[str, str]
 ) -> str | Response:
     """The workspace for the code, or a page of Admit's first (raises the OIDC error instead
     under ``prompt=none``, or ``access_denied`` for a person who is not an active member)."""
     quiet = fields.get("prompt") == "none"
     redirect_uri = fields["redirect_uri"]
-    if authorize.gate(ctx, account_id, None) is authorize.Gate.PASSWORD:
+    if authorize.gate(ctx, browser, None) is authorize.Gate.PASSWORD:
         if quiet:
             raise InteractionRequiredError(redirect_uri=redirect_uri)
         return change_first(_again(fields))
     try:
-        found = authorize.workspace_for(ctx, client, account_id, fields.get("workspace") or None)
+        found = authorize.workspace_for(ctx, client, browser.account_id, fields.get("workspace") or None)
     except PermissionDenied:
         raise AccessDeniedError(redirect_uri=redirect_uri) from None
     if isinstance(found, list):
@@ -202,7 +198,7 @@ def _workspace_or_detour(
         query = urlencode([(k, v) for k, v in fields.items() if k not in ("workspace", "prompt")])
         after = f"{AUTHORIZE_PATH}?{query}"  # where the choice leads: its form may end on the app
         return page(request, "oidc_workspace.html", workspaces=found, query=query, app=client.name, next=after)
-    if authorize.gate(ctx, account_id, found) is authorize.Gate.TERMS:
+    if authorize.gate(ctx, browser, found) is authorize.Gate.TERMS:
         if quiet:
             raise InteractionRequiredError(redirect_uri=redirect_uri)
         return RedirectResponse(f"/terms/{quote(found)}?next={quote(_again(fields), safe='')}", status_code=303)

@@ -162,12 +162,19 @@ def open_session(uow: UnitOfWork, random: RandomSource, account_id: str, now: da
     return issued.plaintext
 
 
-def authenticate_session(ctx: Context, token: str, *, initial_password_ok: bool = False) -> str:
-    """The account id behind a live session token.
+@dataclass(frozen=True)
+class LiveSession:
+    """A live session: its secret's id, its account, when it began, and whether the account
+    must still replace an administrator's one-time password."""
 
-    An account that still has an administrator's one-time password is refused with
-    ``PasswordChangeRequired`` unless the caller is changing it or signing out
-    (``initial_password_ok``): every door (pages, API) authenticates here, so none can skip it."""
+    id: str
+    account_id: str
+    started: datetime
+    must_change_password: bool
+
+
+def live_session(ctx: Context, token: str) -> LiveSession:
+    """The live session behind a session token (one read); ``SecretRejected`` otherwise."""
     digest = secrets.digest_for(token, SESSION)
     with ctx.uow() as uow:
         row = uow.secrets.by_digest(digest)
@@ -182,9 +189,19 @@ def authenticate_session(ctx: Context, token: str, *, initial_password_ok: bool 
         revoked_at=row.revoked_at,
         now=ctx.clock.now(),
     )
-    if account.must_change_password and not initial_password_ok:
+    return LiveSession(str(row.id), str(row.subject_id), row.created_at, bool(account.must_change_password))
+
+
+def authenticate_session(ctx: Context, token: str, *, initial_password_ok: bool = False) -> str:
+    """The account id behind a live session token.
+
+    An account that still has an administrator's one-time password is refused with
+    ``PasswordChangeRequired`` unless the caller is changing it or signing out
+    (``initial_password_ok``): every door (pages, API) authenticates here, so none can skip it."""
+    session = live_session(ctx, token)
+    if session.must_change_password and not initial_password_ok:
         raise PasswordChangeRequired()
-    return str(row.subject_id)
+    return session.account_id
 
 
 def sign_out(ctx: Context, token: str) -> None:
