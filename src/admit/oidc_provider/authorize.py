@@ -13,7 +13,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from admit.domain.errors import PermissionDenied, SecretRejected
 from admit.domain.members import MemberStatus
-from admit.domain.ports import UnitOfWork
 from admit.flows.signin import sessions
 from admit.flows.terms import acceptance
 from admit.oidc_provider.discovery import AUTHORIZE_PATH
@@ -35,23 +34,22 @@ def browser_session(ctx: Context, session_token: str) -> sessions.LiveSession | 
         return None
 
 
-def _app_workspaces(uow: UnitOfWork, client: Any) -> list[str]:
-    if client.workspace_ids:
-        return list(client.workspace_ids)
-    return [workspace.id for workspace in uow.workspaces.list(client.organization_id)]
-
-
 def workspace_for(ctx: Context, client: Any, account_id: str, requested: str | None) -> str | list[dict[str, Any]]:
     """The workspace the code is for, or (several possible, none requested) the choices.
-    ``PermissionDenied`` when the person is not an active member of a workspace of the app."""
+    ``PermissionDenied`` when the person is not an active member of a workspace of the app (an
+    app bound to no workspace is the app of every workspace of its organization)."""
+    bound = set(client.workspace_ids)
     with ctx.uow() as uow:
-        allowed = _app_workspaces(uow, client)
         if requested is not None:
             member = uow.members.for_account(client.organization_id, requested, account_id)
-            if requested not in allowed or member is None or member.status != MemberStatus.ACTIVE:
+            if (bound and requested not in bound) or member is None or member.status != MemberStatus.ACTIVE:
                 raise PermissionDenied("not an active member of this workspace")
             return requested
-        mine = [row for row in uow.members.workspaces_of(account_id) if row.workspace_id in allowed]
+        mine = [
+            row
+            for row in uow.members.workspaces_of(account_id, client.organization_id)
+            if not bound or row.workspace_id in bound
+        ]
     if not mine:
         raise PermissionDenied("not an active member of any workspace of this app")
     if len(mine) == 1:

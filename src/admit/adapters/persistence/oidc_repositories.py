@@ -82,13 +82,15 @@ class OidcCodes(Repository):
     def by_digest(self, digest: str) -> Row[Any] | None:
         return self._by_digest.first(self.conn, {"digest": digest})  # type: ignore[no-any-return]
 
+    _consume = (
+        update(t.oidc_codes)
+        .where(c.id == bindparam("code"), c.organization_id == bindparam("org"), c.consumed_at.is_(None))
+        .values(consumed_at=bindparam("now"))
+    )
+
     def consume(self, organization_id: str, code_id: str, now: datetime) -> bool:
         """Mark the code used; False if it already was (the first exchange wins a race)."""
-        done = self.conn.execute(
-            update(t.oidc_codes)
-            .where(self.c.id == code_id, self.c.organization_id == organization_id, self.c.consumed_at.is_(None))
-            .values(consumed_at=now)
-        )
+        done = self.conn.execute(self._consume, {"code": code_id, "org": organization_id, "now": now})
         return bool(done.rowcount)
 
     def revoke_issued_in(self, session_ids: Sequence[str], now: datetime) -> int:

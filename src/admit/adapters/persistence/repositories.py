@@ -395,15 +395,23 @@ class Members(Repository):
         params = {"org": organization_id, "workspace": workspace_id, "account": account_id}
         return self._for_account.first(self.conn, params)  # type: ignore[no-any-return]
 
-    def workspaces_of(self, account_id: str) -> Sequence[Any]:
-        """The account's active memberships with their workspaces (the person's own view)."""
-        w = t.workspaces.c
-        return self.conn.execute(
-            select(self.c.id, self.c.role, w.id.label("workspace_id"), w.name, w.app_url)
-            .join(t.workspaces, w.id == self.c.workspace_id)
-            .where(self.c.account_id == account_id, self.c.status == "active")
-            .order_by(w.name)
-        ).all()
+    _workspaces_of = DriverQuery(
+        select(
+            t.members.c.id, t.members.c.role, t.workspaces.c.id.label("workspace_id"), t.workspaces.c.name,
+            t.workspaces.c.app_url,
+        )
+        .join(t.workspaces, t.workspaces.c.id == t.members.c.workspace_id)
+        .where(t.members.c.account_id == bindparam("account"), t.members.c.status == "active")
+        .order_by(t.workspaces.c.name)
+    )  # fmt: skip
+    _workspaces_of_in_org = DriverQuery(_workspaces_of.stmt.where(t.members.c.organization_id == bindparam("org")))
+
+    def workspaces_of(self, account_id: str, organization_id: str | None = None) -> Sequence[Any]:
+        """The account's active memberships with their workspaces (the person's own view), in
+        one organization if given."""
+        if organization_id is None:
+            return self._workspaces_of.all(self.conn, {"account": account_id})
+        return self._workspaces_of_in_org.all(self.conn, {"account": account_id, "org": organization_id})
 
     def list(
         self,
@@ -581,13 +589,15 @@ class Terms(Repository):
     def add(self, **values: Any) -> str:
         return self._insert(t.terms, values)
 
+    _current = DriverQuery(
+        select(*_summary)
+        .where(c.organization_id == bindparam("org"), c.workspace_id == bindparam("workspace"))
+        .order_by(c.version.desc())
+        .limit(1)
+    )
+
     def current(self, organization_id: str, workspace_id: str) -> Row[Any] | None:
-        return self._one(
-            select(*self._summary)
-            .where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
-            .order_by(self.c.version.desc())
-            .limit(1)
-        )
+        return self._current.first(self.conn, {"org": organization_id, "workspace": workspace_id})  # type: ignore[no-any-return]
 
     def document(self, organization_id: str, workspace_id: str, version: int) -> Row[Any] | None:
         return self._one(
