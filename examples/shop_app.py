@@ -8,7 +8,9 @@ OpenID Connect client, with no knowledge of Admit beyond its issuer URL.
 URL (``/login``), where Admit's "Let's go" sends people: the app checks the issuer, starts the
 code flow (with PKCE) for the workspace named, receives the code on ``/callback`` and shows the
 claims of the ID token and of the userinfo endpoint: who signed in, for which workspace, with
-which role."""
+which role. When Admit ends the person's session (they sign out of Admit, are suspended or
+removed, or their role changes), it posts a signed logout token to ``/backchannel-logout``; the app
+verifies it against Admit's published keys and signs that session out of the app too."""
 
 from __future__ import annotations
 
@@ -19,19 +21,27 @@ from urllib.parse import urlencode
 
 import uvicorn
 from authlib.integrations.starlette_client import OAuth  # type: ignore[import-untyped]
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 ISSUER = os.environ.get("ADMIT_ISSUER", "http://127.0.0.1:8000").rstrip("/")
 BASE = os.environ.get("EXAMPLE_URL", "http://127.0.0.1:8001").rstrip("/")
+CLIENT_ID = os.environ.get("EXAMPLE_CLIENT_ID")
+LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+# Sessions live in signed cookies, so the app remembers which of them Admit ended (their ``sid``);
+# in memory: this example runs as one process.
+ENDED: set[str] = set()
 oauth = OAuth()
 oauth.register(
     "admit",
-    client_id=os.environ.get("EXAMPLE_CLIENT_ID"),
+    client_id=CLIENT_ID,
     client_secret=os.environ.get("EXAMPLE_CLIENT_SECRET"),
     server_metadata_url=f"{ISSUER}/.well-known/openid-configuration",
     client_kwargs={"scope": "openid email profile workspace", "code_challenge_method": "S256"},
@@ -49,8 +59,13 @@ def page(title: str, body: str) -> HTMLResponse:
 
 async def home(request: Request) -> Response:
     claims = request.session.get("claims")
+    note = ""
+    if claims and request.session.get("sid") in ENDED:
+        request.session.clear()
+        claims, note = None, "<p>Admit ended your session.</p>"
     if not claims:
-        return page("Example Shop", "<p>You are not signed in.</p><p><a href='/login'>Sign in with Admit</a></p>")
+        sign_in = "<p>You are not signed in.</p><p><a href='/login'>Sign in with Admit</a></p>"
+        return page("Example Shop", note + sign_in)
     rows = "".join(
         f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
         for k, v in sorted(claims.items())
@@ -81,6 +96,7 @@ async def callback(request: Request) -> Response:
     info = await oauth.admit.userinfo(token=token)
     request.session["claims"] = {**token["userinfo"], **info}  # the ID token's claims, then userinfo
     request.session["id_token"] = token["id_token"]  # the hint for signing out of Admit later
+    request.session["sid"] = token["userinfo"].get("sid")  # what a logout token names
     return RedirectResponse(request.session.pop("after", "/"), status_code=303)
 
 
@@ -96,8 +112,51 @@ async def logout(request: Request) -> Response:
     return RedirectResponse(f"{metadata['end_session_endpoint']}?{query}", status_code=303)
 
 
+async def backchannel_logout(request: Request) -> Response:
+    """Admit's back-channel logout (OpenID Connect Back-Channel Logout 1.0): a logout token
+    signed by one of Admit's published keys, for this app, naming the session that ended."""
+    token = (await request.form()).get("logout_token")
+    if not isinstance(token, str):
+        return JSONResponse({"error": "invalid_request"}, 400, headers={"cache-control": "no-store"})
+    try:
+        claims = await _verified_logout(token)
+    except (JoseError, ValueError) as error:
+        return JSONResponse({"error": "invalid_request", "error_description": str(error)[:200]}, 400)
+    ENDED.add(str(claims["sid"]))
+    return Response(status_code=200, headers={"cache-control": "no-store"})
+
+
+async def _verified_logout(token: str) -> dict[str, object]:
+    for force in (False, True):  # once more with a fresh JWKS: the key may be newer than ours
+        keys = KeySet.import_key_set(await oauth.admit.fetch_jwk_set(force=force))
+        try:
+            decoded = jwt.decode(token, keys, algorithms=["RS256"])
+            break
+        except JoseError:
+            if force:
+                raise
+    claims = decoded.claims
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": ISSUER},
+        aud={"essential": True, "value": CLIENT_ID or ""},
+        iat={"essential": True},
+        exp={"essential": True},
+    ).validate(claims)
+    if decoded.header.get("typ") != "logout+jwt" or "nonce" in claims:
+        raise ValueError("not a logout token")
+    if LOGOUT_EVENT not in (claims.get("events") or {}) or not isinstance(claims.get("sid"), str):
+        raise ValueError("not a logout token for a session")
+    return claims
+
+
 app = Starlette(
-    routes=[Route("/", home), Route("/login", login), Route("/callback", callback), Route("/logout", logout)],
+    routes=[
+        Route("/", home),
+        Route("/login", login),
+        Route("/callback", callback),
+        Route("/logout", logout),
+        Route("/backchannel-logout", backchannel_logout, methods=["POST"]),
+    ],
     middleware=[Middleware(SessionMiddleware, secret_key=os.environ.get("EXAMPLE_SESSION_KEY", secrets.token_hex(32)))],
 )
 

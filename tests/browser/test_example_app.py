@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from playwright.sync_api import Page, expect
 from support.browser import open_email, screenshot
 from support.postgres import free_port
@@ -29,19 +30,20 @@ def test_first_invitation_ends_in_the_app_with_the_claims_on_a_phone(page: Page,
         *("clients", "create", org, "Example Shop", "--workspace", ws),
         *("--redirect-uri", f"http://127.0.0.1:{port}/callback", "--login-uri", f"http://127.0.0.1:{port}/login"),
         *("--post-logout-redirect-uri", f"http://127.0.0.1:{port}/"),
+        *("--backchannel-logout-uri", f"http://127.0.0.1:{port}/backchannel-logout"),
     ).stdout
     client_id = field(registered, "client_id")
     secret = re.search(r"^client_secret: (\S+)", registered, re.MULTILINE)
     assert secret
     with server(database_url) as base, example_app(base, port, client_id, secret.group(1)) as app:
         admit(database_url, "workspace", "update", ws, "--app-url", f"{app}/")
-        admit(
+        added = admit(
             database_url,
             *("member", "add", ws, "--email", "elaine@pendant.example", "--first-name", "Elaine"),
             *("--last-name", "Benes"),
             *("--role", "admin"),
             ADMIT_BASE_URL=base,
-        )
+        ).stdout
         open_email(page, base, "You are invited to Pendant Editorial")
         page.locator("pre a").first.click()
         expect(page.get_by_role("heading")).to_have_text("You are invited to Pendant Editorial")
@@ -70,6 +72,25 @@ def test_first_invitation_ends_in_the_app_with_the_claims_on_a_phone(page: Page,
         assert page.url == f"{app}/"
         page.get_by_role("link", name="Sign in with Admit").click()  # Admit's session has ended
         expect(page).to_have_url(re.compile(rf"^{re.escape(base)}/sign-in\?"))
+        page.get_by_label("Email, username or phone").fill("elaine@pendant.example")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading")).to_have_text("Welcome, Elaine")
+        # An administrator suspends her: Admit posts a logout token to the app's back-channel
+        # URI; the app verifies it with Admit's keys and ends her session there too.
+        token = field(admit(database_url, "token", "create", org, "--role", "owner", "--name", "ops").stdout, "token")
+        suspended = httpx.post(
+            f"{base}/api/v1/members/{field(added, 'id')}/suspend", headers={"authorization": f"Bearer {token}"}
+        )
+        assert suspended.status_code == 200, suspended.text
+        ended = page.get_by_text("Admit ended your session.")
+        for _ in range(100):
+            page.reload()
+            if ended.is_visible():
+                break
+            page.wait_for_timeout(100)
+        expect(ended).to_be_visible()
+        screenshot(page, f"example-app-backchannel-logout-{kind}")
 
 
 def test_a_person_in_two_workspaces_picks_one_and_prompt_none_needs_a_session(page: Page, database_url: str) -> None:

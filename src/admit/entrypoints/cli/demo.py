@@ -101,6 +101,7 @@ def _register_example_app(organization_id: str, workspace_id: str, env_file: Pat
         workspace_ids=[workspace_id],
         initiate_login_uri=f"{EXAMPLE_URL}/login",
         post_logout_redirect_uris=[f"{EXAMPLE_URL}/"],
+        backchannel_logout_uri=f"{EXAMPLE_URL}/backchannel-logout",
     )
     app, secret = clients.create(ctx, OPERATOR, organization_id, given)
     tenancy.update_workspace(ctx, OPERATOR, workspace_id, {"app_url": f"{EXAMPLE_URL}/"})
