@@ -46,12 +46,19 @@ def _administers(role: Role) -> bool:
 
 
 def overview(ctx: Context, actor: Actor, workspace_id: str) -> dict[str, Any]:
-    """The workspace (settings included), the actor's role in it and the members per status.
-    ``NotFound`` for a workspace the actor cannot see, ``PermissionDenied`` without the right
-    to manage or invite people."""
+    """The workspace (settings included), the actor's role in it, the members per status and
+    (for a signed-in person) the other workspaces they administer, by name (the console's
+    workspace switcher). ``NotFound`` for a workspace the actor cannot see, ``PermissionDenied``
+    without the right to manage or invite people."""
     with ctx.uow() as uow:
         workspace, role = workspace_for(uow, actor, workspace_id)
         if not _administers(role):
             raise PermissionDenied(f"the {role.value} role may not manage people")
         counts = uow.members.count(workspace.organization_id, workspace.id)
-    return {"workspace": dict(workspace._mapping), "role": role, "counts": counts}
+        mine = uow.members.workspaces_of(actor.id) if actor.kind is ActorKind.ACCOUNT and actor.id else []
+    others = [
+        {"id": row.workspace_id, "name": row.name}
+        for row in mine
+        if row.workspace_id != workspace.id and _administers(Role(row.role))
+    ]
+    return {"workspace": dict(workspace._mapping), "role": role, "counts": counts, "others": others}

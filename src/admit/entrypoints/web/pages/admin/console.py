@@ -58,6 +58,7 @@ class Admin:
     workspace: dict[str, Any]
     role: Role
     counts: dict[str, int]
+    others: tuple[dict[str, str], ...] = ()  # the other workspaces they administer (the switcher)
 
     @property
     def workspace_id(self) -> str:
@@ -72,6 +73,8 @@ class Admin:
             workspace=self.workspace,
             role=self.role.value,
             counts=self.counts,
+            admin_name=self.actor.name,
+            other_workspaces=self.others,
             **context,
         )
 
@@ -135,7 +138,7 @@ async def admin_for(request: Request, ctx: Context, workspace_id: str) -> Admin 
         if refused is None:
             raise
         return refused
-    return Admin(me.actor, me.language, view["workspace"], view["role"], view["counts"])
+    return Admin(me.actor, me.language, view["workspace"], view["role"], view["counts"], tuple(view["others"]))
 
 
 async def read_upload(form: FormData, limit: int) -> tuple[bytes, str]:
