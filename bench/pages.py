@@ -37,8 +37,14 @@ Call = Callable[[http.client.HTTPConnection], int]
 
 def request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None,
             headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
-    conn.request(method, path, body=body, headers=headers or {})
-    response = conn.getresponse()
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+    except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+        # The server closed the idle keep-alive connection (a slow CLI step in between): once more.
+        conn.close()
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
     response.read()
     return response
 

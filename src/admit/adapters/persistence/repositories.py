@@ -325,8 +325,15 @@ class Members(Repository):
     def _members(self, stmt: Any) -> list[Member]:
         return [Member._make(row) for row in self.conn.execute(stmt)]
 
+    _by_id = DriverQuery(select(t.members).where(t.members.c.id == bindparam("id")), Member)
+    _by_id_in_org = DriverQuery(_by_id.stmt.where(t.members.c.organization_id == bindparam("org")), Member)
+
     def get(self, organization_id: str | None, member_id: str, *, lock: bool = False) -> Member | None:
         """``organization_id`` None only for the operator scope."""
+        if not lock:
+            if organization_id is None:
+                return self._by_id.first(self.conn, {"id": member_id})  # type: ignore[no-any-return]
+            return self._by_id_in_org.first(self.conn, {"id": member_id, "org": organization_id})  # type: ignore[no-any-return]
         stmt = select(t.members).where(self.c.id == member_id)
         if organization_id is not None:
             stmt = stmt.where(self.c.organization_id == organization_id)
@@ -506,8 +513,15 @@ class Invitations(Repository):
     def _invitations(self, stmt: Any) -> list[Invitation]:
         return [Invitation._make(row) for row in self.conn.execute(stmt)]
 
+    _by_id = DriverQuery(select(t.invitations).where(t.invitations.c.id == bindparam("id")), Invitation)
+    _by_id_in_org = DriverQuery(_by_id.stmt.where(t.invitations.c.organization_id == bindparam("org")), Invitation)
+
     def get(self, organization_id: str | None, invitation_id: str, *, lock: bool = False) -> Invitation | None:
         """``organization_id`` None only for the operator scope and the invitee's own view."""
+        if not lock:
+            if organization_id is None:
+                return self._by_id.first(self.conn, {"id": invitation_id})  # type: ignore[no-any-return]
+            return self._by_id_in_org.first(self.conn, {"id": invitation_id, "org": organization_id})  # type: ignore[no-any-return]
         stmt = select(t.invitations).where(self.c.id == invitation_id)
         if organization_id is not None:
             stmt = stmt.where(self.c.organization_id == organization_id)

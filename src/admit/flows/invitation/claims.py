@@ -93,20 +93,33 @@ def link_state(ctx: Context, token: str) -> tuple[str, dict[str, Any]]:
     ``accepted``, ``declined``, ``expired``, ``revoked``, ``replaced`` (resent since) or
     ``invalid``; with the languages that page should speak (the member's, the workspace's).
     Reading it changes nothing."""
+    state, languages, _ = welcome_facts(ctx, token, inspect=False)
+    return state, languages
+
+
+def welcome_facts(
+    ctx: Context, token: str, *, inspect: bool = True
+) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+    """:func:`link_state` and, for a pending link (with ``inspect``), what :func:`inspect_token`
+    says, in one read: (state, languages, facts or None)."""
     try:
         digest = secrets.digest_for(token, INVITATION)
     except SecretRejected:
-        return "invalid", {}
+        return "invalid", {}, None
     now = ctx.clock.now()
     with ctx.uow() as uow:
         secret = uow.secrets.by_digest(digest)
         if secret is None or secret.purpose != INVITATION.value:
-            return "invalid", {}
+            return "invalid", {}, None
         invitation = uow.invitations.get(secret.organization_id, secret.subject_id)
         if invitation is None:
-            return "invalid", {}
+            return "invalid", {}, None
         member = uow.members.get(invitation.organization_id, invitation.member_id)
         workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
+        state = _link_state(secret, invitation, now)
+        facts = None
+        if inspect and state == InvitationState.PENDING.value and member is not None and workspace is not None:
+            facts = _inspect(uow, invitation, workspace, member, now)
     languages = {
         "member": {"language": member.language if member else None},
         "workspace": {
@@ -114,7 +127,7 @@ def link_state(ctx: Context, token: str) -> tuple[str, dict[str, Any]]:
             "name": workspace.name if workspace else None,
         },
     }
-    return _link_state(secret, invitation, now), languages
+    return state, languages, facts
 
 
 def inspect_token(ctx: Context, token: str) -> dict[str, Any]:
@@ -127,10 +140,14 @@ def inspect_token(ctx: Context, token: str) -> dict[str, Any]:
         workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
         member = uow.members.get(invitation.organization_id, invitation.member_id)
         assert workspace is not None and member is not None
-        account = uow.accounts.by_identifiers(_identifiers(member))
-        policy = LoginPolicy.of(workspace.login_methods, workspace.sso_required)
-        providers = _providers(uow, workspace, policy)
-        external = uow.external_accounts.by_email(invitation.email) if invitation.email and account is None else []
+        return _inspect(uow, invitation, workspace, member, now)
+
+
+def _inspect(uow: UnitOfWork, invitation: Invitation, workspace: Any, member: Member, now: datetime) -> dict[str, Any]:
+    account = uow.accounts.by_identifiers(_identifiers(member))
+    policy = LoginPolicy.of(workspace.login_methods, workspace.sso_required)
+    providers = _providers(uow, workspace, policy)
+    external = uow.external_accounts.by_email(invitation.email) if invitation.email and account is None else []
     issuers = {p["issuer"] for p in providers}
     mode = welcome_mode(member, has_account=account is not None)
     if not policy.password_allowed:

@@ -18,7 +18,7 @@ from admit.domain.errors import (
     ValidationFailed,
     WeakPassword,
 )
-from admit.entrypoints.web.deps import Ctx, blocking
+from admit.entrypoints.web.deps import Ctx, blocking, run_work
 from admit.entrypoints.web.pages.common import (
     browser_account,
     browser_cookies,
@@ -47,7 +47,7 @@ async def welcome(request: Request, ctx: Ctx) -> Response:
     token = browser_cookies(request).invitation(request)
     if token is None:
         return page(request, "dead_link.html", 404, state="missing")
-    state, info, account_id = await blocking(lambda: _welcome_facts(ctx, request, token))
+    state, info, account_id = await run_work(ctx, lambda: _welcome_facts(ctx, request, token), quick=True)
     if state != "pending":
         return page(request, "dead_link.html", 404 if state == "invalid" else 410, state=state, **info)
     if account_id is not None:
@@ -66,10 +66,9 @@ SIGN_UP = claims.SIGN_UP  # "choose": the person's account uses a provider this 
 
 
 def _welcome_facts(ctx: Context, request: Request, token: str) -> tuple[str, dict[str, Any], str | None]:
-    state, languages = claims.link_state(ctx, token)
-    if state != "pending":
-        return state, languages, None
-    info = claims.inspect_token(ctx, token)
+    state, languages, info = claims.welcome_facts(ctx, token)
+    if state != "pending" or info is None:
+        return state if state != "pending" else "invalid", languages, None
     info["verification"] = sign_up_progress(ctx, request, info) if info["mode"] in SIGN_UP else None
     return state, info, browser_account(ctx, request)
 
