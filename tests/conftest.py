@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
+from support.api import close_portal
 from support.clock import FixedClock
 from support.postgres import binaries, throwaway_cluster
 
@@ -98,6 +99,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 # Cheap Argon2 parameters keep the suite fast; production parameters are tested on their own.
 FAST_HASHER = Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def _one_event_loop_per_test() -> Iterator[None]:
+    """The test clients of a test share one event loop thread (see ``support.api``), stopped here."""
+    yield
+    close_portal()
 
 
 @pytest.fixture

@@ -108,11 +108,21 @@ VALID = {
 }
 
 
+def _csrf_token(browser: Any, known: str | None) -> str:
+    """The token a form on a page would carry: read from the sign-in page the first time, and
+    again only when the browser's ``csrftoken`` cookie no longer holds it (the app never rotates
+    it today; this keeps every POST valid if it ever does)."""
+    if known is not None and browser.cookies.get("csrftoken") == known:
+        return known
+    return csrf(browser.get("/sign-in").text)
+
+
 def _post_all(browser: Any, ids: dict[str, str], fields: dict[str, str]) -> list[str]:
     failures = []
+    token = None
     for method, template in page_form_routes(browser.fastapi_app):
         path = re.sub(r"{(\w+)(:\w+)?}", lambda m: ids.get(m.group(1), "x"), template)
-        token = csrf(browser.get("/sign-in").text)
+        token = _csrf_token(browser, token)
         response = browser.request(method, path, data={"csrftoken": token, **fields}, follow_redirects=False)
         if response.status_code >= 500:
             failures.append(f"{method} {template}: {response.status_code}")

@@ -175,7 +175,7 @@ def product_app(title: str) -> Iterator[str]:
             pass
 
     app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=app.serve_forever, daemon=True)
+    thread = threading.Thread(target=app.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{app.server_address[1]}"

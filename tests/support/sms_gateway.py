@@ -55,7 +55,7 @@ def sms_gateway() -> Iterator[Gateway]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     gateway.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield gateway
