@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from babel.dates import format_date
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -36,6 +37,7 @@ def templates(language: str) -> Jinja2Templates:
     translations = catalog(HERE / "locales" / "pages", language)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.globals["tr"] = runtime_translator(translations)  # gettext() is for literals only
+    env.filters["day"] = lambda value: format_date(value, format="long", locale=language)  # "3 December 2026"
     return Jinja2Templates(env=env)
 
 

@@ -4,6 +4,7 @@ workspace switcher, and the account switcher for every account signed in on this
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -58,6 +59,21 @@ async def home(request: Request, ctx: Ctx) -> Response:
     if len(accounts) != len(tokens):  # forget sessions that ended elsewhere
         browser_cookies(request).keep_sessions(response, [token for token, _ in accounts])
     return response
+
+
+@router.get("/home/invitations/{invitation_id}/decline", response_class=HTMLResponse)
+async def confirm_decline(invitation_id: str, request: Request, ctx: Ctx) -> Response:
+    """Declining asks first (a GET changes nothing): the invitation, and what declining does."""
+    token = browser_cookies(request).session(request)
+    accounts = await blocking(lambda: _accounts(ctx, [token] if token else []))
+    if not accounts:
+        return RedirectResponse(f"/sign-in?next=/home/invitations/{quote(invitation_id)}/decline", status_code=303)
+    account_id = accounts[0][1]
+    pending = await blocking(lambda: claims.pending_for_account(ctx, account_id))
+    invitation = next((each for each in pending if each.id == invitation_id), None)
+    if invitation is None:
+        return RedirectResponse("/?notice=gone", status_code=303)
+    return page(request, "decline_confirm.html", invitation=invitation)
 
 
 @router.post("/home/invitations/{invitation_id}/{answer}", response_class=HTMLResponse)
