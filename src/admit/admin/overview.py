@@ -45,13 +45,15 @@ def _administers(role: Role) -> bool:
     return any(role.allows(permission) for permission in ADMIN_PERMISSIONS)
 
 
-def overview(ctx: Context, actor: Actor, workspace_id: str) -> dict[str, Any]:
-    """The workspace (settings included), the actor's role in it and the members per status.
-    ``NotFound`` for a workspace the actor cannot see, ``PermissionDenied`` without the right
-    to manage or invite people."""
+def overview(ctx: Context, actor: Actor, workspace_id: str, permission: Permission | None = None) -> dict[str, Any]:
+    """The workspace (settings included), the actor's role in it, what that role allows (for a
+    page to offer only what the use cases will do) and the members per status. ``NotFound`` for
+    a workspace the actor cannot see, ``PermissionDenied`` without the right to manage or invite
+    people, or without ``permission`` when a page that shows less (a person, read only) names it."""
     with ctx.uow() as uow:
-        workspace, role = workspace_for(uow, actor, workspace_id)
-        if not _administers(role):
+        workspace, role = workspace_for(uow, actor, workspace_id, permission)
+        if permission is None and not _administers(role):
             raise PermissionDenied(f"the {role.value} role may not manage people")
         counts = uow.members.count(workspace.organization_id, workspace.id)
-    return {"workspace": dict(workspace._mapping), "role": role, "counts": counts}
+    allowed = frozenset(p.value for p in role.permissions)
+    return {"workspace": dict(workspace._mapping), "role": role, "allowed": allowed, "counts": counts}
