@@ -280,6 +280,17 @@ def test_suspend_and_reactivate_from_the_person_page_come_back_to_it(
     assert "Ann was suspended." in after and ">Reactivate<" in after
     assert members.get(ctx, operator, ann).status == "suspended"
     assert "Suspended" in after.split('id="trail-title"', 1)[1]
+    boss = person(ctx, operator, workspace, "boss@example.com", invite=True, first_name="Bo", role="owner")
+    claims.accept_with_token(ctx, token_for(ctx, "boss@example.com"), password=PASSWORD)
+    admin, _ = signed_in(ctx, operator, workspace, "adam@example.com", "admin")
+    bosses = admin.get(path(workspace, boss)).text
+    assert ">Suspend<" in bosses  # offered; the use case decides
+    refused = admin.post(
+        f"/admin/{workspace.id}/people/{boss}/suspend", data={"csrftoken": csrf(bosses), "back": path(workspace, boss)}
+    )
+    assert refused.status_code == 403 and "<h1>Bo</h1>" in refused.text  # the person's page, with why
+    assert 'class="errors" role="alert">your role (admin) cannot grant the owner role' in refused.text
+    assert members.get(ctx, operator, boss).status == "active"
     remove = owner.get(f"/admin/{workspace.id}/people/{ann}/remove?back={path(workspace, ann)}").text
     assert f'href="{path(workspace, ann)}"' in remove  # Cancel returns to the person
 

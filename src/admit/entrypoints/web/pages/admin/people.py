@@ -171,6 +171,11 @@ async def _act(request: Request, ctx: Context, workspace_id: str, member_id: str
         refused = admin.refusal(request, exc)
         if refused is not None:
             return refused
+        if urlsplit(back).path != people_path(workspace_id):  # the button was on the person's page
+            from admit.entrypoints.web.pages.admin.person import person_page  # which imports this module
+
+            person = await member_of(ctx, admin, member_id)
+            return await person_page(request, ctx, admin, person, status=status_of(exc), error=exc.message)
         params = dict(parse_qsl(urlsplit(back).query))
         return await people_page(request, ctx, admin, params, status=status_of(exc), error=exc.message)
     return RedirectResponse(with_notice(back, action, member_id), status_code=303)
