@@ -141,7 +141,7 @@ def test_people_list_counts_filters_and_pages(
     page = owner.get(f"/admin/{workspace.id}/people?status=provisioned").text
     counts = {label: int(n) for n, label in re.findall(r'<span class="count">(\d+)</span> ([^<]+)</a>', page)}
     assert counts == {"Awaiting invitation": 5, "Invited": 1, "Active": 1, "Suspended": 0, "Removed": 0}
-    names = re.compile(r"<th scope=\"row\">(Pat\d)</th>")
+    names = re.compile(r"<th scope=\"row\"><a href=\"/admin/[^\"]+/people/\w+\">(Pat\d)</a></th>")
     seen = names.findall(page)
     assert len(seen) == 2 and "First page" not in page
     second = owner.get(unescape(re.search(r'href="([^"]+)" rel="next"', page).group(1))).text  # type: ignore[union-attr]

@@ -226,7 +226,7 @@ def test_the_refusal_leads_back_to_the_nearest_page_with_the_form(ctx: Context, 
         ("/sign-in", "/sign-in"),
         (f"/terms/{workspace.id}/accept", f"/terms/{workspace.id}"),
         (f"/terms/{workspace.id}/1/download", f"/terms/{workspace.id}"),
-        (f"/admin/{workspace.id}/people/x/suspend", f"/admin/{workspace.id}/people"),
+        (f"/admin/{workspace.id}/people/x/suspend", f"/admin/{workspace.id}/people/x"),  # the person's page
         ("/sso/start", "/"),
         ("//evil.example/x", "/"),
     ):

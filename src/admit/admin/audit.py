@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from admit.domain.errors import NotFound
 from admit.domain.ports import UnitOfWork
 from admit.domain.roles import Permission
-from admit.shared.access import workspace_for
+from admit.shared.access import tenant_scope, workspace_for
 from admit.shared.context import Actor, Context
 
 
@@ -34,14 +35,33 @@ def events(
             limit=limit,
         )
         names = _names(uow, workspace.organization_id, rows)
-    return [
-        {
-            **dict(row._mapping),
-            "actor_name": names.get(row.actor_id) if row.actor_id else row.actor_type,
-            "subject_name": names.get(row.subject_id),
-        }
-        for row in rows
-    ]
+    return [_named(row, names) for row in rows]
+
+
+def for_member(
+    ctx: Context, actor: Actor, workspace_id: str, member_id: str, *, before: int | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The trail of one person: the events whose subject is this member of ``workspace_id`` or
+    one of their invitations, newest first, named as in :func:`events`."""
+    with ctx.uow() as uow:
+        member = uow.members.get(tenant_scope(actor), member_id)
+        if member is None or member.workspace_id != workspace_id:
+            raise NotFound("member not found")
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.VIEW_AUDIT)
+        subjects = [member.id, *(i.id for i in uow.invitations.for_member(workspace.organization_id, member.id, 1000))]
+        rows = uow.events.list(
+            workspace.organization_id, workspace_id=workspace.id, subject_ids=subjects, before=before, limit=limit
+        )
+        names = _names(uow, workspace.organization_id, rows)
+    return [_named(row, names) for row in rows]
+
+
+def _named(row: Any, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        **dict(row._mapping),
+        "actor_name": names.get(row.actor_id) if row.actor_id else row.actor_type,
+        "subject_name": names.get(row.subject_id),
+    }
 
 
 def _names(uow: UnitOfWork, organization_id: str, rows: Any) -> dict[str, str]:

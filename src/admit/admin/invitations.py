@@ -264,9 +264,13 @@ def new_member(
     return member
 
 
-def _load(uow: UnitOfWork, actor: Actor, invitation_id: str, *, lock: bool) -> tuple[Invitation, Workspace]:
+def _load(
+    uow: UnitOfWork, actor: Actor, invitation_id: str, *, lock: bool, member_id: str | None = None
+) -> tuple[Invitation, Workspace]:
+    """The invitation (of ``member_id`` when a door names the member: another member's is not
+    found there), its workspace checked for the right to invite and to grant its role."""
     invitation = uow.invitations.get(tenant_scope(actor), invitation_id, lock=lock)
-    if invitation is None:
+    if invitation is None or (member_id is not None and invitation.member_id != member_id):
         raise NotFound("invitation not found")
     workspace, role = workspace_for(uow, actor, invitation.workspace_id, Permission.INVITE)
     ensure_can_grant(role, Role(invitation.role))
@@ -302,6 +306,21 @@ def list_invitations(
     return [view(row, now) for row in rows]
 
 
+def for_member(
+    ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None, limit: int = 50
+) -> list[InvitationView]:
+    """The member's invitations, newest first, each in its state as of now (the person's page).
+    Another workspace's member is not found when a door names ``workspace_id``."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        member = uow.members.get(tenant_scope(actor), member_id)
+        if member is None or (workspace_id is not None and member.workspace_id != workspace_id):
+            raise NotFound("member not found")
+        workspace_for(uow, actor, member.workspace_id, Permission.INVITE)
+        rows = uow.invitations.for_member(member.organization_id, member.id, limit=limit)
+    return [view(row, now) for row in rows]
+
+
 def pending_for_member(ctx: Context, actor: Actor, member_id: str) -> InvitationView:
     """The member's pending invitation (the "Resend" button of the people list)."""
     now = ctx.clock.now()
@@ -316,12 +335,15 @@ def pending_for_member(ctx: Context, actor: Actor, member_id: str) -> Invitation
     return view(pending, now)
 
 
-def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | None = None) -> InvitationView:
-    """Keep the invitation, replace its secret (the old link stops working), renew its expiry."""
+def resend(
+    ctx: Context, actor: Actor, invitation_id: str, *, message: str | None = None, member_id: str | None = None
+) -> InvitationView:
+    """Keep the invitation, replace its secret (the old link stops working), renew its expiry.
+    ``member_id``: the member a door resends for (another member's invitation is not found)."""
     message = rules.personal_message(message)
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        invitation, workspace = _load(uow, actor, invitation_id, lock=True)
+        invitation, workspace = _load(uow, actor, invitation_id, lock=True, member_id=member_id)
         rules.ensure_resendable(invitation.state, invitation.expires_at, now)
         member = uow.members.get(workspace.organization_id, invitation.member_id)
         assert member is not None
@@ -354,10 +376,11 @@ def resend(ctx: Context, actor: Actor, invitation_id: str, *, message: str | Non
     return view(updated, now)
 
 
-def revoke(ctx: Context, actor: Actor, invitation_id: str) -> InvitationView:
+def revoke(ctx: Context, actor: Actor, invitation_id: str, *, member_id: str | None = None) -> InvitationView:
+    """End a pending invitation (its link stops working). ``member_id`` as for :func:`resend`."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        invitation, _ = _load(uow, actor, invitation_id, lock=True)
+        invitation, _ = _load(uow, actor, invitation_id, lock=True, member_id=member_id)
         updated = end_invitation(uow, actor, invitation, InvitationState.REVOKED, now)
         uow.commit()
     return view(updated, now)

@@ -153,20 +153,27 @@ def get(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None 
     return member_view(member)
 
 
-def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) -> MemberView:
+def update(
+    ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any], *, workspace_id: str | None = None
+) -> MemberView:
     """Change profile fields or the role; a role above the caller's own can be neither granted
-    nor taken away."""
+    nor taken away, and nobody changes their own role (an owner would leave the workspace without
+    one, an admin would lock themselves out): another administrator does."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationFailed(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE)
+        member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE, workspace_id)
         ensure_can_grant(role, Role(member.role))
         current = {name: getattr(member, name) for name in EDITABLE}
         values = MemberInput(**{**current, **changes}).cleaned(workspace, ctx.phone_region)
         ensure_can_grant(role, Role(values["role"]))
         changed = {k: v for k, v in values.items() if current.get(k) != v}
+        if "role" in changed and actor.kind is ActorKind.ACCOUNT and member.account_id == actor.id:
+            raise Conflict(
+                "you cannot change your own role; ask another administrator", code="self_lockout", field="role"
+            )
         if changed:
             _ensure_unique(uow, workspace, changed, exclude=member.id)
             uow.members.update(workspace.organization_id, member.id, **changed, updated_at=now)

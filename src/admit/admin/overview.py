@@ -45,14 +45,16 @@ def _administers(role: Role) -> bool:
     return any(role.allows(permission) for permission in ADMIN_PERMISSIONS)
 
 
-def overview(ctx: Context, actor: Actor, workspace_id: str) -> dict[str, Any]:
-    """The workspace (settings included), the actor's role in it, the members per status and
-    (for a signed-in person) the other workspaces they administer, by name (the console's
-    workspace switcher). ``NotFound`` for a workspace the actor cannot see, ``PermissionDenied``
-    without the right to manage or invite people."""
+def overview(ctx: Context, actor: Actor, workspace_id: str, permission: Permission | None = None) -> dict[str, Any]:
+    """The workspace (settings included), the actor's role in it, what that role allows (for a
+    page to offer only what the use cases will do), the members per status and (for a signed-in
+    person) the other workspaces they administer, by name (the console's workspace switcher).
+    ``NotFound`` for a workspace the actor cannot see, ``PermissionDenied`` without the right to
+    manage or invite people, or without ``permission`` when a page that shows less (a person, read
+    only) names it."""
     with ctx.uow() as uow:
-        workspace, role = workspace_for(uow, actor, workspace_id)
-        if not _administers(role):
+        workspace, role = workspace_for(uow, actor, workspace_id, permission)
+        if permission is None and not _administers(role):
             raise PermissionDenied(f"the {role.value} role may not manage people")
         counts = uow.members.count(workspace.organization_id, workspace.id)
         mine = uow.members.workspaces_of(actor.id) if actor.kind is ActorKind.ACCOUNT and actor.id else []
@@ -61,4 +63,11 @@ def overview(ctx: Context, actor: Actor, workspace_id: str) -> dict[str, Any]:
         for row in mine
         if row.workspace_id != workspace.id and _administers(Role(row.role))
     ]
-    return {"workspace": dict(workspace._mapping), "role": role, "counts": counts, "others": others}
+    allowed = frozenset(p.value for p in role.permissions)
+    return {
+        "workspace": dict(workspace._mapping),
+        "role": role,
+        "allowed": allowed,
+        "counts": counts,
+        "others": others,
+    }

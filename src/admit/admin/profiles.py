@@ -33,6 +33,9 @@ class MemberInput:
         values: dict[str, Any] = {
             name: (v.strip() or None) if isinstance(v := getattr(self, name), str) else v for name in _FIELDS
         }
+        for name, value in values.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise ValidationFailed("text cannot contain NUL characters", field=name)
         for name, limit in FIELD_LIMITS.items():
             if values[name] is not None and len(values[name]) > limit:
                 raise ValidationFailed(f"at most {limit} characters", field=name)

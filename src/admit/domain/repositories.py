@@ -84,6 +84,8 @@ class InvitationsRepository(Protocol):
 
     def pending_for_member(self, organization_id: str, member_id: str) -> Invitation | None: ...
 
+    def for_member(self, organization_id: str, member_id: str, limit: int = 50) -> Sequence[Invitation]: ...
+
     def list(
         self,
         organization_id: str,
@@ -153,6 +155,7 @@ class EventsRepository(Protocol):
         action: str | None = None,
         before: int | None = None,
         limit: int = 100,
+        subject_ids: Collection[str] | None = None,
     ) -> Sequence[Record]: ...
 
     def names(self, organization_id: str, ids: Collection[str]) -> dict[str, str]: ...

@@ -156,9 +156,10 @@ class Events(Repository):
         action: str | None = None,
         before: int | None = None,
         limit: int = 100,
+        subject_ids: Collection[str] | None = None,
     ) -> Sequence[Row[Any]]:
         """Newest first; ``action`` matches a prefix ("member." for every member event);
-        ``before`` pages on (an event id)."""
+        ``before`` pages on (an event id); ``subject_ids``: events about any of these."""
         self.flush()
         c = t.events.c
         stmt = select(t.events).order_by(c.id.desc()).limit(limit)
@@ -168,6 +169,8 @@ class Events(Repository):
             stmt = stmt.where(c.workspace_id == workspace_id)
         if subject_id is not None:
             stmt = stmt.where(c.subject_id == subject_id)
+        if subject_ids is not None:
+            stmt = stmt.where(c.subject_id.in_(list(subject_ids)))
         if actor_id is not None:
             stmt = stmt.where(c.actor_id == actor_id)
         if action:

@@ -536,6 +536,15 @@ class Invitations(Repository):
             )
         )
 
+    def for_member(self, organization_id: str, member_id: str, limit: int = 50) -> Sequence[Invitation]:
+        """The member's invitations, newest first."""
+        return self._invitations(
+            select(t.invitations)
+            .where(self.c.organization_id == organization_id, self.c.member_id == member_id)
+            .order_by(self.c.created_at.desc(), self.c.id.desc())
+            .limit(limit)
+        )
+
     def list(
         self,
         organization_id: str,

@@ -20,7 +20,7 @@ from starlette.datastructures import FormData, UploadFile
 from admit.admin import overview
 from admit.admin.overview import SignedIn
 from admit.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from admit.domain.roles import Role
+from admit.domain.roles import Permission, Role
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import browser_account, templates
 from admit.i18n import negotiate, pick_language
@@ -58,6 +58,7 @@ class Admin:
     workspace: dict[str, Any]
     role: Role
     counts: dict[str, int]
+    allowed: frozenset[str] = frozenset()
     others: tuple[dict[str, str], ...] = ()  # the other workspaces they administer (the switcher)
 
     @property
@@ -73,6 +74,7 @@ class Admin:
             workspace=self.workspace,
             role=self.role.value,
             counts=self.counts,
+            allowed=self.allowed,
             admin_name=self.actor.name,
             other_workspaces=self.others,
             **context,
@@ -126,19 +128,24 @@ async def signed_in(request: Request, ctx: Context) -> SignedIn | Response:
     return me
 
 
-async def admin_for(request: Request, ctx: Context, workspace_id: str) -> Admin | Response:
-    """The administrator of this workspace, or the response that refuses or redirects."""
+async def admin_for(
+    request: Request, ctx: Context, workspace_id: str, permission: Permission | None = None
+) -> Admin | Response:
+    """The administrator of this workspace, or the response that refuses or redirects;
+    ``permission`` lets in whoever holds it instead (a page that also shows read only)."""
     me = await signed_in(request, ctx)
     if isinstance(me, Response):
         return me
     try:
-        view = await blocking(lambda: overview.overview(ctx, me.actor, workspace_id))
+        view = await blocking(lambda: overview.overview(ctx, me.actor, workspace_id, permission))
     except DomainError as exc:
         refused = refusal(request, exc, me.language)
         if refused is None:
             raise
         return refused
-    return Admin(me.actor, me.language, view["workspace"], view["role"], view["counts"], tuple(view["others"]))
+    return Admin(
+        me.actor, me.language, view["workspace"], view["role"], view["counts"], view["allowed"], tuple(view["others"])
+    )
 
 
 async def read_upload(form: FormData, limit: int) -> tuple[bytes, str]:

@@ -5,6 +5,7 @@ search), the count of members in each status and keyset paging; Suspend, Reactiv
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
@@ -42,6 +43,7 @@ FIELDS = (
     "language",
 )
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
+PERSON_PAGE = re.compile(r"/[A-Za-z0-9_-]{1,64}")
 
 
 def people_path(workspace_id: str) -> str:
@@ -49,9 +51,13 @@ def people_path(workspace_id: str) -> str:
 
 
 def safe_back(workspace_id: str, back: str) -> str:
-    """Where to return after an action: the people list (with its filters), nowhere else."""
+    """Where to return after an action: the people list (with its filters) or a person's page,
+    nowhere else."""
     base = people_path(workspace_id)
-    return back if back == base or back.startswith(base + "?") else base
+    if back == base or back.startswith(base + "?"):
+        return back
+    rest = back[len(base) :] if back.startswith(base + "/") else ""
+    return back if PERSON_PAGE.fullmatch(rest) and rest != "/new" else base
 
 
 def with_notice(back: str, done: str, member_id: str) -> str:
@@ -165,6 +171,11 @@ async def _act(request: Request, ctx: Context, workspace_id: str, member_id: str
         refused = admin.refusal(request, exc)
         if refused is not None:
             return refused
+        if urlsplit(back).path != people_path(workspace_id):  # the button was on the person's page
+            from admit.entrypoints.web.pages.admin.person import person_page  # which imports this module
+
+            person = await member_of(ctx, admin, member_id)
+            return await person_page(request, ctx, admin, person, status=status_of(exc), error=exc.message)
         params = dict(parse_qsl(urlsplit(back).query))
         return await people_page(request, ctx, admin, params, status=status_of(exc), error=exc.message)
     return RedirectResponse(with_notice(back, action, member_id), status_code=303)
