@@ -183,6 +183,7 @@ def update(ctx: Context, actor: Actor, member_id: str, changes: dict[str, Any]) 
                 organization_id=workspace.organization_id,
                 workspace_id=workspace.id,
                 fields=sorted(changed),
+                **({"role": changed["role"], "previous_role": member.role} if "role" in changed else {}),
             )
         uow.commit()
     return member_view(member, **changed, updated_at=now) if changed else member_view(member)
