@@ -10,7 +10,7 @@ from html import unescape
 from typing import Any
 
 from fastapi.testclient import TestClient
-from support.api import client
+from support.api import api_token, client
 from support.clock import FixedClock
 from support.outbox import token_for
 from support.pages import csrf
@@ -87,8 +87,11 @@ def story(ctx: Context, operator: Actor, workspace: Any, clock: FixedClock) -> A
 
 
 def test_the_log_reads_as_sentences_with_names_escaped(
-    ctx: Context, operator: Actor, workspace: Any, clock: FixedClock
+    ctx: Context, operator: Actor, org: Any, workspace: Any, clock: FixedClock
 ) -> None:
+    api = client(ctx, api_token(ctx, org.id, role="admin"))
+    person = {"email": "zoe@example.com", "first_name": "Zoe", "last_name": "Zed", "invite": False}
+    assert api.post(f"/api/v1/workspaces/{workspace.id}/members", json=person).status_code == 201
     story(ctx, operator, workspace, clock)
     page = browser_of(ctx, "dana@example.com").get(f"/admin/{workspace.id}/audit")
     assert page.status_code == 200
@@ -107,6 +110,7 @@ def test_the_log_reads_as_sentences_with_names_escaped(
         "Dana Demo suspended Kai Klein",
         "Dana Demo removed Kai Klein",
         "Event “widget.polished” by Dana Demo, about Kai Klein",
+        "API token “test” added Zoe Zed as Member",
     ):
         assert expected in said, (expected, said)
     assert said[0].startswith("Event “widget.polished”") and said[1] == "Dana Demo removed Kai Klein"

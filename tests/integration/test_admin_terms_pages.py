@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from support.api import client
 from support.clock import FixedClock
-from support.outbox import token_for
+from support.outbox import messages, token_for
 from support.pages import csrf
 
 from admit.admin import members
@@ -109,6 +109,7 @@ def test_a_published_version_is_listed_and_an_acceptance_is_counted_and_exported
     ]
     second = publish(browser, workspace, "terms.txt", "Neue AGB ü".encode(), notify="yes")
     assert second.headers["location"].endswith("?done=2")
+    assert len(messages(ctx, recipient="kai@example.com", kind="terms_updated")) == 1  # "Email every active member"
     page = browser.get(f"/admin/{workspace.id}/terms").text
     assert page.index('data-version="2"') < page.index('data-version="1"')
     assert '"acceptances">0<' in row_of(page, 2) and '"acceptances">1<' in row_of(page, 1)
