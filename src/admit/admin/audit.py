@@ -1,5 +1,7 @@
 """The audit log as administrators read it: who did what to whom, when, newest first, with the
-people behind ids named (an account or member by their address, an API token by its name)."""
+people behind ids named (an account or member by their address, an API token by its name) and,
+for the pages' sentences, labelled (a person by their first and last name when known, else as
+named). The wording is the pages' business; this returns data."""
 
 from __future__ import annotations
 
@@ -56,15 +58,20 @@ def for_member(
     return [_named(row, names) for row in rows]
 
 
-def _named(row: Any, names: dict[str, str]) -> dict[str, Any]:
+def _named(row: Any, names: tuple[dict[str, str], dict[str, str]]) -> dict[str, Any]:
+    """An event with readable names: addresses or token names, and people's full names (labels)."""
+    found, labels = names
     return {
         **dict(row._mapping),
-        "actor_name": names.get(row.actor_id) if row.actor_id else row.actor_type,
-        "subject_name": names.get(row.subject_id),
+        "actor_name": found.get(row.actor_id) if row.actor_id else row.actor_type,
+        "subject_name": found.get(row.subject_id),
+        "actor_label": (labels.get(row.actor_id) or found.get(row.actor_id)) if row.actor_id else None,
+        "subject_label": labels.get(row.subject_id) or found.get(row.subject_id),
     }
 
 
-def _names(uow: UnitOfWork, organization_id: str, rows: Any) -> dict[str, str]:
-    """Readable names for the ids in these events, looked up in a few queries."""
+def _names(uow: UnitOfWork, organization_id: str, rows: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Readable names for the ids in these events (addresses, token names) and the full names of
+    the people among them, looked up in a few queries."""
     ids = {row.actor_id for row in rows if row.actor_id} | {row.subject_id for row in rows}
-    return uow.events.names(organization_id, ids)
+    return uow.events.names(organization_id, ids), uow.events.full_names(organization_id, ids)

@@ -190,6 +190,7 @@ def update(
                 organization_id=workspace.organization_id,
                 workspace_id=workspace.id,
                 fields=sorted(changed),
+                **({"role": changed["role"], "previous_role": member.role} if "role" in changed else {}),
             )
         uow.commit()
     return member_view(member, **changed, updated_at=now) if changed else member_view(member)

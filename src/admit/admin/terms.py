@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from admit.domain.errors import AlreadyExists, Conflict, ValidationFailed
+from admit.domain.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
 from admit.domain.events import EventType
 from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
@@ -186,3 +186,51 @@ def versions(ctx: Context, actor: Actor, workspace_id: str) -> list[TermsView]:
         workspace, _ = workspace_for(uow, actor, workspace_id, Permission.VIEW_DIRECTORY)
         rows = uow.terms.versions(workspace.organization_id, workspace.id)
     return [_view(row._mapping, acceptances=row.acceptances) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class TermsDocument:
+    """A version's document, as its publisher uploaded it."""
+
+    version: int
+    filename: str
+    content_type: str
+    document: bytes
+
+
+def document(ctx: Context, actor: Actor, workspace_id: str, version: int) -> TermsDocument:
+    """A version's document for the administrator (reading it records nothing); ``NotFound`` for a
+    version that was never published."""
+    with ctx.uow() as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.VIEW_DIRECTORY)
+        row = uow.terms.document(workspace.organization_id, workspace.id, version)
+    if row is None:
+        raise NotFound("these terms do not exist")
+    return TermsDocument(row.version, row.filename, row.content_type, bytes(row.document))
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """Who accepted which version when (the person's name and email as the workspace knows them)."""
+
+    version: int
+    name: str
+    email: str
+    accepted_at: datetime
+
+
+def acceptances(ctx: Context, actor: Actor, workspace_id: str) -> list[Acceptance]:
+    """Every acceptance of the workspace's terms, newest version first, then in the order they came;
+    names and addresses are directory data, so viewing the directory is what it takes."""
+    with ctx.uow() as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.VIEW_DIRECTORY)
+        rows = uow.terms.acceptances(workspace.organization_id, workspace.id)
+    return [
+        Acceptance(
+            version=row.version,
+            name=" ".join(part for part in (row.first_name, row.last_name) if part),
+            email=row.email or "",
+            accepted_at=row.accepted_at,
+        )
+        for row in rows
+    ]

@@ -197,6 +197,27 @@ class Events(Repository):
                 found.setdefault(key, first or second)
         return found
 
+    def full_names(self, organization_id: str, ids: Collection[str]) -> dict[str, str]:
+        """The first and last names of the people behind the ids events mention (a member, the
+        member an invitation is for, an account), for those who have any."""
+        if not ids:
+            return {}
+        m, i, a = t.members.c, t.invitations.c, t.accounts.c
+        queries = [
+            select(m.id, m.first_name, m.last_name).where(m.organization_id == organization_id, m.id.in_(ids)),
+            select(i.id, m.first_name, m.last_name)
+            .join_from(t.invitations, t.members, m.id == i.member_id)
+            .where(i.organization_id == organization_id, i.id.in_(ids)),
+            select(a.id, a.first_name, a.last_name).where(a.id.in_(ids)),
+        ]
+        found: dict[str, str] = {}
+        for query in queries:
+            for key, first, last in self.conn.execute(query).all():
+                name = " ".join(part for part in (first, last) if part)
+                if name:
+                    found.setdefault(key, name)
+        return found
+
 
 class Outbox(Repository):
     c = t.outbox.c

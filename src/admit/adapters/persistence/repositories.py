@@ -656,3 +656,38 @@ class Terms(Repository):
 
     def accept(self, **values: Any) -> str:
         return self._insert(t.terms_acceptances, values)
+
+    def acceptances(self, organization_id: str, workspace_id: str) -> Sequence[Any]:
+        """Who accepted which version when, newest version first, then in the order they accepted:
+        each acceptance with the name and email of the account's newest membership of the workspace
+        (a removed member's row is kept), else the account's own name and email address."""
+        m, i, acc = t.members.c, t.account_identifiers.c, t.accounts.c
+
+        def member(column: Any) -> Any:
+            return (
+                select(column)
+                .where(m.workspace_id == self.a.workspace_id, m.account_id == self.a.account_id)
+                .order_by(m.created_at.desc(), m.id.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+
+        identifier = (
+            select(i.value)
+            .where(i.account_id == self.a.account_id, i.kind == "email")
+            .order_by(i.value)
+            .limit(1)
+            .scalar_subquery()
+        )
+        return self.conn.execute(
+            select(
+                self.a.version,
+                self.a.accepted_at,
+                func.coalesce(member(m.first_name), acc.first_name).label("first_name"),
+                func.coalesce(member(m.last_name), acc.last_name).label("last_name"),
+                func.coalesce(member(m.email), identifier).label("email"),
+            )
+            .select_from(t.terms_acceptances.outerjoin(t.accounts, acc.id == self.a.account_id))
+            .where(self.a.organization_id == organization_id, self.a.workspace_id == workspace_id)
+            .order_by(self.a.version.desc(), self.a.accepted_at, self.a.id)
+        ).all()

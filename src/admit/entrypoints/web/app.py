@@ -40,6 +40,7 @@ from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pa
 from admit.entrypoints.web.pages.admin import jobs as jobs_pages
 from admit.entrypoints.web.pages.admin import people as people_pages
 from admit.entrypoints.web.pages.admin import person as person_pages
+from admit.entrypoints.web.pages.admin import terms as terms_admin_pages
 from admit.entrypoints.web.security import Cookies, SecurityHeaders
 from admit.entrypoints.workers import jobs_worker
 from admit.entrypoints.workers.outbox_worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
@@ -128,7 +129,17 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.mount("/api/v1/docs/assets", StaticFiles(directory=str(DOCS_ASSETS)), name="docs-assets")
     app.add_api_route("/api/v1/docs", _docs, methods=["GET"], include_in_schema=False)
     pages = (invitation_pages, signup_pages, signin_pages, recovery_pages, home_pages, settings_pages, terms_pages)
-    admin = (console, people_pages, person_pages, invitation_admin_pages, choose, jobs_pages, audit, apps_pages)
+    admin = (
+        console,
+        people_pages,
+        person_pages,
+        invitation_admin_pages,
+        choose,
+        jobs_pages,
+        audit,
+        apps_pages,
+        terms_admin_pages,
+    )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):
         _answer_head_like_get(module.router)
         app.include_router(module.router)
