@@ -9,10 +9,11 @@ import pytest
 from support.api import client
 from support.clock import FixedClock
 from support.outbox import messages, token_for
+from support.pages import csrf
 
-from admit.admin import invitations, members
+from admit.admin import invitations, members, tenancy
 from admit.admin.profiles import MemberInput
-from admit.domain.errors import InvalidCredentials, SecretRejected
+from admit.domain.errors import InvalidCredentials, SecretRejected, ValidationFailed
 from admit.flows.invitation import claims
 from admit.flows.recovery import password_reset
 from admit.flows.signin import sessions
@@ -100,3 +101,50 @@ def test_forgot_password_pages_finish_a_claim(ctx: Context, operator: Actor, wor
     assert done.headers["location"] == f"/joined/{workspace.id}"
     assert "You are in Acme Main" in browser.get(done.headers["location"]).text
     assert "not valid" in browser.get("/reset").text
+
+
+def test_any_identifier_the_sign_in_takes_gets_a_link_by_email_or_by_sms_to_an_account_without_email(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    """The fourth article's username + phone people forget passwords too: the link goes by SMS."""
+    tenancy.update_workspace(ctx, operator, workspace.id, {"sms_enabled": True})
+    fred, _ = members.provision(
+        ctx, operator, workspace.id, MemberInput(username="fred", phone="+49 30 901820"), invite=True
+    )
+    claims.accept_with_token(ctx, token_for(ctx, "+4930901820"), password=PASSWORD)
+    for typed in ("fred", "+49 30 901820"):
+        password_reset.request_reset(ctx, typed)
+    sent = messages(ctx, kind="password_reset")
+    assert [(m["channel"], m["recipient"]) for m in sent] == [("sms", "+4930901820")] * 2
+    link = str(sent[-1]["payload"]["link"]).rsplit("/", 1)[1]
+    password_reset.reset_password(ctx, link, NEW_PASSWORD)
+    assert sessions.sign_in(ctx, "fred", NEW_PASSWORD)
+    members.update(ctx, operator, fred.id, {"email": "fred@example.com"})  # now an address too
+    password_reset.request_reset(ctx, "fred")
+    newest = messages(ctx, kind="password_reset")[-1]
+    assert (newest["channel"], newest["recipient"]) == ("email", "fred@example.com")  # the address first
+    invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com"))
+    claims.accept_with_token(ctx, token_for(ctx, "ann@example.com"), password=PASSWORD)
+    password_reset.request_reset(ctx, "nobody")  # unknown username: nothing sent, same answer
+    assert len(messages(ctx, kind="password_reset")) == 3
+    with pytest.raises(ValidationFailed):
+        password_reset.request_reset(ctx, "   ")
+
+
+def test_the_forgot_password_page_takes_any_identifier_and_answers_the_same(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    invitations.invite(ctx, operator, workspace.id, MemberInput(email="ann@example.com", username="ann.b"))
+    claims.accept_with_token(ctx, token_for(ctx, "ann@example.com"), password=PASSWORD)
+    browser = client(ctx)
+    form = browser.get("/forgot-password").text
+    assert 'name="identifier"' in form and "Email, username or phone" in form
+    known = browser.post("/forgot-password", data={"identifier": "ann.b", "csrftoken": csrf(form)})
+    unknown = browser.post("/forgot-password", data={"identifier": "zed.q", "csrftoken": csrf(form)})
+    assert known.status_code == unknown.status_code == 200
+    assert known.text.replace("ann.b", "X") == unknown.text.replace("zed.q", "X")  # no enumeration
+    assert [m["recipient"] for m in messages(ctx, kind="password_reset")] == ["ann@example.com"]
+    marked = browser.post("/forgot-password", data={"identifier": "<b>x</b>", "csrftoken": csrf(form)})
+    assert "&lt;b&gt;x&lt;/b&gt;" in marked.text and "<b>x</b>" not in marked.text
+    empty = browser.post("/forgot-password", data={"identifier": "", "csrftoken": csrf(form)})
+    assert empty.status_code == 422 and 'aria-invalid="true"' in empty.text

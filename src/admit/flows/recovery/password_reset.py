@@ -1,6 +1,9 @@
-"""Forgot password: a reset link by email, for an account, or — for someone invited who never set
-a password (the Smartsheet case) — to choose one, which creates the account and completes the
-claim. The answer is the same whether or not the address is known."""
+"""Forgot password: a reset link for an account, asked for with any identifier the sign-in takes
+(email address, username, phone number), or — for someone invited by email who never set a
+password (the Smartsheet case) — to choose one, which creates the account and completes the
+claim. The link goes by email to the address typed, or to the account's address; to an account
+without one, by SMS to its phone number (the one typed, else its own). The answer is the same
+whether or not the identifier is known, and asking is throttled per identifier."""
 
 from __future__ import annotations
 
@@ -8,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from admit.domain import secrets, throttling
-from admit.domain.errors import PermissionDenied, SecretRejected
+from admit.domain.errors import PermissionDenied, SecretRejected, ValidationFailed
 from admit.domain.events import EventType
-from admit.domain.identifiers import IdentifierKind, normalise_email
+from admit.domain.identifiers import IdentifierKind, candidates
 from admit.domain.login_policy import LoginPolicy
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.ports import UnitOfWork
@@ -25,37 +28,54 @@ RESET = secrets.SecretPurpose.PASSWORD_RESET
 ACCOUNT_POLICY = "length"  # an account's own password follows the default policy
 
 
-def request_reset(ctx: Context, email: str) -> None:
-    """Email a reset link when the address has a password account or a pending invitation."""
-    address = normalise_email(email)
-    key = throttle_key("reset", address)
+def request_reset(ctx: Context, identifier: str) -> None:
+    """Send a reset link when the identifier names a password account (or, for an email
+    address, a pending invitation). ``ValidationFailed`` when it cannot be an identifier at all."""
+    pairs = candidates(identifier, region=ctx.phone_region)
+    if not pairs:
+        raise ValidationFailed("enter the email address, username or phone number you sign in with", field="identifier")
+    key = throttle_key("reset", "|".join(f"{kind}:{value}" for kind, value in pairs))
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         throttle = uow.throttles.get(key)
         throttling.ensure_allowed(throttle.blocked_until if throttle else None, now)
-        requests = uow.throttles.add_failure(key, now)  # counts requests, known address or not
+        requests = uow.throttles.add_failure(key, now)  # counts requests, known identifier or not
         wait = throttling.wait_after(requests)
         uow.throttles.block_until(key, now + wait if wait else None)
-        target = _target_for(uow, address, now)
-        if target is not None:
-            _send_link(ctx, uow, address, target, now)
+        found = _target_for(uow, pairs, now)
+        if found is not None:
+            channel, recipient, target = found
+            _send_link(ctx, uow, channel, recipient, target, now)
         uow.commit()
 
 
-def _target_for(uow: UnitOfWork, address: str, now: datetime) -> dict[str, Any] | None:
-    account = uow.accounts.by_identifiers([(IdentifierKind.EMAIL.value, address)])
+def _target_for(uow: UnitOfWork, pairs: list[tuple[str, str]], now: datetime) -> tuple[str, str, dict[str, Any]] | None:
+    """(channel, recipient, whose password) for the identifier, or None."""
+    account = uow.accounts.by_identifiers(pairs)
     if account is not None:
         if account.credential_kind != "password" or uow.external_accounts.sso_memberships(account.id):
             return None  # no password for an account whose workspace requires SSO (same answer)
-        return {
+        target = {
             "subject": account.id,
             "organization_id": None,
             "workspace_id": None,
             "language": account.language,
             "first_name": account.first_name,
         }
-    pending = uow.invitations.pending_for_emails([address], now)
-    if not pending:
+        held = uow.accounts.identifiers(account.id)
+        typed = dict(pairs)
+        emails = [value for kind, value in held if kind == IdentifierKind.EMAIL.value]
+        phones = [value for kind, value in held if kind == IdentifierKind.PHONE.value]
+        if typed.get(IdentifierKind.EMAIL.value) in emails:
+            return "email", typed[IdentifierKind.EMAIL.value], target
+        if typed.get(IdentifierKind.PHONE.value) in phones and not emails:
+            return "sms", typed[IdentifierKind.PHONE.value], target
+        if emails:
+            return "email", emails[0], target
+        return ("sms", phones[0], target) if phones else None
+    address = dict(pairs).get(IdentifierKind.EMAIL.value)
+    pending = uow.invitations.pending_for_emails([address], now) if address else []
+    if not address or not pending:
         return None
     invitation = pending[-1]  # the newest
     member = uow.members.get(invitation.organization_id, invitation.member_id)
@@ -63,16 +83,22 @@ def _target_for(uow: UnitOfWork, address: str, now: datetime) -> dict[str, Any] 
     assert member is not None and workspace is not None
     if not LoginPolicy.of(workspace.login_methods, workspace.sso_required).password_allowed:
         return None  # the workspace lets people in through its identity providers only
-    return {
-        "subject": invitation.id,
-        "organization_id": invitation.organization_id,
-        "workspace_id": invitation.workspace_id,
-        "language": member.language,
-        "first_name": member.first_name,
-    }
+    return (
+        "email",
+        address,
+        {
+            "subject": invitation.id,
+            "organization_id": invitation.organization_id,
+            "workspace_id": invitation.workspace_id,
+            "language": member.language,
+            "first_name": member.first_name,
+        },
+    )
 
 
-def _send_link(ctx: Context, uow: UnitOfWork, address: str, target: dict[str, Any], now: datetime) -> None:
+def _send_link(
+    ctx: Context, uow: UnitOfWork, channel: str, recipient: str, target: dict[str, Any], now: datetime
+) -> None:
     uow.secrets.revoke_for(target["subject"], RESET.value, now)  # only the newest link works
     issued = secrets.issue(RESET, ctx.random)
     expires = secrets.expiry(RESET, now)
@@ -88,8 +114,8 @@ def _send_link(ctx: Context, uow: UnitOfWork, address: str, target: dict[str, An
     enqueue(
         uow,
         kind="password_reset",
-        channel="email",
-        recipient=address,
+        channel=channel,
+        recipient=recipient,
         language=target["language"] or "en",
         subject_id=target["subject"],
         organization_id=target["organization_id"],

@@ -31,14 +31,16 @@ async def forgot_form(request: Request) -> Response:
 
 
 @router.post("/forgot-password", response_class=HTMLResponse)
-async def forgot(request: Request, ctx: Ctx, email: str = Form("")) -> Response:
+async def forgot(request: Request, ctx: Ctx, identifier: str = Form(""), email: str = Form("")) -> Response:
+    """Any identifier the sign-in takes (``email``: the form's field before it took the others)."""
+    typed = (identifier or email)[:320]
     try:
-        await blocking(lambda: password_reset.request_reset(ctx, email))
+        await blocking(lambda: password_reset.request_reset(ctx, typed))
     except ValidationFailed:
-        return page(request, "forgot_password.html", 422, email=email, invalid=True)
+        return page(request, "forgot_password.html", 422, identifier=typed, invalid=True)
     except TooManyAttempts as exc:
-        return page(request, "forgot_password.html", 429, email=email, wait=exc.retry_after)
-    return page(request, "forgot_password_sent.html", email=email)  # the same whether the address is known
+        return page(request, "forgot_password.html", 429, identifier=typed, wait=exc.retry_after)
+    return page(request, "forgot_password_sent.html", identifier=typed)  # the same whether it is known
 
 
 @router.api_route("/reset/{token}", methods=["GET", "HEAD"])
