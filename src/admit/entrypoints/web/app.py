@@ -39,6 +39,7 @@ from admit.entrypoints.web.pages.admin import audit, choose, console
 from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pages
 from admit.entrypoints.web.pages.admin import jobs as jobs_pages
 from admit.entrypoints.web.pages.admin import people as people_pages
+from admit.entrypoints.web.pages.admin import settings as workspace_settings_pages
 from admit.entrypoints.web.security import Cookies, SecurityHeaders
 from admit.entrypoints.workers import jobs_worker
 from admit.entrypoints.workers.outbox_worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
@@ -128,7 +129,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.add_api_route("/api/v1/docs", _docs, methods=["GET"], include_in_schema=False)
     pages = (invitation_pages, signup_pages, signin_pages, recovery_pages, home_pages, settings_pages, terms_pages)
     admin = (console, people_pages, invitation_admin_pages, choose, jobs_pages, audit, apps_pages)
-    for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):
+    for module in (*pages, *admin, workspace_settings_pages, sso_pages, oidc_account, oidc_logout):
         _answer_head_like_get(module.router)
         app.include_router(module.router)
     app.add_api_route("/favicon.ico", _favicon, methods=["GET", "HEAD"], include_in_schema=False)
