@@ -58,6 +58,14 @@ FIELDS = (
     "client_type",
     "refresh_tokens",
     "scope_profile",
+    "app_url",
+    "invitation_lifetime_days",
+    "sms_daily_cap",
+    "departments",
+    "jit_domains",
+    "default_department",
+    "default_language",
+    "password_policy",
 )
 SHAPES = {
     "empty": "",
@@ -105,6 +113,13 @@ VALID = {
     "name": "Shop",
     "redirect_uris": "https://shop.example/cb",
     "client_type": "confidential",
+    "app_url": "https://app.example/",
+    "invitation_lifetime_days": "7",
+    "sms_daily_cap": "50",
+    "departments": "Kitchen",
+    "default_language": "en",
+    "password_policy": "length",
+    "login_password": "yes",
 }
 
 

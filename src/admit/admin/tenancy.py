@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,11 @@ from admit.shared.context import Actor, ActorKind, Context, record
 PLANS = ("free", "pro", "business", "enterprise")
 LANGUAGES = ("en", "de", "fr")
 MEMBER_FIELDS = ("first_name", "last_name", "job_profile", "department", "language", "external_id")
+LISTS = ("departments", "job_profiles", "jit_domains", "login_methods")  # of short names
+MAX_ITEMS = 500  # names in one list
+MAX_ITEM = 200  # characters in one of them
+MAX_URL = 500
+MAX_COUNT = 2**31 - 1  # a count the databases store as INTEGER
 
 
 @dataclass
@@ -44,6 +50,7 @@ class WorkspaceSettings:
     default_job_profile: str | None = None
 
     def validate(self) -> None:
+        self._validate_shapes()
         lifetime(self.invitation_lifetime_days)
         PasswordPolicy.named(self.password_policy)
         check_language(self.default_language, field="default_language")
@@ -58,6 +65,30 @@ class WorkspaceSettings:
         if self.app_url is not None and not self.app_url.startswith(("https://", "http://")):
             raise ValidationFailed("the app URL must start with https:// or http://", field="app_url")
         self._validate_just_in_time()
+
+    def _validate_shapes(self) -> None:
+        """What any door may hand over (a page's text, a CLI option): whole numbers where counts
+        are, short printable names in the lists, a URL without spaces or control characters."""
+        for name, most in (("invitation_lifetime_days", None), ("sms_daily_cap", MAX_COUNT)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or (most is not None and value > most):
+                raise ValidationFailed(f"{name.replace('_', ' ')} must be a whole number", field=name)
+        for name in LISTS:
+            items = getattr(self, name)
+            if not isinstance(items, list) or len(items) > MAX_ITEMS:
+                raise ValidationFailed(f"list at most {MAX_ITEMS} entries", field=name)
+            for item in items:
+                if not isinstance(item, str) or not item.strip() or len(item) > MAX_ITEM or _unprintable(item):
+                    raise ValidationFailed(
+                        f"each entry must be 1 to {MAX_ITEM} printable characters on one line", field=name
+                    )
+        url = self.app_url
+        if url is not None and (len(url) > MAX_URL or _unprintable(url) or any(c.isspace() for c in url)):
+            raise ValidationFailed(f"the app URL must be at most {MAX_URL} characters without spaces", field="app_url")
+        for name in ("default_department", "default_job_profile"):
+            value = getattr(self, name)
+            if value is not None and (len(value) > MAX_ITEM or _unprintable(value)):
+                raise ValidationFailed(f"at most {MAX_ITEM} printable characters on one line", field=name)
 
     def _validate_just_in_time(self) -> None:
         if parse_role(self.default_role) is Role.OWNER:
@@ -87,9 +118,14 @@ def check_language(value: str, *, field: str = "language") -> str:
     return value
 
 
+def _unprintable(text: str) -> bool:
+    """Control characters (NUL, line breaks, escapes) have no place in a one-line name."""
+    return any(unicodedata.category(c) == "Cc" for c in text)
+
+
 def _name(value: str, field: str = "name") -> str:
-    value = value.strip()
-    if not value or len(value) > 200:
+    value = value.strip() if isinstance(value, str) else ""
+    if not value or len(value) > 200 or _unprintable(value):
         raise ValidationFailed("a name of 1 to 200 characters is required", field=field)
     return value
 
@@ -182,6 +218,27 @@ def list_workspaces(ctx: Context, actor: Actor, organization_id: str) -> list[Wo
         return list(uow.workspaces.list(organization_id))
 
 
+@dataclass(frozen=True)
+class LoginChoice:
+    """A login method a workspace may allow: ``password``, ``sso:<id>`` or ``personal:<id>``."""
+
+    method: str
+    kind: str  # password, sso or personal
+    name: str
+
+
+def settings_of(ctx: Context, actor: Actor, workspace_id: str) -> tuple[Workspace, list[LoginChoice]]:
+    """The workspace's settings for someone who may change them (manage settings), with the
+    login methods it may allow: a password, the organization's providers, the instance's
+    personal ones."""
+    with ctx.uow() as uow:
+        workspace, _ = workspace_for(uow, actor, workspace_id, Permission.MANAGE_SETTINGS)
+        providers = [*uow.identity_providers.list(workspace.organization_id), *uow.identity_providers.list(None)]
+    choices = [LoginChoice("password", "password", "")]
+    choices += [LoginChoice(f"{row.kind}:{row.id}", row.kind, row.name) for row in providers]
+    return workspace, choices
+
+
 def update_workspace(ctx: Context, actor: Actor, workspace_id: str, changes: dict[str, Any]) -> Workspace:
     """Change a workspace's name or settings (communication, lifetime, policy, ...)."""
     allowed = {"name", *WorkspaceSettings.__dataclass_fields__}
@@ -196,7 +253,7 @@ def update_workspace(ctx: Context, actor: Actor, workspace_id: str, changes: dic
         merged.validate()
         merged.check_providers(uow, workspace.organization_id)
         values = {k: v for k, v in vars(merged).items() if current[k] != v}
-        if "name" in changes:
+        if "name" in changes and _name(changes["name"]) != workspace.name:
             values["name"] = _name(changes["name"])
         if values:
             uow.workspaces.update(workspace.organization_id, workspace.id, **values)

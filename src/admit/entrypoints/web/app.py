@@ -40,6 +40,7 @@ from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pa
 from admit.entrypoints.web.pages.admin import jobs as jobs_pages
 from admit.entrypoints.web.pages.admin import people as people_pages
 from admit.entrypoints.web.pages.admin import person as person_pages
+from admit.entrypoints.web.pages.admin import settings as workspace_settings_pages
 from admit.entrypoints.web.pages.admin import terms as terms_admin_pages
 from admit.entrypoints.web.security import Cookies, SecurityHeaders
 from admit.entrypoints.workers import jobs_worker
@@ -139,6 +140,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         audit,
         apps_pages,
         terms_admin_pages,
+        workspace_settings_pages,
     )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):
         _answer_head_like_get(module.router)
