@@ -4,6 +4,7 @@ browser's signed-in account, safe redirects. Pages import these public names fro
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,15 @@ def templates(language: str) -> Jinja2Templates:
     translations = catalog(HERE / "locales" / "pages", language)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.globals["tr"] = runtime_translator(translations)  # gettext() is for literals only
-    env.filters["day"] = lambda value: format_date(value, format="long", locale=language)  # "3 December 2026"
+    env.filters["day"] = lambda value: _day(value, language)
     return Jinja2Templates(env=env)
+
+
+def _day(value: Any, language: str) -> str:
+    """A date in the page's language ("3 December 2026"); anything else as its text."""
+    if isinstance(value, date):
+        return str(format_date(value, format="long", locale=language))
+    return str(value)
 
 
 def browser_cookies(request: Request) -> Cookies:
