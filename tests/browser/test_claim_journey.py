@@ -55,7 +55,12 @@ def test_journey_7_activate_with_the_composition_policy_then_accept_the_terms_on
         password.fill("Giddyup-Kramerica-7")
         for rule in ("min_length", "uppercase", "lowercase", "digit_or_symbol"):
             expect(page.locator(f"li[data-rule={rule}]")).to_have_class("ok")
+        page.get_by_role("button", name="Show").click()  # read what was typed before sending it
+        expect(password).to_have_attribute("type", "text")
+        expect(page.get_by_role("button", name="Hide")).to_have_attribute("aria-pressed", "true")
         screenshot(page, f"welcome-activate-filled-{kind}")
+        page.get_by_role("button", name="Hide").click()
+        expect(password).to_have_attribute("type", "password")
         page.get_by_role("button", name="Activate account").click()
 
         # Signed in: the terms of service come before the workspace.
