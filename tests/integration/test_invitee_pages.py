@@ -117,8 +117,10 @@ def test_wrong_account_sees_both_addresses_and_nothing_is_consumed(
     browser = client(ctx)
     form = browser.get("/sign-in").text
     browser.post("/sign-in", data={"identifier": "bob@example.com", "password": PASSWORD, "csrftoken": csrf(form)})
-    confirm = open_link(browser, token_for(ctx, "ann@example.com"))
-    refused = browser.post("/welcome/accept", data={"csrftoken": csrf(confirm)})
+    notice = open_link(browser, token_for(ctx, "ann@example.com"))  # said on arrival, before any button
+    assert "This invitation is for another account" in notice and "ann@example.com" in notice
+    assert "bob@example.com" in notice and "Accept and join" not in notice and 'action="/welcome/accept"' not in notice
+    refused = browser.post("/welcome/accept", data={"csrftoken": csrf(notice)})  # a crafted POST: the rule holds
     assert refused.status_code == 409
     assert "ann@example.com" in refused.text and "bob@example.com" in refused.text and "Switch account" in refused.text
     assert invitations.get(ctx, operator, invitation.id).state == "pending"

@@ -430,10 +430,20 @@ def _held(uow: UnitOfWork, account_id: str) -> set[tuple[str, str]]:
     return held
 
 
+def _addressed(held: set[tuple[str, str]], email: str | None, phone: str | None) -> bool:
+    """The rule: an invitation is for the account holding the address or number it was sent to."""
+    return bool(held & {("email", email), ("phone", phone)})
+
+
+def addressed_to(ctx: Context, account_id: str, email: str | None, phone: str | None) -> bool:
+    """Whether an invitation sent to ``email``/``phone`` is for this account (what accepting it
+    with the account checks), so a page can say so before any button."""
+    with ctx.uow() as uow:
+        return _addressed(_held(uow, account_id), email, phone)
+
+
 def _ensure_addressed_to(uow: UnitOfWork, account_id: str, invitation: Invitation) -> None:
-    held = _held(uow, account_id)
-    wanted = {("email", invitation.email), ("phone", invitation.phone)}
-    if not held & wanted:
+    if not _addressed(_held(uow, account_id), invitation.email, invitation.phone):
         raise Conflict("this invitation was sent to another address; sign in with that account", code="wrong_account")
 
 

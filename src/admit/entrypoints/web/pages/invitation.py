@@ -51,6 +51,8 @@ async def welcome(request: Request, ctx: Ctx) -> Response:
     if state != "pending":
         return page(request, "dead_link.html", 404 if state == "invalid" else 410, state=state, **info)
     if account_id is not None:
+        if info.get("signed_in_as") is not None:  # another account is signed in: say so before any button
+            return page(request, "welcome_wrong_account.html", **info)
         return page(request, "welcome_confirm.html", **info)
     if info["mode"] == "sign_in":
         return page(request, "welcome_sign_in.html", **info)
@@ -70,7 +72,11 @@ def _welcome_facts(ctx: Context, request: Request, token: str) -> tuple[str, dic
     if state != "pending" or info is None:
         return state if state != "pending" else "invalid", languages, None
     info["verification"] = sign_up_progress(ctx, request, info) if info["mode"] in SIGN_UP else None
-    return state, info, browser_account(ctx, request)
+    account_id = browser_account(ctx, request)
+    invited = info["invitation"]
+    if account_id is not None and not claims.addressed_to(ctx, account_id, invited.email, invited.phone):
+        info["signed_in_as"] = claims.account_emails(ctx, account_id)
+    return state, info, account_id
 
 
 @router.post("/welcome/claim", response_class=HTMLResponse)
