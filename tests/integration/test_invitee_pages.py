@@ -281,3 +281,47 @@ def test_one_language_per_person_through_the_journey(ctx: Context, operator: Act
     page = open_link(eddie, token_for(ctx, "eddie@example.com"))
     accepted = eddie.post("/welcome/accept", data={"csrftoken": csrf(page)})
     assert accepted.url.path.startswith("/joined/") and '<html lang="en">' in accepted.text
+
+
+def test_an_existing_account_signs_in_and_joins_in_one_step_on_the_welcome_page(
+    ctx: Context, operator: Actor, workspace: Any, org: Any
+) -> None:
+    invite(ctx, operator, workspace, "bob@example.com")
+    claims.accept_with_token(ctx, token_for(ctx, "bob@example.com"), password=PASSWORD)
+    second = tenancy.create_workspace(ctx, operator, org.id, "Second")
+    invitation = invite(ctx, operator, second, "bob@example.com")
+    browser = client(ctx)
+    welcome = open_link(browser, token_for(ctx, "bob@example.com"))
+    assert 'action="/welcome/sign-in"' in welcome and "Sign in and join" in welcome
+    wrong = browser.post(
+        "/welcome/sign-in",
+        data={"identifier": "bob@example.com", "password": "not-the-password-00", "csrftoken": csrf(welcome)},
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 401 and "The identifier or password is not correct." in wrong.text
+    assert 'aria-invalid="true"' in wrong.text and invitations.get(ctx, operator, invitation.id).state == "pending"
+    joined = browser.post(
+        "/welcome/sign-in",
+        data={"identifier": "bob@example.com", "password": PASSWORD, "csrftoken": csrf(wrong.text)},
+        follow_redirects=False,
+    )
+    assert joined.status_code == 303 and joined.headers["location"] == f"/joined/{second.id}"
+    assert invitations.get(ctx, operator, invitation.id).state == "accepted"
+    assert "You are in Second" in browser.get(joined.headers["location"]).text  # signed in, no confirmation step
+
+
+def test_signing_in_as_another_account_on_the_welcome_page_joins_nothing(
+    ctx: Context, operator: Actor, workspace: Any, org: Any
+) -> None:
+    for email in ("bob@example.com", "eve@example.com"):
+        invite(ctx, operator, workspace, email)
+        claims.accept_with_token(ctx, token_for(ctx, email), password=PASSWORD)
+    second = tenancy.create_workspace(ctx, operator, org.id, "Second")
+    invitation = invite(ctx, operator, second, "bob@example.com")
+    browser = client(ctx)
+    welcome = open_link(browser, token_for(ctx, "bob@example.com"))
+    crafted = browser.post(  # the hidden identifier changed to Eve's
+        "/welcome/sign-in", data={"identifier": "eve@example.com", "password": PASSWORD, "csrftoken": csrf(welcome)}
+    )
+    assert "This invitation is for another account" in crafted.text
+    assert invitations.get(ctx, operator, invitation.id).state == "pending"

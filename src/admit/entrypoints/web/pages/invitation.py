@@ -13,8 +13,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import (
     Conflict,
+    DomainError,
+    InvalidCredentials,
     PermissionDenied,
     SecretRejected,
+    TooManyAttempts,
     ValidationFailed,
     WeakPassword,
 )
@@ -28,6 +31,7 @@ from admit.entrypoints.web.pages.common import (
 )
 from admit.entrypoints.web.pages.signup import sign_up_progress
 from admit.flows.invitation import claims, reinvite
+from admit.flows.signin import sessions
 from admit.flows.terms import acceptance
 from admit.shared.context import Context
 
@@ -144,6 +148,44 @@ async def accept(request: Request, ctx: Ctx) -> Response:
             **info,
         )
     return to_joined(request, result["workspace_id"])
+
+
+@router.post("/welcome/sign-in", response_class=HTMLResponse)
+async def sign_in_and_join(
+    request: Request, ctx: Ctx, identifier: str = Form(""), password: str = Form("")
+) -> Response:
+    """The invited address's account signs in and joins in one step (it signed in to accept)."""
+    token = browser_cookies(request).invitation(request)
+    if token is None:
+        return page(request, "dead_link.html", 404, state="missing")
+
+    def again(status: int, **shown: Any) -> Response:
+        info = claims.inspect_token(ctx, token)
+        return page(request, "welcome_sign_in.html", status, **info, **shown)
+
+    try:
+        session, account = await blocking(lambda: sessions.sign_in(ctx, identifier, password))
+    except InvalidCredentials:
+        return await blocking(lambda: again(401, error=True))
+    except PermissionDenied:  # a member of a workspace requiring SSO, after the right password
+        return await blocking(lambda: again(403, sso_required=True))
+    except TooManyAttempts as exc:
+        wait = exc.retry_after
+        throttled = await blocking(lambda: again(429, wait=wait))
+        throttled.headers["Retry-After"] = str(wait)
+        return throttled
+    except (SecretRejected, Conflict):
+        return RedirectResponse("/welcome", status_code=303)
+    if account.must_change_password:  # an initial password from an import: replace it first
+        response: Response = RedirectResponse("/change-password?next=/welcome", status_code=303)
+    else:
+        try:
+            joined = await blocking(lambda: claims.accept_with_token(ctx, token, account_id=account.id))
+            response = to_joined(request, joined["workspace_id"])
+        except DomainError:  # another account's address, a policy refusal, a link gone meanwhile
+            response = RedirectResponse("/welcome", status_code=303)  # the page says which
+    browser_cookies(request).start_session(response, session, request)
+    return response
 
 
 @router.post("/welcome/decline", response_class=HTMLResponse)
