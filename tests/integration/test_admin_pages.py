@@ -419,6 +419,20 @@ def test_an_import_dry_run_writes_nothing_and_lists_every_problem_row(
     assert '<td data-label="Row">4</td>' in page and "not a valid email address" in page and "Problems (2)" in page
     assert members.list_members(ctx, operator, workspace.id, search="ann@") == []
     assert messages(ctx, recipient="ann@example.com") == []
+    # "Run this import": the same file and choices, for real, without uploading it again; once.
+    assert "Run this import" in page
+    dry_path = str(started.url).split("testserver")[1]
+    ran = owner.post(f"{dry_path}/run", data={"csrftoken": csrf(page)}, follow_redirects=False)
+    assert ran.status_code == 303 and ran.headers["location"] != dry_path
+    real = owner.get(run_job(ctx, ran.headers["location"])).text
+    assert "Dry run" not in real and "2 people created." in real and "Run this import" not in real
+    assert [m.email for m in members.list_members(ctx, operator, workspace.id, search="ann@")] == ["ann@example.com"]
+    assert len(messages(ctx, recipient="ann@example.com")) == 1  # invited now, as the dry run chose
+    again = owner.post(f"{dry_path}/run", data={"csrftoken": csrf(page)}, follow_redirects=False)
+    assert again.headers["location"] == ran.headers["location"]  # a second click: the same import
+    not_dry = owner.post(f"{ran.headers['location']}/run", data={"csrftoken": csrf(page)}, follow_redirects=False)
+    assert not_dry.headers["location"] == ran.headers["location"]  # a real import is not run again
+    assert len(messages(ctx, recipient="ann@example.com")) == 1
 
 
 def test_an_import_then_its_report_as_csv_with_formula_cells_neutralised(

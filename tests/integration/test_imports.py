@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.api import api_token, client
 from support.outbox import messages
 
 from admit.adapters.spreadsheets import ImportFileError, write_xlsx
-from admit.admin import imports, jobs, members
+from admit.admin import imports, jobs, members, tenancy
 from admit.admin.profiles import MemberInput
 from admit.domain.errors import PermissionDenied
 from admit.flows.signin import sessions
@@ -83,6 +84,27 @@ def test_dry_run_reports_without_writing(ctx: Context, operator: Actor, workspac
     job = run(ctx, operator, workspace, data, invite="now", dry_run=True)
     assert job.counts == {"created": 1, "invited": 1, "error": 1} and job.options["dry_run"] is True
     assert statuses(ctx, operator, workspace) == {} and not messages(ctx)
+
+
+def test_a_finished_dry_run_runs_for_real_once_through_the_api(
+    ctx: Context, operator: Actor, workspace: Any, org: Any
+) -> None:
+    data = (HEADER + "ann@example.com;Ann;Lee;member;E1\nbad;B;C;member;E2\n").encode()
+    queued = imports.start(ctx, operator, workspace.id, data, "people.csv", invite="later", dry_run=True)
+    api = client(ctx, api_token(ctx, org.id))
+    early = api.post(f"/api/v1/jobs/{queued.id}/run")
+    assert early.status_code == 409 and early.json()["error"]["code"] == "not_a_finished_dry_run"  # not finished yet
+    assert jobs.run_next(ctx) == queued.id
+    ran = api.post(f"/api/v1/jobs/{queued.id}/run")
+    assert ran.status_code == 202 and ran.json()["options"]["dry_run"] is False and ran.json()["state"] == "queued"
+    assert ran.json()["options"]["invite"] is False and ran.json()["filename"] == "people.csv"
+    assert api.post(f"/api/v1/jobs/{queued.id}/run").json()["id"] == ran.json()["id"]  # once per dry run
+    assert jobs.run_next(ctx) == ran.json()["id"]
+    assert statuses(ctx, operator, workspace) == {"ann@example.com": "provisioned"} and not messages(ctx)
+    assert api.post(f"/api/v1/jobs/{ran.json()['id']}/run").status_code == 409  # a real import is not a dry run
+    other = tenancy.create_organization(ctx, operator, "Globex")
+    stranger = client(ctx, api_token(ctx, other.id))
+    assert stranger.post(f"/api/v1/jobs/{queued.id}/run").status_code == 404
 
 
 def test_a_role_column_cannot_grant_more_than_the_importer_holds(

@@ -15,7 +15,7 @@ from admit.adapters.spreadsheets import Table, read_table, write_csv, write_xlsx
 from admit.admin import jobs
 from admit.admin.invitations import new_member, open_invitation
 from admit.admin.profiles import MemberInput
-from admit.domain.errors import AlreadyExists, Conflict, DomainError, ValidationFailed, WeakPassword
+from admit.domain.errors import AlreadyExists, Conflict, DomainError, NotFound, ValidationFailed, WeakPassword
 from admit.domain.events import EventType
 from admit.domain.invitations import invite_now, personal_message
 from admit.domain.passwords import PasswordPolicy
@@ -23,7 +23,7 @@ from admit.domain.ports import UnitOfWork
 from admit.domain.records import Job, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.flows.invitation.claims import create_account_for
-from admit.shared.access import workspace_for
+from admit.shared.access import tenant_scope, workspace_for
 from admit.shared.context import Actor, Context, record
 from admit.shared.messages import channels_for
 
@@ -265,3 +265,37 @@ def template(ctx: Context, actor: Actor, workspace_id: str, kind: str) -> tuple[
     if kind == "xlsx":
         return "people-template.xlsx", write_xlsx(headers, [row])
     return "people-template.csv", write_csv(headers, [row])
+
+
+def run_after_dry_run(ctx: Context, actor: Actor, job_id: str, *, workspace_id: str | None = None) -> jobs.JobView:
+    """The same file, with the same choices, imported for real: "Run this import" after a dry run
+    that finished (no second upload). Once per dry run: asked again (a double click, a second
+    administrator), it answers the import queued the first time. ``Conflict`` for a job that is
+    not a finished dry run of an import."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        found = uow.jobs.get(tenant_scope(actor), job_id)
+        if found is None or (workspace_id is not None and found.workspace_id != workspace_id):
+            raise NotFound("job not found")
+        workspace, role = workspace_for(uow, actor, found.workspace_id, Permission.MANAGE_PEOPLE)
+        dry = uow.jobs.lock(found.id)  # one "run" per dry run, across processes
+        assert dry is not None
+        if dry.kind != "import" or not dry.options.get("dry_run") or dry.state != "done":
+            raise Conflict(
+                "only a dry run of an import that finished can be run for real", code="not_a_finished_dry_run"
+            )
+        earlier = dry.options.get("run_as")
+        if earlier:
+            uow.commit()
+            return jobs.get(ctx, actor, str(earlier))
+        stored = uow.jobs.get(dry.organization_id, dry.id, upload=True)
+        assert stored is not None and stored.upload is not None
+        options = {**dry.options, "dry_run": False}
+        options.pop("run_as", None)
+        queued = jobs.create(
+            uow, actor, role, workspace, "import", options=options, total=dry.total, now=now,
+            upload=stored.upload, filename=dry.filename,
+        )  # fmt: skip
+        uow.jobs.update(dry.id, options={**dry.options, "run_as": queued.id}, updated_at=now)
+        uow.commit()
+    return jobs.view(queued)

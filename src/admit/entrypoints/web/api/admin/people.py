@@ -149,6 +149,14 @@ async def cancel_job(job_id: str, ctx: Ctx, token: Bearer) -> Any:
     return await as_caller(ctx, token, lambda actor: jobs.cancel(ctx, actor, job_id), quick=True)
 
 
+@router.post("/jobs/{job_id}/run", response_model=s.JobOut, status_code=202, tags=["jobs"])
+async def run_import_for_real(job_id: str, ctx: Ctx, token: Bearer) -> Any:
+    """After a dry run of an import that finished: the same file and choices, imported for real
+    (no second upload). Once per dry run: asked again, the import queued the first time (409 for
+    any other job)."""
+    return await as_caller(ctx, token, lambda actor: imports.run_after_dry_run(ctx, actor, job_id))
+
+
 @router.get("/workspaces/{workspace_id}/events", response_model=list[s.EventOut], tags=["audit"])
 async def list_events(
     workspace_id: str,

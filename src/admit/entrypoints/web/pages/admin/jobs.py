@@ -160,6 +160,24 @@ async def cancel(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -> 
     return RedirectResponse(f"/admin/{quote(workspace_id)}/jobs/{quote(job_id)}", status_code=303)
 
 
+@router.post("/admin/{workspace_id}/jobs/{job_id}/run", response_class=HTMLResponse)
+async def run_for_real(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -> Response:
+    """ "Run this import" after a dry run: the same file and choices, queued for real."""
+    found = await _admin_and_job(request, ctx, workspace_id, job_id)
+    if isinstance(found, Response):
+        return found
+    admin, _ = found
+    try:
+        queued = await blocking(
+            lambda: imports.run_after_dry_run(ctx, admin.actor, job_id, workspace_id=admin.workspace_id)
+        )
+    except DomainError as exc:
+        return admin.refusal(request, exc) or RedirectResponse(
+            f"/admin/{quote(workspace_id)}/jobs/{quote(job_id)}", status_code=303
+        )
+    return RedirectResponse(f"/admin/{quote(workspace_id)}/jobs/{quote(queued.id)}", status_code=303)
+
+
 @router.get("/admin/{workspace_id}/jobs/{job_id}/report.csv")
 async def report(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -> Response:
     found = await _admin_and_job(request, ctx, workspace_id, job_id)
