@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from support.api import api_token, client
 from support.clock import FixedClock
 from support.outbox import token_for
-from support.pages import csrf
+from support.pages import browser_signed_in
 
 from admit.admin import invitations, members
 from admit.admin import terms as admin_terms
@@ -35,13 +35,7 @@ def admin(ctx: Context, operator: Actor, workspace: Any, email: str, first: str,
 
 
 def browser_of(ctx: Context, email: str) -> TestClient:
-    browser = client(ctx)
-    form = browser.get("/sign-in").text
-    done = browser.post(
-        "/sign-in", data={"identifier": email, "password": PASSWORD, "csrftoken": csrf(form)}, follow_redirects=False
-    )
-    assert done.status_code == 303
-    return browser
+    return browser_signed_in(ctx, email, PASSWORD)
 
 
 def sentences(html: str) -> list[str]:

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from support.api import api_token, client
 from support.outbox import messages, token_for
-from support.pages import csrf
+from support.pages import browser_signed_in, csrf
 
 from admit.adapters.spreadsheets import write_csv, write_xlsx
 from admit.admin import bulk_invites, jobs, members, tenancy
@@ -44,13 +44,7 @@ def signed_in(ctx: Context, operator: Actor, workspace: Any, email: str, role: s
     """A browser signed in as a member of ``workspace`` with ``role``."""
     person(ctx, operator, workspace, email, invite=True, first_name="Olga", last_name="Berg", role=role, **kw)
     claims.accept_with_token(ctx, token_for(ctx, email), password=PASSWORD)
-    browser = client(ctx)
-    form = browser.get("/sign-in").text
-    done = browser.post(
-        "/sign-in", data={"identifier": email, "password": PASSWORD, "csrftoken": csrf(form)}, follow_redirects=False
-    )
-    assert done.status_code == 303
-    return browser
+    return browser_signed_in(ctx, email, PASSWORD)
 
 
 @pytest.fixture

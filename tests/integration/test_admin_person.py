@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from support.api import client
 from support.outbox import messages, token_for
-from support.pages import csrf
+from support.pages import browser_signed_in, csrf
 
 from admit.admin import audit, invitations, members, tenancy
 from admit.admin.profiles import MemberInput
@@ -34,12 +33,7 @@ def signed_in(ctx: Context, operator: Actor, workspace: Any, email: str, role: s
     """A browser signed in as a member of ``workspace`` with ``role``, and that member as an actor."""
     member_id = person(ctx, operator, workspace, email, invite=True, first_name="Olga", last_name="Berg", role=role)
     claims.accept_with_token(ctx, token_for(ctx, email), password=PASSWORD)
-    browser = client(ctx)
-    form = browser.get("/sign-in").text
-    done = browser.post(
-        "/sign-in", data={"identifier": email, "password": PASSWORD, "csrftoken": csrf(form)}, follow_redirects=False
-    )
-    assert done.status_code == 303
+    browser = browser_signed_in(ctx, email, PASSWORD)
     account_id = members.get(ctx, operator, member_id).account_id
     assert account_id is not None
     return browser, Actor(ActorKind.ACCOUNT, id=account_id, name=email)

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from support.api import client
 from support.outbox import token_for
-from support.pages import csrf
+from support.pages import browser_signed_in, csrf
 
 from admit.admin import audit, identity_providers, members, tenancy
 from admit.admin.identity_providers import ProviderInput
@@ -46,13 +46,7 @@ def account(ctx: Context, operator: Actor, workspace: Any, email: str, role: str
 
 
 def browser_of(ctx: Context, email: str) -> TestClient:
-    browser = client(ctx)
-    form = browser.get("/sign-in").text
-    done = browser.post(
-        "/sign-in", data={"identifier": email, "password": PASSWORD, "csrftoken": csrf(form)}, follow_redirects=False
-    )
-    assert done.status_code == 303
-    return browser
+    return browser_signed_in(ctx, email, PASSWORD)
 
 
 @pytest.fixture

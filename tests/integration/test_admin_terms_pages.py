@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from support.api import client
 from support.clock import FixedClock
 from support.outbox import messages, token_for
-from support.pages import csrf
+from support.pages import browser_signed_in, csrf
 
 from admit.admin import members
 from admit.admin import terms as admin_terms
@@ -40,13 +39,7 @@ def joined(ctx: Context, operator: Actor, workspace: Any, email: str, role: str,
 
 
 def browser_of(ctx: Context, email: str) -> TestClient:
-    browser = client(ctx)
-    form = browser.get("/sign-in").text
-    done = browser.post(
-        "/sign-in", data={"identifier": email, "password": PASSWORD, "csrftoken": csrf(form)}, follow_redirects=False
-    )
-    assert done.status_code == 303
-    return browser
+    return browser_signed_in(ctx, email, PASSWORD)
 
 
 def publish(browser: TestClient, workspace: Any, name: str, content: bytes, **data: str) -> Any:

@@ -11,6 +11,8 @@ from urllib.parse import quote
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
+from support.api import client
+
 CSRF_FIELD = re.compile(r'name="csrftoken" value="([^"]+)"')
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 NOT_PAGES = ("/api/", "/healthz", "/dev/", "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/userinfo")
@@ -33,6 +35,14 @@ def sign_in(browser: TestClient, identifier: str, password: str, next_path: str 
         data={"identifier": identifier, "password": password, "next": next_path, "csrftoken": csrf(form)},
         follow_redirects=False,
     )
+
+
+def browser_signed_in(ctx: Any, identifier: str, password: str) -> TestClient:
+    """A new browser (test client) signed in through the sign-in page."""
+    browser = client(ctx)
+    done = sign_in(browser, identifier, password)
+    assert done.status_code == 303, done.text
+    return browser
 
 
 def page_form_routes(app: Any) -> Iterator[tuple[str, str]]:
