@@ -78,6 +78,7 @@ def demo(
   API token     {token}  (admin; a new one on each run)
 
 Sign in (browser):     {base}/sign-in  as {EMAIL} / {PASSWORD}
+Administration:        {base}/admin/{workspace.id}/people  (the console: people, invitations, settings, …)
 Sign in (API):         curl -s -X POST {base}/api/v1/sessions -H 'content-type: application/json' \\
                          -d '{{"identifier": "{EMAIL}", "password": "{PASSWORD}"}}'
 Invite someone:        curl -s -X POST {base}/api/v1/workspaces/{workspace.id}/invitations \\
