@@ -53,26 +53,7 @@ def _target_for(uow: UnitOfWork, pairs: list[tuple[str, str]], now: datetime) ->
     """(channel, recipient, whose password) for the identifier, or None."""
     account = uow.accounts.by_identifiers(pairs)
     if account is not None:
-        if account.credential_kind != "password" or uow.external_accounts.sso_memberships(account.id):
-            return None  # no password for an account whose workspace requires SSO (same answer)
-        target = {
-            "subject": account.id,
-            "organization_id": None,
-            "workspace_id": None,
-            "language": account.language,
-            "first_name": account.first_name,
-        }
-        held = uow.accounts.identifiers(account.id)
-        typed = dict(pairs)
-        emails = [value for kind, value in held if kind == IdentifierKind.EMAIL.value]
-        phones = [value for kind, value in held if kind == IdentifierKind.PHONE.value]
-        if typed.get(IdentifierKind.EMAIL.value) in emails:
-            return "email", typed[IdentifierKind.EMAIL.value], target
-        if typed.get(IdentifierKind.PHONE.value) in phones and not emails:
-            return "sms", typed[IdentifierKind.PHONE.value], target
-        if emails:
-            return "email", emails[0], target
-        return ("sms", phones[0], target) if phones else None
+        return _account_target(uow, account, dict(pairs))
     address = dict(pairs).get(IdentifierKind.EMAIL.value)
     pending = uow.invitations.pending_for_emails([address], now) if address else []
     if not address or not pending:
@@ -83,17 +64,37 @@ def _target_for(uow: UnitOfWork, pairs: list[tuple[str, str]], now: datetime) ->
     assert member is not None and workspace is not None
     if not LoginPolicy.of(workspace.login_methods, workspace.sso_required).password_allowed:
         return None  # the workspace lets people in through its identity providers only
-    return (
-        "email",
-        address,
-        {
-            "subject": invitation.id,
-            "organization_id": invitation.organization_id,
-            "workspace_id": invitation.workspace_id,
-            "language": member.language,
-            "first_name": member.first_name,
-        },
-    )
+    target = {
+        "subject": invitation.id,
+        "organization_id": invitation.organization_id,
+        "workspace_id": invitation.workspace_id,
+        "language": member.language,
+        "first_name": member.first_name,
+    }
+    return "email", address, target
+
+
+def _account_target(uow: UnitOfWork, account: Any, typed: dict[str, str]) -> tuple[str, str, dict[str, Any]] | None:
+    """An account's link goes to the address typed, else its own address; to an account without
+    one, by SMS to the number typed, else its own."""
+    if account.credential_kind != "password" or uow.external_accounts.sso_memberships(account.id):
+        return None  # no password for an account whose workspace requires SSO (same answer)
+    target = {
+        "subject": account.id,
+        "organization_id": None,
+        "workspace_id": None,
+        "language": account.language,
+        "first_name": account.first_name,
+    }
+    held = uow.accounts.identifiers(account.id)
+    emails = [value for kind, value in held if kind == IdentifierKind.EMAIL.value]
+    phones = [value for kind, value in held if kind == IdentifierKind.PHONE.value]
+    email, phone = typed.get(IdentifierKind.EMAIL.value), typed.get(IdentifierKind.PHONE.value)
+    if email in emails or emails:
+        return "email", email if email in emails else emails[0], target
+    if phones:
+        return "sms", phone if phone in phones else phones[0], target
+    return None
 
 
 def _send_link(
