@@ -231,6 +231,7 @@ def test_a_member_sees_the_page_read_only_and_a_crafted_post_changes_nothing(
     assert page.status_code == 200 and "<h1>Ann</h1>" in page.text and "<dd>Ops</dd>" in page.text
     assert "<form" not in page.text.split("<main", 1)[1]  # no edit form, no buttons
     assert 'id="invitations-title"' not in page.text and 'id="trail-title"' not in page.text
+    assert f'href="/admin/{workspace.id}/audit"' not in page.text  # no sections that would refuse them
     token = csrf(viewer.get("/").text)
     crafted = viewer.post(path(workspace, ann), data={"first_name": "Pwned", "role": "owner", "csrftoken": token})
     assert crafted.status_code == 403 and "Pwned" not in crafted.text
