@@ -325,3 +325,22 @@ def test_signing_in_as_another_account_on_the_welcome_page_joins_nothing(
     )
     assert "This invitation is for another account" in crafted.text
     assert invitations.get(ctx, operator, invitation.id).state == "pending"
+
+
+def test_a_link_that_ends_while_its_welcome_page_is_open_answers_the_welcome_page_not_an_error(
+    ctx: Context, operator: Actor, workspace: Any, org: Any
+) -> None:
+    invite(ctx, operator, workspace, "bob@example.com")
+    claims.accept_with_token(ctx, token_for(ctx, "bob@example.com"), password=PASSWORD)
+    second = tenancy.create_workspace(ctx, operator, org.id, "Second")
+    invitation = invite(ctx, operator, second, "bob@example.com")
+    browser = client(ctx)
+    welcome = open_link(browser, token_for(ctx, "bob@example.com"))
+    invitations.revoke(ctx, operator, invitation.id)
+    wrong = browser.post(
+        "/welcome/sign-in",
+        data={"identifier": "bob@example.com", "password": "not-the-password-00", "csrftoken": csrf(welcome)},
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 303 and wrong.headers["location"] == "/welcome"
+    assert browser.get("/welcome").status_code == 410  # the page that says the invitation was withdrawn

@@ -160,7 +160,10 @@ async def sign_in_and_join(
         return page(request, "dead_link.html", 404, state="missing")
 
     def again(status: int, **shown: Any) -> Response:
-        info = claims.inspect_token(ctx, token)
+        try:
+            info = claims.inspect_token(ctx, token)
+        except DomainError:  # the link ended meanwhile: the welcome page says how
+            return RedirectResponse("/welcome", status_code=303)
         return page(request, "welcome_sign_in.html", status, **info, **shown)
 
     try:

@@ -124,32 +124,36 @@ def _form(
     )
 
 
-async def _settings(ctx: Context, admin: Admin) -> tuple[Workspace, list[LoginChoice]]:
-    return await blocking(lambda: tenancy.settings_of(ctx, admin.actor, admin.workspace_id))
-
-
-@router.get("/admin/{workspace_id}/settings", response_class=HTMLResponse)
-async def settings(workspace_id: str, request: Request, ctx: Ctx, done: str = "") -> Response:
+async def _settings(
+    request: Request, ctx: Context, workspace_id: str
+) -> tuple[Admin, Workspace, list[LoginChoice]] | Response:
+    """The administrator, the workspace and its sign-in choices, or the page that refuses."""
     admin = await admin_for(request, ctx, workspace_id)
     if isinstance(admin, Response):
         return admin
     try:
-        workspace, choices = await _settings(ctx, admin)
+        workspace, choices = await blocking(lambda: tenancy.settings_of(ctx, admin.actor, admin.workspace_id))
     except DomainError as exc:
         return admin.refusal(request, exc) or Response(status_code=status_of(exc))
+    return admin, workspace, choices
+
+
+@router.get("/admin/{workspace_id}/settings", response_class=HTMLResponse)
+async def settings(workspace_id: str, request: Request, ctx: Ctx, done: str = "") -> Response:
+    found = await _settings(request, ctx, workspace_id)
+    if isinstance(found, Response):
+        return found
+    admin, workspace, choices = found
     notice = done if done == "saved" else None
     return _form(admin, request, choices, _values_of(workspace), errors={}, notice=notice)
 
 
 @router.post("/admin/{workspace_id}/settings", response_class=HTMLResponse)
 async def save_settings(workspace_id: str, request: Request, ctx: Ctx) -> Response:
-    admin = await admin_for(request, ctx, workspace_id)
-    if isinstance(admin, Response):
-        return admin
-    try:
-        workspace, choices = await _settings(ctx, admin)
-    except DomainError as exc:
-        return admin.refusal(request, exc) or Response(status_code=status_of(exc))
+    found = await _settings(request, ctx, workspace_id)
+    if isinstance(found, Response):
+        return found
+    admin, workspace, choices = found
     values = await _form_values(request, choices)
     changes = _changes(values, _just_in_time(workspace, choices))
     try:
