@@ -25,7 +25,8 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 def _workspace(workspace_id: str) -> Workspace:
     return Workspace(
         workspace_id, "org", f"Workspace {workspace_id}", DEFAULTS.invitation_lifetime_days, DEFAULTS.password_policy,
-        ["password"], False, None, "en", True, False, True, 500, [], [], [], False, [], "member", None, None, T0,
+        ["password"], False, None, "en", True, False, True, 500, [], [], [], False, [], "member", None, None,
+        None, None, T0,
     )  # fmt: skip
 
 

@@ -68,6 +68,7 @@ def _invitation(state: str = "pending", expires_at: datetime = NOW + timedelta(d
         inviter_name="Olga",
         expires_at=expires_at,
         send_count=1,
+        reminded_at=None,
         account_id=None,
         created_at=NOW - timedelta(days=6),
         updated_at=NOW - timedelta(days=6),

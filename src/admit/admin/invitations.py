@@ -166,6 +166,7 @@ def _new_invitation(
         "inviter_name": actor.name if actor.kind is ActorKind.ACCOUNT and actor.name else None,
         "expires_at": now + rules.lifetime(workspace.invitation_lifetime_days),
         "send_count": 1,
+        "reminded_at": None,
         "account_id": None,
         "created_at": now,
         "updated_at": now,

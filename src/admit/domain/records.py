@@ -80,6 +80,8 @@ class Workspace(NamedTuple):
     default_role: str
     default_department: str | None
     default_job_profile: str | None
+    reminder_days: int | None  # one reminder this many days before expiry; none when None
+    accent_color: str | None  # "#rrggbb"
     created_at: datetime
 
     @property
@@ -127,6 +129,7 @@ class Invitation(NamedTuple):
     inviter_name: str | None
     expires_at: datetime
     send_count: int
+    reminded_at: datetime | None
     account_id: str | None
     created_at: datetime
     updated_at: datetime

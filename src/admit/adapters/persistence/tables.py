@@ -132,6 +132,9 @@ workspaces = Table(
     Column("default_role", String(10), nullable=False, server_default=text("'member'")),
     Column("default_department", String(200)),
     Column("default_job_profile", String(200)),
+    # One reminder this many days before an invitation expires (none when null).
+    Column("reminder_days", Integer),
+    Column("accent_color", String(7)),  # "#rrggbb" on the invitee pages and in emails
     _created(),
     CheckConstraint("invitation_lifetime_days between 1 and 30", name="lifetime"),
     Index("ix_workspaces_org", "organization_id"),
@@ -251,6 +254,7 @@ invitations = Table(
     Column("inviter_name", String(200)),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("send_count", Integer, nullable=False),
+    Column("reminded_at", UTCDateTime),  # when the reminder before expiry was queued
     _ref("account_id", "accounts.id", nullable=True),
     _created(),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -552,6 +556,16 @@ oidc_app_sessions = Table(
     Index("ix_oidc_app_sessions_session", "session_id"),
     Index("ix_oidc_app_sessions_account", "account_id", "workspace_id"),
     Index("ix_oidc_app_sessions_expiry", "expires_at"),
+)
+
+workspace_logos = Table(
+    "workspace_logos",
+    metadata,
+    Column("workspace_id", String(32), ForeignKey("workspaces.id"), primary_key=True),
+    Column("content_type", String(40), nullable=False),  # image/png or image/svg+xml
+    Column("data", LargeBinary, nullable=False),  # sanitised before it is stored
+    Column("digest", String(64), nullable=False),  # sha256 of data: the logo URL's version
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 throttles = Table(
