@@ -43,7 +43,7 @@ def test_help_lists_every_command(sqlite_url: str) -> None:
         "invitations": ["list", "expire"],
         "token": ["create"],
         "outbox": ["list", "retry"],
-        "clients": ["create", "list", "delete"],
+        "clients": ["create", "list", "update", "rotate-secret", "delete"],
         "keys": ["rotate", "list"],
     }.items():
         output = admit(database_url, group, "--help").stdout
@@ -135,6 +135,17 @@ def test_operator_registers_an_app_and_rotates_the_signing_keys(database_url: st
     assert client_id in admit(database_url, "clients", "list", org).stdout
     refused = admit(database_url, "clients", "create", org, "Bad", "--redirect-uri", "http://x.example/cb", check=False)
     assert refused.returncode == 1 and "redirect_uris" in refused.stdout + refused.stderr
+    updated = admit(
+        database_url, "clients", "update", org, client_id, "--name", "Shop 2",
+        "--redirect-uri", "https://shop.initech.example/cb2", "--grant-type", "authorization_code",
+        "--grant-type", "refresh_token",
+    ).stdout  # fmt: skip
+    assert "Shop 2" in updated and "refresh_token" in updated
+    nothing = admit(database_url, "clients", "update", org, client_id, check=False)
+    assert nothing.returncode == 1 and "nothing to change" in nothing.stdout + nothing.stderr
+    rotated = admit(database_url, "clients", "rotate-secret", org, client_id).stdout
+    assert field(rotated, "client_secret").startswith("adm_cls_")
+    assert field(rotated, "client_secret") != field(created, "client_secret")
     first = admit(database_url, "keys", "rotate").stdout
     assert "Signing with" in first
     assert admit(database_url, "keys", "list").stdout.count("retired") == 1

@@ -147,6 +147,9 @@ def test_openid_client_signs_a_person_in_and_out_through_admit(ctx: Context, dat
     assert result["token_type"].lower() == "bearer"
     refresh = result["refresh"]
     assert refresh["rotated"] is True and refresh["userinfo"]["sub"] == id_token["sub"]
+    renewed = refresh["id_token"]  # an ID token with the refresh, checked by openid-client
+    assert renewed["sub"] == id_token["sub"] and renewed["auth_time"] == id_token["auth_time"]
+    assert renewed["sid"] == id_token["sid"] and "nonce" not in renewed
     assert refresh["introspection"]["active"] is True and refresh["introspection"]["client_id"] == client_id
     assert refresh["replay"] == "invalid_grant" and refresh["after_replay"] == "invalid_grant"
     assert refresh["introspection_after_replay"] == {"active": False}

@@ -16,7 +16,7 @@ from support.oidc_flow import ISSUER, PASSWORD, code_for, exchange, join, regist
 from admit.admin import members
 from admit.domain.errors import ValidationFailed
 from admit.flows.signin import sessions
-from admit.oidc_provider import clients, housekeeping
+from admit.oidc_provider import clients, housekeeping, refresh
 from admit.shared.context import Actor, Context
 
 EMAIL = "ada@acme.example"
@@ -96,6 +96,13 @@ def test_a_refresh_rotates_the_token_and_reads_the_claims_afresh(
     assert second["token_type"] == "Bearer" and second["expires_in"] == 3600
     _, claims = verify(browser, second["access_token"], clock)
     assert (claims["role"], claims["workspace_id"], claims["client_id"]) == ("admin", workspace.id, client_id)
+    _, original = verify(browser, first["id_token"], clock)  # half an hour old: still valid
+    _, renewed = verify(browser, second["id_token"], clock)  # OpenID Connect Core 12.2
+    for name in ("iss", "sub", "aud", "auth_time", "sid"):
+        assert renewed[name] == original[name], name
+    assert renewed["iat"] == int(clock.now().timestamp()) > original["iat"]
+    assert "nonce" in original and "nonce" not in renewed
+    assert (renewed["role"], original["role"]) == ("admin", "member")  # read afresh
     assert (
         claims["scope"] == first["scope"] and claims["jti"] != verify(browser, first["access_token"], clock)[1]["jti"]
     )
@@ -122,11 +129,14 @@ def test_without_the_refresh_token_grant_an_app_gets_no_refresh_token(ctx: Conte
     assert caught.value.field == "grant_types"
 
 
-def test_reusing_a_refresh_token_revokes_its_whole_family(ctx: Context, org: Any, workspace: Any) -> None:
+def test_reusing_a_refresh_token_revokes_its_whole_family(
+    ctx: Context, org: Any, workspace: Any, clock: FixedClock
+) -> None:
     browser, client_id, secret, first = _started(ctx, org, workspace)
     _, other_back = code_for(ctx, client_id, EMAIL)  # a second sign-in: a family of its own
     other = exchange(browser, client_id, secret, other_back["code"]).json()
     second = _refresh(browser, client_id, secret, first["refresh_token"]).json()
+    clock.advance(seconds=refresh.RACE_GRACE.total_seconds() + 1)
     replayed = _refresh(browser, client_id, secret, first["refresh_token"])
     assert replayed.status_code == 400 and replayed.json()["error"] == "invalid_grant"
     after = _refresh(browser, client_id, secret, second["refresh_token"])  # the thief's or the app's: gone
@@ -140,6 +150,21 @@ def test_reusing_a_refresh_token_revokes_its_whole_family(ctx: Context, org: Any
         events = [e for e in uow.events.list(org.id) if e.action == "client.refresh_token_replayed"]
     assert len(events) == 1 and events[0].data["revoked_tokens"] == 2
     assert first["refresh_token"] not in str(events[0].data)
+
+
+def test_an_app_racing_itself_loses_one_request_not_the_family(
+    ctx: Context, org: Any, workspace: Any, clock: FixedClock
+) -> None:
+    browser, client_id, secret, first = _started(ctx, org, workspace)
+    second = _refresh(browser, client_id, secret, first["refresh_token"]).json()
+    clock.advance(seconds=refresh.RACE_GRACE.total_seconds())
+    raced = _refresh(browser, client_id, secret, first["refresh_token"])  # the other tab, a moment later
+    assert raced.status_code == 400 and raced.json()["error"] == "invalid_grant"
+    assert _userinfo(browser, second["access_token"]) == 200  # the family lives on
+    third = _refresh(browser, client_id, secret, second["refresh_token"])
+    assert third.status_code == 200, third.text
+    with ctx.uow() as uow:
+        assert not [e for e in uow.events.list(org.id) if e.action == "client.refresh_token_replayed"]
 
 
 @pytest.mark.parametrize("change", ["remove", "suspend"])

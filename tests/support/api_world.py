@@ -37,7 +37,11 @@ def populate(ctx: Context) -> World:
         f"/api/v1/organizations/{org['id']}/identity-providers",
         json={"name": "Corp", "issuer": "https://idp.example.test", "client_id": "admit", "client_secret": "s3cret"},
     )
-    assert all(r.status_code in (200, 201, 202) for r in (pending, session, job, provider))
+    app = api.post(
+        f"/api/v1/organizations/{org['id']}/clients",
+        json={"name": "Shop", "redirect_uris": ["https://shop.example.test/callback"]},
+    )
+    assert all(r.status_code in (200, 201, 202) for r in (pending, session, job, provider, app))
     tokens = {
         "operator": operator,
         "owner": api_token(ctx, org["id"], role="owner"),
@@ -52,6 +56,7 @@ def populate(ctx: Context) -> World:
         "invitation_id": pending.json()["id"],
         "job_id": job.json()["id"],
         "provider_id": provider.json()["id"],
+        "client_id": app.json()["client_id"],
         "message_id": str(messages(ctx)[-1]["id"]),
         "version": "1",  # of the terms of service
     }

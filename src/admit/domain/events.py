@@ -20,6 +20,8 @@ class EventType(StrEnum):
     IDENTITY_PROVIDER_CREATED = "identity_provider.created"
     IDENTITY_PROVIDER_REMOVED = "identity_provider.removed"
     CLIENT_CREATED = "client.created"
+    CLIENT_UPDATED = "client.updated"
+    CLIENT_SECRET_ROTATED = "client.secret_rotated"
     CLIENT_REMOVED = "client.removed"
     SIGNING_KEY_ROTATED = "signing_key.rotated"
     CLIENT_CODE_REPLAYED = "client.code_replayed"

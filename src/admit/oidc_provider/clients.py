@@ -201,7 +201,10 @@ def create(
             created_at=now,
             **{name: getattr(given, name) for name in ClientInput.__dataclass_fields__},
         )
-        record(uow, actor, EventType.CLIENT_CREATED, "client", client_id, now, organization_id=organization_id)
+        record(
+            uow, actor, EventType.CLIENT_CREATED, "client", client_id, now,
+            organization_id=organization_id, workspace_id=workspace_id, name=given.name,
+        )  # fmt: skip
         row = uow.oidc_clients.get(organization_id, client_id)
         uow.commit()
     assert row is not None
@@ -239,5 +242,96 @@ def remove(
         if not _manageable(uow, actor, row.workspace_ids):
             raise PermissionDenied("this app also serves workspaces where you do not manage settings")
         uow.oidc_clients.remove(organization_id, client_id)
-        record(uow, actor, EventType.CLIENT_REMOVED, "client", client_id, now, organization_id=organization_id)
+        record(
+            uow, actor, EventType.CLIENT_REMOVED, "client", client_id, now,
+            organization_id=organization_id, workspace_id=workspace_id, name=row.name,
+        )  # fmt: skip
         uow.commit()
+
+
+# What may change after registration. The type (confidential or public) may not: a secret or keys
+# would appear or vanish under the app; register a new app instead.
+EDITABLE = tuple(name for name in ClientInput.__dataclass_fields__ if name != "client_type")
+# Changes after which the app's refresh tokens stop: what they were issued for is no longer allowed.
+NARROWING = ("allowed_scopes", "grant_types", "workspace_ids", "token_endpoint_auth_method", "jwks")
+
+
+def update(
+    ctx: Context,
+    actor: Actor,
+    organization_id: str,
+    client_id: str,
+    changes: dict[str, Any],
+    *,
+    workspace_id: str | None = None,
+) -> dict[str, Any]:
+    """Change an app's registration (the fields given; the rest kept), checked as at
+    registration. A person may move an app only between workspaces they manage. Switching
+    between a secret and keys (``private_key_jwt``) is refused: the secret is never shown again,
+    so register a new app. Narrowing what the app may do (scopes, grants, workspaces, keys, its
+    authentication method) revokes its refresh tokens: its people sign in again."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        _enter(uow, actor, organization_id, workspace_id)
+        row = _app(uow, actor, organization_id, client_id, workspace_id)
+        unknown = sorted(name for name in changes if name not in EDITABLE and changes[name] != getattr(row, name, None))
+        if unknown:
+            raise ValidationFailed(f"these cannot be changed: {', '.join(unknown)}", field=unknown[0])
+        if not _manageable(uow, actor, row.workspace_ids):
+            raise PermissionDenied("this app also serves workspaces where you do not manage settings")
+        given = ClientInput(**{name: getattr(row, name) for name in ClientInput.__dataclass_fields__})
+        for name in EDITABLE:
+            if name in changes:
+                setattr(given, name, changes[name])
+        given.normalise()
+        was_secret = row.token_endpoint_auth_method in SECRET_METHODS
+        if was_secret != (given.token_endpoint_auth_method in SECRET_METHODS):
+            raise ValidationFailed(
+                "an app cannot switch between a secret and keys; register a new app",
+                field="token_endpoint_auth_method",
+            )
+        given.validate(ctx.dev_mode)
+        for bound in given.workspace_ids:
+            if uow.workspaces.get(organization_id, bound) is None:
+                raise ValidationFailed(f"no workspace {bound} in this organization", field="workspace_ids")
+        if not _manageable(uow, actor, given.workspace_ids):
+            raise PermissionDenied("an app is bound to workspaces where you manage settings only")
+        changed = {name: getattr(given, name) for name in EDITABLE if getattr(given, name) != getattr(row, name)}
+        if changed:
+            uow.oidc_clients.update(organization_id, client_id, **changed)
+            revoked = 0
+            if set(changed) & set(NARROWING):
+                revoked = uow.oidc_refresh_tokens.revoke_for_client(organization_id, client_id, now)
+            record(
+                uow, actor, EventType.CLIENT_UPDATED, "client", client_id, now,
+                organization_id=organization_id, workspace_id=workspace_id, name=given.name,
+                changed=sorted(changed), revoked_refresh_tokens=revoked,
+            )  # fmt: skip
+        updated = uow.oidc_clients.get(organization_id, client_id)
+        assert updated is not None
+        result = {**view(updated), "manageable": _manageable(uow, actor, updated.workspace_ids)}
+        uow.commit()
+    return result
+
+
+def rotate_secret(
+    ctx: Context, actor: Actor, organization_id: str, client_id: str, *, workspace_id: str | None = None
+) -> str:
+    """A new secret for an app that authenticates with one, shown this once; the old one stops
+    working at once (an app that cannot afford that gap is registered twice and switched over)."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        _enter(uow, actor, organization_id, workspace_id)
+        row = _app(uow, actor, organization_id, client_id, workspace_id)
+        if not _manageable(uow, actor, row.workspace_ids):
+            raise PermissionDenied("this app also serves workspaces where you do not manage settings")
+        if row.token_endpoint_auth_method not in SECRET_METHODS:
+            raise ValidationFailed("this app has no secret (it is public or uses keys)", field="client_secret")
+        secret = secrets.issue(secrets.SecretPurpose.CLIENT_SECRET, ctx.random)
+        uow.oidc_clients.update(organization_id, client_id, secret_digest=secret.digest)
+        record(
+            uow, actor, EventType.CLIENT_SECRET_ROTATED, "client", client_id, now,
+            organization_id=organization_id, workspace_id=workspace_id, name=row.name,
+        )  # fmt: skip
+        uow.commit()
+    return secret.plaintext

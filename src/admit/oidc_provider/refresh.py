@@ -5,7 +5,10 @@ The rule: a confidential app registered for the ``refresh_token`` grant gets a r
 family, which lives 30 days from then (absolute: rotation does not extend it). Each refresh
 exchanges the token once, for a new access token and the family's next refresh token. A token
 presented again after its exchange is a replay (a thief or the app racing itself): the whole
-family is revoked, with the access tokens issued in it, and the answer is ``invalid_grant``.
+family is revoked, with the access tokens issued in it, and the answer is ``invalid_grant``;
+except within ``RACE_GRACE`` of its exchange, when it is the app racing itself: that request gets
+``invalid_grant`` and the family lives on (the racing request holds its next token). Each refresh
+answers an ID token too when the scope has ``openid`` (:mod:`.id_tokens`).
 
 A refresh token works for the app it was issued to only (another app's token is refused and left
 alone), and only while the person is an active member of the family's workspace: each refresh
@@ -15,7 +18,7 @@ families it began."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidScopeError  # type: ignore[import-untyped]
@@ -26,6 +29,7 @@ from admit.domain.errors import SecretRejected
 from admit.domain.events import EventType
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Record
+from admit.oidc_provider import id_tokens
 from admit.oidc_provider.claims import person_claims
 from admit.oidc_provider.clients import AUTHENTICATED_METHODS
 from admit.oidc_provider.models import AppClient, Family, Grantee, IssuedRefreshToken
@@ -33,6 +37,9 @@ from admit.shared.context import SYSTEM, Context, record
 
 REFRESH = secrets.SecretPurpose.REFRESH_TOKEN
 LIFETIME = secrets.fixed_lifetime(REFRESH)
+# A token presented again this soon after its exchange is an app racing itself (two tabs, a retry
+# after a timeout): that request is refused, and the family kept. Later, it is a replay.
+RACE_GRACE = timedelta(seconds=10)
 
 
 def family_for(ctx: Context, user: Grantee, scope: str, now: datetime) -> Family:
@@ -51,6 +58,7 @@ def store(ctx: Context, uow: UnitOfWork, client: AppClient, user: Grantee, famil
         account_id=user.account_id,
         workspace_id=user.workspace_id,
         code_id=user.code_id,
+        session_id=user.session_id,
         scope=family.scope,
         auth_time=user.auth_time,
         created_at=ctx.clock.now(),
@@ -101,6 +109,8 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
             if not _within(self.request.payload.scope, row.scope):
                 raise InvalidScopeError("the scope asked for is wider than the refresh token's")
             if not uow.oidc_refresh_tokens.use(row.organization_id, row.id, now):
+                if row.used_at is None or now - row.used_at <= RACE_GRACE:
+                    return None  # exchanged a moment ago (just now, if it was unused as read)
                 revoked = revoke_family(uow, row.organization_id, row.family_id, now)
                 record(
                     uow, SYSTEM, EventType.CLIENT_REFRESH_TOKEN_REPLAYED, "client", client.client_id, now,
@@ -120,7 +130,17 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
                 uow.commit()
                 raise InvalidGrantError("the person is no longer an active member of this workspace")
         family = Family(row.family_id, row.scope, row.expires_at)
-        return Grantee(row.account_id, row.workspace_id, row.auth_time, code_id=row.code_id, family=family)
+        return Grantee(
+            row.account_id, row.workspace_id, row.auth_time,
+            code_id=row.code_id, family=family, session_id=row.session_id,
+        )  # fmt: skip
+
+    def issue_token(self, user: Grantee, refresh_token: IssuedRefreshToken) -> dict[str, Any]:
+        """The new access and refresh tokens, and an ID token when the scope has ``openid``."""
+        token: dict[str, Any] = super().issue_token(user, refresh_token)
+        if "openid" in id_tokens.scopes_of(token):
+            token["id_token"] = id_tokens.sign(self.ctx, self.request.client, user, token, with_nonce=False)
+        return token
 
     def revoke_old_credential(self, refresh_token: Any) -> None:
         """Nothing to do: the token was exchanged when it was looked up."""

@@ -26,13 +26,12 @@ from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant  # type: ignore
 from authlib.oauth2.rfc7636 import CodeChallenge  # type: ignore[import-untyped]
 from authlib.oauth2.rfc9207 import IssuerParameter  # type: ignore[import-untyped]
 from authlib.oidc.core import OpenIDCode  # type: ignore[import-untyped]
-from authlib.oidc.core.util import create_half_hash  # type: ignore[import-untyped]
 from joserfc import jwt
 
 from admit.domain import secrets
 from admit.domain.errors import SecretRejected
 from admit.domain.events import EventType
-from admit.oidc_provider import backchannel, keys, refresh
+from admit.oidc_provider import backchannel, id_tokens, keys, refresh
 from admit.oidc_provider.assertions import PrivateKeyJwt
 from admit.oidc_provider.claims import WORKSPACE_CLAIMS, person_claims
 from admit.oidc_provider.clients import AUTHENTICATED_METHODS, SCOPES
@@ -158,31 +157,7 @@ class SignedIdToken(OpenIDCode):  # type: ignore[misc]
         return False  # codes are single use: a nonce cannot come back with another code
 
     def encode_id_token(self, token: dict[str, Any], request: Any) -> str:
-        user, client = request.user, request.client
-        now = int(self.ctx.clock.now().timestamp())
-        claims: dict[str, Any] = {
-            "iss": self.ctx.base_url,
-            "aud": client.client_id,
-            "iat": now,
-            "exp": now + int(keys.TOKEN_LIFETIME.total_seconds()),
-            "auth_time": int(user.auth_time.timestamp()),
-            "at_hash": create_half_hash(token["access_token"], keys.ALGORITHM).decode(),
-        }
-        if user.nonce:
-            claims["nonce"] = user.nonce
-        if user.session_id:
-            claims["sid"] = backchannel.sid_for(user.session_id, client.client_id, user.workspace_id)
-        about = user.claims  # read as the code was redeemed (the ID token comes with a code only)
-        if about is None:
-            with self.ctx.uow() as uow:
-                about = person_claims(uow, user.account_id, user.workspace_id, client.organization_id, _scopes(token))
-        claims.update(about or {})
-        key = keys.signing_key(self.ctx)
-        return jwt.encode({"alg": keys.ALGORITHM, "kid": key.kid, "typ": "JWT"}, claims, key.key)
-
-
-def _scopes(token: dict[str, Any]) -> list[str]:
-    return str(token.get("scope") or "").split()
+        return id_tokens.sign(self.ctx, request.client, request.user, token)
 
 
 class _Issuer(IssuerParameter):  # type: ignore[misc]

@@ -68,6 +68,7 @@ async function refusal(attempt) {
 
 const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
 const refreshedUserinfo = await client.fetchUserInfo(config, refreshed.access_token, claims.sub);
+const refreshedIdToken = refreshed.claims(); // openid-client checked it (iss, aud, sub unchanged, signature)
 const introspected = await client.tokenIntrospection(config, refreshed.access_token);
 let keyed = null;
 if (keyedClientId) {
@@ -84,6 +85,9 @@ if (keyedClientId) {
   await client.tokenRevocation(keyedConfig, refreshed.refresh_token); // not its token: 200, nothing revoked
   keyed = { introspection: other };
 }
+// Within 10 s of its exchange a refresh token presented again is the app racing itself (refused,
+// the family kept); after that it is a replay, which revokes the family.
+await new Promise((resolve) => setTimeout(resolve, 11_000));
 const replay = await refusal(() => client.refreshTokenGrant(config, tokens.refresh_token));
 const afterReplay = await refusal(() => client.refreshTokenGrant(config, refreshed.refresh_token));
 const introspectedAfter = await client.tokenIntrospection(config, refreshed.access_token);
@@ -98,6 +102,7 @@ console.log(
     refresh: {
       rotated: Boolean(refreshed.refresh_token) && refreshed.refresh_token !== tokens.refresh_token,
       userinfo: refreshedUserinfo,
+      id_token: refreshedIdToken ?? null,
       introspection: introspected,
       replay,
       after_replay: afterReplay,

@@ -59,6 +59,13 @@ class OidcClients(Repository):
         stmt = select(t.oidc_clients).where(self.c.organization_id == organization_id)
         return self.conn.execute(stmt.order_by(self.c.created_at, self.c.id)).all()
 
+    def update(self, organization_id: str, client_id: str, **values: Any) -> None:
+        self.conn.execute(
+            update(t.oidc_clients)
+            .where(self.c.id == client_id, self.c.organization_id == organization_id)
+            .values(**values)
+        )
+
     def remove(self, organization_id: str, client_id: str) -> None:
         """The client, with its codes, the records of its tokens and of its assertions."""
         tables = (t.oidc_tokens, t.oidc_refresh_tokens, t.oidc_client_assertions, t.oidc_app_sessions, t.oidc_codes)
@@ -208,6 +215,20 @@ class OidcRefreshTokens(Repository):
             update(t.oidc_refresh_tokens)
             .where(
                 self.c.family_id == family_id, self.c.organization_id == organization_id, self.c.revoked_at.is_(None)
+            )
+            .values(revoked_at=now)
+        )
+        return int(done.rowcount or 0)
+
+    def revoke_for_client(self, organization_id: str, client_id: str, now: datetime) -> int:
+        """Every live refresh token of the app (its people sign in again); how many."""
+        done = self.conn.execute(
+            update(t.oidc_refresh_tokens)
+            .where(
+                self.c.client_id == client_id,
+                self.c.organization_id == organization_id,
+                self.c.revoked_at.is_(None),
+                self.c.used_at.is_(None),
             )
             .values(revoked_at=now)
         )

@@ -522,6 +522,7 @@ oidc_refresh_tokens = Table(
     Column("expires_at", UTCDateTime, nullable=False),  # the family's: absolute, not extended by rotation
     Column("used_at", UTCDateTime),  # exchanged for its successor: presented again, the family goes
     Column("revoked_at", UTCDateTime),
+    Column("session_id", String(32)),  # the Admit session the family began in (its ID tokens' sid)
     Index("uq_oidc_refresh_tokens_digest", "digest", unique=True),
     Index("ix_oidc_refresh_tokens_family", "family_id"),
     Index("ix_oidc_refresh_tokens_code", "code_id"),

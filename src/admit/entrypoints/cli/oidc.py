@@ -97,6 +97,60 @@ def clients_list(organization_id: str) -> None:
     show_table(CLIENT_FIELDS, rows, empty="No apps registered.")
 
 
+@apps.command("update")
+@friendly
+def clients_update(
+    organization_id: str,
+    client_id: str,
+    name: str = typer.Option(None, help="A new name."),
+    redirect_uri: list[str] = typer.Option(None, help="The redirect URIs (repeat; replaces them all)."),
+    auth_method: str = typer.Option(None, help="client_secret_basic or client_secret_post (a secret stays a secret)."),
+    grant_type: list[str] = typer.Option(None, help=f"Grant types (repeat; replaces them): {', '.join(GRANT_TYPES)}."),
+    jwks: str = typer.Option(None, help='A private_key_jwt app\'s new public keys, {"keys": [...]}, JSON or @file.'),
+    workspace: list[str] = typer.Option(None, help="Limit the app to these workspaces (repeat; replaces them)."),
+    all_workspaces: bool = typer.Option(False, "--all-workspaces", help="Serve every workspace."),
+    post_logout_redirect_uri: list[str] = typer.Option(None, help="Where logout may send people back (repeat)."),
+    backchannel_logout_uri: str = typer.Option(None, help='Where logout tokens go ("" for nowhere).'),
+    login_uri: str = typer.Option(None, help='The app\'s login URL ("" for none).'),
+    scope: list[str] = typer.Option(None, help=f"Allowed scopes (repeat; replaces them): {' '.join(SCOPES)}."),
+) -> None:
+    """Change an app's registration; what is not given stays. Narrowing its scopes, grants,
+    workspaces or keys revokes its refresh tokens."""
+    changes: dict[str, Any] = {}
+    lists = {
+        "redirect_uris": redirect_uri,
+        "grant_types": grant_type,
+        "workspace_ids": workspace,
+        "post_logout_redirect_uris": post_logout_redirect_uri,
+        "allowed_scopes": scope,
+    }
+    changes.update({field: list(values) for field, values in lists.items() if values})
+    if all_workspaces:
+        if workspace:
+            raise ValidationFailed("give --workspace or --all-workspaces, not both", field="workspace_ids")
+        changes["workspace_ids"] = []
+    for field, value in (("name", name), ("token_endpoint_auth_method", auth_method)):
+        if value is not None:
+            changes[field] = value
+    for field, value in (("backchannel_logout_uri", backchannel_logout_uri), ("initiate_login_uri", login_uri)):
+        if value is not None:
+            changes[field] = value or None
+    if jwks is not None:
+        changes["jwks"] = _json_keys(jwks)
+    if not changes:
+        raise ValidationFailed("nothing to change: give at least one option (see --help)", field="name")
+    client = clients.update(context(), OPERATOR, organization_id, client_id, changes)
+    show_record("App updated", client, CLIENT_FIELDS)
+
+
+@apps.command("rotate-secret")
+@friendly
+def clients_rotate_secret(organization_id: str, client_id: str) -> None:
+    """A new secret for the app, printed this once; the old one stops working at once."""
+    secret = clients.rotate_secret(context(), OPERATOR, organization_id, client_id)
+    console.print(f"client_secret: {secret}  (shown once: store it in the app now; the old one no longer works)")
+
+
 @apps.command("delete")
 @friendly
 def clients_delete(organization_id: str, client_id: str) -> None:

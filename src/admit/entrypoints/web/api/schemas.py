@@ -508,6 +508,31 @@ class ClientIn(BaseModel):
     )
 
 
+class ClientPatch(BaseModel):
+    """Only the fields sent change; the type (confidential or public) cannot. ``null`` empties a
+    URI that may be empty (``backchannel_logout_uri``, ``initiate_login_uri``)."""
+
+    client_type: Literal["confidential", "public"] | MISSING = Field(
+        MISSING, description="Cannot change (a secret or keys would appear or vanish): another value is refused."
+    )
+    name: str | MISSING = Field(MISSING, min_length=1, max_length=100)
+    redirect_uris: list[Uri] | MISSING = Field(MISSING, max_length=20)
+    token_endpoint_auth_method: (
+        Literal["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] | MISSING
+    ) = Field(MISSING, description="Between client_secret_basic and client_secret_post only (keys stay keys).")
+    workspace_ids: list[Name] | MISSING = Field(MISSING, max_length=MAX_ITEMS, description="Empty: every workspace.")
+    post_logout_redirect_uris: list[Uri] | MISSING = Field(MISSING, max_length=20)
+    backchannel_logout_uri: Uri | MISSING | None = MISSING
+    initiate_login_uri: Uri | MISSING | None = MISSING
+    allowed_scopes: list[Literal["openid", "profile", "email", "workspace"]] | MISSING = Field(MISSING, max_length=4)
+    grant_types: list[Literal["authorization_code", "refresh_token"]] | MISSING = Field(MISSING, max_length=2)
+    jwks: JwksIn | MISSING = Field(MISSING, description="A private_key_jwt app's new public keys (all of them).")
+
+
+class ClientSecretOut(BaseModel):
+    client_secret: str = Field(description="Shown this once; the previous secret no longer works.")
+
+
 class ClientOut(Out):
     client_id: str
     organization_id: str

@@ -37,6 +37,25 @@ async def get_client(organization_id: str, client_id: str, ctx: Ctx, token: Bear
     return await as_caller(ctx, token, lambda actor: clients.get(ctx, actor, organization_id, client_id), quick=True)
 
 
+@router.patch(f"{PATH}/{{client_id}}", response_model=s.ClientOut)
+async def update_client(organization_id: str, client_id: str, body: s.ClientPatch, ctx: Ctx, token: Bearer) -> Any:
+    """Change an app's registration (only the fields sent). Narrowing its scopes, grants,
+    workspaces or keys revokes its refresh tokens."""
+    changes = body.model_dump(exclude_unset=True)
+    return await as_caller(
+        ctx, token, lambda actor: clients.update(ctx, actor, organization_id, client_id, changes), quick=True
+    )
+
+
+@router.post(f"{PATH}/{{client_id}}/secret", response_model=s.ClientSecretOut)
+async def rotate_client_secret(organization_id: str, client_id: str, ctx: Ctx, token: Bearer) -> Any:
+    """A new client secret, shown in this answer only; the previous one stops working at once."""
+    secret = await as_caller(
+        ctx, token, lambda actor: clients.rotate_secret(ctx, actor, organization_id, client_id), quick=True
+    )
+    return {"client_secret": secret}
+
+
 @router.delete(f"{PATH}/{{client_id}}", status_code=204)
 async def remove_client(organization_id: str, client_id: str, ctx: Ctx, token: Bearer) -> Response:
     """Remove the app: its codes and access tokens stop working."""
