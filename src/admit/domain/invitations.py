@@ -117,9 +117,5 @@ def reminder_days(days: object, lifetime_days: int) -> int | None:
             if most >= 1
             else f"the reminder must be off: invitations valid for {lifetime_days} day leave no room for one"
         )
-        raise ValidationFailed(
-            message,
-            field="reminder_days",
-            code="invalid_reminder_days",
-        )
+        raise ValidationFailed(message, field="reminder_days")
     return days
