@@ -7,6 +7,8 @@ welcome page, its language is the invitee's, and sweeps racing each other queue 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +27,7 @@ from admit.adapters.delivery.render import render
 from admit.admin import invitations, members, tenancy
 from admit.admin.profiles import MemberInput
 from admit.domain.errors import ValidationFailed
+from admit.entrypoints.workers.periodic import expire_forever
 from admit.flows.invitation import claims
 from admit.shared import endings
 from admit.shared.context import Actor, Context
@@ -281,3 +284,40 @@ def test_racing_sweeps_queue_each_reminder_once(
         counts = list(pool.map(sweep, range(sweeps)))
     assert sum(counts) == len(emails), counts
     assert sorted(m["recipient"] for m in reminders(ctx)) == sorted(emails)
+
+
+def test_the_audit_log_says_a_reminder_was_sent(
+    ctx: Context, operator: Actor, workspace: Any, admin: TestClient, clock: FixedClock
+) -> None:
+    remind_in(ctx, operator, workspace, 1)
+    invite(ctx, operator, workspace, "kai@example.com", first_name="Kai", last_name="<i>Klein</i>")
+    clock.advance(days=6)
+    assert invitations.remind_due(ctx) == 1
+    page = admin.get(f"/admin/{workspace.id}/audit")
+    cells = [
+        unescape(re.sub(r"\s+", " ", c)).strip()
+        for c in re.findall(r'<td class="sentence">(.*?)</td>', page.text, re.S)
+    ]
+    assert cells[0] == "A reminder was sent to Kai <i>Klein</i>", cells
+    assert "<i>Klein" not in page.text
+
+
+def test_serves_periodic_sweep_queues_the_reminders(
+    ctx: Context, operator: Actor, workspace: Any, clock: FixedClock
+) -> None:
+    remind_in(ctx, operator, workspace, 1)
+    invite(ctx, operator, workspace, "sam@example.com")
+    clock.advance(days=6)
+
+    async def run_a_while() -> None:
+        task = asyncio.create_task(expire_forever(ctx, 0.05))
+        for _ in range(200):
+            if reminders(ctx):
+                break
+            await asyncio.sleep(0.05)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run_a_while())
+    assert [m["recipient"] for m in reminders(ctx)] == ["sam@example.com"]

@@ -170,7 +170,7 @@ def workspace_update(
     row = tenancy.update_workspace(context(), OPERATOR, workspace_id, changes)
     show_record(
         "Workspace updated",
-        dict(row._mapping),
+        {**row._mapping, "reminder_days": "off" if row.reminder_days is None else row.reminder_days},
         (
             "id",
             "name",
