@@ -1,9 +1,11 @@
-"""The administrator's side of invitations: invite, resend, revoke, list, expire."""
+"""The administrator's side of invitations: invite, resend, revoke, list, expire, and the
+reminder a workspace may send before an invitation expires."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from admit.admin.member_view import MemberView, member_view
@@ -19,11 +21,12 @@ from admit.domain.ports import UnitOfWork
 from admit.domain.records import Invitation, Member, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.shared.access import tenant_scope, workspace_for
-from admit.shared.context import Actor, ActorKind, Context, record
+from admit.shared.context import SYSTEM, Actor, ActorKind, Context, record
 from admit.shared.endings import end_invitation
 from admit.shared.messages import announce_invitation, channels_for
 
 INVITATION = secrets.SecretPurpose.INVITATION
+log = logging.getLogger("admit.admin.invitations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,3 +388,57 @@ def revoke(ctx: Context, actor: Actor, invitation_id: str, *, member_id: str | N
         updated = end_invitation(uow, actor, invitation, InvitationState.REVOKED, now)
         uow.commit()
     return view(updated, now)
+
+
+def remind_due(ctx: Context, *, batch: int = 200) -> int:
+    """Queue the one reminder of every pending invitation whose workspace sends reminders and
+    whose expiry is that many days away or less (by ``ctx.clock``); returns how many were queued.
+
+    Never for an invitation that is declined, revoked, accepted or expired, nor twice: each is
+    marked reminded by a conditional update in the transaction that queues its messages, and rows
+    another sweep holds are skipped, so sweeps may run in many processes at once. The reminder
+    carries a fresh link to the same invitation (the first link keeps working; both end with the
+    invitation); it neither renews the expiry nor counts as a resend."""
+    total = 0
+    with ctx.uow() as uow:
+        settings = uow.invitations.reminder_days_in_use()
+    for days in settings:
+        while True:
+            now = ctx.clock.now()
+            with ctx.uow(write=True) as uow:
+                due = uow.invitations.due_reminders(days, now, now + timedelta(days=days), batch)
+                total += sum(_remind(ctx, uow, invitation, now) for invitation in due)
+                uow.commit()
+            if len(due) < batch:
+                break
+    return total
+
+
+def _remind(ctx: Context, uow: UnitOfWork, invitation: Invitation, now: datetime) -> bool:
+    """Mark one invitation reminded and queue its reminder, in the caller's transaction; False
+    when another sweep got there first (or nothing can be sent)."""
+    org = invitation.organization_id
+    if not uow.invitations.mark_reminded(org, invitation.id, now):
+        return False
+    workspace = uow.workspaces.get(org, invitation.workspace_id)
+    member = uow.members.get(org, invitation.member_id)
+    assert workspace is not None and member is not None
+    # To the addresses the invitation went to, by the channels the workspace still sends on.
+    enabled = {"email": workspace.email_enabled, "sms": workspace.sms_enabled}
+    reached = {"email": invitation.email, "sms": invitation.phone}
+    channels = [c for c in invitation.channels if enabled.get(c) and reached.get(c)]
+    if not channels:
+        log.info("invitation %s cannot be reminded: none of its channels is open any more", invitation.id)
+        return False
+    reminded = invitation._replace(channels=channels, reminded_at=now)
+    token = _issue_link(ctx, uow, workspace, invitation.id, invitation.expires_at, now)
+    announce_invitation(
+        ctx, uow, kind="invitation_reminder", workspace=workspace,
+        member=member._replace(email=invitation.email, phone=invitation.phone), invitation=reminded,
+        token=token, now=now,
+    )  # fmt: skip
+    record(
+        uow, SYSTEM, EventType.INVITATION_REMINDED, "invitation", invitation.id, now,
+        organization_id=org, workspace_id=workspace.id, member_id=member.id, channels=channels,
+    )  # fmt: skip
+    return True

@@ -9,7 +9,7 @@ from typing import Any
 from admit.admin.identity_providers import check_login_policy
 from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from admit.domain.events import EventType
-from admit.domain.invitations import lifetime
+from admit.domain.invitations import lifetime, reminder_days
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Record, Workspace
@@ -31,6 +31,7 @@ MAX_COUNT = 2**31 - 1  # a count the databases store as INTEGER
 @dataclass
 class WorkspaceSettings:
     invitation_lifetime_days: int = DEFAULTS.invitation_lifetime_days
+    reminder_days: int | None = None  # one reminder this many days before an invitation expires
     password_policy: str = DEFAULTS.password_policy
     login_methods: list[str] = field(default_factory=lambda: ["password"])
     sso_required: bool = False
@@ -52,6 +53,7 @@ class WorkspaceSettings:
     def validate(self) -> None:
         self._validate_shapes()
         lifetime(self.invitation_lifetime_days)
+        reminder_days(self.reminder_days, self.invitation_lifetime_days)
         PasswordPolicy.named(self.password_policy)
         check_language(self.default_language, field="default_language")
         unknown = sorted(set(self.required_fields) - set(MEMBER_FIELDS))

@@ -37,6 +37,7 @@ class EventType(StrEnum):
 
     INVITATION_CREATED = "invitation.created"
     INVITATION_RESENT = "invitation.resent"
+    INVITATION_REMINDED = "invitation.reminded"
     INVITATION_ACCEPTED = "invitation.accepted"
     INVITATION_DECLINED = "invitation.declined"
     INVITATION_REVOKED = "invitation.revoked"

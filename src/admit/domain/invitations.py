@@ -101,3 +101,21 @@ def lifetime(days: int) -> timedelta:
             field="invitation_lifetime_days",
         )
     return timedelta(days=days)
+
+
+def reminder_days(days: object, lifetime_days: int) -> int | None:
+    """A workspace's reminder setting: ``None`` (no reminder), or one reminder this many whole
+    days before an invitation expires, from 1 to one day less than the invitation lifetime (a
+    reminder on the day the invitation is sent reminds of nothing)."""
+    if days is None:
+        return None
+    most = lifetime_days - 1 if isinstance(lifetime_days, int) else 0
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= most:
+        message = (
+            f"the reminder must be off, or a whole number of days from 1 to {most} before expiry"
+            f" (invitations are valid for {lifetime_days} days)"
+            if most >= 1
+            else f"the reminder must be off: invitations valid for {lifetime_days} day leave no room for one"
+        )
+        raise ValidationFailed(message, field="reminder_days")
+    return days

@@ -27,6 +27,7 @@ HERE = Path(__file__).parent
 KINDS = (
     "invitation",
     "invitation_resent",
+    "invitation_reminder",
     "activation",
     "email_verification",
     "password_reset",

@@ -601,6 +601,47 @@ class Invitations(Repository):
         )
         return self._invitations(stmt.with_for_update(skip_locked=True))
 
+    def reminder_days_in_use(self) -> Sequence[int]:
+        """The reminder settings of the workspaces that send reminders (a handful of values)."""
+        w = t.workspaces.c
+        stmt = select(w.reminder_days).where(w.reminder_days.is_not(None)).distinct().order_by(w.reminder_days)
+        return [int(days) for days in self.conn.execute(stmt).scalars()]
+
+    def due_reminders(self, days: int, now: datetime, until: datetime, limit: int) -> Sequence[Invitation]:
+        """Pending invitations not yet reminded, of workspaces reminding ``days`` before expiry,
+        that expire after ``now`` but by ``until``; rows another sweep holds are skipped."""
+        w = t.workspaces.c
+        stmt = (
+            select(t.invitations)
+            .join(t.workspaces, w.id == self.c.workspace_id)
+            .where(
+                w.reminder_days == days,
+                self.c.state == PENDING,
+                self.c.reminded_at.is_(None),
+                self.c.expires_at > now,
+                self.c.expires_at <= until,
+            )
+            .order_by(self.c.expires_at)
+            .limit(limit)
+        )
+        return self._invitations(stmt.with_for_update(skip_locked=True, of=t.invitations))
+
+    def mark_reminded(self, organization_id: str, invitation_id: str, now: datetime) -> bool:
+        """Record the reminder, only if no one has (and the invitation is still pending and
+        running): two sweeps never both send it."""
+        result = self.conn.execute(
+            update(t.invitations)
+            .where(
+                self.c.id == invitation_id,
+                self.c.organization_id == organization_id,
+                self.c.state == PENDING,
+                self.c.reminded_at.is_(None),
+                self.c.expires_at > now,
+            )
+            .values(reminded_at=now)
+        )
+        return result.rowcount == 1
+
 
 class Terms(Repository):
     """Versioned terms of service per workspace, and who accepted which version when."""

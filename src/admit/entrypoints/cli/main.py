@@ -3,6 +3,7 @@ invitations, API tokens and the outbox from the shell."""
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 from pathlib import Path
@@ -144,6 +145,9 @@ def workspace_update(
     sms: bool = typer.Option(None, "--sms/--no-sms", help="Send messages by SMS too."),
     auto_invite: bool = typer.Option(None, "--auto-invite/--no-auto-invite"),
     sms_daily_cap: int = typer.Option(None),
+    reminder_days: str = typer.Option(
+        None, help="Remind invitees this many days before their invitation expires, or 'off'."
+    ),
 ) -> None:
     """Change a workspace's name or settings (only the options given)."""
     given = {
@@ -157,14 +161,21 @@ def workspace_update(
         "auto_invite": auto_invite,
         "sms_daily_cap": sms_daily_cap,
     }
-    row = tenancy.update_workspace(context(), OPERATOR, workspace_id, {k: v for k, v in given.items() if v is not None})
+    changes = {k: v for k, v in given.items() if v is not None}
+    if reminder_days is not None:  # "off" is no reminder; anything but a whole number is refused there
+        text = reminder_days.strip()
+        changes["reminder_days"] = (
+            None if text.lower() == "off" else int(text) if re.fullmatch(r"[0-9]{1,12}", text) else text
+        )
+    row = tenancy.update_workspace(context(), OPERATOR, workspace_id, changes)
     show_record(
         "Workspace updated",
-        dict(row._mapping),
+        {**row._mapping, "reminder_days": "off" if row.reminder_days is None else row.reminder_days},
         (
             "id",
             "name",
             "invitation_lifetime_days",
+            "reminder_days",
             "password_policy",
             "email_enabled",
             "sms_enabled",

@@ -102,3 +102,10 @@ def invitations_list(
 def invitations_expire() -> None:
     """Mark every lapsed pending invitation expired now (serve also does this every minute)."""
     console.print(f"Expired {endings.expire_due(context())} invitation(s).")
+
+
+@invitations_app.command("remind")
+@friendly
+def invitations_remind() -> None:
+    """Queue the reminders now due in workspaces that send them (serve also does this every minute)."""
+    console.print(f"Queued {invitations.remind_due(context())} reminder(s).")

@@ -1,12 +1,14 @@
 """Periodic work of ``admit serve``: invitations whose time ran out are marked expired now and then
-(lapsed ones already read as expired, so a late sweep changes nothing anyone sees), and the OpenID
-provider's expired codes and token records are deleted."""
+(lapsed ones already read as expired, so a late sweep changes nothing anyone sees), the reminders
+workspaces send before invitations expire are queued, and the OpenID provider's expired codes and
+token records are deleted."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from admit.admin import invitations
 from admit.oidc_provider import housekeeping
 from admit.shared import endings
 from admit.shared.context import Context
@@ -21,6 +23,9 @@ async def expire_forever(context: Context, every: float) -> None:
             count = await asyncio.to_thread(endings.expire_due, context)
             if count:
                 log.info("expired %d invitation(s)", count)
+            reminded = await asyncio.to_thread(invitations.remind_due, context)
+            if reminded:
+                log.info("queued %d invitation reminder(s)", reminded)
             await asyncio.to_thread(housekeeping.sweep, context)
         except Exception:
             log.exception("expiring invitations failed; will try again")

@@ -51,9 +51,15 @@ class OrganizationOut(Out):
     created_at: datetime
 
 
+REMINDER_DAYS = (
+    "Send one reminder this many days before an invitation expires (1 to the lifetime less one); null: none."
+)
+
+
 class WorkspaceIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     invitation_lifetime_days: int = Field(DEFAULTS.invitation_lifetime_days, ge=1, le=30)
+    reminder_days: int | None = Field(None, description=REMINDER_DAYS)
     password_policy: Literal["length", "composition"] = DEFAULTS.password_policy  # type: ignore[assignment]
     app_url: str | None = Field(None, max_length=500)
     default_language: Language = DEFAULTS.default_language  # type: ignore[assignment]
@@ -83,10 +89,12 @@ class WorkspaceIn(BaseModel):
 
 class WorkspacePatch(BaseModel):
     """Only the fields sent change. A field may be ``null`` only where the setting can be empty
-    (``app_url``, ``default_department``, ``default_job_profile``); elsewhere ``null`` is refused."""
+    (``app_url``, ``default_department``, ``default_job_profile``, ``reminder_days``: off);
+    elsewhere ``null`` is refused."""
 
     name: str | MISSING = Field(MISSING, min_length=1, max_length=200)
     invitation_lifetime_days: int | MISSING = Field(MISSING, ge=1, le=30)
+    reminder_days: int | MISSING | None = Field(MISSING, description=REMINDER_DAYS)
     password_policy: Literal["length", "composition"] | MISSING = MISSING
     app_url: str | MISSING | None = Field(MISSING, max_length=500)
     default_language: Language | MISSING = MISSING
@@ -111,6 +119,7 @@ class WorkspaceOut(Out):
     organization_id: str
     name: str
     invitation_lifetime_days: int
+    reminder_days: int | None
     password_policy: str
     login_methods: list[str]
     sso_required: bool

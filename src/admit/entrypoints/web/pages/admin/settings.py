@@ -27,6 +27,7 @@ router = APIRouter(include_in_schema=False)
 TEXT = ("name", "app_url", "default_language", "password_policy", "default_role")
 OPTIONAL_TEXT = ("app_url", "default_department", "default_job_profile")  # empty: none
 NUMBERS = ("invitation_lifetime_days", "sms_daily_cap")
+OPTIONAL_NUMBERS = ("reminder_days",)  # empty: none
 LISTS = ("departments", "job_profiles", "jit_domains")  # one per line
 FLAGS = ("email_enabled", "sms_enabled", "auto_invite", "sso_required")
 JUST_IN_TIME = ("jit_enabled", "jit_domains", "default_role", "default_department", "default_job_profile")
@@ -56,7 +57,7 @@ def _values_of(workspace: Workspace) -> dict[str, Any]:
     values: dict[str, Any] = {name: _get(workspace, name) for name in FIELDS}
     for name in LISTS:
         values[name] = "\n".join(values[name] or [])
-    for name in (*OPTIONAL_TEXT, *NUMBERS):
+    for name in (*OPTIONAL_TEXT, *NUMBERS, *OPTIONAL_NUMBERS):
         values[name] = "" if values[name] is None else str(values[name])
     return values
 
@@ -74,7 +75,9 @@ def _number(text: str) -> int | str:
 async def _form_values(request: Request, choices: list[LoginChoice]) -> dict[str, Any]:
     offered = [choice.method for choice in choices]
     async with request.form() as form:
-        values: dict[str, Any] = {name: str(form.get(name) or "")[:1000] for name in (*TEXT, *OPTIONAL_TEXT, *NUMBERS)}
+        values: dict[str, Any] = {
+            name: str(form.get(name) or "")[:1000] for name in (*TEXT, *OPTIONAL_TEXT, *NUMBERS, *OPTIONAL_NUMBERS)
+        }
         values |= {name: str(form.get(name) or "")[:200_000] for name in LISTS}
         values |= {name: form.get(name) == "yes" for name in (*FLAGS, "jit_enabled")}
         # One checkbox each (a form names a field once): "login_<method>", "required_<field>".
@@ -88,6 +91,8 @@ def _changes(values: dict[str, Any], just_in_time: bool) -> dict[str, Any]:
     changes: dict[str, Any] = {name: values[name] for name in FIELDS if name in values}
     for name in NUMBERS:
         changes[name] = _number(values[name])
+    for name in OPTIONAL_NUMBERS:
+        changes[name] = _number(values[name]) if values[name].strip() else None
     for name in LISTS:
         changes[name] = _lines(values[name])
     for name in OPTIONAL_TEXT:
