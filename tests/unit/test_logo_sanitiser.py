@@ -94,7 +94,7 @@ def test_a_doctype_or_entities_are_refused(document: bytes) -> None:
         b"<html><body>not svg</body></html>",
         b'<svg xmlns="http://www.w3.org/2000/svg"><rect></svg>',  # not well-formed
         b"<svg><rect/></svg>",  # no SVG namespace: not an SVG image
-        "<svg xmlns='http://www.w3.org/2000/svg'>\x00</svg>".encode(),
+        b"<svg xmlns='http://www.w3.org/2000/svg'>\x00</svg>",
         b"\xff\xfe<\x00s\x00",  # not UTF-8
         b'<svg xmlns="http://www.w3.org/2000/svg"><text>&undefined;</text></svg>',
     ],
