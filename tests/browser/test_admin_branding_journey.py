@@ -21,6 +21,12 @@ def fits(page: Page) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
+def loaded_width(page: Page, selector: str) -> int:
+    """The image's width in pixels once it has loaded (0: it did not)."""
+    page.wait_for_function(f"document.querySelector('{selector}').complete")
+    return int(page.evaluate(f"document.querySelector('{selector}').naturalWidth"))
+
+
 def section_shot(page: Page, name: str) -> None:
     """The Branding and Logo sections of the settings page (one picture; page coordinates)."""
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -60,7 +66,7 @@ def test_an_admin_brands_the_workspace_and_an_invitee_sees_it(page: Page, databa
         expect(page.get_by_role("status")).to_have_text("The logo was saved.")
         preview = page.get_by_role("img", name="Logo of Kessler Floor")
         expect(preview).to_be_visible()
-        assert page.evaluate("document.querySelector('img.logo-preview').naturalWidth") == 160
+        assert loaded_width(page, "img.logo-preview") == 160
         assert fits(page)
         section_shot(page, f"admin-branding-desktop-{kind}")
         page.set_viewport_size(PHONE)
@@ -75,7 +81,7 @@ def test_an_admin_brands_the_workspace_and_an_invitee_sees_it(page: Page, databa
         expect(invitee.get_by_role("heading", name="You are invited to Kessler Floor")).to_be_visible()
         shown = invitee.get_by_role("img", name="Kessler Floor")
         expect(shown).to_be_visible()
-        assert invitee.evaluate("document.querySelector('img.brand-logo').naturalWidth") == 160  # loaded under the CSP
+        assert loaded_width(invitee, "img.brand-logo") == 160  # loaded under the page's CSP
         assert (shown.bounding_box() or {"height": 99})["height"] <= 48
         button = invitee.locator("main button[type=submit]").first
         expect(button).to_have_css("background-color", "rgb(122, 31, 0)")

@@ -52,6 +52,7 @@ def test_scripts_and_event_handlers_are_removed() -> None:
         "<style>rect{fill:url(https://evil.example/x)}</style>",
         '<a href="javascript:alert(1)"><rect width="1"/></a>',
         '<animate attributeName="href" to="javascript:alert(1)"/>',
+        '<?xml-stylesheet href="https://evil.example/x.css"?><rect width="1"/>',
     ],
 )
 def test_elements_that_reach_outside_or_run_code_are_dropped(inner: str) -> None:
