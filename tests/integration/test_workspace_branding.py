@@ -16,6 +16,7 @@ from support.pages import browser_signed_in, csrf
 
 from admit.adapters.delivery.render import render
 from admit.admin import audit, branding, invitations, members, tenancy
+from admit.admin import terms as admin_terms
 from admit.admin.profiles import MemberInput
 from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from admit.flows.invitation import claims
@@ -247,6 +248,16 @@ def test_the_joined_page_is_branded_too(ctx: Context, operator: Actor, workspace
     browser = joined(ctx, operator, workspace, "ina@example.com", role="member")
     page = browser.get(f"/joined/{workspace.id}")
     assert page.status_code == 200 and f"/brand/{workspace.id}/theme-7a1f00.css" in page.text
+
+
+def test_the_terms_page_is_branded_too(ctx: Context, operator: Actor, workspace: Any) -> None:
+    browser = joined(ctx, operator, workspace, "ina@example.com", role="member")
+    tenancy.update_workspace(ctx, operator, workspace.id, {"accent_color": DARK_RED})
+    view = branding.set_logo(ctx, operator, workspace.id, "logo.svg", "image/svg+xml", svg())
+    admin_terms.publish(ctx, operator, workspace.id, filename="terms.txt", document=b"Be kind.")
+    page = browser.get(f"/terms/{workspace.id}")
+    assert page.status_code == 200 and "terms of service" in page.text
+    assert f'src="{view.url}" alt="Acme Main"' in page.text and "theme-7a1f00.css" in page.text
 
 
 # The invitation email ----------------------------------------------------------------------------
