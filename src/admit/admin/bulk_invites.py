@@ -12,6 +12,7 @@ from admit.adapters.delivery.render import Rendered, render
 from admit.adapters.spreadsheets import Table, read_table
 from admit.admin import jobs
 from admit.admin.invitations import open_invitation
+from admit.domain.branding import email_brand
 from admit.domain.errors import DomainError, NotFound, ValidationFailed
 from admit.domain.identifiers import normalise_email
 from admit.domain.invitations import lifetime, personal_message
@@ -222,6 +223,7 @@ def preview(
     with ctx.uow() as uow:
         workspace, _ = workspace_for(uow, actor, workspace_id, Permission.INVITE)
         recipient = _recipient(uow, workspace, member_id)
+        brand = email_brand(uow, workspace, ctx.base_url)
     return render(
         "invitation",
         (recipient.language if recipient else None) or workspace.default_language,
@@ -232,6 +234,7 @@ def preview(
             "message": message,
             "first_name": recipient.first_name if recipient else None,
             "expires_at": (now + lifetime(workspace.invitation_lifetime_days)).isoformat(),
+            **brand,
         },
     )
 

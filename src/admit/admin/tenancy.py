@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from admit.admin.identity_providers import check_login_policy
+from admit.domain.branding import accent_color
 from admit.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from admit.domain.events import EventType
 from admit.domain.invitations import lifetime, reminder_days
@@ -49,9 +50,11 @@ class WorkspaceSettings:
     default_role: str = "member"
     default_department: str | None = None
     default_job_profile: str | None = None
+    accent_color: str | None = None  # "#rrggbb" on invitee pages and in emails; None: Admit's own
 
     def validate(self) -> None:
         self._validate_shapes()
+        self.accent_color = accent_color(self.accent_color)  # lower case; readable under white text
         lifetime(self.invitation_lifetime_days)
         reminder_days(self.reminder_days, self.invitation_lifetime_days)
         PasswordPolicy.named(self.password_policy)

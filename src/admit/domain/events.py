@@ -16,6 +16,8 @@ class EventType(StrEnum):
     ORGANIZATION_CREATED = "organization.created"
     WORKSPACE_CREATED = "workspace.created"
     WORKSPACE_UPDATED = "workspace.updated"
+    WORKSPACE_LOGO_CHANGED = "workspace.logo_changed"
+    WORKSPACE_LOGO_REMOVED = "workspace.logo_removed"
     API_TOKEN_CREATED = "api_token.created"
     IDENTITY_PROVIDER_CREATED = "identity_provider.created"
     IDENTITY_PROVIDER_REMOVED = "identity_provider.removed"

@@ -28,6 +28,7 @@ from admit.domain.repositories import (
     SigningKeysRepository,
     TermsRepository,
     ThrottlesRepository,
+    WorkspaceLogosRepository,
     WorkspacesRepository,
 )
 
@@ -97,6 +98,8 @@ class UnitOfWork(Protocol):
     def flows(self) -> FlowStatesRepository: ...
     @property
     def terms(self) -> TermsRepository: ...
+    @property
+    def workspace_logos(self) -> WorkspaceLogosRepository: ...
     @property
     def identity_providers(self) -> IdentityProvidersRepository: ...
     @property

@@ -246,6 +246,20 @@ class TermsRepository(Protocol):
     def acceptances(self, organization_id: str, workspace_id: str) -> Sequence[Record]: ...
 
 
+class WorkspaceLogosRepository(Protocol):
+    def get(self, organization_id: str | None, workspace_id: str) -> Record | None:
+        """The logo with its data; ``organization_id`` None: the public read of the invitee pages."""
+        ...
+
+    def digest(self, organization_id: str | None, workspace_id: str) -> Record | None:
+        """Only its content type, digest and when it changed (no data)."""
+        ...
+
+    def put(self, organization_id: str, workspace_id: str, **values: Any) -> None: ...
+
+    def remove(self, organization_id: str, workspace_id: str) -> bool: ...
+
+
 class IdentityProvidersRepository(Protocol):
     def add(self, **values: Any) -> str: ...
 

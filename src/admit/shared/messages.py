@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+from admit.domain.branding import email_brand
 from admit.domain.errors import Conflict
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Invitation, Member, Workspace
@@ -88,6 +89,7 @@ def announce_invitation(
         "message": invitation.message,
         "first_name": member.first_name,
         "expires_at": invitation.expires_at.isoformat(),
+        **email_brand(uow, workspace, ctx.base_url),  # the button's colour, the logo (a PNG) by absolute URL
     }
     for channel in invitation.channels:
         recipient = member.email if channel == "email" else member.phone

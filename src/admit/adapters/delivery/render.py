@@ -21,6 +21,7 @@ from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
+from admit.domain.branding import DEFAULT_ACCENT, is_color
 from admit.i18n import catalog, pick_language, runtime_translator
 
 HERE = Path(__file__).parent
@@ -39,7 +40,14 @@ KINDS = (
     "identifier_added",
 )
 _TEMPLATE = {"invitation_resent": "invitation"}
-_DEFAULTS: dict[str, Any] = {"first_name": None, "inviter_name": None, "message": None, "reminder": False}
+_DEFAULTS: dict[str, Any] = {
+    "first_name": None,
+    "inviter_name": None,
+    "message": None,
+    "reminder": False,
+    "accent_color": None,
+    "logo_url": None,
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,10 @@ def render(kind: str, language: str, payload: dict[str, Any]) -> Rendered:
     env = environment(language)
     template = env.get_template(f"{_TEMPLATE.get(kind, kind)}.jinja")
     values = {**_DEFAULTS, **payload, "reminder": kind == "invitation_resent", "language": language}
+    # The workspace's branding, checked again here: a colour of the stored shape, an http(s) logo URL.
+    values["accent_color"] = values["accent_color"] if is_color(values["accent_color"]) else DEFAULT_ACCENT
+    logo = values["logo_url"]
+    values["logo_url"] = logo if isinstance(logo, str) and logo.startswith(("https://", "http://")) else None
     if isinstance(values.get("expires_at"), str):
         values["expires"] = (
             format_datetime(datetime.fromisoformat(values["expires_at"]), "medium", tzinfo=UTC, locale=language)
@@ -87,7 +99,14 @@ def render(kind: str, language: str, payload: dict[str, Any]) -> Rendered:
     footer = translations(language).gettext("Sent by Admit on behalf of %(workspace)s.") % {
         "workspace": values.get("workspace_name") or "Admit"
     }
-    html = layout.render(subject=subject, body=body, language=language, footer=footer)
+    html = layout.render(
+        subject=subject,
+        body=body,
+        language=language,
+        footer=footer,
+        logo_url=values["logo_url"],
+        logo_alt=values.get("workspace_name") or "",
+    )
     text = _block(template, "text", values).strip() + "\n\n-- \n" + footer + "\n"
     return Rendered(subject=subject, text=text, html=html, sms=one_line(_block(template, "sms", values)))
 

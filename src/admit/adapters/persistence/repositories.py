@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    delete,
     func,
     insert,
     literal_column,
@@ -641,6 +642,41 @@ class Invitations(Repository):
             .values(reminded_at=now)
         )
         return result.rowcount == 1
+
+
+class WorkspaceLogos(Repository):
+    """A workspace's logo (one per workspace, sanitised before it gets here). The table has no
+    organization column: the organization is checked on the workspace it belongs to."""
+
+    c = t.workspace_logos.c
+
+    def _where(self, stmt: Any, organization_id: str | None, workspace_id: str) -> Any:
+        stmt = stmt.where(self.c.workspace_id == workspace_id)
+        if organization_id is not None:
+            owned = select(t.workspaces.c.id).where(
+                t.workspaces.c.id == workspace_id, t.workspaces.c.organization_id == organization_id
+            )
+            stmt = stmt.where(self.c.workspace_id.in_(owned))
+        return stmt
+
+    def get(self, organization_id: str | None, workspace_id: str) -> Row[Any] | None:
+        return self._one(self._where(select(t.workspace_logos), organization_id, workspace_id))
+
+    def digest(self, organization_id: str | None, workspace_id: str) -> Row[Any] | None:
+        stmt = select(self.c.workspace_id, self.c.content_type, self.c.digest, self.c.updated_at)
+        return self._one(self._where(stmt, organization_id, workspace_id))
+
+    def put(self, organization_id: str, workspace_id: str, **values: Any) -> None:
+        """Replace the workspace's logo, or add it (two first uploads at once: one conflicts)."""
+        changed = self.conn.execute(
+            self._where(update(t.workspace_logos), organization_id, workspace_id).values(**values)
+        )
+        if not changed.rowcount:
+            self.conn.execute(insert(t.workspace_logos).values(workspace_id=workspace_id, **values))
+
+    def remove(self, organization_id: str, workspace_id: str) -> bool:
+        gone = self.conn.execute(self._where(delete(t.workspace_logos), organization_id, workspace_id))
+        return bool(gone.rowcount)
 
 
 class Terms(Repository):

@@ -42,6 +42,7 @@ from admit.adapters.persistence.repositories import (
     Organizations,
     PendingInserts,
     Terms,
+    WorkspaceLogos,
     Workspaces,
 )
 from admit.adapters.persistence.sso_repositories import ExternalAccounts, IdentityProviders
@@ -126,6 +127,10 @@ class UnitOfWork:
     @cached_property
     def terms(self) -> Terms:
         return Terms(self.conn)
+
+    @cached_property
+    def workspace_logos(self) -> WorkspaceLogos:
+        return WorkspaceLogos(self.conn)
 
     @cached_property
     def flows(self) -> FlowStates:

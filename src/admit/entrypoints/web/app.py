@@ -25,6 +25,7 @@ from admit.entrypoints.web.api import invitation, signin, signup, terms
 from admit.entrypoints.web.api import settings as settings_api
 from admit.entrypoints.web.api.admin import clients, identity_providers, invitations, organizations, outbox, people
 from admit.entrypoints.web.form_guard import FormGuard
+from admit.entrypoints.web.pages import brand as brand_pages
 from admit.entrypoints.web.pages import home as home_pages
 from admit.entrypoints.web.pages import invitation as invitation_pages
 from admit.entrypoints.web.pages import oidc_account, oidc_logout
@@ -129,7 +130,16 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=str(DOCS_ASSETS)), name="docs-assets")
     app.add_api_route("/api/v1/docs", _docs, methods=["GET"], include_in_schema=False)
-    pages = (invitation_pages, signup_pages, signin_pages, recovery_pages, home_pages, settings_pages, terms_pages)
+    pages = (
+        invitation_pages,
+        signup_pages,
+        signin_pages,
+        recovery_pages,
+        home_pages,
+        settings_pages,
+        terms_pages,
+        brand_pages,
+    )
     admin = (
         console,
         people_pages,

@@ -82,6 +82,11 @@ def _error_page(request: Request, status: int, **context: str) -> Response:
     return page(request, "page_error.html", status, error_status=status, **context)
 
 
+def not_found_page(request: Request) -> Response:
+    """The not-found page, as for an address no route knows."""
+    return _error_page(request, 404)
+
+
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if not is_api(request) and exc.status_code in (404, 405):

@@ -12,6 +12,7 @@ from admit.admin.invitations import InvitationView, view, view_as
 from admit.domain import invitations as rules
 from admit.domain import members as member_rules
 from admit.domain import secrets
+from admit.domain.branding import page_brand
 from admit.domain.errors import (
     Conflict,
     LinkGone,
@@ -157,6 +158,7 @@ def _inspect(uow: UnitOfWork, invitation: Invitation, workspace: Any, member: Me
     return {
         "invitation": view(invitation, now),
         "workspace": dict(workspace._mapping),
+        "brand": page_brand(uow, workspace),  # its logo and accent colour on the welcome pages
         "member": dict(member._mapping),
         "has_account": account is not None,
         "mode": mode,
@@ -591,8 +593,10 @@ def joined_workspace(ctx: Context, account_id: str, workspace_id: str) -> dict[s
         if member is None or member.status != MemberStatus.ACTIVE:
             return None
         app_url = entry.destination(uow, workspace, ctx.base_url)
+        brand = page_brand(uow, workspace)
     return {
         "id": workspace.id,
+        "brand": brand,
         "name": workspace.name,
         "app_url": app_url,  # where "Let's go" leads: the app's login URL, or its address
         "default_language": workspace.default_language,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from admit.domain.branding import page_brand
 from admit.domain.errors import AlreadyExists, Conflict, NotFound
 from admit.domain.events import EventType
 from admit.domain.members import MemberStatus
@@ -35,7 +36,8 @@ def to_accept(ctx: Context, account_id: str, workspace_id: str) -> dict[str, Any
         if current is None or uow.terms.accepted(workspace.organization_id, workspace.id, account_id, current.version):
             return None
         app_url = entry.destination(uow, workspace, ctx.base_url)  # where accepting leads
-    return {**view(current._mapping), "workspace_name": workspace.name, "app_url": app_url}
+        brand = page_brand(uow, workspace)
+    return {**view(current._mapping), "workspace_name": workspace.name, "app_url": app_url, "brand": brand}
 
 
 def record_download(ctx: Context, account_id: str, workspace_id: str, version: int, flow: str | None) -> dict[str, Any]:

@@ -54,6 +54,10 @@ class OrganizationOut(Out):
 REMINDER_DAYS = (
     "Send one reminder this many days before an invitation expires (1 to the lifetime less one); null: none."
 )
+ACCENT_HELP = (
+    "Buttons and links on invitee pages and in invitation emails: #rrggbb, dark enough for white text "
+    "(contrast at least 4.5:1); null for the default."
+)
 
 
 class WorkspaceIn(BaseModel):
@@ -85,12 +89,13 @@ class WorkspaceIn(BaseModel):
     default_role: RoleName = "member"
     default_department: str | None = Field(None, max_length=200)
     default_job_profile: str | None = Field(None, max_length=200)
+    accent_color: str | None = Field(None, max_length=7, description=ACCENT_HELP)
 
 
 class WorkspacePatch(BaseModel):
     """Only the fields sent change. A field may be ``null`` only where the setting can be empty
-    (``app_url``, ``default_department``, ``default_job_profile``, ``reminder_days``: off);
-    elsewhere ``null`` is refused."""
+    (``app_url``, ``default_department``, ``default_job_profile``, ``reminder_days``: off,
+    ``accent_color``: the default); elsewhere ``null`` is refused."""
 
     name: str | MISSING = Field(MISSING, min_length=1, max_length=200)
     invitation_lifetime_days: int | MISSING = Field(MISSING, ge=1, le=30)
@@ -112,6 +117,7 @@ class WorkspacePatch(BaseModel):
     default_role: RoleName | MISSING = MISSING
     default_department: str | MISSING | None = Field(MISSING, max_length=200)
     default_job_profile: str | MISSING | None = Field(MISSING, max_length=200)
+    accent_color: str | MISSING | None = Field(MISSING, max_length=7, description=ACCENT_HELP)
 
 
 class WorkspaceOut(Out):
@@ -137,7 +143,15 @@ class WorkspaceOut(Out):
     default_role: str
     default_department: str | None
     default_job_profile: str | None
+    accent_color: str | None = None
     created_at: datetime
+
+
+class LogoOut(Out):
+    content_type: str
+    digest: str = Field(description="SHA-256 of the stored (sanitised) file.")
+    url: str = Field(description="Where the logo is served, a path on this site (public, cached for good).")
+    updated_at: datetime
 
 
 class Person(BaseModel):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Query, Request
+from fastapi import Query, Request, Response
 
-from admit.admin import members, tenancy
+from admit.admin import branding, members, tenancy
 from admit.admin import terms as admin_terms
 from admit.admin.tenancy import WorkspaceSettings
 from admit.entrypoints.web.api import schemas as s
@@ -74,6 +74,41 @@ async def update_workspace(workspace_id: str, body: s.WorkspacePatch, ctx: Ctx, 
     return await as_caller(
         ctx, token, lambda actor: tenancy.update_workspace(ctx, actor, workspace_id, changes), quick=True
     )
+
+
+LOGO_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The logo itself (at most 100 KB): a PNG of at most 1024×1024 pixels, or an SVG "
+        "(rebuilt from an allow-list: scripts, event handlers and outside references are removed).",
+        "content": {
+            "image/png": {"schema": {"type": "string", "format": "binary"}},
+            "image/svg+xml": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.put("/workspaces/{workspace_id}/logo", response_model=s.LogoOut, tags=["workspaces"], openapi_extra=LOGO_BODY)
+async def set_logo(workspace_id: str, request: Request, ctx: Ctx, token: Bearer) -> Any:
+    """Replace the workspace's logo (shown on invitee pages and, a PNG, in invitation emails)."""
+    received = bytearray()
+    async for part in request.stream():  # no more than one byte over the limit: the service says "too large"
+        received += part
+        if len(received) > branding.MAX_BYTES:
+            break
+    data = bytes(received[: branding.MAX_BYTES + 1])
+    content_type = request.headers.get("content-type")
+    return await as_caller(
+        ctx, token, lambda actor: branding.set_logo(ctx, actor, workspace_id, None, content_type, data)
+    )
+
+
+@router.delete("/workspaces/{workspace_id}/logo", status_code=204, tags=["workspaces"])
+async def remove_logo(workspace_id: str, ctx: Ctx, token: Bearer) -> Response:
+    """Remove the workspace's logo (nothing happens when it has none)."""
+    await as_caller(ctx, token, lambda actor: branding.remove_logo(ctx, actor, workspace_id), quick=True)
+    return Response(status_code=204)
 
 
 @router.get("/workspaces/{workspace_id}/members", response_model=s.MemberPage, tags=["members"])

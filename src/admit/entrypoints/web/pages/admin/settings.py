@@ -12,8 +12,9 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
-from admit.admin import tenancy
+from admit.admin import branding, tenancy
 from admit.admin.tenancy import LANGUAGES, MEMBER_FIELDS, LoginChoice
 from admit.domain.errors import DomainError
 from admit.domain.records import Workspace
@@ -25,7 +26,7 @@ from admit.shared.context import Context
 
 router = APIRouter(include_in_schema=False)
 TEXT = ("name", "app_url", "default_language", "password_policy", "default_role")
-OPTIONAL_TEXT = ("app_url", "default_department", "default_job_profile")  # empty: none
+OPTIONAL_TEXT = ("app_url", "default_department", "default_job_profile", "accent_color")  # empty: none
 NUMBERS = ("invitation_lifetime_days", "sms_daily_cap")
 OPTIONAL_NUMBERS = ("reminder_days",)  # empty: none
 LISTS = ("departments", "job_profiles", "jit_domains")  # one per line
@@ -149,8 +150,9 @@ async def settings(workspace_id: str, request: Request, ctx: Ctx, done: str = ""
     if isinstance(found, Response):
         return found
     admin, workspace, choices = found
-    notice = done if done == "saved" else None
-    return _form(admin, request, choices, _values_of(workspace), errors={}, notice=notice)
+    notice = done if done in ("saved", "logo", "logo_removed") else None
+    logo = await _logo(ctx, admin)
+    return _form(admin, request, choices, _values_of(workspace), errors={}, notice=notice, logo=logo)
 
 
 @router.post("/admin/{workspace_id}/settings", response_class=HTMLResponse)
@@ -169,5 +171,55 @@ async def save_settings(workspace_id: str, request: Request, ctx: Ctx) -> Respon
             return refused
         field = FIELD_OF.get(exc.field or "", exc.field or "form")
         field = field if field in FIELDS else "form"
-        return _form(admin, request, choices, values, status_of(exc), errors={field: exc.message})
+        logo = await _logo(ctx, admin)
+        return _form(admin, request, choices, values, status_of(exc), errors={field: exc.message}, logo=logo)
     return RedirectResponse(f"{settings_path(admin.workspace_id)}?done=saved", status_code=303)
+
+
+async def _logo(ctx: Context, admin: Admin) -> branding.LogoView | None:
+    return await blocking(lambda: branding.current_logo(ctx, admin.actor, admin.workspace_id))
+
+
+@router.post("/admin/{workspace_id}/settings/logo", response_class=HTMLResponse)
+async def upload_logo(workspace_id: str, request: Request, ctx: Ctx) -> Response:
+    """Replace the logo with the uploaded PNG or SVG; :mod:`admit.admin.branding` decides whether it may."""
+    found = await _settings(request, ctx, workspace_id)
+    if isinstance(found, Response):
+        return found
+    admin, workspace, choices = found
+    async with request.form() as form:
+        upload = form.get("logo")
+        filename = content_type = None
+        data = b""
+        if isinstance(upload, UploadFile):
+            filename, content_type = (upload.filename or "")[:200], (upload.content_type or "")[:100]
+            data = await upload.read(branding.MAX_BYTES + 1)  # one byte more: the service says "too large"
+    try:
+        await blocking(lambda: branding.set_logo(ctx, admin.actor, admin.workspace_id, filename, content_type, data))
+    except DomainError as exc:
+        return await _logo_refused(admin, request, ctx, workspace, choices, exc)
+    return RedirectResponse(f"{settings_path(admin.workspace_id)}?done=logo#branding-title", status_code=303)
+
+
+@router.post("/admin/{workspace_id}/settings/logo/remove", response_class=HTMLResponse)
+async def remove_logo(workspace_id: str, request: Request, ctx: Ctx) -> Response:
+    found = await _settings(request, ctx, workspace_id)
+    if isinstance(found, Response):
+        return found
+    admin, workspace, choices = found
+    try:
+        await blocking(lambda: branding.remove_logo(ctx, admin.actor, admin.workspace_id))
+    except DomainError as exc:
+        return await _logo_refused(admin, request, ctx, workspace, choices, exc)
+    return RedirectResponse(f"{settings_path(admin.workspace_id)}?done=logo_removed#branding-title", status_code=303)
+
+
+async def _logo_refused(
+    admin: Admin, request: Request, ctx: Context, workspace: Workspace, choices: list[LoginChoice], exc: DomainError
+) -> Response:
+    refused = admin.refusal(request, exc)
+    if refused is not None:
+        return refused
+    logo = await _logo(ctx, admin)
+    values = _values_of(workspace)
+    return _form(admin, request, choices, values, status_of(exc), errors={"logo": exc.message}, logo=logo)
