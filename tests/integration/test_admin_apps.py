@@ -150,6 +150,53 @@ def test_the_list_shows_the_apps_serving_the_workspace_and_removes_after_confirm
     assert {a["name"] for a in clients.list_clients(ctx, operator, org.id)} == {"Everywhere", "Theirs"}
 
 
+def test_an_app_is_edited_and_given_a_new_secret_from_the_console(
+    ctx: Context, operator: Actor, org: Any, workspace: Any
+) -> None:
+    account(ctx, operator, workspace, "olga@example.com")
+    ours = app(ctx, operator, org.id, "Ours", workspace.id)
+    everywhere = app(ctx, operator, org.id, "Everywhere")
+    browser = browser_of(ctx, "olga@example.com")
+    listed = browser.get(f"/admin/{workspace.id}/apps").text
+    assert f"/apps/{ours}/edit" in listed and f"/apps/{ours}/secret" in listed
+    assert f"/apps/{everywhere}/edit" not in listed
+    form = browser.get(f"/admin/{workspace.id}/apps/{ours}/edit")
+    assert form.status_code == 200 and "Edit Ours" in form.text and "https://ours.example/cb</textarea>" in form.text
+    assert 'name="client_type"' not in form.text  # the type is shown, not offered
+    token = csrf(form.text)
+    bad = browser.post(
+        f"/admin/{workspace.id}/apps/{ours}/edit",
+        data={**FORM, "name": "<i>Ours</i>", "redirect_uris": "ftp://ours.example/cb", "csrftoken": token},
+    )
+    assert bad.status_code == 422 and 'id="redirect_uris-error"' in bad.text and "ftp://ours.example/cb" in bad.text
+    assert 'value="&lt;i&gt;Ours&lt;/i&gt;"' in bad.text
+    assert clients.get(ctx, operator, org.id, ours)["name"] == "Ours"  # nothing saved
+    done = browser.post(f"/admin/{workspace.id}/apps/{ours}/edit", data={**FORM, "csrftoken": token})
+    assert done.status_code == 200 and "The app was saved." in done.text
+    saved = clients.get(ctx, operator, org.id, ours)
+    assert saved["name"] == "Shop" and saved["redirect_uris"] == [
+        "https://shop.example/callback",
+        "https://shop.example/cb2",
+    ]
+    assert saved["grant_types"] == ["authorization_code", "refresh_token"] and saved["workspace_ids"] == [workspace.id]
+    assert (
+        browser.post(f"/admin/{workspace.id}/apps/{everywhere}/edit", data={**FORM, "csrftoken": token}).status_code
+        == 403
+    )
+    assert browser.get(f"/admin/{workspace.id}/apps/no-such-app/edit").status_code == 404
+    ask = browser.get(f"/admin/{workspace.id}/apps/{ours}/secret")
+    assert ask.status_code == 200 and "Make a new secret for Shop?" in ask.text and 'id="client-secret"' not in ask.text
+    made = browser.post(f"/admin/{workspace.id}/apps/{ours}/secret", data={"csrftoken": token})
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    secret = re.search(r'id="client-secret">([^<]+)<', made.text).group(1)  # type: ignore[union-attr]
+    assert secret.startswith("adm_cls_") and secret not in browser.get(f"/admin/{workspace.id}/apps").text
+    public = clients.create(
+        ctx, operator, org.id, ClientInput("Spa", ["https://spa.example/cb"], "public", workspace_ids=[workspace.id])
+    )[0]["client_id"]
+    none = browser.post(f"/admin/{workspace.id}/apps/{public}/secret", data={"csrftoken": token})
+    assert none.status_code == 422 and "Spa has no secret" in none.text
+
+
 def test_a_member_is_refused_the_apps_pages(ctx: Context, operator: Actor, org: Any, workspace: Any) -> None:
     account(ctx, operator, workspace, "mia@example.com", role="member")
     ours = app(ctx, operator, org.id, "Ours", workspace.id)

@@ -58,11 +58,12 @@ async def apps(workspace_id: str, request: Request, ctx: Ctx, done: str = "") ->
         )
     except DomainError as exc:
         return admin.refusal(request, exc) or Response(status_code=status_of(exc))
-    notice = done if done == "removed" else None
+    notice = done if done in ("removed", "saved") else None
     return admin.page(request, "admin_apps.html", section="apps", apps=rows, notice=notice)
 
 
 def _app_form(admin: Admin, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("app", None)
     return admin.page(request, "admin_app_new.html", status, section="apps", optional_scopes=OPTIONAL_SCOPES, **context)
 
 
@@ -169,3 +170,96 @@ async def remove_app(workspace_id: str, client_id: str, request: Request, ctx: C
     except DomainError as exc:
         return admin.refusal(request, exc) or Response(status_code=status_of(exc))
     return RedirectResponse(f"{apps_path(admin.workspace_id)}?done=removed", status_code=303)
+
+
+def _values_of(app: dict[str, Any]) -> dict[str, Any]:
+    """The form's values for a registered app."""
+    return {
+        "name": app["name"],
+        "redirect_uris": "\n".join(app["redirect_uris"]),
+        "post_logout_redirect_uris": "\n".join(app["post_logout_redirect_uris"]),
+        "backchannel_logout_uri": app["backchannel_logout_uri"] or "",
+        "initiate_login_uri": app["initiate_login_uri"] or "",
+        "client_type": app["client_type"],
+        "refresh_tokens": "yes" if "refresh_token" in app["grant_types"] else "",
+        "scopes": [scope for scope in OPTIONAL_SCOPES if scope in app["allowed_scopes"]],
+    }
+
+
+def _changes(values: dict[str, Any], client_type: str) -> dict[str, Any]:
+    """What the edit form sets (the type, workspaces and keys are not on it)."""
+    given = client_input({**values, "client_type": client_type}, "")
+    names = ("name", "redirect_uris", "post_logout_redirect_uris", "backchannel_logout_uri", "initiate_login_uri")
+    return {name: getattr(given, name) for name in (*names, "allowed_scopes", "grant_types")}
+
+
+@router.get("/admin/{workspace_id}/apps/{client_id}/edit", response_class=HTMLResponse)
+async def edit_app(workspace_id: str, client_id: str, request: Request, ctx: Ctx) -> Response:
+    admin = await admin_for(request, ctx, workspace_id)
+    if isinstance(admin, Response):
+        return admin
+    try:
+        app = await _app_of(ctx, admin, client_id)
+    except DomainError as exc:
+        return admin.refusal(request, exc) or Response(status_code=status_of(exc))
+    return _app_form(admin, request, app=app, values=_values_of(app), errors={})
+
+
+@router.post("/admin/{workspace_id}/apps/{client_id}/edit", response_class=HTMLResponse)
+async def save_app(workspace_id: str, client_id: str, request: Request, ctx: Ctx) -> Response:
+    """Save the app's registration through the same use case as the API's PATCH."""
+    admin = await admin_for(request, ctx, workspace_id)
+    if isinstance(admin, Response):
+        return admin
+    values = await _form_values(request)
+    organization_id = _organization(admin)
+    try:
+        app = await _app_of(ctx, admin, client_id)
+        changes = _changes(values, app["client_type"])
+        await blocking(
+            lambda: clients.update(
+                ctx, admin.actor, organization_id, client_id, changes, workspace_id=admin.workspace_id
+            )
+        )
+    except DomainError as exc:
+        refused = admin.refusal(request, exc)
+        if refused is not None:
+            return refused
+        field = FIELD_OF.get(exc.field or "", "form")
+        values["client_type"] = app["client_type"]
+        return _app_form(admin, request, status_of(exc), app=app, values=values, errors={field: exc.message})
+    return RedirectResponse(f"{apps_path(admin.workspace_id)}?done=saved", status_code=303)
+
+
+@router.get("/admin/{workspace_id}/apps/{client_id}/secret", response_class=HTMLResponse)
+async def confirm_new_secret(workspace_id: str, client_id: str, request: Request, ctx: Ctx) -> Response:
+    """A new secret ends the current one: a page asks first; nothing changes here."""
+    admin = await admin_for(request, ctx, workspace_id)
+    if isinstance(admin, Response):
+        return admin
+    try:
+        app = await _app_of(ctx, admin, client_id)
+    except DomainError as exc:
+        return admin.refusal(request, exc) or Response(status_code=status_of(exc))
+    return admin.page(request, "admin_app_secret.html", section="apps", app=app, secret=None)
+
+
+@router.post("/admin/{workspace_id}/apps/{client_id}/secret", response_class=HTMLResponse)
+async def new_secret(workspace_id: str, client_id: str, request: Request, ctx: Ctx) -> Response:
+    """The new secret, shown on the page that answers, this once."""
+    admin = await admin_for(request, ctx, workspace_id)
+    if isinstance(admin, Response):
+        return admin
+    organization_id = _organization(admin)
+    try:
+        app = await _app_of(ctx, admin, client_id)
+        secret = await blocking(
+            lambda: clients.rotate_secret(ctx, admin.actor, organization_id, client_id, workspace_id=admin.workspace_id)
+        )
+    except DomainError as exc:  # a public app or one with keys: the page says it has no secret
+        return admin.refusal(request, exc) or admin.page(
+            request, "admin_app_secret.html", status_of(exc), section="apps", app=app, secret=None
+        )
+    page = admin.page(request, "admin_app_secret.html", section="apps", app=app, secret=secret)
+    page.headers["cache-control"] = "no-store"
+    return page
