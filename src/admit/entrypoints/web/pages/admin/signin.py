@@ -26,6 +26,7 @@ from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import Admin, admin_for
 from admit.entrypoints.web.pages.common import browser_cookies, token_binding
+from admit.entrypoints.web.security import csp_sending_forms_to, origin
 from admit.flows.sso import single_sign_on
 from admit.flows.sso.single_sign_on import CALLBACK
 
@@ -72,7 +73,7 @@ async def _page(admin: Admin, request: Request, ctx: Ctx, status: int = 200, **c
         return admin.refusal(request, exc) or Response(status_code=status_of(exc))
     context.setdefault("values", {"scopes": " ".join(DEFAULT_SCOPES)})
     context.setdefault("errors", {})
-    return admin.page(
+    response = admin.page(
         request,
         "admin_sign_in.html",
         status,
@@ -85,6 +86,9 @@ async def _page(admin: Admin, request: Request, ctx: Ctx, status: int = 200, **c
         sso_required=bool(admin.workspace.get("sso_required")),
         **context,
     )
+    if rows:  # "Test connection" is a form whose answer leads to the provider
+        response.headers["content-security-policy"] = csp_sending_forms_to([origin(p.issuer) for p in rows])
+    return response
 
 
 @router.get("/admin/{workspace_id}/sign-in", response_class=HTMLResponse)
