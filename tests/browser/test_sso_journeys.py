@@ -12,7 +12,6 @@ import httpx
 from playwright.sync_api import Page, expect
 from support.browser import open_email, screenshot
 from support.oidc_providers import mock_provider, npm_provider, set_user
-from support.postgres import free_port
 from support.processes import admit, backend, field, invitation_link, server
 
 PASSWORD = "pebble-orchard-lantern-47"
@@ -169,7 +168,8 @@ def test_just_in_time_member_and_the_provider_down_page(page: Page, database_url
         expect(page.get_by_role("heading")).to_have_text("You are in Initech Floor")
         listing = admit(database_url, "member", "list", floor).stdout
         assert "milton@initech.example" in listing and "guest" in listing and "active" in listing
-        dead = _provider(database_url, org, "Initech Backup", f"http://127.0.0.1:{free_port()}")
+        with mock_provider() as backup:  # up when it is added (its discovery is read), then down
+            dead = _provider(database_url, org, "Initech Backup", backup)
         admit(database_url, "workspace", "login", down, "--method", f"sso:{dead}", "--sso-required")
         page.context.clear_cookies()
         page.goto(f"{base}/sso/w/{down}")

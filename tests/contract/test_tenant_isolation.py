@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from support.api import api_token, client
+from support.oidc_providers import mock_provider
 from support.outbox import messages, token_for
 
 from admit.admin import bulk_invites, identity_providers, invitations, jobs, members, tenancy
@@ -35,9 +36,10 @@ BODY = {
 def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
     org = tenancy.create_organization(ctx, operator, name, plan="enterprise")
     ws = tenancy.create_workspace(ctx, operator, org.id, f"{name} workspace")
-    provider = identity_providers.create(
-        ctx, operator, org.id, ProviderInput(f"{name} IdP", f"https://idp.{name}.example", name, "secret")
-    )
+    with mock_provider() as issuer:  # its discovery document is read when it is added
+        provider = identity_providers.create(
+            ctx, operator, org.id, ProviderInput(f"{name} IdP", issuer, name, "secret")
+        )
     active, _ = members.provision(ctx, operator, ws.id, MemberInput(email=f"active@{name}.example.com"), invite=True)
     claims.accept_with_token(ctx, token_for(ctx, f"active@{name}.example.com"), password=PASSWORD)
     invited, invitation = members.provision(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from support.api import client
+from support.oidc_providers import mock_provider
 from support.outbox import token_for
 from support.pages import browser_signed_in, csrf
 
@@ -182,7 +183,8 @@ PROVIDER = {"name": "Entra", "issuer": "https://login.contoso.example/v2.0", "cl
 def test_the_organizations_providers_and_just_in_time_members(ctx: Context, operator: Actor) -> None:
     big = tenancy.create_organization(ctx, operator, "Big", plan="enterprise")
     workspace = tenancy.create_workspace(ctx, operator, big.id, "Big Main")
-    provider = identity_providers.create(ctx, operator, big.id, ProviderInput(**PROVIDER)).id
+    with mock_provider() as issuer:  # its discovery document is read when it is added
+        provider = identity_providers.create(ctx, operator, big.id, ProviderInput(**{**PROVIDER, "issuer": issuer})).id
     account(ctx, operator, workspace, "olga@example.com", role="owner")
     admin = browser_of(ctx, "olga@example.com")
     page = admin.get(f"/admin/{workspace.id}/settings").text

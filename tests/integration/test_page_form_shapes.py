@@ -66,6 +66,10 @@ FIELDS = (
     "default_department",
     "default_language",
     "password_policy",
+    "issuer",
+    "client_secret",
+    "scopes",
+    "claim_groups",
 )
 SHAPES = {
     "empty": "",

@@ -25,7 +25,6 @@ from support.oidc_providers import (
     set_user,
 )
 from support.outbox import code_for, token_for
-from support.postgres import free_port
 
 from admit.admin import identity_providers, invitations, members, tenancy
 from admit.admin.identity_providers import ProviderInput
@@ -350,7 +349,8 @@ def test_an_identity_of_workspace_a_provider_cannot_enter_workspace_b(ctx: Conte
 
 def test_provider_down_fails_closed_with_a_clear_page(ctx: Context, operator: Actor) -> None:
     org = enterprise(ctx, operator)
-    pid = provider(ctx, operator, org.id, f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    with mock_provider() as issuer:  # up when it is added (its discovery is read), then down
+        pid = provider(ctx, operator, org.id, issuer)
     ws = workspace(ctx, operator, org.id, "Down", login_methods=[f"sso:{pid}"], sso_required=True)
     browser, welcome = open_invitation(ctx, operator, ws, "hal@down.example")
     down = browser.post("/sso/start", data={"provider": pid, "csrftoken": csrf(welcome)}, follow_redirects=False)

@@ -4,11 +4,14 @@ rule; on both databases."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from support.api import api_token, client
+from support.oidc_providers import mock_provider
 from support.outbox import messages, token_for
 from support.pages import csrf
 
@@ -25,10 +28,24 @@ from admit.shared.context import Actor, Context
 PASSWORD = "copper-willow-harbour-83"
 PROVIDER = {
     "name": "Entra",
-    "issuer": "https://login.contoso.example/v2.0",
+    "issuer": "https://login.contoso.example/v2.0",  # replaced by a live provider's (_live_issuer)
     "client_id": "admit",
     "client_secret": "very-secret-value",
 }
+
+
+@pytest.fixture
+def ctx(ctx: Context) -> Context:
+    """Dev mode: organizations' tokens may name a provider on loopback (the test provider)."""
+    return dataclasses.replace(ctx, dev_mode=True)
+
+
+@pytest.fixture(autouse=True)
+def _live_issuer(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A provider's discovery document is read when it is added: PROVIDER names a live one."""
+    with mock_provider() as issuer:
+        monkeypatch.setitem(PROVIDER, "issuer", issuer)
+        yield
 
 
 def test_providers_are_an_enterprise_feature_and_never_return_their_secret(ctx: Context, operator: Actor) -> None:

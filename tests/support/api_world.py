@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from admit.shared.context import Context
 from support.api import api_token, client
+from support.oidc_providers import mock_provider
 from support.outbox import messages, token_for
 
 PASSWORD = "velvet-compass-ember-38"
@@ -33,10 +34,11 @@ def populate(ctx: Context) -> World:
     pending = api.post(f"/api/v1/workspaces/{workspace['id']}/invitations", json={"email": "pending@example.com"})
     session = client(ctx).post("/api/v1/sessions", json={"identifier": "joined@example.com", "password": PASSWORD})
     job = api.post(f"/api/v1/workspaces/{workspace['id']}/invitations/all", json={})
-    provider = api.post(
-        f"/api/v1/organizations/{org['id']}/identity-providers",
-        json={"name": "Corp", "issuer": "https://idp.example.test", "client_id": "admit", "client_secret": "s3cret"},
-    )
+    with mock_provider() as issuer:  # its discovery document is read when it is added
+        provider = api.post(
+            f"/api/v1/organizations/{org['id']}/identity-providers",
+            json={"name": "Corp", "issuer": issuer, "client_id": "admit", "client_secret": "s3cret"},
+        )
     app = api.post(
         f"/api/v1/organizations/{org['id']}/clients",
         json={"name": "Shop", "redirect_uris": ["https://shop.example.test/callback"]},

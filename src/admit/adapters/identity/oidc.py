@@ -25,6 +25,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from admit.adapters.delivery import outbound
 from admit.domain.errors import ProviderUnavailable as ProviderUnavailable
 from admit.domain.errors import SsoRejected as SsoRejected
 
@@ -74,10 +75,23 @@ def _get_json(http: httpx.Client, url: str, **kw: Any) -> dict[str, Any]:
     return body
 
 
-def discover(issuer: str, http: httpx.Client | None = None) -> Discovery:
-    """Read the provider's metadata; its ``issuer`` must be exactly the configured one."""
-    with http or httpx.Client(timeout=TIMEOUT) as client:
-        doc = _get_json(client, f"{issuer.rstrip('/')}/.well-known/openid-configuration")
+class AddressRefused(ProviderUnavailable):
+    """The issuer's host is not one Admit sends requests to (this machine, a private network)."""
+
+    code = "provider_address_refused"
+
+
+def discover(issuer: str, http: httpx.Client | None = None, *, allow_private: bool = True) -> Discovery:
+    """Read the provider's metadata; its ``issuer`` must be exactly the configured one. Without
+    ``allow_private`` the request goes only to a public address (checked and pinned, no redirects:
+    :mod:`admit.adapters.delivery.outbound`), for an issuer someone other than the operator typed."""
+    url = f"{issuer.rstrip('/')}/.well-known/openid-configuration"
+    try:
+        target = outbound.checked(url, allow_private=allow_private)
+    except outbound.TargetRefused as refused:
+        raise AddressRefused(f"the identity provider's address is refused: {refused.reason}") from None
+    with http or httpx.Client(timeout=TIMEOUT, trust_env=allow_private) as client:
+        doc = _get_json(client, target.url, headers=target.headers, extensions=target.extensions)
     if doc.get("issuer") != issuer:
         raise ProviderUnavailable("the identity provider's metadata names another issuer")
     try:

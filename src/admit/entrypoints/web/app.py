@@ -42,6 +42,7 @@ from admit.entrypoints.web.pages.admin import jobs as jobs_pages
 from admit.entrypoints.web.pages.admin import people as people_pages
 from admit.entrypoints.web.pages.admin import person as person_pages
 from admit.entrypoints.web.pages.admin import settings as workspace_settings_pages
+from admit.entrypoints.web.pages.admin import signin as sign_in_admin_pages
 from admit.entrypoints.web.pages.admin import terms as terms_admin_pages
 from admit.entrypoints.web.security import Cookies, SecurityHeaders
 from admit.entrypoints.workers import jobs_worker
@@ -151,6 +152,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         apps_pages,
         terms_admin_pages,
         workspace_settings_pages,
+        sign_in_admin_pages,
     )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):
         _answer_head_like_get(module.router)

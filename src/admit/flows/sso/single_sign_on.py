@@ -15,6 +15,7 @@ from typing import Any
 
 from admit.adapters.identity import oidc
 from admit.adapters.identity.sealing import unseal
+from admit.admin import identity_providers
 from admit.admin.identity_providers import DEFAULT_CLAIMS
 from admit.domain import login_policy, secrets
 from admit.domain.errors import NotFound, PermissionDenied, SecretRejected
@@ -31,6 +32,7 @@ from admit.shared.context import Actor, ActorKind, Context, record
 
 STATE = secrets.SecretPurpose.SSO_STATE
 CALLBACK = "/sso/callback"
+TEST = "test"  # the purpose of an administrator's test of a provider (its callback only shows the claims)
 
 
 def policy_of(workspace: Workspace | dict[str, Any]) -> LoginPolicy:
@@ -62,6 +64,10 @@ def start(ctx: Context, provider_id: str, target: dict[str, str]) -> tuple[str, 
     with ctx.uow() as uow:
         workspace = _target_workspace(uow, ctx, target)
         provider = _allowed(uow, workspace, provider_id)
+    return _begin(ctx, provider, workspace["organization_id"])
+
+
+def _begin(ctx: Context, provider: Record, organization_id: str | None) -> tuple[str, dict[str, Any]]:
     discovery = oidc.discover(provider.issuer)
     client = _client(ctx, provider)
     issued = secrets.issue(STATE, ctx.random)
@@ -71,7 +77,7 @@ def start(ctx: Context, provider_id: str, target: dict[str, str]) -> tuple[str, 
         uow.secrets.add(
             purpose=STATE.value,
             digest=issued.digest,
-            organization_id=workspace["organization_id"],
+            organization_id=organization_id,
             subject_id=provider.id,
             created_at=now,
             expires_at=secrets.expiry(STATE, now),
@@ -81,6 +87,33 @@ def start(ctx: Context, provider_id: str, target: dict[str, str]) -> tuple[str, 
         discovery, client, redirect_uri=ctx.link(CALLBACK), state=issued.plaintext, nonce=nonce, verifier=verifier
     )
     return url, {"state": issued.plaintext, "nonce": nonce, "verifier": verifier, "provider": provider.id}
+
+
+def start_test(
+    ctx: Context, actor: Actor, workspace_id: str | None, provider_id: str, session: str
+) -> tuple[str, dict[str, Any]]:
+    """Begin a test of a provider by someone who may manage it: a real sign-in at the provider
+    whose callback only shows what came back. The flow names its purpose, the account and the
+    browser session (``session``, a digest of it) that started it."""
+    with ctx.uow() as uow:
+        provider = identity_providers.manageable(ctx, uow, actor, provider_id, workspace_id)
+    url, flow = _begin(ctx, provider, provider.organization_id)
+    return url, {**flow, "purpose": TEST, "account": actor.id, "session": session}
+
+
+def complete_test(
+    ctx: Context, actor: Actor, workspace_id: str | None, flow: dict[str, Any], params: dict[str, str], session: str
+) -> dict[str, Any]:
+    """The callback of a test: only for the account and browser session that started it, only while
+    they may manage the provider. Every check of a sign-in, then the claims received and what they
+    map to; no account, member or session is created or changed."""
+    if flow.get("purpose") != TEST or flow.get("account") != actor.id or flow.get("session") != session:
+        raise oidc.SsoRejected("this test was not started by you in this session")
+    now = _check_state(ctx, flow, params)
+    with ctx.uow() as uow:
+        provider = identity_providers.manageable(ctx, uow, actor, str(flow.get("provider")), workspace_id)
+    found = _exchange(ctx, provider, flow, params, now)
+    return {"provider": provider.id, "claims": found, "identity": identity(provider, found)}
 
 
 def _target_workspace(uow: UnitOfWork, ctx: Context, target: dict[str, str]) -> dict[str, Any]:
@@ -108,6 +141,17 @@ def complete(ctx: Context, flow: dict[str, Any], target: dict[str, str], params:
     """The callback: the state must be this browser's and unused, the provider's answer must pass
     every check, the target must still allow the provider; returns the identity (issuer, subject,
     verified email or None, names)."""
+    if flow.get("purpose") == TEST:
+        raise oidc.SsoRejected("this was a test of the identity provider, not a sign-in")
+    now = _check_state(ctx, flow, params)
+    with ctx.uow() as uow:
+        workspace = _target_workspace(uow, ctx, target)
+        provider = _allowed(uow, workspace, str(flow.get("provider")))
+    return identity(provider, _exchange(ctx, provider, flow, params, now))
+
+
+def _check_state(ctx: Context, flow: dict[str, Any], params: dict[str, str]) -> datetime:
+    """The state is this browser's and is used up now; the provider did not answer with an error."""
     state = params.get("state", "")
     if not isinstance(flow.get("state"), str) or not hmac.compare_digest(state.encode(), flow["state"].encode()):
         raise oidc.SsoRejected("this sign-in was not started in this browser (state mismatch)")
@@ -117,13 +161,17 @@ def complete(ctx: Context, flow: dict[str, Any], target: dict[str, str], params:
         uow.commit()
     if params.get("error"):
         raise oidc.SsoRejected(f"the identity provider did not sign you in ({params['error'][:60]})")
-    with ctx.uow() as uow:
-        workspace = _target_workspace(uow, ctx, target)
-        provider = _allowed(uow, workspace, str(flow.get("provider")))
+    return now
+
+
+def _exchange(
+    ctx: Context, provider: Record, flow: dict[str, Any], params: dict[str, str], now: datetime
+) -> dict[str, Any]:
+    """The code for the checked claims of the ID token (and the userinfo endpoint)."""
     if "iss" in params and params["iss"] != provider.issuer:
         raise oidc.SsoRejected("the answer came from another identity provider")
     discovery = oidc.discover(provider.issuer)
-    found = oidc.complete(
+    return oidc.complete(
         discovery,
         _client(ctx, provider),
         code=params.get("code", ""),
@@ -132,7 +180,6 @@ def complete(ctx: Context, flow: dict[str, Any], target: dict[str, str], params:
         nonce=str(flow.get("nonce", "")),
         now=now,
     )
-    return identity(provider, found)
 
 
 def _consume_state(uow: UnitOfWork, state: str, now: datetime) -> None:

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from admit.adapters.identity.oidc import ProviderUnavailable, SsoRejected
 from admit.domain.errors import DomainError, NotFound, PermissionDenied, SecretRejected, ValidationFailed
 from admit.entrypoints.web.deps import Ctx, blocking
+from admit.entrypoints.web.pages.admin import signin
 from admit.entrypoints.web.pages.common import browser_cookies, page, to_joined, token_binding
 from admit.flows.invitation import claims
 from admit.flows.signin import sessions
@@ -65,6 +66,9 @@ async def callback(request: Request, ctx: Ctx) -> Response:
     response: Response
     if not isinstance(flow, dict):
         response = _failure(request, SsoRejected("no sign-in was started in this browser"))
+    elif flow.get("purpose") == single_sign_on.TEST:  # an administrator's test of a provider
+        response = await signin.test_result(request, ctx, flow, params)
+        browser_cookies(request).drop(response, "sso")
     else:
         response = await _complete(request, ctx, flow, params)
     if response.status_code >= 400:

@@ -32,7 +32,10 @@ async def list_providers(organization_id: str, ctx: Ctx, token: Bearer) -> Any:
 )
 async def create_provider(organization_id: str, body: s.IdentityProviderIn, ctx: Ctx, token: Bearer) -> Any:
     """Add an OpenID Connect provider to an organization (enterprise plan). Allow it in a workspace
-    with `login_methods: ["sso:<id>"]`; the redirect URI to register is `<base URL>/sso/callback`."""
+    with `login_methods: ["sso:<id>"]`; the redirect URI to register is `<base URL>/sso/callback`.
+    The issuer's discovery document is read now: one that cannot be fetched, is not JSON or names
+    another issuer is a 422 on `issuer` (`discovery_failed`), as is an address on this machine or a
+    private network outside dev mode."""
     return await as_caller(
         ctx, token, lambda actor: identity_providers.create(ctx, actor, organization_id, _input(body))
     )
