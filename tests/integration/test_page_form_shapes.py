@@ -68,6 +68,7 @@ FIELDS = (
     "password_policy",
     "issuer",
     "client_secret",
+    "client_id",
     "scopes",
     "claim_groups",
 )

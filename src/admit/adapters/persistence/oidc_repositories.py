@@ -52,7 +52,10 @@ class OidcClients(Repository):
     _by_id = DriverQuery(select(t.oidc_clients).where(t.oidc_clients.c.id == bindparam("id")))
 
     def by_client_id(self, client_id: str) -> Row[Any] | None:
-        """The client an app names itself as (its organization is in the row)."""
+        """The client an app names itself as (its organization is in the row); None for what
+        cannot be a client id (too long, or a NUL, which PostgreSQL refuses in text)."""
+        if len(client_id) > 32 or "\x00" in client_id:
+            return None
         return self._by_id.first(self.conn, {"id": client_id})  # type: ignore[no-any-return]
 
     def list(self, organization_id: str) -> Sequence[Row[Any]]:
