@@ -11,9 +11,7 @@ from support.processes import backend, server
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
-def test_open_a_person_change_their_role_and_revoke_their_invitation_on_a_phone(
-    page: Page, database_url: str
-) -> None:
+def test_open_a_person_change_their_role_and_revoke_their_invitation_on_a_phone(page: Page, database_url: str) -> None:
     kind = backend(database_url)
     with server(database_url) as base:
         ws = AdminWorkspace(database_url, base, "Kessler")
