@@ -48,13 +48,15 @@ def test_first_invitation_ends_in_the_app_with_the_claims_on_a_phone(page: Page,
         page.locator("pre a").first.click()
         expect(page.get_by_role("heading")).to_have_text("You are invited to Pendant Editorial")
         page.get_by_label("Password", exact=True).fill(PASSWORD)
+        visited: list[str] = []
+        page.on("request", lambda request: visited.append(request.url) if request.is_navigation_request() else None)
         page.get_by_role("button", name="Activate account").click()
-        expect(page).to_have_url(f"{base}/joined/{ws}")
-        page.get_by_role("link", name="Let's go").click()
-        # "Let's go" leads to the app's login URL: the app starts the code flow, Admit answers
-        # with a code (the person is signed in already), the app exchanges it, shows the claims.
+        # No "Let's go" page: joining leads through /go to the app's login URL (another origin,
+        # which the welcome page's form-action allows); the app starts the code flow, Admit
+        # answers with a code (the person is signed in already), the app shows the claims.
         expect(page.get_by_role("heading")).to_have_text("Welcome, Elaine")
         assert page.url == f"{app}/"
+        assert f"{base}/go/{ws}" in visited and not [url for url in visited if "/joined/" in url]
         claims = _claims(page)
         assert claims["email"] == "elaine@pendant.example" and claims["email_verified"] == "True"
         assert (claims["workspace_id"], claims["workspace_name"]) == (ws, "Pendant Editorial")

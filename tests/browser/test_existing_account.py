@@ -1,4 +1,5 @@
-"""Journeys 1 and 4 in a real browser: an existing account joins another workspace by signing in;
+"""Journeys 1 and 4 in a real browser: an existing account joins another workspace by signing in
+(and lands in its app, on another origin);
 a signed-in person accepts and declines from the home page; the wrong account is stopped."""
 
 from __future__ import annotations
@@ -6,7 +7,7 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import Page, expect
 from support.browser import screenshot
-from support.processes import admit, field, invitation_link, server
+from support.processes import admit, field, invitation_link, product_app, server
 
 PASSWORD = "thistle-harbor-lantern-36"
 
@@ -26,13 +27,9 @@ def test_existing_account_signs_in_and_joins_another_workspace(page: Page, datab
     kind = database_url.split(":")[0].split("+")[0]
     org = field(admit(database_url, "org", "create", "Pendant").stdout, "id")
     first = field(admit(database_url, "workspace", "create", org, "Pendant Publishing").stdout, "id")
-    second = field(
-        admit(
-            database_url, "workspace", "create", org, "Pendant Books", "--app-url", "https://books.pendant.example"
-        ).stdout,
-        "id",
-    )
-    with server(database_url) as base:
+    second = field(admit(database_url, "workspace", "create", org, "Pendant Books").stdout, "id")
+    with server(database_url) as base, product_app("Pendant Books app") as app:
+        admit(database_url, "workspace", "update", second, "--app-url", f"{app}/books")  # another origin
         admit(database_url, "invite", first, "elaine@pendant.example", ADMIT_BASE_URL=base)
         _claim(base, invitation_link(database_url, "elaine@pendant.example").rsplit("/", 1)[1])
         admit(database_url, "invite", second, "elaine@pendant.example", ADMIT_BASE_URL=base)
@@ -45,9 +42,15 @@ def test_existing_account_signs_in_and_joins_another_workspace(page: Page, datab
         page.get_by_role("button", name="Sign in and join").click()
         expect(page.get_by_role("alert")).to_have_text("The identifier or password is not correct.")
         page.get_by_label("Password", exact=True).fill(PASSWORD)
+        visited: list[str] = []
+        page.on("request", lambda request: visited.append(request.url) if request.is_navigation_request() else None)
         page.get_by_role("button", name="Sign in and join").click()
-        expect(page.get_by_role("heading")).to_have_text("You are in Pendant Books")
-        expect(page.get_by_role("link", name="Let's go")).to_have_attribute("href", f"/go/{second}")
+        # Straight into the app, on its own origin: the POST's redirect through /go passes the
+        # page's form-action (which allows the app's origin); no "Let's go" page in between.
+        expect(page.get_by_role("heading")).to_have_text("Pendant Books app")
+        assert page.url == f"{app}/books"
+        assert visited == [f"{base}/welcome/sign-in", f"{base}/go/{second}", f"{app}/books"]
+        screenshot(page, f"joined-into-the-app-{kind}")
 
 
 def test_home_lists_invitations_to_accept_or_decline_and_stops_the_wrong_account(page: Page, database_url: str) -> None:

@@ -94,7 +94,8 @@ def test_the_people_list_links_to_the_person_and_the_page_saves_profile_and_role
     )
     history = after.split('id="trail-title"', 1)[1]
     assert history.index("Profile changed") < history.index("Invited")  # newest first
-    assert "olga@example.com" in history and "department, first_name, language, role" in history
+    # in words, as in the audit log: who by name, the fields by their labels
+    assert "Olga Berg" in history and "Changed: Department, First name, Language, Role" in history
 
 
 def test_an_error_is_shown_next_to_its_field_with_what_was_typed_kept(

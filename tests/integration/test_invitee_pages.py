@@ -102,8 +102,12 @@ def test_existing_account_signs_in_then_accepts(ctx: Context, operator: Actor, w
     assert signed_in.headers["location"] == "/welcome"
     confirm = browser.get("/welcome").text
     assert "Join Second?" in confirm
-    joined = browser.post("/welcome/accept", data={"csrftoken": csrf(confirm)})
-    assert "You are in Second" in joined.text and f'href="/go/{second.id}"' in joined.text
+    # the confirm form leads into the app (another origin): the page's form-action allows it
+    assert "form-action 'self' https://app.example.com;" in browser.get("/welcome").headers["content-security-policy"]
+    joined = browser.post("/welcome/accept", data={"csrftoken": csrf(confirm)}, follow_redirects=False)
+    assert joined.status_code == 303 and joined.headers["location"] == f"/go/{second.id}"  # no "Let's go" page
+    shown = browser.get(f"/joined/{second.id}").text  # still there for a bookmark
+    assert "You are in Second" in shown and f'href="/go/{second.id}"' in shown
     going = browser.get(f"/go/{second.id}", follow_redirects=False)
     assert going.status_code == 303 and going.headers["location"] == "https://app.example.com/second"
 
@@ -344,3 +348,41 @@ def test_a_link_that_ends_while_its_welcome_page_is_open_answers_the_welcome_pag
     )
     assert wrong.status_code == 303 and wrong.headers["location"] == "/welcome"
     assert browser.get("/welcome").status_code == 410  # the page that says the invitation was withdrawn
+
+
+def test_joining_leads_straight_into_the_app_when_the_workspace_has_one(
+    ctx: Context, operator: Actor, org: Any
+) -> None:
+    """No "Let's go" page when the app's address is known: the claim and the one-step sign-in
+    answer with ``/go/{workspace}`` (which puts the terms and an initial password first), and the
+    welcome page's form-action allows the app's origin (Chromium checks the whole redirect chain)."""
+    shop = tenancy.create_workspace(
+        ctx, operator, org.id, "Shop", WorkspaceSettings(app_url="https://shop.example.net/start")
+    )
+    invite(ctx, operator, shop, "ann@example.com", first_name="Ann", last_name="Lee")
+    ann = client(ctx)
+    page = open_link(ann, token_for(ctx, "ann@example.com"))
+    assert "form-action 'self' https://shop.example.net;" in ann.get("/welcome").headers["content-security-policy"]
+    done = ann.post("/welcome/claim", data={"password": PASSWORD, "csrftoken": csrf(page)}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == f"/go/{shop.id}"
+    going = ann.get(done.headers["location"], follow_redirects=False)
+    assert going.status_code == 303 and going.headers["location"] == "https://shop.example.net/start"
+    other = tenancy.create_workspace(ctx, operator, org.id, "Other", WorkspaceSettings(app_url="https://o.example.net"))
+    invite(ctx, operator, other, "ann@example.com")
+    browser = client(ctx)  # another browser: she signs in and joins in one step
+    welcome = open_link(browser, token_for(ctx, "ann@example.com"))
+    joined = browser.post(
+        "/welcome/sign-in",
+        data={"identifier": "ann@example.com", "password": PASSWORD, "csrftoken": csrf(welcome)},
+        follow_redirects=False,
+    )
+    assert joined.status_code == 303 and joined.headers["location"] == f"/go/{other.id}"
+    assert (
+        browser.get(joined.headers["location"], follow_redirects=False).headers["location"] == "https://o.example.net"
+    )
+    plain = tenancy.create_workspace(ctx, operator, org.id, "Plain")  # no app: the joined page says so
+    invite(ctx, operator, plain, "ann@example.com")
+    welcome = open_link(browser, token_for(ctx, "ann@example.com"))
+    assert "form-action 'self';" in browser.get("/welcome").headers["content-security-policy"]
+    accepted = browser.post("/welcome/accept", data={"csrftoken": csrf(welcome)}, follow_redirects=False)
+    assert accepted.headers["location"] == f"/joined/{plain.id}"

@@ -178,3 +178,29 @@ def test_an_administrator_cannot_suspend_or_remove_themselves(ctx: Context, oper
         assert refused.value.code == "self_lockout"
     assert members.get(ctx, operator, admin.id).status == "active"
     assert members.suspend(ctx, me, other.id).status == "suspended"  # others still can be
+
+
+def test_a_member_active_at_once_gets_an_initial_password_and_no_invitation(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    """``provision_active`` (the demo's owner): active with an account that must replace its
+    initial password, no invitation and no message; the same rules as any other new member."""
+    from support.outbox import messages
+
+    from admit.domain.errors import WeakPassword
+
+    with pytest.raises(WeakPassword):
+        members.provision_active(ctx, operator, workspace.id, MemberInput(email="ann@example.com"), "short")
+    person = MemberInput(email="ann@example.com", first_name="Ann", last_name="Lee", role="admin")
+    made = members.provision_active(ctx, operator, workspace.id, person, PASSWORD)
+    assert made.status == "active" and made.account_id is not None
+    with ctx.uow() as uow:
+        account = uow.accounts.get(made.account_id)
+        assert account is not None and account.must_change_password
+    assert messages(ctx) == []
+    assert not list(invitations.list_invitations(ctx, operator, workspace.id))
+    with pytest.raises(Conflict):  # an account with this address exists: invite the person instead
+        members.provision_active(ctx, operator, workspace.id, MemberInput(email="ann@example.com"), PASSWORD)
+    admin = Actor(ActorKind.ACCOUNT, id=made.account_id)
+    with pytest.raises(PermissionDenied):  # an admin cannot make an owner, as anywhere else
+        members.provision_active(ctx, admin, workspace.id, MemberInput(email="o@example.com", role="owner"), PASSWORD)

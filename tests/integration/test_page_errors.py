@@ -100,3 +100,33 @@ def test_the_api_docs_work_without_internet(ctx: Context) -> None:
     assert assets and all(url.startswith("/") for url in assets), assets  # nothing from a CDN
     for url in assets:
         assert browser.get(url).status_code == 200, url
+
+
+def _page_routes(app: Any) -> list[Any]:
+    return [
+        route
+        for route in iter_route_contexts(app.routes)
+        if route.path and not route.path.startswith(MACHINES) and route.methods and "GET" in route.methods
+    ]
+
+
+def test_no_page_answers_json_to_a_signed_in_administrator_with_bad_ids_or_query_values(
+    ctx: Context, operator: Any, workspace: Any
+) -> None:
+    """The same routes for a signed-in owner, with the real workspace and made-up other ids, and
+    every query parameter a route reads given a value of the wrong kind (text for a number, markup,
+    a NUL): pages or redirects, never JSON, never a failure; HEAD answers on each too."""
+    from test_admin_pages import signed_in
+
+    owner = signed_in(ctx, operator, workspace, "olga@example.com")
+    routes = _page_routes(owner.fastapi_app)  # type: ignore[attr-defined]
+    assert len(routes) > 20
+    for route in routes:
+        path = re.sub(r"\{[^}]+\}", "no-such-id", route.path.replace("{workspace_id}", workspace.id))
+        names = [param.alias for param in route.dependant.query_params]
+        for query in ({}, dict.fromkeys(names, "x<b>\x00"), dict.fromkeys(names, "-1"), dict.fromkeys(names, "9" * 40)):
+            for method in ("GET", "HEAD"):
+                answer = owner.request(method, path, params=query, headers=HTML, follow_redirects=False)
+                kind = answer.headers.get("content-type", "")
+                shown = f"{method} {path} {query} answered {answer.status_code} {kind}"
+                assert "json" not in kind and answer.status_code < 500 and answer.status_code != 405, shown

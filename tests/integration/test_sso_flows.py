@@ -360,3 +360,38 @@ def test_provider_down_fails_closed_with_a_clear_page(ctx: Context, operator: Ac
     german.get(f"/i/{token_for(ctx, 'hal@down.example')}")
     page = german.post("/sso/start", data={"provider": pid, "csrftoken": csrf(german.get("/welcome").text)})
     assert page.status_code == 503 and "Der Anmeldedienst ist nicht erreichbar" in page.text
+
+
+def test_joining_through_a_provider_leads_straight_into_the_app(ctx: Context, operator: Actor) -> None:
+    """No "Let's go" page when the workspace's app address is known: the confirmed join answers
+    with /go (then the app); the welcome and confirmation pages let their forms end on the
+    provider's and the app's origins."""
+    org = enterprise(ctx, operator)
+    with mock_provider() as issuer:
+        pid = provider(ctx, operator, org.id, issuer)
+        ws = workspace(
+            ctx,
+            operator,
+            org.id,
+            "Contoso Shop",
+            login_methods=[f"sso:{pid}"],
+            sso_required=True,
+            app_url="https://shop.contoso.example/",
+        )
+        browser, welcome = open_invitation(ctx, operator, ws, "eve@contoso.example")
+        policy = browser.get("/welcome").headers["content-security-policy"]
+        assert "https://shop.contoso.example" in policy and issuer.split("/")[2] in policy
+        set_user(
+            issuer, "eve-sub", email="eve@contoso.example", email_verified=True, given_name="Eve", family_name="Ng"
+        )
+        landed = callback(browser, mock_authorize(start(browser, welcome, pid), "eve-sub"))
+        assert redirect_target(landed) == "/welcome/sso"
+        shown = browser.get("/welcome/sso")
+        assert "https://shop.contoso.example" in shown.headers["content-security-policy"]
+        done = browser.post(
+            "/welcome/sso",
+            data={"first_name": "Eve", "last_name": "Ng", "csrftoken": csrf(shown.text)},
+            follow_redirects=False,
+        )
+        assert redirect_target(done) == f"/go/{ws.id}"
+        assert redirect_target(browser.get(f"/go/{ws.id}", follow_redirects=False)) == "https://shop.contoso.example/"

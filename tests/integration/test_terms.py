@@ -49,7 +49,8 @@ def member_browser(ctx: Context, operator: Actor, workspace: Any, email: str = "
     joined = browser.post(
         "/welcome/claim", data={"password": PASSWORD, "csrftoken": csrf(page)}, follow_redirects=False
     )
-    assert joined.headers["location"] == f"/joined/{workspace.id}"
+    # into the app when the workspace has one (through /go, which puts the terms first)
+    assert joined.headers["location"] == f"/{'go' if workspace.app_url else 'joined'}/{workspace.id}"
     return browser
 
 

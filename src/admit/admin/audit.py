@@ -13,6 +13,8 @@ from admit.domain.roles import Permission
 from admit.shared.access import tenant_scope, workspace_for
 from admit.shared.context import Actor, Context
 
+LARGEST_ID = 2**63 - 1  # an event id (BIGINT)
+
 
 def events(
     ctx: Context,
@@ -25,6 +27,10 @@ def events(
     before: int | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
+    """The workspace's events, newest first; ``before``: older than this event id (one past every
+    id the database can hold reads from the newest)."""
+    if before is not None and before > LARGEST_ID:
+        before = None
     with ctx.uow() as uow:
         workspace, _ = workspace_for(uow, actor, workspace_id, Permission.VIEW_AUDIT)
         rows = uow.events.list(

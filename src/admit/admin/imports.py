@@ -14,17 +14,15 @@ from typing import Any
 from admit.adapters.spreadsheets import Table, read_table, write_csv, write_xlsx
 from admit.admin import jobs
 from admit.admin.invitations import new_member, open_invitation
+from admit.admin.members import activate_with_password, check_initial_password
 from admit.admin.profiles import MemberInput
 from admit.domain.errors import AlreadyExists, Conflict, DomainError, NotFound, ValidationFailed, WeakPassword
-from admit.domain.events import EventType
 from admit.domain.invitations import invite_now, personal_message
-from admit.domain.passwords import PasswordPolicy
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Job, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
-from admit.flows.invitation.claims import create_account_for
 from admit.shared.access import tenant_scope, workspace_for
-from admit.shared.context import Actor, Context, record
+from admit.shared.context import Actor, Context
 from admit.shared.messages import channels_for
 
 CHUNK = 500
@@ -146,7 +144,7 @@ def _create(
     now: Any,
 ) -> None:
     if password is not None:
-        _activate_with_password(ctx, uow, actor, workspace, values, password, now)
+        activate_with_password(ctx, uow, actor, workspace, values, password, now)
         return
     member = new_member(uow, actor, workspace, values, now, invited=options["invite"])
     if options["invite"]:
@@ -165,9 +163,8 @@ def _member_values(
     ensure_can_grant(role, Role(values["role"]))
     password = cells.get("initial_password") or None
     if password is not None:
-        context = [v for v in (values["email"], values["username"], values["first_name"], values["last_name"]) if v]
         try:
-            PasswordPolicy.named(workspace.password_policy).check(password, [*context, workspace.name])
+            check_initial_password(workspace, values, password)
         except WeakPassword as exc:
             raise ValidationFailed(
                 "initial password too weak: " + "; ".join(exc.failures), field="initial_password"
@@ -199,41 +196,6 @@ def _existing(uow: UnitOfWork, workspace: Workspace, rows: list[dict[str, Any]])
     keys = {name: sorted({values[name] for values in rows if values.get(name)}) for name in KEYS}
     matches = uow.members.live_matches(workspace.organization_id, workspace.id, keys)
     return {(name, getattr(match, name)) for match in matches for name in KEYS if getattr(match, name)}
-
-
-def _activate_with_password(
-    ctx: Context,
-    uow: UnitOfWork,
-    actor: Actor,
-    workspace: Workspace,
-    values: dict[str, Any],
-    password: str,
-    now: Any,
-) -> None:
-    """A row with an initial one-time password: the account exists at once (the person must
-    choose their own password at first sign-in) and the member is active, with no invitation."""
-    pairs = [(kind, values[kind]) for kind in ("email", "username", "phone") if values.get(kind)]
-    if uow.accounts.by_identifiers(pairs) is not None:
-        raise Conflict(
-            "an account with this email, username or phone already exists; invite the person instead",
-            code="account_exists",
-            field=pairs[0][0],
-        )
-    owner = {**values, "organization_id": workspace.organization_id, "workspace_id": workspace.id}
-    account_id = create_account_for(uow, owner, ctx.hasher.hash(password), now, must_change_password=True)
-    member = new_member(uow, actor, workspace, values, now, account_id=account_id)
-    record(
-        uow,
-        actor,
-        EventType.MEMBER_ACTIVATED,
-        "member",
-        member.id,
-        now,
-        organization_id=workspace.organization_id,
-        workspace_id=workspace.id,
-        account_id=account_id,
-        initial_password=True,
-    )
 
 
 TEMPLATE_HEADERS = (

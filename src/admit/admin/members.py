@@ -13,9 +13,11 @@ from admit.domain.errors import AlreadyExists, Conflict, InvalidTransition, NotF
 from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
+from admit.domain.passwords import PasswordPolicy
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Member, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
+from admit.flows.invitation.claims import create_account_for
 from admit.oidc_provider import backchannel
 from admit.shared.access import tenant_scope, workspace_for
 from admit.shared.context import Actor, ActorKind, Context, record
@@ -61,6 +63,66 @@ def provision(
             invitation = view(open_invitation(ctx, uow, actor, workspace, member, message=message, now=now), now)
         uow.commit()
     return member_view(member), invitation
+
+
+def provision_active(
+    ctx: Context, actor: Actor, workspace_id: str, person: MemberInput, initial_password: str
+) -> MemberView:
+    """Create a member who is active at once, with an account and an initial one-time password
+    (they choose their own at first sign-in): no invitation, no message. ``WeakPassword`` when the
+    password breaks the workspace's policy, ``Conflict`` when an account has these identifiers."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        workspace, role = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
+        values = person.cleaned(workspace, ctx.phone_region)
+        ensure_can_grant(role, Role(values["role"]))
+        _ensure_unique(uow, workspace, values)
+        check_initial_password(workspace, values, initial_password)
+        member = activate_with_password(ctx, uow, actor, workspace, values, initial_password, now)
+        uow.commit()
+    return member_view(member)
+
+
+def check_initial_password(workspace: Workspace, values: dict[str, Any], password: str) -> None:
+    """``WeakPassword`` when an initial password breaks the workspace's policy."""
+    context = [v for v in (values["email"], values["username"], values["first_name"], values["last_name"]) if v]
+    PasswordPolicy.named(workspace.password_policy).check(password, [*context, workspace.name])
+
+
+def activate_with_password(
+    ctx: Context,
+    uow: UnitOfWork,
+    actor: Actor,
+    workspace: Workspace,
+    values: dict[str, Any],
+    password: str,
+    now: datetime,
+) -> Member:
+    """An active member with an initial one-time password, in the caller's transaction: the account
+    exists at once (the person must choose their own password at first sign-in), with no invitation."""
+    pairs = [(kind, values[kind]) for kind in ("email", "username", "phone") if values.get(kind)]
+    if uow.accounts.by_identifiers(pairs) is not None:
+        raise Conflict(
+            "an account with this email, username or phone already exists; invite the person instead",
+            code="account_exists",
+            field=pairs[0][0],
+        )
+    owner = {**values, "organization_id": workspace.organization_id, "workspace_id": workspace.id}
+    account_id = create_account_for(uow, owner, ctx.hasher.hash(password), now, must_change_password=True)
+    member = new_member(uow, actor, workspace, values, now, account_id=account_id)
+    record(
+        uow,
+        actor,
+        EventType.MEMBER_ACTIVATED,
+        "member",
+        member.id,
+        now,
+        organization_id=workspace.organization_id,
+        workspace_id=workspace.id,
+        account_id=account_id,
+        initial_password=True,
+    )
+    return member
 
 
 def _ensure_unique(uow: UnitOfWork, workspace: Workspace, values: dict[str, Any], exclude: str | None = None) -> None:

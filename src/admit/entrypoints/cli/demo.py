@@ -11,13 +11,15 @@ from admit.admin import members, tenancy
 from admit.admin.profiles import MemberInput
 from admit.admin.tenancy import WorkspaceSettings
 from admit.entrypoints.cli.common import OPERATOR, console, context, friendly, settings
-from admit.flows.invitation import claims
+from admit.flows.settings import password_change
 from admit.flows.signin import sessions
 from admit.oidc_provider import clients
 from admit.oidc_provider.clients import ClientInput
+from admit.shared.context import Actor, ActorKind
 
 ORG = "Demo Organization"
 EMAIL = "owner@demo.example"
+INVITEE = "sam@demo.example"  # invited by the owner, not joined yet
 PASSWORD = "lantern-orchard-velvet-42"
 EXAMPLE_APP = "Example Shop"
 EXAMPLE_URL = "http://127.0.0.1:8001"  # examples/shop_app.py
@@ -54,17 +56,26 @@ def demo(
                 departments=["Operations", "Sales"], job_profiles=["Engineer", "Manager"], sms_enabled=True
             ),
         )
-        _, invitation = members.provision(
+        # The owner is active at once (no invitation in the mailbox to someone who has joined):
+        # an initial password, replaced by the demo's at once, as the person would at first sign-in.
+        initial = f"{ctx.random.token(18)}-Aa9"
+        owner = members.provision_active(
             ctx,
             OPERATOR,
             workspace.id,
             MemberInput(email=EMAIL, first_name="Dana", last_name="Demo", role="owner"),
+            initial,
+        )
+        assert owner.account_id is not None
+        password_change.change_password(ctx, owner.account_id, initial, PASSWORD)
+        # The mailbox's first message: the owner's invitation to someone who has not joined yet.
+        members.provision(
+            ctx,
+            Actor(ActorKind.ACCOUNT, id=owner.account_id),
+            workspace.id,
+            MemberInput(email=INVITEE, first_name="Sam", last_name="Sample"),
             invite=True,
         )
-        assert invitation is not None
-        with ctx.uow() as uow:
-            link = next(m.payload["link"] for m in uow.outbox.list(org.id) if m.subject_id == invitation.id)
-        claims.accept_with_token(ctx, link.rsplit("/", 1)[1], password=PASSWORD)
     workspace = tenancy.list_workspaces(ctx, OPERATOR, org.id)[0]
     if example_app is not None:
         _register_example_app(org.id, workspace.id, example_app)
@@ -84,7 +95,7 @@ Sign in (API):         curl -s -X POST {base}/api/v1/sessions -H 'content-type: 
 Invite someone:        curl -s -X POST {base}/api/v1/workspaces/{workspace.id}/invitations \\
                          -H 'authorization: Bearer {token}' -H 'content-type: application/json' \\
                          -d '{{"email": "someone@demo.example"}}'
-Read the messages:     {base}/dev/mailbox
+Read the messages:     {base}/dev/mailbox  (the newest: {INVITEE}'s invitation)
 API reference:         {base}/api/v1/docs"""
     )
 

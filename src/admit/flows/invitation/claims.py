@@ -120,7 +120,7 @@ def welcome_facts(
         state = _link_state(secret, invitation, now)
         facts = None
         if inspect and state == InvitationState.PENDING.value and member is not None and workspace is not None:
-            facts = _inspect(uow, invitation, workspace, member, now)
+            facts = _inspect(uow, invitation, workspace, member, now, ctx.base_url)
     languages = {
         "member": {"language": member.language if member else None},
         "workspace": {
@@ -141,10 +141,12 @@ def inspect_token(ctx: Context, token: str) -> dict[str, Any]:
         workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
         member = uow.members.get(invitation.organization_id, invitation.member_id)
         assert workspace is not None and member is not None
-        return _inspect(uow, invitation, workspace, member, now)
+        return _inspect(uow, invitation, workspace, member, now, ctx.base_url)
 
 
-def _inspect(uow: UnitOfWork, invitation: Invitation, workspace: Any, member: Member, now: datetime) -> dict[str, Any]:
+def _inspect(
+    uow: UnitOfWork, invitation: Invitation, workspace: Any, member: Member, now: datetime, issuer: str
+) -> dict[str, Any]:
     account = uow.accounts.by_identifiers(_identifiers(member))
     policy = LoginPolicy.of(workspace.login_methods, workspace.sso_required)
     providers = _providers(uow, workspace, policy)
@@ -162,6 +164,8 @@ def _inspect(uow: UnitOfWork, invitation: Invitation, workspace: Any, member: Me
         "member": dict(member._mapping),
         "has_account": account is not None,
         "mode": mode,
+        # where joining leads (the app's login URL, then the app): the welcome page's forms end there
+        "leads_to": [url for url in (entry.destination(uow, workspace, issuer), workspace.app_url) if url],
         "login": {
             "password": policy.password_allowed,
             "sso_required": policy.sso_required,

@@ -21,7 +21,9 @@ from admit.domain.errors import (
 )
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.secrets import digest as secret_digest
+from admit.entrypoints.web.deps import blocking
 from admit.entrypoints.web.security import Cookies, csp_sending_forms_to, origin
+from admit.flows.invitation import claims
 from admit.flows.signin import sessions
 from admit.i18n import catalog, negotiate, pick_language, runtime_translator
 from admit.oidc_provider import authorize
@@ -63,7 +65,8 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
     """A page in the person's one language: their account's, else their member record's, else the
     workspace's, else the one an app asked for (``ui_language``), else the browser's (the same
     order on every page of a journey). ``form_targets``: other origins this page's form may end on
-    (its redirect is checked against the CSP's ``form-action``)."""
+    (its redirect is checked against the CSP's ``form-action``); ``leads_to``: the addresses a
+    welcome page's joining leads into (the workspace's app, through ``/go``)."""
     csrf = request.scope.get("csrftoken")
     language = pick_language(
         _field(context.get("account"), "language"),
@@ -77,6 +80,7 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
     providers = (context.get("login") or {}).get("providers") or context.get("providers") or []
     targets = [origin(p["issuer"]) for p in providers]  # its forms may lead to these identity providers
     targets += _app_origin(request, context.get("next")) + list(context.get("form_targets") or [])
+    targets += [origin(url) for url in context.get("leads_to") or []]
     if targets:
         response.headers["content-security-policy"] = csp_sending_forms_to(targets)
     return response
@@ -103,12 +107,26 @@ def browser_account(ctx: Context, request: Request, *, initial_password_ok: bool
         return None
 
 
-def to_joined(request: Request, workspace_id: str, session: str | None = None) -> Response:
-    response = RedirectResponse(f"/joined/{quote(workspace_id)}", status_code=303)
+def to_joined(request: Request, workspace_id: str, session: str | None = None, *, into_app: bool = False) -> Response:
+    """After joining: the joined page; ``into_app`` (the workspace has an app, and the page whose
+    form this answers allows its origin, ``leads_to``) straight into the workspace through ``/go``,
+    which puts an initial password and the terms first."""
+    where = "go" if into_app else "joined"
+    response = RedirectResponse(f"/{where}/{quote(workspace_id)}", status_code=303)
     if session is not None:
         browser_cookies(request).start_session(response, session, request)
     browser_cookies(request).drop_invitation(response)
     return response
+
+
+async def into_workspace(
+    request: Request, ctx: Context, joined: Mapping[str, Any], session: str | None = None
+) -> Response:
+    """After joining from a welcome page (whose forms allow the app's origin): into the workspace's
+    app when it has one, else the joined page."""
+    workspace = await blocking(lambda: claims.joined_workspace(ctx, joined["account_id"], joined["workspace_id"]))
+    into_app = bool(workspace and workspace["app_url"])
+    return to_joined(request, joined["workspace_id"], session, into_app=into_app)
 
 
 def safe_next(target: str) -> str:

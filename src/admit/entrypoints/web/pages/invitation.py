@@ -25,9 +25,9 @@ from admit.entrypoints.web.deps import Ctx, blocking, run_work
 from admit.entrypoints.web.pages.common import (
     browser_account,
     browser_cookies,
+    into_workspace,
     page,
     password_rules,
-    to_joined,
 )
 from admit.entrypoints.web.pages.signup import sign_up_progress
 from admit.flows.invitation import claims, reinvite
@@ -118,7 +118,7 @@ async def claim(
         )
     except (SecretRejected, Conflict, PermissionDenied):
         return RedirectResponse("/welcome", status_code=303)  # e.g. not verified yet, or the workspace now requires SSO
-    response = to_joined(request, result["workspace_id"], result["session"])
+    response = await into_workspace(request, ctx, result, result["session"])
     browser_cookies(request).drop(response, "signup")
     return response
 
@@ -147,7 +147,7 @@ async def accept(request: Request, ctx: Ctx) -> Response:
             refused=exc.code,
             **info,
         )
-    return to_joined(request, result["workspace_id"])
+    return await into_workspace(request, ctx, result)
 
 
 @router.post("/welcome/sign-in", response_class=HTMLResponse)
@@ -184,7 +184,7 @@ async def sign_in_and_join(
     else:
         try:
             joined = await blocking(lambda: claims.accept_with_token(ctx, token, account_id=account.id))
-            response = to_joined(request, joined["workspace_id"])
+            response = await into_workspace(request, ctx, joined)
         except DomainError:  # another account's address, a policy refusal, a link gone meanwhile
             response = RedirectResponse("/welcome", status_code=303)  # the page says which
     browser_cookies(request).start_session(response, session, request)

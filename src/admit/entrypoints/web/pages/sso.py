@@ -17,7 +17,7 @@ from admit.adapters.identity.oidc import ProviderUnavailable, SsoRejected
 from admit.domain.errors import DomainError, NotFound, PermissionDenied, SecretRejected, ValidationFailed
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.admin import signin
-from admit.entrypoints.web.pages.common import browser_cookies, page, to_joined, token_binding
+from admit.entrypoints.web.pages.common import browser_cookies, into_workspace, page, to_joined, token_binding
 from admit.flows.invitation import claims
 from admit.flows.signin import sessions
 from admit.flows.sso import single_sign_on
@@ -87,7 +87,7 @@ async def _complete(request: Request, ctx: Ctx, flow: dict[str, Any], params: di
             return await _signed_in(request, ctx, result)
         if await blocking(lambda: single_sign_on.existing_account(ctx, who)) is not None:
             result = await blocking(lambda: single_sign_on.join_invitation(ctx, target["invitation"], who))
-            return await _signed_in(request, ctx, result)
+            return await _signed_in(request, ctx, result, joining=True)
     except DomainError as exc:
         return _failure(request, exc)
     try:
@@ -100,9 +100,14 @@ async def _complete(request: Request, ctx: Ctx, flow: dict[str, Any], params: di
     return response
 
 
-async def _signed_in(request: Request, ctx: Ctx, result: dict[str, Any]) -> Response:
+async def _signed_in(request: Request, ctx: Ctx, result: dict[str, Any], *, joining: bool = False) -> Response:
+    """``joining`` from a welcome page (its forms allow the app's origin): into the app when the
+    workspace has one."""
     session = await blocking(lambda: sessions.start_session(ctx, result["account_id"]))
-    response = to_joined(request, result["workspace_id"], session)
+    if joining:
+        response = await into_workspace(request, ctx, result, session)
+    else:
+        response = to_joined(request, result["workspace_id"], session)
     browser_cookies(request).drop(response, "sso")
     browser_cookies(request).drop(response, "sso_profile")
     return response
@@ -145,7 +150,7 @@ async def confirm(request: Request, ctx: Ctx, first_name: str = Form(""), last_n
         return page(request, "sso_confirm.html", 422, who=who, first_name=first, last_name=last, error=exc.code, **info)
     except DomainError as exc:
         return _failure(request, exc)
-    return await _signed_in(request, ctx, result)
+    return await _signed_in(request, ctx, result, joining=True)
 
 
 @router.get("/sso/w/{workspace_id}", response_class=HTMLResponse)
