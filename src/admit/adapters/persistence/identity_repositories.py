@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, delete, func, or_, select, update
@@ -14,6 +15,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from admit.adapters.persistence import tables as t
 from admit.adapters.persistence.repositories import DriverQuery, Repository, insert_many, insert_returning_id
 from admit.domain.records import Account, Message
+
+MAX_PAIRS = 3  # a member's email, username and phone
+
+
+@cache
+def _by_identifiers(count: int) -> DriverQuery:
+    """The account holding any of ``count`` (kind, value) identifiers (on every welcome page)."""
+    c = t.account_identifiers.c
+    matches = (and_(c.kind == bindparam(f"k{i}"), c.value == bindparam(f"v{i}")) for i in range(count))
+    stmt = (
+        select(t.accounts).join(t.account_identifiers, c.account_id == t.accounts.c.id).where(or_(*matches)).limit(1)
+    )
+    return DriverQuery(stmt, Account)
 
 
 def _account(row: Row[Any] | None) -> Account | None:
@@ -43,14 +57,15 @@ class Accounts(Repository):
         """The account holding any of these (kind, value) identifiers."""
         if not pairs:
             return None
-        c = t.account_identifiers.c
-        stmt = (
-            select(t.accounts)
-            .join(t.account_identifiers, c.account_id == t.accounts.c.id)
-            .where(or_(*(and_(c.kind == kind, c.value == value) for kind, value in pairs)))
-            .limit(1)
-        )
-        return _account(self._one(stmt))
+        found = None
+        for start in range(0, len(pairs), MAX_PAIRS):
+            chunk = pairs[start : start + MAX_PAIRS]
+            params = {f"k{i}": kind for i, (kind, _) in enumerate(chunk)}
+            params |= {f"v{i}": value for i, (_, value) in enumerate(chunk)}
+            found = _by_identifiers(len(chunk)).first(self.conn, params)
+            if found is not None:
+                break
+        return found
 
     def identifiers(self, account_id: str) -> list[tuple[str, str]]:
         return [(str(kind), str(value)) for kind, value in self._identifiers.all(self.conn, {"id": account_id})]

@@ -58,9 +58,15 @@ class OidcClients(Repository):
             return None
         return self._by_id.first(self.conn, {"id": client_id})  # type: ignore[no-any-return]
 
+    _of_organization = DriverQuery(
+        select(t.oidc_clients)
+        .where(t.oidc_clients.c.organization_id == bindparam("org"))
+        .order_by(t.oidc_clients.c.created_at, t.oidc_clients.c.id)
+    )
+
     def list(self, organization_id: str) -> Sequence[Row[Any]]:
-        stmt = select(t.oidc_clients).where(self.c.organization_id == organization_id)
-        return self.conn.execute(stmt.order_by(self.c.created_at, self.c.id)).all()
+        """The organization's apps, oldest first (read on every welcome page: at the driver)."""
+        return self._of_organization.all(self.conn, {"org": organization_id})
 
     def update(self, organization_id: str, client_id: str, **values: Any) -> None:
         self.conn.execute(

@@ -662,7 +662,19 @@ class WorkspaceLogos(Repository):
     def get(self, organization_id: str | None, workspace_id: str) -> Row[Any] | None:
         return self._one(self._where(select(t.workspace_logos), organization_id, workspace_id))
 
+    _digest = DriverQuery(
+        select(
+            t.workspace_logos.c.workspace_id,
+            t.workspace_logos.c.content_type,
+            t.workspace_logos.c.digest,
+            t.workspace_logos.c.updated_at,
+        ).where(t.workspace_logos.c.workspace_id == bindparam("workspace_id"))
+    )
+
     def digest(self, organization_id: str | None, workspace_id: str) -> Row[Any] | None:
+        """The logo's type and digest, without its data (on every invitee page: at the driver)."""
+        if organization_id is None:
+            return self._digest.first(self.conn, {"workspace_id": workspace_id})  # type: ignore[no-any-return]
         stmt = select(self.c.workspace_id, self.c.content_type, self.c.digest, self.c.updated_at)
         return self._one(self._where(stmt, organization_id, workspace_id))
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, delete, or_, select
+from sqlalchemy import Row, bindparam, delete, or_, select
 
 from admit.adapters.persistence import tables as t
-from admit.adapters.persistence.repositories import Repository
+from admit.adapters.persistence.repositories import DriverQuery, Repository
 from admit.domain.records import Account
 
 
@@ -55,12 +55,17 @@ class ExternalAccounts(Repository):
         row = self._one(select(t.accounts).where(self.a.external_issuer == issuer, self.a.external_subject == subject))
         return None if row is None else Account._make(row)
 
+    _by_email = DriverQuery(
+        select(t.accounts).where(
+            t.accounts.c.credential_kind == "external", t.accounts.c.external_email == bindparam("email")
+        ),
+        Account,
+    )
+
     def by_email(self, email: str) -> Sequence[Account]:
-        """External accounts whose provider vouched for this address (to explain, never to link)."""
-        rows = self.conn.execute(
-            select(t.accounts).where(self.a.credential_kind == "external", self.a.external_email == email)
-        )
-        return [Account._make(row) for row in rows]
+        """External accounts whose provider vouched for this address (to explain, never to link;
+        read on every welcome page: at the driver)."""
+        return self._by_email.all(self.conn, {"email": email})
 
     def sso_memberships(self, account_id: str) -> Sequence[Any]:
         """The account's memberships (active or suspended: accepted) in workspaces requiring SSO."""
