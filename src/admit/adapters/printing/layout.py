@@ -51,17 +51,38 @@ def font_directory() -> Path | None:
 
 @dataclass
 class Document:
-    """An A4 portrait FPDF with the fonts registered; ``unicode`` says whether DejaVu was found."""
+    """An A4 portrait FPDF; ``fonts`` is DejaVu's directory, or None for the core fonts. A font file
+    is read when first used, and closed by ``finish``."""
 
     pdf: FPDF
-    unicode: bool
+    fonts: Path | None
+
+    @property
+    def unicode(self) -> bool:
+        return self.fonts is not None
 
     def font(self, family: str, style: str, size: float) -> None:
-        self.pdf.set_font(family if self.unicode else CORE_FONTS[family], style, size)
+        if self.fonts is None:
+            self.pdf.set_font(CORE_FONTS[family], style, size)
+            return
+        if f"{family}{style}" not in self.pdf.fonts:
+            self.pdf.add_font(family, style, self.fonts / FONT_FILES[(family, style)])
+        self.pdf.set_font(family, style, size)
+
+    def finish(self) -> bytes:
+        """The PDF's bytes; every font file is closed (fpdf2 closes only those it embedded)."""
+        try:
+            return bytes(self.pdf.output())
+        finally:
+            for font in self.pdf.fonts.values():
+                close = getattr(font, "close", None)
+                if close is not None:
+                    close()
 
     def printable(self, text: str) -> str:
-        """``text`` without control or format characters (NUL, bidi overrides), on one line, short enough to measure quickly; only
-        Latin-1 (``?`` for the rest) when the core fonts stand in for DejaVu."""
+        """``text`` without control or format characters (NUL, bidi overrides), on one line, short
+        enough to measure quickly; only Latin-1 (``?`` for the rest) when the core fonts stand in
+        for DejaVu."""
         text = str(text)[: MAX_CHARS * 2]
         cleaned = "".join(
             " " if char in "\t\n\r\x0b\x0c\x85\u2028\u2029" else char
@@ -149,17 +170,13 @@ class Document:
 
 
 def new_document(title: str, language: str) -> Document:
-    """An empty A4 portrait document with DejaVu (or the core fonts) registered, no automatic page
+    """An empty A4 portrait document using DejaVu (or the core fonts), no automatic page
     breaks, compressed, with ``title`` and ``language`` in its metadata."""
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
     pdf.set_creator("Admit")
     pdf.set_lang(language)
-    directory = font_directory()
-    if directory is not None:
-        for (family, style), name in FONT_FILES.items():
-            pdf.add_font(family, style, directory / name)
-    document = Document(pdf, directory is not None)
+    document = Document(pdf, font_directory())
     pdf.set_title(document.printable(title))
     return document

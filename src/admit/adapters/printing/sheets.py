@@ -88,7 +88,7 @@ def code_sheet(cards: Sequence[Card], *, language: str = "en", title: str | None
             x = MARGIN_X + (index % COLUMNS) * CARD_WIDTH
             y = TOP + (index // COLUMNS) * CARD_HEIGHT
             _card(document, card, x, y, instruction, words["code"])
-    return bytes(pdf.output())
+    return document.finish()
 
 
 def _header(document: Document, heading: str, words: dict[str, str], page: int, pages: int) -> None:
