@@ -121,6 +121,15 @@ def test_hostile_names_and_workspaces_neither_raise_nor_leave_the_card(value: st
     assert qr_codes(page) == [BASE + "K7QM-3XPA", BASE + "x"]
 
 
+def test_right_to_left_names_print_in_visual_order() -> None:
+    name = "שרה כהן"
+    text = read(sheets.code_sheet([card(1, name=name, workspace="מאפיית הנמל")])).pages[0].extract_text()
+    # pypdf reads a line in the order the glyphs sit on the page, left to right, and then applies
+    # the bidi algorithm: drawn in stored order, the name would come back reversed ("ןהכ הרש").
+    assert name in text
+    assert "מאפיית הנמל" in text
+
+
 def test_a_long_name_is_cut_with_an_ellipsis_within_the_card() -> None:
     document = layout.new_document("t", "en")
     document.font("sans", "B", 13)
@@ -128,8 +137,14 @@ def test_a_long_name_is_cut_with_an_ellipsis_within_the_card() -> None:
     assert name.endswith("…")
     assert document.pdf.get_string_width(name) <= sheets.TEXT_WIDTH
     assert document.pdf.font_size_pt == 9
-    document.pdf.add_page()
-    document.finish()  # closes the font file
+    document.close()
+
+
+def test_a_url_no_qr_code_can_hold_is_a_clear_error() -> None:
+    with pytest.raises(qr.TooLong, match="does not fit a QR code"):
+        sheets.code_sheet([Card("Ana", "Bakery", "K7QM", BASE + "x" * 2_400)])
+    with pytest.raises(ValueError, match="does not fit a QR code"):
+        posters.signup_poster("Bakery", None, BASE + "x" * 2_400)
 
 
 def test_without_dejavu_the_sheet_prints_latin_1(monkeypatch: pytest.MonkeyPatch) -> None:

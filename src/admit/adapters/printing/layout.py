@@ -8,9 +8,10 @@ Fedora and Alpine. On Debian it is the package ``fonts-dejavu-core``, installed 
 with the Debian chromium that ``make test`` installs; a slim container image may lack it
 (``apt-get install fonts-dejavu-core``). Without it the PDFs use the PDF's built-in Helvetica and
 Courier and print only Latin-1: other characters become ``?``. DejaVu covers Latin, Greek,
-Cyrillic, Arabic and Hebrew letters, but not CJK or emoji, which print as empty boxes; and
-right-to-left text prints in the order it is stored (fpdf2 reorders it only with text shaping,
-which needs HarfBuzz's Python binding, not installed). Nothing here raises on any text.
+Cyrillic, Arabic and Hebrew letters, but not CJK or emoji, which print as empty boxes (fpdf2 logs
+the missing glyphs once per document). Right-to-left runs are put in visual order with fpdf2's
+Unicode bidi algorithm, but Arabic letters print in their isolated forms: joining them needs text
+shaping (HarfBuzz's Python binding, not a dependency). Nothing here raises on any text.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpdf import FPDF
+from fpdf.bidi import BidiParagraph
 
 from admit.adapters.printing import qr
 
@@ -52,7 +54,7 @@ def font_directory() -> Path | None:
 @dataclass
 class Document:
     """An A4 portrait FPDF; ``fonts`` is DejaVu's directory, or None for the core fonts. A font file
-    is read when first used, and closed by ``finish``."""
+    is read when first used; use the document in a ``with`` block, which closes them."""
 
     pdf: FPDF
     fonts: Path | None
@@ -69,15 +71,18 @@ class Document:
             self.pdf.add_font(family, style, self.fonts / FONT_FILES[(family, style)])
         self.pdf.set_font(family, style, size)
 
-    def finish(self) -> bytes:
-        """The PDF's bytes; every font file is closed (fpdf2 closes only those it embedded)."""
-        try:
-            return bytes(self.pdf.output())
-        finally:
-            for font in self.pdf.fonts.values():
-                close = getattr(font, "close", None)
-                if close is not None:
-                    close()
+    def __enter__(self) -> Document:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes every font file (fpdf2 closes only those it embedded, and only on output)."""
+        for font in self.pdf.fonts.values():
+            close = getattr(font, "close", None)
+            if close is not None:
+                close()
 
     def printable(self, text: str) -> str:
         """``text`` without control or format characters (NUL, bidi overrides), on one line, short
@@ -94,6 +99,13 @@ class Document:
             cleaned = unicodedata.normalize("NFKC", cleaned)
             cleaned = "".join(char if ord(char) < 256 else "?" for char in cleaned)
         return cleaned
+
+    def text(self, x: float, y: float, text: str) -> None:
+        """Writes ``text`` (printable, fitted) with its baseline starting at (``x``, ``y``), in visual
+        order: Hebrew or Arabic runs reversed by fpdf2's Unicode bidi algorithm."""
+        if self.unicode and any(unicodedata.bidirectional(char) in ("R", "AL") for char in text):
+            text = BidiParagraph(text).get_reordered_string()
+        self.pdf.text(x, y, text)
 
     def fit(self, text: str, width: float) -> str:
         """``text`` (already printable) cut to ``width`` millimetres in the current font, with an

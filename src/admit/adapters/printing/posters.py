@@ -33,15 +33,20 @@ TEXTS = {
 
 
 def signup_poster(workspace: str, department: str | None, url: str, *, language: str = "en") -> bytes:
-    """An A4 poster PDF whose QR code opens ``url`` (the sign-up link, given in full)."""
+    """An A4 poster PDF whose QR code opens ``url`` (the sign-up link, given in full). Raises
+    ``qr.TooLong`` (a ValueError) only for a URL no QR code can hold (over 2,331 bytes)."""
     code = str(language)[:2].lower()
     words = TEXTS.get(code, TEXTS["en"])
-    document = new_document(f"{words['title']}: {workspace}", code if code in TEXTS else "en")
+    with new_document(f"{words['title']}: {workspace}", code if code in TEXTS else "en") as document:
+        return _poster(document, words, workspace, department, url)
+
+
+def _poster(document: Document, words: dict[str, str], workspace: str, department: str | None, url: str) -> bytes:
     pdf = document.pdf
     pdf.add_page()
 
     def centred(text: str, y: float) -> None:
-        pdf.text((PAGE_WIDTH - pdf.get_string_width(text)) / 2, y, text)
+        document.text((PAGE_WIDTH - pdf.get_string_width(text)) / 2, y, text)
 
     pdf.set_text_color(0)
     centred(document.shrink("sans", "B", document.printable(words["scan"]), WIDTH, 40, 20), 40)
@@ -57,7 +62,7 @@ def signup_poster(workspace: str, department: str | None, url: str, *, language:
     document.font("mono", "", 11)
     for number, line in enumerate(_url_lines(document.printable(url), document, 4)):
         centred(line, 236 + 6 * number)
-    return document.finish()
+    return bytes(pdf.output())
 
 
 def _url_lines(url: str, document: Document, lines: int) -> list[str]:

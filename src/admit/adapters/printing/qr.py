@@ -15,9 +15,20 @@ ERROR = "m"
 QUIET_ZONE = 4  # modules, the standard's minimum
 
 
+MAX_BYTES = 2_331  # the largest symbol (version 40) at level M, in byte mode
+
+
+class TooLong(ValueError):
+    """The URL does not fit a QR code (more than ``MAX_BYTES`` bytes of UTF-8)."""
+
+
 def make(url: str) -> segno.QRCode:
-    """The QR code of ``url`` (binary mode; raises ``segno.DataOverflowError`` past 2,331 bytes)."""
-    return segno.make_qr(url, error=ERROR, boost_error=True)
+    """The QR code of ``url``; ``TooLong`` (a ValueError) if no QR code can hold it. Admit's URLs
+    are far shorter: a redeem URL with its code is about 60 bytes (a 33 × 33 symbol)."""
+    try:
+        return segno.make_qr(str(url), error=ERROR, boost_error=True)
+    except segno.DataOverflowError as error:
+        raise TooLong(f"a URL of {len(str(url).encode('utf-8', 'replace'))} bytes does not fit a QR code") from error
 
 
 def modules(url: str) -> tuple[bytearray, ...]:

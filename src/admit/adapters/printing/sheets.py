@@ -71,9 +71,14 @@ def texts(language: str) -> dict[str, str]:
 
 def code_sheet(cards: Sequence[Card], *, language: str = "en", title: str | None = None) -> bytes:
     """The cards as an A4 PDF, eight to a page (one empty page with the header if there are none).
-    ``title`` heads every page (default "Access codes" in the language) and names the document."""
+    ``title`` heads every page (default "Access codes" in the language) and names the document.
+    Raises ``qr.TooLong`` (a ValueError) only for a URL no QR code can hold (over 2,331 bytes)."""
     words = texts(language)
-    document = new_document(title or words["title"], language if language in TEXTS else "en")
+    with new_document(title or words["title"], language if language in TEXTS else "en") as document:
+        return _sheet(document, cards, words, title)
+
+
+def _sheet(document: Document, cards: Sequence[Card], words: dict[str, str], title: str | None) -> bytes:
     pdf = document.pdf
     heading = document.printable(title or words["title"])
     document.font("sans", "", 8)
@@ -88,18 +93,18 @@ def code_sheet(cards: Sequence[Card], *, language: str = "en", title: str | None
             x = MARGIN_X + (index % COLUMNS) * CARD_WIDTH
             y = TOP + (index // COLUMNS) * CARD_HEIGHT
             _card(document, card, x, y, instruction, words["code"])
-    return document.finish()
+    return bytes(pdf.output())
 
 
 def _header(document: Document, heading: str, words: dict[str, str], page: int, pages: int) -> None:
     pdf = document.pdf
     pdf.set_text_color(0)
     document.font("sans", "B", 10)
-    pdf.text(MARGIN_X, 9, document.fit(heading, 110))
+    document.text(MARGIN_X, 9, document.fit(heading, 110))
     document.font("sans", "", 8)
     pdf.set_text_color(90)
     right = f"{document.printable(words['cut'])}  {words['page'].format(page=page, pages=pages)}"
-    pdf.text(PAGE_WIDTH - MARGIN_X - pdf.get_string_width(right), 9, right)
+    document.text(PAGE_WIDTH - MARGIN_X - pdf.get_string_width(right), 9, right)
 
 
 def _cut_lines(document: Document, count: int) -> None:
@@ -131,18 +136,18 @@ def _card(document: Document, card: Card, x: float, y: float, instruction: list[
     document.qr(str(card.url), x + CARD_WIDTH - PADDING - QR_SIZE + 2, y + 3, QR_SIZE)
     pdf.set_text_color(90)
     document.font("sans", "", 8)
-    pdf.text(left, y + 9, document.fit(document.printable(card.workspace), TEXT_WIDTH))
+    document.text(left, y + 9, document.fit(document.printable(card.workspace), TEXT_WIDTH))
     pdf.set_text_color(0)
     name = document.shrink("sans", "B", document.printable(card.name), TEXT_WIDTH, 13, 9)
-    pdf.text(left, y + 16, name)
+    document.text(left, y + 16, name)
     document.font("sans", "", 8)
     for line_number, line in enumerate(instruction):
-        pdf.text(left, y + 23 + 4 * line_number, line)
+        document.text(left, y + 23 + 4 * line_number, line)
     pdf.set_text_color(90)
     document.font("sans", "", 7)
-    pdf.text(left, y + 44, code_label)
+    document.text(left, y + 44, code_label)
     pdf.set_text_color(0)
     code = document.shrink("mono", "B", document.printable(card.code), WIDE_TEXT, 20, 10)
-    pdf.text(left, y + 52, code)
+    document.text(left, y + 52, code)
     url = document.shrink("sans", "", document.printable(card.url), WIDE_TEXT, 7, 5)
-    pdf.text(left, y + 60, url)
+    document.text(left, y + 60, url)
