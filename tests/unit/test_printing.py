@@ -16,6 +16,9 @@ from admit.adapters.printing import layout, posters, qr, sheets
 from admit.adapters.printing.sheets import Card
 
 BASE = "https://admit.example.com/code?code="
+needs_dejavu = pytest.mark.skipif(
+    layout.font_directory() is None, reason="DejaVu (Debian's fonts-dejavu-core) is not installed"
+)
 
 
 def card(number: int, name: str | None = None, workspace: str = "Harbour Bakery") -> Card:
@@ -121,6 +124,7 @@ def test_hostile_names_and_workspaces_neither_raise_nor_leave_the_card(value: st
     assert qr_codes(page) == [BASE + "K7QM-3XPA", BASE + "x"]
 
 
+@needs_dejavu
 def test_right_to_left_names_print_in_visual_order() -> None:
     name = "שרה כהן"
     text = read(sheets.code_sheet([card(1, name=name, workspace="מאפיית הנמל")])).pages[0].extract_text()
@@ -130,6 +134,7 @@ def test_right_to_left_names_print_in_visual_order() -> None:
     assert "מאפיית הנמל" in text
 
 
+@needs_dejavu
 def test_a_long_name_is_cut_with_an_ellipsis_within_the_card() -> None:
     document = layout.new_document("t", "en")
     document.font("sans", "B", 13)
