@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/oidc.py
+	$(BIN)/python bench/codes.py
 
 # Re-resolve requirements.lock from pyproject.toml (newest versions allowed), with hashes.
 lock: $(STAMP)
