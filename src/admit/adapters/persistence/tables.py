@@ -318,8 +318,20 @@ access_codes = Table(
     Column("failures", Integer, nullable=False, server_default=text("0")),
     Column("created_by", String(200), nullable=False),
     Index("uq_access_codes_digest", "digest", unique=True),
-    Index("uq_access_codes_live_member", "member_id", unique=True, sqlite_where=text(LIVE_CODE), postgresql_where=text(LIVE_CODE)),
-    Index("uq_access_codes_live_lookup", "lookup", unique=True, sqlite_where=text(LIVE_CODE), postgresql_where=text(LIVE_CODE)),
+    Index(
+        "uq_access_codes_live_member",
+        "member_id",
+        unique=True,
+        sqlite_where=text(LIVE_CODE),
+        postgresql_where=text(LIVE_CODE),
+    ),
+    Index(
+        "uq_access_codes_live_lookup",
+        "lookup",
+        unique=True,
+        sqlite_where=text(LIVE_CODE),
+        postgresql_where=text(LIVE_CODE),
+    ),
     Index("ix_access_codes_workspace", "workspace_id", "created_at"),
 )
 
