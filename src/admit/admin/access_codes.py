@@ -291,7 +291,7 @@ def issue_for_selection(ctx: Context, actor: Actor, workspace_id: str, member_id
             member, _ = _load(uow, actor, member_id, workspace.id, lock=True)
             issued.append(_issue(ctx, uow, actor, member, workspace, now))
         record(
-            uow, actor, EventType.ACCESS_CODES_EXPORTED, "workspace", workspace.id, now,
+            uow, actor, EventType.ACCESS_CODE_EXPORTED, "workspace", workspace.id, now,
             organization_id=workspace.organization_id, workspace_id=workspace.id,
             member_ids=[i.member_id for i in issued], count=len(issued),
         )  # fmt: skip

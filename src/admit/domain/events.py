@@ -51,7 +51,7 @@ class EventType(StrEnum):
     ACCESS_CODE_REDEEMED = "access_code.redeemed"
     ACCESS_CODE_LOCKED = "access_code.locked"  # withdrawn after 10 wrong tries against it
     ACCESS_CODE_SENT = "access_code.sent"  # by SMS
-    ACCESS_CODES_EXPORTED = "access_code.exported"  # a CSV of fresh codes
+    ACCESS_CODE_EXPORTED = "access_code.exported"  # a CSV of fresh codes
 
     ACCOUNT_CREATED = "account.created"
     ACCOUNT_SIGNED_IN = "account.signed_in"
@@ -88,7 +88,7 @@ class EventType(StrEnum):
 SUBJECTS = {
     EventType.TERMS_PUBLISHED: "workspace",
     EventType.TERMS_ACCEPTED: "member",
-    EventType.ACCESS_CODES_EXPORTED: "workspace",
+    EventType.ACCESS_CODE_EXPORTED: "workspace",
 }
 
 
