@@ -17,7 +17,7 @@ from admit.admin import tenancy
 from admit.admin import terms as terms_service
 from admit.admin.tenancy import WorkspaceSettings
 from admit.domain.workspaces import DEFAULTS
-from admit.entrypoints.cli import bulk, common, demo, people
+from admit.entrypoints.cli import bulk, codes, common, demo, people
 from admit.entrypoints.cli import oidc as oidc_commands
 from admit.entrypoints.cli import sso as sso_commands
 from admit.entrypoints.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
@@ -45,6 +45,7 @@ sso_commands.register(app, workspace)
 oidc_commands.register(app)
 bulk.register(app)
 demo.register(app)
+codes.register(app)
 
 
 @app.command()

@@ -23,7 +23,15 @@ from admit.config import Settings
 from admit.entrypoints.web import dev, errors, oidc
 from admit.entrypoints.web.api import invitation, signin, signup, terms
 from admit.entrypoints.web.api import settings as settings_api
-from admit.entrypoints.web.api.admin import clients, identity_providers, invitations, organizations, outbox, people
+from admit.entrypoints.web.api.admin import (
+    access_codes,
+    clients,
+    identity_providers,
+    invitations,
+    organizations,
+    outbox,
+    people,
+)
 from admit.entrypoints.web.form_guard import FormGuard
 from admit.entrypoints.web.pages import brand as brand_pages
 from admit.entrypoints.web.pages import home as home_pages
@@ -121,6 +129,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         clients,
         people,
         terms,
+        access_codes,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
