@@ -33,6 +33,7 @@ from admit.entrypoints.web.api.admin import (
     people,
 )
 from admit.entrypoints.web.form_guard import FormGuard
+from admit.entrypoints.web.pages import access_code as access_code_pages
 from admit.entrypoints.web.pages import brand as brand_pages
 from admit.entrypoints.web.pages import home as home_pages
 from admit.entrypoints.web.pages import invitation as invitation_pages
@@ -149,6 +150,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         settings_pages,
         terms_pages,
         brand_pages,
+        access_code_pages,
     )
     admin = (
         console,

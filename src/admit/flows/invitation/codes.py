@@ -48,6 +48,7 @@ class CodeFacts:
     needs_username: bool  # the member has no email and no username: the person chooses one
     password_policy: str
     expires_at: datetime
+    app_url: str | None  # where joining leads (through /go)
 
 
 def address_key(client_address: str) -> str:
@@ -131,7 +132,7 @@ def _facts(uow: UnitOfWork, row: Record, now: datetime) -> CodeFacts:
         raise LinkGone("this access code is no longer valid; ask your administrator for a new one", code="code_gone")
     return CodeFacts(
         workspace.id, workspace.name, member.first_name, member.last_name, member.email, member.username,
-        not member.email and not member.username, workspace.password_policy, row.expires_at,
+        not member.email and not member.username, workspace.password_policy, row.expires_at, workspace.app_url,
     )  # fmt: skip
 
 
