@@ -13,12 +13,13 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from support.api import api_token, client
-from support.outbox import messages
+from support.outbox import messages, token_for
 from support.pages import csrf
 
 from admit.admin import access_codes, members, tenancy
 from admit.admin.profiles import MemberInput
 from admit.domain import access_codes as codes
+from admit.flows.invitation import claims
 from admit.shared.context import Actor, Context
 
 PASSWORD = "lantern-orchard-pebble-58"
@@ -146,3 +147,48 @@ def test_the_api_creates_shows_withdraws_sends_and_exports_codes(ctx: Context, o
     globex = tenancy.create_organization(ctx, operator, "Globex")
     stranger = client(ctx, api_token(ctx, globex.id, role="admin"))
     assert stranger.post(f"/api/v1/members/{member_id}/access-code").status_code == 404
+
+
+def test_the_console_adds_a_person_without_email_and_makes_their_code_once(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    members.provision(ctx, operator, workspace.id, MemberInput(email="olga@example.com", role="owner"), invite=True)
+    claims.accept_with_token(ctx, token_for(ctx, "olga@example.com"), password=PASSWORD)
+    browser = client(ctx)
+    signin = browser.get("/sign-in").text
+    browser.post("/sign-in", data={"identifier": "olga@example.com", "password": PASSWORD, "csrftoken": csrf(signin)})
+    form = browser.get(f"/admin/{workspace.id}/people/new").text
+    added = browser.post(
+        f"/admin/{workspace.id}/people/new",
+        data={
+            "first_name": "Ana",
+            "last_name": "Silva",
+            "external_id": "E-9",
+            "role": "member",
+            "csrftoken": csrf(form),
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303, added.text
+    person = browser.get(added.headers["location"])
+    assert person.status_code == 200 and "No access code yet." in person.text and "Access code</td>" not in person.text
+    member_id = added.headers["location"].rsplit("/", 1)[1]
+    assert members.get(ctx, operator, member_id).status == "invited"
+    made = browser.post(f"/admin/{workspace.id}/people/{member_id}/access-code", data={"csrftoken": csrf(person.text)})
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    code = re.search(r'id="access-code">([^<]+)<', made.text).group(1)  # type: ignore[union-attr]
+    assert codes.normalise(code)
+    again = browser.get(f"/admin/{workspace.id}/people/{member_id}").text
+    assert code not in again and "A code is live until" in again and "Withdraw the code" in again
+    assert "Send a new code by SMS" not in again  # no phone
+    done = browser.post(
+        f"/admin/{workspace.id}/people/{member_id}/access-code/withdraw", data={"csrftoken": csrf(again)},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=code_withdrawn")
+    after = browser.get(done.headers["location"]).text
+    assert "The access code was withdrawn." in after and "The code was withdrawn on" in after
+    refused = browser.post(
+        f"/admin/{workspace.id}/people/{member_id}/access-code/withdraw", data={"csrftoken": csrf(after)}
+    )
+    assert refused.status_code == 409 and "no live access code" in refused.text

@@ -44,6 +44,7 @@ from admit.entrypoints.web.pages import signin as signin_pages
 from admit.entrypoints.web.pages import signup as signup_pages
 from admit.entrypoints.web.pages import sso as sso_pages
 from admit.entrypoints.web.pages import terms as terms_pages
+from admit.entrypoints.web.pages.admin import access_codes as access_code_admin_pages
 from admit.entrypoints.web.pages.admin import apps as apps_pages
 from admit.entrypoints.web.pages.admin import audit, choose, console
 from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pages
@@ -164,6 +165,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         terms_admin_pages,
         workspace_settings_pages,
         sign_in_admin_pages,
+        access_code_admin_pages,
     )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):
         _answer_head_like_get(module.router)
