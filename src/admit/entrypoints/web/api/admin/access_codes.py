@@ -4,10 +4,10 @@ codes for a selection of members (shown once, audited). Rules live in ``admin.ac
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from admit.admin import access_codes
 from admit.domain.errors import NotFound
@@ -41,10 +41,11 @@ class AccessCodeState(BaseModel):
     failures: int
 
 
-class SelectionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+MemberId = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
-    member_ids: list[str] = Field(min_length=1, max_length=access_codes.MAX_SELECTION)
+
+class SelectionIn(BaseModel):
+    member_ids: list[MemberId] = Field(min_length=1, max_length=access_codes.MAX_SELECTION)
 
 
 @router.post("/members/{member_id}/access-code", status_code=201, response_model=AccessCodeOut, tags=["access codes"])
