@@ -180,3 +180,22 @@ def test_ten_thousand_wrong_codes_from_many_addresses_find_nothing(
     for n, code in enumerate(issued):
         assert redeeming.check(ctx, code.code, "198.51.100.200").first_name == "Ana", n
     assert access_codes.current(ctx, operator, issued[0].member_id).failures == 9  # type: ignore[union-attr]
+
+
+def test_revoking_the_invitation_or_removing_the_member_withdraws_the_code(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    from admit.admin import invitations
+
+    member_id = frontline(ctx, operator, workspace)
+    issued = access_codes.issue(ctx, operator, member_id)
+    pending = invitations.pending_for_member(ctx, operator, member_id)
+    assert pending.channels == ["code"] and (pending.expires_at - ctx.clock.now()).days == 30
+    invitations.revoke(ctx, operator, pending.id)
+    assert access_codes.current(ctx, operator, member_id).state == "withdrawn"  # type: ignore[union-attr]
+    with pytest.raises(LinkGone):
+        redeeming.check(ctx, issued.code, "198.51.100.3")
+    again = access_codes.issue(ctx, operator, member_id)  # invited again, by a new code
+    members.remove(ctx, operator, member_id)
+    with pytest.raises(LinkGone):
+        redeeming.check(ctx, again.code, "198.51.100.3")
