@@ -199,3 +199,28 @@ def test_revoking_the_invitation_or_removing_the_member_withdraws_the_code(
     members.remove(ctx, operator, member_id)
     with pytest.raises(LinkGone):
         redeeming.check(ctx, again.code, "198.51.100.3")
+
+
+def test_eight_parallel_redemptions_of_one_code_have_one_winner(ctx: Context, operator: Actor, workspace: Any) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from admit.domain.errors import DomainError
+
+    member_id = frontline(ctx, operator, workspace, username="ana", phone="+4915112345678")
+    issued = access_codes.issue(ctx, operator, member_id)
+    barrier = threading.Barrier(8)
+
+    def attempt(n: int) -> dict[str, Any] | DomainError:
+        barrier.wait()
+        try:
+            return redeeming.redeem(ctx, issued.code, password=PASSWORD, client_address=f"198.51.100.{n}")
+        except DomainError as exc:
+            return exc
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(attempt, range(8)))
+    wins = [o for o in outcomes if isinstance(o, dict)]
+    assert len(wins) == 1, outcomes
+    assert all(isinstance(o, SecretAlreadyUsed | Conflict | LinkGone) for o in outcomes if not isinstance(o, dict))
+    assert members.get(ctx, operator, member_id).account_id == wins[0]["account_id"]
