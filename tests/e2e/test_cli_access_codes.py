@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from support.processes import admit, field
@@ -15,6 +16,10 @@ def test_operator_issues_shows_withdraws_and_exports_codes(database_url: str, tm
     admit(database_url, "db", "upgrade")
     org = field(admit(database_url, "org", "create", "Vandelay").stdout, "id")
     ws = field(admit(database_url, "workspace", "create", org, "Vandelay Imports").stdout, "id")
+    updated = admit(database_url, "workspace", "update", ws, "--code-lifetime-days", "7").stdout
+    assert field(updated, "access_code_lifetime_days") == "7"
+    too_long = admit(database_url, "workspace", "update", ws, "--code-lifetime-days", "91", check=False)
+    assert too_long.returncode == 1 and "access_code_lifetime_days" in too_long.stderr
     added = admit(
         database_url, "member", "add", ws, "--first-name", "Ana", "--last-name", "Silva", "--external-id", "E-7",
         "--no-invite",
@@ -24,6 +29,7 @@ def test_operator_issues_shows_withdraws_and_exports_codes(database_url: str, tm
     code = field(issued, "code")
     assert re.fullmatch(r"([2-9A-HJKMNP-TV-Z]{4}-){3}[2-9A-HJKMNP-TV-Z]{4}", code)
     assert field(issued, "url").endswith(f"/code?c={code}")
+    assert field(issued, "expires_at").startswith(str((datetime.now(UTC) + timedelta(days=7)).date()))
     assert field(admit(database_url, "code", "show", member).stdout, "state") == "live"
     assert code not in admit(database_url, "code", "show", member).stdout
     assert field(admit(database_url, "code", "withdraw", member).stdout, "state") == "withdrawn"

@@ -149,6 +149,7 @@ def workspace_update(
     reminder_days: str = typer.Option(
         None, help="Remind invitees this many days before their invitation expires, or 'off'."
     ),
+    code_lifetime_days: int = typer.Option(None, help="Access code lifetime in days (1-90)."),
 ) -> None:
     """Change a workspace's name or settings (only the options given)."""
     given = {
@@ -161,6 +162,7 @@ def workspace_update(
         "sms_enabled": sms,
         "auto_invite": auto_invite,
         "sms_daily_cap": sms_daily_cap,
+        "access_code_lifetime_days": code_lifetime_days,
     }
     changes = {k: v for k, v in given.items() if v is not None}
     if reminder_days is not None:  # "off" is no reminder; anything but a whole number is refused there
@@ -177,6 +179,7 @@ def workspace_update(
             "name",
             "invitation_lifetime_days",
             "reminder_days",
+            "access_code_lifetime_days",
             "password_policy",
             "email_enabled",
             "sms_enabled",
