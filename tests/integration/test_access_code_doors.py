@@ -180,6 +180,7 @@ def test_the_console_adds_a_person_without_email_and_makes_their_code_once(
     assert codes.normalise(code)
     again = browser.get(f"/admin/{workspace.id}/people/{member_id}").text
     assert code not in again and "A code is live until" in again and "Withdraw the code" in again
+    assert "Access code created" in again  # the person's history
     assert "Send a new code by SMS" not in again  # no phone
     done = browser.post(
         f"/admin/{workspace.id}/people/{member_id}/access-code/withdraw", data={"csrftoken": csrf(again)},

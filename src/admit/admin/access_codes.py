@@ -119,8 +119,8 @@ def _issue(
     if previous is not None:
         uow.access_codes.end(previous.id, now, redeemed=False, reason="replaced")
         record(
-            uow, actor, EventType.ACCESS_CODE_WITHDRAWN, "access_code", previous.id, now,
-            organization_id=workspace.organization_id, workspace_id=workspace.id, member_id=member.id,
+            uow, actor, EventType.ACCESS_CODE_WITHDRAWN, "member", member.id, now,
+            organization_id=workspace.organization_id, workspace_id=workspace.id, code_id=previous.id,
             reason="replaced",
         )  # fmt: skip
     code = _fresh_code(uow)
@@ -138,8 +138,8 @@ def _issue(
         created_by=_actor_name(actor),
     )
     record(
-        uow, actor, EventType.ACCESS_CODE_ISSUED, "access_code", code_id, now,
-        organization_id=workspace.organization_id, workspace_id=workspace.id, member_id=member.id,
+        uow, actor, EventType.ACCESS_CODE_ISSUED, "member", member.id, now,
+        organization_id=workspace.organization_id, workspace_id=workspace.id, code_id=code_id,
         invitation_id=invitation.id, expires_at=expires_at.isoformat(),
     )  # fmt: skip
     return IssuedCode(
@@ -223,8 +223,8 @@ def withdraw(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | 
         if live is None or not uow.access_codes.end(live.id, now, redeemed=False, reason="withdrawn"):
             raise Conflict("this person has no live access code", code="no_live_code")
         record(
-            uow, actor, EventType.ACCESS_CODE_WITHDRAWN, "access_code", live.id, now,
-            organization_id=workspace.organization_id, workspace_id=workspace.id, member_id=member.id,
+            uow, actor, EventType.ACCESS_CODE_WITHDRAWN, "member", member.id, now,
+            organization_id=workspace.organization_id, workspace_id=workspace.id, code_id=live.id,
             reason="withdrawn",
         )  # fmt: skip
         state = state_of(uow.access_codes.latest_for_member(workspace.organization_id, member.id), now)
@@ -267,8 +267,8 @@ def send_by_sms(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str
         live = uow.access_codes.live_for_member(workspace.organization_id, member.id)
         assert live is not None
         record(
-            uow, actor, EventType.ACCESS_CODE_SENT, "access_code", live.id, now,
-            organization_id=workspace.organization_id, workspace_id=workspace.id, member_id=member.id, channel="sms",
+            uow, actor, EventType.ACCESS_CODE_SENT, "member", member.id, now,
+            organization_id=workspace.organization_id, workspace_id=workspace.id, code_id=live.id, channel="sms",
         )  # fmt: skip
         state = state_of(live, now)
         uow.commit()

@@ -89,6 +89,17 @@ SUBJECTS = {
     EventType.TERMS_PUBLISHED: "workspace",
     EventType.TERMS_ACCEPTED: "member",
     EventType.ACCESS_CODE_EXPORTED: "workspace",
+    # An access code's events are about its member (their trail shows them); ``code_id`` names it.
+    **dict.fromkeys(
+        (
+            EventType.ACCESS_CODE_ISSUED,
+            EventType.ACCESS_CODE_WITHDRAWN,
+            EventType.ACCESS_CODE_REDEEMED,
+            EventType.ACCESS_CODE_LOCKED,
+            EventType.ACCESS_CODE_SENT,
+        ),
+        "member",
+    ),
 }
 
 

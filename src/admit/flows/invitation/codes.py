@@ -105,8 +105,8 @@ def _count_failure(uow: UnitOfWork, client_address: str, row: Record | None, now
         row.id, now, redeemed=False, reason="locked"
     ):
         record(
-            uow, SYSTEM, EventType.ACCESS_CODE_LOCKED, "access_code", row.id, now,
-            organization_id=row.organization_id, workspace_id=row.workspace_id, member_id=row.member_id,
+            uow, SYSTEM, EventType.ACCESS_CODE_LOCKED, "member", row.member_id, now,
+            organization_id=row.organization_id, workspace_id=row.workspace_id, code_id=row.id,
             failures=codes.MAX_FAILURES,
         )  # fmt: skip
 
@@ -184,8 +184,8 @@ def redeem(
         result = claim_with_password(uow, invitation, password_hash, now)
         session = open_session(uow, ctx.random, result["account_id"], now)
         record(
-            uow, Actor(ActorKind.ACCOUNT, id=result["account_id"]), EventType.ACCESS_CODE_REDEEMED, "access_code",
-            row.id, now, organization_id=row.organization_id, workspace_id=row.workspace_id, member_id=row.member_id,
+            uow, Actor(ActorKind.ACCOUNT, id=result["account_id"]), EventType.ACCESS_CODE_REDEEMED, "member",
+            row.member_id, now, organization_id=row.organization_id, workspace_id=row.workspace_id, code_id=row.id,
         )  # fmt: skip
         uow.commit()
     return {**result, "session": session, "username": chosen}
