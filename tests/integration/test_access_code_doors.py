@@ -193,3 +193,24 @@ def test_the_console_adds_a_person_without_email_and_makes_their_code_once(
         f"/admin/{workspace.id}/people/{member_id}/access-code/withdraw", data={"csrftoken": csrf(after)}
     )
     assert refused.status_code == 409 and "no live access code" in refused.text
+
+
+def test_the_pages_say_when_a_code_expired_or_the_workspace_requires_single_sign_on(
+    ctx: Context, operator: Actor, workspace: Any, clock: Any
+) -> None:
+    code = access_codes.issue(ctx, operator, frontline(ctx, operator, workspace)).code
+    browser = client(ctx)
+    token = csrf(browser.get("/code").text)
+    with ctx.uow(write=True) as uow:
+        uow.workspaces.update(workspace.organization_id, workspace.id, sso_required=True)
+        uow.commit()
+    sso = browser.post("/code", data={"code": code, "csrftoken": token})
+    assert sso.status_code == 422 and "requires single sign-on" in sso.text and "Ana Silva" not in sso.text
+    with ctx.uow(write=True) as uow:
+        uow.workspaces.update(workspace.organization_id, workspace.id, sso_required=False)
+        uow.commit()
+    clock.advance(days=31)
+    expired = browser.post("/code", data={"code": code, "csrftoken": token})
+    assert expired.status_code == 410 and "has expired" in expired.text and 'id="code-error"' in expired.text
+    german = browser.post("/code", data={"code": code, "csrftoken": token}, headers={"accept-language": "de"})
+    assert "Zugangscode ist abgelaufen" in german.text and 'lang="de"' in german.text
