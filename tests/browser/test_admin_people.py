@@ -31,7 +31,7 @@ def test_add_a_person_remove_another_and_filter_the_audit_log(page: Page, databa
         page.get_by_role("button", name="Add and invite").click()
         email = page.get_by_label("Email", exact=True)
         expect(email).to_have_attribute("aria-invalid", "true")
-        expect(page.locator("#email-error")).to_contain_text("an email, or a username and a phone number")
+        expect(page.locator("#email-error")).to_contain_text("an email, a username and a phone number")
         expect(page.get_by_label("First name")).to_have_value("Jo")  # what was typed is kept
         screenshot(page, f"admin-add-person-error-{kind}")
         email.fill("jo@kessler.example")

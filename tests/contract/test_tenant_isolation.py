@@ -30,6 +30,7 @@ BODY = {
     "client_id": "intruder",
     "client_secret": "intruder-secret",
     "redirect_uris": ["https://intruder.example/callback"],
+    "member_ids": ["intruder"],
 }
 
 

@@ -109,7 +109,7 @@ def test_an_error_is_shown_next_to_its_field_with_what_was_typed_kept(
     assert 'id="email-error">a member with this email already exists' in taken.text
     assert 'name="first_name" autocomplete="off" value="Annie"' in taken.text  # kept
     bad = owner.post(path(workspace, ann), data=form_of(page, email="", username=""))
-    assert bad.status_code == 422 and 'id="email-error">an email, or a username and a phone number' in bad.text
+    assert bad.status_code == 422 and 'id="email-error">an email, a username and a phone number' in bad.text
     nul = owner.post(path(workspace, ann), data=form_of(page, last_name="Lee\x00x"))
     assert nul.status_code == 422 and 'id="last_name-error">text cannot contain NUL characters' in nul.text
     assert members.get(ctx, operator, ann).first_name == "Ann" and "Traceback" not in nul.text

@@ -30,6 +30,7 @@ FORM = {
     "app_url": "",
     "default_language": "en",
     "invitation_lifetime_days": "7",
+    "access_code_lifetime_days": "30",
     "departments": "",
     "job_profiles": "",
     "email_enabled": "yes",
@@ -73,7 +74,10 @@ SECTIONS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"name": "  Acme Floor  ", "app_url": "https://app.acme.example/", "default_language": "de"},
         {"name": "Acme Floor", "app_url": "https://app.acme.example/", "default_language": "de"},
     ),
-    "invitations": ({"invitation_lifetime_days": " 14 "}, {"invitation_lifetime_days": 14}),
+    "invitations": (
+        {"invitation_lifetime_days": " 14 ", "access_code_lifetime_days": "90"},
+        {"invitation_lifetime_days": 14, "access_code_lifetime_days": 90},
+    ),
     "people": (
         {
             "departments": "Kitchen\r\n\r\n  Service  \r\nDelivery",
@@ -138,6 +142,8 @@ def test_the_form_shows_what_is_stored(ctx: Context, operator: Actor, workspace:
         ("invitation_lifetime_days", "0"),
         ("invitation_lifetime_days", "seven"),
         ("invitation_lifetime_days", "99999999999999999999"),
+        ("access_code_lifetime_days", "91"),
+        ("access_code_lifetime_days", "0"),
         ("app_url", "ftp://files.acme.example"),
         ("app_url", "https://acme.example/a b"),
         ("sms_daily_cap", "-1"),
@@ -163,7 +169,7 @@ def test_a_refusal_is_shown_next_to_its_field_and_what_was_typed_is_kept(
     if field not in ("login_methods", "password_policy", "default_language"):
         assert f'aria-describedby="{field}-error"' in bad.text
     assert ">Cook\nWaiter</textarea>" in bad.text  # another section's typed value is kept
-    if field in ("invitation_lifetime_days", "sms_daily_cap", "app_url"):
+    if field in ("invitation_lifetime_days", "access_code_lifetime_days", "sms_daily_cap", "app_url"):
         assert f'value="{typed}"' in bad.text
     assert stored(ctx, operator, workspace) == before
 

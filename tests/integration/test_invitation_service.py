@@ -227,9 +227,10 @@ def test_inviting_someone_already_invited_asks_for_a_resend(ctx: Context, operat
 def test_sms_is_used_for_members_without_email(ctx: Context, operator: Actor, workspace: Any) -> None:
     from admit.admin import tenancy
 
-    with pytest.raises(Conflict) as unreachable:
-        members.provision(ctx, operator, workspace.id, MemberInput(username="fred", phone="+49 30 901820"), invite=True)
-    assert unreachable.value.code == "no_delivery_channel"
+    _, by_code = members.provision(  # SMS is off: invited by access code (no message)
+        ctx, operator, workspace.id, MemberInput(username="fred", phone="+49 30 901820"), invite=True
+    )
+    assert by_code is not None and by_code.channels == ["code"] and messages(ctx, recipient="+4930901820") == []
     tenancy.update_workspace(ctx, operator, workspace.id, {"sms_enabled": True})
     _, invitation = members.provision(
         ctx, operator, workspace.id, MemberInput(username="frontline.fred", phone="+49 30 901820"), invite=True

@@ -28,6 +28,7 @@ PAGES = [
     "sso_*.html",
     "form_refused.html",
     "oidc_*.html",
+    "code_*.html",
 ]
 
 

@@ -23,7 +23,7 @@ from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.shared.access import tenant_scope, workspace_for
 from admit.shared.context import SYSTEM, Actor, ActorKind, Context, record
 from admit.shared.endings import end_invitation
-from admit.shared.messages import announce_invitation, channels_for
+from admit.shared.messages import announce_invitation, channels_for, invitation_channels
 
 INVITATION = secrets.SecretPurpose.INVITATION
 log = logging.getLogger("admit.admin.invitations")
@@ -163,7 +163,7 @@ def _new_invitation(
         "role": member.role,
         "state": InvitationState.PENDING.value,
         "message": message,
-        "channels": channels_for(workspace, member.email, member.phone),
+        "channels": invitation_channels(workspace, member),
         "inviter_type": actor.kind.value,
         "inviter_id": actor.id,
         "inviter_name": actor.name if actor.kind is ActorKind.ACCOUNT and actor.name else None,

@@ -45,8 +45,13 @@ class MemberInput:
             values["username"] = normalise_username(values["username"])
         if values["phone"]:
             values["phone"] = normalise_phone(values["phone"], region=phone_region)
-        if not values["email"] and not (values["username"] and values["phone"]):
-            raise ValidationFailed("an email, or a username and a phone number, is required", field="email")
+        reachable = values["email"] or (values["username"] and values["phone"])
+        # A member without email: a name and an external ID, who gets an access code.
+        known = values["external_id"] and (values["first_name"] or values["last_name"])
+        if not reachable and not known:
+            raise ValidationFailed(
+                "an email, a username and a phone number, or a name and an external ID is required", field="email"
+            )
         values["role"] = parse_role(values["role"] or "member").value
         values["language"] = check_language(values["language"] or workspace.default_language)
         for name in workspace.required_fields:

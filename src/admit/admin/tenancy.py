@@ -51,11 +51,14 @@ class WorkspaceSettings:
     default_department: str | None = None
     default_job_profile: str | None = None
     accent_color: str | None = None  # "#rrggbb" on invitee pages and in emails; None: Admit's own
+    access_code_lifetime_days: int = 30  # access codes (members without email): 1 to 90 days
 
     def validate(self) -> None:
         self._validate_shapes()
         self.accent_color = accent_color(self.accent_color)  # lower case; readable under white text
         lifetime(self.invitation_lifetime_days)
+        if not 1 <= self.access_code_lifetime_days <= 90:
+            raise ValidationFailed("access codes are valid for 1 to 90 days", field="access_code_lifetime_days")
         reminder_days(self.reminder_days, self.invitation_lifetime_days)
         PasswordPolicy.named(self.password_policy)
         check_language(self.default_language, field="default_language")
@@ -74,7 +77,11 @@ class WorkspaceSettings:
     def _validate_shapes(self) -> None:
         """What any door may hand over (a page's text, a CLI option): whole numbers where counts
         are, short printable names in the lists, a URL without spaces or control characters."""
-        for name, most in (("invitation_lifetime_days", None), ("sms_daily_cap", MAX_COUNT)):
+        for name, most in (
+            ("invitation_lifetime_days", None),
+            ("sms_daily_cap", MAX_COUNT),
+            ("access_code_lifetime_days", None),
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or (most is not None and value > most):
                 raise ValidationFailed(f"{name.replace('_', ' ')} must be a whole number", field=name)

@@ -46,6 +46,13 @@ class EventType(StrEnum):
     INVITATION_EXPIRED = "invitation.expired"
     INVITATION_REINVITE_REQUESTED = "invitation.reinvite_requested"
 
+    ACCESS_CODE_ISSUED = "access_code.issued"
+    ACCESS_CODE_WITHDRAWN = "access_code.withdrawn"
+    ACCESS_CODE_REDEEMED = "access_code.redeemed"
+    ACCESS_CODE_LOCKED = "access_code.locked"  # withdrawn after 10 wrong tries against it
+    ACCESS_CODE_SENT = "access_code.sent"  # by SMS
+    ACCESS_CODE_EXPORTED = "access_code.exported"  # a CSV of fresh codes
+
     ACCOUNT_CREATED = "account.created"
     ACCOUNT_SIGNED_IN = "account.signed_in"
     ACCOUNT_SIGNED_OUT = "account.signed_out"
@@ -78,7 +85,22 @@ class EventType(StrEnum):
         return SUBJECTS.get(self, self.value.split(".", 1)[0])
 
 
-SUBJECTS = {EventType.TERMS_PUBLISHED: "workspace", EventType.TERMS_ACCEPTED: "member"}
+SUBJECTS = {
+    EventType.TERMS_PUBLISHED: "workspace",
+    EventType.TERMS_ACCEPTED: "member",
+    EventType.ACCESS_CODE_EXPORTED: "workspace",
+    # An access code's events are about its member (their trail shows them); ``code_id`` names it.
+    **dict.fromkeys(
+        (
+            EventType.ACCESS_CODE_ISSUED,
+            EventType.ACCESS_CODE_WITHDRAWN,
+            EventType.ACCESS_CODE_REDEEMED,
+            EventType.ACCESS_CODE_LOCKED,
+            EventType.ACCESS_CODE_SENT,
+        ),
+        "member",
+    ),
+}
 
 
 def event_type(name: str) -> EventType:

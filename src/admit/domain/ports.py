@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Protocol
 
 from admit.domain.repositories import (
+    AccessCodesRepository,
     AccountsRepository,
     ApiTokensRepository,
     EventsRepository,
@@ -94,6 +95,8 @@ class UnitOfWork(Protocol):
     def jobs(self) -> JobsRepository: ...
     @property
     def throttles(self) -> ThrottlesRepository: ...
+    @property
+    def access_codes(self) -> AccessCodesRepository: ...
     @property
     def flows(self) -> FlowStatesRepository: ...
     @property

@@ -82,6 +82,7 @@ class Workspace(NamedTuple):
     default_job_profile: str | None
     reminder_days: int | None  # one reminder this many days before expiry; none when None
     accent_color: str | None  # "#rrggbb"
+    access_code_lifetime_days: int
     created_at: datetime
 
     @property

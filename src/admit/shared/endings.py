@@ -21,13 +21,17 @@ INVITATION = secrets.SecretPurpose.INVITATION
 def end_invitation(
     uow: UnitOfWork, actor: Actor, invitation: Invitation, state: InvitationState, now: datetime
 ) -> Invitation:
-    """Move a pending invitation to revoked, declined or expired: its secrets stop working and
-    its member returns to awaiting invitation."""
+    """Move a pending invitation to revoked, declined or expired: its secrets stop working (an
+    access code too: withdrawn, unless it simply expired with it) and its member returns to
+    awaiting invitation."""
     rules.transition(invitation.state, invitation.expires_at, now, state)
     org = invitation.organization_id
     if not uow.invitations.move(org, invitation.id, "pending", state=state.value, updated_at=now):
         raise Conflict("the invitation changed meanwhile", code="invitation_changed")
     uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
+    code = uow.access_codes.live_for_member(org, invitation.member_id)
+    if code is not None and code.invitation_id == invitation.id and state is not InvitationState.EXPIRED:
+        uow.access_codes.end(code.id, now, redeemed=False, reason="withdrawn")
     uow.members.move(org, invitation.member_id, MemberStatus.INVITED, status=MemberStatus.PROVISIONED, updated_at=now)
     record(
         uow,

@@ -40,6 +40,16 @@ def channels_for(workspace: Workspace, email: str | None, phone: str | None) -> 
     return channels
 
 
+def invitation_channels(workspace: Workspace, member: Member) -> list[str]:
+    """The channels an invitation for ``member`` goes by: :func:`channels_for`, except that a member
+    without email whom no SMS can reach is invited by access code (``code``: no message is sent;
+    an administrator creates the code and hands it over), unless the workspace requires single
+    sign-on, where a code cannot be used."""
+    if not member.email and not (workspace.sms_enabled and member.phone) and not workspace.sso_required:
+        return ["code"]
+    return channels_for(workspace, member.email, member.phone)
+
+
 def enqueue(
     uow: UnitOfWork,
     *,
@@ -92,6 +102,8 @@ def announce_invitation(
         **email_brand(uow, workspace, ctx.base_url),  # the button's colour, the logo (a PNG) by absolute URL
     }
     for channel in invitation.channels:
+        if channel == "code":  # handed over by an administrator (admin.access_codes), never sent
+            continue
         recipient = member.email if channel == "email" else member.phone
         assert recipient is not None  # the outbox refuses a message without a recipient
         enqueue(

@@ -135,8 +135,11 @@ workspaces = Table(
     # One reminder this many days before an invitation expires (none when null).
     Column("reminder_days", Integer),
     Column("accent_color", String(7)),  # "#rrggbb" on the invitee pages and in emails
+    # How long an access code stays redeemable (the "at most 90 days").
+    Column("access_code_lifetime_days", Integer, nullable=False, server_default=text("30")),
     _created(),
     CheckConstraint("invitation_lifetime_days between 1 and 30", name="lifetime"),
+    CheckConstraint("access_code_lifetime_days between 1 and 90", name="access_code_lifetime"),
     Index("ix_workspaces_org", "organization_id"),
 )
 
@@ -199,6 +202,8 @@ account_identifiers = Table(
     Index("ix_identifiers_account", "account_id"),
 )
 
+MEMBER_CONTACT = "email IS NOT NULL OR (username IS NOT NULL AND phone IS NOT NULL) OR external_id IS NOT NULL"
+
 members = Table(
     "members",
     metadata,
@@ -219,7 +224,9 @@ members = Table(
     Column("language", String(8)),
     _created(),
     Column("updated_at", UTCDateTime, nullable=False),
-    CheckConstraint("email IS NOT NULL OR (username IS NOT NULL AND phone IS NOT NULL)", name="contact"),
+    # Reachable or identifiable: an email, a username + phone, or (a member without email who gets
+    # an access code) an external ID.
+    CheckConstraint(MEMBER_CONTACT, name="contact"),
     Index("ix_members_listing", "workspace_id", "status", "created_at", "id"),
     Index("ix_members_directory", "workspace_id", "created_at", "id"),
     *(
@@ -285,6 +292,47 @@ secrets = Table(
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Index("uq_secrets_digest", "digest", unique=True),
     Index("ix_secrets_subject", "subject_id", "purpose"),
+)
+
+LIVE_CODE = "redeemed_at IS NULL AND withdrawn_at IS NULL"
+
+# Access codes (``admin.access_codes``): a short code an administrator hands to a member without
+# email. Its first group is a public lookup key (plain, unique among live codes); the rest is the
+# secret, stored as an HMAC of the whole normalised code. One live code per member; single use;
+# ``failures`` counts wrong secrets given with its lookup key (10 withdraw it).
+access_codes = Table(
+    "access_codes",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    _ref("workspace_id", "workspaces.id"),
+    _ref("member_id", "members.id"),
+    _ref("invitation_id", "invitations.id"),
+    Column("lookup", String(8), nullable=False),
+    Column("digest", String(64), nullable=False),
+    _created(),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("redeemed_at", UTCDateTime),
+    Column("withdrawn_at", UTCDateTime),
+    Column("withdrawn_reason", String(12)),  # withdrawn, replaced, locked (10 wrong tries)
+    Column("failures", Integer, nullable=False, server_default=text("0")),
+    Column("created_by", String(200), nullable=False),
+    Index("uq_access_codes_digest", "digest", unique=True),
+    Index(
+        "uq_access_codes_live_member",
+        "member_id",
+        unique=True,
+        sqlite_where=text(LIVE_CODE),
+        postgresql_where=text(LIVE_CODE),
+    ),
+    Index(
+        "uq_access_codes_live_lookup",
+        "lookup",
+        unique=True,
+        sqlite_where=text(LIVE_CODE),
+        postgresql_where=text(LIVE_CODE),
+    ),
+    Index("ix_access_codes_workspace", "workspace_id", "created_at"),
 )
 
 # Server-side state of a self-service flow (sign-up verification, terms downloads, a single

@@ -22,6 +22,7 @@ from types import TracebackType
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from admit.adapters.persistence.access_code_repositories import AccessCodes
 from admit.adapters.persistence.conflicts import conflict_from
 from admit.adapters.persistence.database import WRITE
 from admit.adapters.persistence.flow_repositories import FlowStates
@@ -123,6 +124,10 @@ class UnitOfWork:
     @cached_property
     def throttles(self) -> Throttles:
         return Throttles(self.conn)
+
+    @cached_property
+    def access_codes(self) -> AccessCodes:
+        return AccessCodes(self.conn)
 
     @cached_property
     def terms(self) -> Terms:

@@ -17,7 +17,7 @@ from admit.admin import tenancy
 from admit.admin import terms as terms_service
 from admit.admin.tenancy import WorkspaceSettings
 from admit.domain.workspaces import DEFAULTS
-from admit.entrypoints.cli import bulk, common, demo, people
+from admit.entrypoints.cli import bulk, codes, common, demo, people
 from admit.entrypoints.cli import oidc as oidc_commands
 from admit.entrypoints.cli import sso as sso_commands
 from admit.entrypoints.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
@@ -45,6 +45,7 @@ sso_commands.register(app, workspace)
 oidc_commands.register(app)
 bulk.register(app)
 demo.register(app)
+codes.register(app)
 
 
 @app.command()
@@ -148,6 +149,7 @@ def workspace_update(
     reminder_days: str = typer.Option(
         None, help="Remind invitees this many days before their invitation expires, or 'off'."
     ),
+    code_lifetime_days: int = typer.Option(None, help="Access code lifetime in days (1-90)."),
 ) -> None:
     """Change a workspace's name or settings (only the options given)."""
     given = {
@@ -160,6 +162,7 @@ def workspace_update(
         "sms_enabled": sms,
         "auto_invite": auto_invite,
         "sms_daily_cap": sms_daily_cap,
+        "access_code_lifetime_days": code_lifetime_days,
     }
     changes = {k: v for k, v in given.items() if v is not None}
     if reminder_days is not None:  # "off" is no reminder; anything but a whole number is refused there
@@ -176,6 +179,7 @@ def workspace_update(
             "name",
             "invitation_lifetime_days",
             "reminder_days",
+            "access_code_lifetime_days",
             "password_policy",
             "email_enabled",
             "sms_enabled",

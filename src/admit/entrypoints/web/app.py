@@ -23,8 +23,17 @@ from admit.config import Settings
 from admit.entrypoints.web import dev, errors, oidc
 from admit.entrypoints.web.api import invitation, signin, signup, terms
 from admit.entrypoints.web.api import settings as settings_api
-from admit.entrypoints.web.api.admin import clients, identity_providers, invitations, organizations, outbox, people
+from admit.entrypoints.web.api.admin import (
+    access_codes,
+    clients,
+    identity_providers,
+    invitations,
+    organizations,
+    outbox,
+    people,
+)
 from admit.entrypoints.web.form_guard import FormGuard
+from admit.entrypoints.web.pages import access_code as access_code_pages
 from admit.entrypoints.web.pages import brand as brand_pages
 from admit.entrypoints.web.pages import home as home_pages
 from admit.entrypoints.web.pages import invitation as invitation_pages
@@ -35,6 +44,7 @@ from admit.entrypoints.web.pages import signin as signin_pages
 from admit.entrypoints.web.pages import signup as signup_pages
 from admit.entrypoints.web.pages import sso as sso_pages
 from admit.entrypoints.web.pages import terms as terms_pages
+from admit.entrypoints.web.pages.admin import access_codes as access_code_admin_pages
 from admit.entrypoints.web.pages.admin import apps as apps_pages
 from admit.entrypoints.web.pages.admin import audit, choose, console
 from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pages
@@ -121,6 +131,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         clients,
         people,
         terms,
+        access_codes,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
@@ -140,6 +151,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         settings_pages,
         terms_pages,
         brand_pages,
+        access_code_pages,
     )
     admin = (
         console,
@@ -153,6 +165,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         terms_admin_pages,
         workspace_settings_pages,
         sign_in_admin_pages,
+        access_code_admin_pages,
     )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):
         _answer_head_like_get(module.router)

@@ -63,6 +63,7 @@ ACCENT_HELP = (
 class WorkspaceIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     invitation_lifetime_days: int = Field(DEFAULTS.invitation_lifetime_days, ge=1, le=30)
+    access_code_lifetime_days: int = Field(30, ge=1, le=90, description="How long an access code is valid.")
     reminder_days: int | None = Field(None, description=REMINDER_DAYS)
     password_policy: Literal["length", "composition"] = DEFAULTS.password_policy  # type: ignore[assignment]
     app_url: str | None = Field(None, max_length=500)
@@ -99,6 +100,7 @@ class WorkspacePatch(BaseModel):
 
     name: str | MISSING = Field(MISSING, min_length=1, max_length=200)
     invitation_lifetime_days: int | MISSING = Field(MISSING, ge=1, le=30)
+    access_code_lifetime_days: int | MISSING = Field(MISSING, ge=1, le=90)
     reminder_days: int | MISSING | None = Field(MISSING, description=REMINDER_DAYS)
     password_policy: Literal["length", "composition"] | MISSING = MISSING
     app_url: str | MISSING | None = Field(MISSING, max_length=500)
@@ -125,6 +127,7 @@ class WorkspaceOut(Out):
     organization_id: str
     name: str
     invitation_lifetime_days: int
+    access_code_lifetime_days: int
     reminder_days: int | None
     password_policy: str
     login_methods: list[str]

@@ -253,4 +253,6 @@ async def add_person(workspace_id: str, request: Request, ctx: Ctx) -> Response:
             admin, request, status_of(exc), values=values, errors={field or "form": exc.message}, error=exc.message
         )
     target = with_notice(people_path(workspace_id), "created", created.id)
+    if not created.email and not created.phone:  # invited by access code: its page makes the code
+        target = f"{people_path(workspace_id)}/{quote(created.id, safe='')}"
     return RedirectResponse(target, status_code=303)

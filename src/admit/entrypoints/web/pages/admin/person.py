@@ -12,7 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.admin import audit, invitations, members
+from admit.admin import access_codes, audit, invitations, members
 from admit.admin.invitations import InvitationView
 from admit.admin.member_view import MemberView
 from admit.admin.tenancy import LANGUAGES
@@ -26,7 +26,7 @@ from admit.shared.context import Context
 
 router = APIRouter(include_in_schema=False)
 FIELDS = ("first_name", "last_name", "email", "username", "phone", "department", "job_profile", "language", "role")
-NOTICES = ("saved", "resent", "revoked", "suspended", "reactivated", "removed")
+NOTICES = ("saved", "resent", "revoked", "suspended", "reactivated", "removed", "code_withdrawn", "code_sent")
 TRAIL = 50
 
 
@@ -75,6 +75,7 @@ async def person_page(
     notice: str | None = None,
 ) -> HTMLResponse:
     sent, trail = await _sections(ctx, admin, person.id)
+    code = await blocking(lambda: access_codes.current(ctx, admin.actor, person.id, workspace_id=admin.workspace_id))
     values = values if values is not None else _values(person)
     roles = [role.value for role in grantable(admin.role)]
     if values.get("role") and values["role"] not in roles:
@@ -90,6 +91,7 @@ async def person_page(
         error=error,
         notice=notice,
         invitations=sent,
+        code=code,
         trail=trail,
         trail_full=trail is not None and len(trail) >= TRAIL,
         roles=[role for role in (r.value for r in Role) if role in roles],

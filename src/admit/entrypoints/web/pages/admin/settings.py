@@ -27,7 +27,7 @@ from admit.shared.context import Context
 router = APIRouter(include_in_schema=False)
 TEXT = ("name", "app_url", "default_language", "password_policy", "default_role")
 OPTIONAL_TEXT = ("app_url", "default_department", "default_job_profile", "accent_color")  # empty: none
-NUMBERS = ("invitation_lifetime_days", "sms_daily_cap")
+NUMBERS = ("invitation_lifetime_days", "sms_daily_cap", "access_code_lifetime_days")
 OPTIONAL_NUMBERS = ("reminder_days",)  # empty: none
 LISTS = ("departments", "job_profiles", "jit_domains")  # one per line
 FLAGS = ("email_enabled", "sms_enabled", "auto_invite", "sso_required")

@@ -1,0 +1,108 @@
+"""Access code endpoints: create (shown once), withdraw, see, send by SMS, and a CSV of fresh
+codes for a selection of members (shown once, audited). Rules live in ``admin.access_codes``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from admit.admin import access_codes
+from admit.domain.errors import NotFound
+from admit.entrypoints.web.api.routing import api_router
+from admit.entrypoints.web.deps import Bearer, Ctx, as_caller
+from admit.shared.context import Actor
+
+router = api_router()
+NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
+
+
+class AccessCodeOut(BaseModel):
+    """A fresh code: shown in this answer only."""
+
+    code: str
+    member_id: str
+    workspace_id: str
+    expires_at: datetime
+    url: str = Field(description="The redeem page with the code filled in (for a QR code).")
+
+
+class AccessCodeState(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    member_id: str
+    state: str = Field(description="live, expired, redeemed, withdrawn, replaced or locked (10 wrong tries).")
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    created_by: str
+    failures: int
+
+
+MemberId = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class SelectionIn(BaseModel):
+    member_ids: list[MemberId] = Field(min_length=1, max_length=access_codes.MAX_SELECTION)
+
+
+@router.post("/members/{member_id}/access-code", status_code=201, response_model=AccessCodeOut, tags=["access codes"])
+async def issue(member_id: str, ctx: Ctx, token: Bearer, response: Response) -> Any:
+    """A new access code for a member (the previous one withdrawn); the member is invited with the
+    channel ``code``. The code is in this answer only."""
+    issued = await as_caller(ctx, token, lambda actor: access_codes.issue(ctx, actor, member_id))
+    response.headers.update(NO_STORE)
+    return AccessCodeOut(
+        code=issued.code,
+        member_id=issued.member_id,
+        workspace_id=issued.workspace_id,
+        expires_at=issued.expires_at,
+        url=access_codes.redeem_url(ctx, issued.code),
+    )
+
+
+@router.get("/members/{member_id}/access-code", response_model=AccessCodeState, tags=["access codes"])
+async def current(member_id: str, ctx: Ctx, token: Bearer) -> Any:
+    """The member's latest code's state (never the code); 404 when they never had one."""
+
+    def work(actor: Actor) -> access_codes.CodeState:
+        state = access_codes.current(ctx, actor, member_id)
+        if state is None:
+            raise NotFound("this member has no access code")
+        return state
+
+    return await as_caller(ctx, token, work)
+
+
+@router.delete("/members/{member_id}/access-code", response_model=AccessCodeState, tags=["access codes"])
+async def withdraw(member_id: str, ctx: Ctx, token: Bearer) -> Any:
+    """Withdraw the member's live code."""
+    return await as_caller(ctx, token, lambda actor: access_codes.withdraw(ctx, actor, member_id))
+
+
+@router.post(
+    "/members/{member_id}/access-code/sms", status_code=202, response_model=AccessCodeState, tags=["access codes"]
+)
+async def send_by_sms(member_id: str, ctx: Ctx, token: Bearer) -> Any:
+    """A new code sent to the member's phone through the outbox (the caller never sees it)."""
+    return await as_caller(ctx, token, lambda actor: access_codes.send_by_sms(ctx, actor, member_id))
+
+
+@router.post(
+    "/workspaces/{workspace_id}/access-codes.csv",
+    response_class=Response,
+    tags=["access codes"],
+    responses={200: {"description": "The codes, shown once.", "content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def selection_csv(workspace_id: str, body: SelectionIn, ctx: Ctx, token: Bearer) -> Response:
+    """Fresh codes for the selected members (each previous code withdrawn) as CSV, audited."""
+    issued = await as_caller(
+        ctx, token, lambda actor: access_codes.issue_for_selection(ctx, actor, workspace_id, body.member_ids)
+    )
+    return Response(
+        access_codes.as_csv(ctx, issued),
+        media_type="text/csv; charset=utf-8",
+        headers={**NO_STORE, "content-disposition": 'attachment; filename="access-codes.csv"'},
+    )
