@@ -605,6 +605,7 @@ signup_links = Table(
     _ref("organization_id", "organizations.id"),
     _ref("workspace_id", "workspaces.id"),
     Column("digest", String(64), nullable=False),
+    Column("sealed_token", Text, nullable=False),  # the link's token encrypted, to show its URL and QR again
     Column("department", String(200), nullable=False),
     Column("job_profile", String(200)),
     Column("role", String(10), nullable=False),

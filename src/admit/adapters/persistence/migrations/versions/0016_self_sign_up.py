@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.String(length=32), nullable=False),
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("sealed_token", sa.Text(), nullable=False),
         sa.Column("department", sa.String(length=200), nullable=False),
         sa.Column("job_profile", sa.String(length=200), nullable=True),
         sa.Column("role", sa.String(length=10), nullable=False),
