@@ -377,6 +377,8 @@ def _verified(uow: UnitOfWork, handle: str, now: datetime, *, lock: bool = False
     row = _live(uow, handle, now, lock=lock)
     if row.state == "existing":
         raise Conflict("you already have an account: sign in to join", code="sign_in_required")
+    if row.state in ("pending_approval", "approved", "rejected"):
+        raise SecretRejected("this sign-up is finished", code="signup_done")
     if row.state != "verified":
         raise PermissionDenied("verify your address with the code we sent first", code="not_verified")
     return row
