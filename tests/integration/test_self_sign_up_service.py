@@ -13,10 +13,18 @@ from support.clock import FixedClock
 from support.outbox import messages
 
 from admit.admin import signup_links, signup_settings, tenancy
-from admit.domain.errors import Conflict, InvalidCode, NotFound, PermissionDenied, SecretRejected, ValidationFailed
+from admit.domain.errors import (
+    Conflict,
+    InvalidCode,
+    InvalidCredentials,
+    NotFound,
+    PermissionDenied,
+    SecretRejected,
+    ValidationFailed,
+)
+from admit.domain.roles import Role
 from admit.flows.signin import sessions
 from admit.flows.signup import self_sign_up
-from admit.domain.roles import Role
 from admit.shared.context import Actor, ActorKind, Context
 
 PASSWORD = "lantern-orchard-pebble-58"
@@ -268,7 +276,7 @@ def test_approval_queue_approve_and_reject_with_notices(ctx: Context, operator: 
         self_sign_up.verify(ctx, handle, last_code(ctx, email))
         assert self_sign_up.complete(ctx, handle, PASSWORD) == {"status": "pending_approval", "workspace_id": shop.id}
         handles.append(handle)
-    with pytest.raises(Exception):  # not a member yet: no sign-in
+    with pytest.raises(InvalidCredentials):  # not a member yet: no account, no sign-in
         sessions.sign_in(ctx, "ann@example.com", PASSWORD)
     queued = signup_settings.queue(ctx, operator, shop.id)
     assert [q.email for q in queued] == ["ann@example.com", "bob@example.com"]
