@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from admit.adapters.identity.sealing import seal, unseal
-from admit.admin.signup_settings import ensure_choice, ensure_role
+from admit.admin.signup_settings import ensure_choice, ensure_role, plausible_id
 from admit.domain import secrets
 from admit.domain.errors import NotFound, ValidationFailed
 from admit.domain.events import EventType
@@ -142,7 +142,7 @@ def list_links(ctx: Context, actor: Actor, workspace_id: str) -> list[SignUpLink
 
 def _own(uow: UnitOfWork, actor: Actor, workspace_id: str, link_id: str) -> tuple[Workspace, Record]:
     workspace, _ = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
-    row = uow.signups.link(workspace.organization_id, link_id, lock=True) if isinstance(link_id, str) else None
+    row = uow.signups.link(workspace.organization_id, link_id, lock=True) if plausible_id(link_id) else None
     if row is None or row.workspace_id != workspace.id:
         raise NotFound("sign-up link not found")
     return workspace, row

@@ -25,6 +25,7 @@ from admit.shared.context import Actor, Context, record
 SIGN_UP_ROLES = (Role.MEMBER.value, Role.GUEST.value)  # never above member
 DAILY_CAP_LIMIT = 100_000
 DOMAIN_LIMIT = 50
+_ID = re.compile(r"[0-9a-f]{32}")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -38,6 +39,12 @@ class SignUpSettings:
     allowed_domains: list[str] = field(default_factory=list)
     approval_required: bool = False
     daily_cap: int | None = None
+
+
+def plausible_id(value: Any) -> bool:
+    """Whether ``value`` can be a row id at all (32 hex digits): anything else finds nothing
+    before reaching the database (PostgreSQL refuses a NUL)."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
 def stored(uow: UnitOfWork, workspace: Workspace) -> SignUpSettings:
@@ -190,7 +197,7 @@ def queue(ctx: Context, actor: Actor, workspace_id: str) -> list[QueuedRequest]:
 def pending_request(uow: UnitOfWork, actor: Actor, workspace_id: str, request_id: str) -> tuple[Workspace, Record]:
     """A request of this workspace awaiting a decision, locked; the actor may manage people."""
     workspace, _ = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
-    row = uow.signups.request(workspace.organization_id, request_id, lock=True) if isinstance(request_id, str) else None
+    row = uow.signups.request(workspace.organization_id, request_id, lock=True) if plausible_id(request_id) else None
     if row is None or row.workspace_id != workspace.id:
         raise NotFound("sign-up request not found")
     if row.state != "pending_approval":

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from admit.admin.signup_links import LINK, link_state
-from admit.admin.signup_settings import SignUpSettings, ensure_choice, pending_request, stored
+from admit.admin.signup_settings import SignUpSettings, ensure_choice, pending_request, plausible_id, stored
 from admit.domain import secrets, throttling
 from admit.domain.errors import Conflict, InvalidCode, PermissionDenied, SecretRejected, ValidationFailed
 from admit.domain.events import EventType
@@ -82,7 +82,7 @@ def _door(
         if state != "active":
             raise _closed(f"this sign-up link is {state.replace('_', ' ')}", f"link_{state}")
         workspace_id = link.workspace_id
-    workspace = uow.workspaces.get(None, workspace_id) if isinstance(workspace_id, str) else None
+    workspace = uow.workspaces.get(None, workspace_id) if plausible_id(workspace_id) else None
     if workspace is None:
         raise _closed("sign-up is not open here", "signup_closed")
     settings = stored(uow, workspace)
@@ -471,7 +471,7 @@ def _notify(ctx: Context, uow: UnitOfWork, workspace: Workspace, row: Record, ki
 
 def offered(ctx: Context, workspace_id: str | None) -> bool:
     """Whether the workspace's sign-in page offers "Create one now!" (an unknown workspace: no)."""
-    if not isinstance(workspace_id, str) or len(workspace_id) > 32:
+    if not plausible_id(workspace_id):
         return False
     with ctx.uow() as uow:
         workspace = uow.workspaces.get(None, workspace_id)
