@@ -8,7 +8,7 @@ working) and deleted; each counts the people who signed up through it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from admit.adapters.identity.sealing import seal, unseal
@@ -76,6 +76,16 @@ def view(ctx: Context, row: Record, now: datetime) -> SignUpLink:
         url=link_url(ctx, row),
         state=link_state(row, now),
     )
+
+
+def end_of_day(text: str | None) -> datetime | None:
+    """The expiry a person gives as a day (``YYYY-MM-DD``): the link works until that day ends (UTC)."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(text.strip()[:10]), time(23, 59, 59), tzinfo=UTC)
+    except ValueError:
+        raise ValidationFailed("give the expiry as a day, YYYY-MM-DD", field="expires_at") from None
 
 
 def _validated(workspace: Workspace, given: dict[str, Any], now: datetime) -> dict[str, Any]:

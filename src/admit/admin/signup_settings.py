@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from admit.domain.errors import Conflict, NotFound, ValidationFailed
 from admit.domain.events import EventType
@@ -41,7 +41,7 @@ class SignUpSettings:
     daily_cap: int | None = None
 
 
-def plausible_id(value: Any) -> bool:
+def plausible_id(value: Any) -> TypeGuard[str]:
     """Whether ``value`` can be a row id at all (32 hex digits): anything else finds nothing
     before reaching the database (PostgreSQL refuses a NUL)."""
     return isinstance(value, str) and _ID.fullmatch(value) is not None
@@ -142,12 +142,15 @@ def validate(workspace: Workspace, given: dict[str, Any]) -> SignUpSettings:
     return settings
 
 
-def save(ctx: Context, actor: Actor, workspace_id: str, given: dict[str, Any]) -> SignUpSettings:
-    """Save the workspace's sign-up settings (``MANAGE_SETTINGS``), audited."""
+def save(
+    ctx: Context, actor: Actor, workspace_id: str, given: dict[str, Any], *, partial: bool = False
+) -> SignUpSettings:
+    """Save the workspace's sign-up settings (``MANAGE_SETTINGS``), audited; ``partial``: only
+    the settings given change."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         workspace, _ = workspace_for(uow, actor, workspace_id, Permission.MANAGE_SETTINGS)
-        settings = validate(workspace, given)
+        settings = validate(workspace, {**stored(uow, workspace).__dict__, **given} if partial else given)
         uow.signups.save_settings(workspace.organization_id, workspace.id, **settings.__dict__, updated_at=now)
         scope = {"organization_id": workspace.organization_id, "workspace_id": workspace.id}
         record(

@@ -24,6 +24,7 @@ from admit.entrypoints.web import dev, errors, oidc
 from admit.entrypoints.web.api import invitation, signin, signup, terms
 from admit.entrypoints.web.api import settings as settings_api
 from admit.entrypoints.web.api.admin import clients, identity_providers, invitations, organizations, outbox, people
+from admit.entrypoints.web.api.admin import signup as signup_api
 from admit.entrypoints.web.form_guard import FormGuard
 from admit.entrypoints.web.pages import brand as brand_pages
 from admit.entrypoints.web.pages import home as home_pages
@@ -123,6 +124,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         clients,
         people,
         terms,
+        signup_api,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")

@@ -6,7 +6,6 @@ rules are in :mod:`admit.admin.signup_settings`, :mod:`admit.admin.signup_links`
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.admin import signup_links, signup_settings
-from admit.domain.errors import DomainError, ValidationFailed
+from admit.domain.errors import DomainError
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import Admin, admin_for
@@ -108,16 +107,6 @@ async def save_settings(workspace_id: str, request: Request, ctx: Ctx) -> Respon
     return RedirectResponse(f"{signup_path(admin.workspace_id)}?done=saved", status_code=303)
 
 
-def _expiry(text: str) -> datetime | None:
-    if not text.strip():
-        return None
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationFailed("enter the expiry as a date", field="expires_at") from None
-    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
-
-
 async def _link_values(request: Request) -> dict[str, str]:
     async with request.form() as form:
         names = ("department", "job_profile", "role", "expires_at", "max_uses")
@@ -135,7 +124,7 @@ async def create_link(workspace_id: str, request: Request, ctx: Ctx) -> Response
             "department": typed["department"] or None,
             "job_profile": typed["job_profile"] or None,
             "role": typed["role"] or "member",
-            "expires_at": _expiry(typed["expires_at"]),
+            "expires_at": signup_links.end_of_day(typed["expires_at"]),
             "max_uses": _cap(typed["max_uses"]),
         }
         await blocking(lambda: signup_links.create(ctx, admin.actor, admin.workspace_id, given))
