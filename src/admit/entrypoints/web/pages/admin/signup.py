@@ -81,7 +81,7 @@ async def _settings_values(request: Request) -> dict[str, Any]:
             "default_role": str(form.get("default_role") or "")[:20],
             "default_department": str(form.get("default_department") or "")[:200] or None,
             "default_job_profile": str(form.get("default_job_profile") or "")[:200] or None,
-            "departments_pickable": [str(v)[:200] for v in form.getlist("departments_pickable")][:200],
+            "departments_pickable": [str(form.get(f"pick_{i}"))[:200] for i in range(500) if form.get(f"pick_{i}")],
             "allowed_domains": [line.strip() for line in domains.splitlines() if line.strip()],
             "approval_required": form.get("approval_required") == "yes",
             "daily_cap": _cap(str(form.get("daily_cap") or "")[:20]),
