@@ -294,3 +294,24 @@ def test_approval_queue_approve_and_reject_with_notices(ctx: Context, operator: 
     assert member is not None and (member.role, member.department) == ("guest", "Warehouse")
     assert self_sign_up.state(ctx, handles[1])["state"] == "rejected"
     assert signup_links.get(ctx, operator, shop.id, link.id).uses == 2
+
+
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [
+        ({"first_name": "A\x00B"}, "first_name"),
+        ({"last_name": "x" * 101}, "last_name"),
+        ({"last_name": ["list"]}, "last_name"),
+        ({"email": "a\x00@example.com"}, "email"),
+        ({"email": "", "username": "bo", "phone": "not a phone"}, "phone"),
+        ({"email": "", "username": "<b>", "phone": "+41791234567"}, "username"),
+    ],
+)
+def test_hostile_details_are_refused_next_to_their_field(
+    ctx: Context, operator: Actor, shop: Any, given: dict[str, Any], field: str
+) -> None:
+    enable(ctx, operator, shop)
+    details = {"first_name": "A", "last_name": "B", "email": "a@example.com", "department": "Tills", **given}
+    with pytest.raises(ValidationFailed) as refused:
+        self_sign_up.request(ctx, workspace_id=shop.id, **details)
+    assert refused.value.field == field

@@ -16,6 +16,7 @@ domains and the daily cap apply to both doors."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
@@ -181,6 +182,11 @@ def request(
     names = person_names(
         first_name if isinstance(first_name, str) else None, last_name if isinstance(last_name, str) else None
     )
+    for field_name, name in zip(("first_name", "last_name"), names, strict=True):
+        if any(unicodedata.category(c) == "Cc" for c in name):  # NUL, line breaks, escapes
+            raise ValidationFailed(
+                "a name cannot contain control characters", field=field_name, code="name_unprintable"
+            )
     now = ctx.clock.now()
     handle = secrets.issue(FLOW, ctx.random)
     with ctx.uow(write=True) as uow:
