@@ -11,11 +11,21 @@ from support.api import api_token, client
 from support.oidc_providers import mock_provider
 from support.outbox import messages, token_for
 
-from admit.admin import bulk_invites, identity_providers, invitations, jobs, members, tenancy
+from admit.admin import (
+    bulk_invites,
+    identity_providers,
+    invitations,
+    jobs,
+    members,
+    signup_links,
+    signup_settings,
+    tenancy,
+)
 from admit.admin.identity_providers import ProviderInput
 from admit.admin.profiles import MemberInput
 from admit.flows.invitation import claims
 from admit.flows.signin import sessions
+from admit.flows.signup import self_sign_up
 from admit.oidc_provider import clients as oidc_clients
 from admit.oidc_provider.clients import ClientInput
 from admit.shared.context import Actor, Context
@@ -50,7 +60,10 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
     [message] = messages(ctx, recipient=f"invited@{name}.example.com")
     job = bulk_invites.invite_all(ctx, operator, ws.id)
     app, _ = oidc_clients.create(ctx, operator, org.id, ClientInput(f"{name} app", [f"https://{name}.example/cb"]))
+    link_id, request_id = _sign_up(ctx, operator, ws.id, name)
     return {
+        "link_id": link_id,
+        "request_id": request_id,
         "client_id": app["client_id"],
         "job_id": job.id,
         "message_id": str(message["id"]),
@@ -62,6 +75,20 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
         "provider_id": provider.id,
         "version": "1",  # of a workspace's terms: /me/terms/{workspace_id}/{version}/…
     }
+
+
+def _sign_up(ctx: Context, operator: Actor, workspace_id: str, name: str) -> tuple[str, str]:
+    """A department sign-up link and a sign-up waiting for approval through it."""
+    tenancy.update_workspace(ctx, operator, workspace_id, {"departments": ["Tills"]})
+    signup_settings.save(ctx, operator, workspace_id, {"approval_required": True})
+    link = signup_links.create(ctx, operator, workspace_id, {"department": "Tills"})
+    email = f"signup@{name}.example.com"
+    handle = self_sign_up.request(
+        ctx, link_token=link.url.rsplit("/", 1)[1], first_name="S", last_name="U", email=email
+    )
+    self_sign_up.verify(ctx, handle, messages(ctx, recipient=email)[-1]["payload"]["code"])
+    self_sign_up.complete(ctx, handle, PASSWORD)
+    return link.id, signup_settings.queue(ctx, operator, workspace_id)[0].id
 
 
 def _required_query(operation: dict[str, Any]) -> dict[str, str]:
@@ -78,6 +105,9 @@ def _snapshot(ctx: Context, operator: Actor, ids: dict[str, str]) -> Any:
         tenancy.get_workspace(ctx, operator, ids["workspace_id"]),
         identity_providers.list_providers(ctx, operator, ids["organization_id"]),
         oidc_clients.list_clients(ctx, operator, ids["organization_id"]),
+        signup_links.list_links(ctx, operator, ids["workspace_id"]),
+        signup_settings.queue(ctx, operator, ids["workspace_id"]),
+        signup_settings.get(ctx, operator, ids["workspace_id"]),
     )
 
 

@@ -26,6 +26,7 @@ PAGES = [
     "admin_*.html",
     "change_password.html",
     "sso_*.html",
+    "sign_up_*.html",
     "form_refused.html",
     "oidc_*.html",
     "code_*.html",

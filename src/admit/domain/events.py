@@ -63,6 +63,17 @@ class EventType(StrEnum):
     TERMS_PUBLISHED = "terms.published"
     TERMS_ACCEPTED = "terms.accepted"
 
+    SIGNUP_SETTINGS_UPDATED = "signup.settings_updated"
+    SIGNUP_REQUESTED = "signup.requested"
+    SIGNUP_COMPLETED = "signup.completed"
+    SIGNUP_APPROVED = "signup.approved"
+    SIGNUP_REJECTED = "signup.rejected"
+    SIGNUP_LINK_CREATED = "signup_link.created"
+    SIGNUP_LINK_PAUSED = "signup_link.paused"
+    SIGNUP_LINK_RESUMED = "signup_link.resumed"
+    SIGNUP_LINK_ROTATED = "signup_link.rotated"
+    SIGNUP_LINK_DELETED = "signup_link.deleted"
+
     MESSAGE_ABANDONED = "message.abandoned"
     MESSAGE_RETRIED = "message.retried"
 

@@ -27,6 +27,7 @@ from admit.domain.repositories import (
     OutboxRepository,
     SecretsRepository,
     SigningKeysRepository,
+    SignUpsRepository,
     TermsRepository,
     ThrottlesRepository,
     WorkspaceLogosRepository,
@@ -107,6 +108,8 @@ class UnitOfWork(Protocol):
     def identity_providers(self) -> IdentityProvidersRepository: ...
     @property
     def external_accounts(self) -> ExternalAccountsRepository: ...
+    @property
+    def signups(self) -> SignUpsRepository: ...
     @property
     def signing_keys(self) -> SigningKeysRepository: ...
     @property

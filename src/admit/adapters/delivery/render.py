@@ -38,6 +38,8 @@ KINDS = (
     "terms_updated",
     "reinvite_requested",
     "identifier_added",
+    "signup_approved",
+    "signup_rejected",
 )
 _TEMPLATE = {"invitation_resent": "invitation"}
 _DEFAULTS: dict[str, Any] = {

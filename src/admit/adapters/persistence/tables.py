@@ -625,3 +625,81 @@ throttles = Table(
     Column("blocked_until", UTCDateTime),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# Self-sign-up (issue 15): a workspace's sign-up form on its sign-in page, with the defaults a new
+# member gets; department links (their secret stored as a digest, purpose SIGNUP_LINK); and the
+# requests, from the code sent to the person to the administrator's decision.
+signup_settings = Table(
+    "signup_settings",
+    metadata,
+    Column("workspace_id", String(32), ForeignKey("workspaces.id"), primary_key=True),
+    _ref("organization_id", "organizations.id"),
+    Column("enabled", Boolean, nullable=False),
+    Column("default_role", String(10), nullable=False),
+    Column("default_department", String(200)),
+    Column("default_job_profile", String(200)),
+    Column("departments_pickable", JSON, nullable=False),  # [] = the default department only
+    Column("allowed_domains", JSON, nullable=False),  # [] = any email domain
+    Column("approval_required", Boolean, nullable=False),
+    Column("daily_cap", Integer),  # None = no cap
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("default_role in ('member','guest')", name="role"),
+)
+
+signup_links = Table(
+    "signup_links",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    _ref("workspace_id", "workspaces.id"),
+    Column("digest", String(64), nullable=False),
+    Column("sealed_token", Text, nullable=False),  # the link's token encrypted, to show its URL and QR again
+    Column("department", String(200), nullable=False),
+    Column("job_profile", String(200)),
+    Column("role", String(10), nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("max_uses", Integer),
+    Column("uses", Integer, nullable=False, server_default=text("0")),
+    Column("paused_at", UTCDateTime),
+    _created(),
+    Column("created_by", String(32)),
+    CheckConstraint("role in ('member','guest')", name="role"),
+    Index("uq_signup_links_digest", "digest", unique=True),
+    Index("ix_signup_links_workspace", "workspace_id", "created_at"),
+)
+
+signup_requests = Table(
+    "signup_requests",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    _ref("workspace_id", "workspaces.id"),
+    Column("link_id", String(32)),  # no foreign key: a deleted link leaves its requests
+    Column("handle_digest", String(64), nullable=False),  # the flow handle only the person's browser holds
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("email", String(320)),
+    Column("username", String(64)),
+    Column("phone", String(20)),
+    Column("language", String(8)),
+    Column("department", String(200)),
+    Column("job_profile", String(200)),
+    Column("role", String(10), nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("code_digest", String(64)),
+    Column("code_expires_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("password_hash", String(200)),  # held while an administrator decides; cleared after
+    _ref("member_id", "members.id", nullable=True),
+    _created(),
+    Column("verified_at", UTCDateTime),
+    Column("decided_at", UTCDateTime),
+    Column("decided_by", String(32)),
+    CheckConstraint(
+        "state in ('pending_verification','verified','existing','pending_approval','approved','rejected')",
+        name="state",
+    ),
+    CheckConstraint("role in ('member','guest')", name="role"),
+    Index("uq_signup_requests_handle", "handle_digest", unique=True),
+    Index("ix_signup_requests_queue", "workspace_id", "state", "created_at"),
+)

@@ -46,6 +46,7 @@ from admit.adapters.persistence.repositories import (
     WorkspaceLogos,
     Workspaces,
 )
+from admit.adapters.persistence.signup_repositories import SignUps
 from admit.adapters.persistence.sso_repositories import ExternalAccounts, IdentityProviders
 
 
@@ -148,6 +149,10 @@ class UnitOfWork:
     @cached_property
     def external_accounts(self) -> ExternalAccounts:
         return ExternalAccounts(self.conn)
+
+    @cached_property
+    def signups(self) -> SignUps:
+        return SignUps(self.conn)
 
     @cached_property
     def signing_keys(self) -> SigningKeys:

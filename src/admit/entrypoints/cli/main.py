@@ -19,6 +19,7 @@ from admit.admin.tenancy import WorkspaceSettings
 from admit.domain.workspaces import DEFAULTS
 from admit.entrypoints.cli import bulk, codes, common, demo, people
 from admit.entrypoints.cli import oidc as oidc_commands
+from admit.entrypoints.cli import signup as signup_commands
 from admit.entrypoints.cli import sso as sso_commands
 from admit.entrypoints.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
 from admit.entrypoints.workers import jobs_worker
@@ -46,6 +47,7 @@ oidc_commands.register(app)
 bulk.register(app)
 demo.register(app)
 codes.register(app)
+signup_commands.register(app)
 
 
 @app.command()

@@ -32,6 +32,7 @@ from admit.entrypoints.web.api.admin import (
     outbox,
     people,
 )
+from admit.entrypoints.web.api.admin import signup as signup_api
 from admit.entrypoints.web.form_guard import FormGuard
 from admit.entrypoints.web.pages import access_code as access_code_pages
 from admit.entrypoints.web.pages import brand as brand_pages
@@ -39,6 +40,7 @@ from admit.entrypoints.web.pages import home as home_pages
 from admit.entrypoints.web.pages import invitation as invitation_pages
 from admit.entrypoints.web.pages import oidc_account, oidc_logout
 from admit.entrypoints.web.pages import recovery as recovery_pages
+from admit.entrypoints.web.pages import self_sign_up as self_sign_up_pages
 from admit.entrypoints.web.pages import settings as settings_pages
 from admit.entrypoints.web.pages import signin as signin_pages
 from admit.entrypoints.web.pages import signup as signup_pages
@@ -53,6 +55,7 @@ from admit.entrypoints.web.pages.admin import people as people_pages
 from admit.entrypoints.web.pages.admin import person as person_pages
 from admit.entrypoints.web.pages.admin import settings as workspace_settings_pages
 from admit.entrypoints.web.pages.admin import signin as sign_in_admin_pages
+from admit.entrypoints.web.pages.admin import signup as signup_admin_pages
 from admit.entrypoints.web.pages.admin import terms as terms_admin_pages
 from admit.entrypoints.web.security import Cookies, SecurityHeaders
 from admit.entrypoints.workers import jobs_worker
@@ -132,6 +135,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         people,
         terms,
         access_codes,
+        signup_api,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
@@ -145,6 +149,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     pages = (
         invitation_pages,
         signup_pages,
+        self_sign_up_pages,
         signin_pages,
         recovery_pages,
         home_pages,
@@ -166,6 +171,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         workspace_settings_pages,
         sign_in_admin_pages,
         access_code_admin_pages,
+        signup_admin_pages,
     )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):
         _answer_head_like_get(module.router)

@@ -22,6 +22,7 @@ FLOW_COOKIES = {
     "terms": "admit_terms",  # the handle of the terms flow (the downloads are recorded on the server)
     "sso": "admit_sso",  # a single sign-on flow's state, nonce and PKCE verifier, until the callback
     "sso_profile": "admit_sso_profile",  # the handle of a provider profile awaiting confirmation
+    "self_signup": "admit_self_signup",  # the handle of a self-sign-up request (its state is on the server)
 }
 FLOW_MAX_AGE = 3600
 MAX_ACCOUNTS = 5

@@ -19,14 +19,20 @@ from admit.entrypoints.web.pages.common import (
     safe_next,
 )
 from admit.flows.signin import sessions
+from admit.flows.signup import self_sign_up
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-async def sign_in_form(request: Request, next: str = "/", identifier: str = "") -> Response:
-    """``identifier`` pre-fills the form (an app's ``login_hint``)."""
-    return page(request, "sign_in.html", next=safe_next(next), identifier=identifier[:320])
+async def sign_in_form(
+    request: Request, ctx: Ctx, next: str = "/", identifier: str = "", workspace: str = ""
+) -> Response:
+    """``identifier`` pre-fills the form (an app's ``login_hint``); ``workspace``: a workspace's
+    sign-in, offering "Create one now!" when the workspace accepts sign-ups."""
+    offered = bool(workspace) and await blocking(lambda: self_sign_up.offered(ctx, workspace))
+    sign_up = workspace if offered else None
+    return page(request, "sign_in.html", next=safe_next(next), identifier=identifier[:320], sign_up_workspace=sign_up)
 
 
 @router.post("/sign-in", response_class=HTMLResponse)

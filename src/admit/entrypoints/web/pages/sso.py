@@ -20,6 +20,7 @@ from admit.entrypoints.web.pages.admin import signin
 from admit.entrypoints.web.pages.common import browser_cookies, into_workspace, page, to_joined, token_binding
 from admit.flows.invitation import claims
 from admit.flows.signin import sessions
+from admit.flows.signup import self_sign_up
 from admit.flows.sso import single_sign_on
 from admit.shared.context import Context
 
@@ -161,7 +162,8 @@ async def workspace_sign_in(workspace_id: str, request: Request, ctx: Ctx) -> Re
         info = await blocking(lambda: single_sign_on.workspace_sign_in(ctx, workspace_id))
     except NotFound:
         return page(request, "dead_link.html", 404, state="invalid")
-    return page(request, "sso_workspace.html", **info)
+    sign_up = await blocking(lambda: self_sign_up.offered(ctx, workspace_id))
+    return page(request, "sso_workspace.html", sign_up=sign_up, **info)
 
 
 def workspace_link(workspace_id: str) -> str:
