@@ -63,7 +63,7 @@ def test_the_console_header_is_one_row_on_a_desktop_and_stacks_on_a_phone(page: 
         ws.sign_in(page)
         expect(page.get_by_text("Switch workspace")).to_be_visible()
         items = _rows(page)
-        assert len(items) >= 12, items  # brand, workspace, 9 sections, switcher, name, sign out
+        assert len(items) >= 12, items  # brand, workspace, 10 sections, switcher, name, sign out
         assert max(i["top"] for i in items) < min(i["bottom"] for i in items), items  # one row
         assert max(i["right"] for i in items) <= 1280 and _horizontal_scroll(page) <= 1280
         assert not _shortened(page)  # the workspace's and the person's names fit whole
@@ -111,7 +111,7 @@ def test_an_administrator_whose_account_speaks_german_reads_the_console_in_germa
         sections = page.locator(".admin-header nav li").evaluate_all(
             "items => items.map(e => e.getBoundingClientRect().top)"
         )
-        assert len(sections) == 9 and len(set(sections)) == 1, sections
+        assert len(sections) == 10 and len(set(sections)) == 1, sections
         assert not _shortened(page) and _horizontal_scroll(page) <= 1280
         screenshot(page, f"admin-people-german-{kind}")
         page.get_by_role("link", name=re.compile("Sam")).first.click()

@@ -27,7 +27,7 @@ def test_publish_terms_from_a_phone_and_see_them_listed(page: Page, database_url
     with server(database_url) as base:
         ws = AdminWorkspace(database_url, base, "Kessler")
         ws.sign_in(page)
-        page.get_by_role("navigation", name="Administration").get_by_role("link", name="Terms of service").click()
+        page.get_by_role("navigation", name="Administration").get_by_role("link", name="Terms", exact=True).click()
         expect(page.get_by_role("heading", name="Terms of service", exact=True)).to_be_visible()
         expect(page.get_by_text("No terms published yet.")).to_be_visible()
         upload = page.get_by_label("Document (PDF or text file)")

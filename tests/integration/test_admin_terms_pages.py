@@ -76,7 +76,7 @@ def test_a_published_version_is_listed_and_an_acceptance_is_counted_and_exported
     browser = browser_of(ctx, "olga@example.com")
     empty = browser.get(f"/admin/{workspace.id}/terms")
     assert empty.status_code == 200 and "No terms published yet." in empty.text
-    assert 'aria-current="page">Terms of service<' in empty.text and "acceptances.csv" not in empty.text
+    assert 'aria-current="page">Terms<' in empty.text and "acceptances.csv" not in empty.text
     done = publish(browser, workspace, "Terms 2026.pdf", PDF)
     assert done.status_code == 303 and done.headers["location"] == f"/admin/{workspace.id}/terms?done=1"
     page = browser.get(done.headers["location"]).text
