@@ -83,6 +83,65 @@ def provision_active(
     return member_view(member)
 
 
+def set_initial_password(
+    ctx: Context, actor: Actor, member_id: str, initial_password: str, *, workspace_id: str | None = None
+) -> MemberView:
+    """Activate a member who has no account yet (awaiting invitation, or invited) with a one-time
+    password an administrator gives them by hand (the fourth article's "granted manually"): the
+    account is made with the member's identifiers and must choose its own password at its first
+    sign-in, through every door; a pending invitation ends (its link and access code stop working).
+
+    A member who already has an account is refused: an account may belong to several
+    organizations, and no administrator sets the password of a person's account (they reset it
+    themselves). ``WeakPassword`` when the password breaks the workspace's policy; ``Conflict``
+    when an account already holds one of the member's identifiers."""
+    if not isinstance(initial_password, str) or not initial_password or len(initial_password) > 256:
+        raise ValidationFailed("a one-time password of 1 to 256 characters is required", field="password")
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE, workspace_id)
+        ensure_can_grant(role, Role(member.role))
+        if member.account_id is not None or member.status not in (MemberStatus.PROVISIONED, MemberStatus.INVITED):
+            raise InvalidTransition(
+                "only a member without an account (awaiting invitation or invited) gets a one-time password;"
+                " a person with an account resets their password themselves",
+                code="has_account",
+            )
+        values = dict(member._mapping)
+        check_initial_password(workspace, values, initial_password)
+        pairs = [(kind, values[kind]) for kind in ("email", "username", "phone") if values.get(kind)]
+        if not pairs:
+            raise ValidationFailed(
+                "the person needs a username, email or phone to sign in with; add one first", field="username"
+            )
+        if uow.accounts.by_identifiers(pairs) is not None:
+            raise Conflict(
+                "an account with this email, username or phone already exists; invite the person instead",
+                code="account_exists",
+                field=pairs[0][0],
+            )
+        pending = uow.invitations.pending_for_member(member.organization_id, member.id)
+        if pending is not None:
+            end_invitation(uow, actor, pending, InvitationState.REVOKED, now)
+            member = member._replace(status=MemberStatus.PROVISIONED.value)
+        owner = {**values, "organization_id": workspace.organization_id, "workspace_id": workspace.id}
+        account_id = create_account_for(uow, owner, ctx.hasher.hash(initial_password), now, must_change_password=True)
+        if not uow.members.move(
+            member.organization_id, member.id, member.status,
+            status=MemberStatus.ACTIVE, account_id=account_id, updated_at=now,
+        ):  # fmt: skip
+            raise Conflict("the member changed meanwhile", code="member_changed")
+        record(
+            uow, actor, EventType.MEMBER_ACTIVATED, "member", member.id, now,
+            organization_id=workspace.organization_id, workspace_id=workspace.id,
+            account_id=account_id, initial_password=True,
+        )  # fmt: skip
+        activated = uow.members.get(member.organization_id, member.id)
+        uow.commit()
+    assert activated is not None
+    return member_view(activated)
+
+
 def check_initial_password(workspace: Workspace, values: dict[str, Any], password: str) -> None:
     """``WeakPassword`` when an initial password breaks the workspace's policy."""
     context = [v for v in (values["email"], values["username"], values["first_name"], values["last_name"]) if v]

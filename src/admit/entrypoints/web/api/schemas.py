@@ -534,6 +534,15 @@ class ClientIn(BaseModel):
     )
 
 
+class InitialPasswordIn(BaseModel):
+    password: str = Field(
+        min_length=1,
+        max_length=256,
+        description="A one-time password to give the person by hand; the workspace's password policy applies. "
+        "They choose their own at their first sign-in.",
+    )
+
+
 class ClientPatch(BaseModel):
     """Only the fields sent change; the type (confidential or public) cannot. ``null`` empties a
     URI that may be empty (``backchannel_logout_uri``, ``initiate_login_uri``)."""

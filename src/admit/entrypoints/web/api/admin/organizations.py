@@ -172,6 +172,14 @@ async def suspend_member(member_id: str, ctx: Ctx, token: Bearer) -> Any:
     return await as_caller(ctx, token, lambda actor: members.suspend(ctx, actor, member_id), quick=True)
 
 
+@router.post("/members/{member_id}/initial-password", response_model=s.MemberOut, tags=["members"])
+async def set_initial_password(member_id: str, body: s.InitialPasswordIn, ctx: Ctx, token: Bearer) -> Any:
+    """Activate a member who has no account yet with a one-time password you give them by hand
+    (their pending invitation ends); they must choose their own at their first sign-in. 409 for a
+    member who already has an account (they reset their password themselves)."""
+    return await as_caller(ctx, token, lambda actor: members.set_initial_password(ctx, actor, member_id, body.password))
+
+
 @router.post("/members/{member_id}/reactivate", response_model=s.MemberOut, tags=["members"])
 async def reactivate_member(member_id: str, ctx: Ctx, token: Bearer) -> Any:
     return await as_caller(ctx, token, lambda actor: members.reactivate(ctx, actor, member_id), quick=True)

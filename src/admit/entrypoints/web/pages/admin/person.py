@@ -26,7 +26,10 @@ from admit.shared.context import Context
 
 router = APIRouter(include_in_schema=False)
 FIELDS = ("first_name", "last_name", "email", "username", "phone", "department", "job_profile", "language", "role")
-NOTICES = ("saved", "resent", "revoked", "suspended", "reactivated", "removed", "code_withdrawn", "code_sent")
+NOTICES = (
+    "saved", "resent", "revoked", "suspended", "reactivated", "removed", "code_withdrawn", "code_sent",
+    "initial_password",
+)  # fmt: skip
 TRAIL = 50
 
 
@@ -145,6 +148,29 @@ async def save(workspace_id: str, member_id: str, request: Request, ctx: Ctx) ->
             request, ctx, admin, found, status=status_of(exc), values=values, errors={field: exc.message}
         )
     return RedirectResponse(f"{person_path(workspace_id, member_id)}?done=saved", status_code=303)
+
+
+@router.post("/admin/{workspace_id}/people/{member_id}/initial-password", response_class=HTMLResponse)
+async def initial_password(workspace_id: str, member_id: str, request: Request, ctx: Ctx) -> Response:
+    """Activate the member with a one-time password (the use case decides who may, and whom)."""
+    admin = await admin_for(request, ctx, workspace_id, Permission.VIEW_DIRECTORY)
+    if isinstance(admin, Response):
+        return admin
+    async with request.form() as form:
+        password = str(form.get("password") or "")[:1024]
+    try:
+        await blocking(
+            lambda: members.set_initial_password(ctx, admin.actor, member_id, password, workspace_id=admin.workspace_id)
+        )
+    except DomainError as exc:
+        refused = admin.refusal(request, exc)
+        if refused is not None:
+            return refused
+        found = await _person_for(request, ctx, admin, member_id)
+        if isinstance(found, Response):
+            return found
+        return await person_page(request, ctx, admin, found, status=status_of(exc), errors={"password": exc.message})
+    return RedirectResponse(f"{person_path(workspace_id, member_id)}?done=initial_password", status_code=303)
 
 
 @router.post("/admin/{workspace_id}/people/{member_id}/invitations/{invitation_id}/resend", response_class=HTMLResponse)
