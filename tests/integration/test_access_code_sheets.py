@@ -3,13 +3,15 @@ REST API's PDF (fresh codes, audited, never cached; the names printed, each QR c
 redeem page with its code, which redeems at ``/code``; a member token refused, another
 organization's workspace not found), and the console page listing the people without email
 (select, select all, CSV and PDF downloads, an empty selection shown as an error on the page, a
-member refused)."""
+member refused), and the service's list (no email, not joined, only roles the actor may grant;
+``manage_people``)."""
 
 from __future__ import annotations
 
 import csv
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from support.api import api_token, client
 from support.outbox import token_for
@@ -19,8 +21,9 @@ from support.pdfs import qr_codes, read, text_of
 from admit.admin import access_codes, audit, members, tenancy
 from admit.admin.profiles import MemberInput
 from admit.domain import access_codes as codes
+from admit.domain.errors import NotFound, PermissionDenied
 from admit.flows.invitation import claims
-from admit.shared.context import Actor, Context
+from admit.shared.context import Actor, ActorKind, Context
 
 PASSWORD = "lantern-orchard-pebble-58"
 
@@ -138,6 +141,7 @@ def test_the_console_lists_people_without_email_and_downloads_their_codes(
     gone = stale.post("/code", data={"code": second.split("?c=", 1)[1], "csrftoken": csrf(stale.get("/code").text)})
     assert gone.status_code == 410 and "withdrawn" in gone.text
     redeems(ctx, first, "Ana Silva")
+    assert f'href="/admin/{workspace.id}/access-codes"' in browser.get(f"/admin/{workspace.id}/people/{ben}").text
     after = browser.get(f"/admin/{workspace.id}/access-codes").text
     assert f'name="pick:{ana}"' not in after and f'name="pick:{ben}"' in after
     joined = browser.post(
@@ -160,3 +164,23 @@ def test_a_member_is_refused_the_access_codes_page(ctx: Context, operator: Actor
     assert access_codes.current(ctx, operator, ana) is None
     admin = person(ctx, operator, workspace, "sam@example.com", "admin")
     assert admin.get("/admin/nope/access-codes").status_code == 404
+
+
+def test_the_service_lists_only_people_an_administrator_may_give_a_code(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    ana = frontline(ctx, operator, workspace, "Ana", "E-1")
+    boss = frontline(ctx, operator, workspace, "Bea", "E-2", role="owner")
+    members.provision(ctx, operator, workspace.id, MemberInput(email="eve@example.com"), invite=False)
+    assert [p.id for p in access_codes.without_email(ctx, operator, workspace.id)] == [ana, boss]
+    person(ctx, operator, workspace, "sam@example.com", "admin")
+    person(ctx, operator, workspace, "mia@example.com", "member")
+    sam, mia = (
+        Actor(ActorKind.ACCOUNT, id=members.list_members(ctx, operator, workspace.id, search=e)[0].account_id, name=e)
+        for e in ("sam@example.com", "mia@example.com")
+    )
+    assert [p.id for p in access_codes.without_email(ctx, sam, workspace.id)] == [ana]  # not an owner
+    with pytest.raises(PermissionDenied):
+        access_codes.without_email(ctx, mia, workspace.id)
+    with pytest.raises(NotFound):
+        access_codes.without_email(ctx, sam, "nope")
