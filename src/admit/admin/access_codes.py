@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from admit.adapters.printing.sheets import Card, code_sheet
 from admit.admin.invitations import _mark_invited
+from admit.admin.member_view import MemberView, member_view
 from admit.domain import access_codes as codes
 from admit.domain.errors import Conflict, NotFound, ValidationFailed
 from admit.domain.events import EventType
@@ -25,7 +27,7 @@ from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Invitation, Member, Record, Workspace
-from admit.domain.roles import Permission, Role, ensure_can_grant
+from admit.domain.roles import Permission, Role, can_grant, ensure_can_grant
 from admit.shared.access import tenant_scope, workspace_for
 from admit.shared.context import Actor, ActorKind, Context, record
 from admit.shared.messages import enqueue
@@ -333,3 +335,26 @@ def as_csv(ctx: Context, issued: list[IssuedCode]) -> str:
 def _cell(value: str | None) -> str:
     text = value or ""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def without_email(ctx: Context, actor: Actor, workspace_id: str) -> list[MemberView]:
+    """The workspace's members without email who may get a code (awaiting invitation or invited,
+    with a role the actor may grant), in creation order, at most ``MAX_SELECTION``: what the
+    console's access-code page lists for a selection."""
+    with ctx.uow() as uow:
+        workspace, role = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
+        rows = uow.members.awaiting_without_email(workspace.organization_id, workspace.id, MAX_SELECTION)
+    return [member_view(m) for m in rows if can_grant(role, Role(m.role))]
+
+
+def card_name(item: IssuedCode) -> str:
+    """The name printed on a card: first and last name, else the username, else the external ID."""
+    name = " ".join(part for part in (item.first_name, item.last_name) if part)
+    return name or item.username or item.external_id or item.member_id
+
+
+def as_sheet(ctx: Context, issued: list[IssuedCode], language: str = "en") -> bytes:
+    """The codes as a printable A4 PDF, one card per person (name, workspace, code, the redeem URL
+    and a QR code opening the redeem page with the code filled in), eight to a page."""
+    cards = [Card(card_name(i), i.workspace_name, i.code, redeem_url(ctx, i.code)) for i in issued]
+    return code_sheet(cards, language=language)

@@ -361,6 +361,17 @@ class Members(Repository):
             stmt = stmt.where(self.c.id > after)
         return self._members(stmt.order_by(self.c.id).limit(limit))
 
+    def awaiting_without_email(self, organization_id: str, workspace_id: str, limit: int) -> Sequence[Member]:
+        """Members without email awaiting invitation or invited (who an access code is for), in
+        creation order."""
+        stmt = select(t.members).where(
+            self.c.organization_id == organization_id,
+            self.c.workspace_id == workspace_id,
+            self.c.status.in_(("provisioned", "invited")),
+            or_(self.c.email.is_(None), self.c.email == ""),
+        )
+        return self._members(stmt.order_by(self.c.created_at, self.c.id).limit(limit))
+
     def by_keys(self, organization_id: str, workspace_id: str, name: str, values: Sequence[str]) -> Sequence[Member]:
         """Non-removed members whose ``name`` (email or external ID) is one of ``values``."""
         if not values:

@@ -70,3 +70,26 @@ def csv(
         handle.write(access_codes.as_csv(ctx, issued))
     output.chmod(0o600)
     console.print(f"Wrote {len(issued)} access code(s) to {output}.")
+
+
+@code.command("sheet")
+@friendly
+def sheet(
+    workspace_id: str,
+    member_ids: list[str] = typer.Argument(..., help="The members to make fresh codes for."),
+    output: Path = typer.Option(..., "--output", "-o", dir_okay=False, help="The PDF file to write (created new)."),
+    language: str = typer.Option("en", "--language", help="The language of the printed instructions: en, de or fr."),
+) -> None:
+    """Fresh codes for a selection as a printable PDF sheet, one card per person with a QR code
+    (each previous code withdrawn; audited)."""
+    ctx = context()
+    if output.exists():
+        raise typer.BadParameter(f"{output} exists; choose a new file", param_hint="--output")
+    if language not in ("en", "de", "fr"):
+        raise typer.BadParameter("choose en, de or fr", param_hint="--language")
+    issued = access_codes.issue_for_selection(ctx, OPERATOR, workspace_id, member_ids)
+    pdf = access_codes.as_sheet(ctx, issued, language)
+    with output.open("xb") as handle:
+        handle.write(pdf)
+    output.chmod(0o600)
+    console.print(f"Wrote {len(issued)} access code card(s) to {output}.")

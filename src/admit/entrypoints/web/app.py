@@ -47,6 +47,7 @@ from admit.entrypoints.web.pages import signup as signup_pages
 from admit.entrypoints.web.pages import sso as sso_pages
 from admit.entrypoints.web.pages import terms as terms_pages
 from admit.entrypoints.web.pages.admin import access_codes as access_code_admin_pages
+from admit.entrypoints.web.pages.admin import access_sheets as access_sheet_pages
 from admit.entrypoints.web.pages.admin import apps as apps_pages
 from admit.entrypoints.web.pages.admin import audit, choose, console
 from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pages
@@ -171,6 +172,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         workspace_settings_pages,
         sign_in_admin_pages,
         access_code_admin_pages,
+        access_sheet_pages,
         signup_admin_pages,
     )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):

@@ -106,3 +106,35 @@ async def selection_csv(workspace_id: str, body: SelectionIn, ctx: Ctx, token: B
         media_type="text/csv; charset=utf-8",
         headers={**NO_STORE, "content-disposition": 'attachment; filename="access-codes.csv"'},
     )
+
+
+class SheetIn(SelectionIn):
+    language: Annotated[str, StringConstraints(pattern=r"^(en|de|fr)$")] = Field(
+        default="en", description="The language of the printed instructions: en, de or fr."
+    )
+
+
+@router.post(
+    "/workspaces/{workspace_id}/access-codes.pdf",
+    response_class=Response,
+    tags=["access codes"],
+    responses={
+        200: {
+            "description": "The codes on a printable A4 sheet, one card per person, shown once.",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def selection_sheet(workspace_id: str, body: SheetIn, ctx: Ctx, token: Bearer) -> Response:
+    """Fresh codes for the selected members (each previous code withdrawn) as a PDF of cards to cut
+    apart (name, workspace, code, redeem URL and a QR code opening it with the code filled in), audited."""
+
+    def work(actor: Actor) -> bytes:
+        issued = access_codes.issue_for_selection(ctx, actor, workspace_id, body.member_ids)
+        return access_codes.as_sheet(ctx, issued, body.language)
+
+    return Response(
+        await as_caller(ctx, token, work),
+        media_type="application/pdf",
+        headers={**NO_STORE, "content-disposition": 'attachment; filename="access-codes.pdf"'},
+    )
