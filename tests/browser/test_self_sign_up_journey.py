@@ -1,16 +1,19 @@
 """Self-sign-up in a real browser on a phone (390x844) against `admit serve`: a person signs up from
 the workspace's sign-in page ("Create one now!"), picking their department, with the code from
 the dev mailbox; then an administrator turns on approval and creates a department link in the
-console, a second person signs up through the link and waits, the administrator approves them,
-and a paused link answers a friendly page. Screenshots at phone and desktop sizes."""
+console, downloads its QR code and poster (both decode to the link's URL), a second person signs
+up through the link and waits, the administrator approves them, and a paused link answers a
+friendly page. Screenshots at phone and desktop sizes."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from support.browser import AdminWorkspace, open_email, screenshot
+from support.pdfs import decode_png, qr_codes, read
 from support.processes import backend, server
 
 PASSWORD = "quartz-meadow-lantern-93"
@@ -27,6 +30,14 @@ def code_from_mailbox(page: Page, base: str) -> str:
     found = re.search(r"\d{6}", page.get_by_role("heading", level=1).inner_text())
     assert found
     return found.group(0)
+
+
+def download(page: Page, row: Locator, name: str) -> tuple[str, bytes]:
+    """Click a download link in the row: the file name the browser offers and the bytes."""
+    with page.expect_download() as started:
+        row.get_by_role("link", name=name).click()
+    file = started.value
+    return file.suggested_filename, Path(file.path()).read_bytes()
 
 
 def enter_code_and_password(page: Page, base: str, kind: str, name: str) -> None:
@@ -96,6 +107,11 @@ def test_self_sign_up_and_a_department_link_with_approval_on_a_phone(
         assert url.startswith(f"{base}/join/adm_sul_")
         fits(admin)
         screenshot(admin, f"admin-signup-phone-{kind}")
+        name, png = download(admin, row, "QR (PNG)")
+        assert name == "signup-qr-warehouse.png" and decode_png(png) == [url]
+        name, pdf = download(admin, row, "Poster (PDF)")
+        assert name == "signup-poster-warehouse.pdf" and qr_codes(read(pdf).pages[0]) == [url]
+        expect(admin.get_by_role("heading", name="Sign-up", exact=True)).to_be_visible()  # the page stays
 
         # 3. Through the link: the department is the link's; the person waits for approval.
         person = browser.new_context(viewport=PHONE).new_page()

@@ -15,6 +15,12 @@ def decode(image: Image.Image) -> list[str]:
     return [result.text for result in zxingcpp.read_barcodes(image) if result.format == zxingcpp.BarcodeFormat.QRCode]
 
 
+def decode_png(data: bytes) -> list[str]:
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    return decode(image)
+
+
 def qr_codes(page: object) -> list[str]:
     """The page's QR codes, in the order drawn: each path of unit rectangles after a module-sized
     ``cm`` is rebuilt into an image (4 modules of quiet zone, 6 pixels a module) and decoded."""

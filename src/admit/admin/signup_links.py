@@ -3,15 +3,25 @@ workspace's departments, optionally with a job profile, a permission type no hig
 ``member``, an expiry and a maximum number of uses. Its token is a typed secret (purpose
 ``SIGNUP_LINK``): looked up by digest, and kept sealed with the instance key so the console can
 show its URL (and QR code) again. Links can be paused, resumed, rotated (the old URL and QR stop
-working) and deleted; each counts the people who signed up through it."""
+working) and deleted; each counts the people who signed up through it.
+
+Its QR code (PNG or SVG) and an A4 poster (PDF) are downloads for the same administrators
+(``qr_png``, ``qr_svg``, ``poster``). A paused, expired or used-up link may still be downloaded
+(to print ahead of a shift; the printed code answers the friendly "paused" page until resumed);
+a deleted link is gone (not found). A download holds the link's secret, like its URL in the list;
+the doors serve it ``no-store`` and as an attachment."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from admit.adapters.identity.sealing import seal, unseal
+from admit.adapters.printing import posters, qr
 from admit.admin.signup_settings import ensure_choice, ensure_role, plausible_id
 from admit.domain import secrets
 from admit.domain.errors import NotFound, ValidationFailed
@@ -19,6 +29,7 @@ from admit.domain.events import EventType
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Record, Workspace
 from admit.domain.roles import Permission, Role
+from admit.i18n import LANGUAGES
 from admit.shared.access import workspace_for
 from admit.shared.context import Actor, Context, record
 
@@ -207,3 +218,67 @@ def rotate(ctx: Context, actor: Actor, workspace_id: str, link_id: str) -> SignU
 def delete(ctx: Context, actor: Actor, workspace_id: str, link_id: str) -> None:
     """Remove the link; people who signed up through it stay."""
     _change(ctx, actor, workspace_id, link_id, EventType.SIGNUP_LINK_DELETED)
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file for the administrator: its bytes, media type and an ASCII file name naming the
+    department (``signup-qr-night-shift.png``)."""
+
+    content: bytes
+    media_type: str
+    filename: str
+    url: str  # what the QR code encodes
+
+
+def file_stem(department: str) -> str:
+    """The department as a file name part: ASCII letters, digits and hyphens (accents dropped),
+    at most 40 characters; ``link`` when nothing is left."""
+    folded = unicodedata.normalize("NFKD", department).encode("ascii", "ignore").decode("ascii")
+    stem = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:40].strip("-")
+    return stem or "link"
+
+
+def _download(
+    ctx: Context,
+    actor: Actor,
+    workspace_id: str,
+    link_id: str,
+    make: Callable[[Workspace, Record, str], bytes],
+    media_type: str,
+    name: str,
+) -> Download:
+    with ctx.uow() as uow:
+        workspace, row = _own(uow, actor, workspace_id, link_id)
+    url = link_url(ctx, row)
+    try:
+        content = make(workspace, row, url)
+    except qr.TooLong:
+        raise ValidationFailed("the link's address is too long for a QR code; shorten the base URL") from None
+    return Download(content, media_type, name.format(stem=file_stem(row.department)), url)
+
+
+def qr_png(ctx: Context, actor: Actor, workspace_id: str, link_id: str) -> Download:
+    """The link's QR code as a PNG (10 pixels a module, quiet zone kept), ``MANAGE_PEOPLE``."""
+    return _download(
+        ctx, actor, workspace_id, link_id, lambda _w, _r, url: qr.png(url), "image/png", "signup-qr-{stem}.png"
+    )
+
+
+def qr_svg(ctx: Context, actor: Actor, workspace_id: str, link_id: str) -> Download:
+    """The link's QR code as an SVG (sized in millimetres, for print), ``MANAGE_PEOPLE``."""
+    return _download(
+        ctx, actor, workspace_id, link_id, lambda _w, _r, url: qr.svg(url), "image/svg+xml", "signup-qr-{stem}.svg"
+    )
+
+
+def poster(ctx: Context, actor: Actor, workspace_id: str, link_id: str, language: str = "en") -> Download:
+    """An A4 poster (PDF) in ``language`` (en, de, fr): "Scan to join", the workspace, the
+    department, a big QR code of the link and its URL. ``MANAGE_PEOPLE``."""
+    if language not in LANGUAGES:
+        raise ValidationFailed(f"the poster's language is one of {', '.join(LANGUAGES)}", field="language")
+
+    def make(workspace: Workspace, row: Record, url: str) -> bytes:
+        return posters.signup_poster(workspace.name, row.department, url, language=language)
+
+    return _download(ctx, actor, workspace_id, link_id, make, "application/pdf", "signup-poster-{stem}.pdf")

@@ -3,13 +3,15 @@ queue (``admit signup-request …``); the rules are the services'."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from admit.admin import signup_links, signup_settings
 from admit.entrypoints.cli.common import OPERATOR, console, context, friendly, show_record, show_table
 from admit.flows.signup import self_sign_up
 
-links = typer.Typer(help="Department sign-up links (and their QR codes' URL).", no_args_is_help=True)
+links = typer.Typer(help="Department sign-up links, their QR codes and posters.", no_args_is_help=True)
 requests = typer.Typer(help="Sign-ups waiting for an administrator's approval.", no_args_is_help=True)
 LINK_FIELDS = ("id", "department", "job_profile", "role", "state", "uses", "max_uses", "expires_at", "url")
 
@@ -84,6 +86,49 @@ def link_delete(workspace_id: str, link_id: str) -> None:
     """Delete the link; people who signed up through it stay."""
     signup_links.delete(context(), OPERATOR, workspace_id, link_id)
     console.print("Sign-up link deleted.")
+
+
+def _write(output: Path, download: signup_links.Download) -> None:
+    """Write a new file, readable by its owner only (it holds the link's secret)."""
+    try:
+        with output.open("xb") as handle:
+            handle.write(download.content)
+    except FileExistsError:
+        raise typer.BadParameter(f"{output} exists; choose a new file", param_hint="--output") from None
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot write {output}: {exc.strerror}", param_hint="--output") from None
+    output.chmod(0o600)
+    console.print(f"Wrote {output} (it opens {download.url}).")
+
+
+@links.command("qr")
+@friendly
+def link_qr(
+    workspace_id: str,
+    link_id: str,
+    output: Path = typer.Option(..., "--output", "-o", dir_okay=False, help="A new .png or .svg file."),
+) -> None:
+    """Write the link's QR code as PNG or SVG (by the file's extension). A paused link's code
+    answers a friendly page until resumed; after a rotation, download it again."""
+    suffix = output.suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise typer.BadParameter("the file must end in .png or .svg", param_hint="--output")
+    make = signup_links.qr_png if suffix == ".png" else signup_links.qr_svg
+    _write(output, make(context(), OPERATOR, workspace_id, link_id))
+
+
+@links.command("poster")
+@friendly
+def link_poster(
+    workspace_id: str,
+    link_id: str,
+    output: Path = typer.Option(..., "--output", "-o", dir_okay=False, help="A new .pdf file."),
+    language: str = typer.Option("en", help="en, de or fr."),
+) -> None:
+    """Write a printable A4 poster (PDF) with the link's QR code, its department and URL."""
+    if output.suffix.lower() != ".pdf":
+        raise typer.BadParameter("the file must end in .pdf", param_hint="--output")
+    _write(output, signup_links.poster(context(), OPERATOR, workspace_id, link_id, language))
 
 
 @requests.command("list")

@@ -1,5 +1,6 @@
 """Self-sign-up over the API: a workspace's sign-up settings (``MANAGE_SETTINGS``), its department
-sign-up links (``MANAGE_PEOPLE``: create, list, pause, resume, rotate, delete) and the approval
+sign-up links (``MANAGE_PEOPLE``: create, list, pause, resume, rotate, delete; their QR code as
+PNG or SVG and an A4 poster as PDF, served as attachments, ``no-store``) and the approval
 queue (approve or reject). The rules are the services' (:mod:`admit.admin.signup_settings`,
 :mod:`admit.admin.signup_links`, :mod:`admit.flows.signup.self_sign_up`)."""
 
@@ -9,7 +10,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Response
+from fastapi import Query, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from admit.admin import signup_links, signup_settings
@@ -20,6 +21,25 @@ from admit.flows.signup import self_sign_up
 
 router = api_router(tags=["self-sign-up"])
 SignUpRole = Literal["member", "guest"]
+PosterLanguage = Literal["en", "de", "fr"]
+
+
+def attachment(download: signup_links.Download) -> Response:
+    """A download holding the link's secret: never cached, never sniffed, never shown inline."""
+    return Response(
+        download.content,
+        media_type=download.media_type,
+        headers={
+            "cache-control": "no-store",
+            "pragma": "no-cache",
+            "x-content-type-options": "nosniff",
+            "content-disposition": f'attachment; filename="{download.filename}"',
+        },
+    )
+
+
+def _file_doc(media: str, what: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": what, "content": {media: {"schema": {"type": "string", "format": "binary"}}}}}
 
 
 class SignUpSettingsPatch(BaseModel):
@@ -144,6 +164,43 @@ async def rotate_link(workspace_id: str, link_id: str, ctx: Ctx, token: Bearer) 
 async def delete_link(workspace_id: str, link_id: str, ctx: Ctx, token: Bearer) -> Response:
     await as_caller(ctx, token, lambda actor: signup_links.delete(ctx, actor, workspace_id, link_id))
     return Response(status_code=204)
+
+
+@router.get(
+    "/workspaces/{workspace_id}/signup-links/{link_id}/qr.png",
+    response_class=Response,
+    responses=_file_doc("image/png", "The link's QR code (PNG), as an attachment."),
+)
+async def link_qr_png(workspace_id: str, link_id: str, ctx: Ctx, token: Bearer) -> Response:
+    """The QR code of the link's current URL; a paused link's too (it answers a friendly page)."""
+    return attachment(await as_caller(ctx, token, lambda actor: signup_links.qr_png(ctx, actor, workspace_id, link_id)))
+
+
+@router.get(
+    "/workspaces/{workspace_id}/signup-links/{link_id}/qr.svg",
+    response_class=Response,
+    responses=_file_doc("image/svg+xml", "The link's QR code (SVG, in millimetres), as an attachment."),
+)
+async def link_qr_svg(workspace_id: str, link_id: str, ctx: Ctx, token: Bearer) -> Response:
+    return attachment(await as_caller(ctx, token, lambda actor: signup_links.qr_svg(ctx, actor, workspace_id, link_id)))
+
+
+@router.get(
+    "/workspaces/{workspace_id}/signup-links/{link_id}/poster.pdf",
+    response_class=Response,
+    responses=_file_doc("application/pdf", "An A4 poster with the link's QR code, as an attachment."),
+)
+async def link_poster(
+    workspace_id: str,
+    link_id: str,
+    ctx: Ctx,
+    token: Bearer,
+    language: Annotated[PosterLanguage, Query(description="The poster's language.")] = "en",
+) -> Response:
+    """A printable A4 poster: "Scan to join", the workspace, the department, the QR code and the URL."""
+    return attachment(
+        await as_caller(ctx, token, lambda actor: signup_links.poster(ctx, actor, workspace_id, link_id, language))
+    )
 
 
 @router.get("/workspaces/{workspace_id}/signup-requests", response_model=list[SignUpRequestOut])

@@ -1,6 +1,7 @@
 """Sign-up in the workspace admin console (``/admin/{ws}/signup``): the self-sign-up settings
 (``MANAGE_SETTINGS``), the department sign-up links with their uses and URLs (create, pause,
-resume, rotate, delete) and the approval queue (approve or reject), both ``MANAGE_PEOPLE``. The
+resume, rotate, delete; download each link's QR code as PNG or SVG and an A4 poster as PDF) and the
+approval queue (approve or reject), both ``MANAGE_PEOPLE``. The
 rules are in :mod:`admit.admin.signup_settings`, :mod:`admit.admin.signup_links` and
 :mod:`admit.flows.signup.self_sign_up`; this page only turns form fields into values."""
 
@@ -18,6 +19,7 @@ from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import Admin, admin_for
 from admit.flows.signup import self_sign_up
+from admit.i18n import negotiate, pick_language
 from admit.shared.context import Context
 
 router = APIRouter(include_in_schema=False)
@@ -153,6 +155,43 @@ async def change_link(workspace_id: str, link_id: str, action: str, request: Req
         )
     done = {"pause": "paused", "resume": "resumed", "rotate": "rotated", "delete": "deleted"}[action]
     return RedirectResponse(f"{signup_path(admin.workspace_id)}?done={done}#links", status_code=303)
+
+
+DOWNLOADS = {"qr.png": "png", "qr.svg": "svg", "poster.pdf": "poster"}
+
+
+@router.get("/admin/{workspace_id}/signup/links/{link_id}/{file}")
+async def download_link_file(workspace_id: str, link_id: str, file: str, request: Request, ctx: Ctx) -> Response:
+    """The link's QR code (PNG, SVG) or poster (PDF, in the administrator's language), as an
+    attachment (an SVG never renders on Admit's origin), ``no-store`` (it holds the link's secret);
+    the security headers add ``nosniff``. Downloading changes nothing."""
+    admin = await admin_for(request, ctx, workspace_id)
+    if isinstance(admin, Response):
+        return admin
+    kind = DOWNLOADS.get(file)
+    if kind is None:
+        return admin.page(request, "admin_error.html", 404, kind="not_found")
+    language = pick_language(
+        admin.language, admin.workspace.get("default_language"), negotiate(request.headers.get("accept-language"))
+    )
+    try:
+        if kind == "png":
+            download = await blocking(lambda: signup_links.qr_png(ctx, admin.actor, admin.workspace_id, link_id))
+        elif kind == "svg":
+            download = await blocking(lambda: signup_links.qr_svg(ctx, admin.actor, admin.workspace_id, link_id))
+        else:
+            download = await blocking(
+                lambda: signup_links.poster(ctx, admin.actor, admin.workspace_id, link_id, language)
+            )
+    except DomainError as exc:
+        return admin.refusal(request, exc) or await _page(
+            admin, request, ctx, status_of(exc), errors={"links": exc.message}
+        )
+    return Response(
+        download.content,
+        media_type=download.media_type,
+        headers={"cache-control": "no-store", "content-disposition": f'attachment; filename="{download.filename}"'},
+    )
 
 
 @router.post("/admin/{workspace_id}/signup/requests/{request_id}/{decision}", response_class=HTMLResponse)
