@@ -41,6 +41,7 @@ BODY = {
     "client_secret": "intruder-secret",
     "redirect_uris": ["https://intruder.example/callback"],
     "member_ids": ["intruder"],
+    "password": "intruder-granite-tulip-58",
 }
 
 

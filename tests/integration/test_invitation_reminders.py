@@ -102,6 +102,7 @@ FORM = {
     "name": "Acme Main",
     "default_language": "en",
     "invitation_lifetime_days": "7",
+    "access_code_lifetime_days": "30",
     "email_enabled": "yes",
     "auto_invite": "yes",
     "sms_daily_cap": "500",

@@ -202,6 +202,7 @@ def test_the_accent_colour_is_saved_with_the_settings(ctx: Context, operator: Ac
         "name": "Acme Main",
         "default_language": "en",
         "invitation_lifetime_days": "7",
+        "access_code_lifetime_days": "30",
         "email_enabled": "yes",
         "sms_daily_cap": "500",
         "password_policy": "length",
