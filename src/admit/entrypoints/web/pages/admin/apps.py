@@ -144,9 +144,10 @@ async def _app_of(ctx: Context, admin: Admin, client_id: str) -> dict[str, Any]:
     )
 
 
-@router.get("/admin/{workspace_id}/apps/{client_id}/remove", response_class=HTMLResponse)
-async def confirm_remove(workspace_id: str, client_id: str, request: Request, ctx: Ctx) -> Response:
-    """Removing an app is final: a page asks first; nothing changes here."""
+async def _question(
+    request: Request, ctx: Context, workspace_id: str, client_id: str, template: str, **context: Any
+) -> Response:
+    """A page that asks before something final is done to an app (a GET: nothing changes)."""
     admin = await admin_for(request, ctx, workspace_id)
     if isinstance(admin, Response):
         return admin
@@ -154,7 +155,13 @@ async def confirm_remove(workspace_id: str, client_id: str, request: Request, ct
         app = await _app_of(ctx, admin, client_id)
     except DomainError as exc:
         return admin.refusal(request, exc) or Response(status_code=status_of(exc))
-    return admin.page(request, "admin_app_remove.html", section="apps", app=app)
+    return admin.page(request, template, section="apps", app=app, **context)
+
+
+@router.get("/admin/{workspace_id}/apps/{client_id}/remove", response_class=HTMLResponse)
+async def confirm_remove(workspace_id: str, client_id: str, request: Request, ctx: Ctx) -> Response:
+    """Removing an app is final: a page asks first."""
+    return await _question(request, ctx, workspace_id, client_id, "admin_app_remove.html")
 
 
 @router.post("/admin/{workspace_id}/apps/{client_id}/remove", response_class=HTMLResponse)
@@ -233,15 +240,8 @@ async def save_app(workspace_id: str, client_id: str, request: Request, ctx: Ctx
 
 @router.get("/admin/{workspace_id}/apps/{client_id}/secret", response_class=HTMLResponse)
 async def confirm_new_secret(workspace_id: str, client_id: str, request: Request, ctx: Ctx) -> Response:
-    """A new secret ends the current one: a page asks first; nothing changes here."""
-    admin = await admin_for(request, ctx, workspace_id)
-    if isinstance(admin, Response):
-        return admin
-    try:
-        app = await _app_of(ctx, admin, client_id)
-    except DomainError as exc:
-        return admin.refusal(request, exc) or Response(status_code=status_of(exc))
-    return admin.page(request, "admin_app_secret.html", section="apps", app=app, secret=None)
+    """A new secret ends the current one: a page asks first."""
+    return await _question(request, ctx, workspace_id, client_id, "admin_app_secret.html", secret=None)
 
 
 @router.post("/admin/{workspace_id}/apps/{client_id}/secret", response_class=HTMLResponse)
