@@ -39,7 +39,7 @@ def test_help_lists_every_command(sqlite_url: str) -> None:
         "db": ["upgrade"],
         "org": ["create", "list"],
         "workspace": ["create", "list", "update"],
-        "member": ["add", "list"],
+        "member": ["add", "set-password", "list"],
         "invitations": ["list", "expire"],
         "token": ["create"],
         "outbox": ["list", "retry"],
@@ -68,6 +68,12 @@ def test_operator_onboards_people_from_the_shell(database_url: str) -> None:
     listing = admit(database_url, "invitations", "list", ws).stdout
     assert "samir@initech.example" in listing and "+4930901820" in listing
     assert "milton@initech.example" in admit(database_url, "member", "list", ws, "--status", "provisioned").stdout
+    weak = admit(database_url, "member", "set-password", field(later, "id"), check=False, ADMIT_ONE_TIME_PASSWORD="abc")
+    assert weak.returncode == 1 and "password" in weak.stdout + weak.stderr
+    given = admit(
+        database_url, "member", "set-password", field(later, "id"), ADMIT_ONE_TIME_PASSWORD="tulip-granite-lantern-47"
+    ).stdout
+    assert field(given, "status") == "active" and "tulip-granite" not in given
     outbox = admit(database_url, "outbox", "list").stdout
     assert "samir@initech.example" in outbox and "adm_inv_" not in outbox
     assert "adm_inv_" in admit(database_url, "outbox", "list", "--reveal").stdout

@@ -58,6 +58,25 @@ def member_add(
         console.print(f"invitation_id: {invitation.id}")
 
 
+@member.command("set-password")
+@friendly
+def member_set_password(
+    member_id: str,
+    password: str = typer.Option(
+        ...,
+        prompt="One-time password",
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="ADMIT_ONE_TIME_PASSWORD",
+        help="Asked for (not echoed) unless given in ADMIT_ONE_TIME_PASSWORD; never as an argument in shell history.",
+    ),
+) -> None:
+    """Activate a member without an account with a one-time password you give them by hand; they
+    choose their own at their first sign-in (a pending invitation ends)."""
+    done = members.set_initial_password(context(), OPERATOR, member_id, password)
+    show_record("Member activated with a one-time password", done, MEMBER_FIELDS)
+
+
 @member.command("list")
 @friendly
 def member_list(
