@@ -75,6 +75,8 @@ def sample(schema: dict[str, Any]) -> Any:
     if "const" in schema:
         return schema["const"]
     kind = schema.get("type")
+    if kind == "array" and schema.get("minItems"):
+        return [sample(schema.get("items", {"type": "string"}))] * schema["minItems"]
     values = {"string": "x" * max(1, schema.get("minLength", 1)), "integer": schema.get("minimum", 1)}
     return values.get(kind, {"boolean": True, "array": [], "object": {}}.get(kind))
 

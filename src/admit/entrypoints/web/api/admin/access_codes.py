@@ -4,7 +4,7 @@ codes for a selection of members (shown once, audited). Rules live in ``admin.ac
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -109,7 +109,7 @@ async def selection_csv(workspace_id: str, body: SelectionIn, ctx: Ctx, token: B
 
 
 class SheetIn(SelectionIn):
-    language: Annotated[str, StringConstraints(pattern=r"^(en|de|fr)$")] = Field(
+    language: Literal["en", "de", "fr"] = Field(
         default="en", description="The language of the printed instructions: en, de or fr."
     )
 
