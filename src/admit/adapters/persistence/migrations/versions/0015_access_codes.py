@@ -55,7 +55,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["organization_id"], ["organizations.id"], name=op.f("fk_access_codes_organization_id_organizations")
         ),
-        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], name=op.f("fk_access_codes_workspace_id_workspaces")),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"], ["workspaces.id"], name=op.f("fk_access_codes_workspace_id_workspaces")
+        ),
         sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_access_codes_member_id_members")),
         sa.ForeignKeyConstraint(
             ["invitation_id"], ["invitations.id"], name=op.f("fk_access_codes_invitation_id_invitations")
