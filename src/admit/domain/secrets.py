@@ -35,6 +35,7 @@ class SecretPurpose(StrEnum):
     CLIENT_SECRET = "cls"  # an OpenID client's (app's) secret, shown once
     AUTHORIZATION_CODE = "cod"  # an OpenID authorization code, exchanged once for tokens
     REFRESH_TOKEN = "rft"  # an OpenID refresh token, exchanged once for new tokens (and its successor)
+    SCIM_TOKEN = "scm"  # an identity provider's bearer token at /scim/v2, until revoked
 
 
 # Lifetimes; ``None`` means "set by the owner" (an invitation follows its workspace; an API
@@ -52,6 +53,7 @@ LIFETIMES: dict[SecretPurpose, timedelta | None] = {
     SecretPurpose.CLIENT_SECRET: None,
     SecretPurpose.AUTHORIZATION_CODE: timedelta(minutes=5),
     SecretPurpose.REFRESH_TOKEN: timedelta(days=30),  # the family's, from the code's exchange (not renewed)
+    SecretPurpose.SCIM_TOKEN: None,
 }
 
 

@@ -703,3 +703,108 @@ signup_requests = Table(
     Index("uq_signup_requests_handle", "handle_digest", unique=True),
     Index("ix_signup_requests_queue", "workspace_id", "state", "created_at"),
 )
+
+# SCIM 2.0 (issue 16): bearer tokens an identity provider presents at /scim/v2 (their secret as a
+# digest, purpose SCIM_TOKEN), limited to an organization and optionally one workspace, and to the
+# highest role they may grant; the userName and externalId an identity provider gave a member; the
+# log of what each token did; and deactivations held by the deprovisioning brake.
+scim_tokens = Table(
+    "scim_tokens",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    _ref("workspace_id", "workspaces.id", nullable=True),  # None: every workspace of the organization
+    Column("name", String(200), nullable=False),
+    Column("role", String(10), nullable=False),  # the highest role the token may grant
+    Column("digest", String(64), nullable=False),
+    _created(),
+    Column("created_by", String(32)),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    CheckConstraint("role in ('guest','member','admin')", name="role"),
+    Index("uq_scim_tokens_digest", "digest", unique=True),
+    Index("ix_scim_tokens_org", "organization_id", "created_at"),
+)
+
+scim_users = Table(
+    "scim_users",
+    metadata,
+    Column("member_id", String(32), ForeignKey("members.id"), primary_key=True),
+    _ref("organization_id", "organizations.id"),
+    _ref("workspace_id", "workspaces.id"),
+    Column("user_name", String(255), nullable=False),
+    Column("user_name_key", String(255), nullable=False),  # casefolded: unique in the organization
+    Column("external_id", String(255)),
+    Column("token_id", String(32)),  # the token that created it (no foreign key: tokens are kept, not deleted)
+    _created(),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("uq_scim_users_user_name", "organization_id", "user_name_key", unique=True),
+    Index("ix_scim_users_external", "organization_id", "external_id"),
+)
+
+scim_requests = Table(
+    "scim_requests",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    Column("token_id", String(32), ForeignKey("scim_tokens.id"), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("resource_id", String(64)),
+    Column("change", JSON),  # what changed (attribute names and safe values), never a secret
+    _created(),
+    Index("ix_scim_requests_token", "token_id", "created_at"),
+)
+
+HELD = "state = 'held'"
+
+scim_holds = Table(
+    "scim_holds",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    _ref("workspace_id", "workspaces.id"),
+    _ref("member_id", "members.id"),
+    Column("token_id", String(32), ForeignKey("scim_tokens.id"), nullable=False),
+    Column("action", String(10), nullable=False),
+    Column("state", String(10), nullable=False),
+    _created(),
+    Column("decided_at", UTCDateTime),
+    Column("decided_by", String(32)),
+    CheckConstraint("action in ('deactivate','delete')", name="action"),
+    CheckConstraint("state in ('held','released','dismissed')", name="state"),
+    Index("uq_scim_holds_member", "member_id", unique=True, sqlite_where=text(HELD), postgresql_where=text(HELD)),
+    Index("ix_scim_holds_workspace", "workspace_id", "state", "created_at"),
+)
+
+# Groups (issue 16): an organization's groups, from the console, the REST API, SCIM or a single
+# sign-on groups claim; membership may grant a role in one workspace.
+groups = Table(
+    "groups",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    Column("display_name", String(256), nullable=False),
+    Column("name_key", String(256), nullable=False),  # casefolded display name: unique in the organization
+    Column("external_id", String(255)),
+    Column("source", String(8), nullable=False),
+    _ref("workspace_id", "workspaces.id", nullable=True),
+    Column("role", String(10)),  # granted in workspace_id to the group's members there
+    _created(),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("source in ('console','api','scim','sso')", name="source"),
+    CheckConstraint("role IS NULL OR (role in ('guest','member','admin') AND workspace_id IS NOT NULL)", name="role"),
+    Index("uq_groups_name", "organization_id", "name_key", unique=True),
+    Index("ix_groups_external", "organization_id", "external_id"),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", String(32), ForeignKey("groups.id"), primary_key=True),
+    Column("member_id", String(32), ForeignKey("members.id"), primary_key=True),
+    _ref("organization_id", "organizations.id"),
+    _created(),
+    Index("ix_group_members_member", "member_id"),
+)
