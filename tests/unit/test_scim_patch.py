@@ -364,3 +364,61 @@ def test_ten_thousand_members_in_one_patch_is_linear() -> None:
     assert len(result.members_added) == 10_000 and len(result.members_removed) == 5_000
     assert len(result.resource["members"]) == 15_000
     assert elapsed < 2.0, elapsed  # quadratic would take minutes
+
+
+def test_okta_removes_many_members_one_operation_each() -> None:
+    existing = [f"m{i}" for i in range(10_000)]
+    body = _body(*({"op": "remove", "path": f'members[value eq "m{i}"]'} for i in range(0, 2_000, 2)))
+    started = time.perf_counter()
+    result = apply_patch(_group(*existing), body, GROUP_TYPE)
+    assert time.perf_counter() - started < 5.0
+    assert (
+        len(result.members_removed) == 1_000 and "m0" in result.members_removed and "m1" not in result.members_removed
+    )
+
+
+def test_keys_in_another_spelling_keep_their_place() -> None:
+    user = {"schemas": [CORE], "id": "u1", "USERNAME": "a", "Title": "t", "active": True}
+    result = apply_patch(user, _body({"op": "replace", "path": "title", "value": "T"}), USER_TYPE).resource
+    assert result == {"schemas": [CORE], "id": "u1", "USERNAME": "a", "active": True, "title": "T"}
+    kept = apply_patch(_user(), _body({"op": "replace", "path": "displayName", "value": "B"}), USER_TYPE).resource
+    assert list(kept) == list(_user())
+
+
+def test_extension_paths_with_sub_attributes() -> None:
+    body = _body(
+        {"op": "add", "path": f"{ENTERPRISE}:manager.value", "value": "m-1"},
+        {"op": "replace", "path": f"{ADMIT}:permissionType", "value": "member"},
+    )
+    result = apply_patch(_user(), body, USER_TYPE)
+    assert result.resource[ENTERPRISE] == {"manager": {"value": "m-1"}}
+    assert result.resource[ADMIT] == {"permissionType": "member"}
+    assert result.changed == ("manager.value", "permissionType")
+    removed = apply_patch(result.resource, _body({"op": "remove", "path": f"{ADMIT}:permissionType"}), USER_TYPE)
+    assert ADMIT not in removed.resource and ADMIT not in removed.resource["schemas"]
+
+
+def test_a_single_object_for_a_multi_valued_attribute() -> None:
+    body = _body({"op": "add", "path": "phoneNumbers", "value": {"value": "+1 555", "type": "work"}})
+    assert apply_patch(_user(), body, USER_TYPE).resource["phoneNumbers"] == [{"value": "+1 555", "type": "work"}]
+
+
+def test_member_removal_then_re_add_in_one_request_keeps_the_order_of_operations() -> None:
+    body = _body(
+        {"op": "remove", "path": 'members[value eq "u1"]'},
+        {"op": "add", "path": "members", "value": [{"value": "u1"}]},
+        {"op": "remove", "path": 'members[value eq "u2"]'},
+    )
+    result = apply_patch(_group("u1", "u2", "u3"), body, GROUP_TYPE)
+    assert result.resource["members"] == [{"value": "u3"}, {"value": "u1"}]
+    assert (result.members_added, result.members_removed) == (frozenset(), {"u2"})
+
+
+def test_a_filter_on_members_other_than_by_id() -> None:
+    group = {
+        "id": "g1",
+        "displayName": "Ops",
+        "members": [{"value": "u1", "type": "User"}, {"value": "g2", "type": "Group"}],
+    }
+    result = apply_patch(group, _body({"op": "remove", "path": 'members[type eq "Group"]'}), GROUP_TYPE)
+    assert result.resource["members"] == [{"value": "u1", "type": "User"}] and result.members_removed == {"g2"}

@@ -88,6 +88,7 @@ def apply_patch(
             applier.operation(operation)
         except ScimError as error:
             raise ScimError(error.status, error.scim_type, f"operation {number}: {error.detail}") from None
+    applier.flush()
     changed = _changed(resource, patched, resource_type)
     if resource_type.attribute("members") is None:
         return PatchResult(patched, changed)
@@ -153,6 +154,7 @@ class _Applier:
         self.resource = resource
         self.resource_type = resource_type
         self.max_values = max_values
+        self.removed_members: set[str] = set()
 
     # --- dispatch ---
 
@@ -205,15 +207,23 @@ class _Applier:
             if op != "remove" and path.filter is None and self.current(resolved.schema, attribute, sub) == value:
                 return  # Okta repeats the group's id in a rename: the same value is no change
             raise ScimError(400, MUTABILITY, f"{resolved.display} is read-only")
+        member_id = _member_filter(path) if attribute.name == "members" and op == "remove" else None
+        if member_id is not None:
+            # members[value eq "id"], one operation per member in Okta's requests: removed together at the end
+            self.removed_members.add(member_id)
+            return
+        self.flush()
         container = self.container(resolved.schema, create=op != "remove")
         if container is None:
             if path.filter is not None and attribute.name != "members":
                 raise ScimError(400, NO_TARGET, f"no value of {attribute.name} matches the filter")
             return
         name = attribute.name
-        current = _pop_ci(container, name)
-        if current is not None:
-            container[name] = current
+        if name not in container:  # the stored key in another spelling: use the schema's
+            found = _pop_ci(container, name)
+            if found is not None:
+                container[name] = found
+        current = container.get(name)
         if attribute.mutability == IMMUTABLE and current is not None and op != "add":
             raise ScimError(400, MUTABILITY, f"{name} is immutable")
         if path.filter is not None:
@@ -227,6 +237,19 @@ class _Applier:
         if attribute.mutability == IMMUTABLE and current is not None and container.get(name) != current:
             raise ScimError(400, MUTABILITY, f"{name} is immutable")
         self.tidy(resolved.schema)
+
+    def flush(self) -> None:
+        """Apply the member removals collected from ``members[value eq "id"]`` operations, in one pass."""
+        if not self.removed_members:
+            return
+        members = get_ci(self.resource, "members")
+        if isinstance(members, list):
+            gone = self.removed_members
+            kept = [m for m in members if not (isinstance(m, Mapping) and m.get("value") in gone)]
+            _pop_ci(self.resource, "members")
+            if kept:
+                self.resource["members"] = kept
+        self.removed_members = set()
 
     # --- containers ---
 
@@ -476,6 +499,16 @@ class _Applier:
             except ValueError:
                 raise ScimError(400, INVALID_VALUE, f"{name} is an ISO 8601 date-time") from None
         return value
+
+
+def _member_filter(path: PatchPath) -> str | None:
+    """The id of ``members[value eq "id"]`` (no sub-attribute), else None."""
+    where = path.filter
+    if path.sub is not None or path.attr.sub is not None or not isinstance(where, Compare):
+        return None
+    if where.op != "eq" or where.path.attr.lower() != "value" or where.path.sub is not None:
+        return None
+    return where.value if isinstance(where.value, str) else None
 
 
 def _key_path(key: str) -> PatchPath:
