@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from admit.scim.errors import ScimError
-from admit.scim.patch import apply_patch
+from admit.scim.patch import apply_patch, coerce_resource
 from admit.scim.schemas import GROUP_TYPE, USER_TYPE
 
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -422,3 +422,93 @@ def test_a_filter_on_members_other_than_by_id() -> None:
     }
     result = apply_patch(group, _body({"op": "remove", "path": 'members[type eq "Group"]'}), GROUP_TYPE)
     assert result.resource["members"] == [{"value": "u1", "type": "User"}] and result.members_removed == {"g2"}
+
+
+# --- POST and PUT bodies -----------------------------------------------------------------------------------
+
+
+def test_entra_create_user_body() -> None:
+    body = {
+        "schemas": [
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        ],
+        "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+        "userName": "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1",
+        "active": "True",
+        "emails": [{"primary": True, "type": "work", "value": "Test_User_fd0ea19b@testuser.com"}],
+        "meta": {"resourceType": "User"},
+        "name": {"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
+        "roles": [],
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Sales", "manager": "m-1"},
+    }
+    assert coerce_resource(body, USER_TYPE) == {
+        "schemas": [CORE, ENTERPRISE],
+        "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+        "userName": "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1",
+        "active": True,
+        "emails": [{"primary": True, "type": "work", "value": "Test_User_fd0ea19b@testuser.com"}],
+        "name": {"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
+        ENTERPRISE: {"department": "Sales", "manager": {"value": "m-1"}},
+    }
+
+
+def test_okta_create_user_body() -> None:
+    body = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "test.user@okta.local",
+        "name": {"givenName": "Test", "familyName": "User"},
+        "emails": [{"primary": True, "value": "test.user@okta.local", "type": "work"}],
+        "displayName": "Test User",
+        "locale": "en-US",
+        "externalId": "00ujl29u0le5T6Aj10h7",
+        "groups": [],
+        "password": "1mz050nq",
+        "active": True,
+    }
+    result = coerce_resource(body, USER_TYPE)
+    assert "password" not in result and "groups" not in result
+    assert result["locale"] == "en-US" and result["schemas"] == [CORE]
+
+
+def test_create_group_body_with_members() -> None:
+    body = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Ops",
+        "id": "client-chosen",
+        "members": [{"value": "u1", "display": "One"}, {"value": "u1"}, {"value": "u2"}],
+    }
+    assert coerce_resource(body, GROUP_TYPE) == {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Ops",
+        "members": [{"value": "u1"}, {"value": "u2"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "scim_type"),
+    [
+        ({"schemas": [CORE]}, "invalidValue"),  # userName is required
+        ({"schemas": [CORE], "userName": ""}, "invalidValue"),
+        ({"userName": "a"}, "invalidSyntax"),
+        ({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "userName": "a"}, "invalidSyntax"),
+        ({"schemas": [CORE], "userName": "a", "active": "yes"}, "invalidValue"),
+        ({"schemas": [CORE], "userName": ["a"]}, "invalidValue"),
+        ({"schemas": [CORE], "userName": "a", ENTERPRISE: "x"}, "invalidValue"),
+        ("nope", "invalidSyntax"),
+    ],
+)
+def test_bad_create_bodies(body: Any, scim_type: str) -> None:
+    with pytest.raises(ScimError) as caught:
+        coerce_resource(body, USER_TYPE)
+    assert (caught.value.status, caught.value.scim_type) == (400, scim_type)
+
+
+def test_put_keeps_immutable_attributes() -> None:
+    current = {"schemas": [CORE, ADMIT], "id": "u1", "userName": "a", ADMIT: {"workspaceId": "w1"}}
+    same = {"schemas": [CORE, ADMIT], "userName": "b", ADMIT: {"workspaceId": "w1"}}
+    assert coerce_resource(same, USER_TYPE, current=current)["userName"] == "b"
+    other = {"schemas": [CORE, ADMIT], "userName": "b", ADMIT: {"workspaceId": "w2"}}
+    with pytest.raises(ScimError) as caught:
+        coerce_resource(other, USER_TYPE, current=current)
+    assert caught.value.scim_type == "mutability"

@@ -4,7 +4,10 @@ Public API:
 
 * ``apply_patch(resource, body, resource_type) -> PatchResult``: the new resource (the input is not
   modified), the attributes that changed, and for groups the member ids added and removed (computed with
-  sets, so a 10,000-member PATCH stays linear): the caller applies only those membership rows.
+  sets, so a 10,000-member PATCH stays linear): the caller applies only those membership rows. ``meta``
+  (lastModified, version) is the caller's to update.
+* ``coerce_resource(body, resource_type, current=None) -> dict``: a POST/PUT body checked and coerced the
+  same way (read-only and unknown attributes ignored, required ones checked, immutable ones kept on PUT).
 
 Quirks of the identity providers that this accepts on purpose (each has a test on the exact request body):
 op names in any case; ``"True"``/``"False"`` strings for booleans; Entra's remove of members by a
@@ -499,6 +502,86 @@ class _Applier:
             except ValueError:
                 raise ScimError(400, INVALID_VALUE, f"{name} is an ISO 8601 date-time") from None
         return value
+
+
+def coerce_resource(
+    body: Any,
+    resource_type: ResourceType,
+    *,
+    current: Mapping[str, Any] | None = None,
+    max_values: int = MAX_VALUES,
+) -> dict[str, Any]:
+    """A POST or PUT body as a resource's SCIM JSON, in the schema's spelling and types.
+
+    Read-only attributes (``id``, ``meta``, ``groups``) and attributes no schema defines (Okta's ``password``,
+    Entra's empty ``roles``) are ignored, as RFC 7643 §7 asks; values are coerced as in PATCH (``"True"``);
+    a multi-valued attribute loses duplicates and keeps one ``primary``. ``invalidSyntax`` when ``schemas``
+    lacks the resource type's schema, ``invalidValue`` when a required attribute is missing or a value has
+    the wrong type, ``mutability`` when a PUT (``current`` given) changes an immutable attribute."""
+    if not isinstance(body, Mapping):
+        raise ScimError(400, INVALID_SYNTAX, "the body is not a JSON object")
+    schemas = get_ci(body, "schemas")
+    if not isinstance(schemas, list) or resource_type.schema.id.lower() not in {str(x).lower() for x in schemas}:
+        raise ScimError(400, INVALID_SYNTAX, f"schemas must list {resource_type.schema.id}")
+    applier = _Applier({}, resource_type, max_values)
+    result: dict[str, Any] = {"schemas": [resource_type.schema.id]}
+
+    def put(schema: Schema, attribute: Attribute, value: Any) -> None:
+        if attribute.mutability == READ_ONLY or value is None:
+            return
+        coerced = applier.coerce(attribute, value)
+        if attribute.multi_valued:
+            coerced = _merge(attribute, [], coerced)
+            _one_primary(coerced, coerced)
+            if not coerced:
+                return
+        elif attribute.type == COMPLEX and not coerced:
+            return
+        container = result
+        if resource_type.is_extension(schema):
+            container = result.setdefault(schema.id, {})
+        container[attribute.name] = coerced
+
+    for key, value in body.items():
+        if not isinstance(key, str) or key.lower() == "schemas":
+            continue
+        extension = resource_type.schema_by_urn(key)
+        if extension is not None and resource_type.is_extension(extension):
+            if not isinstance(value, Mapping):
+                raise ScimError(400, INVALID_VALUE, f"{key} needs an object value")
+            for inner_key, inner_value in value.items():
+                found = resource_type.attribute(str(inner_key), extension.id)
+                if found is not None:
+                    put(found[0], found[1], inner_value)
+            continue
+        resolved = resolve(resource_type, key)
+        if resolved is not None and resolved.sub_attribute is None:
+            put(resolved.schema, resolved.attribute, value)
+    for schema in resource_type.schemas():
+        is_extension = resource_type.is_extension(schema)
+        container = result.get(schema.id, {}) if is_extension else result
+        for attribute in schema.attributes:
+            if attribute.required and container.get(attribute.name) in (None, "", []):
+                raise ScimError(400, INVALID_VALUE, f"{attribute.name} is required")
+        if is_extension and container:
+            result["schemas"].append(schema.id)
+    if current is not None:
+        _check_immutable(result, current, resource_type)
+    return result
+
+
+def _check_immutable(new: Mapping[str, Any], current: Mapping[str, Any], resource_type: ResourceType) -> None:
+    for schema in resource_type.schemas():
+        extension = resource_type.is_extension(schema)
+        new_container = get_ci(new, schema.id) if extension else new
+        old_container = get_ci(current, schema.id) if extension else current
+        for attribute in schema.attributes:
+            if attribute.mutability != IMMUTABLE:
+                continue
+            old = get_ci(old_container, attribute.name) if isinstance(old_container, Mapping) else None
+            value = get_ci(new_container, attribute.name) if isinstance(new_container, Mapping) else None
+            if old is not None and value is not None and old != value:
+                raise ScimError(400, MUTABILITY, f"{attribute.name} is immutable")
 
 
 def _member_filter(path: PatchPath) -> str | None:
