@@ -380,6 +380,8 @@ USER: dict[str, Any] = {
         ('userName eq "x" or name.familyName eq "jensen"', True),
         ("title eq null", False),
         ("userName ne null", True),
+        ("name pr", True),
+        ("not (urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager pr)", False),
     ],
 )
 def test_matches(text: str, expected: bool) -> None:
@@ -394,7 +396,26 @@ def test_matches_on_a_group() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ['shoe eq "x"', 'active eq "yes"', "active gt true", 'emails[shoe eq "1"]', 'meta.lastModified gt "no"']
+    "text",
+    [
+        'shoe eq "x"',
+        'active eq "yes"',
+        "active gt true",
+        'emails[shoe eq "1"]',
+        'meta.lastModified gt "no"',
+        'name eq "x"',
+    ],
 )
 def test_matches_refusals(text: str) -> None:
     assert _error(f.matches, f.parse(text), USER, USER_TYPE).scim_type == "invalidFilter"
+
+
+@pytest.mark.parametrize("joiner", [" and ", " or "])
+def test_the_longest_filter_compiles_and_evaluates(joiner: str) -> None:
+    text = joiner.join(['userName eq "x"'] * 300)[: f.MAX_FILTER_LENGTH]
+    text = text[: text.rfind('"') + 1]
+    ast = f.parse(text)
+    expression = f.to_sql(ast, MAPPING, USER_TYPE)
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        assert str(expression.compile(dialect=dialect)).count("lower(") > 400
+    assert f.matches(ast, {"userName": "X"}, USER_TYPE)

@@ -448,9 +448,8 @@ class _SqlCompiler:
                 raise ScimError(400, INVALID_FILTER, f"unknown attribute {path}")
             if resolved.attribute.type == COMPLEX and resolved.sub_attribute is None:
                 # a multi-valued complex attribute compares by its value: emails eq "x" means emails.value eq "x"
-                value = resolved.attribute.sub("value")
-                if value is None:
-                    raise ScimError(400, INVALID_FILTER, f"{path} is complex: name a sub-attribute")
+                if resolved.attribute.sub("value") is None:
+                    return resolved.canonical  # name pr: the caller may map the complex attribute itself
                 return f"{resolved.canonical}.value"
             return resolved.canonical
         parent, mapping_prefix = prefix
@@ -623,8 +622,8 @@ class _Evaluator:
         sub = resolved.sub_attribute
         if sub is None and resolved.attribute.type == COMPLEX:
             sub = resolved.attribute.sub("value")  # emails eq "x" compares emails.value
-            if sub is None:
-                raise ScimError(400, INVALID_FILTER, f"{path} is complex: name a sub-attribute")
+            if sub is None:  # name pr: present when some sub-attribute has a value
+                return resolved.attribute, [v for v in (value if isinstance(value, list) else [value]) if v]
         if sub is None:
             return resolved.attribute, value
         items = value if isinstance(value, list) else [value]
@@ -632,6 +631,8 @@ class _Evaluator:
 
 
 def _compare_value(attribute: Attribute, op: str, actual: Any, expected: Value) -> bool:
+    if attribute.type == COMPLEX:
+        raise ScimError(400, INVALID_FILTER, f"{attribute.name} is complex: name a sub-attribute")
     if expected is None:
         return op == "ne"  # the value is present, so it is not null
     if attribute.type == BOOLEAN:
