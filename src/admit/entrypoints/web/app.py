@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from admit import __version__
 from admit.adapters.delivery.transports import transports_for
 from admit.config import Settings
-from admit.entrypoints.web import dev, errors, oidc
+from admit.entrypoints.web import dev, errors, oidc, scim
 from admit.entrypoints.web.api import invitation, signin, signup, terms
 from admit.entrypoints.web.api import settings as settings_api
 from admit.entrypoints.web.api.admin import (
@@ -119,6 +119,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     bind(app, settings, context)
     errors.install(app)
     # The last added runs first: security headers go on every page, the form guard's refusals too.
+    app.add_middleware(scim.ScimGate)  # /scim/v2 only: bearer token, body checks, request log
     app.add_middleware(FormGuard, settings=settings, cookie_secure=app.state.cookies.secure)
     app.add_middleware(SecurityHeaders)
     # Routes are matched in order: the health check and the API (the busiest paths) come first.
@@ -144,6 +145,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     # over costs a few microseconds per route it holds (FastAPI matches them one by one).
     _answer_head_like_get(oidc.router)
     app.include_router(oidc.router)
+    app.include_router(scim.router)  # SCIM 2.0 provisioning at /scim/v2 (identity providers)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=str(DOCS_ASSETS)), name="docs-assets")
     app.add_api_route("/api/v1/docs", _docs, methods=["GET"], include_in_schema=False)
