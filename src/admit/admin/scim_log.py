@@ -22,7 +22,7 @@ HIDDEN = "(hidden)"
 SECRET_WORDS = ("password", "secret", "token", "credential", "apikey", "api_key", "privatekey", "private_key")
 MAX_TEXT = 200
 MAX_ITEMS = 50
-MAX_DEPTH = 4
+MAX_DEPTH = 8  # a PATCH operation's value with a list of emails is 7 deep
 MAX_PATH = 500
 PAGE = 50
 

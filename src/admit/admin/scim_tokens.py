@@ -95,7 +95,8 @@ def create(
     workspace_id: str | None = None,
 ) -> tuple[dict[str, Any], str]:
     """A new token for ``workspace_id`` (None: every workspace of the organization) and its
-    plaintext, shown this once."""
+    plaintext, shown this once. An API token limited to one workspace makes tokens for that workspace."""
+    workspace_id = _acting_from(actor, workspace_id)
     clean_name = check_name(name)
     ceiling = check_role(role)
     issued = secrets.issue(PURPOSE, ctx.random)
@@ -139,9 +140,7 @@ def list_tokens(
     return [{**view(r, names), "manageable": r.workspace_id is not None or org_level} for r in rows]
 
 
-def token_of(
-    uow: UnitOfWork, actor: Actor, organization_id: str, token_id: str, workspace_id: str | None
-) -> Record:
+def token_of(uow: UnitOfWork, actor: Actor, organization_id: str, token_id: str, workspace_id: str | None) -> Record:
     """The token the actor may see (and ``workspace_id`` acts from), else ``NotFound``."""
     scope = _acting_from(actor, workspace_id)
     _check(uow, actor, organization_id, scope)

@@ -51,7 +51,7 @@ class ScimTokens(Repository):
         """Mark the token used at ``now`` unless that was already done after ``before``."""
         self.conn.execute(
             update(t.scim_tokens)
-            .where(self.c.id == token_id, (self.c.last_used_at.is_(None)) | (self.c.last_used_at < before))
+            .where(self.c.id == token_id, (self.c.last_used_at.is_(None)) | (self.c.last_used_at <= before))
             .values(last_used_at=now)
         )
 

@@ -31,6 +31,7 @@ from admit.entrypoints.web.api.admin import (
     organizations,
     outbox,
     people,
+    scim_tokens,
 )
 from admit.entrypoints.web.api.admin import signup as signup_api
 from admit.entrypoints.web.form_guard import FormGuard
@@ -138,6 +139,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         terms,
         access_codes,
         signup_api,
+        scim_tokens,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
