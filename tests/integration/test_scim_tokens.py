@@ -133,12 +133,25 @@ def test_one_organizations_token_never_reaches_another(ctx: Context, operator: A
 
 @pytest.mark.parametrize(
     "header",
-    [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer adm_scm_unknown", "Bearer adm_api_x", "Bearer " + "a" * 500],
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Bearer adm_scm_unknown",
+        "Bearer adm_api_x",
+        "Bearer " + "a" * 500,
+    ],
 )
 def test_every_refusal_of_a_token_is_the_same_401(ctx: Context, header: str | None) -> None:
     browser = client(ctx)
     headers = {} if header is None else {"authorization": header}
-    for method, path in (("GET", "/scim/v2/ServiceProviderConfig"), ("GET", "/scim/v2/Users"), ("POST", "/scim/v2/Users")):
+    for method, path in (
+        ("GET", "/scim/v2/ServiceProviderConfig"),
+        ("GET", "/scim/v2/Users"),
+        ("POST", "/scim/v2/Users"),
+    ):
         answer = browser.request(method, path, headers=headers)
         body = assert_scim_error(answer, 401)
         assert "Bearer" in answer.headers["www-authenticate"] and "<html" not in answer.text.lower()
@@ -159,7 +172,9 @@ def test_scim_errors_are_scim_bodies_and_each_request_is_logged(ctx: Context, op
         400,
         "invalidSyntax",
     )
-    assert_scim_error(idp.post("/scim/v2/Users", content=b"a=b", headers={"content-type": "text/plain"}), 415, "invalidSyntax")
+    assert_scim_error(
+        idp.post("/scim/v2/Users", content=b"a=b", headers={"content-type": "text/plain"}), 415, "invalidSyntax"
+    )
     huge = b'{"a": "' + b"x" * (1024 * 1024) + b'"}'
     assert_scim_error(idp.post("/scim/v2/Bulk", content=huge, headers={"content-type": "application/json"}), 413)
     chunks = (b"x" * 65536 for _ in range(20))  # no Content-Length: counted as it arrives

@@ -5,7 +5,8 @@ What changed is stored as attribute names and safe values only: an attribute tha
 (a password, a token, a credential) keeps its name with its value hidden, strings that look like
 Admit's own secrets are hidden, long strings are cut and deep or huge structures trimmed. The
 log is read by whoever may see the token (:func:`admit.admin.scim_tokens.token_of`), within its
-organization."""
+organization; that of a token for every workspace only by an organization-level actor (its
+requests reach every workspace)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from admit.admin import scim_tokens
-from admit.domain.errors import ValidationFailed
+from admit.domain.errors import PermissionDenied, ValidationFailed
 from admit.scim.auth import ScimCaller
 from admit.shared.context import Actor, Context
 
@@ -117,6 +118,8 @@ def recent(
     limit = max(1, min(limit, 200))
     with ctx.uow() as uow:
         token = scim_tokens.token_of(uow, actor, organization_id, token_id, workspace_id)
+        if token.workspace_id is None and not scim_tokens.organization_level(actor):
+            raise PermissionDenied("the log of a token for every workspace is the organization's to read")
         rows = uow.scim_requests.list(organization_id, token.id, before=position, limit=limit + 1)
     items = [dict(row._mapping) for row in rows[:limit]]
     following = cursor(items[-1]) if len(rows) > limit else None

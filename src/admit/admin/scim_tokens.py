@@ -81,7 +81,7 @@ def _check(uow: UnitOfWork, actor: Actor, organization_id: str, workspace_id: st
     return role
 
 
-def _organization_level(actor: Actor) -> bool:
+def organization_level(actor: Actor) -> bool:
     return actor.kind is not ActorKind.ACCOUNT and actor.workspace_id is None
 
 
@@ -136,7 +136,7 @@ def list_tokens(
         _check(uow, actor, organization_id, scope)
         rows = [r for r in uow.scim_tokens.list(organization_id) if scope is None or r.workspace_id in (scope, None)]
         names = uow.events.names(organization_id, {r.created_by for r in rows if r.created_by})
-    org_level = _organization_level(actor)
+    org_level = organization_level(actor)
     return [{**view(r, names), "manageable": r.workspace_id is not None or org_level} for r in rows]
 
 
@@ -156,7 +156,7 @@ def get(
     with ctx.uow() as uow:
         row = token_of(uow, actor, organization_id, token_id, workspace_id)
         names = uow.events.names(organization_id, {row.created_by} if row.created_by else set())
-    return {**view(row, names), "manageable": row.workspace_id is not None or _organization_level(actor)}
+    return {**view(row, names), "manageable": row.workspace_id is not None or organization_level(actor)}
 
 
 def revoke(
@@ -166,7 +166,7 @@ def revoke(
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         row = token_of(uow, actor, organization_id, token_id, workspace_id)
-        if row.workspace_id is None and not _organization_level(actor):
+        if row.workspace_id is None and not organization_level(actor):
             raise PermissionDenied("a token for every workspace is revoked by the organization (its API token)")
         if uow.scim_tokens.revoke(organization_id, row.id, now):
             record(

@@ -55,6 +55,7 @@ from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pa
 from admit.entrypoints.web.pages.admin import jobs as jobs_pages
 from admit.entrypoints.web.pages.admin import people as people_pages
 from admit.entrypoints.web.pages.admin import person as person_pages
+from admit.entrypoints.web.pages.admin import scim as scim_pages
 from admit.entrypoints.web.pages.admin import settings as workspace_settings_pages
 from admit.entrypoints.web.pages.admin import signin as sign_in_admin_pages
 from admit.entrypoints.web.pages.admin import signup as signup_admin_pages
@@ -178,6 +179,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         access_code_admin_pages,
         access_sheet_pages,
         signup_admin_pages,
+        scim_pages,
     )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):
         _answer_head_like_get(module.router)
