@@ -245,3 +245,13 @@ def test_the_log_keeps_no_secret_pages_and_forgets_after_30_days(
     other = tenancy.create_organization(ctx, operator, "Globex")
     with pytest.raises(Exception, match="not found"):
         scim_log.recent(ctx, Actor.operator(), other.id, made["id"])
+
+
+def test_a_runaway_provider_is_slowed_down(ctx: Context, operator: Actor, org: Any, monkeypatch: Any) -> None:
+    _, token = scim_tokens.create(ctx, operator, org.id, name="Okta")
+    monkeypatch.setattr(auth, "REQUESTS_PER_MINUTE", 2)
+    idp = scim(ctx, token)
+    assert [idp.get("/scim/v2/ServiceProviderConfig").status_code for _ in range(2)] == [200, 200]
+    slowed = idp.get("/scim/v2/ServiceProviderConfig")
+    assert_scim_error(slowed, 429)
+    assert 1 <= int(slowed.headers["retry-after"]) <= 60

@@ -140,7 +140,9 @@ def _header(scope: Scope, name: bytes) -> str | None:
 async def _read_body(scope: Scope, receive: Receive) -> tuple[Response | None, Any, Receive]:
     """(a refusal or None, the parsed body, a ``receive`` that replays what was read)."""
     declared = _header(scope, b"content-length")
-    if declared is not None and (not declared.strip().isdigit() or int(declared) > MAX_PAYLOAD_BYTES):
+    if declared is not None and not declared.strip().isdigit():
+        return scim_error(400, "the Content-Length header is not a number", "invalidSyntax"), None, receive
+    if declared is not None and int(declared) > MAX_PAYLOAD_BYTES:
         return scim_error(413, f"the body is larger than {MAX_PAYLOAD_BYTES} bytes"), None, receive
     chunks: list[bytes] = []
     size = 0
