@@ -17,6 +17,7 @@ from admit.admin import (
     invitations,
     jobs,
     members,
+    scim_tokens,
     signup_links,
     signup_settings,
     tenancy,
@@ -62,7 +63,9 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
     job = bulk_invites.invite_all(ctx, operator, ws.id)
     app, _ = oidc_clients.create(ctx, operator, org.id, ClientInput(f"{name} app", [f"https://{name}.example/cb"]))
     link_id, request_id = _sign_up(ctx, operator, ws.id, name)
+    scim_token, _ = scim_tokens.create(ctx, operator, org.id, name=f"{name} IdP", workspace_id=ws.id)
     return {
+        "token_id": scim_token["id"],
         "link_id": link_id,
         "request_id": request_id,
         "client_id": app["client_id"],
@@ -106,6 +109,7 @@ def _snapshot(ctx: Context, operator: Actor, ids: dict[str, str]) -> Any:
         tenancy.get_workspace(ctx, operator, ids["workspace_id"]),
         identity_providers.list_providers(ctx, operator, ids["organization_id"]),
         oidc_clients.list_clients(ctx, operator, ids["organization_id"]),
+        scim_tokens.list_tokens(ctx, operator, ids["organization_id"]),
         signup_links.list_links(ctx, operator, ids["workspace_id"]),
         signup_settings.queue(ctx, operator, ids["workspace_id"]),
         signup_settings.get(ctx, operator, ids["workspace_id"]),

@@ -26,6 +26,7 @@ COMMANDS = [
     "demo",
     "clients",
     "keys",
+    "scim",
 ]
 
 
@@ -45,6 +46,7 @@ def test_help_lists_every_command(sqlite_url: str) -> None:
         "outbox": ["list", "retry"],
         "clients": ["create", "list", "update", "rotate-secret", "delete"],
         "keys": ["rotate", "list"],
+        "scim": ["token"],
     }.items():
         output = admit(database_url, group, "--help").stdout
         for sub in subcommands:

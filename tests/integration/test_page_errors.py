@@ -26,6 +26,7 @@ MACHINES = (
     "/oauth2/revoke",
     "/oauth2/introspect",
     "/oauth2/userinfo",
+    "/scim/v2/",  # identity providers (SCIM): scim+json, never pages
 )
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 

@@ -15,7 +15,16 @@ from support.api import client
 
 CSRF_FIELD = re.compile(r'name="csrftoken" value="([^"]+)"')
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-NOT_PAGES = ("/api/", "/healthz", "/dev/", "/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/userinfo")
+NOT_PAGES = (
+    "/api/",
+    "/healthz",
+    "/dev/",
+    "/oauth2/token",
+    "/oauth2/revoke",
+    "/oauth2/introspect",
+    "/oauth2/userinfo",
+    "/scim/v2/",
+)
 # Apps post here from their own origin; it only redirects to the GET that asks (its form is a page form).
 NOT_PAGE_FORMS = {("POST", "/oauth2/logout")}
 

@@ -26,6 +26,8 @@ class EventType(StrEnum):
     CLIENT_SECRET_ROTATED = "client.secret_rotated"
     CLIENT_REMOVED = "client.removed"
     SIGNING_KEY_ROTATED = "signing_key.rotated"
+    SCIM_TOKEN_CREATED = "scim_token.created"
+    SCIM_TOKEN_REVOKED = "scim_token.revoked"
     CLIENT_CODE_REPLAYED = "client.code_replayed"
     CLIENT_REFRESH_TOKEN_REPLAYED = "client.refresh_token_replayed"
 

@@ -25,6 +25,8 @@ from admit.domain.repositories import (
     OidcTokensRepository,
     OrganizationsRepository,
     OutboxRepository,
+    ScimRequestsRepository,
+    ScimTokensRepository,
     SecretsRepository,
     SigningKeysRepository,
     SignUpsRepository,
@@ -124,6 +126,10 @@ class UnitOfWork(Protocol):
     def oidc_client_assertions(self) -> OidcClientAssertionsRepository: ...
     @property
     def oidc_app_sessions(self) -> OidcAppSessionsRepository: ...
+    @property
+    def scim_tokens(self) -> ScimTokensRepository: ...
+    @property
+    def scim_requests(self) -> ScimRequestsRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

@@ -46,6 +46,7 @@ from admit.adapters.persistence.repositories import (
     WorkspaceLogos,
     Workspaces,
 )
+from admit.adapters.persistence.scim_repositories import ScimRequests, ScimTokens
 from admit.adapters.persistence.signup_repositories import SignUps
 from admit.adapters.persistence.sso_repositories import ExternalAccounts, IdentityProviders
 
@@ -181,6 +182,14 @@ class UnitOfWork:
     @cached_property
     def oidc_app_sessions(self) -> OidcAppSessions:
         return OidcAppSessions(self.conn)
+
+    @cached_property
+    def scim_tokens(self) -> ScimTokens:
+        return ScimTokens(self.conn)
+
+    @cached_property
+    def scim_requests(self) -> ScimRequests:
+        return ScimRequests(self.conn)
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

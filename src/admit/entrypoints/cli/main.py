@@ -19,6 +19,7 @@ from admit.admin.tenancy import WorkspaceSettings
 from admit.domain.workspaces import DEFAULTS
 from admit.entrypoints.cli import bulk, codes, common, demo, people
 from admit.entrypoints.cli import oidc as oidc_commands
+from admit.entrypoints.cli import scim as scim_commands
 from admit.entrypoints.cli import signup as signup_commands
 from admit.entrypoints.cli import sso as sso_commands
 from admit.entrypoints.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
@@ -48,6 +49,7 @@ bulk.register(app)
 demo.register(app)
 codes.register(app)
 signup_commands.register(app)
+scim_commands.register(app)
 
 
 @app.command()

@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from admit import __version__
 from admit.adapters.delivery.transports import transports_for
 from admit.config import Settings
-from admit.entrypoints.web import dev, errors, oidc
+from admit.entrypoints.web import dev, errors, oidc, scim
 from admit.entrypoints.web.api import invitation, signin, signup, terms
 from admit.entrypoints.web.api import settings as settings_api
 from admit.entrypoints.web.api.admin import (
@@ -31,6 +31,7 @@ from admit.entrypoints.web.api.admin import (
     organizations,
     outbox,
     people,
+    scim_tokens,
 )
 from admit.entrypoints.web.api.admin import signup as signup_api
 from admit.entrypoints.web.form_guard import FormGuard
@@ -54,6 +55,7 @@ from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pa
 from admit.entrypoints.web.pages.admin import jobs as jobs_pages
 from admit.entrypoints.web.pages.admin import people as people_pages
 from admit.entrypoints.web.pages.admin import person as person_pages
+from admit.entrypoints.web.pages.admin import scim as scim_pages
 from admit.entrypoints.web.pages.admin import settings as workspace_settings_pages
 from admit.entrypoints.web.pages.admin import signin as sign_in_admin_pages
 from admit.entrypoints.web.pages.admin import signup as signup_admin_pages
@@ -119,6 +121,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     bind(app, settings, context)
     errors.install(app)
     # The last added runs first: security headers go on every page, the form guard's refusals too.
+    app.add_middleware(scim.ScimGate)  # /scim/v2 only: bearer token, body checks, request log
     app.add_middleware(FormGuard, settings=settings, cookie_secure=app.state.cookies.secure)
     app.add_middleware(SecurityHeaders)
     # Routes are matched in order: the health check and the API (the busiest paths) come first.
@@ -137,6 +140,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         terms,
         access_codes,
         signup_api,
+        scim_tokens,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
@@ -144,6 +148,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     # over costs a few microseconds per route it holds (FastAPI matches them one by one).
     _answer_head_like_get(oidc.router)
     app.include_router(oidc.router)
+    app.include_router(scim.router)  # SCIM 2.0 provisioning at /scim/v2 (identity providers)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=str(DOCS_ASSETS)), name="docs-assets")
     app.add_api_route("/api/v1/docs", _docs, methods=["GET"], include_in_schema=False)
@@ -174,6 +179,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         access_code_admin_pages,
         access_sheet_pages,
         signup_admin_pages,
+        scim_pages,
     )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):
         _answer_head_like_get(module.router)

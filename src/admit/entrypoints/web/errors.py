@@ -1,5 +1,6 @@
 """One JSON error envelope for every API failure: ``{"error": {"code", "message", "field"}}``;
-a page in the person's language for every other address (no browser ever sees raw JSON).
+a SCIM error body under ``/scim/v2``; a page in the person's language for every other address
+(no browser ever sees raw JSON).
 
 Never a traceback in a response: unexpected errors are logged with an id and answered with it.
 """
@@ -44,8 +45,12 @@ def status_of(exc: errors.DomainError) -> int:
     return next((status for kind, status in STATUS if isinstance(exc, kind)), 400)
 
 
-async def _domain(_: Request, exc: Exception) -> JSONResponse:
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.DomainError)
+    if is_scim(request):
+        from admit.entrypoints.web.scim.errors import from_domain  # it imports this module's status_of
+
+        return from_domain(exc, status_of(exc))
     response = envelope(status_of(exc), exc.code, exc.message, exc.field)
     if isinstance(exc, errors.InvalidCredentials):
         response.headers["WWW-Authenticate"] = "Bearer"
@@ -63,13 +68,21 @@ async def _password_change_required(request: Request, exc: Exception) -> Respons
     return RedirectResponse(f"/change-password?next={quote(here, safe='/')}", status_code=303)
 
 
-async def _validation(_: Request, exc: Exception) -> JSONResponse:
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
     loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
     field = ".".join(loc) or None
     message = str(first.get("msg", "invalid request"))
+    if is_scim(request):
+        from admit.entrypoints.web.scim.errors import scim_error
+
+        return scim_error(400, f"{field}: {message}" if field else message, "invalidValue")
     return envelope(422, "validation_failed", f"{field}: {message}" if field else message, field)
+
+
+def is_scim(request: Request) -> bool:
+    return request.url.path == "/scim/v2" or request.url.path.startswith("/scim/v2/")
 
 
 def is_api(request: Request) -> bool:
@@ -89,6 +102,11 @@ def not_found_page(request: Request) -> Response:
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if is_scim(request):
+        from admit.entrypoints.web.scim.errors import scim_error
+
+        detail = {404: "no such resource or endpoint", 405: "this endpoint does not take this method"}
+        return scim_error(exc.status_code, detail.get(exc.status_code, str(exc.detail)), headers=exc.headers)
     if not is_api(request) and exc.status_code in (404, 405):
         response = _error_page(request, exc.status_code)
         if exc.headers:
@@ -101,6 +119,10 @@ async def _http(request: Request, exc: Exception) -> Response:
 async def _unexpected(request: Request, exc: Exception) -> Response:
     incident = uuid.uuid4().hex[:12]
     log.error("unhandled error %s: %s", incident, type(exc).__name__, exc_info=exc)
+    if is_scim(request):
+        from admit.entrypoints.web.scim.errors import scim_error
+
+        return scim_error(500, f"something went wrong on our side (incident {incident})")
     if not is_api(request):
         return _error_page(request, 500, incident=incident)
     return envelope(500, "internal_error", f"something went wrong on our side (incident {incident})")

@@ -11,7 +11,7 @@ form, and a form is handed on only if
 No request header switches this off: the ``Authorization`` header is removed from page requests
 (asgi-csrf would otherwise let any ``Bearer`` request through, and pages authenticate by cookie
 only). A refusal is a page in the person's language; nothing reaches the handler. The API, the
-health check and the OpenID endpoints apps call (token, userinfo, JWKS) are not pages: they
+health check, SCIM (``/scim/v2/``) and the OpenID endpoints apps call (token, userinfo, JWKS) are not pages: they
 bypass the guard, authenticate by bearer token (or client credentials) only and never read the
 session cookie.
 
@@ -49,6 +49,7 @@ UNPROTECTED = (
     "/oauth2/introspect",
     "/oauth2/userinfo",
     "/oauth2/jwks",
+    "/scim/v2/",  # identity providers' bearer-token provisioning (SCIM): no cookies, no pages
 )
 # An app may post its logout request (RP-initiated logout) from its own origin: that route only
 # redirects to the GET, which asks the person (whose confirmation is a page form, checked here).
@@ -62,7 +63,9 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def guarded(path: str, method: str = "GET") -> bool:
-    return not path.startswith(UNPROTECTED) and not (method == "POST" and path in APPS_POST_TO)
+    if path.startswith(UNPROTECTED) or path == "/scim/v2":
+        return False
+    return not (method == "POST" and path in APPS_POST_TO)
 
 
 def limit(path: str, kind: str) -> int:

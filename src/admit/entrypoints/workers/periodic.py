@@ -1,14 +1,14 @@
 """Periodic work of ``admit serve``: invitations whose time ran out are marked expired now and then
 (lapsed ones already read as expired, so a late sweep changes nothing anyone sees), the reminders
 workspaces send before invitations expire are queued, and the OpenID provider's expired codes and
-token records are deleted."""
+token records are deleted, and so are SCIM request log rows older than 30 days."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from admit.admin import invitations
+from admit.admin import invitations, scim_log
 from admit.oidc_provider import housekeeping
 from admit.shared import endings
 from admit.shared.context import Context
@@ -27,6 +27,7 @@ async def expire_forever(context: Context, every: float) -> None:
             if reminded:
                 log.info("queued %d invitation reminder(s)", reminded)
             await asyncio.to_thread(housekeeping.sweep, context)
+            await asyncio.to_thread(scim_log.prune, context)
         except Exception:
             log.exception("expiring invitations failed; will try again")
         await asyncio.sleep(every)

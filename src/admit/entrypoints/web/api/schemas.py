@@ -588,3 +588,31 @@ class ClientOut(Out):
 
 class ClientCreated(ClientOut):
     client_secret: str | None = Field(description="Shown this once (confidential clients); store it now.")
+
+
+class ScimTokenIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="What the token is for, e.g. 'Entra ID'.")
+    role: Literal["guest", "member", "admin"] = Field(
+        "member", description="The highest role the token may grant (never owner, never above your own)."
+    )
+    workspace_id: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = Field(
+        None, description="The workspace the token provisions into; none: every workspace of the organization."
+    )
+
+
+class ScimTokenOut(Out):
+    id: str
+    organization_id: str
+    workspace_id: str | None
+    name: str
+    role: str
+    created_at: datetime
+    created_by: str | None
+    created_by_name: str
+    last_used_at: datetime | None = Field(description="Updated at most once a minute.")
+    revoked_at: datetime | None
+    manageable: bool = Field(description="Whether the caller may revoke it.")
+
+
+class ScimTokenCreated(ScimTokenOut):
+    token: str = Field(description="The bearer token for /scim/v2, shown this once; store it in the provider now.")

@@ -1,0 +1,134 @@
+"""The log of what each SCIM token did: one row per authenticated ``/scim/v2`` request (method,
+path, status, the resource it touched, what changed), kept for ``KEEP`` days.
+
+What changed is stored as attribute names and safe values only: an attribute that names a secret
+(a password, a token, a credential) keeps its name with its value hidden, strings that look like
+Admit's own secrets are hidden, long strings are cut and deep or huge structures trimmed. The
+log is read by whoever may see the token (:func:`admit.admin.scim_tokens.token_of`), within its
+organization; that of a token for every workspace only by an organization-level actor (its
+requests reach every workspace)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from admit.admin import scim_tokens
+from admit.domain.errors import PermissionDenied, ValidationFailed
+from admit.scim.auth import ScimCaller
+from admit.shared.context import Actor, Context
+
+KEEP = timedelta(days=30)
+HIDDEN = "(hidden)"
+SECRET_WORDS = ("password", "secret", "token", "credential", "apikey", "api_key", "privatekey", "private_key")
+MAX_TEXT = 200
+MAX_ITEMS = 50
+MAX_DEPTH = 8  # a PATCH operation's value with a list of emails is 7 deep
+MAX_PATH = 500
+PAGE = 50
+
+
+def secret_name(name: str) -> bool:
+    """Whether an attribute (``password``, ``urn:…:User:password``, ``x.clientSecret``) names a secret."""
+    last = name.rsplit(":", 1)[-1].rsplit(".", 1)[-1].lower().replace("-", "").replace("_", "")
+    return any(word.replace("_", "") in last for word in SECRET_WORDS)
+
+
+def safe_change(value: Any, depth: int = 0) -> Any:
+    """``value`` with secrets hidden and its size bounded (see the module's docstring)."""
+    if depth >= MAX_DEPTH:
+        return "…"
+    if isinstance(value, dict):
+        hide = isinstance(value.get("path"), str) and secret_name(value["path"])  # a PATCH operation
+        safe: dict[str, Any] = {}
+        for key, item in list(value.items())[:MAX_ITEMS]:
+            name = str(key)[:MAX_TEXT]
+            if secret_name(name) or (hide and name == "value"):
+                safe[name] = HIDDEN
+            else:
+                safe[name] = safe_change(item, depth + 1)
+        return safe
+    if isinstance(value, list | tuple):
+        return [safe_change(item, depth + 1) for item in value[:MAX_ITEMS]]
+    if isinstance(value, str):
+        if value.startswith("adm_") or "\x00" in value:
+            return HIDDEN
+        return value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + "…"
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)[:MAX_TEXT]
+
+
+def record(
+    ctx: Context,
+    caller: ScimCaller,
+    method: str,
+    path: str,
+    status: int,
+    resource_id: str | None = None,
+    change: Any = None,
+) -> None:
+    """Log one request of ``caller`` (in a transaction of its own: a refused request is logged too)."""
+    values = {
+        "organization_id": caller.organization_id,
+        "token_id": caller.token_id,
+        "method": method.upper()[:8],
+        "path": path.replace("\x00", "")[:MAX_PATH],
+        "status": int(status),
+        "resource_id": resource_id[:64].replace("\x00", "") if resource_id else None,
+        "change": None if change is None else safe_change(change),
+        "created_at": ctx.clock.now(),
+    }
+    with ctx.uow(write=True) as uow:
+        uow.scim_requests.add(**values)
+        uow.commit()
+
+
+def cursor(row: dict[str, Any]) -> str:
+    """Where the page after ``row`` starts (for :func:`recent`'s ``before``)."""
+    return f"{row['created_at'].isoformat()}|{row['id']}"
+
+
+def _position(before: str | None) -> tuple[datetime, str] | None:
+    if not before:
+        return None
+    at, _, row_id = before.partition("|")
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        raise ValidationFailed("not a position in the log", field="before") from None
+    if when.tzinfo is None or not row_id or len(row_id) > 32 or "\x00" in row_id:
+        raise ValidationFailed("not a position in the log", field="before")
+    return when, row_id
+
+
+def recent(
+    ctx: Context,
+    actor: Actor,
+    organization_id: str,
+    token_id: str,
+    *,
+    workspace_id: str | None = None,
+    before: str | None = None,
+    limit: int = PAGE,
+) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+    """The token, its requests (newest first, ``limit`` of them, older than ``before``) and the
+    cursor of the next page (None on the last)."""
+    position = _position(before)
+    limit = max(1, min(limit, 200))
+    with ctx.uow() as uow:
+        token = scim_tokens.token_of(uow, actor, organization_id, token_id, workspace_id)
+        if token.workspace_id is None and not scim_tokens.organization_level(actor):
+            raise PermissionDenied("the log of a token for every workspace is the organization's to read")
+        rows = uow.scim_requests.list(organization_id, token.id, before=position, limit=limit + 1)
+    items = [dict(row._mapping) for row in rows[:limit]]
+    following = cursor(items[-1]) if len(rows) > limit else None
+    return scim_tokens.view(token), items, following
+
+
+def prune(ctx: Context) -> int:
+    """Delete log rows older than ``KEEP``; how many went (the periodic sweep calls this)."""
+    with ctx.uow(write=True) as uow:
+        removed = uow.scim_requests.remove_older_than(ctx.clock.now() - KEEP)
+        uow.commit()
+    return removed

@@ -1,0 +1,211 @@
+"""The SCIM 2.0 service provider at ``/scim/v2`` (RFC 7643, RFC 7644), for identity providers
+such as Entra ID and Okta.
+
+Every request under ``/scim/v2`` passes :class:`ScimGate` first (it wraps the app in
+``app.py``). The gate
+
+1. authenticates the bearer token (:func:`admit.scim.auth.authenticate`): none, an unknown or a
+   revoked one is 401 with ``WWW-Authenticate: Bearer`` and a SCIM error body, before any route
+   is looked at (an unknown path is 404 only for a valid token);
+2. refuses a body larger than ``MAX_PAYLOAD_BYTES`` (413), of a type other than JSON
+   (``application/scim+json`` or ``application/json``: 415) or that is not JSON (400
+   ``invalidSyntax``), and hands the parsed body on (:func:`body`);
+3. writes the request log (:func:`admit.admin.scim_log.record`) once the answer's status is known,
+   for every authenticated request, whatever the route (404 and 405 included).
+
+Errors anywhere under ``/scim/v2`` are SCIM error bodies (``errors.py``); ``app.py``'s handlers
+ask :func:`~admit.entrypoints.web.scim.errors.is_scim`. Bearer requests here bypass the form
+guard (``form_guard.UNPROTECTED``): nothing here reads a cookie.
+
+How a route is added (the second wave: ``/Users``, ``/Groups``, ``/Schemas``, ``/ResourceTypes``,
+``/Bulk``, ``/.search``), on :data:`router`::
+
+    @router.post("/Users", status_code=201)
+    async def create_user(request: Request, ctx: Ctx, caller: Caller) -> Response:
+        given = body(request)                      # the parsed JSON (checked by the gate)
+        user = await run_work(ctx, lambda: users.create(ctx, caller, given))
+        logged(request, resource_id=user.id, change=given)   # what the log shows (made safe there)
+        return ScimJSONResponse(user.resource, status_code=201)
+
+``Caller`` is the authenticated :class:`~admit.scim.auth.ScimCaller` (its organization, its
+workspace or None for all, its role ceiling): every query filters by it. Raise domain errors
+(``NotFound``, ``AlreadyExists``, ``ValidationFailed`` …): they become SCIM errors with a fitting
+``scimType``. ``MAX_OPERATIONS``, ``MAX_PAYLOAD_BYTES`` and ``MAX_RESULTS`` are what
+``ServiceProviderConfig`` announces; ``/Bulk`` and the list endpoints enforce them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from admit.admin import scim_log
+from admit.domain.errors import DomainError
+from admit.entrypoints.web.deps import Ctx, run_work
+from admit.entrypoints.web.errors import status_of
+from admit.entrypoints.web.scim.errors import PREFIX, SCIM_JSON, ScimJSONResponse, from_domain, is_scim, scim_error
+from admit.scim.auth import ScimCaller, authenticate
+from admit.shared.context import Context
+
+MAX_OPERATIONS = 1000  # operations in one /Bulk request
+MAX_PAYLOAD_BYTES = 1024 * 1024  # the largest body of any request (a /Bulk one included)
+MAX_RESULTS = 1000  # resources in one list or search answer
+DOCUMENTATION = "README.md#scim"  # the project has no public address yet: the README's SCIM section
+CALLER = "admit.scim_caller"
+BODY = "admit.scim_body"
+LOGGED = "admit.scim_logged"
+JSON_TYPES = ("application/scim+json", "application/json")
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+def _state(scope: Scope) -> dict[str, Any]:
+    state: dict[str, Any] = scope.setdefault("state", {})
+    return state
+
+
+async def _caller(request: Request) -> ScimCaller:
+    caller = request.state._state.get(CALLER)
+    assert isinstance(caller, ScimCaller), "the SCIM gate authenticates every /scim/v2 request"
+    return caller
+
+
+Caller = Annotated[ScimCaller, Depends(_caller)]
+
+
+def body(request: Request) -> Any:
+    """The request's parsed JSON body (None without one)."""
+    return request.state._state.get(BODY)
+
+
+def logged(request: Request, *, resource_id: str | None = None, change: Any = None) -> None:
+    """What the request log records besides method, path and status: the resource touched and
+    what changed (secrets are hidden by :func:`admit.admin.scim_log.safe_change`)."""
+    request.state._state[LOGGED] = (resource_id, change)
+
+
+class ScimGate:
+    """Authentication, body checks and the request log for ``/scim/v2`` (see the module's docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_scim(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        ctx: Context = scope["app"].state.context
+        header = _header(scope, b"authorization")
+        try:
+            caller = await run_work(ctx, lambda: authenticate(ctx, header), quick=True)
+        except DomainError as exc:
+            await from_domain(exc, status_of(exc))(scope, receive, send)
+            return
+        status = 500
+        try:
+            refused, parsed, receive = await _read_body(scope, receive)
+            if refused is not None:
+                status = refused.status_code
+                await refused(scope, receive, send)
+                return
+            _state(scope).update({CALLER: caller, BODY: parsed})
+
+            async def sending(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = int(message["status"])
+                await send(message)
+
+            await self.app(scope, receive, sending)
+        finally:
+            resource_id, change = _state(scope).get(LOGGED, (None, None))
+            path = scope["path"]
+            method = scope["method"]
+            await run_work(
+                ctx, lambda: scim_log.record(ctx, caller, method, path, status, resource_id, change), quick=True
+            )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or []:
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _read_body(scope: Scope, receive: Receive) -> tuple[Response | None, Any, Receive]:
+    """(a refusal or None, the parsed body, a ``receive`` that replays what was read)."""
+    declared = _header(scope, b"content-length")
+    if declared is not None and not declared.strip().isdigit():
+        return scim_error(400, "the Content-Length header is not a number", "invalidSyntax"), None, receive
+    if declared is not None and int(declared) > MAX_PAYLOAD_BYTES:
+        return scim_error(413, f"the body is larger than {MAX_PAYLOAD_BYTES} bytes"), None, receive
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return scim_error(400, "the client went away", "invalidSyntax"), None, receive
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_PAYLOAD_BYTES:
+            return scim_error(413, f"the body is larger than {MAX_PAYLOAD_BYTES} bytes"), None, receive
+        chunks.append(chunk)
+        more = bool(message.get("more_body"))
+    raw = b"".join(chunks)
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    if not raw.strip():
+        return None, None, replay
+    media = (_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
+    if media not in JSON_TYPES:
+        return scim_error(415, f"send the body as {SCIM_JSON} (or application/json)", "invalidSyntax"), None, replay
+    try:
+        parsed = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        return scim_error(400, f"the body is not valid JSON: {str(exc)[:200]}", "invalidSyntax"), None, replay
+    return None, parsed, replay
+
+
+SERVICE_PROVIDER_CONFIG = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+
+
+@router.get("/ServiceProviderConfig")
+async def service_provider_config(request: Request, ctx: Ctx, caller: Caller) -> Response:
+    """What this service provider supports (RFC 7643 §5)."""
+    config = {
+        "schemas": [SERVICE_PROVIDER_CONFIG],
+        "documentationUri": DOCUMENTATION,
+        "patch": {"supported": True},
+        "bulk": {"supported": True, "maxOperations": MAX_OPERATIONS, "maxPayloadSize": MAX_PAYLOAD_BYTES},
+        "filter": {"supported": True, "maxResults": MAX_RESULTS},
+        "changePassword": {"supported": False},
+        "sort": {"supported": False},
+        "etag": {"supported": True},
+        "authenticationSchemes": [
+            {
+                "type": "oauthbearertoken",
+                "name": "OAuth Bearer Token",
+                "description": "A SCIM token (adm_scm_…) created in Admit's console, REST API or CLI, "
+                "sent as 'Authorization: Bearer <token>'.",
+                "specUri": "https://www.rfc-editor.org/rfc/rfc6750",
+                "documentationUri": DOCUMENTATION,
+                "primary": True,
+            }
+        ],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": ctx.link(f"{PREFIX}/ServiceProviderConfig"),
+        },
+    }
+    return ScimJSONResponse(config)
+
+
+__all__ = ["MAX_OPERATIONS", "MAX_PAYLOAD_BYTES", "MAX_RESULTS", "Caller", "ScimGate", "body", "logged", "router"]
