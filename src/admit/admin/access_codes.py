@@ -37,6 +37,7 @@ from admit.shared.messages import enqueue, needs_access_code
 MAX_SELECTION = 500  # codes in one CSV
 MAX_JOB_SHEET = 2_000  # codes for one import (or Invite All) at once
 MAX_JOB_SCAN = 100_000  # members looked at for one job
+NOT_LISTED = 2**62  # a member the import's file does not name
 REDEEM_PATH = "/code"
 
 
@@ -333,22 +334,31 @@ def _job_people(uow: UnitOfWork, actor: Actor, job_id: str, workspace_id: str | 
         found = uow.members.without_email_created_between(
             workspace.organization_id, workspace.id, job.created_at, job.updated_at, MAX_JOB_SCAN
         )
-        people = [m for m in found if _key(m.username) in keys or _key(m.external_id) in keys]
+        order = {
+            m.id: min(keys.get(_key(m.username), NOT_LISTED), keys.get(_key(m.external_id), NOT_LISTED)) for m in found
+        }
+        people = sorted((m for m in found if order[m.id] < NOT_LISTED), key=lambda m: order[m.id])
     else:
         found = uow.members.awaiting_without_email(workspace.organization_id, workspace.id, MAX_JOB_SCAN)
         people = [m for m in found if m.status == MemberStatus.PROVISIONED]
     return workspace, [m for m in people if needs_access_code(workspace, m) and can_grant(role, Role(m.role))]
 
 
-def _import_keys(job: Job) -> set[str]:
-    """The usernames and external IDs the import's file names (as compared: stripped, case-folded)."""
+def _import_keys(job: Job) -> dict[str, int]:
+    """The usernames and external IDs the import's file names (as compared: stripped, case-folded),
+    each with the number of the first row naming it: the sheet follows the file."""
     if job.upload is None:
-        return set()
+        return {}
     try:
         table = read_table(job.upload, job.filename or "")
     except ImportFileError:
-        return set()
-    return {k for row in table.rows for name in ("username", "external_id") if (k := _key(row.values.get(name)))}
+        return {}
+    keys: dict[str, int] = {}
+    for row in table.rows:
+        for name in ("username", "external_id"):
+            if key := _key(row.values.get(name)):
+                keys.setdefault(key, row.number)
+    return keys
 
 
 def _key(value: str | None) -> str:
@@ -357,10 +367,11 @@ def _key(value: str | None) -> str:
 
 def job_people(ctx: Context, actor: Actor, job_id: str, *, workspace_id: str | None = None) -> list[MemberView]:
     """Who of a finished job needs an access code (no email, no phone the workspace can text; a
-    role the actor may grant), in creation order: for an import, the people it created that are
+    role the actor may grant): for an import, in the file's order, the people it created that are
     still awaiting invitation or invited (the members created while it ran whose username or
     external ID its file names); for Invite All, the people it left awaiting invitation because
-    no message can reach them. ``Conflict`` for a dry run, a job still running or another kind."""
+    no message can reach them, in creation order. ``Conflict`` for a dry run, a job still running
+    or another kind."""
     with ctx.uow() as uow:
         _, people = _job_people(uow, actor, job_id, workspace_id)
     return [member_view(m) for m in people]
