@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from admit.adapters.printing.sheets import Card, code_sheet
+from admit.adapters.spreadsheets import read_table
+from admit.adapters.spreadsheets.errors import ImportFileError
 from admit.admin.invitations import _mark_invited
 from admit.admin.member_view import MemberView, member_view
 from admit.domain import access_codes as codes
@@ -26,13 +28,16 @@ from admit.domain.events import EventType
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Invitation, Member, Record, Workspace
+from admit.domain.records import Invitation, Job, Member, Record, Workspace
 from admit.domain.roles import Permission, Role, can_grant, ensure_can_grant
 from admit.shared.access import tenant_scope, workspace_for
 from admit.shared.context import Actor, ActorKind, Context, record
-from admit.shared.messages import enqueue
+from admit.shared.messages import enqueue, needs_access_code
 
 MAX_SELECTION = 500  # codes in one CSV
+MAX_JOB_SHEET = 2_000  # codes for one import (or Invite All) at once
+MAX_JOB_SCAN = 100_000  # members looked at for one job
+NOT_LISTED = 2**62  # a member the import's file does not name
 REDEEM_PATH = "/code"
 
 
@@ -286,17 +291,108 @@ def issue_for_selection(ctx: Context, actor: Actor, workspace_id: str, member_id
     if any(not isinstance(m, str) or not m or len(m) > 32 or "\x00" in m for m in member_ids):
         raise ValidationFailed("a member id is not valid", field="member_ids")
     now = ctx.clock.now()
-    issued: list[IssuedCode] = []
     with ctx.uow(write=True) as uow:
         workspace, _ = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
-        for member_id in dict.fromkeys(member_ids):
-            member, _ = _load(uow, actor, member_id, workspace.id, lock=True)
-            issued.append(_issue(ctx, uow, actor, member, workspace, now))
-        record(
-            uow, actor, EventType.ACCESS_CODE_EXPORTED, "workspace", workspace.id, now,
-            organization_id=workspace.organization_id, workspace_id=workspace.id,
-            member_ids=[i.member_id for i in issued], count=len(issued),
-        )  # fmt: skip
+        issued = _issue_many(ctx, uow, actor, workspace, list(dict.fromkeys(member_ids)), now)
+        uow.commit()
+    return issued
+
+
+def _issue_many(
+    ctx: Context, uow: UnitOfWork, actor: Actor, workspace: Workspace, member_ids: list[str], now: datetime,
+    **audit: Any,
+) -> list[IssuedCode]:  # fmt: skip
+    """Fresh codes for these members in the caller's transaction, and one audit event naming who
+    took them (``audit``: more to say in it, such as the job they came from)."""
+    issued: list[IssuedCode] = []
+    for member_id in member_ids:
+        member, _ = _load(uow, actor, member_id, workspace.id, lock=True)
+        issued.append(_issue(ctx, uow, actor, member, workspace, now))
+    record(
+        uow, actor, EventType.ACCESS_CODE_EXPORTED, "workspace", workspace.id, now,
+        organization_id=workspace.organization_id, workspace_id=workspace.id,
+        member_ids=[i.member_id for i in issued], count=len(issued), **audit,
+    )  # fmt: skip
+    return issued
+
+
+def _job_people(uow: UnitOfWork, actor: Actor, job_id: str, workspace_id: str | None) -> tuple[Workspace, list[Member]]:
+    """The people of a finished job who need an access code, in creation order (see
+    :func:`job_people`), with the workspace; ``manage_people`` checked."""
+    job = uow.jobs.get(tenant_scope(actor), job_id, upload=True)
+    if job is None or (workspace_id is not None and job.workspace_id != workspace_id):
+        raise NotFound("job not found")
+    workspace, role = workspace_for(uow, actor, job.workspace_id, Permission.MANAGE_PEOPLE)
+    if job.kind not in ("import", "invite_all"):
+        raise Conflict("only an import or Invite All has people to make access codes for", code="not_an_import")
+    if job.kind == "import" and job.options.get("dry_run"):
+        raise Conflict("a dry run created nobody: run the import first", code="dry_run")
+    if job.state in ("queued", "running"):
+        raise Conflict("wait until the job has finished", code="job_running")
+    if job.kind == "import":
+        keys = _import_keys(job)
+        found = uow.members.without_email_created_between(
+            workspace.organization_id, workspace.id, job.created_at, job.updated_at, MAX_JOB_SCAN
+        )
+        order = {
+            m.id: min(keys.get(_key(m.username), NOT_LISTED), keys.get(_key(m.external_id), NOT_LISTED)) for m in found
+        }
+        people = sorted((m for m in found if order[m.id] < NOT_LISTED), key=lambda m: order[m.id])
+    else:
+        found = uow.members.awaiting_without_email(workspace.organization_id, workspace.id, MAX_JOB_SCAN)
+        people = [m for m in found if m.status == MemberStatus.PROVISIONED]
+    return workspace, [m for m in people if needs_access_code(workspace, m) and can_grant(role, Role(m.role))]
+
+
+def _import_keys(job: Job) -> dict[str, int]:
+    """The usernames and external IDs the import's file names (as compared: stripped, case-folded),
+    each with the number of the first row naming it: the sheet follows the file."""
+    if job.upload is None:
+        return {}
+    try:
+        table = read_table(job.upload, job.filename or "")
+    except ImportFileError:
+        return {}
+    keys: dict[str, int] = {}
+    for row in table.rows:
+        for name in ("username", "external_id"):
+            if key := _key(row.values.get(name)):
+                keys.setdefault(key, row.number)
+    return keys
+
+
+def _key(value: str | None) -> str:
+    return (value or "").strip().casefold()
+
+
+def job_people(ctx: Context, actor: Actor, job_id: str, *, workspace_id: str | None = None) -> list[MemberView]:
+    """Who of a finished job needs an access code (no email, no phone the workspace can text; a
+    role the actor may grant): for an import, in the file's order, the people it created that are
+    still awaiting invitation or invited (the members created while it ran whose username or
+    external ID its file names); for Invite All, the people it left awaiting invitation because
+    no message can reach them, in creation order. ``Conflict`` for a dry run, a job still running
+    or another kind."""
+    with ctx.uow() as uow:
+        _, people = _job_people(uow, actor, job_id, workspace_id)
+    return [member_view(m) for m in people]
+
+
+def issue_for_job(ctx: Context, actor: Actor, job_id: str, *, workspace_id: str | None = None) -> list[IssuedCode]:
+    """Fresh codes for every person :func:`job_people` names (each old code withdrawn), in one
+    transaction, audited with the job: what "Access codes for the people in this import" prints.
+    ``Conflict`` when nobody needs one, or more than ``MAX_JOB_SHEET`` do."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        workspace, people = _job_people(uow, actor, job_id, workspace_id)
+        if not people:
+            raise Conflict("nobody in this job needs an access code", code="nobody_needs_code")
+        if len(people) > MAX_JOB_SHEET:
+            raise Conflict(
+                f"more than {MAX_JOB_SHEET} people need an access code: make theirs in selections on the access"
+                " codes page",
+                code="too_many_people",
+            )
+        issued = _issue_many(ctx, uow, actor, workspace, [m.id for m in people], now, job_id=job_id)
         uow.commit()
     return issued
 

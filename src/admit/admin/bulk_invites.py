@@ -1,7 +1,9 @@
 """Invitations in bulk (the Workplace article's "Unsent invitations"): "Invite All" invites every
 member awaiting invitation; "Choose people to invite" takes a CSV or XLSX file whose header has
 ``Email`` or ``External ID`` and invites the members it names. Both run as background jobs; the
-result says how many were invited and lists every row that did not match."""
+result says how many were invited and lists every row that did not match. People no message can
+reach (no email, no phone the workspace can text) are left awaiting invitation and counted as
+``needs_code``: the job's page and ``admin.access_codes.issue_for_job`` make their access codes."""
 
 from __future__ import annotations
 
@@ -22,10 +24,11 @@ from admit.domain.records import Job, Member, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.shared.access import workspace_for
 from admit.shared.context import Actor, ActorKind, Context
-from admit.shared.messages import channels_for
+from admit.shared.messages import channels_for, needs_access_code
 
 CHUNK = 500
 SAMPLE_LINK = "/i/adm_inv_preview"
+NEEDS_CODE = "no email and no phone to send to: needs an access code"
 
 
 def invite_all(ctx: Context, actor: Actor, workspace_id: str, *, message: str | None = None) -> jobs.JobView:
@@ -198,10 +201,14 @@ def _invite(
 ) -> None:
     """Invite one member awaiting invitation, or note why not (the person's address in the
     report when there is no row number to point at)."""
-    who = None if row is not None else (member.email or member.username)
+    who = None if row is not None else (member.email or member.username or member.external_id)
     if member.status != MemberStatus.PROVISIONED:
         reason = "already invited" if member.status == MemberStatus.INVITED else f"already {member.status}"
         progress.note(row, reason if who is None else f"{who}: {reason}", kind="skipped")
+        return
+    if needs_access_code(workspace, member):  # nothing to send: an administrator hands over a code
+        reason = NEEDS_CODE
+        progress.note(row, reason if who is None else f"{who}: {reason}", kind="needs_code")
         return
     try:
         ensure_can_grant(role, Role(member.role))

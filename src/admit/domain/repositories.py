@@ -45,6 +45,10 @@ class MembersRepository(Protocol):
 
     def awaiting_without_email(self, organization_id: str, workspace_id: str, limit: int) -> Sequence[Member]: ...
 
+    def without_email_created_between(
+        self, organization_id: str, workspace_id: str, start: datetime, end: datetime, limit: int
+    ) -> Sequence[Member]: ...
+
     def by_keys(
         self, organization_id: str, workspace_id: str, name: str, values: Sequence[str]
     ) -> Sequence[Member]: ...

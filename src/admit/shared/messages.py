@@ -40,12 +40,18 @@ def channels_for(workspace: Workspace, email: str | None, phone: str | None) -> 
     return channels
 
 
+def needs_access_code(workspace: Workspace, member: Member) -> bool:
+    """A member no message can reach (no email, and no phone the workspace can text) in a
+    workspace that does not require single sign-on: they are invited by access code."""
+    return not member.email and not (workspace.sms_enabled and member.phone) and not workspace.sso_required
+
+
 def invitation_channels(workspace: Workspace, member: Member) -> list[str]:
     """The channels an invitation for ``member`` goes by: :func:`channels_for`, except that a member
     without email whom no SMS can reach is invited by access code (``code``: no message is sent;
     an administrator creates the code and hands it over), unless the workspace requires single
     sign-on, where a code cannot be used."""
-    if not member.email and not (workspace.sms_enabled and member.phone) and not workspace.sso_required:
+    if needs_access_code(workspace, member):
         return ["code"]
     return channels_for(workspace, member.email, member.phone)
 

@@ -372,6 +372,21 @@ class Members(Repository):
         )
         return self._members(stmt.order_by(self.c.created_at, self.c.id).limit(limit))
 
+    def without_email_created_between(
+        self, organization_id: str, workspace_id: str, start: datetime, end: datetime, limit: int
+    ) -> Sequence[Member]:
+        """Members without email awaiting invitation or invited that were created between ``start``
+        and ``end`` (inclusive; an import's run), in creation order."""
+        stmt = select(t.members).where(
+            self.c.organization_id == organization_id,
+            self.c.workspace_id == workspace_id,
+            self.c.status.in_(("provisioned", "invited")),
+            or_(self.c.email.is_(None), self.c.email == ""),
+            self.c.created_at >= start,
+            self.c.created_at <= end,
+        )
+        return self._members(stmt.order_by(self.c.created_at, self.c.id).limit(limit))
+
     def by_keys(self, organization_id: str, workspace_id: str, name: str, values: Sequence[str]) -> Sequence[Member]:
         """Non-removed members whose ``name`` (email or external ID) is one of ``values``."""
         if not values:

@@ -12,7 +12,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from admit.adapters.spreadsheets import write_csv
-from admit.admin import bulk_invites, imports, jobs
+from admit.admin import access_codes, bulk_invites, imports, jobs
+from admit.domain.errors import DomainError
 from admit.entrypoints.cli.common import OPERATOR, console, context, errors, friendly, show_table
 
 jobs_app = typer.Typer(help="Background jobs: imports and bulk invitations.", no_args_is_help=True)
@@ -142,5 +143,21 @@ def _summary(job: jobs.JobView, report: Path | None) -> None:
         rows = [[e["row"], e["column"], e["kind"], e["reason"]] for e in problems]
         report.write_bytes(write_csv(["Row", "Column", "Kind", "Reason"], rows))
         console.print(f"Report written to {report}")
+    _codes_hint(job)
     if job.state in ("failed", "cancelled"):
         raise typer.Exit(1)
+
+
+def _codes_hint(job: jobs.JobView) -> None:
+    """How to print the access codes of the people this job left without a way to be reached."""
+    if job.state in ("queued", "running") or job.kind not in ("import", "invite_all") or job.options.get("dry_run"):
+        return
+    try:
+        count = len(access_codes.job_people(context(), OPERATOR, job.id))
+    except DomainError:
+        return
+    if count:
+        console.print(
+            f"{count} of these people have no email or phone to send to: print their access codes with"
+            f" `admit code sheet --import {job.id} --output FILE.pdf`"
+        )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Response
+from fastapi import Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from admit.admin import access_codes
@@ -137,4 +137,59 @@ async def selection_sheet(workspace_id: str, body: SheetIn, ctx: Ctx, token: Bea
         await as_caller(ctx, token, work),
         media_type="application/pdf",
         headers={**NO_STORE, "content-disposition": 'attachment; filename="access-codes.pdf"'},
+    )
+
+
+class JobPeopleOut(BaseModel):
+    count: int = Field(description="How many people of the job need an access code.")
+    member_ids: list[str]
+
+
+@router.get("/jobs/{job_id}/access-codes", response_model=JobPeopleOut, tags=["access codes"])
+async def job_people(job_id: str, ctx: Ctx, token: Bearer) -> Any:
+    """Who of a finished import (the people it created) or Invite All (the people it left awaiting
+    invitation) needs an access code: no email, and no phone the workspace can text. 409 for a dry
+    run, a job still running or another kind of job."""
+    people = await as_caller(ctx, token, lambda actor: access_codes.job_people(ctx, actor, job_id))
+    return JobPeopleOut(count=len(people), member_ids=[p.id for p in people])
+
+
+@router.post(
+    "/jobs/{job_id}/access-codes",
+    response_class=Response,
+    tags=["access codes"],
+    responses={
+        200: {
+            "description": "The codes, shown once: a printable A4 sheet (pdf) or CSV.",
+            "content": {
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def job_codes(
+    job_id: str,
+    ctx: Ctx,
+    token: Bearer,
+    format: Literal["pdf", "csv"] = Query("pdf", description="pdf (a sheet of cards) or csv."),
+    language: Literal["en", "de", "fr"] = Query("en", description="The language of the printed instructions."),
+) -> Response:
+    """Fresh codes for every person of the job who needs one (see the GET; each previous code
+    withdrawn), in one go, audited with the job: the sheet "for a whole import". 409
+    ``nobody_needs_code``, ``too_many_people`` (more than 2,000: use selections)."""
+
+    def work(actor: Actor) -> bytes:
+        issued = access_codes.issue_for_job(ctx, actor, job_id)
+        if format == "pdf":
+            return access_codes.as_sheet(ctx, issued, language)
+        return access_codes.as_csv(ctx, issued).encode("utf-8")
+
+    body = await as_caller(ctx, token, work)
+    if format == "pdf":
+        media_type, name = "application/pdf", "access-codes.pdf"
+    else:
+        media_type, name = "text/csv; charset=utf-8", "access-codes.csv"
+    return Response(
+        body, media_type=media_type, headers={**NO_STORE, "content-disposition": f'attachment; filename="{name}"'}
     )

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from admit.admin import access_codes
 from admit.domain.errors import DomainError
+from admit.domain.members import MemberStatus
 from admit.domain.roles import Permission
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
@@ -39,11 +40,14 @@ async def _page(
     *,
     status: int = 200,
     error: str | None = None,
+    waiting: bool = False,  # select everyone listed who is awaiting invitation (Invite All's link)
 ) -> Response:
     try:
         people = await blocking(lambda: access_codes.without_email(ctx, admin.actor, admin.workspace_id))
     except DomainError as exc:
         return admin.refusal(request, exc) or Response(status_code=status_of(exc))
+    if waiting:
+        selected = {p.id for p in people if p.status == MemberStatus.PROVISIONED}
     return admin.page(
         request,
         "admin_access_codes.html",
@@ -61,7 +65,7 @@ async def listing(workspace_id: str, request: Request, ctx: Ctx, select: str = "
     admin = await admin_for(request, ctx, workspace_id, Permission.VIEW_DIRECTORY)
     if isinstance(admin, Response):
         return admin
-    return await _page(request, ctx, admin, None if select == "all" else set())
+    return await _page(request, ctx, admin, None if select == "all" else set(), waiting=select == "waiting")
 
 
 @router.post("/admin/{workspace_id}/access-codes", response_class=HTMLResponse)

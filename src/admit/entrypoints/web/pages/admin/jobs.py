@@ -13,11 +13,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.adapters.spreadsheets import MAX_BYTES, write_csv
-from admit.admin import imports, jobs
+from admit.admin import access_codes, imports, jobs
 from admit.domain.errors import DomainError
 from admit.domain.invitations import invite_now, personal_message
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
+from admit.entrypoints.web.pages.admin.access_sheets import FORMATS
 from admit.entrypoints.web.pages.admin.console import XLSX, Admin, admin_for, read_upload
 from admit.entrypoints.web.pages.admin.invitations import MESSAGE_MAX
 from admit.shared.context import Context
@@ -136,14 +137,80 @@ async def job_page(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -
     if isinstance(found, Response):
         return found
     admin, job = found
+    return await _job_page(request, ctx, admin, job)
+
+
+async def _job_page(
+    request: Request,
+    ctx: Context,
+    admin: Admin,
+    job: jobs.JobView,
+    *,
+    status: int = 200,
+    codes_error: str | None = None,
+) -> Response:
+    running = job.state in ("queued", "running")
+    need_codes = None  # who of this job needs an access code; None: nothing to offer here
+    if not running and (job.kind == "invite_all" or (job.kind == "import" and not job.options.get("dry_run"))):
+        try:
+            need_codes = len(
+                await blocking(
+                    lambda: access_codes.job_people(ctx, admin.actor, job.id, workspace_id=admin.workspace_id)
+                )
+            )
+        except DomainError:
+            need_codes = None
     return admin.page(
         request,
         "admin_job.html",
+        status,
         section="jobs",
         job=job,
-        running=job.state in ("queued", "running"),
+        running=running,
         problems=job.report[:SHOWN_PROBLEMS],
         shown_problems=SHOWN_PROBLEMS,
+        need_codes=need_codes,
+        codes_error=codes_error,
+        codes_limit=access_codes.MAX_JOB_SHEET,
+    )
+
+
+@router.post("/admin/{workspace_id}/jobs/{job_id}/access-codes", response_class=HTMLResponse)
+async def job_access_codes(workspace_id: str, job_id: str, request: Request, ctx: Ctx) -> Response:
+    """Fresh access codes for the people of this import (or Invite All) no message can reach, as a
+    PDF sheet or a CSV, shown once (``admin.access_codes.issue_for_job``)."""
+    found = await _admin_and_job(request, ctx, workspace_id, job_id)
+    if isinstance(found, Response):
+        return found
+    admin, job = found
+    async with request.form() as form:
+        kind = str(form.get("format") or "")
+    if kind not in FORMATS:
+        kind = "pdf"
+    language = str(admin.workspace.get("default_language") or "en")
+
+    def make() -> bytes:
+        issued = access_codes.issue_for_job(ctx, admin.actor, job_id, workspace_id=admin.workspace_id)
+        if kind == "pdf":
+            return access_codes.as_sheet(ctx, issued, language)
+        return access_codes.as_csv(ctx, issued).encode("utf-8")
+
+    try:
+        body = await blocking(make)
+    except DomainError as exc:
+        refused = admin.refusal(request, exc)
+        if refused is not None:
+            return refused
+        return await _job_page(request, ctx, admin, job, status=status_of(exc), codes_error=exc.message)
+    media_type, filename = FORMATS[kind]
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "cache-control": "no-store",
+            "pragma": "no-cache",
+            "content-disposition": f'attachment; filename="{filename}"',
+        },
     )
 
 
