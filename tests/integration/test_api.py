@@ -56,7 +56,7 @@ def test_validation_errors_name_the_field(ctx: Context, org: Any, workspace: Any
 def test_responses_never_carry_invitation_or_api_secrets(ctx: Context, org: Any, workspace: Any) -> None:
     api = client(ctx, api_token(ctx, org.id))
     bodies = []
-    created = api.post(f"/api/v1/workspaces/{workspace.id}/members", json={"email": "a@example.com"})
+    created = api.post(f"/api/v1/workspaces/{workspace.id}/members", json={"email": "a@example.com", "invite": True})
     bodies.append(created.text)
     invitation_id = created.json()["invitation"]["id"]
     bodies.append(api.post(f"/api/v1/invitations/{invitation_id}/resend", json={"message": "Welcome!"}).text)
@@ -73,7 +73,7 @@ def test_responses_never_carry_invitation_or_api_secrets(ctx: Context, org: Any,
 
 def test_signed_in_person_sees_and_answers_pending_invitations(ctx: Context, org: Any, workspace: Any) -> None:
     admin = client(ctx, api_token(ctx, org.id))
-    admin.post(f"/api/v1/workspaces/{workspace.id}/members", json={"email": "a@example.com"})
+    admin.post(f"/api/v1/workspaces/{workspace.id}/members", json={"email": "a@example.com", "invite": True})
     client(ctx).post(
         "/api/v1/invitations/accept", json={"token": token_for(ctx, "a@example.com"), "password": PASSWORD}
     )

@@ -270,11 +270,33 @@ def test_email_and_sms_both_go_out_when_both_are_enabled_and_known(
 def test_auto_invite_setting_decides_when_the_caller_does_not(ctx: Context, operator: Actor, workspace: Any) -> None:
     from admit.admin import tenancy
 
+    # Off in a new workspace (the Workplace article): people pushed before launch wait silently.
     member, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="a@example.com"), invite=None)
-    assert invitation is not None and member.status == "invited"
-    tenancy.update_workspace(ctx, operator, workspace.id, {"auto_invite": False})
-    member, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="b@example.com"), invite=None)
     assert invitation is None and member.status == "provisioned"
+    tenancy.update_workspace(ctx, operator, workspace.id, {"auto_invite": True})
+    member, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="b@example.com"), invite=None)
+    assert invitation is not None and member.status == "invited"
+
+
+def test_invite_all_turns_on_automatic_invitations_and_says_so_in_the_audit_log(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    from admit.admin import bulk_invites, tenancy
+
+    members.provision(ctx, operator, workspace.id, MemberInput(email="early@example.com"), invite=None)
+    assert tenancy.get_workspace(ctx, operator, workspace.id).auto_invite is False
+    bulk_invites.invite_all(ctx, operator, workspace.id)
+    assert tenancy.get_workspace(ctx, operator, workspace.id).auto_invite is True
+    with ctx.uow() as uow:
+        events = uow.events.list(workspace.organization_id, workspace_id=workspace.id)
+    turned_on = [e for e in events if e.action == "workspace.updated" and e.data.get("by") == "invite_all"]
+    assert len(turned_on) == 1 and turned_on[0].data["fields"] == ["auto_invite"]
+    later, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="later@example.com"), invite=None)
+    assert invitation is not None and later.status == "invited"
+    bulk_invites.invite_all(ctx, operator, workspace.id)  # already on: no second event
+    with ctx.uow() as uow:
+        events = uow.events.list(workspace.organization_id, workspace_id=workspace.id)
+    assert len([e for e in events if e.data.get("by") == "invite_all"]) == 1
 
 
 def test_a_members_pending_invitation_is_found_for_resend(ctx: Context, operator: Actor, workspace: Any) -> None:

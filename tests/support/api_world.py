@@ -26,7 +26,9 @@ def populate(ctx: Context) -> World:
     api = client(ctx, operator)
     org = api.post("/api/v1/organizations", json={"name": "Fuzz", "plan": "enterprise", "seats": 100}).json()
     workspace = api.post(f"/api/v1/organizations/{org['id']}/workspaces", json={"name": "Main"}).json()
-    joined = api.post(f"/api/v1/workspaces/{workspace['id']}/members", json={"email": "joined@example.com"}).json()
+    joined = api.post(
+        f"/api/v1/workspaces/{workspace['id']}/members", json={"email": "joined@example.com", "invite": True}
+    ).json()
     accepted = client(ctx).post(
         "/api/v1/invitations/accept", json={"token": token_for(ctx, "joined@example.com"), "password": PASSWORD}
     )

@@ -15,7 +15,10 @@ class WorkspaceDefaults:
     default_language: str = "en"
     email_enabled: bool = True
     sms_enabled: bool = False
-    auto_invite: bool = True  # members created by integrations are invited at once
+    # Members created by integrations (SCIM, the REST API) are invited at once only when this is on.
+    # Off in a new workspace, as in the Workplace article: people pushed before launch wait silently
+    # until an administrator presses "Invite All", which turns it on.
+    auto_invite: bool = False
     sms_daily_cap: int = 500
 
 

@@ -121,7 +121,8 @@ workspaces = Table(
     # settings use case.
     Column("email_enabled", Boolean, nullable=False, server_default=_sql(DEFAULTS.email_enabled)),
     Column("sms_enabled", Boolean, nullable=False, server_default=_sql(DEFAULTS.sms_enabled)),
-    Column("auto_invite", Boolean, nullable=False, server_default=_sql(DEFAULTS.auto_invite)),
+    # Rows from before the column invited at once (the old behaviour); new workspaces get DEFAULTS (off).
+    Column("auto_invite", Boolean, nullable=False, server_default=text("true")),
     Column("sms_daily_cap", Integer, nullable=False, server_default=_sql(DEFAULTS.sms_daily_cap)),
     Column("departments", JSON, nullable=False),
     Column("job_profiles", JSON, nullable=False),

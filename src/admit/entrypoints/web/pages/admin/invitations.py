@@ -115,7 +115,8 @@ def _all(ctx: Context, admin: Admin) -> Target:
         return f"{base(admin)}/jobs/{quote(job.id)}"
 
     waiting = admin.counts.get("provisioned", 0)
-    return Target("all", f"{base(admin)}/invitations/all", act, facts={"count": waiting})
+    facts = {"count": waiting, "turns_on_auto_invite": not admin.workspace.get("auto_invite")}
+    return Target("all", f"{base(admin)}/invitations/all", act, facts=facts)
 
 
 @router.get("/admin/{workspace_id}/invitations/all", response_class=HTMLResponse)
