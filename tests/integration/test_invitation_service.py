@@ -291,7 +291,9 @@ def test_invite_all_turns_on_automatic_invitations_and_says_so_in_the_audit_log(
         events = uow.events.list(workspace.organization_id, workspace_id=workspace.id)
     turned_on = [e for e in events if e.action == "workspace.updated" and e.data.get("by") == "invite_all"]
     assert len(turned_on) == 1 and turned_on[0].data["fields"] == ["auto_invite"]
-    later, invitation = members.provision(ctx, operator, workspace.id, MemberInput(email="later@example.com"), invite=None)
+    later, invitation = members.provision(
+        ctx, operator, workspace.id, MemberInput(email="later@example.com"), invite=None
+    )
     assert invitation is not None and later.status == "invited"
     bulk_invites.invite_all(ctx, operator, workspace.id)  # already on: no second event
     with ctx.uow() as uow:
