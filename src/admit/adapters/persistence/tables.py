@@ -736,6 +736,9 @@ scim_users = Table(
     Column("user_name", String(255), nullable=False),
     Column("user_name_key", String(255), nullable=False),  # casefolded: unique in the organization
     Column("external_id", String(255)),
+    # The SCIM attributes Admit has no column for (nickName, addresses, ...), kept as the identity
+    # provider sent them and returned as they are.
+    Column("attributes", JSON, nullable=False, server_default=text("'{}'")),
     Column("token_id", String(32)),  # the token that created it (no foreign key: tokens are kept, not deleted)
     _created(),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -152,6 +152,7 @@ def upgrade() -> None:
         sa.Column("user_name", sa.String(length=255), nullable=False),
         sa.Column("user_name_key", sa.String(length=255), nullable=False),
         sa.Column("external_id", sa.String(length=255), nullable=True),
+        sa.Column("attributes", sa.JSON(), server_default=sa.text("'{}'"), nullable=False),
         sa.Column("token_id", sa.String(length=32), nullable=True),
         sa.Column("created_at", admit.adapters.persistence.tables.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", admit.adapters.persistence.tables.UTCDateTime(timezone=True), nullable=False),
