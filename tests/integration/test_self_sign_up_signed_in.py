@@ -156,6 +156,17 @@ def test_allowed_domains_are_checked_against_the_accounts_addresses(ctx: Context
     assert membership(ctx, shop, account_id) is not None
 
 
+def test_someone_already_in_the_directory_is_told_on_the_page(ctx: Context, operator: Actor, shop: Any) -> None:
+    account_id = person(ctx, operator, shop, "ann@example.com")
+    members.provision(ctx, operator, shop.id, MemberInput(email="ann@example.com"), invite=False)
+    _, path = link_path(ctx, operator, shop)
+    ann = browser_signed_in(ctx, "ann@example.com", PASSWORD)
+    refused = post(ann, ann.get(path).text, f"{path}/account")
+    assert refused.status_code == 409 and "directory; ask for an invitation" in refused.text
+    assert "as Ann Lee" in refused.text  # the join page again, the reason at the top
+    assert membership(ctx, shop, account_id) is None
+
+
 def test_daily_cap_used_up_link_and_sso_required(ctx: Context, operator: Actor, shop: Any) -> None:
     first = person(ctx, operator, shop, "ann@example.com")
     second = person(ctx, operator, shop, "bo@example.com", "Bo", "Ng")

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import (
+    Conflict,
     DomainError,
     InvalidCode,
     SecretRejected,
@@ -97,11 +98,11 @@ async def _join(request: Request, ctx: Ctx, workspace_id: str | None, token: str
                 ctx, account_id, workspace_id=workspace_id, link_token=token, department=department
             )
         )
-    except ValidationFailed as exc:
+    except (ValidationFailed, Conflict) as exc:  # a field, or someone in the directory already
         field = "department" if exc.field == "department" else "form"
         values = {"department": department}
         return await _join_as(
-            request, ctx, account_id, workspace_id, token, 422, values=values, errors={field: exc.message}
+            request, ctx, account_id, workspace_id, token, status_of(exc), values=values, errors={field: exc.message}
         )
     except DomainError as exc:
         return _closed(request, exc)
