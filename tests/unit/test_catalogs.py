@@ -30,6 +30,7 @@ PAGES = [
     "form_refused.html",
     "oidc_*.html",
     "code_*.html",
+    "add_email.html",
 ]
 
 

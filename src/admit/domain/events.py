@@ -61,6 +61,7 @@ class EventType(StrEnum):
     ACCOUNT_BREAK_GLASS_SIGN_IN = "account.break_glass_sign_in"
     ACCOUNT_PASSWORD_CHANGED = "account.password_changed"
     ACCOUNT_PASSWORD_RESET = "account.password_reset"
+    ACCOUNT_EMAIL_ADDED = "account.email_added"
 
     TERMS_PUBLISHED = "terms.published"
     TERMS_ACCEPTED = "terms.accepted"

@@ -89,11 +89,14 @@ class FlowKind(StrEnum):
       acceptance of the last one).
     - ``sso_profile``: an identity provider's profile awaiting the person's confirmation of their
       names (bound to the invitation; ended by the confirmation).
+    - ``add_email``: an address a signed-in person adds to their account, awaiting the code sent
+      to it (bound to the account; ended when the code is accepted).
     """
 
     SIGN_UP = "sign_up"
     TERMS = "terms"
     SSO_PROFILE = "sso_profile"
+    ADD_EMAIL = "add_email"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ FLOW_COOKIES = {
     "sso": "admit_sso",  # a single sign-on flow's state, nonce and PKCE verifier, until the callback
     "sso_profile": "admit_sso_profile",  # the handle of a provider profile awaiting confirmation
     "self_signup": "admit_self_signup",  # the handle of a self-sign-up request (its state is on the server)
+    "add_email": "admit_add_email",  # the handle of an address being added to the account (awaiting its code)
 }
 FLOW_MAX_AGE = 3600
 MAX_ACCOUNTS = 5

@@ -27,7 +27,7 @@ from admit.domain import secrets, throttling
 from admit.domain.errors import Conflict, InvalidCode, PermissionDenied, SecretRejected, ValidationFailed
 from admit.domain.events import EventType
 from admit.domain.identifiers import IdentifierKind, normalise_email, normalise_phone, normalise_username
-from admit.domain.login_policy import LoginPolicy
+from admit.domain.login_policy import LoginPolicy, ensure_account_allowed
 from admit.domain.members import MemberStatus, person_names
 from admit.domain.passwords import PasswordPolicy
 from admit.domain.ports import UnitOfWork
@@ -390,9 +390,22 @@ def _verified(uow: UnitOfWork, handle: str, now: datetime, *, lock: bool = False
     return row
 
 
-def _become_member(uow: UnitOfWork, row: Record, password_hash: str, now: datetime, actor: Actor) -> dict[str, Any]:
-    """Create the account and the active member of a request, in the caller's transaction."""
-    if _account_exists(uow, row):
+def _become_member(
+    uow: UnitOfWork, row: Record, password_hash: str | None, now: datetime, actor: Actor, account_id: str | None = None
+) -> dict[str, Any]:
+    """Create the account and the active member of a request, in the caller's transaction. A
+    request without a password hash is a signed-in account's (:func:`join_with_account`) waiting
+    for approval: its member joins that account, found again by the identifiers it held."""
+    existing = None
+    if account_id is not None:
+        existing = uow.accounts.get(account_id)
+    elif password_hash is None:
+        existing = uow.accounts.by_identifiers(_identifiers(row))
+        if existing is None:
+            raise Conflict("the account that asked to join no longer exists", code="account_gone")
+        if uow.members.for_account(row.organization_id, row.workspace_id, existing.id) is not None:
+            raise Conflict("this account is already a member of the workspace", code="already_member")
+    elif _account_exists(uow, row):
         raise Conflict("this address already belongs to an account: sign in to join", code="sign_in_required")
     found = uow.members.find_live(row.organization_id, row.workspace_id, email=row.email, username=row.username)
     if found is not None:
@@ -410,7 +423,7 @@ def _become_member(uow: UnitOfWork, row: Record, password_hash: str, now: dateti
         "phone": row.phone,
         "language": row.language,
     }
-    account_id = create_account_for(uow, fields, password_hash, now)
+    account_id = existing.id if existing is not None else create_account_for(uow, fields, password_hash or "", now)
     member_id = uow.members.add(
         **fields,
         account_id=account_id,
@@ -482,3 +495,143 @@ def offered(ctx: Context, workspace_id: str | None) -> bool:
     with ctx.uow() as uow:
         workspace = uow.workspaces.get(None, workspace_id)
         return workspace is not None and stored(uow, workspace).enabled
+
+
+# An existing person joins through a link or a workspace's sign-up form only after signing in:
+# typing an address or username never attaches anything to the account that holds it (``verify``
+# ends such a request as ``existing``). Signed in, the same door rules apply to the account.
+
+
+@dataclass(frozen=True)
+class JoinOffer:
+    """What "Join <workspace> as <name>" shows a signed-in person."""
+
+    form: SignUpForm
+    name: str
+    already_member: bool
+
+
+def _account_contact(uow: UnitOfWork, account_id: str, settings: SignUpSettings) -> dict[str, str | None]:
+    """The account's verified identifiers for the member (its email of an allowed domain when the
+    workspace limits domains; ``domain_not_allowed`` when it holds none)."""
+    held = uow.accounts.identifiers(account_id)
+    account = uow.accounts.get(account_id)
+    emails = [value for kind, value in held if kind == IdentifierKind.EMAIL.value]
+    if account is not None and account.external_email and account.external_email not in emails:
+        emails.append(account.external_email)
+    domains = settings.allowed_domains
+    if domains:
+        emails = [e for e in emails if e.rpartition("@")[2] in domains]
+        if not emails:
+            raise ValidationFailed(
+                "your account has no verified address of an allowed domain: " + ", ".join(domains),
+                field="form",
+                code="domain_not_allowed",
+            )
+    first = dict(reversed(held))
+    if not emails and not (first.get(IdentifierKind.USERNAME.value) and first.get(IdentifierKind.PHONE.value)):
+        raise ValidationFailed(
+            "your account needs an email address, or a username and a mobile number, to join",
+            field="form",
+            code="contact_required",
+        )
+    return {
+        "email": emails[0] if emails else None,
+        "username": first.get(IdentifierKind.USERNAME.value),
+        "phone": first.get(IdentifierKind.PHONE.value),
+    }
+
+
+def join_offer(
+    ctx: Context, account_id: str, *, workspace_id: str | None = None, link_token: str | None = None
+) -> JoinOffer:
+    """What the signed-in account would join through this form or link (the door's refusals as
+    :func:`form`), and whether it is a member already."""
+    offer = form(ctx, workspace_id=workspace_id, link_token=link_token)
+    with ctx.uow() as uow:
+        account = uow.accounts.get(account_id)
+        if account is None:
+            raise PermissionDenied("sign in first", code="sign_in_required")
+        workspace = uow.workspaces.get(None, offer.workspace_id)
+        assert workspace is not None
+        member = uow.members.for_account(workspace.organization_id, workspace.id, account_id)
+        names = [n for n in (account.first_name, account.last_name) if n]
+        held = dict(uow.accounts.identifiers(account_id))
+    name = " ".join(names) or next(iter(held.values()), "")
+    return JoinOffer(form=offer, name=name, already_member=member is not None)
+
+
+def join_with_account(
+    ctx: Context,
+    account_id: str,
+    *,
+    workspace_id: str | None = None,
+    link_token: str | None = None,
+    department: Any = None,
+) -> dict[str, Any]:
+    """The signed-in account joins through the workspace's sign-up form or a department link:
+    the link's (or the form's) department, job profile and permission type; the link's use
+    counted; the daily cap, the allowed email domains (against the account's verified addresses)
+    and the workspace's login rules checked. ``status``: ``active``, ``pending_approval`` (an
+    administrator decides, as for any sign-up) or ``already_member`` (nothing changes)."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        door = _door(uow, workspace_id, link_token, now, lock=True)
+        w, link = door.workspace, door.link
+        account = uow.accounts.get(account_id)
+        if account is None or account.status != "active":
+            raise PermissionDenied("sign in first", code="sign_in_required")
+        result = {"workspace_id": w.id, "account_id": account_id, "workspace_name": w.name}
+        if uow.members.for_account(w.organization_id, w.id, account_id) is not None:
+            return {**result, "status": "already_member"}
+        policy = LoginPolicy.of(w.login_methods, w.sso_required)
+        providers = uow.identity_providers.by_ids(w.organization_id, policy.providers)
+        issuers = [p.issuer for p in providers] if account.external_issuer else []
+        ensure_account_allowed(policy, account.credential_kind, account.external_issuer, issuers)
+        chosen = _department(door, department)
+        contact = _account_contact(uow, account_id, door.settings)
+        waiting = [
+            r
+            for r in uow.signups.requests(w.organization_id, w.id, "pending_approval")
+            if r.password_hash is None and _held_by(uow, r, account_id)
+        ]
+        if waiting:
+            return {**result, "status": "pending_approval"}
+        if link is not None and not uow.signups.count_link_use(link.id):
+            raise SecretRejected("this sign-up link is used up", code="link_used_up")
+        request_id = uow.signups.add_request(
+            organization_id=w.organization_id,
+            workspace_id=w.id,
+            link_id=link.id if link is not None else None,
+            handle_digest=secrets.issue(FLOW, ctx.random).digest,  # no browser holds it: the session does
+            first_name=account.first_name or "",
+            last_name=account.last_name or "",
+            **contact,
+            language=account.language or w.default_language,
+            department=chosen,
+            job_profile=link.job_profile if link is not None else door.settings.default_job_profile,
+            role=link.role if link is not None else door.settings.default_role,
+            state="pending_approval",
+            attempts=0,
+            created_at=now,
+            verified_at=now,
+        )
+        scope = {"organization_id": w.organization_id, "workspace_id": w.id}
+        actor = Actor(ActorKind.ACCOUNT, id=account_id)
+        link_id = link.id if link is not None else None
+        record(uow, actor, EventType.SIGNUP_REQUESTED, "signup", request_id, now, **scope, link_id=link_id)
+        if door.settings.approval_required:
+            uow.commit()
+            return {**result, "status": "pending_approval"}
+        row = uow.signups.request(w.organization_id, request_id)
+        assert row is not None
+        joined = _become_member(uow, row, None, now, Actor(ActorKind.INVITEE), account_id)
+        uow.commit()
+    return joined
+
+
+def _held_by(uow: UnitOfWork, row: Record, account_id: str) -> bool:
+    """Whether a waiting request is this account's own join (its identifiers are the account's)."""
+    pairs = _identifiers(row)
+    found = uow.accounts.by_identifiers(pairs) if pairs else None
+    return found is not None and found.id == account_id

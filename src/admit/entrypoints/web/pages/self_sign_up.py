@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import (
+    Conflict,
     DomainError,
     InvalidCode,
     SecretRejected,
@@ -20,7 +21,7 @@ from admit.domain.errors import (
 )
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
-from admit.entrypoints.web.pages.common import browser_cookies, page, to_joined
+from admit.entrypoints.web.pages.common import browser_account, browser_cookies, page, to_joined
 from admit.flows.signup import self_sign_up
 from admit.i18n import negotiate
 
@@ -36,17 +37,78 @@ def _closed(request: Request, exc: DomainError) -> HTMLResponse:
     return page(request, "sign_up_closed.html", 410 if reason.startswith("link_") else 404, reason=reason)
 
 
+def _here(workspace_id: str | None, token: str | None) -> str:
+    """This form's own path: where the sign-in comes back to, and what its forms post to."""
+    return f"/join/{quote(token, safe='')}" if token else f"/sign-up?workspace={quote(workspace_id or '', safe='')}"
+
+
 async def _form(
     request: Request, ctx: Ctx, workspace_id: str | None, token: str | None, status: int = 200, **context: Any
 ) -> Response:
+    account_id = await blocking(lambda: browser_account(ctx, request))
+    if account_id is not None:  # signed in: "Join <workspace> as <name>", never the new-account form
+        return await _join_as(request, ctx, account_id, workspace_id, token, status, **context)
     try:
         form = await blocking(lambda: self_sign_up.form(ctx, workspace_id=workspace_id, link_token=token))
     except DomainError as exc:
         return _closed(request, exc)
-    action = f"/join/{quote(token)}" if token else f"/sign-up?workspace={quote(form.workspace_id)}"
+    action = _here(form.workspace_id if token is None else None, token)
+    sign_in = f"/sign-in?next={quote(action, safe='')}"
     context.setdefault("values", {})
     context.setdefault("errors", {})
-    return page(request, "sign_up_form.html", status, form=form, action=action, **context)
+    return page(request, "sign_up_form.html", status, form=form, action=action, sign_in=sign_in, **context)
+
+
+async def _join_as(
+    request: Request,
+    ctx: Ctx,
+    account_id: str,
+    workspace_id: str | None,
+    token: str | None,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    try:
+        offer = await blocking(
+            lambda: self_sign_up.join_offer(ctx, account_id, workspace_id=workspace_id, link_token=token)
+        )
+    except DomainError as exc:
+        return _closed(request, exc)
+    here = _here(offer.form.workspace_id if token is None else None, token)
+    action = (
+        f"/join/{quote(token, safe='')}/account"
+        if token
+        else f"/sign-up/account?workspace={quote(offer.form.workspace_id, safe='')}"
+    )
+    context.setdefault("values", {})
+    context.setdefault("errors", {})
+    return page(request, "sign_up_join.html", status, offer=offer, action=action, here=here, **context)
+
+
+async def _join(request: Request, ctx: Ctx, workspace_id: str | None, token: str | None) -> Response:
+    """The signed-in account joins (the rules: ``self_sign_up.join_with_account``)."""
+    account_id = await blocking(lambda: browser_account(ctx, request))
+    if account_id is None:
+        return RedirectResponse(f"/sign-in?next={quote(_here(workspace_id, token), safe='')}", status_code=303)
+    async with request.form() as form:
+        department = str(form.get("department") or "")[:400]
+    try:
+        done = await blocking(
+            lambda: self_sign_up.join_with_account(
+                ctx, account_id, workspace_id=workspace_id, link_token=token, department=department
+            )
+        )
+    except (ValidationFailed, Conflict) as exc:  # a field, or someone in the directory already
+        field = "department" if exc.field == "department" else "form"
+        values = {"department": department}
+        return await _join_as(
+            request, ctx, account_id, workspace_id, token, status_of(exc), values=values, errors={field: exc.message}
+        )
+    except DomainError as exc:
+        return _closed(request, exc)
+    if done["status"] == "active":
+        return to_joined(request, done["workspace_id"])
+    return page(request, "sign_up_joined.html", 200, outcome=done["status"], workspace_name=done["workspace_name"])
 
 
 @router.get("/sign-up", response_class=HTMLResponse)
@@ -59,6 +121,16 @@ async def join_form(token: str, request: Request, ctx: Ctx) -> Response:
     response = await _form(request, ctx, None, token[:300])
     response.headers["referrer-policy"] = "no-referrer"
     return response
+
+
+@router.post("/sign-up/account", response_class=HTMLResponse)
+async def join_form_with_account(request: Request, ctx: Ctx, workspace: str = "") -> Response:
+    return await _join(request, ctx, workspace[:64], None)
+
+
+@router.post("/join/{token}/account", response_class=HTMLResponse)
+async def join_link_with_account(token: str, request: Request, ctx: Ctx) -> Response:
+    return await _join(request, ctx, None, token[:300])
 
 
 async def _values(request: Request) -> dict[str, str]:

@@ -12,10 +12,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.admin import overview
 from admit.admin.overview import SignedIn
-from admit.domain.errors import InvalidCredentials, NotFound, TooManyAttempts, ValidationFailed, WeakPassword
+from admit.domain.errors import (
+    Conflict,
+    InvalidCode,
+    InvalidCredentials,
+    NotFound,
+    SecretRejected,
+    TooManyAttempts,
+    ValidationFailed,
+    WeakPassword,
+)
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import browser_account, browser_cookies, page, safe_next
-from admit.flows.settings import password_change
+from admit.flows.settings import emails, password_change
 from admit.shared.context import Context
 
 router = APIRouter(include_in_schema=False)
@@ -88,4 +97,81 @@ async def change(
         return throttled
     response = RedirectResponse(target, status_code=303)
     browser_cookies(request).keep_sessions(response, [session, *tokens[1:]])  # the old session has ended
+    return response
+
+
+# Adding an email address to one's account (the rules: ``admit.flows.settings.emails``).
+ADD_EMAIL = "add_email"
+
+
+def _email_page(request: Request, me: SignedIn, pending: str | None, status: int = 200, **context: Any) -> Response:
+    context.setdefault("values", {})
+    context.setdefault("errors", {})
+    return page(request, "add_email.html", status, pending=pending, **context)
+
+
+async def _email_state(request: Request, ctx: Context) -> tuple[SignedIn | None, str | None]:
+    """The signed-in person and the address awaiting its code (None: none)."""
+    me = await blocking(lambda: _signed_in(ctx, request))
+    if me is None or me.actor.id is None:
+        return None, None
+    account_id = me.actor.id
+    handle = browser_cookies(request).flow(request, ADD_EMAIL)
+    return me, await blocking(lambda: emails.pending(ctx, account_id, handle))
+
+
+def _sign_in_for_email() -> Response:
+    return RedirectResponse(f"/sign-in?next={quote('/settings/email', safe='')}", status_code=303)
+
+
+@router.get("/settings/email", response_class=HTMLResponse)
+async def email_form(request: Request, ctx: Ctx, done: str = "") -> Response:
+    me, pending = await _email_state(request, ctx)
+    if me is None:
+        return _sign_in_for_email()
+    account_id = me.actor.id or ""
+    held = await blocking(lambda: emails.identifiers(ctx, account_id))
+    return _email_page(request, me, pending, added=done == "added", identifiers=held)
+
+
+@router.post("/settings/email", response_class=HTMLResponse)
+async def send_email_code(request: Request, ctx: Ctx, email: str = Form("")) -> Response:
+    me, _ = await _email_state(request, ctx)
+    if me is None or me.actor.id is None:
+        return _sign_in_for_email()
+    account_id = me.actor.id
+    held = browser_cookies(request).flow(request, ADD_EMAIL)
+    values = {"email": email[:400]}
+    try:
+        handle = await blocking(lambda: emails.start(ctx, account_id, email[:400], replaces=held))
+    except ValidationFailed as exc:
+        return _email_page(request, me, None, 422, values=values, errors={"email": exc.message})
+    except TooManyAttempts as exc:
+        throttled = _email_page(request, me, None, 429, values=values, wait=exc.retry_after)
+        throttled.headers["Retry-After"] = str(exc.retry_after)
+        return throttled
+    response = RedirectResponse("/settings/email", status_code=303)
+    browser_cookies(request).keep_flow(response, ADD_EMAIL, handle)
+    return response
+
+
+@router.post("/settings/email/code", response_class=HTMLResponse)
+async def confirm_email(request: Request, ctx: Ctx, code: str = Form("")) -> Response:
+    me, pending = await _email_state(request, ctx)
+    if me is None or me.actor.id is None:
+        return _sign_in_for_email()
+    account_id = me.actor.id
+    handle = browser_cookies(request).flow(request, ADD_EMAIL)
+    try:
+        await blocking(lambda: emails.confirm(ctx, account_id, handle, code[:20]))
+    except InvalidCode as exc:
+        return _email_page(request, me, pending, 422, errors={"code": "invalid"}, attempts_left=exc.attempts_left)
+    except SecretRejected:
+        return _email_page(request, me, None, 410, errors={"email": "expired"})
+    except Conflict as exc:
+        response = _email_page(request, me, None, 409, errors={"email": exc.message})
+        browser_cookies(request).drop(response, ADD_EMAIL)
+        return response
+    response = RedirectResponse("/settings/email?done=added", status_code=303)
+    browser_cookies(request).drop(response, ADD_EMAIL)
     return response

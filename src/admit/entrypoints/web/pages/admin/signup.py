@@ -157,6 +157,21 @@ async def change_link(workspace_id: str, link_id: str, action: str, request: Req
     return RedirectResponse(f"{signup_path(admin.workspace_id)}?done={done}#links", status_code=303)
 
 
+@router.get("/admin/{workspace_id}/signup/links/{link_id}/delete", response_class=HTMLResponse)
+async def confirm_delete_link(workspace_id: str, link_id: str, request: Request, ctx: Ctx) -> Response:
+    """Delete a link? The question, with what the link is; only its form's POST deletes."""
+    admin = await admin_for(request, ctx, workspace_id)
+    if isinstance(admin, Response):
+        return admin
+    try:
+        link = await blocking(lambda: signup_links.get(ctx, admin.actor, admin.workspace_id, link_id))
+    except DomainError as exc:
+        return admin.refusal(request, exc) or await _page(
+            admin, request, ctx, status_of(exc), errors={"links": exc.message}
+        )
+    return admin.page(request, "admin_signup_link_delete.html", section="signup", link=link)
+
+
 DOWNLOADS = {"qr.png": "png", "qr.svg": "svg", "poster.pdf": "poster"}
 
 
