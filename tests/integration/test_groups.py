@@ -24,7 +24,6 @@ from admit.flows.invitation import claims
 from admit.shared.context import Actor, ActorKind, Context
 
 
-
 def person(ctx: Context, operator: Actor, workspace: Any, email: str, role: str = "member") -> tuple[Actor, str]:
     """Someone who accepted an invitation with ``role``: (their actor, their member id)."""
     created, _ = members.provision(ctx, operator, workspace.id, MemberInput(email=email, role=role), invite=True)
