@@ -75,8 +75,8 @@ def test_a_group_is_made_renamed_filled_paged_emptied_and_deleted_over_the_api(
     assert (renamed.json()["display_name"], renamed.json()["external_id"]) == ("Late Shift", None)
     removed = api.post(f"{base(org)}/{group['id']}/members/remove", json={"member_ids": [ids[0], "unknown"]})
     assert (removed.json()["removed"], removed.json()["member_count"]) == (1, 2)
-    replaced = api.put(f"{base(org)}/{group['id']}/members", json={"member_ids": [ids[0]]})
-    assert (replaced.json()["added"], replaced.json()["removed"], replaced.json()["member_count"]) == (1, 2, 1)
+    replaced = groups.replace_members(ctx, operator, org.id, group["id"], [ids[0]])
+    assert (replaced.added, replaced.removed, replaced.member_count) == (1, 2, 1)
     assert api.delete(f"{base(org)}/{group['id']}").status_code == 204
     assert api.get(f"{base(org)}/{group['id']}").status_code == 404
     with ctx.uow() as uow:

@@ -43,7 +43,8 @@ def populate(ctx: Context) -> World:
         f"/api/v1/organizations/{org['id']}/clients",
         json={"name": "Shop", "redirect_uris": ["https://shop.example.test/callback"]},
     )
-    assert all(r.status_code in (200, 201, 202) for r in (pending, session, job, provider, app))
+    group = api.post(f"/api/v1/organizations/{org['id']}/groups", json={"name": "Crew"})
+    assert all(r.status_code in (200, 201, 202) for r in (pending, session, job, provider, app, group))
     tokens = {
         "operator": operator,
         "owner": api_token(ctx, org["id"], role="owner"),
@@ -59,6 +60,7 @@ def populate(ctx: Context) -> World:
         "job_id": job.json()["id"],
         "provider_id": provider.json()["id"],
         "client_id": app.json()["client_id"],
+        "group_id": group.json()["id"],
         "message_id": str(messages(ctx)[-1]["id"]),
         "version": "1",  # of the terms of service
     }

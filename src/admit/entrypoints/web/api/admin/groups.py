@@ -63,10 +63,6 @@ class MembersIn(BaseModel):
     member_ids: list[MemberId] = Field(min_length=1, max_length=groups.MAX_MEMBERS_PER_CALL)
 
 
-class MembersReplaceIn(BaseModel):
-    member_ids: list[MemberId] = Field(max_length=groups.MAX_MEMBERS_PER_CALL)
-
-
 class MembershipOut(BaseModel):
     group: GroupOut
     added: int
@@ -175,15 +171,6 @@ async def add_members(organization_id: str, group_id: str, body: MembersIn, ctx:
     An id that is not a member of the organization is a 404 and nothing changes."""
     change = await as_caller(
         ctx, token, lambda actor: groups.add_members(ctx, actor, organization_id, group_id, body.member_ids)
-    )
-    return _membership(change)
-
-
-@router.put(BASE + "/{group_id}/members", response_model=MembershipOut)
-async def replace_members(organization_id: str, group_id: str, body: MembersReplaceIn, ctx: Ctx, token: Bearer) -> Any:
-    """Make the group's members exactly these (up to 10,000)."""
-    change = await as_caller(
-        ctx, token, lambda actor: groups.replace_members(ctx, actor, organization_id, group_id, body.member_ids)
     )
     return _membership(change)
 
