@@ -51,6 +51,7 @@ from admit.entrypoints.web.pages.admin import access_codes as access_code_admin_
 from admit.entrypoints.web.pages.admin import access_sheets as access_sheet_pages
 from admit.entrypoints.web.pages.admin import apps as apps_pages
 from admit.entrypoints.web.pages.admin import audit, choose, console
+from admit.entrypoints.web.pages.admin import groups as groups_pages
 from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pages
 from admit.entrypoints.web.pages.admin import jobs as jobs_pages
 from admit.entrypoints.web.pages.admin import people as people_pages
@@ -163,6 +164,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     )
     admin = (
         console,
+        groups_pages,
         people_pages,
         person_pages,
         invitation_admin_pages,
