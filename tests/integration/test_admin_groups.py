@@ -46,7 +46,9 @@ def test_an_administrator_makes_a_group_fills_it_and_deletes_it(
     shown = browser.get(group_url).text
     assert "&lt;b&gt;Crew&lt;/b&gt;" in shown and "<b>Crew</b>" not in shown
     added = browser.post(
-        f"{group_url}/members", data={f"pick_{ada}": "yes", f"pick_{bo}": "yes", "csrftoken": csrf(shown)}, follow_redirects=False
+        f"{group_url}/members",
+        data={f"pick_{ada}": "yes", f"pick_{bo}": "yes", "csrftoken": csrf(shown)},
+        follow_redirects=False,
     )
     assert added.status_code == 303
     shown = browser.get(group_url).text
