@@ -18,6 +18,7 @@ from admit.admin import terms as terms_service
 from admit.admin.tenancy import WorkspaceSettings
 from admit.domain.workspaces import DEFAULTS
 from admit.entrypoints.cli import bulk, codes, common, demo, people
+from admit.entrypoints.cli import groups as group_commands
 from admit.entrypoints.cli import oidc as oidc_commands
 from admit.entrypoints.cli import scim as scim_commands
 from admit.entrypoints.cli import signup as signup_commands
@@ -48,6 +49,7 @@ oidc_commands.register(app)
 bulk.register(app)
 demo.register(app)
 codes.register(app)
+group_commands.register(app)
 signup_commands.register(app)
 scim_commands.register(app)
 

@@ -26,6 +26,7 @@ from admit.entrypoints.web.api import settings as settings_api
 from admit.entrypoints.web.api.admin import (
     access_codes,
     clients,
+    groups,
     identity_providers,
     invitations,
     organizations,
@@ -51,6 +52,7 @@ from admit.entrypoints.web.pages.admin import access_codes as access_code_admin_
 from admit.entrypoints.web.pages.admin import access_sheets as access_sheet_pages
 from admit.entrypoints.web.pages.admin import apps as apps_pages
 from admit.entrypoints.web.pages.admin import audit, choose, console
+from admit.entrypoints.web.pages.admin import groups as groups_pages
 from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pages
 from admit.entrypoints.web.pages.admin import jobs as jobs_pages
 from admit.entrypoints.web.pages.admin import people as people_pages
@@ -141,6 +143,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         access_codes,
         signup_api,
         scim_tokens,
+        groups,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
@@ -166,6 +169,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     )
     admin = (
         console,
+        groups_pages,
         people_pages,
         person_pages,
         invitation_admin_pages,

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.admin import access_codes, audit, invitations, members
+from admit.admin import access_codes, audit, groups, invitations, members
 from admit.admin.invitations import InvitationView
 from admit.admin.member_view import MemberView
 from admit.admin.tenancy import LANGUAGES
@@ -61,6 +61,14 @@ async def _sections(
     return await blocking(read)
 
 
+def _groups_of(ctx: Context, admin: Admin, member_id: str) -> list[groups.GroupView] | None:
+    """The person's groups, or None when the use case does not show them to this administrator."""
+    try:
+        return groups.groups_of_member(ctx, admin.actor, member_id)
+    except PermissionDenied:
+        return None
+
+
 def _values(person: MemberView) -> dict[str, str]:
     return {name: getattr(person, name) or "" for name in FIELDS}
 
@@ -79,6 +87,7 @@ async def person_page(
 ) -> HTMLResponse:
     sent, trail = await _sections(ctx, admin, person.id)
     code = await blocking(lambda: access_codes.current(ctx, admin.actor, person.id, workspace_id=admin.workspace_id))
+    person_groups = await blocking(lambda: _groups_of(ctx, admin, person.id))
     values = values if values is not None else _values(person)
     roles = [role.value for role in grantable(admin.role)]
     if values.get("role") and values["role"] not in roles:
@@ -95,6 +104,7 @@ async def person_page(
         notice=notice,
         invitations=sent,
         code=code,
+        person_groups=person_groups,
         trail=trail,
         trail_full=trail is not None and len(trail) >= TRAIL,
         roles=[role for role in (r.value for r in Role) if role in roles],
