@@ -12,11 +12,10 @@ from typing import Any
 
 from admit.adapters.delivery.render import Rendered, render
 from admit.adapters.spreadsheets import Table, read_table
-from admit.admin import jobs
+from admit.admin import jobs, tenancy
 from admit.admin.invitations import open_invitation
 from admit.domain.branding import email_brand
 from admit.domain.errors import DomainError, NotFound, ValidationFailed
-from admit.domain.events import EventType
 from admit.domain.identifiers import normalise_email
 from admit.domain.invitations import lifetime, personal_message
 from admit.domain.members import MemberStatus
@@ -24,7 +23,7 @@ from admit.domain.ports import UnitOfWork
 from admit.domain.records import Job, Member, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
 from admit.shared.access import workspace_for
-from admit.shared.context import Actor, ActorKind, Context, record
+from admit.shared.context import Actor, ActorKind, Context
 from admit.shared.messages import channels_for, needs_access_code
 
 CHUNK = 500
@@ -41,19 +40,7 @@ def invite_all(ctx: Context, actor: Actor, workspace_id: str, *, message: str | 
     with ctx.uow(write=True) as uow:
         workspace, role = workspace_for(uow, actor, workspace_id, Permission.INVITE)
         if not workspace.auto_invite:
-            uow.workspaces.update(workspace.organization_id, workspace.id, auto_invite=True)
-            record(
-                uow,
-                actor,
-                EventType.WORKSPACE_UPDATED,
-                "workspace",
-                workspace.id,
-                now,
-                organization_id=workspace.organization_id,
-                workspace_id=workspace.id,
-                fields=["auto_invite"],
-                by="invite_all",
-            )
+            tenancy.apply_changes(uow, actor, workspace, {"auto_invite": True}, now, by="invite_all")
         waiting = uow.members.count(workspace.organization_id, workspace.id).get(MemberStatus.PROVISIONED, 0)
         job = jobs.create(
             uow, actor, role, workspace, "invite_all", options={"message": message}, total=waiting, now=now

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from admit.admin.identity_providers import check_login_policy
@@ -251,6 +252,26 @@ def settings_of(ctx: Context, actor: Actor, workspace_id: str) -> tuple[Workspac
     return workspace, choices
 
 
+def apply_changes(
+    uow: UnitOfWork, actor: Actor, workspace: Workspace, values: dict[str, Any], now: datetime, **why: Any
+) -> None:
+    """Write checked settings to a workspace and audit which fields changed (``why``: more to
+    record, such as the use case that changed them), in the caller's transaction."""
+    uow.workspaces.update(workspace.organization_id, workspace.id, **values)
+    record(
+        uow,
+        actor,
+        EventType.WORKSPACE_UPDATED,
+        "workspace",
+        workspace.id,
+        now,
+        organization_id=workspace.organization_id,
+        workspace_id=workspace.id,
+        fields=sorted(values),
+        **why,
+    )
+
+
 def update_workspace(ctx: Context, actor: Actor, workspace_id: str, changes: dict[str, Any]) -> Workspace:
     """Change a workspace's name or settings (communication, lifetime, policy, ...)."""
     allowed = {"name", *WorkspaceSettings.__dataclass_fields__}
@@ -268,18 +289,7 @@ def update_workspace(ctx: Context, actor: Actor, workspace_id: str, changes: dic
         if "name" in changes and _name(changes["name"]) != workspace.name:
             values["name"] = _name(changes["name"])
         if values:
-            uow.workspaces.update(workspace.organization_id, workspace.id, **values)
-            record(
-                uow,
-                actor,
-                EventType.WORKSPACE_UPDATED,
-                "workspace",
-                workspace.id,
-                now,
-                organization_id=workspace.organization_id,
-                workspace_id=workspace.id,
-                fields=sorted(values),
-            )
+            apply_changes(uow, actor, workspace, values, now)
         updated = uow.workspaces.get(workspace.organization_id, workspace.id)
         uow.commit()
     assert updated is not None
