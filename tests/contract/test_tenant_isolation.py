@@ -13,6 +13,7 @@ from support.outbox import messages, token_for
 
 from admit.admin import (
     bulk_invites,
+    groups,
     identity_providers,
     invitations,
     jobs,
@@ -64,8 +65,11 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
     app, _ = oidc_clients.create(ctx, operator, org.id, ClientInput(f"{name} app", [f"https://{name}.example/cb"]))
     link_id, request_id = _sign_up(ctx, operator, ws.id, name)
     scim_token, _ = scim_tokens.create(ctx, operator, org.id, name=f"{name} IdP", workspace_id=ws.id)
+    group = groups.create(ctx, operator, org.id, f"{name} group")
+    groups.add_members(ctx, operator, org.id, group.id, [active.id])
     return {
         "token_id": scim_token["id"],
+        "group_id": group.id,
         "link_id": link_id,
         "request_id": request_id,
         "client_id": app["client_id"],
@@ -113,6 +117,7 @@ def _snapshot(ctx: Context, operator: Actor, ids: dict[str, str]) -> Any:
         signup_links.list_links(ctx, operator, ids["workspace_id"]),
         signup_settings.queue(ctx, operator, ids["workspace_id"]),
         signup_settings.get(ctx, operator, ids["workspace_id"]),
+        groups.get(ctx, operator, ids["organization_id"], ids["group_id"]),
     )
 
 

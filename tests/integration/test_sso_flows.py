@@ -395,3 +395,40 @@ def test_joining_through_a_provider_leads_straight_into_the_app(ctx: Context, op
         )
         assert redirect_target(done) == f"/go/{ws.id}"
         assert redirect_target(browser.get(f"/go/{ws.id}", follow_redirects=False)) == "https://shop.contoso.example/"
+
+
+def test_the_groups_claim_keeps_the_member_in_exactly_its_single_sign_on_groups(ctx: Context, operator: Actor) -> None:
+    from admit.admin import groups
+
+    org = enterprise(ctx, operator)
+    with mock_provider() as issuer:
+        pid = provider(ctx, operator, org.id, issuer)
+        ws = workspace(
+            ctx,
+            operator,
+            org.id,
+            "Floor",
+            login_methods=[f"sso:{pid}"],
+            jit_enabled=True,
+            jit_domains=["floor.example"],
+        )
+        console_group = groups.create(ctx, operator, org.id, "Kitchen")  # made in the console: never touched
+
+        def sign_in_with(names: list[str]) -> None:
+            set_user(issuer, "dee", email="dee@floor.example", email_verified=True, groups=names)
+            browser = client(ctx)
+            page = browser.get(f"/sso/w/{ws.id}").text
+            response = callback(browser, mock_authorize(start(browser, page, pid, workspace=ws.id), "dee"))
+            assert response.status_code == 303, response.text
+
+        sign_in_with(["Night Shift", "Kitchen", "night shift", "bad\x00name"])
+        [dee] = members.list_members(ctx, operator, ws.id)
+        listed = {g.display_name: g for g in groups.list_groups(ctx, operator, org.id).items}
+        assert set(listed) == {"Night Shift", "Kitchen"} and listed["Night Shift"].source == "sso"
+        assert [g.display_name for g in groups.groups_of_member(ctx, operator, dee.id)] == ["Night Shift"]
+        groups.add_members(ctx, operator, org.id, console_group.id, [dee.id])
+        sign_in_with(["Bakers"])
+        mine = [g.display_name for g in groups.groups_of_member(ctx, operator, dee.id)]
+        assert mine == ["Bakers", "Kitchen"]  # out of Night Shift; the console's Kitchen stays
+        sign_in_with([])
+        assert [g.display_name for g in groups.groups_of_member(ctx, operator, dee.id)] == ["Kitchen"]

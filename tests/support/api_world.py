@@ -46,7 +46,8 @@ def populate(ctx: Context) -> World:
         json={"name": "Shop", "redirect_uris": ["https://shop.example.test/callback"]},
     )
     scim_token = api.post(f"/api/v1/organizations/{org['id']}/scim-tokens", json={"name": "Entra ID"})
-    assert all(r.status_code in (200, 201, 202) for r in (pending, session, job, provider, app, scim_token))
+    group = api.post(f"/api/v1/organizations/{org['id']}/groups", json={"name": "Crew"})
+    assert all(r.status_code in (200, 201, 202) for r in (pending, session, job, provider, app, scim_token, group))
     tokens = {
         "operator": operator,
         "owner": api_token(ctx, org["id"], role="owner"),
@@ -63,6 +64,7 @@ def populate(ctx: Context) -> World:
         "provider_id": provider.json()["id"],
         "client_id": app.json()["client_id"],
         "token_id": scim_token.json()["id"],
+        "group_id": group.json()["id"],
         "message_id": str(messages(ctx)[-1]["id"]),
         "version": "1",  # of the terms of service
     }

@@ -77,6 +77,12 @@ class EventType(StrEnum):
     SIGNUP_LINK_ROTATED = "signup_link.rotated"
     SIGNUP_LINK_DELETED = "signup_link.deleted"
 
+    GROUP_CREATED = "group.created"
+    GROUP_UPDATED = "group.updated"
+    GROUP_DELETED = "group.deleted"
+    GROUP_MEMBERS_ADDED = "group.members_added"
+    GROUP_MEMBERS_REMOVED = "group.members_removed"
+
     MESSAGE_ABANDONED = "message.abandoned"
     MESSAGE_RETRIED = "message.retried"
 

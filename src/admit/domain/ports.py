@@ -13,6 +13,7 @@ from admit.domain.repositories import (
     EventsRepository,
     ExternalAccountsRepository,
     FlowStatesRepository,
+    GroupsRepository,
     IdentityProvidersRepository,
     InvitationsRepository,
     JobsRepository,
@@ -102,6 +103,8 @@ class UnitOfWork(Protocol):
     def access_codes(self) -> AccessCodesRepository: ...
     @property
     def flows(self) -> FlowStatesRepository: ...
+    @property
+    def groups(self) -> GroupsRepository: ...
     @property
     def terms(self) -> TermsRepository: ...
     @property

@@ -3,7 +3,9 @@ the userinfo answer. ``sub`` is the account's id (stable for the account, whiche
 with the ``workspace`` scope the claims name the one workspace the code was issued for, the
 person's role there and what the role allows (``permissions``: Admit's permission names, sorted),
 and ``groups``: the department and the job profile as ``department:<name>`` and
-``job_profile:<name>`` (the groups an administrator sorts people into)."""
+``job_profile:<name>`` (the groups an administrator sorts people into), then the display names
+of the person's organization groups (``admin.groups``), by name. The role is the effective one:
+the higher of the member's own and what their groups grant in the workspace."""
 
 from __future__ import annotations
 
@@ -74,8 +76,11 @@ def _workspace_claims(uow: UnitOfWork, member: Any) -> dict[str, Any]:
         "department": member.department,
         "job_profile": member.job_profile,
         "groups": [
-            f"{kind}:{name}"
-            for kind, name in (("department", member.department), ("job_profile", member.job_profile))
-            if name
+            *(
+                f"{kind}:{name}"
+                for kind, name in (("department", member.department), ("job_profile", member.job_profile))
+                if name
+            ),
+            *uow.groups.names_for_member(member.id),
         ],
     }

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -313,6 +314,33 @@ class Workspaces(Repository):
         return [Workspace._make(row) for row in rows]
 
 
+def _rank(role: Any) -> Any:
+    return case((role == "owner", 3), (role == "admin", 2), (role == "member", 1), (role == "guest", 0), else_=None)
+
+
+def _granting_join() -> Any:
+    """Members with the groups that grant them a role in their own workspace (outer: none is fine)."""
+    m, g, gm = t.members.c, t.groups.c, t.group_members.c
+    return t.members.outerjoin(t.group_members, gm.member_id == m.id).outerjoin(
+        t.groups, and_(g.id == gm.group_id, g.workspace_id == m.workspace_id, g.role.is_not(None))
+    )
+
+
+def effective_role() -> Any:
+    """Over :func:`_granting_join` grouped by member: the higher of the member's own role and
+    the highest their groups grant (groups never grant ``owner``)."""
+    granted = func.max(_rank(t.groups.c.role))
+    return case(
+        (granted > _rank(t.members.c.role), case((granted == 2, "admin"), (granted == 1, "member"), else_="guest")),
+        else_=t.members.c.role,
+    )
+
+
+def _with_effective_role(*where: Any) -> Select[Any]:
+    columns = [effective_role().label("role") if column.key == "role" else column for column in t.members.c]
+    return select(*columns).select_from(_granting_join()).where(*where).group_by(*t.members.c)
+
+
 class Members(Repository):
     c = t.members.c
 
@@ -415,8 +443,10 @@ class Members(Repository):
             )
         ).all()
 
+    # The member with their effective role: their own, or a higher one their groups grant them
+    # in the workspace (one query; every permission check and the ID token's role read it).
     _for_account = DriverQuery(
-        select(t.members).where(
+        _with_effective_role(
             t.members.c.organization_id == bindparam("org"),
             t.members.c.workspace_id == bindparam("workspace"),
             t.members.c.account_id == bindparam("account"),
@@ -431,11 +461,12 @@ class Members(Repository):
 
     _workspaces_of = DriverQuery(
         select(
-            t.members.c.id, t.members.c.role, t.workspaces.c.id.label("workspace_id"), t.workspaces.c.name,
-            t.workspaces.c.app_url,
+            t.members.c.id, effective_role().label("role"), t.workspaces.c.id.label("workspace_id"),
+            t.workspaces.c.name, t.workspaces.c.app_url,
         )
-        .join(t.workspaces, t.workspaces.c.id == t.members.c.workspace_id)
+        .select_from(_granting_join().join(t.workspaces, t.workspaces.c.id == t.members.c.workspace_id))
         .where(t.members.c.account_id == bindparam("account"), t.members.c.status == "active")
+        .group_by(t.members.c.id, t.workspaces.c.id, t.workspaces.c.name, t.workspaces.c.app_url)
         .order_by(t.workspaces.c.name)
     )  # fmt: skip
     _workspaces_of_in_org = DriverQuery(_workspaces_of.stmt.where(t.members.c.organization_id == bindparam("org")))

@@ -26,6 +26,7 @@ from admit.adapters.persistence.access_code_repositories import AccessCodes
 from admit.adapters.persistence.conflicts import conflict_from
 from admit.adapters.persistence.database import WRITE
 from admit.adapters.persistence.flow_repositories import FlowStates
+from admit.adapters.persistence.group_repositories import Groups
 from admit.adapters.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
 from admit.adapters.persistence.jobs import Jobs
 from admit.adapters.persistence.oidc_repositories import (
@@ -138,6 +139,10 @@ class UnitOfWork:
     @cached_property
     def workspace_logos(self) -> WorkspaceLogos:
         return WorkspaceLogos(self.conn)
+
+    @cached_property
+    def groups(self) -> Groups:
+        return Groups(self.conn)
 
     @cached_property
     def flows(self) -> FlowStates:

@@ -26,6 +26,7 @@ from admit.entrypoints.web.api import settings as settings_api
 from admit.entrypoints.web.api.admin import (
     access_codes,
     clients,
+    groups,
     identity_providers,
     invitations,
     organizations,
@@ -141,6 +142,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         access_codes,
         signup_api,
         scim_tokens,
+        groups,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")

@@ -15,7 +15,7 @@ from typing import Any
 
 from admit.adapters.identity import oidc
 from admit.adapters.identity.sealing import unseal
-from admit.admin import identity_providers
+from admit.admin import groups, identity_providers
 from admit.admin.identity_providers import DEFAULT_CLAIMS
 from admit.domain import login_policy, secrets
 from admit.domain.errors import NotFound, PermissionDenied, SecretRejected
@@ -346,6 +346,7 @@ def _join(
             names = person_names(first_name or who["first_name"], last_name or who["last_name"])
         account_id = _account_for(uow, who, names, now)
         result = claims.join_with_account(uow, invitation, account_id, now)
+        _sync_groups(uow, invitation.organization_id, invitation.member_id, who, account_id, now)
         uow.secrets.consume(secret.id, now)
         uow.commit()
     return result
@@ -365,11 +366,24 @@ def enter_workspace(ctx: Context, workspace_id: str, who: dict[str, Any]) -> dic
         if member is not None:
             if member.status != MemberStatus.ACTIVE:
                 raise PermissionDenied("your membership of this workspace is not active", code="not_a_member")
+            _sync_groups(uow, workspace.organization_id, member.id, who, row.id, now)  # type: ignore[union-attr]
             uow.commit()
             return {"account_id": row.id, "workspace_id": workspace.id, "created": False}  # type: ignore[union-attr]
         result = _just_in_time(uow, workspace, who, now)
+        _sync_groups(uow, workspace.organization_id, result["member_id"], who, result["account_id"], now)
         uow.commit()
     return result
+
+
+def _sync_groups(
+    uow: UnitOfWork, organization_id: str, member_id: str, who: dict[str, Any], account_id: str, now: datetime
+) -> None:
+    """The member's single sign-on groups follow the provider's ``groups`` claim at each sign-in
+    (an organization's own provider: a personal one, such as a public account, names no groups)."""
+    if who.get("kind") != "sso":
+        return
+    actor = Actor(ActorKind.ACCOUNT, id=account_id)
+    groups.sync_sso_groups(uow, organization_id, member_id, who.get("groups") or [], now, actor)
 
 
 def _just_in_time(uow: UnitOfWork, workspace: Workspace, who: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -1,0 +1,180 @@
+"""Repository for an organization's groups and their members. Every query filters on the
+organization it is given. Membership changes are set operations: one query finds which of the
+given members are already in (or not in) the group, one ``executemany`` (or one DELETE) writes
+the difference, however many thousands of members a call names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, func, select, update
+
+from admit.adapters.persistence import tables as t
+from admit.adapters.persistence.repositories import REMOVED, Repository, insert_many
+
+G, GM, M = t.groups.c, t.group_members.c, t.members.c
+CHUNK = 1000  # ids per IN (...) list: well under SQLite's bound-parameter limit
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
+
+class Groups(Repository):
+    def add(self, **values: Any) -> str:
+        return self._insert(t.groups, values)
+
+    def get(self, organization_id: str, group_id: str, *, lock: bool = False) -> Row[Any] | None:
+        stmt = select(t.groups).where(G.id == group_id, G.organization_id == organization_id)
+        return self._one(stmt.with_for_update() if lock else stmt)
+
+    def by_name_keys(self, organization_id: str, name_keys: Sequence[str]) -> Sequence[Row[Any]]:
+        if not name_keys:
+            return []
+        return self.conn.execute(
+            select(t.groups).where(G.organization_id == organization_id, G.name_key.in_(list(name_keys)))
+        ).all()
+
+    def page(
+        self, organization_id: str, *, prefix: str | None = None, after: str | None = None, limit: int = 50
+    ) -> Sequence[Row[Any]]:
+        """A page of the organization's groups by name (keyset: after a ``name_key``), each with
+        its member count."""
+        count = (
+            select(func.count()).select_from(t.group_members).where(GM.group_id == G.id).scalar_subquery().label("size")
+        )
+        stmt = select(t.groups, count).where(G.organization_id == organization_id)
+        if prefix:
+            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            stmt = stmt.where(G.name_key.like(f"{escaped}%", escape="\\"))
+        if after is not None:
+            stmt = stmt.where(G.name_key > after)
+        return self.conn.execute(stmt.order_by(G.name_key).limit(limit)).all()
+
+    def update(self, organization_id: str, group_id: str, **values: Any) -> None:
+        self.conn.execute(
+            update(t.groups).where(G.id == group_id, G.organization_id == organization_id).values(**values)
+        )
+
+    def remove(self, organization_id: str, group_id: str) -> None:
+        self.conn.execute(delete(t.group_members).where(GM.group_id == group_id, GM.organization_id == organization_id))
+        self.conn.execute(delete(t.groups).where(G.id == group_id, G.organization_id == organization_id))
+
+    def size(self, organization_id: str, group_id: str) -> int:
+        return int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(t.group_members)
+                .where(GM.group_id == group_id, GM.organization_id == organization_id)
+            ).scalar_one()
+        )
+
+    # Members
+    def live_members(self, organization_id: str, member_ids: Sequence[str]) -> set[str]:
+        """Which of these ids are non-removed members of the organization (one query per 1,000)."""
+        found: set[str] = set()
+        for chunk in _chunks(member_ids):
+            found.update(
+                self.conn.execute(
+                    select(M.id).where(M.organization_id == organization_id, M.id.in_(chunk), M.status != REMOVED)
+                ).scalars()
+            )
+        return found
+
+    def member_ids_in(self, group_id: str, member_ids: Sequence[str]) -> set[str]:
+        """Which of these members are in the group already."""
+        found: set[str] = set()
+        for chunk in _chunks(member_ids):
+            found.update(
+                self.conn.execute(
+                    select(GM.member_id).where(GM.group_id == group_id, GM.member_id.in_(chunk))
+                ).scalars()
+            )
+        return found
+
+    def all_member_ids(self, group_id: str) -> set[str]:
+        return set(self.conn.execute(select(GM.member_id).where(GM.group_id == group_id)).scalars())
+
+    def add_members(self, organization_id: str, group_id: str, member_ids: Sequence[str], now: datetime) -> None:
+        if member_ids:
+            rows = [
+                {"group_id": group_id, "member_id": member_id, "organization_id": organization_id, "created_at": now}
+                for member_id in member_ids
+            ]
+            insert_many(self.conn, t.group_members, rows)
+
+    def remove_members(self, organization_id: str, group_id: str, member_ids: Sequence[str]) -> None:
+        for chunk in _chunks(member_ids):
+            self.conn.execute(
+                delete(t.group_members).where(
+                    GM.group_id == group_id, GM.organization_id == organization_id, GM.member_id.in_(chunk)
+                )
+            )
+
+    def members(
+        self, organization_id: str, group_id: str, *, after: str | None = None, limit: int = 50
+    ) -> Sequence[Row[Any]]:
+        """A page of the group's members in id order (keyset: after a member id)."""
+        stmt = (
+            select(t.members)
+            .join(t.group_members, GM.member_id == M.id)
+            .where(GM.group_id == group_id, GM.organization_id == organization_id)
+        )
+        if after is not None:
+            stmt = stmt.where(M.id > after)
+        return self.conn.execute(stmt.order_by(M.id).limit(limit)).all()
+
+    def of_member(self, organization_id: str, member_id: str) -> Sequence[Row[Any]]:
+        """The groups a member is in, by name."""
+        return self.conn.execute(
+            select(t.groups)
+            .join(t.group_members, GM.group_id == G.id)
+            .where(GM.member_id == member_id, G.organization_id == organization_id)
+            .order_by(G.name_key)
+        ).all()
+
+    def sso_groups_of(self, organization_id: str, member_id: str) -> Sequence[Row[Any]]:
+        return self.conn.execute(
+            select(t.groups)
+            .join(t.group_members, GM.group_id == G.id)
+            .where(GM.member_id == member_id, G.organization_id == organization_id, G.source == "sso")
+        ).all()
+
+    def join(self, organization_id: str, member_id: str, group_ids: Sequence[str], now: datetime) -> None:
+        """Put one member into these groups (none of which they are in)."""
+        if group_ids:
+            rows = [
+                {"group_id": group_id, "member_id": member_id, "organization_id": organization_id, "created_at": now}
+                for group_id in group_ids
+            ]
+            insert_many(self.conn, t.group_members, rows)
+
+    def leave(self, organization_id: str, member_id: str, group_ids: Sequence[str]) -> None:
+        if group_ids:
+            self.conn.execute(
+                delete(t.group_members).where(
+                    GM.member_id == member_id, GM.organization_id == organization_id, GM.group_id.in_(list(group_ids))
+                )
+            )
+
+    def touch(self, organization_id: str, group_ids: Sequence[str], now: datetime) -> None:
+        if group_ids:
+            self.conn.execute(
+                update(t.groups)
+                .where(G.organization_id == organization_id, G.id.in_(list(group_ids)))
+                .values(updated_at=now)
+            )
+
+    def names_for_member(self, member_id: str) -> list[str]:
+        """The display names of a member's groups, by name (the ID token's ``groups``)."""
+        return list(
+            self.conn.execute(
+                select(G.display_name)
+                .join(t.group_members, GM.group_id == G.id)
+                .where(GM.member_id == member_id)
+                .order_by(G.name_key)
+            ).scalars()
+        )
