@@ -454,12 +454,13 @@ def change(
             external = clean_external_id(changes["external_id"])
             if external != row.external_id:
                 values["external_id"] = external
-        if adding:
-            found = uow.groups.scim_in_scope(organization_id, within_workspace, adding)
-            if len(found) != len(adding):
-                missing = next(member_id for member_id in adding if member_id not in found)
-                raise NotFound(f"member {missing} not found", field="member_ids")
-        inside = uow.groups.member_ids_in(row.id, [*removing, *adding]) if removing or adding else set()
+        found = uow.groups.scim_in_scope(organization_id, within_workspace, adding, row.id) if adding else {}
+        if len(found) != len(adding):
+            missing = next(member_id for member_id in adding if member_id not in found)
+            raise NotFound(f"member {missing} not found", field="member_ids")
+        inside = {member_id for member_id, present in found.items() if present}
+        if removing:
+            inside |= uow.groups.member_ids_in(row.id, removing)
         gone = [member_id for member_id in removing if member_id in inside]
         new = [member_id for member_id in adding if member_id not in inside or member_id in gone]
         if values:

@@ -250,14 +250,16 @@ def replace(
     return _load(ctx, caller, group_id, members=members)
 
 
-def _named_members(body: Any) -> set[str] | None:
-    """The member ids a PatchOp names when each of its operations on ``members`` adds members or
-    removes named ones (so the patch needs only those of them in the group); None otherwise.
-    A malformed body gives None: :func:`apply_patch` then says what is wrong."""
+def _named_members(body: Any) -> tuple[set[str], set[str]] | None:
+    """The member ids a PatchOp adds and those it removes, when each of its operations on
+    ``members`` adds members or removes named ones (so the patch needs to know only whether the
+    removed ones are in the group); None otherwise. A malformed body gives None:
+    :func:`apply_patch` then says what is wrong."""
     operations = get_ci(body, "Operations") if isinstance(body, Mapping) else None
     if not isinstance(operations, list):
         return None
-    named: set[str] = set()
+    adds: set[str] = set()
+    removes: set[str] = set()
     for operation in operations:
         if not isinstance(operation, Mapping):
             return None
@@ -267,7 +269,7 @@ def _named_members(body: Any) -> set[str] | None:
             if isinstance(value, Mapping) and any(str(k).lower() == "members" for k in value):
                 if op != "add":
                     return None
-                named.update(_values(get_ci(value, "members")))
+                adds.update(_values(get_ci(value, "members")))
             continue
         if not isinstance(path, str):
             return None
@@ -278,16 +280,19 @@ def _named_members(body: Any) -> set[str] | None:
         if parsed.attr.attr.lower() != "members" or parsed.attr.urn not in (None, GROUP_SCHEMA):
             continue
         if parsed.filter is None and parsed.sub is None and parsed.attr.sub is None:
-            if op == "add" or (op == "remove" and value is not None):
-                named.update(_values(value))
+            if op == "add":
+                adds.update(_values(value))
+                continue
+            if op == "remove" and value is not None:
+                removes.update(_values(value))
                 continue
             return None  # replace members, or remove them all
         where = parsed.filter
         if op == "remove" and parsed.sub is None and where is not None and _is_value_eq(where):
-            named.add(str(where.value))  # type: ignore[union-attr]
+            removes.add(str(where.value))  # type: ignore[union-attr]
             continue
         return None
-    return named
+    return adds, removes
 
 
 def _is_value_eq(where: Filter) -> bool:
@@ -313,13 +318,15 @@ def patch(
     if named is None:
         current = _load(ctx, caller, group_id, members=True)
     else:
+        # Only whether the members named by removals are in the group matters: an added member who
+        # is in it already is skipped by groups.change (one query for both, in its transaction).
         current = _load(ctx, caller, group_id, members=False)
-        ids = [member_id for member_id in named if len(member_id) <= groups.ID_LIMIT]
+        removes = [member_id for member_id in named[1] if len(member_id) <= groups.ID_LIMIT]
         with ctx.uow() as uow:
-            inside = uow.groups.member_ids_in(group_id, ids) if ids else set()
-            reach = uow.groups.scim_in_scope(caller.organization_id, caller.workspace_id, sorted(inside))
-        if reach:
-            current["members"] = [{"value": member_id} for member_id in sorted(reach)]
+            found = uow.groups.scim_in_scope(caller.organization_id, caller.workspace_id, removes, group_id)
+        inside = sorted(member_id for member_id, present in found.items() if present)
+        if inside:
+            current["members"] = [{"value": member_id} for member_id in inside]
     result = apply_patch(current, body, GROUP_TYPE)
     changes: dict[str, Any] = {}
     if "displayName" in result.changed:

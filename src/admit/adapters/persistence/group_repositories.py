@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, and_, delete, exists, func, or_, select, update
+from sqlalchemy import ARRAY, Row, String, and_, any_, bindparam, delete, exists, func, literal, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from admit.adapters.persistence import tables as t
@@ -185,14 +185,29 @@ class Groups(Repository):
 
     # SCIM (admit.admin.scim_groups): a token limited to one workspace sees only that
     # workspace's members in a group; removed members are never listed.
-    def scim_in_scope(self, organization_id: str, workspace_id: str | None, member_ids: Sequence[str]) -> set[str]:
-        """Which of these ids are live members of the organization (in ``workspace_id`` if given)."""
-        found: set[str] = set()
+    def scim_in_scope(
+        self, organization_id: str, workspace_id: str | None, member_ids: Sequence[str], group_id: str | None = None
+    ) -> dict[str, bool]:
+        """Which of these ids are live members of the organization (in ``workspace_id`` if given),
+        each with whether it is in ``group_id``: one query on PostgreSQL (an array), one per
+        1,000 ids on SQLite."""
+        in_group = GM.member_id.is_not(None).label("inside") if group_id is not None else literal(False).label("inside")
+        stmt = select(M.id, in_group).where(M.organization_id == organization_id, M.status != REMOVED)
+        if group_id is not None:
+            stmt = stmt.select_from(
+                t.members.outerjoin(t.group_members, and_(GM.member_id == M.id, GM.group_id == group_id))
+            )
+        if workspace_id is not None:
+            stmt = stmt.where(M.workspace_id == workspace_id)
+        found: dict[str, bool] = {}
+        if self.conn.dialect.name == "postgresql":
+            ids = list(member_ids)
+            if ids:
+                array = bindparam("ids", ids, type_=ARRAY(String))
+                found.update((row[0], bool(row[1])) for row in self.conn.execute(stmt.where(M.id == any_(array))).all())
+            return found
         for chunk in _chunks(member_ids):
-            stmt = select(M.id).where(M.organization_id == organization_id, M.id.in_(chunk), M.status != REMOVED)
-            if workspace_id is not None:
-                stmt = stmt.where(M.workspace_id == workspace_id)
-            found.update(self.conn.execute(stmt).scalars())
+            found.update((row[0], bool(row[1])) for row in self.conn.execute(stmt.where(M.id.in_(chunk))).all())
         return found
 
     def scim_members(self, organization_id: str, group_id: str, workspace_id: str | None) -> Sequence[Row[Any]]:
@@ -204,8 +219,7 @@ class Groups(Repository):
         )
         if workspace_id is not None:
             stmt = stmt.where(M.workspace_id == workspace_id)
-        rows: Sequence[Row[Any]] = self.conn.execute(stmt.order_by(M.id)).all()
-        return rows
+        return cast("Sequence[Row[Any]]", self.conn.execute(stmt.order_by(M.id)).all())
 
     def scim_search(
         self,
