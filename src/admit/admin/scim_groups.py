@@ -22,10 +22,11 @@ grants a role above the token's ceiling (``ScimCaller.role``), or in another wor
 limited token's, cannot be changed or deleted through SCIM: 403.
 
 PATCH applies only the difference: when every operation on ``members`` adds members or removes
-named ones, the patch is computed on the group with just the named members that are in it
-(one query), so adding 10,000 members does not load the group's other members; a ``replace`` of
-``members`` or a removal of all of them loads the members in reach. The whole PATCH (and PUT) is
-one transaction (:func:`admit.admin.groups.change`): it is applied entirely or not at all.
+named ones, the patch is computed on the group without its members but for those named by
+removals that are in it (one query), so adding 10,000 members loads none of the group's members;
+a ``replace`` of ``members`` or a removal of all of them loads the members in reach. The whole
+PATCH (and PUT) is one transaction (:func:`admit.admin.groups.change`): applied entirely or not
+at all; members already in the group are skipped there.
 """
 
 from __future__ import annotations
