@@ -170,3 +170,37 @@ def test_low_roles_cannot_manage_people(ctx: Context, operator: Actor, role: str
     assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied"
     response = api.post(f"/api/v1/members/{a['active_member_id']}/suspend")
     assert response.status_code == 403
+
+
+def test_scim_token_of_organization_a_gets_404_for_everything_of_organization_b(ctx: Context, operator: Actor) -> None:
+    """Every /scim/v2 route that takes an id (read from the router, so each resource type added
+    is covered) answers A's SCIM token 404 for B's ids, and B's data stays as it was."""
+    from admit.entrypoints.web import scim
+
+    a = _tenant(ctx, operator, "alpha")
+    b = _tenant(ctx, operator, "bravo")
+    before = _snapshot(ctx, operator, b)
+    _, secret = scim_tokens.create(ctx, operator, a["organization_id"], name="alpha everywhere", role="admin")
+    idp = client(ctx, secret)
+    routes = [
+        (route.path, method)
+        for route in scim.router.routes
+        if "{" in getattr(route, "path", "")
+        for method in sorted(getattr(route, "methods", ()))
+    ]
+    assert ("/scim/v2/Groups/{group_id}", "PATCH") in routes
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp", "urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "Operations": [{"op": "replace", "path": "displayName", "value": "Intruder"}],
+        "displayName": "Intruder",
+    }
+    for template, method in routes:
+        path = re.sub(
+            r"\{(\w+)\}", lambda m: b["group_id"] if m.group(1) == "group_id" else b["active_member_id"], template
+        )
+        response = idp.request(method, path, json=body if method in ("PUT", "PATCH") else None)
+        assert response.status_code == 404, (method, template, response.text)
+        assert response.json()["status"] == "404"
+    listed = idp.get("/scim/v2/Groups", params={"filter": f'id eq "{b["group_id"]}"'}).json()
+    assert listed["totalResults"] == 0
+    assert _snapshot(ctx, operator, b) == before

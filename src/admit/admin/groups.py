@@ -13,7 +13,7 @@ Members of another organization are not found. Every change is audited and moves
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -154,7 +154,7 @@ def _authority(uow: UnitOfWork, actor: Actor, organization_id: str, acting_from:
         if uow.organizations.get(organization_id) is None:
             raise NotFound("organization not found")
         return
-    if actor.kind is ActorKind.API_TOKEN:
+    if actor.kind in (ActorKind.API_TOKEN, ActorKind.SCIM):
         if actor.organization_id != organization_id:
             raise NotFound("organization not found")
         assert actor.role is not None
@@ -182,6 +182,12 @@ def _may_grant(uow: UnitOfWork, actor: Actor, organization_id: str, workspace_id
     workspace = uow.workspaces.get(organization_id, workspace_id)
     if workspace is None:
         raise NotFound("workspace not found", field="workspace_id")
+    if actor.kind is ActorKind.SCIM:  # a SCIM token's ceiling is its actor's role (admit.admin.scim_groups)
+        if actor.workspace_id is not None and actor.workspace_id != workspace_id:
+            raise PermissionDenied("this SCIM token cannot change a group that grants a role in another workspace")
+        assert actor.role is not None
+        ensure_can_grant(actor.role, Role(role))
+        return
     try:
         mine = role_in(uow, actor, workspace)
     except NotFound:
@@ -410,6 +416,70 @@ def replace_members(
         assert fresh is not None
         uow.commit()
     return MembershipChange(view(fresh, len(ids)), added=len(new), removed=len(gone), member_count=len(ids))
+
+
+def change(
+    ctx: Context,
+    actor: Actor,
+    organization_id: str,
+    group_id: str,
+    *,
+    changes: dict[str, Any] | None = None,
+    add: Any = (),
+    remove: Any = (),
+    within_workspace: str | None = None,
+    precondition: Callable[[GroupView], None] | None = None,
+) -> MembershipChange:
+    """In one transaction: ``update``'s ``changes`` (name, external ID), then take ``remove`` out
+    and put ``add`` in (SCIM's PATCH and PUT are atomic). ``within_workspace``: the members added
+    must be of that workspace (a SCIM token limited to it). ``precondition`` sees the locked group
+    first (SCIM's If-Match)."""
+    unknown = set(changes or {}) - {"name", "external_id"}
+    if unknown:
+        raise ValidationFailed(f"a group has no field {sorted(unknown)[0]}", field=sorted(unknown)[0])
+    adding, removing = clean_member_ids(list(add)), clean_member_ids(list(remove))
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        row = _checked_group(uow, actor, organization_id, group_id, None, lock=True)
+        if precondition is not None:
+            precondition(view(row))
+        values: dict[str, Any] = {}
+        if changes and "name" in changes:
+            display_name = clean_name(changes["name"])
+            if display_name != row.display_name:
+                key = name_key(display_name)
+                _ensure_name_free(uow, organization_id, key, row.id)
+                values.update(display_name=display_name, name_key=key)
+        if changes and "external_id" in changes:
+            external = clean_external_id(changes["external_id"])
+            if external != row.external_id:
+                values["external_id"] = external
+        found = uow.groups.scim_in_scope(organization_id, within_workspace, adding, row.id) if adding else {}
+        if len(found) != len(adding):
+            missing = next(member_id for member_id in adding if member_id not in found)
+            raise NotFound(f"member {missing} not found", field="member_ids")
+        inside = {member_id for member_id, present in found.items() if present}
+        if removing:
+            inside |= uow.groups.member_ids_in(row.id, removing)
+        gone = [member_id for member_id in removing if member_id in inside]
+        new = [member_id for member_id in adding if member_id not in inside or member_id in gone]
+        if values:
+            uow.groups.update(organization_id, row.id, **values, updated_at=now)
+            data = {("new_name" if k == "display_name" else k): v for k, v in values.items() if k != "name_key"}
+            _record(uow, actor, EventType.GROUP_UPDATED, row, now, **data)
+        if gone:
+            uow.groups.remove_members(organization_id, row.id, gone)
+            _record(uow, actor, EventType.GROUP_MEMBERS_REMOVED, row, now, **_ids_logged(gone))
+        if new:
+            uow.groups.add_members(organization_id, row.id, new, now)
+            _record(uow, actor, EventType.GROUP_MEMBERS_ADDED, row, now, **_ids_logged(new))
+        if (gone or new) and not values:
+            uow.groups.touch(organization_id, [row.id], now)
+        size = uow.groups.size(organization_id, row.id)
+        fresh = uow.groups.get(organization_id, row.id)
+        assert fresh is not None
+        uow.commit()
+    return MembershipChange(view(fresh, size), added=len(new), removed=len(gone), member_count=size)
 
 
 def _limit(limit: int) -> int:

@@ -345,6 +345,24 @@ class GroupsRepository(Protocol):
 
     def names_for_member(self, member_id: str) -> list[str]: ...
 
+    # SCIM (admit.admin.scim_groups)
+    def scim_in_scope(
+        self, organization_id: str, workspace_id: str | None, member_ids: Sequence[str], group_id: str | None = None
+    ) -> dict[str, bool]: ...
+
+    def scim_members(self, organization_id: str, group_id: str, workspace_id: str | None) -> Sequence[Record]: ...
+
+    def scim_search(
+        self,
+        organization_id: str,
+        condition: Any,
+        workspace_id: str | None,
+        *,
+        offset: int,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> tuple[Sequence[Record], int]: ...
+
 
 class SignUpsRepository(Protocol):
     def settings(self, workspace_id: str) -> Record | None: ...

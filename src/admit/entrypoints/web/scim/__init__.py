@@ -208,4 +208,6 @@ async def service_provider_config(request: Request, ctx: Ctx, caller: Caller) ->
     return ScimJSONResponse(config)
 
 
+from admit.entrypoints.web.scim import bulk, groups  # noqa: E402,F401 - their routes join the router
+
 __all__ = ["MAX_OPERATIONS", "MAX_PAYLOAD_BYTES", "MAX_RESULTS", "Caller", "ScimGate", "body", "logged", "router"]
