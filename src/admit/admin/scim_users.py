@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,7 +128,9 @@ def _overlay(
 
 
 def etag_of(row: Any) -> str:
-    return etags.make_etag(row.id, row.updated_at, row.scim_updated_at, row.status, row.user_name)
+    """The User's version: from what it holds (the clock alone could give two states one time)."""
+    state = {name: getattr(row, name) for name in row._fields if name not in ("created_at", "updated_at")}
+    return etags.make_etag(json.dumps(state, sort_keys=True, default=str))
 
 
 def render(ctx: Context, row: Any) -> ScimUser:
@@ -323,6 +326,13 @@ def _wanted(
     return _Wanted(user_name, external_id, fields, active is not False, attributes)
 
 
+def _coerced(body: Any, current: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A POST or PUT body as a User; a userName that is not a string is refused, not converted."""
+    if isinstance(body, Mapping) and not isinstance(get_ci(body, "userName"), str | None):
+        raise ScimError(400, INVALID_VALUE, "userName must be a string")
+    return coerce_resource(body, USER_TYPE, current=current)
+
+
 def _asked_workspace(body: Any) -> str | None:
     """The Admit extension's workspaceId in a POST body (read-only otherwise: the server's to set)."""
     admit = get_ci(body, ADMIT) if isinstance(body, Mapping) else None
@@ -387,7 +397,7 @@ def create(ctx: Context, caller: ScimCaller, body: Any) -> ScimUser:
     """POST /Users: a new member (silent unless the workspace invites automatically), 409 uniqueness
     when the userName is taken. Of parallel creates of one userName exactly one succeeds: the unique
     indexes decide, and a member that lost the race is removed again before the 409."""
-    resource = coerce_resource(body, USER_TYPE)
+    resource = _coerced(body)
     wanted = _wanted(ctx, resource, caller)
     workspace_id = _target_workspace(ctx, caller, _asked_workspace(body))
     _check_user_name(ctx, caller, workspace_id, wanted.user_name, None)
@@ -466,7 +476,7 @@ def replace(ctx: Context, caller: ScimCaller, user_id: str, body: Any, if_match:
     row = _load(ctx, caller, user_id)
     _precondition(row, if_match)
     current = render(ctx, row).resource
-    resource = coerce_resource(body, USER_TYPE, current=current)
+    resource = _coerced(body, current)
     return _write(ctx, caller, row, resource)
 
 
