@@ -5,16 +5,21 @@ parallel), ETags, the role ceiling and owners, tenant isolation, /Schemas, /Reso
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
+from html import unescape
 from typing import Any
 
 import pytest
 from support.api import client
+from support.outbox import token_for as outbox_token_for
+from support.pages import browser_signed_in
 
 from admit.admin import members, scim_tokens, tenancy
 from admit.admin.profiles import MemberInput
 from admit.domain.members import MemberStatus
+from admit.flows.invitation import claims
 from admit.shared.context import Actor, Context
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -414,3 +419,19 @@ def test_hostile_creates_are_400(scim: Any, body: Any) -> None:
     response = scim.post("/scim/v2/Users", json=body)
     assert response.status_code == 400, response.text
     assert response.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+
+
+def test_the_audit_log_names_the_scim_token(ctx: Context, operator: Actor, org: Any, workspace: Any) -> None:
+    scim = client(ctx, token_for(ctx, operator, org.id, workspace.id))
+    create(scim, name={"givenName": "Ada", "familyName": "Lovelace"}, emails=[{"value": "ada@example.com"}])
+    members.provision(
+        ctx, operator, workspace.id, MemberInput(email="dana@example.com", role="owner", first_name="Dana"), invite=True
+    )
+    claims.accept_with_token(ctx, outbox_token_for(ctx, "dana@example.com"), password="harbor-quill-meadow-81")
+    page = browser_signed_in(ctx, "dana@example.com", "harbor-quill-meadow-81").get(f"/admin/{workspace.id}/audit")
+    assert page.status_code == 200
+    said = [
+        unescape(re.sub(r"\s+", " ", c)).strip()
+        for c in re.findall(r'<td class="sentence">(.*?)</td>', page.text, re.S)
+    ]
+    assert "SCIM token “Entra ID” added Ada Lovelace as Member" in said, said
