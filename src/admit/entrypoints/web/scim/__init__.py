@@ -195,7 +195,7 @@ async def service_provider_config(request: Request, ctx: Ctx, caller: Caller) ->
                 "description": "A SCIM token (adm_scm_…) created in Admit's console, REST API or CLI, "
                 "sent as 'Authorization: Bearer <token>'.",
                 "specUri": "https://www.rfc-editor.org/rfc/rfc6750",
-                        "primary": True,
+                "primary": True,
             }
         ],
         "meta": {
