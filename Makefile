@@ -47,8 +47,7 @@ bench: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
-		--python-platform x86_64-unknown-linux-gnu --no-header --no-annotate -q -o requirements.lock.new
-	(sed -n 1,2p requirements.lock; cat requirements.lock.new) > requirements.lock && rm requirements.lock.new
+		--python-platform x86_64-unknown-linux-gnu --no-header --no-annotate -q -o requirements.lock
 
 clean:
 	rm -rf $(VENV) admit-dev.db* .example-app.env .pytest_cache .mypy_cache .ruff_cache

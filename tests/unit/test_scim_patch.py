@@ -9,7 +9,7 @@ import pytest
 
 from admit.scim.errors import ScimError
 from admit.scim.patch import apply_patch, coerce_resource
-from admit.scim.schemas import GROUP_TYPE, USER_TYPE
+from admit.scim.schemas import GROUP_TYPE, IMMUTABLE, USER, USER_TYPE, Attribute, ResourceType, Schema
 
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -222,11 +222,34 @@ def test_read_only_attributes(operation: dict[str, Any]) -> None:
     assert (error.status, error.scim_type) == (400, "mutability")
 
 
-def test_immutable_workspace_may_be_set_once() -> None:
-    user = apply_patch(_user(), _body({"op": "add", "path": f"{ADMIT}:workspaceId", "value": "w1"}), USER_TYPE).resource
-    assert user[ADMIT] == {"workspaceId": "w1"}
-    error = _error(user, _body({"op": "replace", "path": f"{ADMIT}:workspaceId", "value": "w2"}))
+# An extension with an immutable attribute (Admit's workspaceId is read-only: the server sets it).
+BADGE = "urn:example:params:scim:schemas:extension:badge:2.0:User"
+BADGED = ResourceType(
+    "User", "/Users", "User", USER, ((Schema(BADGE, "Badge", "", (Attribute("badge", mutability=IMMUTABLE),)), False),)
+)
+
+
+def test_immutable_attributes_may_be_set_once() -> None:
+    user = apply_patch(_user(), _body({"op": "add", "path": f"{BADGE}:badge", "value": "b1"}), BADGED).resource
+    assert user[BADGE] == {"badge": "b1"}
+    with pytest.raises(ScimError) as caught:
+        apply_patch(user, _body({"op": "replace", "path": f"{BADGE}:badge", "value": "b2"}), BADGED)
+    assert caught.value.scim_type == "mutability"
+
+
+def test_the_server_sets_the_workspace() -> None:
+    error = _error(_user(), _body({"op": "add", "path": f"{ADMIT}:workspaceId", "value": "w1"}))
     assert error.scim_type == "mutability"
+
+
+def test_an_extension_urn_as_the_path_adds_replaces_or_removes_its_attributes() -> None:
+    body = _body({"op": "add", "path": ENTERPRISE, "value": {"department": "Ops", "costCenter": "7"}})
+    user = apply_patch(_user(), body, USER_TYPE).resource
+    assert user[ENTERPRISE] == {"department": "Ops", "costCenter": "7"}
+    body = _body({"op": "replace", "path": ENTERPRISE, "value": {"department": "Sales"}})
+    assert apply_patch(user, body, USER_TYPE).resource[ENTERPRISE] == {"department": "Sales", "costCenter": "7"}
+    assert ENTERPRISE not in apply_patch(user, _body({"op": "remove", "path": ENTERPRISE}), USER_TYPE).resource
+    assert _error(user, _body({"op": "add", "path": ENTERPRISE, "value": "x"})).scim_type == "invalidValue"
 
 
 @pytest.mark.parametrize(
@@ -505,10 +528,10 @@ def test_bad_create_bodies(body: Any, scim_type: str) -> None:
 
 
 def test_put_keeps_immutable_attributes() -> None:
-    current = {"schemas": [CORE, ADMIT], "id": "u1", "userName": "a", ADMIT: {"workspaceId": "w1"}}
-    same = {"schemas": [CORE, ADMIT], "userName": "b", ADMIT: {"workspaceId": "w1"}}
-    assert coerce_resource(same, USER_TYPE, current=current)["userName"] == "b"
-    other = {"schemas": [CORE, ADMIT], "userName": "b", ADMIT: {"workspaceId": "w2"}}
+    current = {"schemas": [CORE, BADGE], "id": "u1", "userName": "a", BADGE: {"badge": "b1"}}
+    same = {"schemas": [CORE, BADGE], "userName": "b", BADGE: {"badge": "b1"}}
+    assert coerce_resource(same, BADGED, current=current)["userName"] == "b"
+    other = {"schemas": [CORE, BADGE], "userName": "b", BADGE: {"badge": "b2"}}
     with pytest.raises(ScimError) as caught:
-        coerce_resource(other, USER_TYPE, current=current)
+        coerce_resource(other, BADGED, current=current)
     assert caught.value.scim_type == "mutability"

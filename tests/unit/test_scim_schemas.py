@@ -72,7 +72,7 @@ def test_group_enterprise_and_admit_attributes() -> None:
     admit = s.schema_json(s.ADMIT_USER_SCHEMA, BASE)
     assert admit is not None
     assert _by_name(admit["attributes"], "permissionType")["canonicalValues"] == ["guest", "member", "admin"]
-    assert _by_name(admit["attributes"], "workspaceId")["mutability"] == "immutable"
+    assert _by_name(admit["attributes"], "workspaceId")["mutability"] == "readOnly"
     assert s.schema_json("urn:nothing", BASE) is None
 
 

@@ -44,7 +44,7 @@ from admit.scim.filter import Compare, Filter, get_ci, parse, parse_path
 from admit.scim.patch import apply_patch, coerce_resource
 from admit.scim.projection import project
 from admit.scim.schemas import GROUP_SCHEMA, GROUP_TYPE
-from admit.shared.context import Actor, ActorKind, Context
+from admit.shared.context import Context
 
 PREFIX = "/scim/v2"
 _PROBE = {
@@ -52,19 +52,6 @@ _PROBE = {
     "id": "x",
     "members": [{"value": "x", "display": "x", "$ref": "x", "type": "User"}],
 }
-
-
-def scim_actor(caller: ScimCaller) -> Actor:
-    """The actor of a SCIM request (its audit events name the token). Its role is ``admin`` for
-    the groups service's permission checks; the token's ceiling is checked here."""
-    return Actor(
-        ActorKind.SCIM,
-        id=caller.token_id,
-        organization_id=caller.organization_id,
-        workspace_id=caller.workspace_id,
-        role=Role.ADMIN,
-        name=f"SCIM: {caller.name}",
-    )
 
 
 def wants_members(attributes: str | None = None, excluded: str | None = None) -> bool:
@@ -192,7 +179,7 @@ def create(ctx: Context, caller: ScimCaller, body: Any) -> dict[str, Any]:
     """A new group (source ``scim``) with the members given."""
     given = coerce_resource(body, GROUP_TYPE)
     ids = _member_ids(given)
-    actor = scim_actor(caller)
+    actor = caller.actor()
     if ids:
         groups.clean_member_ids(ids)
         with ctx.uow() as uow:
@@ -234,7 +221,7 @@ def replace(
     present = _member_ids(current)
     wanted_set, present_set = set(wanted), set(present)
     changes = {"name": given.get("displayName"), "external_id": given.get("externalId")}
-    actor = scim_actor(caller)
+    actor = caller.actor()
     _domain(
         lambda: groups.change(
             ctx,
@@ -335,7 +322,7 @@ def patch(
     if "externalId" in result.changed:
         changes["external_id"] = result.resource.get("externalId")
     added = [m for m in _member_ids(result.resource) if m in result.members_added]
-    actor = scim_actor(caller)
+    actor = caller.actor()
     _domain(
         lambda: groups.change(
             ctx,
@@ -361,4 +348,4 @@ def delete(ctx: Context, caller: ScimCaller, group_id: str, if_match: str | None
     group = groups.view(row)
     _ceiling(caller, group)
     etags.evaluate(etag(group), if_match, safe=False)
-    groups.delete(ctx, scim_actor(caller), caller.organization_id, group_id)
+    groups.delete(ctx, caller.actor(), caller.organization_id, group_id)

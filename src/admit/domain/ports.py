@@ -28,6 +28,7 @@ from admit.domain.repositories import (
     OutboxRepository,
     ScimRequestsRepository,
     ScimTokensRepository,
+    ScimUsersRepository,
     SecretsRepository,
     SigningKeysRepository,
     SignUpsRepository,
@@ -133,6 +134,8 @@ class UnitOfWork(Protocol):
     def scim_tokens(self) -> ScimTokensRepository: ...
     @property
     def scim_requests(self) -> ScimRequestsRepository: ...
+    @property
+    def scim_users(self) -> ScimUsersRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

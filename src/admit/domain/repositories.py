@@ -517,3 +517,26 @@ class ScimRequestsRepository(Protocol):
     ) -> Sequence[Record]: ...
 
     def remove_older_than(self, before: datetime) -> int: ...
+
+
+class ScimUsersRepository(Protocol):
+    def get(self, organization_id: str, workspace_id: str | None, member_id: str) -> Record | None: ...
+
+    def search(
+        self,
+        organization_id: str,
+        workspace_id: str | None,
+        where: Any,
+        *,
+        offset: int = 0,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 100,
+    ) -> tuple[Sequence[Record], int]: ...
+
+    def user_name_taken(
+        self, organization_id: str, workspace_id: str, key: str, exclude: str | None = None
+    ) -> bool: ...
+
+    def save(self, member_id: str, **values: Any) -> None: ...
+
+    def remove(self, organization_id: str, member_id: str) -> None: ...

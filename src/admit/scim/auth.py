@@ -27,7 +27,7 @@ from datetime import timedelta
 from admit.domain import secrets
 from admit.domain.errors import InvalidCredentials, SecretRejected, TooManyAttempts
 from admit.domain.roles import Role
-from admit.shared.context import Context
+from admit.shared.context import Actor, ActorKind, Context
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is at most this stale
 REQUESTS_PER_MINUTE = 6000  # per token and process (a full Entra ID sync stays well below it)
@@ -49,6 +49,20 @@ class ScimCaller:
         if organization_id != self.organization_id:
             return False
         return self.workspace_id is None or workspace_id is None or workspace_id == self.workspace_id
+
+    def actor(self) -> Actor:
+        """The token as an actor of the member and group services: scoped like an API token (its
+        organization, its workspace if any), with the admin role for their permission checks;
+        the SCIM services check the token's own ceiling (``role``) themselves. Audit events name
+        the token."""
+        return Actor(
+            ActorKind.SCIM,
+            id=self.token_id,
+            organization_id=self.organization_id,
+            workspace_id=self.workspace_id,
+            role=Role.ADMIN,
+            name=f"SCIM: {self.name}",
+        )
 
 
 class _Window:

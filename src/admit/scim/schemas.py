@@ -352,8 +352,10 @@ ADMIT_USER = Schema(
         Attribute(
             "workspaceId",
             case_exact=True,
-            mutability=IMMUTABLE,
-            description="The workspace the user belongs to; set at creation by organization-wide tokens.",
+            mutability=READ_ONLY,
+            returned=REQUEST,
+            description="The workspace the user belongs to (returned when asked for). Read-only; an "
+            "organization-wide token may name one in a POST (otherwise: the organization's oldest workspace).",
         ),
     ),
 )

@@ -39,7 +39,7 @@ class ActorKind(StrEnum):
     ACCOUNT = "account"
     SYSTEM = "system"  # scheduled work such as expiring invitations
     INVITEE = "invitee"  # whoever holds an invitation link, before signing in
-    SCIM = "scim"
+    SCIM = "scim"  # an identity provider holding a SCIM token (admin.scim_users): like an API token
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,7 @@ class Events(Repository):
 
     def names(self, organization_id: str, ids: Collection[str]) -> dict[str, str]:
         """Readable names for the ids events mention (members and invitations by address, accounts
-        by their first identifier, API tokens by name), looked up in a few queries."""
+        by their first identifier, API and SCIM tokens by name), looked up in a few queries."""
         if not ids:
             return {}
         m, i, a, k = t.members.c, t.invitations.c, t.account_identifiers.c, t.api_tokens.c
@@ -203,6 +203,9 @@ class Events(Repository):
             select(i.id, i.email, i.phone).where(i.organization_id == organization_id, i.id.in_(ids)),
             select(a.account_id, a.value, a.kind).where(a.account_id.in_(ids)).order_by(a.kind),
             select(k.id, k.name, k.role).where(k.organization_id == organization_id, k.id.in_(ids)),
+            select(t.scim_tokens.c.id, t.scim_tokens.c.name, t.scim_tokens.c.role).where(
+                t.scim_tokens.c.organization_id == organization_id, t.scim_tokens.c.id.in_(ids)
+            ),
         ]
         found: dict[str, str] = {}
         for query in queries:

@@ -8,10 +8,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Row, and_, bindparam, case, delete, func, insert, not_, or_, select, true, update
 
 from admit.adapters.persistence import tables as t
 from admit.adapters.persistence.repositories import DriverQuery, Repository
+from admit.scim.errors import ScimError
+from admit.scim.filter import Column, Kind, to_sql
+from admit.scim.schemas import USER_TYPE
 
 
 class ScimTokens(Repository):
@@ -81,3 +84,130 @@ class ScimRequests(Repository):
     def remove_older_than(self, before: datetime) -> int:
         done = self.conn.execute(delete(t.scim_requests).where(self.c.created_at < before))
         return int(done.rowcount or 0)
+
+
+# --- SCIM users ------------------------------------------------------------------------------------------
+# Every live member in a token's scope is a SCIM User; its scim_users row (if any) holds the userName and
+# externalId an identity provider gave it and the attributes Admit has no column for.
+
+_m = t.members.c
+_s = t.scim_users.c
+USER_NAME = func.coalesce(_s.user_name, _m.email, _m.username, _m.external_id)
+LAST_MODIFIED = case(
+    (and_(_s.updated_at.is_not(None), _s.updated_at > _m.updated_at), _s.updated_at), else_=_m.updated_at
+)
+_JOINED = t.members.outerjoin(t.scim_users, _s.member_id == _m.id)
+
+
+def user_filter_mapping() -> dict[str, Any]:
+    """The SQL of each filterable User attribute (``filter.to_sql``'s mapping)."""
+
+    def active(op: str, value: Any) -> Any:
+        if op == "pr":
+            return true()
+        if op not in ("eq", "ne") or not isinstance(value, bool):
+            raise ScimError(400, "invalidFilter", "active compares with eq or ne and true or false")
+        is_active = _m.status != "suspended"
+        return is_active if (op == "eq") == value else not_(is_active)
+
+    def text_of(name: str) -> Any:
+        return _s.attributes[name].as_string()
+
+    return {
+        "id": Column(_m.id, Kind.EXACT),
+        "username": Column(USER_NAME, Kind.STRING),
+        "externalid": Column(_s.external_id, Kind.EXACT),
+        "name.givenname": Column(_m.first_name, Kind.STRING),
+        "name.familyname": Column(_m.last_name, Kind.STRING),
+        "emails.value": Column(_m.email, Kind.STRING),
+        'emails[type eq "work"].value': Column(_m.email, Kind.STRING),
+        "phonenumbers.value": Column(_m.phone, Kind.STRING),
+        "displayname": Column(text_of("displayName"), Kind.STRING),
+        "title": Column(_m.job_profile, Kind.STRING),
+        "department": Column(_m.department, Kind.STRING),
+        "employeenumber": Column(_m.external_id, Kind.EXACT),
+        "permissiontype": Column(_m.role, Kind.STRING),
+        "language": Column(_m.language, Kind.STRING),
+        "workspaceid": Column(_m.workspace_id, Kind.EXACT),
+        "active": active,
+        "meta.created": Column(_m.created_at, Kind.DATETIME),
+        "meta.lastmodified": Column(LAST_MODIFIED, Kind.DATETIME),
+    }
+
+
+class ScimUsers(Repository):
+    c = t.scim_users.c
+
+    def _scope(self, organization_id: str, workspace_id: str | None) -> Any:
+        where = and_(_m.organization_id == organization_id, _m.status != "removed")
+        return where if workspace_id is None else and_(where, _m.workspace_id == workspace_id)
+
+    def get(self, organization_id: str, workspace_id: str | None, member_id: str) -> Row[Any] | None:
+        """(member columns..., scim: the scim_users row's columns prefixed ``scim_``) of a live member in scope."""
+        if len(member_id) > 32 or "\x00" in member_id:
+            return None
+        stmt = self._select().where(self._scope(organization_id, workspace_id), _m.id == member_id)
+        return self.conn.execute(stmt).first()
+
+    def _select(self) -> Any:
+        return select(
+            t.members,
+            USER_NAME.label("user_name"),
+            _s.external_id.label("scim_external_id"),
+            _s.attributes.label("scim_attributes"),
+            _s.updated_at.label("scim_updated_at"),
+        ).select_from(_JOINED)
+
+    def search(
+        self,
+        organization_id: str,
+        workspace_id: str | None,
+        where: Any,
+        *,
+        offset: int = 0,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 100,
+    ) -> tuple[Sequence[Row[Any]], int]:
+        """A page of the users in scope matching ``where`` (a parsed SCIM filter or None) in creation
+        order, and how many match in all; ``invalidFilter`` for an attribute that cannot be filtered."""
+        condition = self._scope(organization_id, workspace_id)
+        if where is not None:
+            condition = and_(condition, to_sql(where, user_filter_mapping(), USER_TYPE))
+        total = self.conn.execute(select(func.count()).select_from(_JOINED).where(condition)).scalar_one()
+        stmt = self._select().where(condition)
+        if after is not None:
+            at, member_id = after
+            stmt = stmt.where(or_(_m.created_at > at, and_(_m.created_at == at, _m.id > member_id)))
+        stmt = stmt.order_by(_m.created_at, _m.id).limit(limit)
+        if after is None and offset:
+            stmt = stmt.offset(offset)
+        rows = self.conn.execute(stmt).all() if limit > 0 else []
+        return rows, int(total)
+
+    def user_name_taken(self, organization_id: str, workspace_id: str, key: str, exclude: str | None = None) -> bool:
+        """Whether a live user of the organization holds this (casefolded) userName, or a live member of
+        ``workspace_id`` this email or username."""
+        clash = or_(
+            and_(_s.user_name_key == key, _m.organization_id == organization_id),
+            and_(
+                _m.workspace_id == workspace_id,
+                or_(func.lower(_m.email) == key, func.lower(_m.username) == key),
+            ),
+        )
+        stmt = select(_m.id).select_from(_JOINED).where(_m.status != "removed", clash)
+        if exclude is not None:
+            stmt = stmt.where(_m.id != exclude)
+        return self.conn.execute(stmt.limit(1)).first() is not None
+
+    def save(self, member_id: str, **values: Any) -> None:
+        """Insert or replace the member's scim_users row (``AlreadyExists`` on a userName clash)."""
+        done = self.conn.execute(update(t.scim_users).where(self.c.member_id == member_id).values(**values))
+        if not done.rowcount:
+            self.conn.execute(
+                insert(t.scim_users).values(member_id=member_id, created_at=values["updated_at"], **values)
+            )
+
+    def remove(self, organization_id: str, member_id: str) -> None:
+        self.conn.execute(
+            delete(t.scim_users).where(self.c.member_id == member_id, self.c.organization_id == organization_id)
+        )

@@ -54,7 +54,6 @@ from admit.shared.context import Context
 MAX_OPERATIONS = 1000  # operations in one /Bulk request
 MAX_PAYLOAD_BYTES = 1024 * 1024  # the largest body of any request (a /Bulk one included)
 MAX_RESULTS = 1000  # resources in one list or search answer
-DOCUMENTATION = "README.md#scim"  # the project has no public address yet: the README's SCIM section
 CALLER = "admit.scim_caller"
 BODY = "admit.scim_body"
 LOGGED = "admit.scim_logged"
@@ -179,10 +178,10 @@ SERVICE_PROVIDER_CONFIG = "urn:ietf:params:scim:schemas:core:2.0:ServiceProvider
 
 @router.get("/ServiceProviderConfig")
 async def service_provider_config(request: Request, ctx: Ctx, caller: Caller) -> Response:
-    """What this service provider supports (RFC 7643 §5)."""
+    """What this service provider supports (RFC 7643 §5). No ``documentationUri``: it must be an
+    absolute URI and the project has no public documentation address yet (README.md "SCIM")."""
     config = {
         "schemas": [SERVICE_PROVIDER_CONFIG],
-        "documentationUri": DOCUMENTATION,
         "patch": {"supported": True},
         "bulk": {"supported": True, "maxOperations": MAX_OPERATIONS, "maxPayloadSize": MAX_PAYLOAD_BYTES},
         "filter": {"supported": True, "maxResults": MAX_RESULTS},
@@ -196,7 +195,6 @@ async def service_provider_config(request: Request, ctx: Ctx, caller: Caller) ->
                 "description": "A SCIM token (adm_scm_…) created in Admit's console, REST API or CLI, "
                 "sent as 'Authorization: Bearer <token>'.",
                 "specUri": "https://www.rfc-editor.org/rfc/rfc6750",
-                "documentationUri": DOCUMENTATION,
                 "primary": True,
             }
         ],
@@ -208,6 +206,7 @@ async def service_provider_config(request: Request, ctx: Ctx, caller: Caller) ->
     return ScimJSONResponse(config)
 
 
-from admit.entrypoints.web.scim import bulk, groups  # noqa: E402,F401 - their routes join the router
-
 __all__ = ["MAX_OPERATIONS", "MAX_PAYLOAD_BYTES", "MAX_RESULTS", "Caller", "ScimGate", "body", "logged", "router"]
+
+# The resource routes register themselves on ``router`` (imported last: they import this module).
+from admit.entrypoints.web.scim import bulk, groups, users  # noqa: E402,F401

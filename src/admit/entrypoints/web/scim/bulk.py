@@ -14,8 +14,6 @@ Each answer has ``method``, ``bulkId``, ``location``, ``version`` and ``status``
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +21,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from admit.admin import scim_groups
+from admit.admin import scim_groups, scim_users
 from admit.domain.errors import DomainError, ValidationFailed
 from admit.entrypoints.web.deps import Ctx, run_work
 from admit.entrypoints.web.errors import status_of
@@ -47,17 +45,19 @@ class Service:
     create: Callable[[Context, ScimCaller, Any], dict[str, Any]]
     replace: Callable[[Context, ScimCaller, str, Any, str | None], dict[str, Any]]
     patch: Callable[[Context, ScimCaller, str, Any, str | None], dict[str, Any]]
-    delete: Callable[[Context, ScimCaller, str, str | None], None]
+    delete: Callable[[Context, ScimCaller, str, str | None], object]  # what it answers is not used
 
 
 def _services() -> dict[str, Service]:
-    table = {
+    return {
         "Groups": Service(scim_groups.create, scim_groups.replace, scim_groups.patch, scim_groups.delete),
+        "Users": Service(
+            lambda ctx, caller, body: scim_users.create(ctx, caller, body).resource,
+            lambda ctx, caller, id, body, if_match: scim_users.replace(ctx, caller, id, body, if_match).resource,
+            lambda ctx, caller, id, body, if_match: scim_users.patch(ctx, caller, id, body, if_match).resource,
+            scim_users.delete,
+        ),
     }
-    if importlib.util.find_spec("admit.admin.scim_users") is not None:  # the Users service, where present
-        users = importlib.import_module("admit.admin.scim_users")
-        table["Users"] = Service(users.create, users.replace, users.patch, users.delete)
-    return table
 
 
 SERVICES = _services()
