@@ -157,7 +157,7 @@ def cli(env: dict[str, str], directory: Path, *args: str) -> str:
 
 
 def record_field(output: str, name: str) -> str:
-    match = re.search(rf"^{name}: (\S+)$", output, re.MULTILINE)
+    match = re.search(rf"^{name}: (\S+)(?:  .*)?$", output, re.MULTILINE)
     if match is None:
         raise RuntimeError(f"no {name!r} in:\n{output}")
     return match.group(1)
