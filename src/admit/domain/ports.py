@@ -25,6 +25,7 @@ from admit.domain.repositories import (
     OidcTokensRepository,
     OrganizationsRepository,
     OutboxRepository,
+    ScimHoldsRepository,
     ScimRequestsRepository,
     ScimTokensRepository,
     SecretsRepository,
@@ -130,6 +131,8 @@ class UnitOfWork(Protocol):
     def scim_tokens(self) -> ScimTokensRepository: ...
     @property
     def scim_requests(self) -> ScimRequestsRepository: ...
+    @property
+    def scim_holds(self) -> ScimHoldsRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

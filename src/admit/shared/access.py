@@ -9,15 +9,17 @@ from admit.domain.records import Workspace
 from admit.domain.roles import Permission, Role, require
 from admit.shared.context import Actor, ActorKind
 
+TOKENS = (ActorKind.API_TOKEN, ActorKind.SCIM)  # organization-bound, with a fixed role
+
 
 def role_in(uow: UnitOfWork, actor: Actor, workspace: Workspace) -> Role:
     if actor.kind in (ActorKind.OPERATOR, ActorKind.SYSTEM):
         return Role.OWNER
-    if actor.organization_id != workspace.organization_id and actor.kind is ActorKind.API_TOKEN:
+    if actor.organization_id != workspace.organization_id and actor.kind in TOKENS:
         raise NotFound("workspace not found")
     if actor.workspace_id is not None and actor.workspace_id != workspace.id:
         raise NotFound("workspace not found")
-    if actor.kind is ActorKind.API_TOKEN:
+    if actor.kind in TOKENS:
         assert actor.role is not None
         return actor.role
     assert actor.id is not None
@@ -33,7 +35,7 @@ def workspace_for(
     uow: UnitOfWork, actor: Actor, workspace_id: str, permission: Permission | None = None
 ) -> tuple[Workspace, Role]:
     """Load a workspace the actor can see, check ``permission``, and return it with the role."""
-    scope = actor.organization_id if actor.kind is ActorKind.API_TOKEN else None
+    scope = tenant_scope(actor)
     workspace = uow.workspaces.get(scope, workspace_id)
     if workspace is None:
         raise NotFound("workspace not found")
@@ -58,4 +60,4 @@ def tenant_scope(actor: Actor) -> str | None:
     API tokens are filtered by their organization at the query itself; operators see every
     organization; an account's rights are checked on the row's workspace right after loading.
     """
-    return actor.organization_id if actor.kind is ActorKind.API_TOKEN else None
+    return actor.organization_id if actor.kind in TOKENS else None

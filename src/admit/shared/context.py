@@ -39,6 +39,7 @@ class ActorKind(StrEnum):
     ACCOUNT = "account"
     SYSTEM = "system"  # scheduled work such as expiring invitations
     INVITEE = "invitee"  # whoever holds an invitation link, before signing in
+    SCIM = "scim"
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from admit.adapters.persistence.repositories import (
     WorkspaceLogos,
     Workspaces,
 )
-from admit.adapters.persistence.scim_repositories import ScimRequests, ScimTokens
+from admit.adapters.persistence.scim_repositories import ScimHolds, ScimRequests, ScimTokens
 from admit.adapters.persistence.signup_repositories import SignUps
 from admit.adapters.persistence.sso_repositories import ExternalAccounts, IdentityProviders
 
@@ -190,6 +190,10 @@ class UnitOfWork:
     @cached_property
     def scim_requests(self) -> ScimRequests:
         return ScimRequests(self.conn)
+
+    @cached_property
+    def scim_holds(self) -> ScimHolds:
+        return ScimHolds(self.conn)
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""
