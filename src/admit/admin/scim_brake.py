@@ -151,7 +151,7 @@ def _tell_administrators(uow: UnitOfWork, workspace: Workspace, now: datetime) -
             organization_id=workspace.organization_id,
             workspace_id=workspace.id,
             now=now,
-            payload={"workspace_name": workspace.name, "path": f"/admin/{workspace.id}/scim/holds"},
+            payload={"workspace_name": workspace.name},
         )
 
 

@@ -40,6 +40,7 @@ KINDS = (
     "identifier_added",
     "signup_approved",
     "signup_rejected",
+    "scim_brake",
 )
 _TEMPLATE = {"invitation_resent": "invitation"}
 _DEFAULTS: dict[str, Any] = {

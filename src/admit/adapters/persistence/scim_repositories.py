@@ -100,7 +100,8 @@ class ScimHolds(Repository):
 
     def scim_endings_since(self, organization_id: str, workspace_id: str, since: datetime) -> tuple[int, int]:
         """How many members of the workspace an identity provider suspended and removed since
-        ``since`` (from the audit trail, written in the transaction of each change)."""
+        ``since`` (from the audit trail, written in the transaction of each change); removing
+        someone already suspended takes nothing away and is not counted."""
         e = t.events.c
         rows = self.conn.execute(
             select(e.action, func.count())
@@ -110,6 +111,7 @@ class ScimHolds(Repository):
                 e.created_at >= since,
                 e.actor_type == "scim",
                 e.action.in_(("member.suspended", "member.removed")),
+                func.coalesce(e.data["previous"].as_string(), "") != "suspended",
             )
             .group_by(e.action)
         ).all()
