@@ -225,6 +225,7 @@ def _decide(ctx: Context, actor: Actor, workspace_id: str, ids: Sequence[str] | 
 
     with ctx.uow() as uow:
         workspace, _ = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
+        ids = hold_ids(list(ids) if isinstance(ids, (list, tuple)) else ids)
         rows = uow.scim_holds.held(workspace.organization_id, workspace.id, ids)
     if ids is not None and len(rows) != len(set(ids)):
         raise NotFound("hold not found (it may have been released or dismissed already)")

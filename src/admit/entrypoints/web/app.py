@@ -31,6 +31,7 @@ from admit.entrypoints.web.api.admin import (
     organizations,
     outbox,
     people,
+    scim_holds,
     scim_tokens,
 )
 from admit.entrypoints.web.api.admin import signup as signup_api
@@ -141,6 +142,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         access_codes,
         signup_api,
         scim_tokens,
+        scim_holds,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
