@@ -57,6 +57,7 @@ from admit.entrypoints.web.pages.admin import jobs as jobs_pages
 from admit.entrypoints.web.pages.admin import people as people_pages
 from admit.entrypoints.web.pages.admin import person as person_pages
 from admit.entrypoints.web.pages.admin import scim as scim_pages
+from admit.entrypoints.web.pages.admin import scim_holds as scim_holds_pages
 from admit.entrypoints.web.pages.admin import settings as workspace_settings_pages
 from admit.entrypoints.web.pages.admin import signin as sign_in_admin_pages
 from admit.entrypoints.web.pages.admin import signup as signup_admin_pages
@@ -181,6 +182,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         access_code_admin_pages,
         access_sheet_pages,
         signup_admin_pages,
+        scim_holds_pages,  # before scim_pages: /scim/holds is not a token's request log
         scim_pages,
     )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from admit.admin import scim_brake
 from admit.entrypoints.web.api.routing import api_router
@@ -32,7 +32,7 @@ class ScimHoldOut(BaseModel):
 
 class ScimHoldsDecision(BaseModel):
     ids: list[HoldId] | None = Field(None, max_length=scim_brake.MAX_IDS, description="The holds to decide.")
-    all: bool = Field(False, description="Every held change of the workspace instead of `ids`.")
+    all: StrictBool = Field(False, description="Every held change of the workspace instead of `ids`.")
 
     @model_validator(mode="after")
     def _one_of(self) -> ScimHoldsDecision:
