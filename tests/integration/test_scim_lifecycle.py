@@ -10,14 +10,16 @@ from typing import Any
 
 import pytest
 from support.api import client
-from support.outbox import token_for
-from test_admin_apps import account, browser_of
+from support.outbox import code_for, messages, token_for
+from test_admin_apps import PASSWORD, account, browser_of
 from test_oidc_tokens import _member_id, _refresh, _started, _userinfo
 
 from admit.admin import invitations, members, scim_tokens
 from admit.admin.profiles import MemberInput
-from admit.domain.errors import InvalidTransition, PermissionDenied
+from admit.domain.errors import InvalidCredentials, InvalidTransition, PermissionDenied
 from admit.domain.roles import Role
+from admit.flows.settings import emails
+from admit.flows.signin import sessions
 from admit.shared.context import Actor, ActorKind, Context
 
 
@@ -140,3 +142,40 @@ def test_scim_cannot_suspend_someone_above_its_tokens_role(
     with pytest.raises(PermissionDenied):
         members.suspend(ctx, scim_actor(ctx, operator, org, workspace), member_id)
     assert members.get(ctx, operator, member_id).status == "active"
+
+
+def test_scim_changes_a_claimed_members_address_in_the_directory_only_until_the_person_confirms_it(
+    ctx: Context, operator: Actor, org: Any, workspace: Any
+) -> None:
+    account(ctx, operator, workspace, "ada@example.com", role="member")
+    member_id = member_of(ctx, operator, workspace, "ada@example.com")
+    scim = scim_actor(ctx, operator, org, workspace)
+    changed = members.update(ctx, scim, member_id, {"email": "ada.new@example.com", "username": "ada"})
+    assert changed.email == "ada.new@example.com" and changed.username == "ada"
+    account_id = members.get(ctx, operator, member_id).account_id
+    assert account_id is not None
+    assert emails.identifiers(ctx, account_id) == ["ada@example.com"]  # not how she signs in: not yet
+    with pytest.raises(InvalidCredentials):
+        sessions.sign_in(ctx, "ada.new@example.com", PASSWORD)
+    with pytest.raises(InvalidCredentials):
+        sessions.sign_in(ctx, "ada", PASSWORD)  # a username from SCIM is not added either
+    [confirm] = messages(ctx, kind="address_to_confirm")
+    [notice] = messages(ctx, kind="address_changed")
+    assert confirm["recipient"] == "ada.new@example.com" and confirm["payload"]["link"].endswith("/settings/email")
+    assert notice["recipient"] == "ada@example.com" and notice["payload"]["address"] == "ada.new@example.com"
+    assert messages(ctx, kind="identifier_added") == []
+    # Ada, signed in as before, adds the address; the code sent to it proves it is hers
+    handle = emails.start(ctx, account_id, "ada.new@example.com")
+    emails.confirm(ctx, account_id, handle, code_for(ctx, "ada.new@example.com"))
+    assert sessions.sign_in(ctx, "ada.new@example.com", PASSWORD)[1].id == account_id
+
+
+def test_an_administrator_changing_the_address_still_adds_it_at_once(
+    ctx: Context, operator: Actor, workspace: Any
+) -> None:
+    account(ctx, operator, workspace, "bo@example.com", role="member")
+    member_id = member_of(ctx, operator, workspace, "bo@example.com")
+    members.update(ctx, operator, member_id, {"email": "bo.new@example.com"})
+    assert messages(ctx, kind="address_to_confirm") == []
+    assert [m["recipient"] for m in messages(ctx, kind="identifier_added")] == ["bo.new@example.com"]
+    assert sessions.sign_in(ctx, "bo.new@example.com", PASSWORD)[1] is not None

@@ -299,7 +299,10 @@ def update(
         if changed:
             _ensure_unique(uow, workspace, changed, exclude=member.id)
             uow.members.update(workspace.organization_id, member.id, **changed, updated_at=now)
-            _sign_in_with_new_identifiers(uow, workspace, member, changed, now)
+            if actor.kind is ActorKind.SCIM:
+                _announce_new_identifiers(ctx, uow, workspace, member, changed, now)
+            else:
+                _sign_in_with_new_identifiers(uow, workspace, member, changed, now)
             if "role" in changed and member.status == MemberStatus.ACTIVE:  # apps hold tokens with the old role
                 backchannel.role_changed(uow, workspace.organization_id, workspace.id, member.account_id, now)
             record(
@@ -349,6 +352,40 @@ def _sign_in_with_new_identifiers(
                 now=now,
                 payload={"address": value, "workspace_name": workspace.name, "first_name": member.first_name},
             )
+
+
+def _announce_new_identifiers(
+    ctx: Context, uow: UnitOfWork, workspace: Workspace, member: Member, changed: dict[str, Any], now: datetime
+) -> None:
+    """An identity provider (SCIM) never changes how a claimed account signs in: the directory
+    entry takes the new email address, username or phone number, but the account does not. A new
+    email address is told how its owner makes it a sign-in address (signed in with what they use
+    today, they add it on the account's email page, which sends a code to it: the person verifies
+    it), and the previous address is told of the change. A new username or phone number is not
+    added to the account (the person signs in as before)."""
+    if member.account_id is None:
+        return
+    email = changed.get("email")
+    if not email or ("email", email) in set(uow.accounts.identifiers(member.account_id)):
+        return
+    language = member.language or workspace.default_language
+    common = {"workspace_name": workspace.name, "first_name": member.first_name, "address": email}
+    messages = [("address_to_confirm", email, {**common, "link": ctx.link("/settings/email")})]
+    if member.email:
+        messages.append(("address_changed", member.email, common))
+    for kind, recipient, payload in messages:
+        enqueue(
+            uow,
+            kind=kind,
+            channel="email",
+            recipient=recipient,
+            language=language,
+            subject_id=member.id,
+            organization_id=workspace.organization_id,
+            workspace_id=workspace.id,
+            now=now,
+            payload=payload,
+        )
 
 
 def suspend(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> MemberView:

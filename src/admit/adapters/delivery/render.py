@@ -41,6 +41,8 @@ KINDS = (
     "signup_approved",
     "signup_rejected",
     "scim_brake",
+    "address_to_confirm",
+    "address_changed",
 )
 _TEMPLATE = {"invitation_resent": "invitation"}
 _DEFAULTS: dict[str, Any] = {
