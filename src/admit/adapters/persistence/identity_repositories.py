@@ -24,7 +24,9 @@ def _by_identifiers(count: int) -> DriverQuery:
     """The account holding any of ``count`` (kind, value) identifiers (on every welcome page)."""
     c = t.account_identifiers.c
     matches = (and_(c.kind == bindparam(f"k{i}"), c.value == bindparam(f"v{i}")) for i in range(count))
-    stmt = select(t.accounts).join(t.account_identifiers, c.account_id == t.accounts.c.id).where(or_(*matches)).limit(1)
+    stmt = (
+        select(t.accounts).join(t.account_identifiers, c.account_id == t.accounts.c.id).where(or_(*matches)).limit(1)
+    )
     return DriverQuery(stmt, Account)
 
 
