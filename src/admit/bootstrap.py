@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from admit.adapters.identity.hashing import Argon2Hasher
 from admit.adapters.persistence.database import make_engine
 from admit.adapters.persistence.unit_of_work import UnitOfWork
+from admit.admin import scim_brake
 from admit.config import Settings
 from admit.domain.ports import UnitOfWorkFactory
 from admit.shared.context import Context
@@ -41,6 +42,7 @@ def make_uow_factory(engine: Engine) -> UnitOfWorkFactory:
 
 def build_context(settings: Settings, engine: Engine | None = None, **overrides: object) -> Context:
     engine = engine or make_engine(settings.database_url)
+    scim_brake.configure(settings.scim_brake_percent, settings.scim_brake_minimum)
     values: dict[str, object] = {
         "uow": make_uow_factory(engine),
         "clock": SystemClock(),

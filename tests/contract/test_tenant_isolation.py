@@ -44,6 +44,7 @@ BODY = {
     "redirect_uris": ["https://intruder.example/callback"],
     "member_ids": ["intruder"],
     "password": "intruder-granite-tulip-58",
+    "ids": ["intruder"],  # SCIM holds to release or dismiss
 }
 
 

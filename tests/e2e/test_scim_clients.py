@@ -1,8 +1,6 @@
 """Two independent SCIM clients against a real ``admit serve``, on both databases: scim2-tester (the
 ``scim2 test`` command of scim2-cli) and ``scim-sanity probe --compat``. Each must report no failure.
-
-Until /Groups exists (helper "scimgroups"), the Group checks are left out: ``GROUPS_READY`` below.
-To require every check, set ``GROUPS_READY = True`` (nothing else changes)."""
+Every check of both tools counts: discovery, Users and Groups."""
 
 from __future__ import annotations
 
@@ -17,12 +15,8 @@ from pathlib import Path
 import pytest
 from support.processes import admit, environment, field, server
 
-from admit.domain import members as lifecycle
-from admit.domain.errors import InvalidTransition
-
 pytestmark = pytest.mark.slow
 
-GROUPS_READY = True  # True once /scim/v2/Groups exists: then every check of both tools must pass
 
 CHECK = re.compile(r"^(SUCCESS|ERROR|CRITICAL|WARNING|INFO|SKIPPED)\s+(\S+)", re.MULTILINE)
 
@@ -36,51 +30,30 @@ def _tool(name: str) -> str:
     return found
 
 
-def _suspends_without_account() -> bool:
-    """Whether a member awaiting invitation can be suspended (scim2-tester PATCHes ``active: false``
-    on users it has just created; helper "scimlife" makes suspension work from every live status)."""
-    try:
-        lifecycle.transition(lifecycle.MemberStatus.PROVISIONED, lifecycle.MemberStatus.SUSPENDED)
-    except InvalidTransition:
-        return False
-    return True
-
-
 def scim2_failures(output: str) -> tuple[list[str], int]:
-    """The failed checks of ``scim2 test -v`` (name and detail) outside the Group block unless
-    ``GROUPS_READY``, and how many checks passed. scim2-tester checks the discovery endpoints, then
-    each resource type in turn starting with ``object_creation``: the second block is Group's."""
+    """The failed checks of ``scim2 test -v`` (name and detail) and how many checks passed.
+    scim2-tester checks the discovery endpoints, then each resource type in turn starting with
+    ``object_creation``: both a User and a Group block must be there."""
     checks = list(CHECK.finditer(output))
     assert checks, f"scim2 printed no check:\n{output[-3000:]}"
     starts = [i for i, m in enumerate(checks) if m.group(2) == "object_creation"]
     assert len(starts) == 2, f"expected a User and a Group block:\n{output[-3000:]}"
-    end = len(checks) if GROUPS_READY else starts[1]
     failed = []
-    for index, match in enumerate(checks[:end]):
+    for index, match in enumerate(checks):
         if match.group(1) in ("ERROR", "CRITICAL"):
             following = checks[index + 1].start() if index + 1 < len(checks) else len(output)
             failed.append(output[match.start() : following].strip()[:500])
-    passed = sum(1 for m in checks[:end] if m.group(1) == "SUCCESS")
+    passed = sum(1 for m in checks if m.group(1) == "SUCCESS")
     return failed, passed
 
 
 def sanity_failures(report: dict[str, object]) -> list[str]:
-    """The failed tests of ``scim-sanity probe --json-output`` (Group ones left out unless ``GROUPS_READY``)."""
+    """The failed tests of ``scim-sanity probe --json-output``."""
     results = report["results"]
     assert isinstance(results, list) and results
-    return [
-        json.dumps(r)
-        for r in results
-        if str(r.get("status", "")).lower() in ("fail", "failed", "error")
-        and (GROUPS_READY or "group" not in f"{r.get('name')} {r.get('phase')}".lower())
-    ]
+    return [json.dumps(r) for r in results if str(r.get("status", "")).lower() in ("fail", "failed", "error")]
 
 
-@pytest.mark.xfail(
-    not _suspends_without_account(),
-    reason="a member awaiting invitation cannot be suspended until helper scimlife's lifecycle change is merged",
-    strict=True,
-)
 def test_scim2_tester_and_scim_sanity_find_no_failure(database_url: str) -> None:
     admit(database_url, "db", "upgrade")
     org = field(admit(database_url, "org", "create", "Initech").stdout, "id")
@@ -89,7 +62,7 @@ def test_scim2_tester_and_scim_sanity_find_no_failure(database_url: str) -> None
         database_url, "scim", "token", "create", org, "--workspace", ws, "--name", "Tester", "--role", "admin"
     )
     token = field(created.stdout, "token")
-    with server(database_url) as base:
+    with server(database_url, ADMIT_SCIM_BRAKE_PERCENT="100") as base:  # its users come and go by design
         env = {**environment(database_url), "SCIM_CLI_HEADERS": f"Authorization: Bearer {token}"}
         tester = subprocess.run(
             [_tool("scim2"), "--url", f"{base}/scim/v2", "test", "-v"],

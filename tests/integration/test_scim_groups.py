@@ -92,11 +92,8 @@ def test_create_get_list_and_delete(ctx: Context, operator: Actor, org: Any, wor
     assert (group["displayName"], group["externalId"], group["meta"]["resourceType"]) == ("Sales", "okta-1", "Group")
     assert sorted(m["value"] for m in group["members"]) == sorted(ids[:2])
     first = next(m for m in group["members"] if m["value"] == ids[0])
-    assert (
-        first["display"] == "P0 Person"
-        and first["type"] == "User"
-        and first["$ref"].endswith(f"/scim/v2/Users/{ids[0]}")
-    )
+    # No display: what an identity provider wrote is what it reads back (scim2-tester compares them).
+    assert "display" not in first and first["type"] == "User" and first["$ref"].endswith(f"/scim/v2/Users/{ids[0]}")
     with ctx.uow() as uow:
         assert uow.groups.get(org.id, group["id"]).source == "scim"
         made_events = [e for e in uow.events.list(org.id, action="group.") if e.subject_id == group["id"]]
@@ -106,11 +103,9 @@ def test_create_get_list_and_delete(ctx: Context, operator: Actor, org: Any, wor
     unknown = api.post(
         "/scim/v2/Groups", json={"schemas": [GROUP], "displayName": "X", "members": [{"value": "nobody"}]}
     )
-    assert (
-        unknown.status_code == 400
-        and unknown.json()["scimType"] == "invalidValue"
-        and "nobody" in unknown.json()["detail"]
-    )
+    # an id out of reach is left out (scim-sanity's probe sends one and expects success)
+    assert unknown.status_code == 201 and "members" not in unknown.json()
+    assert api.delete(f"/scim/v2/Groups/{unknown.json()['id']}").status_code == 204
     assert api.post("/scim/v2/Groups", json={"schemas": [GROUP]}).status_code == 400  # displayName is required
     assert api.post("/scim/v2/Groups", json={"schemas": [GROUP], "displayName": "a\x00b"}).status_code == 400
     with ctx.uow() as uow:
@@ -264,13 +259,9 @@ def test_okta_group_updates(ctx: Context, operator: Actor, org: Any, workspace: 
         api,
         gid,
         {"op": "replace", "path": "displayName", "value": "Renamed"},
-        {"op": "add", "path": "members", "value": [{"value": "ghost"}]},
+        {"op": "remove", "path": "displayName"},  # a required attribute
     )
-    assert (
-        failing.status_code == 400
-        and failing.json()["scimType"] == "invalidValue"
-        and "ghost" in failing.json()["detail"]
-    )
+    assert failing.status_code == 400, failing.text
     with ctx.uow() as uow:
         assert uow.groups.get(org.id, gid).display_name == "Platform Engineering"
     other = new_group(api, "Other")
@@ -326,8 +317,8 @@ def test_tenant_isolation_and_the_workspace_limit(ctx: Context, operator: Actor,
     assert theirs.delete(f"/scim/v2/Groups/{gid}").status_code == 404
     assert theirs.get("/scim/v2/Groups").json()["totalResults"] == 0
     assert theirs.get("/scim/v2/Groups", params={"filter": f'id eq "{gid}"'}).json()["totalResults"] == 0
-    refused = patch(ours, gid, {"op": "add", "path": "members", "value": [{"value": foreign[0]}]})
-    assert refused.status_code == 400 and foreign[0] in refused.json()["detail"] and stored(ctx, gid) == {ids[0]}
+    left_out = patch(ours, gid, {"op": "add", "path": "members", "value": [{"value": foreign[0]}]})
+    assert left_out.status_code == 200 and stored(ctx, gid) == {ids[0]}  # another organization's member: left out
 
     second = tenancy.create_workspace(ctx, operator, org.id, "Acme Second")
     theirs_here = people(ctx, org, second, 2, "s")
@@ -339,7 +330,7 @@ def test_tenant_isolation_and_the_workspace_limit(ctx: Context, operator: Actor,
         limited.get("/scim/v2/Groups", params={"filter": f'members[value eq "{ids[0]}"]'}).json()["totalResults"] == 0
     )
     outside = patch(limited, gid, {"op": "add", "path": "members", "value": [{"value": ids[1]}]})
-    assert outside.status_code == 400 and ids[1] in outside.json()["detail"]
+    assert outside.status_code == 200 and ids[1] not in stored(ctx, gid)  # another workspace's member: left out
     replaced = patch(limited, gid, {"op": "replace", "path": "members", "value": [{"value": theirs_here[1]}]})
     assert replaced.status_code == 200, replaced.text
     assert stored(ctx, gid) == {ids[0], theirs_here[1]}  # the other workspace's member stays

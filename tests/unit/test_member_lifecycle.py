@@ -7,19 +7,22 @@ import itertools
 import pytest
 
 from admit.domain.errors import Conflict, InvalidTransition
-from admit.domain.members import ALLOWED, MemberStatus, ensure_claimable, transition
+from admit.domain.members import ALLOWED, MemberStatus, ensure_claimable, reactivated_status, transition
 
 S = MemberStatus
 
 EXPECTED_ALLOWED = {
     (S.PROVISIONED, S.INVITED),
+    (S.PROVISIONED, S.SUSPENDED),  # an identity provider's active: false, before any invitation
     (S.PROVISIONED, S.REMOVED),
     (S.INVITED, S.ACTIVE),
     (S.INVITED, S.PROVISIONED),
+    (S.INVITED, S.SUSPENDED),
     (S.INVITED, S.REMOVED),
     (S.ACTIVE, S.SUSPENDED),
     (S.ACTIVE, S.REMOVED),
     (S.SUSPENDED, S.ACTIVE),
+    (S.SUSPENDED, S.PROVISIONED),  # reactivated without an account: awaiting invitation again
     (S.SUSPENDED, S.REMOVED),
 }
 ALL_PAIRS = list(itertools.product(MemberStatus, repeat=2))
@@ -84,3 +87,8 @@ def test_member_not_invited_cannot_be_claimed(status: MemberStatus) -> None:
         ensure_claimable(status)
     assert caught.value.code == "member_not_claimable"
     assert not isinstance(caught.value, InvalidTransition)
+
+
+def test_a_reactivated_member_is_active_with_an_account_else_awaiting_invitation() -> None:
+    assert reactivated_status(True) is S.ACTIVE
+    assert reactivated_status(False) is S.PROVISIONED

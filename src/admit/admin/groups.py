@@ -429,11 +429,13 @@ def change(
     remove: Any = (),
     within_workspace: str | None = None,
     precondition: Callable[[GroupView], None] | None = None,
+    skip_unknown: bool = False,
 ) -> MembershipChange:
     """In one transaction: ``update``'s ``changes`` (name, external ID), then take ``remove`` out
     and put ``add`` in (SCIM's PATCH and PUT are atomic). ``within_workspace``: the members added
     must be of that workspace (a SCIM token limited to it). ``precondition`` sees the locked group
-    first (SCIM's If-Match)."""
+    first (SCIM's If-Match). ``skip_unknown``: ids in ``add`` that are not members in reach are
+    left out instead of refused (SCIM)."""
     unknown = set(changes or {}) - {"name", "external_id"}
     if unknown:
         raise ValidationFailed(f"a group has no field {sorted(unknown)[0]}", field=sorted(unknown)[0])
@@ -455,7 +457,9 @@ def change(
             if external != row.external_id:
                 values["external_id"] = external
         found = uow.groups.scim_in_scope(organization_id, within_workspace, adding, row.id) if adding else {}
-        if len(found) != len(adding):
+        if skip_unknown:
+            adding = [member_id for member_id in adding if member_id in found]
+        elif len(found) != len(adding):
             missing = next(member_id for member_id in adding if member_id not in found)
             raise NotFound(f"member {missing} not found", field="member_ids")
         inside = {member_id for member_id, present in found.items() if present}

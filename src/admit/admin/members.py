@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from admit.admin import scim_brake
 from admit.admin.invitations import InvitationView, new_member, open_invitation, view
 from admit.admin.member_view import MemberView, member_view
 from admit.admin.profiles import MemberInput
@@ -298,7 +299,10 @@ def update(
         if changed:
             _ensure_unique(uow, workspace, changed, exclude=member.id)
             uow.members.update(workspace.organization_id, member.id, **changed, updated_at=now)
-            _sign_in_with_new_identifiers(uow, workspace, member, changed, now)
+            if actor.kind is ActorKind.SCIM:
+                _announce_new_identifiers(ctx, uow, workspace, member, changed, now)
+            else:
+                _sign_in_with_new_identifiers(uow, workspace, member, changed, now)
             if "role" in changed and member.status == MemberStatus.ACTIVE:  # apps hold tokens with the old role
                 backchannel.role_changed(uow, workspace.organization_id, workspace.id, member.account_id, now)
             record(
@@ -350,15 +354,58 @@ def _sign_in_with_new_identifiers(
             )
 
 
+def _announce_new_identifiers(
+    ctx: Context, uow: UnitOfWork, workspace: Workspace, member: Member, changed: dict[str, Any], now: datetime
+) -> None:
+    """An identity provider (SCIM) never changes how a claimed account signs in: the directory
+    entry takes the new email address, username or phone number, but the account does not. A new
+    email address is told how its owner makes it a sign-in address (signed in with what they use
+    today, they add it on the account's email page, which sends a code to it: the person verifies
+    it), and the previous address is told of the change. A new username or phone number is not
+    added to the account (the person signs in as before)."""
+    if member.account_id is None:
+        return
+    email = changed.get("email")
+    if not email or ("email", email) in set(uow.accounts.identifiers(member.account_id)):
+        return
+    language = member.language or workspace.default_language
+    common = {"workspace_name": workspace.name, "first_name": member.first_name, "address": email}
+    messages = [("address_to_confirm", email, {**common, "link": ctx.link("/settings/email")})]
+    if member.email:
+        messages.append(("address_changed", member.email, common))
+    for kind, recipient, payload in messages:
+        enqueue(
+            uow,
+            kind=kind,
+            channel="email",
+            recipient=recipient,
+            language=language,
+            subject_id=member.id,
+            organization_id=workspace.organization_id,
+            workspace_id=workspace.id,
+            now=now,
+            payload=payload,
+        )
+
+
 def suspend(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> MemberView:
+    """Suspend a live member, whatever their state: an invited member's pending invitation is
+    revoked (its link answers that it was withdrawn); every token and app session of theirs in
+    the workspace ends here, and their Admit session no longer reaches the workspace from the next
+    request (every request reads the membership). From an identity provider (an actor of kind
+    SCIM), the deprovisioning brake may hold the change instead (:mod:`admit.admin.scim_brake`):
+    the member is answered unchanged."""
     return _move(ctx, actor, member_id, MemberStatus.SUSPENDED, EventType.MEMBER_SUSPENDED, workspace_id)
 
 
 def reactivate(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> MemberView:
+    """A suspended member becomes active again if they have an account, else provisioned
+    (awaiting invitation: their invitation was revoked when they were suspended)."""
     return _move(ctx, actor, member_id, MemberStatus.ACTIVE, EventType.MEMBER_REACTIVATED, workspace_id)
 
 
 def remove(ctx: Context, actor: Actor, member_id: str, *, workspace_id: str | None = None) -> MemberView:
+    """Remove a live member (final); like :func:`suspend` for their invitation, tokens and the brake."""
     return _move(ctx, actor, member_id, MemberStatus.REMOVED, EventType.MEMBER_REMOVED, workspace_id)
 
 
@@ -368,35 +415,90 @@ def _move(
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE, workspace_id)
-        ensure_can_grant(role, Role(member.role))
-        if actor.kind is ActorKind.ACCOUNT and member.account_id == actor.id and target is not MemberStatus.ACTIVE:
-            raise Conflict("you cannot suspend or remove yourself; ask another administrator", code="self_lockout")
-        if target is MemberStatus.ACTIVE and member.status != MemberStatus.SUSPENDED:
+        moved = _move_in(uow, actor, member, workspace, role, target, action, now)
+        uow.commit()
+    return moved
+
+
+def _move_in(
+    uow: UnitOfWork,
+    actor: Actor,
+    member: Member,
+    workspace: Workspace,
+    role: Role,
+    target: MemberStatus,
+    action: EventType,
+    now: datetime,
+) -> MemberView:
+    """The status change in the caller's transaction (the caller commits, a hold included)."""
+    ensure_can_grant(role, Role(member.role))
+    if actor.kind is ActorKind.ACCOUNT and member.account_id == actor.id and target is not MemberStatus.ACTIVE:
+        raise Conflict("you cannot suspend or remove yourself; ask another administrator", code="self_lockout")
+    if target is MemberStatus.ACTIVE:
+        if member.status != MemberStatus.SUSPENDED:
             raise InvalidTransition("only a suspended member can be reactivated", field="status")
-        rules.transition(member.status, target)
-        if member.status == MemberStatus.INVITED:
-            pending = uow.invitations.pending_for_member(workspace.organization_id, member.id)
-            if pending is not None:
-                end_invitation(uow, actor, pending, InvitationState.REVOKED, now)
-                reloaded = uow.members.get(workspace.organization_id, member.id)
-                assert reloaded is not None
-                member = reloaded
-        if not uow.members.move(
-            workspace.organization_id, member.id, member.status, status=target.value, updated_at=now
-        ):
-            raise Conflict("the member changed meanwhile; reload and try again", code="member_changed")
-        if target is not MemberStatus.ACTIVE:  # suspended or removed: their apps' sessions end here
-            backchannel.membership_ended(uow, workspace.organization_id, workspace.id, member.account_id, now)
+        target = rules.reactivated_status(member.account_id is not None)
+    rules.transition(member.status, target)
+    if (
+        actor.kind is ActorKind.SCIM
+        and member.status != MemberStatus.SUSPENDED  # removing someone already suspended takes nothing away
+        and target in (MemberStatus.SUSPENDED, MemberStatus.REMOVED)
+    ):
+        brake_action = "deactivate" if target is MemberStatus.SUSPENDED else "delete"
+        if scim_brake.hold_if_braking(uow, actor, workspace, member, brake_action, now):
+            return member_view(member)
+    if member.status == MemberStatus.INVITED:
+        pending = uow.invitations.pending_for_member(workspace.organization_id, member.id)
+        if pending is not None:
+            end_invitation(uow, actor, pending, InvitationState.REVOKED, now)
+            reloaded = uow.members.get(workspace.organization_id, member.id)
+            assert reloaded is not None
+            member = reloaded
+    if not uow.members.move(workspace.organization_id, member.id, member.status, status=target.value, updated_at=now):
+        raise Conflict("the member changed meanwhile; reload and try again", code="member_changed")
+    if target in (MemberStatus.SUSPENDED, MemberStatus.REMOVED):  # their apps' sessions and tokens end here
+        backchannel.membership_ended(uow, workspace.organization_id, workspace.id, member.account_id, now)
+    record(
+        uow,
+        actor,
+        action,
+        "member",
+        member.id,
+        now,
+        organization_id=workspace.organization_id,
+        workspace_id=workspace.id,
+        previous=member.status,
+    )
+    return member_view(member, status=target.value, updated_at=now)
+
+
+def decide_hold(
+    ctx: Context, actor: Actor, workspace_id: str, hold_id: str, member_id: str, action: str, state: str
+) -> None:
+    """Release (apply) or dismiss one change held by the SCIM brake, in one transaction with the
+    change itself; a change that is moot by now (the member already suspended or removed) is
+    marked released without another move. Called by :mod:`admit.admin.scim_brake`."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        member, workspace, role = _load(uow, actor, member_id, Permission.MANAGE_PEOPLE, workspace_id)
+        if not uow.scim_holds.decide(workspace.organization_id, hold_id, state, now, actor.id):
+            raise Conflict("this held change was decided meanwhile", code="hold_decided")
+        if state == "released":
+            target = MemberStatus.SUSPENDED if action == "deactivate" else MemberStatus.REMOVED
+            moot = member.status == MemberStatus.REMOVED or member.status == target
+            if not moot:
+                event = EventType.MEMBER_SUSPENDED if target is MemberStatus.SUSPENDED else EventType.MEMBER_REMOVED
+                _move_in(uow, actor, member, workspace, role, target, event, now)
         record(
             uow,
             actor,
-            action,
+            EventType.MEMBER_HOLD_RELEASED if state == "released" else EventType.MEMBER_HOLD_DISMISSED,
             "member",
             member.id,
             now,
             organization_id=workspace.organization_id,
             workspace_id=workspace.id,
-            previous=member.status,
+            hold_id=hold_id,
+            held_action=action,
         )
         uow.commit()
-    return member_view(member, status=target.value, updated_at=now)

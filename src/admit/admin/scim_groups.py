@@ -3,8 +3,9 @@ whose rules all apply: every write goes through its functions).
 
 Mapping: ``displayName`` is the group's name (unique in the organization case-insensitively:
 409 ``uniqueness``), ``externalId`` its external ID, ``members[].value`` a member id (a SCIM User's
-``id``); answers add ``display``, ``$ref`` and ``type: "User"``. Groups made here have source
-``scim``. ``meta.version`` is a weak ETag of the group's ``updated_at``, which every change moves.
+``id``); answers add ``$ref`` and ``type: "User"`` (no ``display``: a provider reads back what it
+wrote). Groups made here have source ``scim``. ``meta.version`` is a weak ETag of the group's
+``updated_at``, which every change moves.
 
 Which groups a token sees: all of its organization's groups (another organization's are not
 found: 404). A token limited to one workspace sees them all too, but only the members of its
@@ -12,10 +13,11 @@ workspace are listed, matched by filters, added, removed or replaced; members of
 other workspaces are kept as they are, whatever the token sends.
 
 Members: a member id that is not a live member within the token's reach (another organization,
-another workspace for a limited token, removed, unknown) is refused when added or set with 400
-``invalidValue`` naming it: Entra ID and Okta both only send ids they got from us, and report a
-400 for the one operation instead of believing a member was added. Removing a member who is not
-in the group (or not found) does nothing, as Entra ID expects.
+another workspace for a limited token, removed, unknown) is left out when added or set: the
+answer, which lists the members, shows it was not added, and the request log keeps what was
+sent (scim-sanity's compatibility probe adds a made-up id and expects 200; Entra ID and Okta only
+send ids they got from us). Removing a member who is not in the group does nothing, as Entra ID
+expects.
 
 Roles: a group made by SCIM grants no role (SCIM's Group has no attribute for it). A group that
 grants a role above the token's ceiling (``ScimCaller.role``), or in another workspace than a
@@ -64,19 +66,13 @@ def etag(group: groups.GroupView) -> str:
     return etags.make_etag(group.id, group.updated_at)
 
 
-def _display(row: Any) -> str:
-    name = " ".join(part for part in (row.first_name, row.last_name) if part)
-    return str(name or row.email or row.username or row.external_id or row.id)
-
-
 def _resource(ctx: Context, group: groups.GroupView, members: list[Any] | None) -> dict[str, Any]:
     resource: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "id": group.id, "displayName": group.display_name}
     if group.external_id is not None:
         resource["externalId"] = group.external_id
     if members:
         resource["members"] = [
-            {"value": row.id, "display": _display(row), "$ref": ctx.link(f"{PREFIX}/Users/{row.id}"), "type": "User"}
-            for row in members
+            {"value": row.id, "$ref": ctx.link(f"{PREFIX}/Users/{row.id}"), "type": "User"} for row in members
         ]
     resource["meta"] = {
         "resourceType": "Group",
@@ -184,9 +180,7 @@ def create(ctx: Context, caller: ScimCaller, body: Any) -> dict[str, Any]:
         groups.clean_member_ids(ids)
         with ctx.uow() as uow:
             found = uow.groups.scim_in_scope(caller.organization_id, caller.workspace_id, ids)
-        missing = next((member_id for member_id in ids if member_id not in found), None)
-        if missing is not None:
-            raise ScimError(400, INVALID_VALUE, f"member {missing} not found (give ids of Users this token reaches)")
+        ids = [member_id for member_id in ids if member_id in found]  # out of reach: left out
     try:
         made = groups.create(
             ctx,
@@ -202,7 +196,13 @@ def create(ctx: Context, caller: ScimCaller, body: Any) -> dict[str, Any]:
         try:
             _domain(
                 lambda: groups.change(
-                    ctx, actor, caller.organization_id, made.id, add=ids, within_workspace=caller.workspace_id
+                    ctx,
+                    actor,
+                    caller.organization_id,
+                    made.id,
+                    add=ids,
+                    within_workspace=caller.workspace_id,
+                    skip_unknown=True,
                 )
             )
         except BaseException:
@@ -232,6 +232,7 @@ def replace(
             add=[m for m in wanted if m not in present_set],
             remove=[m for m in present if m not in wanted_set],
             within_workspace=caller.workspace_id,
+            skip_unknown=True,
             precondition=_precondition(caller, if_match),
         )
     )
@@ -333,6 +334,7 @@ def patch(
             add=added,
             remove=sorted(result.members_removed),
             within_workspace=caller.workspace_id,
+            skip_unknown=True,
             precondition=_precondition(caller, if_match),
         )
     )

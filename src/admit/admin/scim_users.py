@@ -24,7 +24,6 @@ get an access code.
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ from admit.scim.lists import CursorKey, Page, encode_cursor, list_response
 from admit.scim.patch import apply_patch, coerce_resource
 from admit.scim.projection import project
 from admit.scim.schemas import ADMIT_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, USER_SCHEMA, USER_TYPE
-from admit.shared.context import Actor, Context
+from admit.shared.context import Context
 
 ENTERPRISE = ENTERPRISE_USER_SCHEMA
 ADMIT = ADMIT_USER_SCHEMA
@@ -433,26 +432,9 @@ def _write(ctx: Context, caller: ScimCaller, row: Any, resource: dict[str, Any])
     suspended = row.status == MemberStatus.SUSPENDED
     if suspended and wanted.active:
         members.reactivate(ctx, actor, row.id, workspace_id=row.workspace_id)
-    elif not suspended and not wanted.active and not _held(ctx, actor, row, "deactivate"):
+    elif not suspended and not wanted.active:  # the member service may hold it (admin.scim_brake)
         members.suspend(ctx, actor, row.id, workspace_id=row.workspace_id)
     return get(ctx, caller, row.id)
-
-
-def _held(ctx: Context, actor: Actor, row: Any, action: str) -> bool:
-    """The deprovisioning brake (helper "scimlife", ``admin.scim_brake.hold_if_braking``): True when
-    this deactivation or removal is held for an administrator. CALL SITE: until that module is on
-    this branch, nothing is held."""
-    try:
-        brake: Any = importlib.import_module("admit.admin.scim_brake")
-    except ModuleNotFoundError:
-        return False
-    now = ctx.clock.now()
-    with ctx.uow(write=True) as uow:
-        workspace = uow.workspaces.get(row.organization_id, row.workspace_id)
-        member = uow.members.get(row.organization_id, row.id)
-        held = bool(brake.hold_if_braking(uow, actor, workspace, member, action, now))
-        uow.commit()
-    return held
 
 
 def _precondition(row: Any, if_match: str | None) -> None:
@@ -485,9 +467,8 @@ def delete(ctx: Context, caller: ScimCaller, user_id: str, if_match: str | None 
     _precondition(row, if_match)
     _protect_owner(row)
     actor = caller.actor()
-    if _held(ctx, actor, row, "delete"):
-        return render(ctx, row)
-    members.remove(ctx, actor, row.id, workspace_id=row.workspace_id)
+    if members.remove(ctx, actor, row.id, workspace_id=row.workspace_id).status != "removed":
+        return render(ctx, row)  # held by the deprovisioning brake (admin.scim_brake)
     with ctx.uow(write=True) as uow:  # the userName is free again
         uow.scim_users.remove(caller.organization_id, row.id)
         uow.commit()

@@ -38,6 +38,9 @@ class EventType(StrEnum):
     MEMBER_SUSPENDED = "member.suspended"
     MEMBER_REACTIVATED = "member.reactivated"
     MEMBER_REMOVED = "member.removed"
+    MEMBER_CHANGE_HELD = "member.change_held"  # the SCIM deprovisioning brake held a deactivation/removal
+    MEMBER_HOLD_RELEASED = "member.hold_released"
+    MEMBER_HOLD_DISMISSED = "member.hold_dismissed"
 
     INVITATION_CREATED = "invitation.created"
     INVITATION_RESENT = "invitation.resent"

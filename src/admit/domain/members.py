@@ -3,6 +3,11 @@
 ``provisioned`` (awaiting invitation) → ``invited`` → ``active`` ⇄ ``suspended`` → ``removed``.
 An invitation that ends without acceptance (revoked, declined, expired) returns an invited
 member to ``provisioned`` so that an administrator can invite them again.
+
+Every live member can be suspended (an identity provider's ``active: false`` comes whatever the
+member's state): an invited member's pending invitation is revoked first, so a provisioned or
+invited member becomes suspended too. Reactivation returns a member to ``active`` when they have
+an account, else to ``provisioned`` (awaiting invitation again): :func:`reactivated_status`.
 """
 
 from __future__ import annotations
@@ -24,10 +29,10 @@ class MemberStatus(StrEnum):
 
 S = MemberStatus
 ALLOWED: dict[MemberStatus, frozenset[MemberStatus]] = {
-    S.PROVISIONED: frozenset({S.INVITED, S.REMOVED}),
-    S.INVITED: frozenset({S.ACTIVE, S.PROVISIONED, S.REMOVED}),
+    S.PROVISIONED: frozenset({S.INVITED, S.SUSPENDED, S.REMOVED}),
+    S.INVITED: frozenset({S.ACTIVE, S.PROVISIONED, S.SUSPENDED, S.REMOVED}),
     S.ACTIVE: frozenset({S.SUSPENDED, S.REMOVED}),
-    S.SUSPENDED: frozenset({S.ACTIVE, S.REMOVED}),
+    S.SUSPENDED: frozenset({S.ACTIVE, S.PROVISIONED, S.REMOVED}),
     S.REMOVED: frozenset(),
 }
 
@@ -49,6 +54,12 @@ def transition(current: MemberStatus | str, target: MemberStatus) -> MemberStatu
             field="status",
         )
     return target
+
+
+def reactivated_status(has_account: bool) -> MemberStatus:
+    """Where a reactivated member goes: back to ``active`` with an account, else to
+    ``provisioned`` (they were never claimed: they wait for an invitation again)."""
+    return S.ACTIVE if has_account else S.PROVISIONED
 
 
 def ensure_claimable(status: MemberStatus | str) -> None:

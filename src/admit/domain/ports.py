@@ -26,6 +26,7 @@ from admit.domain.repositories import (
     OidcTokensRepository,
     OrganizationsRepository,
     OutboxRepository,
+    ScimHoldsRepository,
     ScimRequestsRepository,
     ScimTokensRepository,
     ScimUsersRepository,
@@ -136,6 +137,8 @@ class UnitOfWork(Protocol):
     def scim_requests(self) -> ScimRequestsRepository: ...
     @property
     def scim_users(self) -> ScimUsersRepository: ...
+    @property
+    def scim_holds(self) -> ScimHoldsRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

@@ -36,7 +36,7 @@ def workspace_for(
     uow: UnitOfWork, actor: Actor, workspace_id: str, permission: Permission | None = None
 ) -> tuple[Workspace, Role]:
     """Load a workspace the actor can see, check ``permission``, and return it with the role."""
-    scope = actor.organization_id if actor.kind in TOKENS else None
+    scope = tenant_scope(actor)
     workspace = uow.workspaces.get(scope, workspace_id)
     if workspace is None:
         raise NotFound("workspace not found")

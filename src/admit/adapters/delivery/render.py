@@ -40,6 +40,9 @@ KINDS = (
     "identifier_added",
     "signup_approved",
     "signup_rejected",
+    "scim_brake",
+    "address_to_confirm",
+    "address_changed",
 )
 _TEMPLATE = {"invitation_resent": "invitation"}
 _DEFAULTS: dict[str, Any] = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, and_, bindparam, case, delete, func, insert, not_, or_, select, true, update
 
@@ -211,3 +211,92 @@ class ScimUsers(Repository):
         self.conn.execute(
             delete(t.scim_users).where(self.c.member_id == member_id, self.c.organization_id == organization_id)
         )
+
+
+class ScimHolds(Repository):
+    """Deactivations and removals an identity provider asked for, held by the deprovisioning brake
+    (:mod:`admit.admin.scim_brake`) until an administrator releases or dismisses them."""
+
+    c = t.scim_holds.c
+
+    def lock_workspace(self, organization_id: str, workspace_id: str) -> None:
+        """Serialize the brake's count-then-decide per workspace: a row lock on PostgreSQL (held
+        until the transaction ends); SQLite's write transactions (BEGIN IMMEDIATE) are serial already."""
+        self.conn.execute(
+            select(t.workspaces.c.id)
+            .where(t.workspaces.c.id == workspace_id, t.workspaces.c.organization_id == organization_id)
+            .with_for_update()
+        )
+
+    def scim_endings_since(self, organization_id: str, workspace_id: str, since: datetime) -> tuple[int, int]:
+        """How many members of the workspace an identity provider suspended and removed since
+        ``since`` (from the audit trail, written in the transaction of each change); removing
+        someone already suspended takes nothing away and is not counted."""
+        e = t.events.c
+        rows = self.conn.execute(
+            select(e.action, func.count())
+            .where(
+                e.organization_id == organization_id,
+                e.workspace_id == workspace_id,
+                e.created_at >= since,
+                e.actor_type == "scim",
+                e.action.in_(("member.suspended", "member.removed")),
+                func.coalesce(e.data["previous"].as_string(), "") != "suspended",
+            )
+            .group_by(e.action)
+        ).all()
+        counts = {str(action): int(n) for action, n in rows}
+        return counts.get("member.suspended", 0), counts.get("member.removed", 0)
+
+    def held_for(self, member_id: str) -> Row[Any] | None:
+        return self._one(select(t.scim_holds).where(self.c.member_id == member_id, self.c.state == "held"))
+
+    def held_since(self, organization_id: str, workspace_id: str, since: datetime) -> int:
+        """Holds made in the workspace since ``since`` (whatever became of them)."""
+        stmt = select(func.count()).where(
+            self.c.organization_id == organization_id, self.c.workspace_id == workspace_id, self.c.created_at >= since
+        )
+        return int(self.conn.execute(stmt).scalar_one())
+
+    def add(self, **values: Any) -> str:
+        return self._insert(t.scim_holds, values)
+
+    def held(
+        self, organization_id: str, workspace_id: str, ids: Sequence[str] | None = None, *, limit: int = 1000
+    ) -> Sequence[Row[Any]]:
+        """The workspace's held changes (``ids``: only these), the oldest first, with their member's
+        name, addresses and status."""
+        m = t.members.c
+        stmt = (
+            select(
+                self.c.id,
+                self.c.member_id,
+                self.c.token_id,
+                self.c.action,
+                self.c.created_at,
+                m.first_name,
+                m.last_name,
+                m.email,
+                m.username,
+                m.status.label("member_status"),
+                t.scim_tokens.c.name.label("token_name"),
+            )
+            .join(t.members, m.id == self.c.member_id)
+            .join(t.scim_tokens, t.scim_tokens.c.id == self.c.token_id)
+            .where(self.c.organization_id == organization_id, self.c.workspace_id == workspace_id)
+            .where(self.c.state == "held")
+            .order_by(self.c.created_at, self.c.id)
+            .limit(limit)
+        )
+        if ids is not None:
+            stmt = stmt.where(self.c.id.in_(list(ids)))
+        return cast("Sequence[Row[Any]]", self.conn.execute(stmt).all())
+
+    def decide(self, organization_id: str, hold_id: str, state: str, now: datetime, by: str | None) -> bool:
+        """Mark a held change released or dismissed; False if it was decided meanwhile."""
+        done = self.conn.execute(
+            update(t.scim_holds)
+            .where(self.c.id == hold_id, self.c.organization_id == organization_id, self.c.state == "held")
+            .values(state=state, decided_at=now, decided_by=by)
+        )
+        return bool(done.rowcount)

@@ -47,7 +47,7 @@ from admit.adapters.persistence.repositories import (
     WorkspaceLogos,
     Workspaces,
 )
-from admit.adapters.persistence.scim_repositories import ScimRequests, ScimTokens, ScimUsers
+from admit.adapters.persistence.scim_repositories import ScimHolds, ScimRequests, ScimTokens, ScimUsers
 from admit.adapters.persistence.signup_repositories import SignUps
 from admit.adapters.persistence.sso_repositories import ExternalAccounts, IdentityProviders
 
@@ -199,6 +199,10 @@ class UnitOfWork:
     @cached_property
     def scim_users(self) -> ScimUsers:
         return ScimUsers(self.conn)
+
+    @cached_property
+    def scim_holds(self) -> ScimHolds:
+        return ScimHolds(self.conn)
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

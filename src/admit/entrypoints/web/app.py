@@ -32,6 +32,7 @@ from admit.entrypoints.web.api.admin import (
     organizations,
     outbox,
     people,
+    scim_holds,
     scim_tokens,
 )
 from admit.entrypoints.web.api.admin import signup as signup_api
@@ -58,6 +59,7 @@ from admit.entrypoints.web.pages.admin import jobs as jobs_pages
 from admit.entrypoints.web.pages.admin import people as people_pages
 from admit.entrypoints.web.pages.admin import person as person_pages
 from admit.entrypoints.web.pages.admin import scim as scim_pages
+from admit.entrypoints.web.pages.admin import scim_holds as scim_holds_pages
 from admit.entrypoints.web.pages.admin import settings as workspace_settings_pages
 from admit.entrypoints.web.pages.admin import signin as sign_in_admin_pages
 from admit.entrypoints.web.pages.admin import signup as signup_admin_pages
@@ -144,6 +146,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         signup_api,
         scim_tokens,
         groups,
+        scim_holds,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
@@ -183,6 +186,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         access_code_admin_pages,
         access_sheet_pages,
         signup_admin_pages,
+        scim_holds_pages,  # before scim_pages: /scim/holds is not a token's request log
         scim_pages,
     )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):

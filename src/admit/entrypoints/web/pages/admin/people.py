@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.admin import members
+from admit.admin import members, scim_brake
 from admit.admin.member_view import MemberView
 from admit.admin.profiles import MemberInput
 from admit.admin.tenancy import LANGUAGES
@@ -116,6 +116,7 @@ async def people_page(
             f"{people_path(admin.workspace_id)}?{urlencode({**filters, 'cursor': members.make_cursor(rows[-1])})}"
         )
     notice = await _notice(ctx, admin, params)
+    held = await blocking(lambda: scim_brake.count_holds(ctx, admin.actor, admin.workspace_id))
     here = request.url.path + (f"?{request.url.query}" if request.method == "GET" and request.url.query else "")
     return admin.page(
         request,
@@ -128,6 +129,7 @@ async def people_page(
         first_url=f"{people_path(admin.workspace_id)}?{urlencode(filters)}" if cursor else None,
         back=safe_back(admin.workspace_id, here),
         notice=notice,
+        held=held,
         error=error,
         statuses=STATUSES,
         roles=ROLES,
