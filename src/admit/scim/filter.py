@@ -494,6 +494,12 @@ class _SqlCompiler:
         return and_(*(self.compile(c, (parent, mapping_prefix)) for c in rest))
 
 
+def compare(column: Column, op: str, value: Value, name: str = "attribute") -> ColumnElement[bool]:
+    """One comparison (``op`` "pr" for presence) on a mapped column: what a mapping's callable
+    answers for the cases it does not handle itself."""
+    return _present(column) if op == "pr" else _compare(column, op, value, name)
+
+
 def _conjuncts(node: Filter) -> list[Filter]:
     if isinstance(node, And):
         return [*_conjuncts(node.left), *_conjuncts(node.right)]

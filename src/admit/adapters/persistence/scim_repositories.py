@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, and_, bindparam, case, delete, func, insert, not_, or_, select, true, update
+from sqlalchemy import Row, and_, bindparam, case, delete, func, insert, not_, or_, select, true, union_all, update
 
 from admit.adapters.persistence import tables as t
 from admit.adapters.persistence.repositories import DriverQuery, Repository
 from admit.scim.errors import ScimError
-from admit.scim.filter import Column, Kind, to_sql
+from admit.scim.filter import Column, Kind, compare, to_sql
 from admit.scim.schemas import USER_TYPE
 
 
@@ -99,8 +99,44 @@ LAST_MODIFIED = case(
 _JOINED = t.members.outerjoin(t.scim_users, _s.member_id == _m.id)
 
 
-def user_filter_mapping() -> dict[str, Any]:
-    """The SQL of each filterable User attribute (``filter.to_sql``'s mapping)."""
+def members_named(organization_id: str, workspace_id: str | None, user_name: str) -> Any:
+    """The ids of the live members whose userName is ``user_name`` (any case), found through
+    indexes, never by scanning the directory: the provider's userName (scim_users, unique per
+    organization), else a member without one whose email, username or external ID it is. Identity
+    providers look every user up this way (``userName eq "…"``) before each change."""
+    key = user_name.casefold()
+    m2, s2 = t.members.alias("named"), t.scim_users.alias("named_scim")
+    in_scope = (
+        m2.c.workspace_id == workspace_id
+        if workspace_id is not None
+        else m2.c.workspace_id.in_(select(t.workspaces.c.id).where(t.workspaces.c.organization_id == organization_id))
+    )
+    plain = [
+        select(m2.c.id).where(
+            in_scope,
+            m2.c.status != "removed",
+            column == value,
+            ~select(s2.c.member_id).where(s2.c.member_id == m2.c.id).exists(),
+        )
+        for column, value in (
+            (m2.c.email, user_name.lower()),
+            (m2.c.username, user_name.lower()),
+            (m2.c.external_id, user_name),
+        )
+    ]
+    given = select(s2.c.member_id).where(s2.c.organization_id == organization_id, s2.c.user_name_key == key)
+    return union_all(given, *plain)
+
+
+def user_filter_mapping(conn: Any, organization_id: str, workspace_id: str | None) -> dict[str, Any]:
+    """The SQL of each filterable User attribute (``filter.to_sql``'s mapping). ``userName eq``
+    is looked up at once through indexes (``members_named``) and compiles to the ids it found:
+    as a subquery, SQLite's planner would walk the whole directory and test each row against it."""
+
+    def user_name(op: str, value: Any) -> Any:
+        if op == "eq" and isinstance(value, str):  # the providers' lookup: through indexes
+            return _m.id.in_(conn.execute(members_named(organization_id, workspace_id, value)).scalars().all())
+        return compare(Column(USER_NAME, Kind.STRING), op, value, "userName")
 
     def active(op: str, value: Any) -> Any:
         if op == "pr":
@@ -115,7 +151,7 @@ def user_filter_mapping() -> dict[str, Any]:
 
     return {
         "id": Column(_m.id, Kind.EXACT),
-        "username": Column(USER_NAME, Kind.STRING),
+        "username": user_name,
         "externalid": Column(_s.external_id, Kind.EXACT),
         "name.givenname": Column(_m.first_name, Kind.STRING),
         "name.familyname": Column(_m.last_name, Kind.STRING),
@@ -172,7 +208,9 @@ class ScimUsers(Repository):
         order, and how many match in all; ``invalidFilter`` for an attribute that cannot be filtered."""
         condition = self._scope(organization_id, workspace_id)
         if where is not None:
-            condition = and_(condition, to_sql(where, user_filter_mapping(), USER_TYPE))
+            condition = and_(
+                condition, to_sql(where, user_filter_mapping(self.conn, organization_id, workspace_id), USER_TYPE)
+            )
         total = self.conn.execute(select(func.count()).select_from(_JOINED).where(condition)).scalar_one()
         stmt = self._select().where(condition)
         if after is not None:
@@ -187,17 +225,21 @@ class ScimUsers(Repository):
     def user_name_taken(self, organization_id: str, workspace_id: str, key: str, exclude: str | None = None) -> bool:
         """Whether a live user of the organization holds this (casefolded) userName, or a live member of
         ``workspace_id`` this email or username."""
-        clash = or_(
-            and_(_s.user_name_key == key, _m.organization_id == organization_id),
-            and_(
-                _m.workspace_id == workspace_id,
-                or_(func.lower(_m.email) == key, func.lower(_m.username) == key),
-            ),
+        given = (
+            select(_m.id)
+            .select_from(_JOINED)
+            .where(_s.organization_id == organization_id, _s.user_name_key == key, _m.status != "removed")
         )
-        stmt = select(_m.id).select_from(_JOINED).where(_m.status != "removed", clash)
-        if exclude is not None:
-            stmt = stmt.where(_m.id != exclude)
-        return self.conn.execute(stmt.limit(1)).first() is not None
+        plain = [
+            select(_m.id).where(_m.workspace_id == workspace_id, _m.status != "removed", column == key)
+            for column in (_m.email, _m.username)  # stored lower-case: their unique indexes answer
+        ]
+        for stmt in (given, *plain):
+            if exclude is not None:
+                stmt = stmt.where(_m.id != exclude)
+            if self.conn.execute(stmt.limit(1)).first() is not None:
+                return True
+        return False
 
     def save(self, member_id: str, **values: Any) -> None:
         """Insert or replace the member's scim_users row (``AlreadyExists`` on a userName clash)."""
