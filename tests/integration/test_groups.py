@@ -258,3 +258,22 @@ def test_a_person_page_lists_their_groups_for_whoever_manages_people(
         groups.groups_of_member(ctx, viewer, ada)
     with pytest.raises(NotFound):
         groups.groups_of_member(ctx, Actor(ActorKind.API_TOKEN, id="t", organization_id="elsewhere", role=None), ada)
+
+
+def test_a_removed_member_leaves_every_group_and_the_groups_change_version(
+    ctx: Context, operator: Actor, org: Any, workspace: Any, clock: FixedClock
+) -> None:
+    stays, _ = members.provision(ctx, operator, workspace.id, MemberInput(email="stays@acme.example"), invite=False)
+    leaves, _ = members.provision(ctx, operator, workspace.id, MemberInput(email="leaves@acme.example"), invite=False)
+    first = groups.create(ctx, operator, org.id, "First")
+    second = groups.create(ctx, operator, org.id, "Second")
+    for group in (first, second):
+        groups.add_members(ctx, operator, org.id, group.id, [stays.id, leaves.id])
+    with ctx.uow() as uow:
+        before = {gid: uow.groups.get(org.id, gid).updated_at for gid in (first.id, second.id)}
+    clock.advance(seconds=5)
+    members.remove(ctx, operator, leaves.id)
+    with ctx.uow() as uow:
+        rows = uow.conn.execute(t.group_members.select()).all()
+        assert {(r.group_id, r.member_id) for r in rows} == {(first.id, stays.id), (second.id, stays.id)}
+        assert all(uow.groups.get(org.id, gid).updated_at > at for gid, at in before.items())

@@ -458,6 +458,10 @@ def _move_in(
         raise Conflict("the member changed meanwhile; reload and try again", code="member_changed")
     if target in (MemberStatus.SUSPENDED, MemberStatus.REMOVED):  # their apps' sessions and tokens end here
         backchannel.membership_ended(uow, workspace.organization_id, workspace.id, member.account_id, now)
+    if target is MemberStatus.REMOVED:  # a removed person leaves their groups (their ETags move)
+        left = [group.id for group in uow.groups.of_member(workspace.organization_id, member.id)]
+        uow.groups.leave(workspace.organization_id, member.id, left)
+        uow.groups.touch(workspace.organization_id, left, now)
     record(
         uow,
         actor,
