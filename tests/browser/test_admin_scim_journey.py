@@ -5,6 +5,7 @@ read its request log, revoke it after the confirmation page, and see the provide
 from __future__ import annotations
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 from support.browser import AdminWorkspace, screenshot
 from support.processes import backend, server
@@ -14,6 +15,9 @@ def no_horizontal_scroll(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
+# The rules behind this page are tested over HTTP on both databases; the journey runs on one
+# (the suite's time goes to browser runs).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_create_use_and_revoke_a_scim_token_on_a_phone(page: Page, database_url: str) -> None:
     kind = backend(database_url)
     with server(database_url) as base:

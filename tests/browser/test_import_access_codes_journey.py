@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 from support.browser import AdminWorkspace, screenshot
 from support.pdfs import qr_codes, read, text_of
@@ -18,6 +19,9 @@ def fits(page: Page) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
+# The rules behind this page are tested over HTTP on both databases; the journey runs on one
+# (the suite's time goes to browser runs).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_admin_prints_the_codes_of_a_whole_import(browser: Browser, database_url: str, tmp_path: Path) -> None:
     kind = backend(database_url)
     people = tmp_path / "shift.csv"

@@ -5,6 +5,7 @@ desktop without sideways scrolling."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 from support.browser import AdminWorkspace, screenshot
 from support.processes import admit, backend, field, server
@@ -21,6 +22,9 @@ def _no_sideways_scroll(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+# The rules behind this page are tested over HTTP on both databases; the journey runs on one
+# (the suite's time goes to browser runs).
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_an_owner_applies_one_held_deactivation_and_dismisses_the_rest(page: Page, database_url: str) -> None:
     kind = backend(database_url)
     with server(database_url) as base:

@@ -492,6 +492,16 @@ def _limit(limit: int) -> int:
     return limit
 
 
+def _query_text(value: str | None, field: str) -> str | None:
+    """A search prefix or a page cursor as typed into a URL: refused clearly when no name could
+    hold it (a control character, more than a name's length), never passed to the database."""
+    if value is None:
+        return None
+    if len(value) > 256 or any(ch < " " for ch in value):
+        raise ValidationFailed(f"the {field} is not a group name (control characters or too long)", field=field)
+    return value
+
+
 def list_groups(
     ctx: Context,
     actor: Actor,
@@ -505,6 +515,7 @@ def list_groups(
     """A page of the organization's groups by name, with member counts; ``prefix``: names
     starting so (case-insensitively)."""
     limit = _limit(limit)
+    prefix, cursor = _query_text(prefix, "prefix"), _query_text(cursor, "cursor")
     key = name_key(prefix.strip()) if prefix and prefix.strip() else None
     with ctx.uow() as uow:
         _authority(uow, actor, organization_id, acting_from)
@@ -525,6 +536,7 @@ def get(
 ) -> GroupWithMembers:
     """The group with a page of its members (by member id; follow ``next_cursor``)."""
     limit = _limit(limit)
+    cursor = _query_text(cursor, "cursor")
     with ctx.uow() as uow:
         _authority(uow, actor, organization_id, acting_from)
         row = _group(uow, organization_id, group_id)
