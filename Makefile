@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/oidc.py
 	$(BIN)/python bench/codes.py
+	$(BIN)/python bench/scim.py
 
 # Re-resolve requirements.lock from pyproject.toml (newest versions allowed), with hashes.
 lock: $(STAMP)
