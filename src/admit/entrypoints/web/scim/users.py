@@ -177,24 +177,25 @@ def _search_everything(ctx: Context, caller: Any, page: Page, filter_text: str |
     return list_response(taken, users_total + int(found_groups["totalResults"]), page)
 
 
+async def _change(request: Request, ctx: Context, caller: Any, user_id: str, change: Callable[..., Any]) -> Response:
+    """PUT or PATCH: ``change`` (``scim_users.replace`` or ``.patch``) with the body and If-Match."""
+    given = body(request)
+    if_match = request.headers.get("if-match")
+    user = await run_work(ctx, lambda: change(ctx, caller, user_id, given, if_match))
+    logged(request, resource_id=user.id, change=given)
+    return _answer(ctx, user, 200, request)
+
+
 @router.put("/Users/{user_id}")
 @scim_errors
 async def replace_user(request: Request, ctx: Ctx, caller: Caller, user_id: str) -> Response:
-    given = body(request)
-    if_match = request.headers.get("if-match")
-    user = await run_work(ctx, lambda: scim_users.replace(ctx, caller, user_id, given, if_match))
-    logged(request, resource_id=user.id, change=given)
-    return _answer(ctx, user, 200, request)
+    return await _change(request, ctx, caller, user_id, scim_users.replace)
 
 
 @router.patch("/Users/{user_id}")
 @scim_errors
 async def patch_user(request: Request, ctx: Ctx, caller: Caller, user_id: str) -> Response:
-    given = body(request)
-    if_match = request.headers.get("if-match")
-    user = await run_work(ctx, lambda: scim_users.patch(ctx, caller, user_id, given, if_match))
-    logged(request, resource_id=user.id, change=given)
-    return _answer(ctx, user, 200, request)
+    return await _change(request, ctx, caller, user_id, scim_users.patch)
 
 
 @router.delete("/Users/{user_id}")

@@ -14,7 +14,6 @@ from alembic import op
 
 import admit.adapters.persistence.tables
 
-
 revision = "0017"
 down_revision = "0016"
 branch_labels = None
