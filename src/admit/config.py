@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     delivery_batch: int = Field(50, ge=1, le=1000, description="Messages a worker claims at once.")
     delivery_poll_seconds: float = Field(1.0, gt=0, description="Idle worker polling interval.")
     scim_brake_percent: int = Field(
-        20, ge=1, le=100, description="SCIM brake: hold deactivations past this % of a workspace per hour."
+        20, ge=1, le=100, description="SCIM brake: hold deactivations past this % of a workspace per hour (100: off)."
     )
     scim_brake_minimum: int = Field(
         10, ge=0, description="SCIM deprovisioning brake: never brake a workspace of at most this many members."

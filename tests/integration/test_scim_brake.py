@@ -134,6 +134,34 @@ def test_the_limits_are_settings(
         scim_brake.configure(scim_brake.DEFAULT_PERCENT, scim_brake.DEFAULT_MINIMUM)
 
 
+def test_a_hundred_percent_turns_the_brake_off(
+    ctx: Context, operator: Actor, org: Any, workspace: Any, thirty: tuple[Actor, list[str]]
+) -> None:
+    _, ids = thirty
+    scim = scim_actor(ctx, operator, org, workspace)
+    scim_brake.configure(100, 10)
+    try:
+        for member_id in ids[:20]:  # suspended, reactivated and suspended again, then removed
+            members.suspend(ctx, scim, member_id)
+            members.reactivate(ctx, scim, member_id)
+            members.suspend(ctx, scim, member_id)
+        assert [members.remove(ctx, scim, m).status for m in ids] == ["removed"] * 29
+    finally:
+        scim_brake.configure(scim_brake.DEFAULT_PERCENT, scim_brake.DEFAULT_MINIMUM)
+    assert messages(ctx, kind="scim_brake") == []
+
+
+def test_a_member_suspended_twice_within_the_hour_counts_once(
+    ctx: Context, operator: Actor, org: Any, workspace: Any, thirty: tuple[Actor, list[str]]
+) -> None:
+    _, ids = thirty
+    scim = scim_actor(ctx, operator, org, workspace)
+    for _ in range(3):  # an identity provider flapping one person: one person of thirty
+        members.suspend(ctx, scim, ids[0])
+        members.reactivate(ctx, scim, ids[0])
+    assert [members.suspend(ctx, scim, m).status for m in ids[:7]] == ["suspended"] * 6 + ["provisioned"]
+
+
 def test_two_deactivations_at_once_cannot_both_pass_the_threshold(
     ctx: Context, operator: Actor, org: Any, workspace: Any, thirty: tuple[Actor, list[str]]
 ) -> None:

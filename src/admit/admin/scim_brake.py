@@ -7,8 +7,9 @@ within the hour, so a sync that removes people does not shrink its own yardstick
 be more than ``percent`` % of it (default 20, ``ADMIT_SCIM_BRAKE_PERCENT``), and the workspace has
 more than ``minimum`` members (default 10, ``ADMIT_SCIM_BRAKE_MINIMUM``: a five-person team, or a
 test suite deleting the few users it created in a small workspace, is never braked), the change is
-held: a ``scim_holds`` row (one live hold per member: a unique partial index), an audit event, and,
-for the first hold of the workspace within the hour, one email to each of its administrators.
+held (``ADMIT_SCIM_BRAKE_PERCENT=100`` turns the brake off): a ``scim_holds`` row (one live hold
+per member: a unique partial index), an audit event, and, for the first hold of the workspace
+within the hour, one email to each of its administrators.
 
 What is counted comes from the audit trail (``events``): each SCIM suspension or removal writes its
 event in the transaction of the change, so every process sees the same count once it commits. The
@@ -70,8 +71,9 @@ def configure(percent: int, minimum: int) -> None:
 
 
 def braking(applied: int, size: int, *, percent: int, minimum: int) -> bool:
-    """Whether one more change, after ``applied`` within the hour, is held in a workspace of ``size``."""
-    return size > minimum and (applied + 1) * 100 > percent * size
+    """Whether one more change, after ``applied`` within the hour, is held in a workspace of ``size``.
+    ``percent`` 100 turns the brake off: nothing is ever more than the whole workspace."""
+    return percent < 100 and size > minimum and (applied + 1) * 100 > percent * size
 
 
 def hold_if_braking(

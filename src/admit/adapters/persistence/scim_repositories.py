@@ -273,10 +273,11 @@ class ScimHolds(Repository):
     def scim_endings_since(self, organization_id: str, workspace_id: str, since: datetime) -> tuple[int, int]:
         """How many members of the workspace an identity provider suspended and removed since
         ``since`` (from the audit trail, written in the transaction of each change); removing
-        someone already suspended takes nothing away and is not counted."""
+        someone already suspended takes nothing away and is not counted, and a member suspended,
+        reactivated and suspended again counts once."""
         e = t.events.c
         rows = self.conn.execute(
-            select(e.action, func.count())
+            select(e.action, func.count(e.subject_id.distinct()))
             .where(
                 e.organization_id == organization_id,
                 e.workspace_id == workspace_id,
