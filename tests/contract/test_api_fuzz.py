@@ -62,9 +62,7 @@ def test_api_answers_every_input_within_its_contract(ctx: Context, method: str, 
     world = populate(ctx)
     app = client(ctx).fastapi_app  # type: ignore[attr-defined]
     operation = _schema(app)[path][method]
-    cases = st.one_of(
-        operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)
-    )
+    cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
 
     @given(case=cases, caller=st.sampled_from(CALLERS), real_ids=st.booleans())
     @settings(

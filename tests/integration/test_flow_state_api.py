@@ -89,9 +89,7 @@ def test_a_verified_flow_cannot_claim_another_invitation(ctx: Context, operator:
     assert claim(api, nia, flow).status_code == 201
 
 
-def test_an_expired_sign_up_flow_is_refused(
-    ctx: Context, operator: Actor, workspace: Any, clock: FixedClock
-) -> None:
+def test_an_expired_sign_up_flow_is_refused(ctx: Context, operator: Actor, workspace: Any, clock: FixedClock) -> None:
     api = client(ctx)
     token = invite(ctx, operator, workspace)
     flow = start(api, token)
@@ -101,9 +99,7 @@ def test_an_expired_sign_up_flow_is_refused(
     assert claim(api, token, start(api, token)).status_code == 403  # a fresh flow must be verified again
 
 
-def test_a_sign_up_flow_is_only_for_invitations_that_ask_for_one(
-    ctx: Context, operator: Actor, workspace: Any
-) -> None:
+def test_a_sign_up_flow_is_only_for_invitations_that_ask_for_one(ctx: Context, operator: Actor, workspace: Any) -> None:
     invitations.invite(ctx, operator, workspace.id, MemberInput(email="kim@example.com", **NAMES))
     api = client(ctx)
     token = token_for(ctx, "kim@example.com")
