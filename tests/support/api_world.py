@@ -25,7 +25,9 @@ def populate(ctx: Context) -> World:
     operator = api_token(ctx, None)
     api = client(ctx, operator)
     org = api.post("/api/v1/organizations", json={"name": "Fuzz", "plan": "enterprise", "seats": 100}).json()
-    workspace = api.post(f"/api/v1/organizations/{org['id']}/workspaces", json={"name": "Main"}).json()
+    workspace = api.post(
+        f"/api/v1/organizations/{org['id']}/workspaces", json={"name": "Main", "departments": ["Tills"]}
+    ).json()
     joined = api.post(
         f"/api/v1/workspaces/{workspace['id']}/members", json={"email": "joined@example.com", "invite": True}
     ).json()
@@ -47,7 +49,9 @@ def populate(ctx: Context) -> World:
     )
     scim_token = api.post(f"/api/v1/organizations/{org['id']}/scim-tokens", json={"name": "Entra ID"})
     group = api.post(f"/api/v1/organizations/{org['id']}/groups", json={"name": "Crew"})
+    link = api.post(f"/api/v1/workspaces/{workspace['id']}/signup-links", json={"department": "Tills"})
     assert all(r.status_code in (200, 201, 202) for r in (pending, session, job, provider, app, scim_token, group))
+    assert link.status_code == 201, link.text
     tokens = {
         "operator": operator,
         "owner": api_token(ctx, org["id"], role="owner"),
@@ -67,5 +71,6 @@ def populate(ctx: Context) -> World:
         "group_id": group.json()["id"],
         "message_id": str(messages(ctx)[-1]["id"]),
         "version": "1",  # of the terms of service
+        "token": link.json()["url"].rsplit("/", 1)[1],  # a department sign-up link's (POST /join/{token})
     }
     return World(tokens, ids)

@@ -22,6 +22,7 @@ from admit.adapters.delivery.transports import transports_for
 from admit.config import Settings
 from admit.entrypoints.web import dev, errors, oidc, scim
 from admit.entrypoints.web.api import invitation, signin, signup, terms
+from admit.entrypoints.web.api import self_sign_up as self_sign_up_api
 from admit.entrypoints.web.api import settings as settings_api
 from admit.entrypoints.web.api.admin import (
     access_codes,
@@ -147,6 +148,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         scim_tokens,
         groups,
         scim_holds,
+        self_sign_up_api,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
