@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -114,14 +114,26 @@ def _overlay(
     return stored or None
 
 
-def etag_of(row: Any) -> str:
-    """The User's version: from what it holds (the clock alone could give two states one time)."""
+Groups = Sequence[tuple[str, str]]  # a member's groups: (id, display name), by name
+
+
+def etag_of(row: Any, groups: Groups = ()) -> str:
+    """The User's version: from what it holds (the clock alone could give two states one time),
+    its groups included (read-only, but part of the resource)."""
     state = {name: getattr(row, name) for name in row._fields if name not in ("created_at", "updated_at")}
+    state["groups"] = [list(group) for group in groups]
     return etags.make_etag(json.dumps(state, sort_keys=True, default=str))
 
 
-def render(ctx: Context, row: Any) -> ScimUser:
-    """The member (a row of ``uow.scim_users.get``/``search``) as a SCIM User."""
+def groups_of(ctx: Context, caller: ScimCaller, member_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """The groups of a page of Users, in one query."""
+    with ctx.uow() as uow:
+        return uow.groups.of_members(caller.organization_id, member_ids)
+
+
+def render(ctx: Context, row: Any, groups: Groups = ()) -> ScimUser:
+    """The member (a row of ``uow.scim_users.get``/``search``) as a SCIM User; ``groups`` its
+    groups, returned as the read-only ``groups`` attribute (RFC 7643 §4.1.2: direct membership)."""
     stored: dict[str, Any] = copy.deepcopy(row.scim_attributes) if isinstance(row.scim_attributes, dict) else {}
     filled = stored.pop(FILLED, {})
     resource: dict[str, Any] = {"schemas": [USER_SCHEMA], "id": row.id}
@@ -152,6 +164,11 @@ def render(ctx: Context, row: Any) -> ScimUser:
     managed = row.scim_updated_at is not None  # created or changed through SCIM: attributes as the provider set them
     if not managed or filled.get("active_given") or row.status == MemberStatus.SUSPENDED:
         resource["active"] = row.status != MemberStatus.SUSPENDED
+    if groups:
+        resource["groups"] = [
+            {"value": gid, "$ref": ctx.link(f"/scim/v2/Groups/{gid}"), "display": name, "type": "direct"}
+            for gid, name in groups
+        ]
     enterprise = dict(stored.get(ENTERPRISE) or {})
     for key in MAPPED_ENTERPRISE:
         enterprise.pop(key, None)
@@ -170,7 +187,7 @@ def render(ctx: Context, row: Any) -> ScimUser:
         resource["schemas"].append(ENTERPRISE)
     resource[ADMIT] = admit
     resource["schemas"].append(ADMIT)
-    etag = etag_of(row)
+    etag = etag_of(row, groups)
     modified = max(row.updated_at, row.scim_updated_at) if row.scim_updated_at is not None else row.updated_at
     resource["meta"] = {
         "resourceType": "User",
@@ -196,7 +213,11 @@ def _load(ctx: Context, caller: ScimCaller, user_id: str) -> Any:
 
 def get(ctx: Context, caller: ScimCaller, user_id: str) -> ScimUser:
     """A User in the token's reach; ``NotFound`` otherwise (another tenant's included)."""
-    return render(ctx, _load(ctx, caller, user_id))
+    return _current(ctx, caller, _load(ctx, caller, user_id))
+
+
+def _current(ctx: Context, caller: ScimCaller, row: Any) -> ScimUser:
+    return render(ctx, row, groups_of(ctx, caller, [row.id]).get(row.id, ()))
 
 
 def search(
@@ -218,7 +239,10 @@ def search(
             caller.organization_id, caller.workspace_id, where, offset=page.offset if not page.cursor else 0,
             after=after, limit=page.count,
         )  # fmt: skip
-    resources = [project(render(ctx, row).resource, USER_TYPE, attributes, excluded) for row in rows]
+    groups = groups_of(ctx, caller, [row.id for row in rows]) if rows else {}
+    resources = [
+        project(render(ctx, row, groups.get(row.id, ())).resource, USER_TYPE, attributes, excluded) for row in rows
+    ]
     next_cursor = None
     if page.cursor and rows and len(rows) == page.count:
         last = rows[-1]
@@ -437,24 +461,24 @@ def _write(ctx: Context, caller: ScimCaller, row: Any, resource: dict[str, Any])
     return get(ctx, caller, row.id)
 
 
-def _precondition(row: Any, if_match: str | None) -> None:
-    etags.evaluate(etag_of(row), if_match, None, safe=False)
+def _precondition(user: ScimUser, if_match: str | None) -> None:
+    etags.evaluate(user.etag, if_match, None, safe=False)
 
 
 def replace(ctx: Context, caller: ScimCaller, user_id: str, body: Any, if_match: str | None = None) -> ScimUser:
     """PUT /Users/{id}: a full replace (attributes not given are cleared; immutable ones must not change)."""
     row = _load(ctx, caller, user_id)
-    _precondition(row, if_match)
-    current = render(ctx, row).resource
-    resource = _coerced(body, current)
+    user = _current(ctx, caller, row)
+    _precondition(user, if_match)
+    resource = _coerced(body, user.resource)
     return _write(ctx, caller, row, resource)
 
 
 def patch(ctx: Context, caller: ScimCaller, user_id: str, body: Any, if_match: str | None = None) -> ScimUser:
     """PATCH /Users/{id}: the operations applied to the current User, then saved as a replace."""
     row = _load(ctx, caller, user_id)
-    _precondition(row, if_match)
-    current = render(ctx, row)
+    current = _current(ctx, caller, row)
+    _precondition(current, if_match)
     result = apply_patch(current.resource, body, USER_TYPE)
     if not result.changed:
         return current
@@ -464,11 +488,12 @@ def patch(ctx: Context, caller: ScimCaller, user_id: str, body: Any, if_match: s
 def delete(ctx: Context, caller: ScimCaller, user_id: str, if_match: str | None = None) -> ScimUser | None:
     """DELETE /Users/{id}: the member is removed (None), or the brake holds it (the unchanged User)."""
     row = _load(ctx, caller, user_id)
-    _precondition(row, if_match)
+    current = _current(ctx, caller, row)
+    _precondition(current, if_match)
     _protect_owner(row)
     actor = caller.actor()
     if members.remove(ctx, actor, row.id, workspace_id=row.workspace_id).status != "removed":
-        return render(ctx, row)  # held by the deprovisioning brake (admin.scim_brake)
+        return current  # held by the deprovisioning brake (admin.scim_brake)
     with ctx.uow(write=True) as uow:  # the userName is free again
         uow.scim_users.remove(caller.organization_id, row.id)
         uow.commit()

@@ -345,6 +345,8 @@ class GroupsRepository(Protocol):
 
     def names_for_member(self, member_id: str) -> list[str]: ...
 
+    def of_members(self, organization_id: str, member_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]: ...
+
     # SCIM (admit.admin.scim_groups)
     def scim_in_scope(
         self, organization_id: str, workspace_id: str | None, member_ids: Sequence[str], group_id: str | None = None

@@ -210,6 +210,21 @@ class Groups(Repository):
             found.update((row[0], bool(row[1])) for row in self.conn.execute(stmt.where(M.id.in_(chunk))).all())
         return found
 
+    def of_members(self, organization_id: str, member_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """The groups of each of these members, as (group id, display name) by name: one query for a
+        page of SCIM Users (one per 1,000 ids), never one per member."""
+        found: dict[str, list[tuple[str, str]]] = {}
+        for chunk in _chunks(list(dict.fromkeys(member_ids))):
+            rows = self.conn.execute(
+                select(GM.member_id, G.id, G.display_name)
+                .join(t.groups, G.id == GM.group_id)
+                .where(GM.organization_id == organization_id, GM.member_id.in_(chunk))
+                .order_by(GM.member_id, G.name_key, G.id)
+            ).all()
+            for member_id, group_id, name in rows:
+                found.setdefault(member_id, []).append((group_id, name))
+        return found
+
     def scim_members(self, organization_id: str, group_id: str, workspace_id: str | None) -> Sequence[Row[Any]]:
         """The group's live members (in ``workspace_id`` if given), by id, with what names them."""
         stmt = (
