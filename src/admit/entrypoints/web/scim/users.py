@@ -10,14 +10,14 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from admit.admin import scim_groups, scim_users
+from admit.admin import scim_search, scim_users
 from admit.entrypoints.web.deps import Ctx, run_work
 from admit.entrypoints.web.scim import MAX_RESULTS, Caller, body, logged, router
 from admit.entrypoints.web.scim.errors import PREFIX, ScimJSONResponse, scim_error
 from admit.scim import schemas
-from admit.scim.errors import INVALID_FILTER, INVALID_SYNTAX, INVALID_VALUE, ScimError
+from admit.scim.errors import INVALID_SYNTAX, INVALID_VALUE, ScimError
 from admit.scim.filter import get_ci
-from admit.scim.lists import Page, list_response, parse_page
+from admit.scim.lists import parse_page
 from admit.scim.projection import project
 from admit.shared.context import Context
 
@@ -123,58 +123,10 @@ async def search_users(request: Request, ctx: Ctx, caller: Caller) -> Response:
 @router.post("/.search")
 @scim_errors
 async def search_root(request: Request, ctx: Ctx, caller: Caller) -> Response:
-    """The root search (RFC 7644 §3.4.3): Users, then Groups, in one index-paged list. A filter
-    naming an attribute one type does not have matches none of that type. Cursors page the
-    typed searches (``/Users/.search``, ``/Groups/.search``), not this one."""
+    """The root search (RFC 7644 §3.4.3): Users, then Groups (:mod:`admit.admin.scim_search`)."""
     given = _search_body(request)
-    if given.get("sortBy") is not None:
-        raise ScimError(400, INVALID_VALUE, "sorting is not supported (ServiceProviderConfig: sort false)")
-    if given.get("cursor") is not None:
-        raise ScimError(400, INVALID_VALUE, "the root search pages by startIndex; cursors page /Users and /Groups")
-    filter_text = given.get("filter")
-    if filter_text is not None and not isinstance(filter_text, str):
-        raise ScimError(400, INVALID_VALUE, "filter must be a string")
-    page = parse_page(given.get("startIndex"), given.get("count"), None, key=b"", max_count=MAX_RESULTS)
-    answer = await run_work(ctx, lambda: _search_everything(ctx, caller, page, filter_text or None, given), quick=True)
+    answer = await run_work(ctx, lambda: scim_search.search(ctx, caller, given, max_count=MAX_RESULTS), quick=True)
     return ScimJSONResponse(answer)
-
-
-def _search_everything(ctx: Context, caller: Any, page: Page, filter_text: str | None, given: dict[str, Any]) -> Any:
-    refused: list[ScimError] = []
-
-    def users(wanted: Page) -> dict[str, Any]:
-        try:
-            return scim_users.search(
-                ctx, caller, wanted, filter_text=filter_text, attributes=given.get("attributes"),
-                excluded=given.get("excludedAttributes"),
-            )  # fmt: skip
-        except ScimError as exc:
-            if exc.scim_type != INVALID_FILTER:
-                raise
-            refused.append(exc)
-            return {"totalResults": 0, "Resources": []}
-
-    def groups(start: int, count: int) -> dict[str, Any]:
-        try:
-            return scim_groups.search(
-                ctx, caller, filter=filter_text, start_index=str(start), count=str(count),
-                attributes=given.get("attributes"), excluded=given.get("excludedAttributes"),
-            )  # fmt: skip
-        except ScimError as exc:
-            if exc.scim_type != INVALID_FILTER:
-                raise
-            refused.append(exc)
-            return {"totalResults": 0, "Resources": []}
-
-    found_users = users(page)
-    users_total = int(found_users["totalResults"])
-    taken = list(found_users.get("Resources", []))
-    start = max(1, page.start_index - users_total)
-    found_groups = groups(start, max(0, page.count - len(taken)))
-    if len(refused) == 2:  # the filter fits neither type
-        raise refused[0]
-    taken += list(found_groups.get("Resources", []))[: max(0, page.count - len(taken))]
-    return list_response(taken, users_total + int(found_groups["totalResults"]), page)
 
 
 async def _change(request: Request, ctx: Context, caller: Any, user_id: str, change: Callable[..., Any]) -> Response:
