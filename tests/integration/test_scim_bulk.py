@@ -1,8 +1,9 @@
 """/scim/v2/Bulk on both databases (RFC 7644 §3.7) with Group operations: bulkId references
 resolved in later operations (a path and members' values; an operation naming a later POST waits
 for it), cycles 409, each operation in its own transaction (an error in one leaves the others
-done), failOnErrors, version as If-Match, maxOperations (413), a malformed request, and another
-organization's group not found."""
+done), failOnErrors, version as If-Match, maxOperations (413), a malformed request, another
+organization's group not found, and a User DELETE held by the deprovisioning brake (200 with the
+user, as the single DELETE)."""
 
 from __future__ import annotations
 
@@ -144,3 +145,24 @@ def test_another_organizations_groups_are_not_found_in_bulk(
     ).json()["Operations"]
     assert [a["status"] for a in answers] == ["404", "404"] and names(ctx, org) == ["Ours"]
     assert client(ctx, None).post("/scim/v2/Bulk", json={}).status_code == 401
+
+
+def test_a_delete_the_brake_holds_answers_200_with_the_user(
+    ctx: Context, operator: Actor, org: Any, workspace: Any
+) -> None:
+    """Past 20 % of a workspace of 30 within the hour, a Bulk DELETE is held as the single one is."""
+    api = idp(ctx, operator, org)
+    ids = people(ctx, org, workspace, 30)
+    deletes = [{"method": "DELETE", "path": f"/Users/{member_id}"} for member_id in ids[:8]]
+    done = bulk(api, *deletes)
+    assert done.status_code == 200, done.text
+    answers = done.json()["Operations"]
+    assert [a["status"] for a in answers] == ["204"] * 6 + ["200"] * 2
+    for member_id, answer in zip(ids[6:8], answers[6:], strict=True):
+        held = answer["response"]
+        assert held["id"] == member_id and held["meta"]["version"] == answer["version"]
+        assert answer["location"].endswith(f"/scim/v2/Users/{member_id}")
+        assert api.get(f"/scim/v2/Users/{member_id}").status_code == 200  # still there: held
+    assert api.get(f"/scim/v2/Users/{ids[0]}").status_code == 404
+    single = api.delete(f"/scim/v2/Users/{ids[8]}")
+    assert single.status_code == 200 and set(single.json()) == set(answers[6]["response"])

@@ -10,7 +10,9 @@ for each other (a cycle) are 409, a reference to a bulkId no operation has, or w
 is 409 too. ``failOnErrors`` stops after that many errors (the answer lists the operations done).
 More than ``MAX_OPERATIONS`` operations is 413; the gate refuses a body over ``MAX_PAYLOAD_BYTES``.
 Each answer has ``method``, ``bulkId``, ``location``, ``version`` and ``status`` (a string), and
-``response`` (the SCIM error) when the operation failed."""
+``response`` (the SCIM error) when the operation failed. A DELETE of a User that the
+deprovisioning brake holds answers as the single DELETE does: status ``200``, with the unchanged
+User as ``response`` (and its ``version``)."""
 
 from __future__ import annotations
 
@@ -45,7 +47,8 @@ class Service:
     create: Callable[[Context, ScimCaller, Any], dict[str, Any]]
     replace: Callable[[Context, ScimCaller, str, Any, str | None], dict[str, Any]]
     patch: Callable[[Context, ScimCaller, str, Any, str | None], dict[str, Any]]
-    delete: Callable[[Context, ScimCaller, str, str | None], object]  # what it answers is not used
+    # None when gone; the resource, unchanged, when the deprovisioning brake holds the removal
+    delete: Callable[[Context, ScimCaller, str, str | None], dict[str, Any] | None]
 
 
 def _services() -> dict[str, Service]:
@@ -55,9 +58,13 @@ def _services() -> dict[str, Service]:
             lambda ctx, caller, body: scim_users.create(ctx, caller, body).resource,
             lambda ctx, caller, id, body, if_match: scim_users.replace(ctx, caller, id, body, if_match).resource,
             lambda ctx, caller, id, body, if_match: scim_users.patch(ctx, caller, id, body, if_match).resource,
-            scim_users.delete,
+            lambda ctx, caller, id, if_match: _resource(scim_users.delete(ctx, caller, id, if_match)),
         ),
     }
+
+
+def _resource(user: scim_users.ScimUser | None) -> dict[str, Any] | None:
+    return user.resource if user is not None else None
 
 
 SERVICES = _services()
@@ -221,9 +228,16 @@ def _perform(ctx: Context, caller: ScimCaller, operation: _Operation, made: dict
         answer["bulkId"] = operation.bulk_id
     if operation.method == "DELETE":
         assert target is not None
-        service.delete(ctx, caller, target, operation.version)
+        held = service.delete(ctx, caller, target, operation.version)
         answer["location"] = ctx.link(f"/scim/v2/{operation.resource}/{target}")
-        answer["status"] = "204"
+        if held is None:
+            answer["status"] = "204"
+            return answer
+        # Held by the deprovisioning brake: as the single DELETE, 200 with the unchanged resource.
+        if (held.get("meta") or {}).get("version"):
+            answer["version"] = held["meta"]["version"]
+        answer["status"] = "200"
+        answer["response"] = held
         return answer
     if operation.method == "POST":
         resource = service.create(ctx, caller, data)
