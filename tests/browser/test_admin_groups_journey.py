@@ -1,6 +1,6 @@
 """Groups in a real browser against `admit serve`, at desktop and phone size: from People to
-Groups, create a group, add two people picked from the workspace, and see the group on a
-person's page; no page scrolls sideways."""
+Groups, create a group, add two people picked from the workspace, set the role the group
+grants, and see the group on a person's page; no page scrolls sideways."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ def test_create_a_group_add_two_people_and_see_it_on_a_person(
         page.get_by_role("button", name="Add to group").click()
         expect(page.get_by_role("status")).to_have_text("The people were added to the group.")
         expect(page.locator("tr[data-member]")).to_have_count(2)
+        page.get_by_label("Role its members get in this workspace").select_option("member")
+        page.get_by_role("button", name="Save role").click()
+        expect(page.get_by_role("status")).to_have_text("The group's role was saved.")
+        expect(page.get_by_label("Role its members get in this workspace")).to_have_value("member")
         no_sideways_scroll(page)
         screenshot(page, f"admin-group-{size}-{kind}")
         page.get_by_role("link", name="Ada Frontline").click()

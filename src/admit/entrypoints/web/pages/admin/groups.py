@@ -19,7 +19,8 @@ from admit.entrypoints.web.pages.admin.console import Admin, admin_for
 from admit.shared.context import Context
 
 router = APIRouter(include_in_schema=False)
-NOTICES = ("created", "deleted", "renamed", "added", "removed")
+NOTICES = ("created", "deleted", "renamed", "added", "removed", "role_set", "role_cleared")
+ROLES = ("guest", "member", "admin")  # offered; who may grant which is the service's rule
 PICKER = 50
 PICK = "pick_"
 
@@ -112,6 +113,8 @@ async def _group_page(
     inside = {person.id for person in found.members}
     context.setdefault("errors", {})
     context.setdefault("values", {"name": found.group.display_name})
+    here = found.group.workspace_id == admin.workspace_id
+    context.setdefault("role_value", found.group.role if here else "")
     return admin.page(
         request,
         "admin_group.html",
@@ -122,6 +125,8 @@ async def _group_page(
         next_cursor=found.next_cursor,
         candidates=[person for person in people if person.id not in inside and person.status != "removed"],
         q=q,
+        roles=ROLES,
+        role_elsewhere=bool(found.group.role) and not here,
         **context,
     )
 
@@ -156,6 +161,31 @@ async def rename_group(workspace_id: str, group_id: str, request: Request, ctx: 
             request, ctx, admin, group_id, status=status_of(exc), values={"name": name}, errors={"name": exc.message}
         )
     return RedirectResponse(f"{group_path(admin.workspace_id, group_id)}?done=renamed", status_code=303)
+
+
+@router.post("/admin/{workspace_id}/groups/{group_id}/role", response_class=HTMLResponse)
+async def set_role(workspace_id: str, group_id: str, request: Request, ctx: Ctx) -> Response:
+    """The role the group's members get in this workspace, or none (``groups.update`` decides who
+    may grant which: never above the admin's own role, never owner)."""
+    admin = await admin_for(request, ctx, workspace_id)
+    if isinstance(admin, Response):
+        return admin
+    async with request.form() as form:
+        role = str(form.get("role") or "")[:20]
+    changes = {"workspace_id": admin.workspace_id, "role": role} if role else {"role": None}
+    try:
+        await blocking(
+            lambda: groups.update(ctx, admin.actor, _org(admin), group_id, changes, acting_from=admin.workspace_id)
+        )
+    except DomainError as exc:
+        refused = admin.refusal(request, exc)
+        if refused is not None:
+            return refused
+        return await _group_page(
+            request, ctx, admin, group_id, status=status_of(exc), role_value=role, errors={"role": exc.message}
+        )
+    done = "role_set" if role else "role_cleared"
+    return RedirectResponse(f"{group_path(admin.workspace_id, group_id)}?done={done}", status_code=303)
 
 
 async def _change_members(request: Request, ctx: Context, workspace_id: str, group_id: str, add: bool) -> Response:
