@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -50,13 +50,13 @@ class Webhooks(Repository):
 
     def subscribers(self, organization_id: str, workspace_id: str | None) -> Sequence[Row[Any]]:
         """The enabled endpoints an event of this organization (and workspace) goes to."""
-        scope = self.e.workspace_id.is_(None)
+        scope: Any = self.e.workspace_id.is_(None)
         if workspace_id is not None:
             scope = or_(scope, self.e.workspace_id == workspace_id)
         stmt = select(self.e.id, self.e.event_types).where(
             self.e.organization_id == organization_id, self.e.enabled.is_(True), scope
         )
-        return self.conn.execute(stmt.order_by(self.e.id)).all()
+        return cast("Sequence[Row[Any]]", self.conn.execute(stmt.order_by(self.e.id)).all())
 
     # Events and messages
     def next_sequence(self, organization_id: str) -> int:
@@ -82,7 +82,7 @@ class Webhooks(Repository):
         )
 
     def claim(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[Row[Any]]:
-        """Lock up to ``limit`` due messages, each only when every earlier message (by sequence) of
+        """Lock up to ``limit`` due messages of enabled endpoints, each only when every earlier message (by sequence) of
         its endpoint that is still pending is due as well (so an endpoint gets its events in
         order), and mark them ``sending``: the attempt is counted before anything is sent."""
         earlier = aliased(t.webhook_messages)
@@ -98,10 +98,11 @@ class Webhooks(Repository):
                 and_(earlier.c.state == "sending", earlier.c.locked_until > now),
             ),
         )
+        enabled = exists().where(self.e.id == self.m.endpoint_id, self.e.enabled.is_(True))
         ids = (
             self.conn.execute(
                 select(self.m.id)
-                .where(due, ~blocked)
+                .where(due, ~blocked, enabled)
                 .order_by(self.m.sequence, self.m.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -140,7 +141,7 @@ class Webhooks(Repository):
             .where(self.m.id.in_(ids))
             .order_by(self.m.endpoint_id, self.m.sequence, self.m.id)
         )
-        return self.conn.execute(stmt).all()
+        return cast("Sequence[Row[Any]]", self.conn.execute(stmt).all())
 
     def finish(self, outcomes: Sequence[dict[str, Any]]) -> None:
         """Record outcomes; a row another worker re-claimed meanwhile is left alone."""
