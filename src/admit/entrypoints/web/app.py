@@ -68,6 +68,7 @@ from admit.entrypoints.web.security import Cookies, SecurityHeaders
 from admit.entrypoints.workers import jobs_worker
 from admit.entrypoints.workers.outbox_worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
 from admit.entrypoints.workers.periodic import expire_forever
+from admit.entrypoints.workers.webhook_worker import start_webhook_worker
 from admit.oidc_provider import backchannel
 from admit.shared.context import Context
 
@@ -93,6 +94,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         task = asyncio.create_task(expire_forever(context, settings.expiry_sweep_seconds))
         stop = threading.Event()
         worker = _start_worker(settings, context, stop) if settings.worker_in_serve else None
+        hooks = start_webhook_worker(settings, context, stop) if settings.worker_in_serve else None
         runner = None
         if settings.worker_in_serve:
             runner = threading.Thread(
@@ -106,7 +108,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            for thread in (worker, runner):
+            for thread in (worker, hooks, runner):
                 if thread is not None:
                     await asyncio.to_thread(thread.join, 30)
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from admit.adapters.delivery.webhooks import Result, Sender
 from admit.adapters.identity import sealing
+from admit.config import Settings
 from admit.domain import webhooks as rules
 from admit.domain.events import EventType
 from admit.domain.members import MemberStatus
@@ -75,14 +76,17 @@ class WebhookWorker:
         return len(claimed)
 
     def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                busy = self.run_once()
-            except Exception:
-                log.exception("webhook worker failed; retrying shortly")
-                busy = 0
-            if not busy:
-                stop.wait(self.policy.poll_seconds)
+        try:
+            while not stop.is_set():
+                try:
+                    busy = self.run_once()
+                except Exception:
+                    log.exception("webhook worker failed; retrying shortly")
+                    busy = 0
+                if not busy:
+                    stop.wait(self.policy.poll_seconds)
+        finally:
+            self.sender.close()
 
     def _deliver(self, claimed: Sequence[Record], now: datetime, lease_until: datetime) -> list[Result | None]:
         """Each message's result; None: released unsent (an earlier one of its endpoint failed,
@@ -194,6 +198,23 @@ class WebhookWorker:
                 organization_id=row.organization_id, workspace_id=endpoint.workspace_id, reason=reason,
             )  # fmt: skip
             tell_owners(uow, row.organization_id, {"url": endpoint.url, "type": "", "disabled": True}, endpoint_id, now)
+
+
+def for_settings(ctx: Context, settings: Settings) -> WebhookWorker:
+    """The worker this configuration runs: private addresses only in dev mode."""
+    policy = WebhookPolicy(
+        lease_seconds=max(settings.delivery_lease_seconds, 60.0),
+        batch=settings.delivery_batch,
+        poll_seconds=settings.delivery_poll_seconds,
+    )
+    return WebhookWorker(ctx, Sender(allow_private=settings.dev_mode), policy)
+
+
+def start_webhook_worker(settings: Settings, ctx: Context, stop: threading.Event) -> threading.Thread:
+    worker = for_settings(ctx, settings)
+    thread = threading.Thread(target=worker.run_forever, args=(stop,), name="webhook-worker", daemon=True)
+    thread.start()
+    return thread
 
 
 def owners(uow: UnitOfWork, organization_id: str) -> list[tuple[str, str]]:
