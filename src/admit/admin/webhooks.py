@@ -81,7 +81,8 @@ def check_url(ctx: Context, url: Any) -> str:
     try:
         outbound.checked(text, allow_private=ctx.dev_mode)
     except outbound.TargetRefused as refused:
-        raise ValidationFailed(f"this address is refused: {refused.reason}", field="url") from None
+        if refused.permanent:  # a name that does not resolve (yet) is checked again at every send
+            raise ValidationFailed(f"this address is refused: {refused.reason}", field="url") from None
     return text
 
 

@@ -34,6 +34,7 @@ from admit.entrypoints.web.api.admin import (
     people,
     scim_holds,
     scim_tokens,
+    webhooks,
 )
 from admit.entrypoints.web.api.admin import signup as signup_api
 from admit.entrypoints.web.form_guard import FormGuard
@@ -149,6 +150,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         scim_tokens,
         groups,
         scim_holds,
+        webhooks,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
