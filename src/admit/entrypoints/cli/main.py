@@ -23,6 +23,7 @@ from admit.entrypoints.cli import oidc as oidc_commands
 from admit.entrypoints.cli import scim as scim_commands
 from admit.entrypoints.cli import signup as signup_commands
 from admit.entrypoints.cli import sso as sso_commands
+from admit.entrypoints.cli import webhooks as webhook_commands
 from admit.entrypoints.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
 from admit.entrypoints.workers import jobs_worker
 from admit.flows.signin import sessions
@@ -52,6 +53,7 @@ codes.register(app)
 group_commands.register(app)
 signup_commands.register(app)
 scim_commands.register(app)
+webhook_commands.register(app)
 
 
 @app.command()
