@@ -875,6 +875,7 @@ webhook_messages = Table(
     UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_messages_endpoint_event"),
     Index("ix_webhook_messages_due", "state", "next_attempt_at"),
     Index("ix_webhook_messages_endpoint", "endpoint_id", "sequence"),
+    Index("ix_webhook_messages_pending", "endpoint_id", "state", "sequence"),  # what waits before a message
 )
 
 webhook_attempts = Table(

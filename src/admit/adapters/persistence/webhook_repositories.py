@@ -10,7 +10,6 @@ from typing import Any, cast
 
 from sqlalchemy import Row, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
 
 from admit.adapters.persistence import tables as t
 from admit.adapters.persistence.repositories import Repository, insert_returning_id
@@ -85,27 +84,29 @@ class Webhooks(Repository):
         """Lock up to ``limit`` due messages of enabled endpoints, each only when every earlier message (by sequence) of
         its endpoint that is still pending is due as well (so an endpoint gets its events in
         order), and mark them ``sending``: the attempt is counted before anything is sent."""
-        earlier = aliased(t.webhook_messages)
         due = or_(
             and_(self.m.state.in_(("queued", "failed")), self.m.next_attempt_at <= now),
             and_(self.m.state == "sending", self.m.locked_until <= now),
         )
-        blocked = exists().where(
-            earlier.c.endpoint_id == self.m.endpoint_id,
-            earlier.c.sequence < self.m.sequence,
-            or_(
-                and_(earlier.c.state.in_(("queued", "failed")), earlier.c.next_attempt_at > now),
-                and_(earlier.c.state == "sending", earlier.c.locked_until > now),
-            ),
+        waiting = or_(  # pending but not due: every later message of its endpoint waits behind it
+            and_(self.m.state.in_(("queued", "failed")), self.m.next_attempt_at > now),
+            and_(self.m.state == "sending", self.m.locked_until > now),
+        )
+        barrier = (
+            select(self.m.endpoint_id, func.min(self.m.sequence).label("sequence"))
+            .where(waiting)
+            .group_by(self.m.endpoint_id)
+            .subquery()
         )
         enabled = exists().where(self.e.id == self.m.endpoint_id, self.e.enabled.is_(True))
         ids = (
             self.conn.execute(
                 select(self.m.id)
-                .where(due, ~blocked, enabled)
+                .outerjoin(barrier, barrier.c.endpoint_id == self.m.endpoint_id)
+                .where(due, or_(barrier.c.sequence.is_(None), self.m.sequence < barrier.c.sequence), enabled)
                 .order_by(self.m.sequence, self.m.id)
                 .limit(limit)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, of=t.webhook_messages)
             )
             .scalars()
             .all()
@@ -163,8 +164,10 @@ class Webhooks(Repository):
         )
         self.conn.execute(stmt, [{f"b_{k}": v for k, v in o.items()} for o in outcomes])
 
-    def add_attempt(self, **values: Any) -> None:
-        self.conn.execute(t.webhook_attempts.insert().values(**values))
+    def add_attempts(self, rows: Sequence[dict[str, Any]]) -> None:
+        """The delivery log's new rows, in one statement."""
+        if rows:
+            self.conn.execute(t.webhook_attempts.insert(), list(rows))
 
     def messages(self, organization_id: str, endpoint_id: str, limit: int = 100) -> Sequence[Row[Any]]:
         ev = t.webhook_events.c

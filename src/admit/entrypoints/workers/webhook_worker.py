@@ -94,13 +94,16 @@ class WebhookWorker:
         last_start = lease_until - min(LEASE_MARGIN, (lease_until - now) / 2)
         failed_endpoints: set[str] = set()
         results: list[Result | None] = []
+        unsealed: dict[str, list[str]] = {}  # endpoint id: its secrets, unsealed once per batch
         for row in claimed:
             if row.endpoint_id in failed_endpoints or self.ctx.clock.now() >= last_start:
                 results.append(None)
                 continue
             sent_at = self.ctx.clock.now()
             try:
-                secrets = secrets_of(self.ctx, row, sent_at)
+                if row.endpoint_id not in unsealed:
+                    unsealed[row.endpoint_id] = secrets_of(self.ctx, row, sent_at)
+                secrets = unsealed[row.endpoint_id]
             except Exception as exc:
                 result = Result(False, None, 0, None, str(exc)[:300])
             else:
@@ -113,6 +116,7 @@ class WebhookWorker:
     def _record(self, claimed: Sequence[Record], results: Sequence[Result | None]) -> None:
         done = self.ctx.clock.now()
         outcomes: list[dict[str, Any]] = []
+        log_rows: list[dict[str, Any]] = []
         with self.ctx.uow(write=True) as uow:
             endpoints: dict[str, bool] = {}  # endpoint id: any success in this batch
             for row, result in zip(claimed, results, strict=True):
@@ -120,16 +124,18 @@ class WebhookWorker:
                 if result is None:
                     outcomes.append({**base, "state": "queued", "next": done, "attempts_after": row.attempts - 1})
                     continue
-                uow.webhooks.add_attempt(
-                    organization_id=row.organization_id,
-                    endpoint_id=row.endpoint_id,
-                    message_id=row.id,
-                    attempt=row.attempts,
-                    status=result.status,
-                    latency_ms=result.latency_ms,
-                    response=result.response,
-                    error=result.error,
-                    created_at=done,
+                log_rows.append(
+                    {
+                        "organization_id": row.organization_id,
+                        "endpoint_id": row.endpoint_id,
+                        "message_id": row.id,
+                        "attempt": row.attempts,
+                        "status": result.status,
+                        "latency_ms": result.latency_ms,
+                        "response": result.response,
+                        "error": result.error,
+                        "created_at": done,
+                    }
                 )
                 endpoints[row.endpoint_id] = endpoints.get(row.endpoint_id, False) or result.ok
                 if result.ok:
@@ -160,6 +166,7 @@ class WebhookWorker:
                         }
                     )
             uow.webhooks.finish(outcomes)
+            uow.webhooks.add_attempts(log_rows)
             for endpoint_id, succeeded in endpoints.items():
                 self._health(uow, claimed, endpoint_id, succeeded, done)
             uow.commit()

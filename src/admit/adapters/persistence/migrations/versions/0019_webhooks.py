@@ -100,6 +100,7 @@ def upgrade() -> None:
     with op.batch_alter_table("webhook_messages", schema=None) as batch_op:
         batch_op.create_index("ix_webhook_messages_due", ["state", "next_attempt_at"], unique=False)
         batch_op.create_index("ix_webhook_messages_endpoint", ["endpoint_id", "sequence"], unique=False)
+        batch_op.create_index("ix_webhook_messages_pending", ["endpoint_id", "state", "sequence"], unique=False)
 
     op.create_table(
         "webhook_attempts",
@@ -134,6 +135,7 @@ def downgrade() -> None:
 
     op.drop_table("webhook_attempts")
     with op.batch_alter_table("webhook_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_messages_pending")
         batch_op.drop_index("ix_webhook_messages_endpoint")
         batch_op.drop_index("ix_webhook_messages_due")
 
