@@ -65,6 +65,7 @@ from admit.entrypoints.web.pages.admin import settings as workspace_settings_pag
 from admit.entrypoints.web.pages.admin import signin as sign_in_admin_pages
 from admit.entrypoints.web.pages.admin import signup as signup_admin_pages
 from admit.entrypoints.web.pages.admin import terms as terms_admin_pages
+from admit.entrypoints.web.pages.admin import webhooks as webhook_pages
 from admit.entrypoints.web.security import Cookies, SecurityHeaders
 from admit.entrypoints.workers import jobs_worker
 from admit.entrypoints.workers.outbox_worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
@@ -192,6 +193,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         signup_admin_pages,
         scim_holds_pages,  # before scim_pages: /scim/holds is not a token's request log
         scim_pages,
+        webhook_pages,
     )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):
         _answer_head_like_get(module.router)
