@@ -141,3 +141,28 @@ def test_payload_data_never_carries_a_secret_sounding_key() -> None:
     )  # fmt: skip
     assert envelope["data"] == {"member_id": "m", "nested": {"ok": 1}, "fields": ["role"]}
     assert envelope["timestamp"] == "2026-01-01T00:00:00Z"
+
+
+def test_the_connection_goes_to_the_checked_address_not_a_second_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: the name is resolved once, checked, and the request goes to that address
+    (the Host header keeps the name). Loopback stands in for a public address here."""
+    answers = iter([["127.0.0.1"], ["10.9.9.9"]])  # a second lookup would rebind to a private address
+    lookups: list[str] = []
+
+    def rebinding(host: str, port: int) -> Sequence[str]:
+        lookups.append(host)
+        return next(answers)
+
+    monkeypatch.setattr(sending.outbound, "is_public", lambda address: address == "127.0.0.1")
+    with webhook_receiver() as receiver:
+        port = receiver.url.rsplit(":", 1)[1]
+        receiver.secrets(SECRET)
+        receiver.now(datetime.now(UTC))
+        sender = sending.Sender(allow_private=False, resolver=rebinding)
+        try:
+            result = sender.send(f"http://hooks.example.test:{port}/in", "msg_1", datetime.now(UTC), "{}", [SECRET])
+        finally:
+            sender.close()
+        [seen] = receiver.seen()
+    assert result.ok and lookups == ["hooks.example.test"]
+    assert seen["host"] == f"hooks.example.test:{port}" and seen["verified"] == [True]
