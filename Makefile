@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/oidc.py
 	$(BIN)/python bench/codes.py
 	$(BIN)/python bench/scim.py
+	$(BIN)/python bench/webhooks.py
 
 # Re-resolve requirements.lock from pyproject.toml (newest versions allowed), with hashes.
 lock: $(STAMP)

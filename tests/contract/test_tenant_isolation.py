@@ -22,6 +22,7 @@ from admit.admin import (
     signup_links,
     signup_settings,
     tenancy,
+    webhooks,
 )
 from admit.admin.identity_providers import ProviderInput
 from admit.admin.profiles import MemberInput
@@ -45,6 +46,8 @@ BODY = {
     "member_ids": ["intruder"],
     "password": "intruder-granite-tulip-58",
     "ids": ["intruder"],  # SCIM holds to release or dismiss
+    "url": "https://hooks.intruder.example.test/in",  # a webhook endpoint
+    "since": "2026-01-01T00:00:00Z",  # webhooks to redeliver
 }
 
 
@@ -68,7 +71,12 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
     scim_token, _ = scim_tokens.create(ctx, operator, org.id, name=f"{name} IdP", workspace_id=ws.id)
     group = groups.create(ctx, operator, org.id, f"{name} group")
     groups.add_members(ctx, operator, org.id, group.id, [active.id])
+    hook, _ = webhooks.create(ctx, operator, org.id, url=f"https://hooks.{name}.example.test/in")
+    webhooks.send_test(ctx, operator, org.id, hook["id"])
+    hook_message = webhooks.deliveries(ctx, operator, org.id, hook["id"])["messages"][0]
     return {
+        "webhook_id": hook["id"],
+        "webhook_message_id": str(hook_message["id"]),
         "token_id": scim_token["id"],
         "group_id": group.id,
         "link_id": link_id,
@@ -124,6 +132,8 @@ def _snapshot(ctx: Context, operator: Actor, ids: dict[str, str]) -> Any:
         signup_settings.queue(ctx, operator, ids["workspace_id"]),
         signup_settings.get(ctx, operator, ids["workspace_id"]),
         groups.get(ctx, operator, ids["organization_id"], ids["group_id"]),
+        webhooks.list_endpoints(ctx, operator, ids["organization_id"]),
+        webhooks.deliveries(ctx, operator, ids["organization_id"], ids["webhook_id"]),
     )
 
 

@@ -50,8 +50,15 @@ def populate(ctx: Context) -> World:
     scim_token = api.post(f"/api/v1/organizations/{org['id']}/scim-tokens", json={"name": "Entra ID"})
     group = api.post(f"/api/v1/organizations/{org['id']}/groups", json={"name": "Crew"})
     link = api.post(f"/api/v1/workspaces/{workspace['id']}/signup-links", json={"department": "Tills"})
+    hook = api.post(f"/api/v1/organizations/{org['id']}/webhooks", json={"url": "https://hooks.fuzz.example.test/in"})
+    assert hook.status_code == 201, hook.text
+    hook_test = api.post(f"/api/v1/organizations/{org['id']}/webhooks/{hook.json()['id']}/test")
     assert all(r.status_code in (200, 201, 202) for r in (pending, session, job, provider, app, scim_token, group))
     assert link.status_code == 201, link.text
+    [hook_message] = api.get(f"/api/v1/organizations/{org['id']}/webhooks/{hook.json()['id']}/deliveries").json()[
+        "messages"
+    ]
+    assert hook_test.status_code == 202
     tokens = {
         "operator": operator,
         "owner": api_token(ctx, org["id"], role="owner"),
@@ -69,6 +76,8 @@ def populate(ctx: Context) -> World:
         "client_id": app.json()["client_id"],
         "token_id": scim_token.json()["id"],
         "group_id": group.json()["id"],
+        "webhook_id": hook.json()["id"],
+        "webhook_message_id": str(hook_message["id"]),
         "message_id": str(messages(ctx)[-1]["id"]),
         "version": "1",  # of the terms of service
         "token": link.json()["url"].rsplit("/", 1)[1],  # a department sign-up link's (POST /join/{token})

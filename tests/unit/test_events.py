@@ -1,4 +1,4 @@
-"""The event catalogue: one vocabulary for the audit log (and later webhooks); nothing outside it
+"""The event catalogue: one vocabulary for the audit log (and webhooks); nothing outside it
 can be recorded."""
 
 from __future__ import annotations
@@ -19,9 +19,21 @@ class _Events:
         self.added.append(values)
 
 
+class _Webhooks:
+    """No endpoint: a published event is looked up and nothing else happens."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str | None]] = []
+
+    def subscribers(self, organization_id: str, workspace_id: str | None) -> list[Any]:
+        self.asked.append((organization_id, workspace_id))
+        return []
+
+
 class _Uow:
     def __init__(self) -> None:
         self.events = _Events()
+        self.webhooks = _Webhooks()
 
 
 def test_every_event_type_names_its_subject_first() -> None:
@@ -35,6 +47,7 @@ def test_a_catalogued_event_is_recorded_with_its_subject() -> None:
     uow = _Uow()
     record(uow, SYSTEM, EventType.MEMBER_SUSPENDED, "member", "m1", None, organization_id="o1")  # type: ignore[arg-type]
     assert uow.events.added[0]["action"] == "member.suspended"
+    assert uow.webhooks.asked == [("o1", None)]  # member.suspended is published (domain.webhooks)
 
 
 @pytest.mark.parametrize(("action", "subject"), [("member.teleported", "member"), ("member.suspended", "invitation")])

@@ -19,6 +19,8 @@ PAYLOAD = {
     "invitee": "ann@example.com",
     "version": "3",
     "address": "ann@example.com",
+    "url": "https://hooks.example.com/admit",
+    "type": "member.suspended",
 }
 
 

@@ -243,6 +243,8 @@ def hostile_payload() -> dict[str, Any]:
         "invitee": HOSTILE,
         "version": HOSTILE,
         "address": HOSTILE,
+        "url": HOSTILE,
+        "type": HOSTILE,
     }
 
 

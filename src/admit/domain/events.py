@@ -86,8 +86,15 @@ class EventType(StrEnum):
     GROUP_MEMBERS_ADDED = "group.members_added"
     GROUP_MEMBERS_REMOVED = "group.members_removed"
 
-    MESSAGE_ABANDONED = "message.abandoned"
+    MESSAGE_ABANDONED = "message.abandoned"  # an outbox message, or a webhook (channel "webhook")
     MESSAGE_RETRIED = "message.retried"
+
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_ENABLED = "webhook.enabled"
+    WEBHOOK_DISABLED = "webhook.disabled"  # by an administrator, or after 5 days of failures
+    WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"
+    WEBHOOK_TEST_SENT = "webhook.test_sent"
+    WEBHOOK_REDELIVERED = "webhook.redelivered"  # one message, or every one since a time
 
     JOB_IMPORT_QUEUED = "job.import.queued"
     JOB_IMPORT_DONE = "job.import.done"

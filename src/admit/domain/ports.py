@@ -35,6 +35,7 @@ from admit.domain.repositories import (
     SignUpsRepository,
     TermsRepository,
     ThrottlesRepository,
+    WebhooksRepository,
     WorkspaceLogosRepository,
     WorkspacesRepository,
 )
@@ -139,6 +140,8 @@ class UnitOfWork(Protocol):
     def scim_users(self) -> ScimUsersRepository: ...
     @property
     def scim_holds(self) -> ScimHoldsRepository: ...
+    @property
+    def webhooks(self) -> WebhooksRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

@@ -12,6 +12,7 @@ from admit.config import DEV_SECRET_KEY
 from admit.domain.events import EventType
 from admit.domain.ports import Clock, PasswordHasher, RandomSource, UnitOfWork, UnitOfWorkFactory
 from admit.domain.roles import Role
+from admit.shared.webhook_events import publish
 
 log = logging.getLogger("admit.shared")
 
@@ -71,7 +72,8 @@ def record(
     workspace_id: str | None = None,
     **data: Any,
 ) -> None:
-    """Write one audit event of a catalogued type (``domain.events``) in the caller's transaction."""
+    """Write one audit event of a catalogued type (``domain.events``) in the caller's transaction,
+    and publish it to the organization's webhooks when it is one they carry (``shared.webhook_events``)."""
     action = EventType(action)
     if action.subject != subject_type:
         raise ValueError(f"a {action} event is about a {action.subject}, not a {subject_type}")
@@ -86,3 +88,5 @@ def record(
         data=data,
         created_at=now,
     )
+    publish(uow, action, subject_type, subject_id, now, organization_id=organization_id, workspace_id=workspace_id,
+            data=data)  # fmt: skip

@@ -43,6 +43,7 @@ KINDS = (
     "scim_brake",
     "address_to_confirm",
     "address_changed",
+    "webhook_notice",
 )
 _TEMPLATE = {"invitation_resent": "invitation"}
 _DEFAULTS: dict[str, Any] = {

@@ -812,3 +812,86 @@ group_members = Table(
     _created(),
     Index("ix_group_members_member", "member_id"),
 )
+
+# Webhooks (admin.webhooks): an organization's endpoints (optionally for one workspace), each with
+# its signing secret sealed with the instance key (and, for 24 hours after a rotation, the one
+# before it); every published event once (``sequence`` increases per organization, assigned under
+# the counter row's lock in the transaction of the change); one message per event and endpoint,
+# claimed by the webhook worker like the outbox's messages; and every attempt (the delivery log).
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    _ref("workspace_id", "workspaces.id", nullable=True),  # None: every workspace of the organization
+    Column("url", String(2000), nullable=False),
+    Column("event_types", JSON),  # a list of catalogue names; None: every type
+    Column("secret", Text, nullable=False),  # sealed whsec_…
+    Column("previous_secret", Text),  # sealed; also signs until previous_until
+    Column("previous_until", UTCDateTime),
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_reason", String(300)),
+    Column("failing_since", UTCDateTime),  # the first failure after the last success
+    _created(),
+    Column("created_by", String(32)),
+    Index("ix_webhook_endpoints_org", "organization_id", "created_at"),
+)
+
+webhook_sequences = Table(
+    "webhook_sequences",
+    metadata,
+    Column("organization_id", String(32), ForeignKey("organizations.id"), primary_key=True),
+    Column("last", BigInteger, nullable=False),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", String(40), primary_key=True),  # msg_…: the webhook-id of every delivery of it
+    _ref("organization_id", "organizations.id"),
+    Column("workspace_id", String(32)),
+    Column("type", String(60), nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("payload", JSON, nullable=False),  # the envelope, exactly as signed
+    _created(),
+    UniqueConstraint("organization_id", "sequence", name="uq_webhook_events_org_sequence"),
+)
+
+webhook_messages = Table(
+    "webhook_messages",
+    metadata,
+    Column("id", SEQUENCE, primary_key=True, autoincrement=True),
+    _ref("organization_id", "organizations.id"),
+    Column("endpoint_id", String(32), ForeignKey("webhook_endpoints.id"), nullable=False),
+    Column("event_id", String(40), ForeignKey("webhook_events.id"), nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("state", String(10), nullable=False),  # queued, sending, sent, failed, abandoned
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime),
+    _created(),
+    UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_messages_endpoint_event"),
+    Index("ix_webhook_messages_due", "state", "next_attempt_at"),
+    Index("ix_webhook_messages_endpoint", "endpoint_id", "sequence"),
+    Index("ix_webhook_messages_pending", "endpoint_id", "state", "sequence"),  # what waits before a message
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", SEQUENCE, primary_key=True, autoincrement=True),
+    _ref("organization_id", "organizations.id"),
+    Column("endpoint_id", String(32), ForeignKey("webhook_endpoints.id"), nullable=False),
+    Column(
+        "message_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("webhook_messages.id"), nullable=False
+    ),
+    Column("attempt", Integer, nullable=False),
+    Column("status", Integer),  # the HTTP status; None: no answer
+    Column("latency_ms", Integer, nullable=False),
+    Column("response", Text),  # at most 4 KiB of the answer's body
+    Column("error", Text),
+    _created(),
+    Index("ix_webhook_attempts_endpoint", "endpoint_id", "created_at"),
+)

@@ -50,6 +50,7 @@ from admit.adapters.persistence.repositories import (
 from admit.adapters.persistence.scim_repositories import ScimHolds, ScimRequests, ScimTokens, ScimUsers
 from admit.adapters.persistence.signup_repositories import SignUps
 from admit.adapters.persistence.sso_repositories import ExternalAccounts, IdentityProviders
+from admit.adapters.persistence.webhook_repositories import Webhooks
 
 
 class UnitOfWork:
@@ -191,6 +192,10 @@ class UnitOfWork:
     @cached_property
     def scim_tokens(self) -> ScimTokens:
         return ScimTokens(self.conn)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        return Webhooks(self.conn)
 
     @cached_property
     def scim_requests(self) -> ScimRequests:

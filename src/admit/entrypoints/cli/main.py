@@ -23,6 +23,7 @@ from admit.entrypoints.cli import oidc as oidc_commands
 from admit.entrypoints.cli import scim as scim_commands
 from admit.entrypoints.cli import signup as signup_commands
 from admit.entrypoints.cli import sso as sso_commands
+from admit.entrypoints.cli import webhooks as webhook_commands
 from admit.entrypoints.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
 from admit.entrypoints.workers import jobs_worker
 from admit.flows.signin import sessions
@@ -52,6 +53,7 @@ codes.register(app)
 group_commands.register(app)
 signup_commands.register(app)
 scim_commands.register(app)
+webhook_commands.register(app)
 
 
 @app.command()
@@ -291,12 +293,14 @@ def terms_list(workspace_id: str) -> None:
 
 @app.command()
 def worker(once: bool = typer.Option(False, help="Deliver what is due now, then exit.")) -> None:
-    """Deliver the outbox (email, SMS) and run background jobs (imports, bulk invitations) until
+    """Deliver the outbox (email, SMS) and webhooks, and run background jobs (imports, bulk invitations) until
     stopped; run as many as you like on PostgreSQL."""
     from admit.adapters.delivery.transports import transports_for
+    from admit.entrypoints.workers import webhook_worker
     from admit.entrypoints.workers.outbox_worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
     from admit.oidc_provider import backchannel
 
+    hooks = webhook_worker.for_settings(context(), settings())
     transports = transports_for(settings(), backchannel.signer(context()))
     runner = OutboxWorker(context(), transports, DeliveryPolicy.from_settings(settings()))
     for channel in runner.missing:  # jobs and the other channel still run; these messages wait
@@ -308,14 +312,22 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
         finished = 0
         while jobs_service.run_next(context()):
             finished += 1
+        sent = 0
+        while batch := hooks.run_once():
+            sent += batch
+        hooks.sender.close()
         common.console.print(f"Processed {total} message(s) and {finished} job(s).")
+        common.console.print(f"Delivered {sent} webhook message(s).")
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     job_runner = threading.Thread(target=jobs_worker.run_forever, args=(context(), stop), name="job-runner")
     job_runner.start()
+    hook_runner = threading.Thread(target=hooks.run_forever, args=(stop,), name="webhook-worker")
+    hook_runner.start()
     sending = f"Delivering {', '.join(sorted(transports))} messages and running" if transports else "Running"
     common.console.print(f"{sending} jobs; Ctrl-C to stop.")
     runner.run_forever(stop)
     job_runner.join()
+    hook_runner.join()

@@ -35,6 +35,7 @@ from admit.entrypoints.web.api.admin import (
     people,
     scim_holds,
     scim_tokens,
+    webhooks,
 )
 from admit.entrypoints.web.api.admin import signup as signup_api
 from admit.entrypoints.web.form_guard import FormGuard
@@ -65,10 +66,12 @@ from admit.entrypoints.web.pages.admin import settings as workspace_settings_pag
 from admit.entrypoints.web.pages.admin import signin as sign_in_admin_pages
 from admit.entrypoints.web.pages.admin import signup as signup_admin_pages
 from admit.entrypoints.web.pages.admin import terms as terms_admin_pages
+from admit.entrypoints.web.pages.admin import webhooks as webhook_pages
 from admit.entrypoints.web.security import Cookies, SecurityHeaders
 from admit.entrypoints.workers import jobs_worker
 from admit.entrypoints.workers.outbox_worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
 from admit.entrypoints.workers.periodic import expire_forever
+from admit.entrypoints.workers.webhook_worker import start_webhook_worker
 from admit.oidc_provider import backchannel
 from admit.shared.context import Context
 
@@ -94,6 +97,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         task = asyncio.create_task(expire_forever(context, settings.expiry_sweep_seconds))
         stop = threading.Event()
         worker = _start_worker(settings, context, stop) if settings.worker_in_serve else None
+        hooks = start_webhook_worker(settings, context, stop) if settings.worker_in_serve else None
         runner = None
         if settings.worker_in_serve:
             runner = threading.Thread(
@@ -107,7 +111,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            for thread in (worker, runner):
+            for thread in (worker, hooks, runner):
                 if thread is not None:
                     await asyncio.to_thread(thread.join, 30)
 
@@ -149,6 +153,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         groups,
         scim_holds,
         self_sign_up_api,
+        webhooks,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
@@ -190,6 +195,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         signup_admin_pages,
         scim_holds_pages,  # before scim_pages: /scim/holds is not a token's request log
         scim_pages,
+        webhook_pages,
     )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):
         _answer_head_like_get(module.router)
