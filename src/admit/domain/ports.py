@@ -24,6 +24,7 @@ from admit.domain.repositories import (
     OidcCodesRepository,
     OidcRefreshTokensRepository,
     OidcTokensRepository,
+    OrganizationControlsRepository,
     OrganizationsRepository,
     OutboxRepository,
     ScimHoldsRepository,
@@ -139,6 +140,8 @@ class UnitOfWork(Protocol):
     def scim_users(self) -> ScimUsersRepository: ...
     @property
     def scim_holds(self) -> ScimHoldsRepository: ...
+    @property
+    def org_controls(self) -> OrganizationControlsRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""
