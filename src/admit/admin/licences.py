@@ -173,17 +173,20 @@ def set_reservation(ctx: Context, actor: Actor, organization_id: str, reserve: o
     return report(ctx, actor, organization_id)
 
 
-def set_licence(ctx: Context, actor: Actor, member_id: object, licence: object) -> Member:
-    """Make a member a licensed user (takes a seat, if one is free) or a resource viewer (frees it)."""
-    wanted = parse_licence(licence)
+def set_licence(
+    ctx: Context, actor: Actor, member_id: object, licence: object, *, organization_id: str | None = None
+) -> Member:
+    """Make a member a licensed user (takes a seat, if one is free) or a resource viewer (frees it);
+    ``organization_id`` when a door names one (another organization's member is not found there)."""
     if not isinstance(member_id, str) or not member_id or len(member_id) > 32:
         raise NotFound("member not found")
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         member = uow.members.get(tenant_scope(actor), member_id)
-        if member is None:
+        if member is None or (organization_id is not None and member.organization_id != organization_id):
             raise NotFound("member not found")
         organization_for(uow, actor, member.organization_id, OrgRole.SYSTEM_ADMIN)
+        wanted = parse_licence(licence)
         if member.licence != wanted:
             ensure_seat(
                 uow, member.organization_id, (member.status, wanted), (member.status, member.licence), field="licence"

@@ -29,6 +29,7 @@ from admit.entrypoints.web.api.admin import (
     groups,
     identity_providers,
     invitations,
+    org_controls,
     organizations,
     outbox,
     people,
@@ -147,6 +148,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         scim_tokens,
         groups,
         scim_holds,
+        org_controls,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
