@@ -14,8 +14,8 @@ from admit.admin import invitations, licences, members, tenancy
 from admit.admin.licences import NoSeatsLeft
 from admit.admin.profiles import MemberInput
 from admit.domain.errors import DomainError, PermissionDenied, ValidationFailed
-from admit.flows.invitation import claims
 from admit.domain.roles import Role
+from admit.flows.invitation import claims
 from admit.shared.context import Actor, ActorKind, Context
 
 PASSWORD = "marigold-canyon-drum-73"

@@ -33,7 +33,11 @@ def person(ctx: Context, operator: Actor, workspace: Any, email: str, role: str 
 @pytest.fixture
 def enterprise(ctx: Context, operator: Actor) -> tuple[Any, Any, Any]:
     org = tenancy.create_organization(ctx, operator, "Umbrella", plan="enterprise", seats=50)
-    return org, tenancy.create_workspace(ctx, operator, org.id, "Labs"), tenancy.create_workspace(ctx, operator, org.id, "HQ")
+    return (
+        org,
+        tenancy.create_workspace(ctx, operator, org.id, "Labs"),
+        tenancy.create_workspace(ctx, operator, org.id, "HQ"),
+    )
 
 
 def test_a_system_administrator_acts_as_owner_in_every_workspace_of_the_organization_only(
@@ -144,9 +148,7 @@ def test_the_rest_api_doors(ctx: Context, operator: Actor, enterprise: tuple[Any
     umbrella, labs, _ = enterprise
     alice = person(ctx, operator, labs, "alice@umbrella.example", role="admin")
     owner = client(ctx, api_token(ctx, umbrella.id, role="owner"))
-    made = owner.post(
-        f"/api/v1/organizations/{umbrella.id}/administrators", json={"email": "alice@umbrella.example"}
-    )
+    made = owner.post(f"/api/v1/organizations/{umbrella.id}/administrators", json={"email": "alice@umbrella.example"})
     assert made.status_code == 201 and made.json()["role"] == "system_admin", made.text
     last = owner.delete(f"/api/v1/organizations/{umbrella.id}/administrators/{alice.id}")
     assert last.status_code == 409 and last.json()["error"]["code"] == "last_system_admin"

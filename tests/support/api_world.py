@@ -65,6 +65,7 @@ def populate(ctx: Context) -> World:
         "client_id": app.json()["client_id"],
         "token_id": scim_token.json()["id"],
         "group_id": group.json()["id"],
+        "account_id": accepted.json()["account_id"],  # an organization administrator's (issue 17)
         "message_id": str(messages(ctx)[-1]["id"]),
         "version": "1",  # of the terms of service
     }

@@ -5,16 +5,17 @@ report and members' licence types, and its security controls. Rules live in
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from admit.admin import licences, organization_roles, security_controls
 from admit.entrypoints.web.api.routing import api_router
 from admit.entrypoints.web.deps import Bearer, Ctx, as_caller
 
 router = api_router(tags=["organizations"])
+Domain = Annotated[str, StringConstraints(min_length=1, max_length=254)]
 BASE = "/organizations/{organization_id}"
 
 
@@ -72,7 +73,7 @@ class SecurityOut(BaseModel):
 
 
 class SecurityPatch(BaseModel):
-    allowed_email_domains: list[str] | None = Field(
+    allowed_email_domains: list[Domain] | None = Field(
         None, max_length=security_controls.MAX_DOMAINS, description="[] allows any domain."
     )
     who_may_invite: Literal["system_admins", "workspace_admins"] | None = None
