@@ -181,3 +181,13 @@ def _keep_one(uow: UnitOfWork, organization_id: str) -> None:
             "the organization's last system administrator cannot be removed; make another one first",
             code="last_system_admin",
         )
+
+
+def manages(ctx: Context, actor: Actor, organization_id: str) -> bool:
+    """Whether ``actor`` may open the organization area (a system administrator): for a link."""
+    with ctx.uow() as uow:
+        try:
+            organization_for(uow, actor, organization_id, OrgRole.SYSTEM_ADMIN)
+        except (NotFound, PermissionDenied):
+            return False
+    return True
