@@ -246,9 +246,10 @@ def new_member(
     status = member_rules.transition(MemberStatus.PROVISIONED, MemberStatus.INVITED) if invited else None
     if account_id is not None:
         status = MemberStatus.ACTIVE
-    security_controls.check_email(uow, workspace.organization_id, values.get("email"))
+    org = uow.organizations.get(workspace.organization_id)  # read once for both rules
+    security_controls.check_email(uow, workspace.organization_id, values.get("email"), org=org)
     licence = values.get("licence") or licences.LICENSED
-    licences.ensure_seat(uow, workspace.organization_id, ((status or MemberStatus.PROVISIONED).value, licence))
+    licences.ensure_seat(uow, workspace.organization_id, ((status or MemberStatus.PROVISIONED).value, licence), org=org)
     columns = {
         **values,
         "organization_id": workspace.organization_id,

@@ -92,11 +92,12 @@ def ensure_seat(
     before: tuple[str, str] | None = None,
     *,
     field: str | None = None,
+    org: Record | None = None,
 ) -> None:
     """Refuse (:class:`NoSeatsLeft`) a change that makes a member hold a seat (``after``: status
     and licence; ``before`` as they were, None for a new member) when none is free. Call it in
-    the write transaction of the change, before writing it."""
-    org = uow.organizations.get(organization_id)
+    the write transaction of the change, before writing it (``org``: its row, if already read)."""
+    org = org if org is not None else uow.organizations.get(organization_id)
     if org is None or not org.licences_enforced:
         return
     if not counts(org, *after) or (before is not None and counts(org, *before)):

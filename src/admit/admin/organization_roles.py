@@ -96,16 +96,17 @@ def list_admins(ctx: Context, actor: Actor, organization_id: str) -> list[AdminV
     with ctx.uow() as uow:
         organization_for(uow, actor, organization_id, OrgRole.SYSTEM_ADMIN)
         rows = uow.org_controls.admins(organization_id)
-    return [
-        AdminView(
-            account_id=row.account_id,
-            role=row.role,
-            name=" ".join(part for part in (row.first_name, row.last_name) if part) or (row.email or row.account_id),
-            email=row.email,
-            since=row.created_at,
-        )
-        for row in rows
-    ]
+    return [_admin_view(row) for row in rows]
+
+
+def _admin_view(row: Record) -> AdminView:
+    return AdminView(
+        account_id=row.account_id,
+        role=row.role,
+        name=" ".join(part for part in (row.first_name, row.last_name) if part) or (row.email or row.account_id),
+        email=row.email,
+        since=row.created_at,
+    )
 
 
 def _target(uow: UnitOfWork, organization_id: str, email: object, account_id: object) -> str:
@@ -148,10 +149,9 @@ def grant(
             uow, actor, EventType.ORGANIZATION_ADMIN_GRANTED, "organization", organization_id, now,
             organization_id=organization_id, account_id=target, role=wanted.value, previous=held,
         )  # fmt: skip
+        granted = next(row for row in uow.org_controls.admins(organization_id) if row.account_id == target)
         uow.commit()
-    return next(
-        admin for admin in list_admins(ctx, Actor.operator("lookup"), organization_id) if admin.account_id == target
-    )
+    return _admin_view(granted)
 
 
 def revoke(ctx: Context, actor: Actor, organization_id: str, account_id: object) -> None:

@@ -130,11 +130,14 @@ def _controls(uow: UnitOfWork, organization_id: str) -> Record | None:
     return org if org is not None and org.plan == ENTERPRISE else None
 
 
-def check_email(uow: UnitOfWork, organization_id: str, email: str | None, *, field: str = "email") -> None:
-    """Refuse an email address outside the organization's allowed domains (if it has any)."""
+def check_email(
+    uow: UnitOfWork, organization_id: str, email: str | None, *, field: str = "email", org: Record | None = None
+) -> None:
+    """Refuse an email address outside the organization's allowed domains (if it has any);
+    ``org``: the organization's row, if already read."""
     if not email:
         return
-    org = _controls(uow, organization_id)
+    org = _controls(uow, organization_id) if org is None else (org if org.plan == ENTERPRISE else None)
     allowed = list(org.allowed_email_domains or []) if org is not None else []
     if not allowed:
         return
