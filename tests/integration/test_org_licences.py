@@ -8,9 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from support.api import client
 from support.outbox import token_for
 
-from admit.admin import invitations, licences, members, tenancy
+from admit.admin import invitations, licences, members, scim_tokens, tenancy
 from admit.admin.licences import NoSeatsLeft
 from admit.admin.profiles import MemberInput
 from admit.domain.errors import DomainError, PermissionDenied, ValidationFailed
@@ -93,11 +94,20 @@ def test_a_resource_viewer_is_free_and_becoming_licensed_again_needs_a_seat(ctx:
 
 
 def test_scim_creates_and_initial_password_activations_take_seats(ctx: Context, operator: Actor) -> None:
-    org, ws = _org(ctx, operator, 1)
+    org, ws = _org(ctx, operator, 2)
     members.provision_active(ctx, operator, ws.id, MemberInput(email="a@example.com"), "Pale-Harbor-Lantern-91")
-    assert _totals(ctx, operator, org) == (1, 0, 0)
-    with pytest.raises(NoSeatsLeft):
-        members.provision(ctx, operator, ws.id, MemberInput(email="b@example.com"), invite=None)
+    _, secret = scim_tokens.create(ctx, operator, org.id, name="Entra ID", role="admin", workspace_id=ws.id)
+    idp = client(ctx, secret)
+    user = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "active": True}
+    made = idp.post(
+        "/scim/v2/Users", json={**user, "userName": "b@example.com", "emails": [{"value": "b@example.com"}]}
+    )
+    assert made.status_code == 201, made.text
+    assert _totals(ctx, operator, org) == (1, 1, 0)
+    full = idp.post(
+        "/scim/v2/Users", json={**user, "userName": "c@example.com", "emails": [{"value": "c@example.com"}]}
+    )
+    assert full.status_code == 409 and "2 seats, 1 in use and 1 reserved" in full.json()["detail"], full.text
 
 
 def test_an_unenforced_organization_counts_but_never_refuses(ctx: Context, operator: Actor) -> None:
