@@ -59,7 +59,7 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
             ctx, operator, org.id, ProviderInput(f"{name} IdP", issuer, name, "secret")
         )
     active, _ = members.provision(ctx, operator, ws.id, MemberInput(email=f"active@{name}.example.com"), invite=True)
-    claims.accept_with_token(ctx, token_for(ctx, f"active@{name}.example.com"), password=PASSWORD)
+    joined = claims.accept_with_token(ctx, token_for(ctx, f"active@{name}.example.com"), password=PASSWORD)
     invited, invitation = members.provision(
         ctx, operator, ws.id, MemberInput(email=f"invited@{name}.example.com"), invite=True
     )
@@ -88,6 +88,7 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
         "workspace_id": ws.id,
         "member_id": invited.id,
         "active_member_id": active.id,
+        "account_id": joined["account_id"],  # an organization administrator's (issue 17)
         "invitation_id": invitation.id,
         "provider_id": provider.id,
         "version": "1",  # of a workspace's terms: /me/terms/{workspace_id}/{version}/…

@@ -78,6 +78,7 @@ def populate(ctx: Context) -> World:
         "group_id": group.json()["id"],
         "webhook_id": hook.json()["id"],
         "webhook_message_id": str(hook_message["id"]),
+        "account_id": accepted.json()["account_id"],  # an organization administrator's (issue 17)
         "message_id": str(messages(ctx)[-1]["id"]),
         "version": "1",  # of the terms of service
         "token": link.json()["url"].rsplit("/", 1)[1],  # a department sign-up link's (POST /join/{token})

@@ -98,6 +98,13 @@ class _AppSessions:
         return 0
 
 
+class _NoOrganizationRoles:
+    """Nobody here is a system administrator (issue 17's organization roles)."""
+
+    def role_of(self, organization_id: str, account_id: str) -> None:
+        return None
+
+
 class _UnitOfWork:
     def __init__(self, store: dict[str, Any]) -> None:
         self.store, self.members, self.workspaces, self.events = (
@@ -107,6 +114,7 @@ class _UnitOfWork:
             store["events"],
         )
         self.oidc_app_sessions = self.oidc_codes = store["app_sessions"]
+        self.org_controls = _NoOrganizationRoles()
         self.committed = False
 
     def __enter__(self) -> _UnitOfWork:

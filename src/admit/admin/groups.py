@@ -162,6 +162,8 @@ def _authority(uow: UnitOfWork, actor: Actor, organization_id: str, acting_from:
         return
     if actor.kind is not ActorKind.ACCOUNT or actor.id is None:
         raise NotFound("organization not found")
+    if uow.org_controls.role_of(organization_id, actor.id) is not None:  # system or group administrator
+        return
     if acting_from is not None:
         workspace, role = workspace_for(uow, actor, acting_from)
         if workspace.organization_id != organization_id:

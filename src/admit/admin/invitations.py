@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from admit.admin import licences, security_controls
 from admit.admin.member_view import MemberView, member_view
 from admit.admin.profiles import MemberInput
 from admit.domain import invitations as rules
@@ -100,6 +101,7 @@ def open_invitation(
     its messages in the outbox and the events, all in the caller's transaction. ``member`` is the
     record as read or inserted; :func:`_as_invited` is the member afterwards."""
     message = rules.personal_message(message)
+    security_controls.check_inviter(uow, actor, workspace.organization_id, member.email)
     if member.status != MemberStatus.INVITED:  # a member inserted as invited just now needs no move
         _mark_invited(uow, workspace, member, now)
     values = _new_invitation(actor, workspace, member, message, now)
@@ -244,6 +246,10 @@ def new_member(
     status = member_rules.transition(MemberStatus.PROVISIONED, MemberStatus.INVITED) if invited else None
     if account_id is not None:
         status = MemberStatus.ACTIVE
+    org = uow.organizations.get(workspace.organization_id)  # read once for both rules
+    security_controls.check_email(uow, workspace.organization_id, values.get("email"), org=org)
+    licence = values.get("licence") or licences.LICENSED
+    licences.ensure_seat(uow, workspace.organization_id, ((status or MemberStatus.PROVISIONED).value, licence), org=org)
     columns = {
         **values,
         "organization_id": workspace.organization_id,

@@ -36,6 +36,7 @@ class MemberView:
     language: str | None
     created_at: datetime
     updated_at: datetime
+    licence: str = "licensed"
 
 
 def member_view(member: Member, **changes: Any) -> MemberView:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from admit.admin import scim_brake
+from admit.admin import licences, scim_brake, security_controls
 from admit.admin.invitations import InvitationView, new_member, open_invitation, view
 from admit.admin.member_view import MemberView, member_view
 from admit.admin.profiles import MemberInput
@@ -125,6 +125,9 @@ def set_initial_password(
         if pending is not None:
             end_invitation(uow, actor, pending, InvitationState.REVOKED, now)
             member = member._replace(status=MemberStatus.PROVISIONED.value)
+        licences.ensure_seat(
+            uow, member.organization_id, (MemberStatus.ACTIVE.value, member.licence), (member.status, member.licence)
+        )
         owner = {**values, "organization_id": workspace.organization_id, "workspace_id": workspace.id}
         account_id = create_account_for(uow, owner, ctx.hasher.hash(initial_password), now, must_change_password=True)
         if not uow.members.move(
@@ -298,6 +301,7 @@ def update(
             )
         if changed:
             _ensure_unique(uow, workspace, changed, exclude=member.id)
+            security_controls.check_email(uow, workspace.organization_id, changed.get("email"))
             uow.members.update(workspace.organization_id, member.id, **changed, updated_at=now)
             if actor.kind is ActorKind.SCIM:
                 _announce_new_identifiers(ctx, uow, workspace, member, changed, now)

@@ -14,6 +14,11 @@ from enum import StrEnum
 
 class EventType(StrEnum):
     ORGANIZATION_CREATED = "organization.created"
+    ORGANIZATION_ADMIN_GRANTED = "organization.admin_granted"
+    ORGANIZATION_ADMIN_REVOKED = "organization.admin_revoked"
+    ORGANIZATION_SECURITY_CHANGED = "organization.security_changed"
+    ORGANIZATION_LICENCES_CHANGED = "organization.licences_changed"
+    MEMBER_LICENCE_CHANGED = "member.licence_changed"
     WORKSPACE_CREATED = "workspace.created"
     WORKSPACE_UPDATED = "workspace.updated"
     WORKSPACE_LOGO_CHANGED = "workspace.logo_changed"

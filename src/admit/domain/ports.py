@@ -24,6 +24,7 @@ from admit.domain.repositories import (
     OidcCodesRepository,
     OidcRefreshTokensRepository,
     OidcTokensRepository,
+    OrganizationControlsRepository,
     OrganizationsRepository,
     OutboxRepository,
     ScimHoldsRepository,
@@ -142,6 +143,8 @@ class UnitOfWork(Protocol):
     def scim_holds(self) -> ScimHoldsRepository: ...
     @property
     def webhooks(self) -> WebhooksRepository: ...
+    @property
+    def org_controls(self) -> OrganizationControlsRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

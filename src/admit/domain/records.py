@@ -108,6 +108,7 @@ class Member(NamedTuple):
     language: str | None
     created_at: datetime
     updated_at: datetime
+    licence: str = "licensed"  # issue 17: "licensed" (takes a seat) or "viewer" (free)
 
     @property
     def _mapping(self) -> dict[str, Any]:

@@ -25,6 +25,13 @@ def role_in(uow: UnitOfWork, actor: Actor, workspace: Workspace) -> Role:
         return actor.role
     assert actor.id is not None
     member = uow.members.for_account(workspace.organization_id, workspace.id, actor.id)
+    # A system administrator of the organization (issue 17, admin.organization_roles) acts as owner.
+    if (
+        (member is None or member.status != "active" or member.role != Role.OWNER)
+        and actor.workspace_id is None
+        and uow.org_controls.role_of(workspace.organization_id, actor.id) == "system_admin"
+    ):
+        return Role.OWNER
     if member is None:
         raise NotFound("workspace not found")
     if member.status != "active":

@@ -101,6 +101,13 @@ organizations = Table(
     Column("seats", Integer, nullable=False),
     _ref("parent_id", "organizations.id", nullable=True),
     _created(),
+    # Issue 17: licences are enforced only once the operator turns it on (rows from before, and new
+    # organizations, count seats without refusing); an invitation reserves a seat while pending;
+    # security controls (enterprise plan): allowed email domains ([] = any) and who may invite.
+    Column("licences_enforced", Boolean, nullable=False, server_default=text("false")),
+    Column("reserve_seats_for_invitations", Boolean, nullable=False, server_default=text("true")),
+    Column("allowed_email_domains", JSON, nullable=False, server_default=text("'[]'")),
+    Column("who_may_invite", String(16), nullable=False, server_default=text("'workspace_admins'")),
     CheckConstraint("plan in ('free','pro','business','enterprise')", name="plan"),
     CheckConstraint("seats >= 0", name="seats"),
 )
@@ -225,6 +232,8 @@ members = Table(
     Column("language", String(8)),
     _created(),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Issue 17: a licensed user takes a seat of the organization, a resource viewer is free.
+    Column("licence", String(8), nullable=False, server_default=text("'licensed'")),
     # Reachable or identifiable: an email, a username + phone, or (a member without email who gets
     # an access code) an external ID.
     CheckConstraint(MEMBER_CONTACT, name="contact"),
@@ -894,4 +903,17 @@ webhook_attempts = Table(
     Column("error", Text),
     _created(),
     Index("ix_webhook_attempts_endpoint", "endpoint_id", "created_at"),
+)
+
+# Issue 17: organization roles held by an account: system administrators (owner rights in every
+# workspace of the organization) and group administrators (the organization's groups).
+organization_admins = Table(
+    "organization_admins",
+    metadata,
+    Column("organization_id", String(32), ForeignKey("organizations.id"), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.id"), primary_key=True),
+    Column("role", String(12), nullable=False),
+    _created(),
+    CheckConstraint("role in ('system_admin','group_admin')", name="role"),
+    Index("ix_organization_admins_account", "account_id"),
 )

@@ -38,6 +38,7 @@ from admit.adapters.persistence.oidc_repositories import (
     OidcTokens,
     SigningKeys,
 )
+from admit.adapters.persistence.organization_repositories import OrganizationControls
 from admit.adapters.persistence.repositories import (
     Invitations,
     Members,
@@ -208,6 +209,10 @@ class UnitOfWork:
     @cached_property
     def scim_holds(self) -> ScimHolds:
         return ScimHolds(self.conn)
+
+    @cached_property
+    def org_controls(self) -> OrganizationControls:
+        return OrganizationControls(self.conn)
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

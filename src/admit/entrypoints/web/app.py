@@ -30,6 +30,7 @@ from admit.entrypoints.web.api.admin import (
     groups,
     identity_providers,
     invitations,
+    org_controls,
     organizations,
     outbox,
     people,
@@ -58,6 +59,7 @@ from admit.entrypoints.web.pages.admin import audit, choose, console
 from admit.entrypoints.web.pages.admin import groups as groups_pages
 from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pages
 from admit.entrypoints.web.pages.admin import jobs as jobs_pages
+from admit.entrypoints.web.pages.admin import organization as organization_pages
 from admit.entrypoints.web.pages.admin import people as people_pages
 from admit.entrypoints.web.pages.admin import person as person_pages
 from admit.entrypoints.web.pages.admin import scim as scim_pages
@@ -154,6 +156,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         scim_holds,
         self_sign_up_api,
         webhooks,
+        org_controls,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
@@ -178,6 +181,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         access_code_pages,
     )
     admin = (
+        organization_pages,  # before console: /admin/org/… is not a workspace
         console,
         groups_pages,
         people_pages,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from admit.admin import licences
 from admit.admin.invitations import InvitationView, view, view_as
 from admit.domain import invitations as rules
 from admit.domain import members as member_rules
@@ -509,6 +510,7 @@ def _accept(uow: UnitOfWork, invitation: Invitation, member: Member, account_id:
     if not uow.invitations.move(org, invitation.id, "pending", state="accepted", account_id=account_id, updated_at=now):
         raise Conflict("this invitation has already been answered", code="invitation_changed")
     member_rules.transition(member.status, MemberStatus.ACTIVE)
+    licences.ensure_seat(uow, org, (MemberStatus.ACTIVE.value, member.licence), (member.status, member.licence))
     if not uow.members.move(
         org,
         member.id,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
+from admit.admin import licences
 from admit.admin.signup_links import LINK, link_state
 from admit.admin.signup_settings import SignUpSettings, ensure_choice, pending_request, plausible_id, stored
 from admit.domain import secrets, throttling
@@ -423,6 +424,7 @@ def _become_member(
         "phone": row.phone,
         "language": row.language,
     }
+    licences.ensure_seat(uow, row.organization_id, (MemberStatus.ACTIVE.value, licences.LICENSED))
     account_id = existing.id if existing is not None else create_account_for(uow, fields, password_hash or "", now)
     member_id = uow.members.add(
         **fields,

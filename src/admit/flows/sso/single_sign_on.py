@@ -15,7 +15,7 @@ from typing import Any
 
 from admit.adapters.identity import oidc
 from admit.adapters.identity.sealing import unseal
-from admit.admin import groups, identity_providers
+from admit.admin import groups, identity_providers, licences
 from admit.admin.identity_providers import DEFAULT_CLAIMS
 from admit.domain import login_policy, secrets
 from admit.domain.errors import NotFound, PermissionDenied, SecretRejected
@@ -397,6 +397,7 @@ def _just_in_time(uow: UnitOfWork, workspace: Workspace, who: dict[str, Any], no
             "someone with this address is already in the workspace's directory; ask for an invitation",
             code="member_exists",
         )
+    licences.ensure_seat(uow, workspace.organization_id, (MemberStatus.ACTIVE.value, licences.LICENSED))
     account_id = _account_for(uow, who, (who["first_name"], who["last_name"]), now)
     values = {
         "organization_id": workspace.organization_id,

@@ -215,6 +215,9 @@ class MemberOut(Out):
     language: str | None
     created_at: datetime
     updated_at: datetime
+    licence: Literal["licensed", "viewer"] = Field(
+        "licensed", description="A licensed user takes one of the organization's seats; a resource viewer is free."
+    )
 
 
 class InvitationIn(Person):

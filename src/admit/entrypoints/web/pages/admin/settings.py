@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from admit.admin import branding, tenancy
+from admit.admin import branding, organization_roles, tenancy
 from admit.admin.tenancy import LANGUAGES, MEMBER_FIELDS, LoginChoice
 from admit.domain.errors import DomainError
 from admit.domain.records import Workspace
@@ -126,6 +126,7 @@ def _form(
         member_fields=MEMBER_FIELDS,
         languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         jit_roles=JIT_ROLES,
+        organization_area=getattr(request.state, "organization_area", None),
         **context,
     )
 
@@ -141,6 +142,9 @@ async def _settings(
         workspace, choices = await blocking(lambda: tenancy.settings_of(ctx, admin.actor, admin.workspace_id))
     except DomainError as exc:
         return admin.refusal(request, exc) or Response(status_code=status_of(exc))
+    organization_id = workspace.organization_id  # the "Organization" link, for its system administrators
+    if await blocking(lambda: organization_roles.manages(ctx, admin.actor, organization_id)):
+        request.state.organization_area = organization_id
     return admin, workspace, choices
 
 
