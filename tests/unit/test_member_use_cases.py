@@ -105,6 +105,13 @@ class _NoOrganizationRoles:
         return None
 
 
+class _NoWebhooks:
+    """No webhook endpoint: a published event finds no subscriber."""
+
+    def subscribers(self, organization_id: str, workspace_id: str | None) -> list[Any]:
+        return []
+
+
 class _UnitOfWork:
     def __init__(self, store: dict[str, Any]) -> None:
         self.store, self.members, self.workspaces, self.events = (
@@ -115,6 +122,7 @@ class _UnitOfWork:
         )
         self.oidc_app_sessions = self.oidc_codes = store["app_sessions"]
         self.org_controls = _NoOrganizationRoles()
+        self.webhooks = _NoWebhooks()
         self.committed = False
 
     def __enter__(self) -> _UnitOfWork:
