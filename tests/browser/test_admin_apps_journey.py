@@ -4,9 +4,13 @@ the list (without the secret), and look at the list at desktop size too."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 from support.browser import AdminWorkspace, screenshot
 from support.processes import backend, server
+
+# A console or site-wide check, not a journey: its rules are tested over HTTP on both databases.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def test_register_an_app_and_see_its_secret_once_on_a_phone(page: Page, database_url: str) -> None:

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 from support.browser import SCREENSHOTS, AdminWorkspace, screenshot
 from support.images import png
 from support.processes import backend, invitation_link, server
+
+# A console or site-wide check, not a journey: its rules are tested over HTTP on both databases.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}

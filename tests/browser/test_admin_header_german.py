@@ -8,9 +8,13 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 from support.browser import AdminWorkspace, screenshot
 from support.processes import admit, backend, field, invitation_link, server
+
+# A console or site-wide check, not a journey: its rules are tested over HTTP on both databases.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 # Every item of the header, as the person sees them.
 HEADER_ITEMS = ".admin-header :is(.brand, .workspace-name, nav li, .switcher > summary, .signed-in-as, button)"

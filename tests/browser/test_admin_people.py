@@ -8,11 +8,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 from support.browser import AdminWorkspace, screenshot
 from support.processes import admit, backend, field, server
 
 from admit.adapters.spreadsheets import write_csv
+
+# A console or site-wide check, not a journey: its rules are tested over HTTP on both databases.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 INITIAL = "juniper-kettle-harbor-29"
 CHOSEN = "copper-lantern-meadow-63"

@@ -4,9 +4,13 @@ both in the person's history; the page fits the phone's width, and is looked at 
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 from support.browser import AdminWorkspace, screenshot
 from support.processes import backend, server
+
+# A console or site-wide check, not a journey: its rules are tested over HTTP on both databases.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 

@@ -7,9 +7,13 @@ scrolling."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 from support.browser import AdminWorkspace, screenshot
 from support.processes import backend, server
+
+# A console or site-wide check, not a journey: its rules are tested over HTTP on both databases.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def _fits(page: Page) -> None:

@@ -9,10 +9,14 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 from support.browser import screenshot
 from support.oidc_providers import npm_provider
 from support.processes import admit, backend, field, invitation_link, server
+
+# A console or site-wide check, not a journey: its rules are tested over HTTP on both databases.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 PASSWORD = "saddle-beacon-thimble-47"
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"

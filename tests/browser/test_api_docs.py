@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
 from playwright.sync_api import Page, Route, expect
 from support.browser import screenshot
 from support.processes import server
+
+# A console or site-wide check, not a journey: its rules are tested over HTTP on both databases.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def test_the_api_docs_render_offline_and_unknown_pages_are_pages(page: Page, database_url: str) -> None:

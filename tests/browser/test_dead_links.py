@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -22,6 +23,9 @@ from support.browser import screenshot
 from support.processes import admit, backend, field, server
 
 from admit.adapters.persistence.tables import invitations
+
+# A console or site-wide check, not a journey: its rules are tested over HTTP on both databases.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 PASSWORD = "copper-willow-harbor-58"
 INVITEE_FORMS = ", ".join(  # every way onwards from a live invitation

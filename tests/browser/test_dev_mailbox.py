@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from playwright.sync_api import Page, expect
 from support.browser import screenshot
 from support.processes import admit, field, server
+
+# A console or site-wide check, not a journey: its rules are tested over HTTP on both databases.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def test_invitation_email_is_readable_in_the_dev_mailbox(page: Page, database_url: str) -> None:

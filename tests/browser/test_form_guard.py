@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, Route, expect
 from support.processes import admit, server
+
+# A console or site-wide check, not a journey: its rules are tested over HTTP on both databases.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def test_a_form_posts_from_the_base_url_and_is_refused_from_another_site(page: Page, database_url: str) -> None:

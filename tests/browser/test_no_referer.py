@@ -4,8 +4,12 @@ invitation link, not the page's own styles and scripts, not the next page a pers
 from __future__ import annotations
 
 import httpx
+import pytest
 from playwright.sync_api import Page, Request, expect
 from support.processes import admit, field, server
+
+# A console or site-wide check, not a journey: its rules are tested over HTTP on both databases.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 PASSWORD = "lantern-meadow-copper-83"
 
