@@ -83,13 +83,12 @@ def engine(database_url: str) -> Engine:
 
 
 def _empty(engine: Engine) -> None:
+    """Delete every row, children first. On PostgreSQL a DELETE of the few rows a test writes is
+    several times faster than TRUNCATE, which recreates each of the ~60 tables' files."""
     names = [table.name for table in reversed(metadata.sorted_tables)]
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(names)}"))
-        else:
-            for name in names:
-                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - our own table names
+        for name in names:
+            conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - our own table names
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
