@@ -5,6 +5,8 @@ token for each kind of caller."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 from dataclasses import dataclass, field
 
 from admit.shared.context import Context
@@ -19,6 +21,20 @@ PASSWORD = "velvet-compass-ember-38"
 class World:
     tokens: dict[str, str]  # caller → bearer token
     ids: dict[str, str] = field(default_factory=dict)  # path parameter → a real id
+
+
+_providers: list[str] = []
+
+
+def _issuer() -> str:
+    """One oidc-provider-mock per test process for every world (its discovery document is read when
+    a provider is added; starting and stopping one per world cost half a second of each of the
+    ~440 API contract tests); it stops when the process exits."""
+    if not _providers:
+        stack = contextlib.ExitStack()
+        _providers.append(stack.enter_context(mock_provider()))
+        atexit.register(stack.close)
+    return _providers[0]
 
 
 def populate(ctx: Context) -> World:
@@ -38,11 +54,10 @@ def populate(ctx: Context) -> World:
     pending = api.post(f"/api/v1/workspaces/{workspace['id']}/invitations", json={"email": "pending@example.com"})
     session = client(ctx).post("/api/v1/sessions", json={"identifier": "joined@example.com", "password": PASSWORD})
     job = api.post(f"/api/v1/workspaces/{workspace['id']}/invitations/all", json={})
-    with mock_provider() as issuer:  # its discovery document is read when it is added
-        provider = api.post(
-            f"/api/v1/organizations/{org['id']}/identity-providers",
-            json={"name": "Corp", "issuer": issuer, "client_id": "admit", "client_secret": "s3cret"},
-        )
+    provider = api.post(
+        f"/api/v1/organizations/{org['id']}/identity-providers",
+        json={"name": "Corp", "issuer": _issuer(), "client_id": "admit", "client_secret": "s3cret"},
+    )
     app = api.post(
         f"/api/v1/organizations/{org['id']}/clients",
         json={"name": "Shop", "redirect_uris": ["https://shop.example.test/callback"]},
