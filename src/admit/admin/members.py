@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -47,10 +48,13 @@ def provision(
     *,
     invite: bool | None,
     message: str | None = None,
+    then: Callable[[UnitOfWork, Member], None] | None = None,
 ) -> tuple[MemberView, InvitationView | None]:
     """Create a member; with ``invite`` they are invited at once, otherwise they wait silently
     ("awaiting invitation": no message, nothing to claim). ``invite=None`` follows the workspace's
-    "send activation automatically" setting (integrations). Returns (member, invitation)."""
+    "send activation automatically" setting (integrations). ``then`` runs in the same transaction
+    after the rules passed (a door's own rows, such as SCIM's userName: all or nothing with the
+    member). Returns (member, invitation)."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         workspace, role = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
@@ -62,6 +66,8 @@ def provision(
         invitation = None
         if inviting:
             invitation = view(open_invitation(ctx, uow, actor, workspace, member, message=message, now=now), now)
+        if then is not None:
+            then(uow, member)
         uow.commit()
     return member_view(member), invitation
 

@@ -35,6 +35,8 @@ from admit.admin.profiles import MemberInput
 from admit.domain.errors import AlreadyExists, DomainError, NotFound, ValidationFailed
 from admit.domain.identifiers import normalise_phone
 from admit.domain.members import MemberStatus
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Member
 from admit.domain.roles import Role
 from admit.scim import etags
 from admit.scim.auth import ScimCaller
@@ -406,25 +408,42 @@ def _domain(exc: DomainError) -> ScimError:
 
 def create(ctx: Context, caller: ScimCaller, body: Any) -> ScimUser:
     """POST /Users: a new member (silent unless the workspace invites automatically), 409 uniqueness
-    when the userName is taken. Of parallel creates of one userName exactly one succeeds: the unique
-    indexes decide, and a member that lost the race is removed again before the 409."""
+    when the userName is taken. The member and its scim_users row are written in one transaction
+    (the member service's ``then``): of parallel creates of one userName the unique index lets
+    exactly one commit, and the others leave nothing behind."""
     resource = _coerced(body)
     wanted = _wanted(ctx, resource, caller)
     workspace_id = _target_workspace(ctx, caller, _asked_workspace(body))
-    _check_user_name(ctx, caller, workspace_id, wanted.user_name, None)
     actor = caller.actor()
+    created: list[Any] = []
+
+    def with_scim_row(uow: UnitOfWork, member: Member) -> None:
+        key = wanted.user_name.casefold()
+        if uow.scim_users.user_name_taken(caller.organization_id, workspace_id, key, member.id):
+            raise ScimError(409, UNIQUENESS, "a user with this userName already exists")
+        uow.scim_users.save(
+            member.id,
+            organization_id=caller.organization_id,
+            workspace_id=workspace_id,
+            user_name=wanted.user_name,
+            user_name_key=key,
+            external_id=wanted.external_id,
+            attributes=wanted.attributes,
+            token_id=caller.token_id,
+            updated_at=ctx.clock.now(),
+        )
+        created.append(uow.scim_users.get(caller.organization_id, caller.workspace_id, member.id))
+
     try:
-        member, _ = members.provision(ctx, actor, workspace_id, MemberInput(**wanted.fields), invite=None)
-    except DomainError as exc:
+        member, _ = members.provision(
+            ctx, actor, workspace_id, MemberInput(**wanted.fields), invite=None, then=with_scim_row
+        )
+    except DomainError as exc:  # a clash at the commit too (AlreadyExists, 409 uniqueness)
         raise _domain(exc) from None
-    try:
-        _save_row(ctx, caller, member.id, workspace_id, wanted)
-    except ScimError:
-        members.remove(ctx, actor, member.id, workspace_id=workspace_id)  # lost the race for the userName
-        raise
     if not wanted.active:
         members.suspend(ctx, actor, member.id, workspace_id=workspace_id)
-    return get(ctx, caller, member.id)
+        return get(ctx, caller, member.id)
+    return render(ctx, created[0], ())  # a new member is in no group yet
 
 
 def _protect_owner(row: Any) -> None:

@@ -23,6 +23,7 @@ _EXTERNAL_ID_TAKEN = ("member_exists", "a member with this external ID already e
 _ALREADY_INVITED = ("already_invited", "this member already has a pending invitation")
 _TERMS_VERSION = ("terms_changed", "another version was published at the same time; try again")
 _TERMS_ACCEPTED = ("already_accepted", "these terms were already accepted")
+_SCIM_USER_NAME = ("user_name_taken", "a user with this userName already exists")
 
 # (what the database's message contains, (code, message)): PostgreSQL's constraint name, then
 # SQLite's "UNIQUE constraint failed: table.column, ..." wording of the same constraint.
@@ -39,6 +40,8 @@ CONSTRAINTS: list[tuple[str, tuple[str, str]]] = [
     ("members.workspace_id, members.external_id", _EXTERNAL_ID_TAKEN),
     ("uq_invitations_pending_member", _ALREADY_INVITED),
     ("invitations.member_id", _ALREADY_INVITED),
+    ("uq_scim_users_user_name", _SCIM_USER_NAME),
+    ("scim_users.organization_id, scim_users.user_name_key", _SCIM_USER_NAME),
     ("uq_terms_version", _TERMS_VERSION),
     ("terms.workspace_id, terms.version", _TERMS_VERSION),
     ("uq_terms_acceptance", _TERMS_ACCEPTED),
