@@ -22,8 +22,9 @@ from admit.admin import bulk_invites, jobs, members, rate_limits, tenancy
 from admit.admin.invitations import invite
 from admit.admin.profiles import MemberInput
 from admit.domain.errors import DomainError, SecretRejected
+from admit.domain.roles import Role
 from admit.flows.invitation import claims
-from admit.shared.context import Actor, Context
+from admit.shared.context import Actor, ActorKind, Context
 
 PASSWORD = "orchard-lantern-pebble-73"
 
@@ -204,6 +205,18 @@ def test_bulk_invitations_are_not_counted_per_person_but_their_sms_count_against
     assert any("daily SMS limit is reached" in str(line) for line in done.report)
     assert len([m for m in messages(ctx) if m["channel"] == "sms"]) == 2
     assert len(messages(ctx, kind="sms_cap_reached")) == 0  # nobody in Field may manage people: no one to tell
+
+
+def test_an_identity_providers_sync_is_not_counted_per_person(ctx: Context, org: Any, workspace: Any) -> None:
+    rate_limits.configure(invitations_per_inviter=1, invitations_per_workspace=1)
+    scim = Actor(ActorKind.SCIM, id="0" * 32, organization_id=org.id, role=Role.ADMIN, name="directory")
+    for n in range(3):
+        members.provision(ctx, scim, workspace.id, MemberInput(email=f"s{n}@example.com"), invite=True)
+    assert len(messages(ctx, kind="invitation")) == 3
+    api = client(ctx, api_token(ctx, org.id))
+    url = f"/api/v1/workspaces/{workspace.id}/invitations"
+    assert api.post(url, json={"email": "x@example.com"}).status_code == 201  # the sync spent none of the hour's one
+    assert api.post(url, json={"email": "y@example.com"}).status_code == 429
 
 
 # The console page and the CLI --------------------------------------------------------------------

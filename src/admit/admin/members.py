@@ -61,7 +61,10 @@ def provision(
         member = new_member(uow, actor, workspace, values, now, invited=inviting)
         invitation = None
         if inviting:
-            invitation = view(open_invitation(ctx, uow, actor, workspace, member, message=message, now=now), now)
+            # an identity provider's sync (SCIM) is a bulk door: not counted per person (admin.rate_limits)
+            counted = actor.kind is not ActorKind.SCIM
+            opened = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now, counted=counted)
+            invitation = view(opened, now)
         uow.commit()
     return member_view(member), invitation
 
