@@ -145,6 +145,10 @@ def admit_env(directory: Path, *, worker: bool = False) -> dict[str, str]:
         "ADMIT_LOG_LEVEL": "warning",
         "ADMIT_WORKER_IN_SERVE": "true" if worker else "false",  # the outbox worker inside `admit serve`
         "COLUMNS": "200",  # keep the CLI's records on one line each
+        # thousands of invitations from one token within the hour: the rate limits would refuse them
+        "ADMIT_RATE_INVITATIONS_PER_INVITER": "0",
+        "ADMIT_RATE_INVITATIONS_PER_WORKSPACE": "0",
+        "ADMIT_RATE_INVITATIONS_PER_ORGANIZATION": "0",
     }
 
 

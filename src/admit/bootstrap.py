@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from admit.adapters.identity.hashing import Argon2Hasher
 from admit.adapters.persistence.database import make_engine
 from admit.adapters.persistence.unit_of_work import UnitOfWork
-from admit.admin import scim_brake
+from admit.admin import rate_limits, scim_brake
 from admit.config import Settings
 from admit.domain.ports import UnitOfWorkFactory
 from admit.shared.context import Context
@@ -43,6 +43,20 @@ def make_uow_factory(engine: Engine) -> UnitOfWorkFactory:
 def build_context(settings: Settings, engine: Engine | None = None, **overrides: object) -> Context:
     engine = engine or make_engine(settings.database_url)
     scim_brake.configure(settings.scim_brake_percent, settings.scim_brake_minimum)
+    rate_limits.configure(
+        invitations_per_inviter=settings.rate_invitations_per_inviter,
+        invitations_per_workspace=settings.rate_invitations_per_workspace,
+        invitations_per_organization=settings.rate_invitations_per_organization,
+        resends_per_inviter=settings.rate_resends_per_inviter,
+        resends_per_workspace=settings.rate_resends_per_workspace,
+        resends_per_organization=settings.rate_resends_per_organization,
+        resend_seconds=settings.rate_resend_seconds,
+        sms_per_inviter=settings.rate_sms_per_inviter,
+        sms_per_workspace=settings.rate_sms_per_workspace,
+        sms_per_organization=settings.rate_sms_per_organization,
+        sms_per_country=settings.rate_sms_per_country,
+        sms_daily_cap=settings.sms_daily_cap_per_organization,
+    )
     values: dict[str, object] = {
         "uow": make_uow_factory(engine),
         "clock": SystemClock(),

@@ -54,6 +54,21 @@ class Settings(BaseSettings):
     scim_brake_minimum: int = Field(
         10, ge=0, description="SCIM deprovisioning brake: never brake a workspace of at most this many members."
     )
+    # Rate limits (admit.admin.rate_limits): per hour unless said otherwise; 0 = no limit
+    rate_invitations_per_inviter: int = Field(300, ge=0, description="Invitations an hour per inviter.")
+    rate_invitations_per_workspace: int = Field(1000, ge=0, description="Invitations an hour per workspace.")
+    rate_invitations_per_organization: int = Field(3000, ge=0, description="Invitations an hour per organization.")
+    rate_resends_per_inviter: int = Field(100, ge=0, description="Resends an hour per inviter.")
+    rate_resends_per_workspace: int = Field(300, ge=0, description="Resends an hour per workspace.")
+    rate_resends_per_organization: int = Field(1000, ge=0, description="Resends an hour per organization.")
+    rate_resend_seconds: int = Field(60, ge=0, description="One resend per invitation per this many seconds.")
+    rate_sms_per_inviter: int = Field(100, ge=0, description="Invitation SMS an hour per inviter.")
+    rate_sms_per_workspace: int = Field(300, ge=0, description="Invitation SMS an hour per workspace.")
+    rate_sms_per_organization: int = Field(1000, ge=0, description="Invitation SMS an hour per organization.")
+    rate_sms_per_country: int = Field(300, ge=0, description="Invitation SMS an hour per organization and country.")
+    sms_daily_cap_per_organization: int = Field(
+        2000, ge=0, description="Invitation SMS a UTC day per organization, bulk jobs included (a count)."
+    )
     worker_in_serve: bool = Field(True, description="Run the outbox worker and the job runner inside `admit serve`.")
 
     @field_validator("base_url")

@@ -217,7 +217,7 @@ def _invite(
     try:
         ensure_can_grant(role, Role(member.role))
         channels_for(workspace, member.email, member.phone)  # before open_invitation writes anything
-        open_invitation(ctx, uow, actor, workspace, member, message=message, now=ctx.clock.now())
+        open_invitation(ctx, uow, actor, workspace, member, message=message, now=ctx.clock.now(), counted=False)
     except DomainError as exc:
         progress.note(row, exc.message if who is None else f"{who}: {exc.message}")
         return

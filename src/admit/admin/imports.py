@@ -148,7 +148,7 @@ def _create(
         return
     member = new_member(uow, actor, workspace, values, now, invited=options["invite"])
     if options["invite"]:
-        open_invitation(ctx, uow, actor, workspace, member, message=options.get("message"), now=now)
+        open_invitation(ctx, uow, actor, workspace, member, message=options.get("message"), now=now, counted=False)
 
 
 def _member_values(

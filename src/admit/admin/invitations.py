@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from admit.admin import licences, security_controls
+from admit.admin import licences, rate_limits, security_controls
 from admit.admin.member_view import MemberView, member_view
 from admit.admin.profiles import MemberInput
 from admit.domain import invitations as rules
@@ -96,12 +96,20 @@ def open_invitation(
     *,
     message: str | None,
     now: datetime,
+    counted: bool = True,
 ) -> Invitation:
     """Invite a provisioned member: member → invited, a pending invitation with a fresh secret,
     its messages in the outbox and the events, all in the caller's transaction. ``member`` is the
-    record as read or inserted; :func:`_as_invited` is the member afterwards."""
+    record as read or inserted; :func:`_as_invited` is the member afterwards. ``counted``: a
+    single door's invitation, counted against the hourly rate limits; a bulk job's is not (its
+    SMS still count against the daily cap: :mod:`admit.admin.rate_limits`)."""
     message = rules.personal_message(message)
     security_controls.check_inviter(uow, actor, workspace.organization_id, member.email)
+    if counted:
+        rate_limits.charge_invitation(uow, actor, workspace, now)
+    channels = invitation_channels(workspace, member)
+    if "sms" in channels and member.phone:
+        rate_limits.charge_sms(uow, actor, workspace, member.phone, now, single=counted)
     if member.status != MemberStatus.INVITED:  # a member inserted as invited just now needs no move
         _mark_invited(uow, workspace, member, now)
     values = _new_invitation(actor, workspace, member, message, now)
@@ -186,7 +194,7 @@ def invite(
     Returns (invitation, member), the member invited. The secret only travels in the outbox message.
     """
     now = ctx.clock.now()
-    with ctx.uow(write=True) as uow:
+    with rate_limits.telling_administrators(ctx), ctx.uow(write=True) as uow:
         workspace, role = workspace_for(uow, actor, workspace_id, Permission.INVITE)
         values = person.cleaned(workspace, ctx.phone_region)
         ensure_can_grant(role, Role(values["role"]))
@@ -208,7 +216,7 @@ def invite(
 def invite_member(ctx: Context, actor: Actor, member_id: str, *, message: str | None = None) -> InvitationView:
     """Invite one member who is awaiting invitation (the "Invite" button of the people list)."""
     now = ctx.clock.now()
-    with ctx.uow(write=True) as uow:
+    with rate_limits.telling_administrators(ctx), ctx.uow(write=True) as uow:
         row = uow.members.get(tenant_scope(actor), member_id, lock=True)
         if row is None:
             raise NotFound("member not found")
@@ -349,19 +357,25 @@ def resend(
     ctx: Context, actor: Actor, invitation_id: str, *, message: str | None = None, member_id: str | None = None
 ) -> InvitationView:
     """Keep the invitation, replace its secret (the old link stops working), renew its expiry.
-    ``member_id``: the member a door resends for (another member's invitation is not found)."""
+    ``member_id``: the member a door resends for (another member's invitation is not found).
+    Rate limited (:mod:`admit.admin.rate_limits`): one resend per invitation per window, so a
+    burst sends one message and a refused resend leaves the newest link as it was."""
     message = rules.personal_message(message)
     now = ctx.clock.now()
-    with ctx.uow(write=True) as uow:
+    with rate_limits.telling_administrators(ctx), ctx.uow(write=True) as uow:
         invitation, workspace = _load(uow, actor, invitation_id, lock=True, member_id=member_id)
         rules.ensure_resendable(invitation.state, invitation.expires_at, now)
         member = uow.members.get(workspace.organization_id, invitation.member_id)
         assert member is not None
+        # to the member's address and number as they are now (an administrator may have
+        # changed or cleared one since): unreachable, the resend is refused
+        channels = channels_for(workspace, member.email, member.phone)
+        rate_limits.charge_resend(uow, actor, workspace, invitation.id, now)
+        if "sms" in channels and member.phone:
+            rate_limits.charge_sms(uow, actor, workspace, member.phone, now)
         uow.secrets.revoke_for(invitation.id, INVITATION.value, now)
         changes: dict[str, Any] = {
-            # to the member's address and number as they are now (an administrator may have
-            # changed or cleared one since): unreachable, the resend is refused
-            "channels": channels_for(workspace, member.email, member.phone),
+            "channels": channels,
             "email": member.email,
             "phone": member.phone,
             "expires_at": now + rules.lifetime(workspace.invitation_lifetime_days),

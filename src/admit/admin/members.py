@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from admit.admin import licences, scim_brake, security_controls
+from admit.admin import licences, rate_limits, scim_brake, security_controls
 from admit.admin.invitations import InvitationView, new_member, open_invitation, view
 from admit.admin.member_view import MemberView, member_view
 from admit.admin.profiles import MemberInput
@@ -56,7 +56,7 @@ def provision(
     after the rules passed (a door's own rows, such as SCIM's userName: all or nothing with the
     member). Returns (member, invitation)."""
     now = ctx.clock.now()
-    with ctx.uow(write=True) as uow:
+    with rate_limits.telling_administrators(ctx), ctx.uow(write=True) as uow:
         workspace, role = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
         values = person.cleaned(workspace, ctx.phone_region)
         ensure_can_grant(role, Role(values["role"]))
@@ -65,7 +65,10 @@ def provision(
         member = new_member(uow, actor, workspace, values, now, invited=inviting)
         invitation = None
         if inviting:
-            invitation = view(open_invitation(ctx, uow, actor, workspace, member, message=message, now=now), now)
+            # an identity provider's sync (SCIM) is a bulk door: not counted per person (admin.rate_limits)
+            counted = actor.kind is not ActorKind.SCIM
+            opened = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now, counted=counted)
+            invitation = view(opened, now)
         if then is not None:
             then(uow, member)
         uow.commit()

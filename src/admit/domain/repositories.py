@@ -251,6 +251,11 @@ class ThrottlesRepository(Protocol):
 
     def clear(self, key: str) -> None: ...
 
+    def count_in_window(self, key: str, now: datetime, window_ends: datetime) -> tuple[int, datetime]:
+        """One more action in ``key``'s fixed window (atomic, shared by every process): the count
+        including it, and when the window ends (a lapsed window restarts, ending at ``window_ends``)."""
+        ...
+
 
 class TermsRepository(Protocol):
     def add(self, **values: Any) -> str: ...
@@ -604,6 +609,8 @@ class WebhooksRepository(Protocol):
     ) -> int: ...
 
     def pending_count(self, organization_id: str, endpoint_id: str) -> int: ...
+
+
 class OrganizationControlsRepository(Protocol):
     """Issue 17: an organization's administrators, licence counts, row lock and settings."""
 

@@ -44,6 +44,7 @@ KINDS = (
     "address_to_confirm",
     "address_changed",
     "webhook_notice",
+    "sms_cap_reached",
 )
 _TEMPLATE = {"invitation_resent": "invitation"}
 _DEFAULTS: dict[str, Any] = {

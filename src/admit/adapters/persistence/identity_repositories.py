@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Row, and_, bindparam, case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -379,3 +379,23 @@ class Throttles(Repository):
 
     def clear(self, key: str) -> None:
         self.conn.execute(delete(t.throttles).where(t.throttles.c.key == key))
+
+    def count_in_window(self, key: str, now: datetime, window_ends: datetime) -> tuple[int, datetime]:
+        """Count one more action under ``key`` in its fixed window, in one atomic statement (an
+        upsert with RETURNING: every process shares the count, and concurrent callers queue on
+        the row). A window that has ended starts again at 1, ending at ``window_ends``. Returns the
+        count including this action and when the window ends. ``blocked_until`` holds the end."""
+        c = t.throttles.c
+        lapsed = or_(c.blocked_until.is_(None), c.blocked_until <= literal(now, t.UTCDateTime()))
+        upsert = postgresql_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = upsert(t.throttles).values(key=key, failures=1, blocked_until=window_ends, updated_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[c.key],
+            set_={
+                "failures": case((lapsed, 1), else_=c.failures + 1),
+                "blocked_until": case((lapsed, literal(window_ends, t.UTCDateTime())), else_=c.blocked_until),
+                "updated_at": now,
+            },
+        )
+        row = self.conn.execute(stmt.returning(c.failures, c.blocked_until)).one()
+        return int(row.failures), row.blocked_until
