@@ -38,6 +38,9 @@ from admit.entrypoints.web.api.admin import (
     scim_tokens,
     webhooks,
 )
+from admit.entrypoints.web.api.admin import (
+    sellers as sellers_api,
+)
 from admit.entrypoints.web.api.admin import signup as signup_api
 from admit.entrypoints.web.form_guard import FormGuard
 from admit.entrypoints.web.pages import access_code as access_code_pages
@@ -157,6 +160,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         self_sign_up_api,
         webhooks,
         org_controls,
+        sellers_api,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
