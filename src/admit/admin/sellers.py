@@ -237,3 +237,13 @@ def invite(
         )  # fmt: skip
         uow.commit()
     return view(invitation, now)
+
+
+def is_seller(ctx: Context, actor: Actor, organization_id: str) -> bool:
+    """Whether ``actor`` may open the seller's customers page: for a link from the organization area."""
+    with ctx.uow() as uow:
+        try:
+            _seller(uow, actor, organization_id)
+        except (NotFound, PermissionDenied, Conflict):
+            return False
+    return True
