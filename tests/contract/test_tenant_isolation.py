@@ -48,6 +48,8 @@ BODY = {
     "ids": ["intruder"],  # SCIM holds to release or dismiss
     "url": "https://hooks.intruder.example.test/in",  # a webhook endpoint
     "since": "2026-01-01T00:00:00Z",  # webhooks to redeliver
+    "organization_id": "intruder",  # a seller's invitation into a customer (issue 17)
+    "workspace_id": "intruder",
 }
 
 

@@ -97,12 +97,16 @@ def open_invitation(
     message: str | None,
     now: datetime,
     counted: bool = True,
+    valid_for: timedelta | None = None,
+    login_method: str | None = None,
 ) -> Invitation:
     """Invite a provisioned member: member → invited, a pending invitation with a fresh secret,
     its messages in the outbox and the events, all in the caller's transaction. ``member`` is the
     record as read or inserted; :func:`_as_invited` is the member afterwards. ``counted``: a
     single door's invitation, counted against the hourly rate limits; a bulk job's is not (its
-    SMS still count against the daily cap: :mod:`admit.admin.rate_limits`)."""
+    SMS still count against the daily cap: :mod:`admit.admin.rate_limits`). ``valid_for`` and
+    ``login_method``: a seller's invitation (admit.admin.sellers) lasts that long and lets the
+    invitee join only that way."""
     message = rules.personal_message(message)
     security_controls.check_inviter(uow, actor, workspace.organization_id, member.email)
     if counted:
@@ -113,6 +117,10 @@ def open_invitation(
     if member.status != MemberStatus.INVITED:  # a member inserted as invited just now needs no move
         _mark_invited(uow, workspace, member, now)
     values = _new_invitation(actor, workspace, member, message, now)
+    if valid_for is not None:
+        values["expires_at"] = now + valid_for
+    if login_method is not None:
+        values["login_method"] = login_method
     invitation = Invitation(id=uow.invitations.add(**values), **values)
     token = _issue_link(ctx, uow, workspace, invitation.id, invitation.expires_at, now)
     announce_invitation(

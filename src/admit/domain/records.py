@@ -135,6 +135,7 @@ class Invitation(NamedTuple):
     account_id: str | None
     created_at: datetime
     updated_at: datetime
+    login_method: str | None = None  # issue 17 (sellers): the only way this invitee may join
 
     @property
     def _mapping(self) -> dict[str, Any]:

@@ -32,11 +32,33 @@ def role_in(uow: UnitOfWork, actor: Actor, workspace: Workspace) -> Role:
         and uow.org_controls.role_of(workspace.organization_id, actor.id) == "system_admin"
     ):
         return Role.OWNER
+    if member is None and actor.workspace_id is None and (delegated := delegated_role(uow, actor, workspace)):
+        return delegated
     if member is None:
         raise NotFound("workspace not found")
     if member.status != "active":
         raise PermissionDenied("your membership of this workspace is not active")
     return Role(member.role)
+
+
+# Issue 17 (sellers, admit.admin.sellers): the bounded role a seller's system administrator holds
+# in every workspace of the seller's customer organizations; never owner.
+DELEGATED_ROLE = Role.ADMIN
+
+
+def delegated_role(uow: UnitOfWork, actor: Actor, workspace: Workspace) -> Role | None:
+    """:data:`DELEGATED_ROLE` when ``actor`` (an account) is a system administrator of the seller
+    whose customer organization owns ``workspace``; else None (a customer's own people, the
+    seller's siblings and parents get nothing from it)."""
+    if actor.kind is not ActorKind.ACCOUNT or actor.id is None:
+        return None
+    org = uow.organizations.get(workspace.organization_id)
+    if org is None or org.kind != "customer" or org.parent_id is None:
+        return None
+    seller = uow.organizations.get(org.parent_id)
+    if seller is None or seller.kind != "seller":
+        return None
+    return DELEGATED_ROLE if uow.org_controls.role_of(seller.id, actor.id) == "system_admin" else None
 
 
 def workspace_for(

@@ -108,6 +108,8 @@ organizations = Table(
     Column("reserve_seats_for_invitations", Boolean, nullable=False, server_default=text("true")),
     Column("allowed_email_domains", JSON, nullable=False, server_default=text("'[]'")),
     Column("who_may_invite", String(16), nullable=False, server_default=text("'workspace_admins'")),
+    # Issue 17 (sellers, admit.admin.sellers): direct | seller | customer (a customer's parent_id is its seller).
+    Column("kind", String(10), nullable=False, server_default=text("'direct'")),
     CheckConstraint("plan in ('free','pro','business','enterprise')", name="plan"),
     CheckConstraint("seats >= 0", name="seats"),
 )
@@ -275,6 +277,8 @@ invitations = Table(
     _ref("account_id", "accounts.id", nullable=True),
     _created(),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Issue 17 (sellers): the one login method the invitee must join with ("password" or "sso:<provider id>").
+    Column("login_method", String(40)),
     Index("ix_invitations_listing", "workspace_id", "state", "created_at", "id"),
     Index(
         "uq_invitations_pending_member",

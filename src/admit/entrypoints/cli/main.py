@@ -22,6 +22,7 @@ from admit.entrypoints.cli import groups as group_commands
 from admit.entrypoints.cli import oidc as oidc_commands
 from admit.entrypoints.cli import organizations as org_commands
 from admit.entrypoints.cli import scim as scim_commands
+from admit.entrypoints.cli import sellers as seller_commands
 from admit.entrypoints.cli import signup as signup_commands
 from admit.entrypoints.cli import sso as sso_commands
 from admit.entrypoints.cli import webhooks as webhook_commands
@@ -56,6 +57,7 @@ signup_commands.register(app)
 scim_commands.register(app)
 webhook_commands.register(app)
 org_commands.register(org)
+seller_commands.register(org)
 
 
 @app.command()

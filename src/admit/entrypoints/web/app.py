@@ -38,6 +38,9 @@ from admit.entrypoints.web.api.admin import (
     scim_tokens,
     webhooks,
 )
+from admit.entrypoints.web.api.admin import (
+    sellers as sellers_api,
+)
 from admit.entrypoints.web.api.admin import signup as signup_api
 from admit.entrypoints.web.form_guard import FormGuard
 from admit.entrypoints.web.pages import access_code as access_code_pages
@@ -56,6 +59,7 @@ from admit.entrypoints.web.pages.admin import access_codes as access_code_admin_
 from admit.entrypoints.web.pages.admin import access_sheets as access_sheet_pages
 from admit.entrypoints.web.pages.admin import apps as apps_pages
 from admit.entrypoints.web.pages.admin import audit, choose, console
+from admit.entrypoints.web.pages.admin import customers as customer_pages
 from admit.entrypoints.web.pages.admin import groups as groups_pages
 from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pages
 from admit.entrypoints.web.pages.admin import jobs as jobs_pages
@@ -157,6 +161,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         self_sign_up_api,
         webhooks,
         org_controls,
+        sellers_api,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
@@ -182,6 +187,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     )
     admin = (
         organization_pages,  # before console: /admin/org/… is not a workspace
+        customer_pages,  # a seller's customers (issue 17), also under /admin/org/…
         console,
         groups_pages,
         people_pages,

@@ -149,7 +149,7 @@ def _inspect(
     uow: UnitOfWork, invitation: Invitation, workspace: Any, member: Member, now: datetime, issuer: str
 ) -> dict[str, Any]:
     account = uow.accounts.by_identifiers(_identifiers(member))
-    policy = LoginPolicy.of(workspace.login_methods, workspace.sso_required)
+    policy = invitation_policy(workspace, invitation)
     providers = _providers(uow, workspace, policy)
     external = uow.external_accounts.by_email(invitation.email) if invitation.email and account is None else []
     issuers = {p["issuer"] for p in providers}
@@ -177,6 +177,15 @@ def _inspect(
     }
 
 
+def invitation_policy(workspace: Any, invitation: Invitation) -> LoginPolicy:
+    """How the invitee may join: the workspace's login policy, or, for an invitation that names
+    its login method (a seller's, issue 17: admit.admin.sellers), that method alone, as a
+    workspace requiring SSO forces its providers."""
+    if invitation.login_method:
+        return LoginPolicy.of([invitation.login_method], invitation.login_method != "password")
+    return LoginPolicy.of(workspace.login_methods, workspace.sso_required)
+
+
 def welcome_mode(member: Member, *, has_account: bool) -> str:
     """How the invited person gets in: ``sign_in`` with the account their address already has;
     ``activate`` a member whose profile the administrator entered (set a password); or
@@ -200,7 +209,7 @@ def ensure_login_method(uow: UnitOfWork, invitation: Invitation, account_id: str
     """The workspace must allow the account's credential (``None``: a new password account)."""
     workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
     assert workspace is not None
-    policy = LoginPolicy.of(workspace.login_methods, workspace.sso_required)
+    policy = invitation_policy(workspace, invitation)
     if account_id is None:
         ensure_account_allowed(policy, "password", None, [])
         return

@@ -121,6 +121,9 @@ def _target_workspace(uow: UnitOfWork, ctx: Context, target: dict[str, str]) -> 
         digest = secrets.digest_for(target["invitation"], claims.INVITATION)
         _, invitation = claims._by_token(uow, digest, ctx.clock.now(), lock=False)
         workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
+        if workspace is not None and invitation.login_method:  # a seller's invitation names the one way in
+            policy = claims.invitation_policy(workspace, invitation)
+            return {**workspace._mapping, "login_methods": [str(m) for m in policy.methods], "sso_required": True}
     else:
         workspace = uow.workspaces.get(None, target.get("workspace", ""))
     if workspace is None:

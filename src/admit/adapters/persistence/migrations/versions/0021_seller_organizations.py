@@ -7,6 +7,9 @@ Create Date: 2026-11-26 11:20:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0021"
 down_revision = "0020"
 branch_labels = None
@@ -14,8 +17,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass  # filled in by the change that adds these tables
+    op.add_column(
+        "organizations", sa.Column("kind", sa.String(length=10), server_default=sa.text("'direct'"), nullable=False)
+    )
+    op.add_column("invitations", sa.Column("login_method", sa.String(length=40), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("invitations") as batch:
+        batch.drop_column("login_method")
+    with op.batch_alter_table("organizations") as batch:
+        batch.drop_column("kind")

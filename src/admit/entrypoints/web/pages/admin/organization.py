@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.admin import licences, organization_roles, security_controls
+from admit.admin import licences, organization_roles, security_controls, sellers
 from admit.domain.errors import DomainError
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
@@ -33,6 +33,7 @@ def _read(ctx: Context, actor: Actor, organization_id: str) -> dict[str, Any]:
         "report": licences.report(ctx, actor, organization_id),
         "admins": organization_roles.list_admins(ctx, actor, organization_id),
         "security": security_controls.get(ctx, actor, organization_id),
+        "seller": sellers.is_seller(ctx, actor, organization_id),  # links the customers page (issue 17)
     }
 
 
