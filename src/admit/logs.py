@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import MutableMapping
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
@@ -17,6 +18,9 @@ import structlog
 from admit.config import Settings
 
 TOKEN = re.compile(r"adm_[a-z]{3}_[A-Za-z0-9_-]+")
+# The id of the request being served (see ``entrypoints/web/operations.py``): on its log lines,
+# and stamped on the outbox messages and jobs it queues.
+REQUEST_ID: ContextVar[str | None] = ContextVar("admit_request_id", default=None)
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
@@ -71,7 +75,11 @@ def configure_logging(settings: Settings) -> None:
             _redact_event,
             *renderers[1:],
         ],
-        foreign_pre_chain=[structlog.stdlib.add_log_level, structlog.processors.TimeStamper(fmt="iso")],
+        foreign_pre_chain=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+        ],
     )
     handler = logging.StreamHandler()
     handler.setFormatter(formatter)
@@ -87,6 +95,7 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("uvicorn.access").disabled = True  # paths can carry tokens; we log none
     structlog.configure(
         processors=[
+            structlog.contextvars.merge_contextvars,
             structlog.stdlib.add_log_level,
             structlog.processors.TimeStamper(fmt="iso"),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,

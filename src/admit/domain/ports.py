@@ -14,9 +14,11 @@ from admit.domain.repositories import (
     ExternalAccountsRepository,
     FlowStatesRepository,
     GroupsRepository,
+    IdempotencyKeysRepository,
     IdentityProvidersRepository,
     InvitationsRepository,
     JobsRepository,
+    LeasesRepository,
     MembersRepository,
     OidcAppSessionsRepository,
     OidcClientAssertionsRepository,
@@ -24,6 +26,7 @@ from admit.domain.repositories import (
     OidcCodesRepository,
     OidcRefreshTokensRepository,
     OidcTokensRepository,
+    OperationsRepository,
     OrganizationsRepository,
     OutboxRepository,
     ScimHoldsRepository,
@@ -139,6 +142,12 @@ class UnitOfWork(Protocol):
     def scim_users(self) -> ScimUsersRepository: ...
     @property
     def scim_holds(self) -> ScimHoldsRepository: ...
+    @property
+    def leases(self) -> LeasesRepository: ...
+    @property
+    def idempotency_keys(self) -> IdempotencyKeysRepository: ...
+    @property
+    def operations(self) -> OperationsRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

@@ -25,6 +25,7 @@ from admit.entrypoints.cli import signup as signup_commands
 from admit.entrypoints.cli import sso as sso_commands
 from admit.entrypoints.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
 from admit.entrypoints.workers import jobs_worker
+from admit.entrypoints.workers.periodic import Periodic
 from admit.flows.signin import sessions
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -315,7 +316,11 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     job_runner = threading.Thread(target=jobs_worker.run_forever, args=(context(), stop), name="job-runner")
     job_runner.start()
+    periodic = Periodic(context(), settings().expiry_sweep_seconds)  # once across every process (leases)
+    sweeper = threading.Thread(target=periodic.run_forever, args=(stop,), name="periodic")
+    sweeper.start()
     sending = f"Delivering {', '.join(sorted(transports))} messages and running" if transports else "Running"
     common.console.print(f"{sending} jobs; Ctrl-C to stop.")
     runner.run_forever(stop)
     job_runner.join()
+    sweeper.join()
