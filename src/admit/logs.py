@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import MutableMapping
-from contextvars import ContextVar
 from typing import Any
 
 import structlog
@@ -18,9 +17,6 @@ import structlog
 from admit.config import Settings
 
 TOKEN = re.compile(r"adm_[a-z]{3}_[A-Za-z0-9_-]+")
-# The id of the request being served (see ``entrypoints/web/operations.py``): on its log lines,
-# and stamped on the outbox messages and jobs it queues.
-REQUEST_ID: ContextVar[str | None] = ContextVar("admit_request_id", default=None)
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 

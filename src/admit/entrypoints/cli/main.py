@@ -3,9 +3,12 @@ invitations, API tokens and the outbox from the shell."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import tempfile
 import threading
+from collections.abc import MutableMapping
 from pathlib import Path
 
 import typer
@@ -65,8 +68,10 @@ def serve(
     import uvicorn
 
     settings()
+    if workers > 1:
+        metrics_directory(os.environ)
     uvicorn.run(
-        "admit.entrypoints.web.main:create",
+        "admit.entrypoints.web.main:create",  # an import string: each worker process builds its own app
         factory=True,
         host=host,
         port=port,
@@ -74,7 +79,19 @@ def serve(
         access_log=False,
         log_config=None,
         proxy_headers=False,
+        timeout_graceful_shutdown=30,  # on SIGTERM: finish requests in progress, then release leases
     )
+
+
+def metrics_directory(environ: MutableMapping[str, str]) -> str:
+    """Prometheus' multi-process mode for ``serve --workers N``: the worker processes write their
+    counters to files in PROMETHEUS_MULTIPROC_DIR (a new temporary folder unless set) and a scrape of
+    any of them adds every process's up. Files a previous run left there are removed first."""
+    directory = environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="admit-metrics-")
+    environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    for stale in Path(directory).glob("*.db"):
+        stale.unlink()
+    return directory
 
 
 @db.command("upgrade")
@@ -292,8 +309,9 @@ def terms_list(workspace_id: str) -> None:
 
 @app.command()
 def worker(once: bool = typer.Option(False, help="Deliver what is due now, then exit.")) -> None:
-    """Deliver the outbox (email, SMS) and run background jobs (imports, bulk invitations) until
-    stopped; run as many as you like on PostgreSQL."""
+    """Deliver the outbox (email, SMS), run background jobs (imports, bulk invitations) and the
+    periodic work (expiry, reminders, clean-ups: once across all processes) until stopped; run as
+    many as you like on PostgreSQL."""
     from admit.adapters.delivery.transports import transports_for
     from admit.entrypoints.workers.outbox_worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
     from admit.oidc_provider import backchannel
@@ -309,7 +327,10 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
         finished = 0
         while jobs_service.run_next(context()):
             finished += 1
+        periodic = Periodic(context(), settings().expiry_sweep_seconds)
+        ran = periodic.run_due()  # what another process ran this period is left alone
         common.console.print(f"Processed {total} message(s) and {finished} job(s).")
+        common.console.print(f"Ran {len(ran)} periodic task(s) (those no other process ran this period).")
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

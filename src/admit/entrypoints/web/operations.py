@@ -4,11 +4,12 @@
 Every request gets an id: the caller's ``X-Request-Id`` when it is sane (1 to 128 letters,
 digits, ``.``, ``_``, ``:`` or ``-``), else a new one. It is returned in ``X-Request-Id``, bound to
 every log line written while the request runs (``request_id``), and stamped on the outbox messages
-and jobs the request queues (:data:`admit.logs.REQUEST_ID`)."""
+and jobs the request queues (:data:`admit.shared.context.REQUEST_ID`)."""
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import re
 import time
 import uuid
@@ -22,12 +23,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admit.adapters.persistence import migrate
 from admit.config import Settings
-from admit.logs import REQUEST_ID
 from admit.shared import metrics, readiness
-from admit.shared.context import Context
+from admit.shared.context import REQUEST_ID, Context
 
 SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost", "testclient"})
 UNMATCHED = "<unmatched>"
 
 
@@ -110,7 +109,7 @@ async def scrape(request: Request) -> Response:
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
-    elif request.client is None or request.client.host not in LOOPBACK:
+    elif not _loopback(request.client.host if request.client else None):
         return JSONResponse(
             {
                 "error": {
@@ -123,3 +122,10 @@ async def scrape(request: Request) -> Response:
         )
     body = await to_thread.run_sync(metrics.scrape, request.app.state.context)
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8", headers={"Cache-Control": "no-store"})
+
+
+def _loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
