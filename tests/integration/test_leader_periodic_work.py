@@ -43,6 +43,11 @@ def test_two_runners_run_each_task_once_per_period(ctx: Context, clock: FixedClo
     assert ran == {"first": 2, "second": 2}
 
 
+def tick(runner: Periodic, start: threading.Barrier) -> None:
+    start.wait()
+    runner.run_due()
+
+
 def test_runners_racing_in_threads_run_each_period_once(ctx: Context, clock: FixedClock) -> None:
     ran: Counter[str] = Counter()
     lock = threading.Lock()
@@ -50,11 +55,7 @@ def test_runners_racing_in_threads_run_each_period_once(ctx: Context, clock: Fix
     for period in range(1, 4):
         start = threading.Barrier(len(runners))
 
-        def tick(runner: Periodic) -> None:
-            start.wait()
-            runner.run_due()
-
-        threads = [threading.Thread(target=tick, args=(runner,)) for runner in runners]
+        threads = [threading.Thread(target=tick, args=(runner, start)) for runner in runners]
         for thread in threads:
             thread.start()
         for thread in threads:
