@@ -28,6 +28,7 @@ from admit.shared.context import REQUEST_ID, Context
 
 SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 UNMATCHED = "<unmatched>"
+API_PREFIX = "/api/v1"
 
 
 def request_id_from(header: bytes | None) -> str:
@@ -64,7 +65,7 @@ class RequestTelemetry:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            route = template(scope)
             method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
             metrics.REQUESTS.labels(method, route, str(status)).inc()
             metrics.LATENCY.labels(method, route).observe(time.perf_counter() - started)
@@ -72,6 +73,17 @@ class RequestTelemetry:
                 metrics.THROTTLED.labels(route).inc()
             structlog.contextvars.unbind_contextvars("request_id")
             REQUEST_ID.reset(token)
+
+
+def template(scope: Scope) -> str:
+    """The matched route's path template (the API's routers are included under /api/v1, and the
+    route FastAPI reports is the router's own, without that prefix)."""
+    path = getattr(scope.get("route"), "path", None)
+    if not isinstance(path, str):
+        return UNMATCHED
+    if scope["path"].startswith(API_PREFIX + "/") and not path.startswith(API_PREFIX):
+        return API_PREFIX + path
+    return path
 
 
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
