@@ -185,3 +185,27 @@ def test_pool_settings_and_pgbouncer_mode() -> None:
     assert pg.engine_options() == {"pool_size": 5, "max_overflow": 2}
     bouncer = Settings(database_url="postgresql://a@h/d", db_pgbouncer=True, **base)  # type: ignore[arg-type]
     assert bouncer.engine_options()["connect_args"] == {"prepare_threshold": None}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_pgbouncer_mode_never_prepares_statements(database_url: str) -> None:
+    settings = Settings(dev_mode=True, database_url=database_url, db_pgbouncer=True, _env_file=None)  # type: ignore[call-arg]
+    engine = make_engine(database_url, **settings.engine_options())
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None and raw.prepare_threshold is None  # type: ignore[attr-defined]
+            for _ in range(8):  # psycopg would prepare from the 6th run on
+                conn.execute(text("SELECT version_num FROM alembic_version"))
+            prepared = conn.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+    finally:
+        engine.dispose()
+    assert prepared == 0
+    usual = make_engine(database_url)  # without the setting psycopg prepares: the check above can fail
+    try:
+        with usual.connect() as conn:
+            for _ in range(8):
+                conn.execute(text("SELECT version_num FROM alembic_version"))
+            assert conn.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar() >= 1
+    finally:
+        usual.dispose()
