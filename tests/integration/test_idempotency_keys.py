@@ -16,6 +16,8 @@ from admit.adapters.persistence.tables import outbox
 from admit.shared import idempotency
 from admit.shared.context import Context
 
+JSON = {"content-type": "application/json"}
+
 
 def members(api: Any, workspace_id: str) -> list[str]:
     listed = api.get(f"/api/v1/workspaces/{workspace_id}/members")
@@ -82,7 +84,7 @@ def test_hostile_keys_get_a_clear_400(ctx: Context, org: Any, workspace: Any) ->
     assert api.post(path, json={"email": "a@example.com"}, headers={"Idempotency-Key": "x" * 255}).status_code == 201
 
 
-def test_a_retry_while_the_first_runs_gets_409(ctx: Context, org: Any, workspace: Any) -> None:
+def test_a_retry_while_the_first_runs_gets_409(ctx: Context, org: Any, workspace: Any, clock: FixedClock) -> None:
     token = api_token(ctx, org.id)
     api = client(ctx, token)
     path = f"/api/v1/workspaces/{workspace.id}/members"
@@ -90,10 +92,18 @@ def test_a_retry_while_the_first_runs_gets_409(ctx: Context, org: Any, workspace
     hashed = idempotency.request_hash("POST", path, body)
     caller = idempotency.caller_of(token)
     assert idempotency.begin(ctx, caller, "slow", hashed).decision is idempotency.Decision.RUN  # "another process"
-    busy = api.post(path, content=body, headers={"Idempotency-Key": "slow", "content-type": "application/json"})
+    busy = api.post(path, content=body, headers={"Idempotency-Key": "slow", **JSON})
     assert busy.status_code == 409 and busy.json()["error"]["code"] == "idempotency_in_flight"
     assert busy.headers["retry-after"] == "1"
     assert members(api, workspace.id) == []
+    clock.advance(minutes=4)
+    assert api.post(path, content=body, headers={"Idempotency-Key": "slow", **JSON}).status_code == 409
+    clock.advance(minutes=2)  # the first request's process died: the next retry takes the key over
+    taken = api.post(path, content=body, headers={"Idempotency-Key": "slow", **JSON})
+    assert taken.status_code == 201 and "idempotent-replayed" not in taken.headers
+    replayed = api.post(path, content=body, headers={"Idempotency-Key": "slow", **JSON})
+    assert replayed.status_code == 201 and replayed.headers["idempotent-replayed"] == "true"
+    assert members(api, workspace.id) == ["a@example.com"]
 
 
 def test_a_failed_request_forgets_its_key_and_unauthenticated_ones_keep_none(

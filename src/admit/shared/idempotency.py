@@ -10,7 +10,8 @@ out for ``/api/v1``):
   it), so two tokens never see each other's answers. A request without a token ignores the key.
 - The key's row is inserted "in flight" in a transaction of its own before the request runs; the
   primary key (caller, key) decides between two processes that get the same retry at once: the
-  second answers 409 ``idempotency_in_flight``.
+  second answers 409 ``idempotency_in_flight``. A key still in flight after ``STALE`` (5 minutes:
+  its process died mid-request) is taken over by the next retry of the same request.
 - The row remembers a hash of the method, path and body; the same key with another request answers
   422 ``idempotency_key_reused``.
 - When the request finishes below 500, its status, content type and body are stored and every
@@ -28,6 +29,7 @@ from enum import StrEnum
 from admit.shared.context import Context
 
 KEEP = timedelta(hours=24)
+STALE = timedelta(minutes=5)  # an API request still "in flight" after this died with its process
 MAX_KEY = 255
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -68,7 +70,9 @@ def begin(ctx: Context, caller: str, key: str, hashed: str) -> Outcome:
     """Claim ``key`` for this request, or say what to answer instead (see the module docstring)."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        if uow.idempotency_keys.begin(caller, key, hashed, now, now + KEEP):
+        if uow.idempotency_keys.begin(caller, key, hashed, now, now + KEEP) or uow.idempotency_keys.take_over(
+            caller, key, hashed, now, now - STALE
+        ):
             uow.commit()
             return Outcome(Decision.RUN)
         row = uow.idempotency_keys.get(caller, key)

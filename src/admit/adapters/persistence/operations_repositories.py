@@ -73,6 +73,24 @@ class IdempotencyKeys(Repository):
         ).first()
         return inserted is not None
 
+    def take_over(self, caller: str, key: str, request_hash: str, now: datetime, stale_before: datetime) -> bool:
+        """Claim a key whose first request was left "in flight" before ``stale_before`` (its process
+        died): one UPDATE, so of two retries only one takes it over."""
+        c = t.idempotency_keys.c
+        taken = self.conn.execute(
+            update(t.idempotency_keys)
+            .where(
+                c.caller == caller,
+                c.key == key,
+                c.request_hash == request_hash,
+                c.state == "in_flight",
+                c.created_at < stale_before,
+            )
+            .values(created_at=now)
+            .returning(c.key)
+        ).first()
+        return taken is not None
+
     def get(self, caller: str, key: str) -> Row[Any] | None:
         c = t.idempotency_keys.c
         return self.conn.execute(select(t.idempotency_keys).where(c.caller == caller, c.key == key)).first()
