@@ -112,8 +112,13 @@ def test_a_failed_request_forgets_its_key_and_unauthenticated_ones_keep_none(
     path = f"/api/v1/workspaces/{workspace.id}/members"
     stranger = client(ctx, "adm_api_not-a-token")
     assert stranger.post(path, json={"email": "a@example.com"}, headers={"Idempotency-Key": "k"}).status_code == 401
+    basic = client(ctx).post(
+        path, json={"email": "a@example.com"}, headers={"Idempotency-Key": "k", "Authorization": "Basic abc"}
+    )
+    assert basic.status_code == 401
     with ctx.uow() as uow:
         assert uow.idempotency_keys.get(idempotency.caller_of("adm_api_not-a-token"), "k") is None
+        assert uow.idempotency_keys.get(idempotency.caller_of("abc"), "k") is None
 
 
 def test_two_retries_racing_make_one_member(ctx: Context, org: Any, workspace: Any) -> None:

@@ -99,7 +99,9 @@ class IdempotencyKeys:
 
 def _bearer(header: bytes) -> str | None:
     scheme, _, token = header.decode("latin-1").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
 
 async def _read_body(receive: Receive) -> bytes:
