@@ -41,7 +41,7 @@ def make_uow_factory(engine: Engine) -> UnitOfWorkFactory:
 
 
 def build_context(settings: Settings, engine: Engine | None = None, **overrides: object) -> Context:
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, **settings.engine_options())
     scim_brake.configure(settings.scim_brake_percent, settings.scim_brake_minimum)
     rate_limits.configure(
         invitations_per_inviter=settings.rate_invitations_per_inviter,

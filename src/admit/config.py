@@ -20,6 +20,25 @@ class Settings(BaseSettings):
     default_phone_region: str | None = Field(None, description="Region for phone numbers without +, e.g. DE.")
     log_level: str = "info"
     log_json: bool | None = Field(None, description="JSON logs; defaults to on outside dev mode.")
+    log_format: Literal["json", "console"] | None = Field(
+        None, description="json (one object a line) or console; overrides ADMIT_LOG_JSON when set."
+    )
+    db_pool_size: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description="PostgreSQL connections each process keeps (processes x (pool + overflow) <= max_connections).",
+    )
+    db_max_overflow: int = Field(
+        10, ge=0, le=1000, description="Extra PostgreSQL connections a process opens under load."
+    )
+    db_pgbouncer: bool = Field(
+        False,
+        description="PostgreSQL is reached through PgBouncer in transaction mode: no server-side prepared statements.",
+    )
+    metrics_token: str | None = Field(
+        None, description="Bearer token /metrics asks for; unset: /metrics answers only loopback clients."
+    )
     expiry_sweep_seconds: float = Field(60.0, description="How often `serve` marks lapsed invitations expired.")
     telemetry: bool = Field(
         False, description="FastAPI's OpenTelemetry traces, metrics and logs, to the global providers you configure."
@@ -95,4 +114,17 @@ class Settings(BaseSettings):
 
     @property
     def json_logs(self) -> bool:
+        if self.log_format is not None:
+            return self.log_format == "json"
         return (not self.dev_mode) if self.log_json is None else self.log_json
+
+    def engine_options(self) -> dict[str, object]:
+        """How each process connects (PostgreSQL: its pool; PgBouncer: nothing prepared server-side)."""
+        if not self.database_url.startswith("postgres"):
+            return {}
+        options: dict[str, object] = {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
+        if self.db_pgbouncer:
+            # psycopg prepares a statement after 5 runs on a connection; behind PgBouncer in
+            # transaction mode the next transaction may get another server connection without it.
+            options["connect_args"] = {"prepare_threshold": None}
+        return options

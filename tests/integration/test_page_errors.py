@@ -19,6 +19,8 @@ from admit.shared.context import Context
 MACHINES = (
     "/api/",
     "/healthz",
+    "/readyz",  # the readiness probe (JSON for load balancers)
+    "/metrics",  # Prometheus text, for scrapers
     "/dev/",
     "/.well-known/",
     "/oauth2/jwks",

@@ -78,8 +78,8 @@ def _fresh_cli() -> Iterator[Any]:
 
     opened: list[Engine] = []
 
-    def make_engine(url: str) -> Engine:
-        opened.append(bootstrap_make_engine(url))
+    def make_engine(url: str, **options: Any) -> Engine:
+        opened.append(bootstrap_make_engine(url, **options))
         return opened[-1]
 
     bootstrap_make_engine = bootstrap.make_engine

@@ -20,7 +20,7 @@ from admit.domain.ports import UnitOfWork
 from admit.domain.records import Job, Workspace
 from admit.domain.roles import Permission, Role
 from admit.shared.access import tenant_scope, workspace_for
-from admit.shared.context import Actor, ActorKind, Context, record
+from admit.shared.context import REQUEST_ID, Actor, ActorKind, Context, record
 
 log = logging.getLogger("admit.jobs")
 LEASE = timedelta(minutes=5)
@@ -74,6 +74,7 @@ def actor_record(actor: Actor, role: Role) -> dict[str, Any]:
         "workspace_id": actor.workspace_id,
         "role": role.value,
         "name": actor.name,
+        "request_id": REQUEST_ID.get(),  # the request that queued the job (operators trace it in logs)
     }
 
 

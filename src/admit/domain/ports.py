@@ -14,9 +14,11 @@ from admit.domain.repositories import (
     ExternalAccountsRepository,
     FlowStatesRepository,
     GroupsRepository,
+    IdempotencyKeysRepository,
     IdentityProvidersRepository,
     InvitationsRepository,
     JobsRepository,
+    LeasesRepository,
     MembersRepository,
     OidcAppSessionsRepository,
     OidcClientAssertionsRepository,
@@ -24,6 +26,7 @@ from admit.domain.repositories import (
     OidcCodesRepository,
     OidcRefreshTokensRepository,
     OidcTokensRepository,
+    OperationsRepository,
     OrganizationControlsRepository,
     OrganizationsRepository,
     OutboxRepository,
@@ -145,6 +148,12 @@ class UnitOfWork(Protocol):
     def webhooks(self) -> WebhooksRepository: ...
     @property
     def org_controls(self) -> OrganizationControlsRepository: ...
+    @property
+    def leases(self) -> LeasesRepository: ...
+    @property
+    def idempotency_keys(self) -> IdempotencyKeysRepository: ...
+    @property
+    def operations(self) -> OperationsRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

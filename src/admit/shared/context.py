@@ -4,6 +4,7 @@ the few settings rules need. Built once by :mod:`admit.bootstrap`."""
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -15,6 +16,10 @@ from admit.domain.roles import Role
 from admit.shared.webhook_events import publish
 
 log = logging.getLogger("admit.shared")
+
+# The id of the request being served (``entrypoints/web/operations.py``): on its log lines, and
+# stamped on the outbox messages (their payload) and jobs (their actor) it queues.
+REQUEST_ID: ContextVar[str | None] = ContextVar("admit_request_id", default=None)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from admit.domain.branding import email_brand
 from admit.domain.errors import Conflict
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Invitation, Member, Workspace
-from admit.shared.context import Context
+from admit.shared.context import REQUEST_ID, Context
 
 
 def channels_for(workspace: Workspace, email: str | None, phone: str | None) -> list[str]:
@@ -69,6 +69,9 @@ def enqueue(
     payload: dict[str, Any],
     now: datetime,
 ) -> int:
+    request_id = REQUEST_ID.get()
+    if request_id is not None:  # the API request or page that queued it (operators trace it in logs)
+        payload = {**payload, "request_id": request_id}
     return uow.outbox.add(
         organization_id=organization_id,
         workspace_id=workspace_id,

@@ -921,3 +921,30 @@ organization_admins = Table(
     CheckConstraint("role in ('system_admin','group_admin')", name="role"),
     Index("ix_organization_admins_account", "account_id"),
 )
+
+# Scale-out (issue 19): one row per periodic task, held by the process that runs it until
+# expires_at (taken with an atomic UPDATE … WHERE expires_at < now, or the INSERT of a missing
+# row), and the API's idempotency keys, scoped to the caller, kept 24 hours. A key's row is
+# inserted "in flight" in a transaction of its own before the request runs (the primary key
+# decides across processes), and finished with the first answer after it.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("holder", String(120), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("caller", String(80), primary_key=True),  # the token's id (API token or session)
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),  # sha256 of method, path and body
+    Column("state", String(12), nullable=False),  # in_flight, done
+    Column("status", Integer),
+    Column("content_type", String(120)),
+    Column("body", LargeBinary),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)

@@ -38,6 +38,7 @@ from admit.adapters.persistence.oidc_repositories import (
     OidcTokens,
     SigningKeys,
 )
+from admit.adapters.persistence.operations_repositories import IdempotencyKeys, Leases, Operations
 from admit.adapters.persistence.organization_repositories import OrganizationControls
 from admit.adapters.persistence.repositories import (
     Invitations,
@@ -213,6 +214,18 @@ class UnitOfWork:
     @cached_property
     def org_controls(self) -> OrganizationControls:
         return OrganizationControls(self.conn)
+
+    @cached_property
+    def leases(self) -> Leases:
+        return Leases(self.conn)
+
+    @cached_property
+    def idempotency_keys(self) -> IdempotencyKeys:
+        return IdempotencyKeys(self.conn)
+
+    @cached_property
+    def operations(self) -> Operations:
+        return Operations(self.conn)
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

@@ -3,9 +3,12 @@ invitations, API tokens and the outbox from the shell."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import tempfile
 import threading
+from collections.abc import MutableMapping
 from pathlib import Path
 
 import typer
@@ -28,6 +31,7 @@ from admit.entrypoints.cli import sso as sso_commands
 from admit.entrypoints.cli import webhooks as webhook_commands
 from admit.entrypoints.cli.common import OPERATOR, context, friendly, settings, show_record, show_table
 from admit.entrypoints.workers import jobs_worker
+from admit.entrypoints.workers.periodic import Periodic
 from admit.flows.signin import sessions
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -70,8 +74,10 @@ def serve(
     import uvicorn
 
     settings()
+    if workers > 1:
+        metrics_directory(os.environ)
     uvicorn.run(
-        "admit.entrypoints.web.main:create",
+        "admit.entrypoints.web.main:create",  # an import string: each worker process builds its own app
         factory=True,
         host=host,
         port=port,
@@ -79,7 +85,19 @@ def serve(
         access_log=False,
         log_config=None,
         proxy_headers=False,
+        timeout_graceful_shutdown=30,  # on SIGTERM: finish requests in progress, then release leases
     )
+
+
+def metrics_directory(environ: MutableMapping[str, str]) -> str:
+    """Prometheus' multi-process mode for ``serve --workers N``: the worker processes write their
+    counters to files in PROMETHEUS_MULTIPROC_DIR (a new temporary folder unless set) and a scrape of
+    any of them adds every process's up. Files a previous run left there are removed first."""
+    directory = environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="admit-metrics-")
+    environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    for stale in Path(directory).glob("*.db"):
+        stale.unlink()
+    return directory
 
 
 @db.command("upgrade")
@@ -297,8 +315,9 @@ def terms_list(workspace_id: str) -> None:
 
 @app.command()
 def worker(once: bool = typer.Option(False, help="Deliver what is due now, then exit.")) -> None:
-    """Deliver the outbox (email, SMS) and webhooks, and run background jobs (imports, bulk invitations) until
-    stopped; run as many as you like on PostgreSQL."""
+    """Deliver the outbox (email, SMS) and webhooks, run background jobs (imports, bulk invitations) and the
+    periodic work (expiry, reminders, clean-ups: once across all processes) until stopped; run as
+    many as you like on PostgreSQL."""
     from admit.adapters.delivery.transports import transports_for
     from admit.entrypoints.workers import webhook_worker
     from admit.entrypoints.workers.outbox_worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
@@ -320,8 +339,11 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
         while batch := hooks.run_once():
             sent += batch
         hooks.sender.close()
+        periodic = Periodic(context(), settings().expiry_sweep_seconds)
+        ran = periodic.run_due()  # what another process ran this period is left alone
         common.console.print(f"Processed {total} message(s) and {finished} job(s).")
         common.console.print(f"Delivered {sent} webhook message(s).")
+        common.console.print(f"Ran {len(ran)} periodic task(s) (those no other process ran this period).")
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -330,8 +352,12 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
     job_runner.start()
     hook_runner = threading.Thread(target=hooks.run_forever, args=(stop,), name="webhook-worker")
     hook_runner.start()
+    periodic = Periodic(context(), settings().expiry_sweep_seconds)  # once across every process (leases)
+    sweeper = threading.Thread(target=periodic.run_forever, args=(stop,), name="periodic")
+    sweeper.start()
     sending = f"Delivering {', '.join(sorted(transports))} messages and running" if transports else "Running"
     common.console.print(f"{sending} jobs; Ctrl-C to stop.")
     runner.run_forever(stop)
     job_runner.join()
     hook_runner.join()
+    sweeper.join()

@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from admit import __version__
 from admit.adapters.delivery.transports import transports_for
 from admit.config import Settings
-from admit.entrypoints.web import dev, errors, oidc, scim
+from admit.entrypoints.web import dev, errors, oidc, operations, scim
 from admit.entrypoints.web.api import invitation, signin, signup, terms
 from admit.entrypoints.web.api import self_sign_up as self_sign_up_api
 from admit.entrypoints.web.api import settings as settings_api
@@ -43,6 +43,7 @@ from admit.entrypoints.web.api.admin import (
 )
 from admit.entrypoints.web.api.admin import signup as signup_api
 from admit.entrypoints.web.form_guard import FormGuard
+from admit.entrypoints.web.idempotency import IdempotencyKeys
 from admit.entrypoints.web.pages import access_code as access_code_pages
 from admit.entrypoints.web.pages import brand as brand_pages
 from admit.entrypoints.web.pages import home as home_pages
@@ -76,7 +77,7 @@ from admit.entrypoints.web.pages.admin import webhooks as webhook_pages
 from admit.entrypoints.web.security import Cookies, SecurityHeaders
 from admit.entrypoints.workers import jobs_worker
 from admit.entrypoints.workers.outbox_worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
-from admit.entrypoints.workers.periodic import expire_forever
+from admit.entrypoints.workers.periodic import Periodic, run_periodic
 from admit.entrypoints.workers.webhook_worker import start_webhook_worker
 from admit.oidc_provider import backchannel
 from admit.shared.context import Context
@@ -100,7 +101,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         if not background:
             yield
             return
-        task = asyncio.create_task(expire_forever(context, settings.expiry_sweep_seconds))
+        task = asyncio.create_task(run_periodic(Periodic(context, settings.expiry_sweep_seconds)))
         stop = threading.Event()
         worker = _start_worker(settings, context, stop) if settings.worker_in_serve else None
         hooks = start_webhook_worker(settings, context, stop) if settings.worker_in_serve else None
@@ -136,11 +137,15 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     bind(app, settings, context)
     errors.install(app)
     # The last added runs first: security headers go on every page, the form guard's refusals too.
+    app.add_middleware(IdempotencyKeys)  # /api/v1 only: Idempotency-Key on POST, PUT, PATCH, DELETE
     app.add_middleware(scim.ScimGate)  # /scim/v2 only: bearer token, body checks, request log
     app.add_middleware(FormGuard, settings=settings, cookie_secure=app.state.cookies.secure)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(operations.RequestTelemetry)  # first: the request id and metrics of everything
     # Routes are matched in order: the health check and the API (the busiest paths) come first.
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/readyz", operations.ready, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/metrics", operations.scrape, methods=["GET"], include_in_schema=False)
     api = (
         invitations,
         organizations,
@@ -213,7 +218,40 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.add_api_route("/favicon.ico", _favicon, methods=["GET", "HEAD"], include_in_schema=False)
     if settings.dev_mode:
         app.include_router(dev.router)
+    _document_idempotency_key(app)
     return app
+
+
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Up to 255 printable ASCII characters. A retry with the same key (same token, same method, path and "
+        "body) within 24 hours gets the first answer again, with `Idempotent-Replayed: true`, and changes "
+        "nothing twice; the same key with another request answers 422, and a retry while the first is still "
+        "running 409."
+    ),
+    "schema": {"type": "string", "maxLength": 255},
+}
+
+
+def _document_idempotency_key(app: FastAPI) -> None:
+    """Add the Idempotency-Key header to every changing API operation in the OpenAPI document."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            for path, operations_by_method in schema.get("paths", {}).items():
+                if not path.startswith("/api/v1/"):
+                    continue
+                for method, operation in operations_by_method.items():
+                    if method.upper() in ("POST", "PUT", "PATCH", "DELETE"):
+                        operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def bind(app: FastAPI, settings: Settings, context: Context) -> None:

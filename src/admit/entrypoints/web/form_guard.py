@@ -44,6 +44,8 @@ from admit.i18n import negotiate, pick_language
 UNPROTECTED = (
     "/api/",
     "/healthz",
+    "/readyz",
+    "/metrics",  # its own bearer token (ADMIT_METRICS_TOKEN), or loopback only
     "/oauth2/token",
     "/oauth2/revoke",
     "/oauth2/introspect",

@@ -27,6 +27,7 @@ FLOW_COOKIES = {
 }
 FLOW_MAX_AGE = 3600
 MAX_ACCOUNTS = 5
+OPERATIONS = ("/healthz", "/readyz", "/metrics")  # probes and scrapers: not pages
 NOT_PAGES = ("/api/", "/static/", "/dev/")  # the API, files, and the dev mailbox (its own inline styles)
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -50,7 +51,7 @@ def origin(url: str) -> str:
 def is_page(path: str) -> bool:
     """Every address but the API's, the files' and the dev mailbox's is a page (a new page, or the
     page that says an address does not exist, gets the headers without being listed)."""
-    return path != "/healthz" and not path.startswith(NOT_PAGES)
+    return path not in OPERATIONS and not path.startswith(NOT_PAGES)
 
 
 class SecurityHeaders:

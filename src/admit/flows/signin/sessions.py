@@ -15,6 +15,7 @@ from admit.domain.ports import RandomSource, UnitOfWork
 from admit.domain.records import Account
 from admit.domain.roles import Role, parse_role
 from admit.oidc_provider import backchannel
+from admit.shared import metrics
 from admit.shared.context import Actor, ActorKind, Context, record
 
 SESSION = secrets.SecretPurpose.SESSION
@@ -127,6 +128,7 @@ def count_failure(ctx: Context, key: str) -> None:
 
 def _failed(ctx: Context, key: str) -> NoReturn:
     """Count a failed sign-in and refuse it."""
+    metrics.SIGN_IN_FAILURES.inc()
     count_failure(ctx, key)
     raise InvalidCredentials("the identifier or password is not correct")
 
