@@ -25,6 +25,7 @@ from admit.domain.repositories import (
     OidcRefreshTokensRepository,
     OidcTokensRepository,
     OrganizationControlsRepository,
+    OrganizationInvitationsRepository,
     OrganizationsRepository,
     OutboxRepository,
     ScimHoldsRepository,
@@ -145,6 +146,8 @@ class UnitOfWork(Protocol):
     def webhooks(self) -> WebhooksRepository: ...
     @property
     def org_controls(self) -> OrganizationControlsRepository: ...
+    @property
+    def org_invitations(self) -> OrganizationInvitationsRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

@@ -44,6 +44,7 @@ KINDS = (
     "address_to_confirm",
     "address_changed",
     "webhook_notice",
+    "organization_invitation",
 )
 _TEMPLATE = {"invitation_resent": "invitation"}
 _DEFAULTS: dict[str, Any] = {

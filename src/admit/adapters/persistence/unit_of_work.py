@@ -38,6 +38,7 @@ from admit.adapters.persistence.oidc_repositories import (
     OidcTokens,
     SigningKeys,
 )
+from admit.adapters.persistence.merge_repositories import OrganizationInvitations
 from admit.adapters.persistence.organization_repositories import OrganizationControls
 from admit.adapters.persistence.repositories import (
     Invitations,
@@ -213,6 +214,10 @@ class UnitOfWork:
     @cached_property
     def org_controls(self) -> OrganizationControls:
         return OrganizationControls(self.conn)
+
+    @cached_property
+    def org_invitations(self) -> OrganizationInvitations:
+        return OrganizationInvitations(self.conn)
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""
