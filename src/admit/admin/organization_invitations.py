@@ -195,7 +195,7 @@ def invite(
             },
         )  # fmt: skip
         record(
-            uow, actor, EventType.ORGANIZATION_INVITATION_CREATED, "organization_invitation", invitation_id, now,
+            uow, actor, EventType.ORGANIZATION_INVITATION_CREATED, "org_invitation", invitation_id, now,
             organization_id=org.id, email=address,
         )  # fmt: skip
         row = uow.org_invitations.get(org.id, invitation_id)
@@ -320,7 +320,7 @@ def decline(ctx: Context, account_id: str, *, invitation_id: object = None, toke
         _end(uow, row, "declined", account_id, now)
         record(
             uow, Actor(ActorKind.ACCOUNT, id=account_id), EventType.ORGANIZATION_INVITATION_DECLINED,
-            "organization_invitation", row.id, now, organization_id=row.organization_id,
+            "org_invitation", row.id, now, organization_id=row.organization_id,
         )  # fmt: skip
         org = uow.organizations.get(row.organization_id)
         updated = uow.org_invitations.get(None, row.id)
@@ -423,7 +423,7 @@ def _carry_out(uow: UnitOfWork, row: Record, account_id: str, now: datetime) -> 
         )  # fmt: skip
     _end(uow, row, "accepted", account_id, now, acquired_organization_id=plan.acquired_id, refusal=None)
     record(
-        uow, actor, EventType.ORGANIZATION_INVITATION_ACCEPTED, "organization_invitation", row.id, now, **scope,
+        uow, actor, EventType.ORGANIZATION_INVITATION_ACCEPTED, "org_invitation", row.id, now, **scope,
         kind=plan.kind,
     )  # fmt: skip
     if plan.acquired_id is not None:
@@ -449,6 +449,6 @@ def _note_refusal(
         uow.org_invitations.update(row.id, refusal=refused.message[:500])
         record(
             uow, Actor(ActorKind.ACCOUNT, id=account_id), EventType.ORGANIZATION_INVITATION_REFUSED,
-            "organization_invitation", row.id, now, organization_id=row.organization_id, reason=refused.code,
+            "org_invitation", row.id, now, organization_id=row.organization_id, reason=refused.code,
         )  # fmt: skip
         uow.commit()
