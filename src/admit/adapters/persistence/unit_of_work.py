@@ -29,6 +29,7 @@ from admit.adapters.persistence.flow_repositories import FlowStates
 from admit.adapters.persistence.group_repositories import Groups
 from admit.adapters.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
 from admit.adapters.persistence.jobs import Jobs
+from admit.adapters.persistence.merge_repositories import OrganizationInvitations
 from admit.adapters.persistence.oidc_repositories import (
     OidcAppSessions,
     OidcClientAssertions,
@@ -38,7 +39,6 @@ from admit.adapters.persistence.oidc_repositories import (
     OidcTokens,
     SigningKeys,
 )
-from admit.adapters.persistence.merge_repositories import OrganizationInvitations
 from admit.adapters.persistence.organization_repositories import OrganizationControls
 from admit.adapters.persistence.repositories import (
     Invitations,
