@@ -31,6 +31,7 @@ from admit.entrypoints.web.api.admin import (
     identity_providers,
     invitations,
     org_controls,
+    org_invitations,
     organizations,
     outbox,
     people,
@@ -157,6 +158,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         self_sign_up_api,
         webhooks,
         org_controls,
+        org_invitations,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
