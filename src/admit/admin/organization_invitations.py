@@ -27,7 +27,7 @@ from admit.admin import licences
 from admit.admin.organization_roles import OrgRole, organization_for
 from admit.admin.security_controls import check_email
 from admit.domain import merge, secrets
-from admit.domain.errors import Conflict, NotFound, PermissionDenied, SecretRejected, ValidationFailed
+from admit.domain.errors import Conflict, LinkGone, NotFound, PermissionDenied, SecretRejected, ValidationFailed
 from admit.domain.events import EventType
 from admit.domain.identifiers import normalise_email
 from admit.domain.ports import UnitOfWork
@@ -212,11 +212,18 @@ def list_invitations(ctx: Context, actor: Actor, organization_id: str) -> list[O
 
 
 def _admin_invitation(
-    uow: UnitOfWork, actor: Actor, organization_id: str, invitation_id: object
+    uow: UnitOfWork, actor: Actor, organization_id: str | None, invitation_id: object
 ) -> tuple[Record, Record]:
-    org = organization_for(uow, actor, organization_id, OrgRole.SYSTEM_ADMIN)
+    """The invitation and its organization, for a system administrator of it; the operator may
+    name the invitation alone (``organization_id`` None: the CLI's ``admit org merge-plan``)."""
     if not isinstance(invitation_id, str) or not invitation_id or len(invitation_id) > ID_LIMIT:
         raise NotFound("invitation not found")
+    if organization_id is None:
+        found = uow.org_invitations.get(None, invitation_id) if actor.kind is ActorKind.OPERATOR else None
+        if found is None:
+            raise NotFound("invitation not found")
+        organization_id = str(found.organization_id)
+    org = organization_for(uow, actor, organization_id, OrgRole.SYSTEM_ADMIN)
     row = uow.org_invitations.get(org.id, invitation_id)
     if row is None:
         raise NotFound("invitation not found")
@@ -229,7 +236,7 @@ def get_invitation(ctx: Context, actor: Actor, organization_id: str, invitation_
         return _view(row, org.name, ctx.clock.now(), _enterprise(uow, row.email, org.id))
 
 
-def merge_plan(ctx: Context, actor: Actor, organization_id: str, invitation_id: object) -> merge.MergePlan:
+def merge_plan(ctx: Context, actor: Actor, organization_id: str | None, invitation_id: object) -> merge.MergePlan:
     """The plan as of now, for the inviting side (system administrators)."""
     with ctx.uow() as uow:
         _, row = _admin_invitation(uow, actor, organization_id, invitation_id)
@@ -272,7 +279,7 @@ def _open_for(
         assert locked is not None
         invitation = locked
     if invitation.state != "pending" or now >= invitation.expires_at:
-        raise SecretRejected("this invitation is no longer open")
+        raise LinkGone("this invitation is no longer open")
     return invitation
 
 
@@ -282,7 +289,7 @@ def preview(ctx: Context, token: object) -> OrgInvitationView:
     with ctx.uow() as uow:
         row = _by_token(uow, token, now)
         if row.state != "pending":
-            raise SecretRejected("this invitation is no longer open")
+            raise LinkGone("this invitation is no longer open")
         org = uow.organizations.get(row.organization_id)
         assert org is not None
         return _view(row, org.name, now, _enterprise(uow, row.email, org.id))

@@ -20,6 +20,7 @@ from admit.domain.workspaces import DEFAULTS
 from admit.entrypoints.cli import bulk, codes, common, demo, people
 from admit.entrypoints.cli import groups as group_commands
 from admit.entrypoints.cli import oidc as oidc_commands
+from admit.entrypoints.cli import org_invitations as org_invitation_commands
 from admit.entrypoints.cli import organizations as org_commands
 from admit.entrypoints.cli import scim as scim_commands
 from admit.entrypoints.cli import signup as signup_commands
@@ -56,6 +57,7 @@ signup_commands.register(app)
 scim_commands.register(app)
 webhook_commands.register(app)
 org_commands.register(org)
+org_invitation_commands.register(org)
 
 
 @app.command()
