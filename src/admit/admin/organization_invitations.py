@@ -195,7 +195,7 @@ def invite(
             },
         )  # fmt: skip
         record(
-            uow, actor, EventType.ORGANIZATION_INVITATION_CREATED, "org_invitation", invitation_id, now,
+            uow, actor, EventType.ORG_INVITATION_CREATED, "org_invitation", invitation_id, now,
             organization_id=org.id, email=address,
         )  # fmt: skip
         row = uow.org_invitations.get(org.id, invitation_id)
@@ -326,7 +326,7 @@ def decline(ctx: Context, account_id: str, *, invitation_id: object = None, toke
         row = _open_for(uow, account_id, invitation_id, token, now, lock=True)
         _end(uow, row, "declined", account_id, now)
         record(
-            uow, Actor(ActorKind.ACCOUNT, id=account_id), EventType.ORGANIZATION_INVITATION_DECLINED,
+            uow, Actor(ActorKind.ACCOUNT, id=account_id), EventType.ORG_INVITATION_DECLINED,
             "org_invitation", row.id, now, organization_id=row.organization_id,
         )  # fmt: skip
         org = uow.organizations.get(row.organization_id)
@@ -430,7 +430,7 @@ def _carry_out(uow: UnitOfWork, row: Record, account_id: str, now: datetime) -> 
         )  # fmt: skip
     _end(uow, row, "accepted", account_id, now, acquired_organization_id=plan.acquired_id, refusal=None)
     record(
-        uow, actor, EventType.ORGANIZATION_INVITATION_ACCEPTED, "org_invitation", row.id, now, **scope,
+        uow, actor, EventType.ORG_INVITATION_ACCEPTED, "org_invitation", row.id, now, **scope,
         kind=plan.kind,
     )  # fmt: skip
     if plan.acquired_id is not None:
@@ -455,7 +455,7 @@ def _note_refusal(
         row = _open_for(uow, account_id, invitation_id, token, now, lock=True)
         uow.org_invitations.update(row.id, refusal=refused.message[:500])
         record(
-            uow, Actor(ActorKind.ACCOUNT, id=account_id), EventType.ORGANIZATION_INVITATION_REFUSED,
+            uow, Actor(ActorKind.ACCOUNT, id=account_id), EventType.ORG_INVITATION_REFUSED,
             "org_invitation", row.id, now, organization_id=row.organization_id, reason=refused.code,
         )  # fmt: skip
         uow.commit()
