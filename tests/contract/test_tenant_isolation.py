@@ -18,6 +18,7 @@ from admit.admin import (
     invitations,
     jobs,
     members,
+    organization_invitations,
     scim_tokens,
     signup_links,
     signup_settings,
@@ -76,7 +77,9 @@ def _tenant(ctx: Context, operator: Actor, name: str) -> dict[str, str]:
     hook, _ = webhooks.create(ctx, operator, org.id, url=f"https://hooks.{name}.example.test/in")
     webhooks.send_test(ctx, operator, org.id, hook["id"])
     hook_message = webhooks.deliveries(ctx, operator, org.id, hook["id"])["messages"][0]
+    org_invitation, _ = organization_invitations.invite(ctx, operator, org.id, f"joiner@{name}.example.com")
     return {
+        "org_invitation_id": org_invitation.id,  # an invitation to join the organization (issue 17)
         "webhook_id": hook["id"],
         "webhook_message_id": str(hook_message["id"]),
         "token_id": scim_token["id"],
@@ -136,6 +139,7 @@ def _snapshot(ctx: Context, operator: Actor, ids: dict[str, str]) -> Any:
         signup_settings.get(ctx, operator, ids["workspace_id"]),
         groups.get(ctx, operator, ids["organization_id"], ids["group_id"]),
         webhooks.list_endpoints(ctx, operator, ids["organization_id"]),
+        organization_invitations.list_invitations(ctx, operator, ids["organization_id"]),
         webhooks.deliveries(ctx, operator, ids["organization_id"], ids["webhook_id"]),
     )
 

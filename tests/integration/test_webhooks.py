@@ -129,7 +129,7 @@ def test_every_event_type_arrives_verified_by_the_npm_library_in_sequence_order(
     got = receiver.received()
     assert all(row["verified"] == [True] for row in got), [row["verified"] for row in got]
     types = [row["envelope"]["type"] for row in got]
-    expected = set(catalogue.CATALOGUE) - {"organization.merged"}  # not recorded by anything yet
+    expected = set(catalogue.CATALOGUE) - {"organization.merged"}  # merges: tests/integration/test_org_merges.py
     assert set(types) == expected, expected ^ set(types)
     sequences = [row["envelope"]["sequence"] for row in got]
     assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)

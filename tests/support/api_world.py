@@ -74,6 +74,8 @@ def populate(ctx: Context) -> World:
         "messages"
     ]
     assert hook_test.status_code == 202
+    org_invitation = api.post(f"/api/v1/organizations/{org['id']}/invitations", json={"email": "join@other.example"})
+    assert org_invitation.status_code == 201, org_invitation.text
     tokens = {
         "operator": operator,
         "owner": api_token(ctx, org["id"], role="owner"),
@@ -97,5 +99,6 @@ def populate(ctx: Context) -> World:
         "message_id": str(messages(ctx)[-1]["id"]),
         "version": "1",  # of the terms of service
         "token": link.json()["url"].rsplit("/", 1)[1],  # a department sign-up link's (POST /join/{token})
+        "org_invitation_id": org_invitation.json()["id"],  # an invitation to join the organization (issue 17)
     }
     return World(tokens, ids)

@@ -21,6 +21,9 @@ PAYLOAD = {
     "address": "ann@example.com",
     "url": "https://hooks.example.com/admit",
     "type": "member.suspended",
+    "organization_name": "Acme Corp",  # an invitation to join an organization's account (issue 17)
+    "decline_link": "https://admit.example.test/org-invitations/adm_oin_" + "x" * 43 + "?answer=decline",
+    "enterprise": False,
 }
 
 

@@ -245,6 +245,9 @@ def hostile_payload() -> dict[str, Any]:
         "address": HOSTILE,
         "url": HOSTILE,
         "type": HOSTILE,
+        "organization_name": HOSTILE,  # an invitation to join an organization's account (issue 17)
+        "decline_link": "https://admit.example.test/org-invitations/" + HOSTILE,
+        "enterprise": True,
     }
 
 

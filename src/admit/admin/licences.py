@@ -116,6 +116,22 @@ def ensure_seat(
         )
 
 
+def ensure_seats(uow: UnitOfWork, organization_id: str, needed: int, *, field: str | None = None) -> None:
+    """Refuse (:class:`NoSeatsLeft`) ``needed`` more seats at once when fewer are free (an
+    organization merge, issue 17): under the organization row's lock, in the write transaction."""
+    org = uow.org_controls.lock(organization_id)
+    if org is None or not org.licences_enforced or needed <= 0:
+        return
+    uow.flush()
+    used, reserved, _ = _totals(uow, org)
+    if used + reserved + needed > org.seats:
+        raise NoSeatsLeft(
+            f"{needed} licences are needed and {max(org.seats - used - reserved, 0)} are free: {org.seats} seats,"
+            f" {used} in use and {reserved} reserved for pending invitations",
+            field=field,
+        )
+
+
 def report(ctx: Context, actor: Actor, organization_id: str) -> LicenceReport:
     """Seats used, reserved and free, by workspace (system administrators)."""
     with ctx.uow() as uow:

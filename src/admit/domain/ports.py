@@ -28,6 +28,7 @@ from admit.domain.repositories import (
     OidcTokensRepository,
     OperationsRepository,
     OrganizationControlsRepository,
+    OrganizationInvitationsRepository,
     OrganizationsRepository,
     OutboxRepository,
     ScimHoldsRepository,
@@ -154,6 +155,8 @@ class UnitOfWork(Protocol):
     def idempotency_keys(self) -> IdempotencyKeysRepository: ...
     @property
     def operations(self) -> OperationsRepository: ...
+    @property
+    def org_invitations(self) -> OrganizationInvitationsRepository: ...
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

@@ -36,6 +36,7 @@ class SecretPurpose(StrEnum):
     AUTHORIZATION_CODE = "cod"  # an OpenID authorization code, exchanged once for tokens
     REFRESH_TOKEN = "rft"  # an OpenID refresh token, exchanged once for new tokens (and its successor)
     SCIM_TOKEN = "scm"  # an identity provider's bearer token at /scim/v2, until revoked
+    ORG_INVITATION = "oin"  # an invitation to join an organization's account (issue 17), 7 days
 
 
 # Lifetimes; ``None`` means "set by the owner" (an invitation follows its workspace; an API
@@ -54,6 +55,7 @@ LIFETIMES: dict[SecretPurpose, timedelta | None] = {
     SecretPurpose.AUTHORIZATION_CODE: timedelta(minutes=5),
     SecretPurpose.REFRESH_TOKEN: timedelta(days=30),  # the family's, from the code's exchange (not renewed)
     SecretPurpose.SCIM_TOKEN: None,
+    SecretPurpose.ORG_INVITATION: timedelta(days=7),
 }
 
 
@@ -76,6 +78,7 @@ SINGLE_USE = frozenset(
         SecretPurpose.FLOW,
         SecretPurpose.AUTHORIZATION_CODE,
         SecretPurpose.REFRESH_TOKEN,
+        SecretPurpose.ORG_INVITATION,
     }
 )
 

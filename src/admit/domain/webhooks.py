@@ -2,9 +2,8 @@
 
 One mapping table (``PUBLISHED``) says which audit events (:mod:`admit.domain.events`) are
 published and under which webhook type; an audit event may publish two (``member.updated`` with a
-role in its changed fields is also ``member.role_changed``). ``organization.merged`` is in the
-catalogue but nothing records it yet (organization merges are built by another change: when they
-record ``organization.merged`` in the audit log, adding it to ``PUBLISHED`` is all it takes).
+role in its changed fields is also ``member.role_changed``). ``organization.merged`` is recorded
+by an accepted organization invitation that merged accounts (``admin.organization_invitations``).
 ``webhook.test`` is sent only by the test-event operation, to one endpoint.
 
 The envelope is ``{type, id, timestamp, organization_id, workspace_id, sequence, data}``; ``data``
@@ -33,7 +32,7 @@ CATALOGUE = (
     "member.reactivated",
     "member.removed",
     "terms.accepted",
-    "organization.merged",  # recorded by organization merges (not built yet)
+    "organization.merged",  # recorded by organization merges (admin.organization_invitations)
     "scim.deprovisioning_held",
     "message.abandoned",
     "webhook.test",
@@ -56,6 +55,7 @@ PUBLISHED: dict[EventType, str] = {
     EventType.TERMS_ACCEPTED: "terms.accepted",
     EventType.MEMBER_CHANGE_HELD: "scim.deprovisioning_held",
     EventType.MESSAGE_ABANDONED: "message.abandoned",
+    EventType.ORGANIZATION_MERGED: "organization.merged",
 }
 
 # Svix's schedule: the first attempt at once, then these waits after each failure.

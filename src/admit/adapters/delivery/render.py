@@ -45,6 +45,7 @@ KINDS = (
     "address_changed",
     "webhook_notice",
     "sms_cap_reached",
+    "organization_invitation",
 )
 _TEMPLATE = {"invitation_resent": "invitation"}
 _DEFAULTS: dict[str, Any] = {

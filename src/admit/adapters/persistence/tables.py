@@ -948,3 +948,29 @@ idempotency_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
+
+# Issue 17 (Smartsheet): a system administrator's invitation for a person (by email) to join the
+# organization's account; its link is a secret (purpose ORG_INVITATION, subject this row, 7 days).
+# Accepting may acquire the invitee's own account (``acquired_organization_id``: closed by the
+# merge); a refused acceptance keeps the reason for both sides (``refusal``).
+organization_invitations = Table(
+    "organization_invitations",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations.id"),
+    Column("email", String(320), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("inviter_type", String(12), nullable=False),
+    Column("inviter_id", String(32)),
+    Column("inviter_name", String(200)),
+    Column("expires_at", UTCDateTime, nullable=False),
+    _created(),
+    Column("answered_at", UTCDateTime),
+    _ref("account_id", "accounts.id", nullable=True),  # who answered
+    _ref("acquired_organization_id", "organizations.id", nullable=True),
+    Column("refusal", String(500)),
+    CheckConstraint("state in ('pending','accepted','declined')", name="state"),
+    Index("ix_organization_invitations_org", "organization_id", "created_at"),
+    Index("ix_organization_invitations_email", "email", "state"),
+)

@@ -29,6 +29,7 @@ from admit.adapters.persistence.flow_repositories import FlowStates
 from admit.adapters.persistence.group_repositories import Groups
 from admit.adapters.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
 from admit.adapters.persistence.jobs import Jobs
+from admit.adapters.persistence.merge_repositories import OrganizationInvitations
 from admit.adapters.persistence.oidc_repositories import (
     OidcAppSessions,
     OidcClientAssertions,
@@ -226,6 +227,10 @@ class UnitOfWork:
     @cached_property
     def operations(self) -> Operations:
         return Operations(self.conn)
+
+    @cached_property
+    def org_invitations(self) -> OrganizationInvitations:
+        return OrganizationInvitations(self.conn)
 
     def flush(self) -> None:
         """Write held-back bulk inserts now (before reading them back)."""

@@ -23,6 +23,7 @@ from admit.domain.workspaces import DEFAULTS
 from admit.entrypoints.cli import bulk, codes, common, demo, people
 from admit.entrypoints.cli import groups as group_commands
 from admit.entrypoints.cli import oidc as oidc_commands
+from admit.entrypoints.cli import org_invitations as org_invitation_commands
 from admit.entrypoints.cli import organizations as org_commands
 from admit.entrypoints.cli import scim as scim_commands
 from admit.entrypoints.cli import sellers as seller_commands
@@ -62,6 +63,7 @@ scim_commands.register(app)
 webhook_commands.register(app)
 org_commands.register(org)
 seller_commands.register(org)
+org_invitation_commands.register(org)
 
 
 @app.command()

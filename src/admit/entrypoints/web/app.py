@@ -31,6 +31,7 @@ from admit.entrypoints.web.api.admin import (
     identity_providers,
     invitations,
     org_controls,
+    org_invitations,
     organizations,
     outbox,
     people,
@@ -49,6 +50,7 @@ from admit.entrypoints.web.pages import brand as brand_pages
 from admit.entrypoints.web.pages import home as home_pages
 from admit.entrypoints.web.pages import invitation as invitation_pages
 from admit.entrypoints.web.pages import oidc_account, oidc_logout
+from admit.entrypoints.web.pages import org_invitations as org_invitation_pages
 from admit.entrypoints.web.pages import recovery as recovery_pages
 from admit.entrypoints.web.pages import self_sign_up as self_sign_up_pages
 from admit.entrypoints.web.pages import settings as settings_pages
@@ -167,6 +169,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         webhooks,
         org_controls,
         sellers_api,
+        org_invitations,
     )
     for module in api:
         app.include_router(module.router, prefix="/api/v1")
@@ -185,6 +188,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         signin_pages,
         recovery_pages,
         home_pages,
+        org_invitation_pages,
         settings_pages,
         terms_pages,
         brand_pages,

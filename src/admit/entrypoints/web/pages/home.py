@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from admit.admin import overview
+from admit.admin import organization_invitations, overview
 from admit.domain.errors import DomainError, SecretRejected
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import browser_cookies, page, to_joined
@@ -48,10 +48,13 @@ async def home(request: Request, ctx: Ctx) -> Response:
         return page(request, "landing.html")
     if mine["account"].must_change_password:  # an initial password from an import
         return change_first("/")
+    # Issue 17: invitations to join an organization's account (pages/org_invitations.py answers them).
+    org_invitations = await blocking(lambda: organization_invitations.pending_for_account(ctx, accounts[0][1]))
     response = page(
         request,
         "home.html",
         **mine,
+        org_invitations=org_invitations,
         others=others,
         administered=administered,
         notice=request.query_params.get("notice"),

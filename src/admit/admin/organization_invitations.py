@@ -1,0 +1,461 @@
+"""Organization invitations and merges (issue 17, Smartsheet's "Invitation to join a Smartsheet
+account"). A system administrator of a business or enterprise organization invites a person (an
+email address) to join the organization's account; the person gets an email (in the language the
+inviter chose) with an accept and a decline link, both opening the invitation's page, and sees the
+invitation on their signed-in home. The link is a secret of its own purpose (``oin``), stored as a
+digest, single use, valid 7 days.
+
+Before accepting, the person sees the **merge plan** (:mod:`admit.domain.merge`: who and what
+moves, licences needed and available, roles lost, settings changed, group name collisions).
+Declining changes nothing but the invitation (audited). Accepting needs a fresh sign-in (within
+the last 5 minutes: the session's start) and runs in one transaction under both organizations' row
+locks: the plan is made again from the state as of then, refused as a whole if it cannot be
+carried out (the refusal is kept on the invitation and audited in the inviting organization, so
+both sides know why), else carried out step by step, each step audited, ``organization.merged``
+last. The inviting organization's rules (single sign-on, security controls, licences) reach the
+person only through the membership the acceptance makes. A merge never makes the inviter or the
+invitee an owner or a system administrator of anything they were not: member rows move as they
+are, and no organization role is granted but a group administrator's kept one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from admit.admin import licences
+from admit.admin.organization_roles import OrgRole, organization_for
+from admit.admin.security_controls import check_email
+from admit.domain import merge, secrets
+from admit.domain.errors import Conflict, LinkGone, NotFound, PermissionDenied, SecretRejected, ValidationFailed
+from admit.domain.events import EventType
+from admit.domain.identifiers import normalise_email
+from admit.domain.ports import UnitOfWork
+from admit.domain.records import Record
+from admit.domain.secrets import SecretPurpose
+from admit.flows.signin import sessions
+from admit.shared.context import Actor, ActorKind, Context, record
+from admit.shared.messages import enqueue
+
+PURPOSE = SecretPurpose.ORG_INVITATION
+REAUTHENTICATION = timedelta(minutes=5)
+LANGUAGES = ("en", "de", "fr")
+INVITING_PLANS = ("business", "enterprise")
+ID_LIMIT = 32
+EMAIL_LIMIT = 320
+
+
+class ReauthenticationRequired(PermissionDenied):
+    code = "reauthenticate"
+
+
+class MergeRefused(Conflict):
+    code = "merge_refused"
+
+
+@dataclass(frozen=True)
+class OrgInvitationView:
+    id: str
+    organization_id: str
+    organization_name: str
+    email: str
+    state: str  # pending, accepted, declined, expired
+    language: str
+    inviter_name: str | None
+    expires_at: datetime
+    created_at: datetime
+    answered_at: datetime | None
+    acquired_organization_id: str | None
+    refusal: str | None
+    enterprise: bool = False  # the invitee administers an enterprise account: it cannot be acquired
+
+
+def _view(row: Record, organization_name: str, now: datetime, enterprise: bool = False) -> OrgInvitationView:
+    state = "expired" if row.state == "pending" and now >= row.expires_at else str(row.state)
+    return OrgInvitationView(
+        id=row.id, organization_id=row.organization_id, organization_name=organization_name, email=row.email,
+        state=state, language=row.language, inviter_name=row.inviter_name, expires_at=row.expires_at,
+        created_at=row.created_at, answered_at=row.answered_at,
+        acquired_organization_id=row.acquired_organization_id, refusal=row.refusal, enterprise=enterprise,
+    )  # fmt: skip
+
+
+def _email(value: object) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > EMAIL_LIMIT or "\x00" in value:
+        raise ValidationFailed("an email address is required (at most 320 characters)", field="email")
+    return normalise_email(value)
+
+
+def _language(value: object) -> str:
+    if value is None:
+        return "en"
+    if not isinstance(value, str) or value.strip().lower() not in LANGUAGES:
+        raise ValidationFailed("the language is en, de or fr", field="language")
+    return value.strip().lower()
+
+
+# ---- The facts a plan is made from -------------------------------------------------------------
+
+
+def _side(uow: UnitOfWork, org: Record) -> merge.Side:
+    rows = uow.org_invitations.members_of(org.id)
+    return merge.Side(
+        id=org.id,
+        name=org.name,
+        plan=org.plan,
+        seats=int(org.seats),
+        licences_enforced=bool(org.licences_enforced),
+        reserve_seats=bool(org.reserve_seats_for_invitations),
+        settings={name: getattr(org, name) for name in merge.SETTINGS},
+        workspaces=[(w.id, w.name) for w in uow.workspaces.list(org.id)],
+        members=[merge.Person(r.id, r.account_id, r.workspace_id, r.status, r.licence, r.role, r.email) for r in rows],
+        admins=uow.org_invitations.admin_roles(org.id),
+        groups=[merge.Group(g.id, g.display_name, g.name_key) for g in uow.org_invitations.groups_of(org.id)],
+    )
+
+
+def _own(uow: UnitOfWork, account_id: str, inviting_id: str) -> list[Record]:
+    """The paid organizations that are the account's own: it is a system administrator there, or
+    the only person in it (an organization from before organization roles)."""
+    found = {o.id: o for o in uow.org_invitations.organizations_administered(account_id)}
+    for row in uow.org_invitations.member_rows_for_account(account_id):
+        if row.organization_id not in found:
+            people = {m.account_id for m in uow.org_invitations.members_of(row.organization_id)}
+            org = uow.organizations.get(row.organization_id)
+            if people == {account_id} and org is not None:
+                found[org.id] = org
+    paid = [o for o in found.values() if o.plan in merge.PAID_PLANS and o.id != inviting_id]
+    return sorted(paid, key=lambda o: (o.created_at, o.id))
+
+
+def _plan(uow: UnitOfWork, invitation: Record, account_id: str | None) -> merge.MergePlan:
+    inviting = uow.organizations.get(invitation.organization_id)
+    assert inviting is not None
+    own = [_side(uow, org) for org in _own(uow, account_id, inviting.id)] if account_id else []
+    member = account_id is not None and uow.org_invitations.live_member_in(inviting.id, account_id, invitation.email)
+    invitee = merge.Invitee(invitation.email, account_id, own, member)
+    return merge.plan(_side(uow, inviting), invitee)
+
+
+def _account_for(uow: UnitOfWork, email: str) -> str | None:
+    account = uow.accounts.by_identifiers([("email", email)])
+    return None if account is None else account.id
+
+
+def _enterprise(uow: UnitOfWork, email: str, inviting_id: str) -> bool:
+    account_id = _account_for(uow, email)
+    return account_id is not None and any(o.plan == "enterprise" for o in _own(uow, account_id, inviting_id))
+
+
+# ---- The inviting side -------------------------------------------------------------------------
+
+
+def invite(
+    ctx: Context, actor: Actor, organization_id: str, email: object, *, language: object = None
+) -> tuple[OrgInvitationView, str]:
+    """Invite an address to join the organization's account (system administrators); returns the
+    invitation and its link's secret (shown once; the email carries it)."""
+    address, lang = _email(email), _language(language)
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        org = organization_for(uow, actor, organization_id, OrgRole.SYSTEM_ADMIN)
+        if org.plan not in INVITING_PLANS:
+            raise PermissionDenied(
+                "only a business or enterprise organization invites people to join its account",
+                code="plan_required", field="email",
+            )  # fmt: skip
+        if not uow.workspaces.list(org.id):
+            raise Conflict("the organization needs a workspace before it invites anyone", code="no_workspace")
+        check_email(uow, org.id, address, org=org)
+        if uow.org_invitations.pending_to(org.id, address, now) is not None:
+            raise Conflict("this address already has an open invitation", code="already_invited", field="email")
+        account_id = _account_for(uow, address)
+        if account_id is not None and uow.org_invitations.live_member_in(org.id, account_id, address):
+            raise Conflict("this person is already a member of the organization", code="already_member", field="email")
+        issued = secrets.issue(PURPOSE, ctx.random)
+        expires = secrets.expiry(PURPOSE, now)
+        assert expires is not None
+        inviter_name = actor.name if actor.kind is ActorKind.ACCOUNT and actor.name else None
+        invitation_id = uow.org_invitations.add(
+            organization_id=org.id, email=address, state="pending", language=lang, inviter_type=actor.kind.value,
+            inviter_id=actor.id, inviter_name=inviter_name, expires_at=expires, created_at=now,
+        )  # fmt: skip
+        uow.secrets.add(
+            purpose=PURPOSE.value, digest=issued.digest, organization_id=org.id, subject_id=invitation_id,
+            created_at=now, expires_at=expires,
+        )  # fmt: skip
+        enterprise = _enterprise(uow, address, org.id)
+        link = ctx.link(f"/org-invitations/{issued.plaintext}")
+        enqueue(
+            uow, kind="organization_invitation", channel="email", recipient=address, language=lang,
+            subject_id=invitation_id, organization_id=org.id, workspace_id=None, now=now,
+            payload={
+                "link": link, "decline_link": f"{link}?answer=decline", "organization_name": org.name,
+                "inviter_name": inviter_name, "expires_at": expires.isoformat(), "enterprise": enterprise,
+            },
+        )  # fmt: skip
+        record(
+            uow, actor, EventType.ORG_INVITATION_CREATED, "org_invitation", invitation_id, now,
+            organization_id=org.id, email=address,
+        )  # fmt: skip
+        row = uow.org_invitations.get(org.id, invitation_id)
+        assert row is not None
+        uow.commit()
+    return _view(row, org.name, now, enterprise), issued.plaintext
+
+
+def list_invitations(ctx: Context, actor: Actor, organization_id: str) -> list[OrgInvitationView]:
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        org = organization_for(uow, actor, organization_id, OrgRole.SYSTEM_ADMIN)
+        return [_view(row, org.name, now) for row in uow.org_invitations.list(org.id)]
+
+
+def _admin_invitation(
+    uow: UnitOfWork, actor: Actor, organization_id: str | None, invitation_id: object
+) -> tuple[Record, Record]:
+    """The invitation and its organization, for a system administrator of it; the operator may
+    name the invitation alone (``organization_id`` None: the CLI's ``admit org merge-plan``)."""
+    if not isinstance(invitation_id, str) or not invitation_id or len(invitation_id) > ID_LIMIT:
+        raise NotFound("invitation not found")
+    if organization_id is None:
+        found = uow.org_invitations.get(None, invitation_id) if actor.kind is ActorKind.OPERATOR else None
+        if found is None:
+            raise NotFound("invitation not found")
+        organization_id = str(found.organization_id)
+    org = organization_for(uow, actor, organization_id, OrgRole.SYSTEM_ADMIN)
+    row = uow.org_invitations.get(org.id, invitation_id)
+    if row is None:
+        raise NotFound("invitation not found")
+    return org, row
+
+
+def get_invitation(ctx: Context, actor: Actor, organization_id: str, invitation_id: object) -> OrgInvitationView:
+    with ctx.uow() as uow:
+        org, row = _admin_invitation(uow, actor, organization_id, invitation_id)
+        return _view(row, org.name, ctx.clock.now(), _enterprise(uow, row.email, org.id))
+
+
+def merge_plan(ctx: Context, actor: Actor, organization_id: str | None, invitation_id: object) -> merge.MergePlan:
+    """The plan as of now, for the inviting side (system administrators)."""
+    with ctx.uow() as uow:
+        _, row = _admin_invitation(uow, actor, organization_id, invitation_id)
+        return _plan(uow, row, _account_for(uow, row.email))
+
+
+# ---- The invitee's side ------------------------------------------------------------------------
+
+
+def _by_token(uow: UnitOfWork, token: object, now: datetime) -> Record:
+    if not isinstance(token, str):
+        raise SecretRejected("this link or token is not valid")
+    row = uow.secrets.by_digest(secrets.digest_for(token, PURPOSE))
+    if row is None:
+        raise SecretRejected("this link or token is not valid")
+    secrets.ensure_usable(
+        purpose=SecretPurpose(row.purpose), expected=PURPOSE, expires_at=row.expires_at,
+        consumed_at=row.consumed_at, revoked_at=row.revoked_at, now=now,
+    )  # fmt: skip
+    invitation = uow.org_invitations.get(row.organization_id, row.subject_id)
+    if invitation is None:
+        raise SecretRejected("this link or token is not valid")
+    return invitation
+
+
+def _open_for(
+    uow: UnitOfWork, account_id: str, invitation_id: object, token: object, now: datetime, *, lock: bool = False
+) -> Record:
+    """A pending invitation to one of the account's addresses, by its id or by its link's secret."""
+    invitation: Record | None = None
+    if token is not None:
+        invitation = _by_token(uow, token, now)
+    elif isinstance(invitation_id, str) and invitation_id and len(invitation_id) <= ID_LIMIT:
+        invitation = uow.org_invitations.get(None, invitation_id)
+    emails = {value for kind, value in uow.accounts.identifiers(account_id) if kind == "email"}
+    if invitation is None or invitation.email not in emails:
+        raise NotFound("no open invitation of yours has this id")
+    if lock:
+        locked = uow.org_invitations.get(None, invitation.id, lock=True)
+        assert locked is not None
+        invitation = locked
+    if invitation.state != "pending" or now >= invitation.expires_at:
+        raise LinkGone("this invitation is no longer open")
+    return invitation
+
+
+def preview(ctx: Context, token: object) -> OrgInvitationView:
+    """What the link shows before signing in: the organization and the address."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        row = _by_token(uow, token, now)
+        if row.state != "pending":
+            raise LinkGone("this invitation is no longer open")
+        org = uow.organizations.get(row.organization_id)
+        assert org is not None
+        return _view(row, org.name, now, _enterprise(uow, row.email, org.id))
+
+
+def pending_for_account(ctx: Context, account_id: str) -> list[OrgInvitationView]:
+    """Open organization invitations to the account's addresses (the signed-in home's notices)."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        emails = [value for kind, value in uow.accounts.identifiers(account_id) if kind == "email"]
+        rows = uow.org_invitations.pending_for_emails(emails, now)
+        return [
+            _view(row, row.organization_name, now, _enterprise(uow, row.email, row.organization_id)) for row in rows
+        ]
+
+
+def plan_for_account(
+    ctx: Context, account_id: str, *, invitation_id: object = None, token: object = None
+) -> tuple[OrgInvitationView, merge.MergePlan]:
+    """The invitation and what accepting it would do, for the signed-in invitee."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        row = _open_for(uow, account_id, invitation_id, token, now)
+        org = uow.organizations.get(row.organization_id)
+        assert org is not None
+        plan = _plan(uow, row, account_id)
+        return _view(row, org.name, now, plan.refusal == "enterprise"), plan
+
+
+def decline(ctx: Context, account_id: str, *, invitation_id: object = None, token: object = None) -> OrgInvitationView:
+    """Decline: the invitation ends, nothing else changes."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        row = _open_for(uow, account_id, invitation_id, token, now, lock=True)
+        _end(uow, row, "declined", account_id, now)
+        record(
+            uow, Actor(ActorKind.ACCOUNT, id=account_id), EventType.ORG_INVITATION_DECLINED,
+            "org_invitation", row.id, now, organization_id=row.organization_id,
+        )  # fmt: skip
+        org = uow.organizations.get(row.organization_id)
+        updated = uow.org_invitations.get(None, row.id)
+        assert org is not None and updated is not None
+        uow.commit()
+    return _view(updated, org.name, now)
+
+
+def _end(uow: UnitOfWork, row: Record, state: str, account_id: str, now: datetime, **values: Any) -> None:
+    uow.org_invitations.update(row.id, state=state, account_id=account_id, answered_at=now, **values)
+    live = uow.secrets.live_for(row.id, PURPOSE.value, lock=True)
+    if live is not None:
+        uow.secrets.consume(live.id, now)
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    invitation: OrgInvitationView
+    plan: merge.MergePlan
+    member_id: str | None  # the free user's new membership
+
+
+def accept(ctx: Context, session_token: str, *, invitation_id: object = None, token: object = None) -> MergeResult:
+    """Accept with a fresh sign-in: the plan, carried out in one transaction (or refused whole)."""
+    session = sessions.live_session(ctx, session_token)
+    now = ctx.clock.now()
+    if now - session.started > REAUTHENTICATION:
+        raise ReauthenticationRequired("sign in again to accept: accepting needs a sign-in within the last 5 minutes")
+    account_id = session.account_id
+    try:
+        with ctx.uow(write=True) as uow:
+            row = _open_for(uow, account_id, invitation_id, token, now, lock=True)
+            result = _carry_out(uow, row, account_id, now)
+            uow.commit()
+        return result
+    except MergeRefused as refused:
+        _note_refusal(ctx, account_id, invitation_id, token, refused, now)
+        raise
+
+
+def _carry_out(uow: UnitOfWork, row: Record, account_id: str, now: datetime) -> MergeResult:
+    actor = Actor(ActorKind.ACCOUNT, id=account_id)
+    first = _plan(uow, row, account_id)  # who else is involved: lock both rows, in id order, then plan again
+    for org_id in sorted({row.organization_id, *([first.acquired_id] if first.acquired_id else [])}):
+        uow.org_controls.lock(org_id)
+    plan = _plan(uow, row, account_id)
+    if not plan.allowed:
+        raise MergeRefused(plan.reason or "this invitation cannot be accepted", code=plan.refusal)
+    inviting_id = row.organization_id
+    scope = {"organization_id": inviting_id}
+    member_id = None
+    if plan.kind == merge.FREE_USER:
+        assert plan.workspace_id is not None and plan.licence is not None
+        licences.ensure_seat(uow, inviting_id, ("active", plan.licence), field="licence")
+        account = uow.accounts.get(account_id)
+        assert account is not None
+        member_id = uow.members.add(
+            organization_id=inviting_id, workspace_id=plan.workspace_id, account_id=account_id, status="active",
+            role="member", first_name=account.first_name, last_name=account.last_name, email=row.email,
+            language=account.language, created_at=now, updated_at=now, licence=plan.licence,
+        )  # fmt: skip
+        record(
+            uow, actor, EventType.ORGANIZATION_MEMBER_JOINED, "organization", inviting_id, now,
+            workspace_id=plan.workspace_id, member_id=member_id, licence=plan.licence, invitation_id=row.id,
+            organization_id=inviting_id,
+        )  # fmt: skip
+    else:
+        acquired = plan.acquired_id
+        assert acquired is not None
+        licences.ensure_seats(uow, inviting_id, plan.licences_needed, field="licences")
+        for workspace_id, name in plan.workspaces:
+            uow.org_invitations.move_workspace(acquired, inviting_id, workspace_id)
+            record(
+                uow, actor, EventType.ORGANIZATION_WORKSPACE_MOVED, "organization", inviting_id, now,
+                **scope, workspace_id=workspace_id, name=name, from_organization_id=acquired,
+            )  # fmt: skip
+        for group in plan.groups:
+            uow.org_invitations.move_group(acquired, inviting_id, group.group_id, group.new_name, group.new_key, now)
+            record(
+                uow, actor, EventType.ORGANIZATION_GROUP_MOVED, "organization", inviting_id, now, **scope,
+                group_id=group.group_id, name=group.new_name, previous_name=group.name, from_organization_id=acquired,
+            )  # fmt: skip
+        roles = uow.org_invitations.admin_roles(acquired)
+        uow.org_invitations.drop_admins(acquired)
+        for lost, role in sorted(roles.items()):
+            record(
+                uow, actor, EventType.ORGANIZATION_ADMIN_REVOKED, "organization", acquired, now,
+                organization_id=acquired, account_id=lost, role=role, reason="merged",
+            )  # fmt: skip
+        for kept in plan.group_admins_granted:
+            uow.org_controls.grant(inviting_id, kept, merge.GROUP_ADMIN, now)
+            record(
+                uow, actor, EventType.ORGANIZATION_ADMIN_GRANTED, "organization", inviting_id, now, **scope,
+                account_id=kept, role=merge.GROUP_ADMIN, previous=None, reason="merged",
+            )  # fmt: skip
+        uow.org_controls.update(acquired, plan="free", seats=0, licences_enforced=False)
+        record(
+            uow, actor, EventType.ORGANIZATION_CLOSED, "organization", acquired, now, organization_id=acquired,
+            merged_into=inviting_id, invitation_id=row.id,
+        )  # fmt: skip
+    _end(uow, row, "accepted", account_id, now, acquired_organization_id=plan.acquired_id, refusal=None)
+    record(
+        uow, actor, EventType.ORG_INVITATION_ACCEPTED, "org_invitation", row.id, now, **scope,
+        kind=plan.kind,
+    )  # fmt: skip
+    if plan.acquired_id is not None:
+        record(
+            uow, actor, EventType.ORGANIZATION_MERGED, "organization", inviting_id, now, **scope,
+            invitation_id=row.id, kind=plan.kind, acquired_organization_id=plan.acquired_id,
+            workspaces=[w for w, _ in plan.workspaces], members=len(plan.people), groups=len(plan.groups),
+            licences=plan.licences_needed, roles_lost=len(plan.roles_lost),
+        )  # fmt: skip
+    org = uow.organizations.get(inviting_id)
+    updated = uow.org_invitations.get(None, row.id)
+    assert org is not None and updated is not None
+    return MergeResult(_view(updated, org.name, now), plan, member_id)
+
+
+def _note_refusal(
+    ctx: Context, account_id: str, invitation_id: object, token: object, refused: MergeRefused, now: datetime
+) -> None:
+    """A refused acceptance changed nothing; the invitation keeps why (the inviting side's lists
+    show it) and the inviting organization's audit log says so."""
+    with ctx.uow(write=True) as uow:
+        row = _open_for(uow, account_id, invitation_id, token, now, lock=True)
+        uow.org_invitations.update(row.id, refusal=refused.message[:500])
+        record(
+            uow, Actor(ActorKind.ACCOUNT, id=account_id), EventType.ORG_INVITATION_REFUSED,
+            "org_invitation", row.id, now, organization_id=row.organization_id, reason=refused.code,
+        )  # fmt: skip
+        uow.commit()
