@@ -84,9 +84,15 @@ def engine(database_url: str) -> Engine:
 
 def _empty(engine: Engine) -> None:
     """Delete every row, children first. On PostgreSQL a DELETE of the few rows a test writes is
-    several times faster than TRUNCATE, which recreates each of the ~60 tables' files."""
+    several times faster than TRUNCATE, which recreates each of the ~60 tables' files; after a
+    test of thousands of members TRUNCATE is the faster again."""
     names = [table.name for table in reversed(metadata.sorted_tables)]
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql" and conn.execute(text("SELECT count(*) FROM members")).scalar_one() > 500:
+            conn.execute(
+                text(f"TRUNCATE {', '.join(names)}")
+            )  # thousands of rows: checking each one's references costs more
+            return
         for name in names:
             conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - our own table names
 

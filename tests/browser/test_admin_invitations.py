@@ -11,6 +11,7 @@ import re
 import time
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 from support.browser import AdminWorkspace, screenshot
 from support.processes import admit, backend, server
@@ -75,6 +76,7 @@ def test_invite_all_from_unsent_invitations(page: Page, database_url: str) -> No
         expect(page.locator("pre")).to_contain_text("Welcome to the night shift!")
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the file rules are tested over HTTP on both
 def test_choose_people_to_invite_with_a_csv_and_with_an_xlsx(page: Page, database_url: str, tmp_path: Path) -> None:
     kind = backend(database_url)
     listed = tmp_path / "night-shift.csv"
@@ -111,6 +113,7 @@ def test_choose_people_to_invite_with_a_csv_and_with_an_xlsx(page: Page, databas
         expect(page.locator("tbody tr").first).to_contain_text("Cleo")
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the file rules are tested over HTTP on both
 def test_invite_and_resend_one_person_from_the_people_list_on_a_phone(page: Page, database_url: str) -> None:
     kind = backend(database_url)
     with server(database_url) as base:

@@ -1,8 +1,9 @@
 """Access codes in the use cases, on both databases: issuing one invites a member without email
 (only a name and an external ID) and withdraws the previous code; permissions; redeeming creates
 the account with a chosen username and password, once; expired, withdrawn and SSO-required codes
-are refused; 10 wrong tries against one code withdraw it; 2,000 wrong codes from many client
-addresses find nothing and leave every untargeted code usable."""
+are refused; 10 wrong tries against one code withdraw it; 10,000 wrong codes from many client
+addresses find nothing and leave every untargeted code usable (on SQLite only: the service is the
+same on both databases, and the other tests cover PostgreSQL's throttling)."""
 
 from __future__ import annotations
 
@@ -155,7 +156,8 @@ def test_one_address_is_slowed_down(ctx: Context, operator: Actor, workspace: An
         redeeming.check(ctx, "2222-2222-2222-2224", "192.0.2.2")
 
 
-def test_two_thousand_wrong_codes_from_many_addresses_find_nothing(
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # a minute on PostgreSQL for nothing new
+def test_ten_thousand_wrong_codes_from_many_addresses_find_nothing(
     ctx: Context, operator: Actor, workspace: Any
 ) -> None:
     issued = [access_codes.issue(ctx, operator, frontline(ctx, operator, workspace, f"E-{n}")) for n in range(3)]
@@ -163,14 +165,14 @@ def test_two_thousand_wrong_codes_from_many_addresses_find_nothing(
     target = codes.normalise(issued[0].code)
     guesses = random.Random(15)
     found = 0
-    for n in range(2_000):  # the odds of a hit are in the README; more tries only cost time
+    for n in range(10_000):  # the issue's figure; the odds of a hit are in the README
         if n < 9:  # nine wrong tries against the first code's lookup key: not enough to lock it
             guess = target[:4] + "".join(guesses.choice(codes.ALPHABET) for _ in range(12))
         else:
             guess = "".join(guesses.choice(codes.ALPHABET) for _ in range(16))
         if guess in real:
             continue
-        address = f"10.{n // 4 // 250 % 250}.{n // 4 % 250}.{n % 4}"  # 500 addresses, 4 tries each
+        address = f"10.{n // 4 // 250 % 250}.{n // 4 % 250}.{n % 4}"  # 2,500 addresses, 4 tries each
         try:
             redeeming.check(ctx, guess, address)
             found += 1

@@ -57,17 +57,20 @@ async def _page(
     if isinstance(me, Response):
         return me
     try:
-        found = await blocking(lambda: _read(ctx, me.actor, organization_id, q))
-    except DomainError as exc:
-        if exc.field == "q":  # a search too long or with NULs: said next to the box, the list unfiltered
-            found = await blocking(lambda: _read(ctx, me.actor, organization_id, ""))
+        try:
+            found = await blocking(lambda: _read(ctx, me.actor, organization_id, q))
+        except DomainError as exc:
+            if exc.field != "q":
+                raise
+            # a search too long or with NULs: said next to the box, the list unfiltered
             context.setdefault("errors", {})["q"] = exc.message
             status = status_of(exc)
-        else:
-            refused = refusal(request, exc, me.language)
-            if refused is None:
-                raise
-            return refused
+            found = await blocking(lambda: _read(ctx, me.actor, organization_id, ""))
+    except DomainError as exc:  # the organization itself (not found, not theirs): a page that says so
+        refused = refusal(request, exc, me.language)
+        if refused is None:
+            raise
+        return refused
     context.setdefault("errors", {})
     context.setdefault("values", {})
     return render(
