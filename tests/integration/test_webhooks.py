@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,11 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from support.clock import FixedClock
+from support.org_worlds import PersonSpec, build, signed_in
 from support.webhook_receiver import Receiver, webhook_receiver
 
 from admit.adapters.delivery.webhooks import Sender
 from admit.adapters.persistence import tables as t
 from admit.admin import invitations, members, webhooks
+from admit.admin import organization_invitations as org_invitations
 from admit.admin.profiles import MemberInput
 from admit.domain import webhooks as catalogue
 from admit.domain.events import EventType
@@ -26,6 +29,8 @@ from admit.entrypoints.workers.webhook_worker import WebhookPolicy, WebhookWorke
 from admit.flows.invitation import claims
 from admit.shared import endings
 from admit.shared.context import SYSTEM, Actor, Context, record
+
+BOSS = PersonSpec("boss@acme.example", role="owner", org_role="system_admin")
 
 
 @pytest.fixture
@@ -129,7 +134,7 @@ def test_every_event_type_arrives_verified_by_the_npm_library_in_sequence_order(
     got = receiver.received()
     assert all(row["verified"] == [True] for row in got), [row["verified"] for row in got]
     types = [row["envelope"]["type"] for row in got]
-    expected = set(catalogue.CATALOGUE) - {"organization.merged"}  # merges: tests/integration/test_org_merges.py
+    expected = set(catalogue.CATALOGUE) - {"organization.merged"}  # merges: the last test of this module
     assert set(types) == expected, expected ^ set(types)
     sequences = [row["envelope"]["sequence"] for row in got]
     assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
@@ -331,3 +336,70 @@ def test_sequence_counter_is_per_organization_and_unique(ctx: Context) -> None:
         uow.commit()
     assert numbers == [1, 2, 3, 1]
     assert timedelta(0) == catalogue.SCHEDULE[0]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite: one writer, nothing overlaps
+def test_four_workers_at_once_keep_each_endpoints_order(
+    dev: Context, operator: Actor, org: Any, workspace: Any, clock: FixedClock, receiver: Receiver
+) -> None:
+    """Several workers claiming side by side (on PostgreSQL they really overlap) never send an
+    endpoint's events out of ``sequence`` order, and each event arrives once."""
+    endpoint(dev, operator, org, receiver, event_types=["member.suspended"])
+    with dev.uow(write=True) as uow:
+        for i in range(120):
+            record(
+                uow, SYSTEM, EventType.MEMBER_SUSPENDED, "member", f"{i:032x}", clock.now(),
+                organization_id=org.id, workspace_id=workspace.id,
+            )  # fmt: skip
+        uow.commit()
+    receiver.now(clock.now())
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        worker = WebhookWorker(dev, Sender(allow_private=True, timeout=15), WebhookPolicy(batch=3))
+        try:
+            for _ in range(200):
+                if not worker.run_once() and not pending(dev):
+                    break
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            worker.sender.close()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    sequences = [row["envelope"]["sequence"] for row in receiver.received()]
+    assert len(sequences) == 120 and len(set(sequences)) == 120
+    assert sequences == sorted(sequences)
+
+
+def pending(ctx: Context) -> int:
+    with ctx.uow() as uow:
+        rows = uow.conn.execute(
+            select(t.webhook_messages.c.id).where(t.webhook_messages.c.state.in_(("queued", "sending", "failed")))
+        ).all()
+    return len(rows)
+
+
+def test_a_merge_arrives_as_organization_merged_verified_by_the_npm_library(
+    dev: Context, operator: Actor, clock: FixedClock, receiver: Receiver
+) -> None:
+    """The one catalogue type the test above cannot make with a service call in a workspace."""
+    acme = build(dev, operator, "Acme", seats=3, enforced=True, people=[BOSS])
+    endpoint(dev, operator, acme.org, receiver, event_types=["organization.merged"])
+    pat = PersonSpec("pat@pro.example", role="owner", org_role="system_admin")
+    paid = build(dev, operator, "Pat Pro", plan="pro", seats=1, people=[pat])
+    _, token = org_invitations.invite(dev, acme.actor(BOSS.email), acme.org.id, pat.email)
+    org_invitations.accept(dev, signed_in(dev, paid.accounts[pat.email]), token=token)
+    receiver.now(clock.now())
+    assert run(dev) == 1
+    (got,) = receiver.received()
+    assert got["verified"] == [True]
+    envelope = got["envelope"]
+    assert (envelope["type"], envelope["organization_id"]) == ("organization.merged", acme.org.id)
+    assert paid.org.id in json.dumps(envelope["data"])
+    assert "adm_" not in got["body"]  # never the invitation's token
