@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from admit.admin import licences
 from admit.admin.organization_roles import OrgRole, organization_for
@@ -59,7 +59,7 @@ class OrgInvitationView:
     organization_id: str
     organization_name: str
     email: str
-    state: str  # pending, accepted, declined, expired
+    state: str  # pending, accepted, declined, withdrawn, expired
     language: str
     inviter_name: str | None
     expires_at: datetime
@@ -211,12 +211,17 @@ def list_invitations(ctx: Context, actor: Actor, organization_id: str) -> list[O
         return [_view(row, org.name, now) for row in uow.org_invitations.list(org.id)]
 
 
+def _an_id(value: object) -> TypeGuard[str]:
+    """Whether ``value`` could be an invitation's id (anything else is simply not found)."""
+    return isinstance(value, str) and 0 < len(value) <= ID_LIMIT and "\x00" not in value
+
+
 def _admin_invitation(
     uow: UnitOfWork, actor: Actor, organization_id: str | None, invitation_id: object
 ) -> tuple[Record, Record]:
     """The invitation and its organization, for a system administrator of it; the operator may
     name the invitation alone (``organization_id`` None: the CLI's ``admit org merge-plan``)."""
-    if not isinstance(invitation_id, str) or not invitation_id or len(invitation_id) > ID_LIMIT:
+    if not _an_id(invitation_id):
         raise NotFound("invitation not found")
     if organization_id is None:
         found = uow.org_invitations.get(None, invitation_id) if actor.kind is ActorKind.OPERATOR else None
@@ -236,6 +241,30 @@ def get_invitation(ctx: Context, actor: Actor, organization_id: str, invitation_
         return _view(row, org.name, ctx.clock.now(), _enterprise(uow, row.email, org.id))
 
 
+def withdraw(ctx: Context, actor: Actor, organization_id: str | None, invitation_id: object) -> OrgInvitationView:
+    """Withdraw a pending invitation (system administrators of the inviting organization; the
+    operator may name the invitation alone): its link is revoked and then shows that the
+    invitation was withdrawn. An answered, withdrawn or expired one is a 409 ``not_pending``."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        org, found = _admin_invitation(uow, actor, organization_id, invitation_id)
+        row = uow.org_invitations.get(org.id, found.id, lock=True)
+        assert row is not None
+        if row.state != "pending" or now >= row.expires_at:
+            state = "expired" if row.state == "pending" else row.state
+            raise Conflict(f"only a pending invitation can be withdrawn; this one is {state}", code="not_pending")
+        uow.org_invitations.update(row.id, state="withdrawn", answered_at=now)
+        uow.secrets.revoke_for(row.id, PURPOSE.value, now)
+        record(
+            uow, actor, EventType.ORG_INVITATION_WITHDRAWN, "org_invitation", row.id, now,
+            organization_id=org.id, email=row.email,
+        )  # fmt: skip
+        updated = uow.org_invitations.get(org.id, row.id)
+        assert updated is not None
+        uow.commit()
+    return _view(updated, org.name, now)
+
+
 def merge_plan(ctx: Context, actor: Actor, organization_id: str | None, invitation_id: object) -> merge.MergePlan:
     """The plan as of now, for the inviting side (system administrators)."""
     with ctx.uow() as uow:
@@ -252,14 +281,24 @@ def _by_token(uow: UnitOfWork, token: object, now: datetime) -> Record:
     row = uow.secrets.by_digest(secrets.digest_for(token, PURPOSE))
     if row is None:
         raise SecretRejected("this link or token is not valid")
+    invitation = uow.org_invitations.get(row.organization_id, row.subject_id) if row.purpose == PURPOSE.value else None
+    if invitation is not None:
+        _not_withdrawn(invitation)  # a withdrawn invitation's link says so (its secret is revoked)
     secrets.ensure_usable(
         purpose=SecretPurpose(row.purpose), expected=PURPOSE, expires_at=row.expires_at,
         consumed_at=row.consumed_at, revoked_at=row.revoked_at, now=now,
     )  # fmt: skip
-    invitation = uow.org_invitations.get(row.organization_id, row.subject_id)
     if invitation is None:
         raise SecretRejected("this link or token is not valid")
     return invitation
+
+
+WITHDRAWN = "invitation_withdrawn"
+
+
+def _not_withdrawn(invitation: Record) -> None:
+    if invitation.state == "withdrawn":
+        raise LinkGone("the organization withdrew this invitation", code=WITHDRAWN)
 
 
 def _open_for(
@@ -269,7 +308,7 @@ def _open_for(
     invitation: Record | None = None
     if token is not None:
         invitation = _by_token(uow, token, now)
-    elif isinstance(invitation_id, str) and invitation_id and len(invitation_id) <= ID_LIMIT:
+    elif _an_id(invitation_id):
         invitation = uow.org_invitations.get(None, invitation_id)
     emails = {value for kind, value in uow.accounts.identifiers(account_id) if kind == "email"}
     if invitation is None or invitation.email not in emails:
@@ -278,6 +317,7 @@ def _open_for(
         locked = uow.org_invitations.get(None, invitation.id, lock=True)
         assert locked is not None
         invitation = locked
+    _not_withdrawn(invitation)
     if invitation.state != "pending" or now >= invitation.expires_at:
         raise LinkGone("this invitation is no longer open")
     return invitation

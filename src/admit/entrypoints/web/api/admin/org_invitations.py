@@ -30,7 +30,7 @@ class OrgInvitationOut(BaseModel):
     organization_id: str
     organization_name: str
     email: str
-    state: str = Field(description="pending, accepted, declined or expired")
+    state: str = Field(description="pending, accepted, declined, withdrawn or expired")
     language: str
     inviter_name: str | None
     expires_at: datetime
@@ -115,6 +115,15 @@ async def list_invitations(organization_id: str, ctx: Ctx, token: Bearer) -> Any
 @router.get(f"{BASE}/{{org_invitation_id}}", response_model=OrgInvitationOut)
 async def get_invitation(organization_id: str, org_invitation_id: str, ctx: Ctx, token: Bearer) -> Any:
     return await as_caller(ctx, token, lambda actor: oi.get_invitation(ctx, actor, organization_id, org_invitation_id))
+
+
+@router.post(f"{BASE}/{{org_invitation_id}}/withdraw", response_model=OrgInvitationOut)
+async def withdraw(organization_id: str, org_invitation_id: str, ctx: Ctx, token: Bearer) -> Any:
+    """Withdraw a pending invitation (system administrators): its link stops working and says the
+    invitation was withdrawn. One that is no longer pending is a 409 ``not_pending``."""
+    return await as_caller(
+        ctx, token, lambda actor: oi.withdraw(ctx, actor, organization_id, org_invitation_id), quick=True
+    )
 
 
 @router.get(f"{BASE}/{{org_invitation_id}}/merge-plan", response_model=MergePlanOut)
