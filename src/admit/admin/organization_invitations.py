@@ -52,6 +52,10 @@ class ReauthenticationRequired(PermissionDenied):
 class MergeRefused(Conflict):
     code = "merge_refused"
 
+    def __init__(self, message: str, *, code: str | None = None, plan: merge.MergePlan | None = None) -> None:
+        super().__init__(message, code=code)
+        self.plan = plan  # the plan that could not be carried out (its licences needed and available)
+
 
 @dataclass(frozen=True)
 class OrgInvitationView:
@@ -415,7 +419,7 @@ def _carry_out(uow: UnitOfWork, row: Record, account_id: str, now: datetime) -> 
         uow.org_controls.lock(org_id)
     plan = _plan(uow, row, account_id)
     if not plan.allowed:
-        raise MergeRefused(plan.reason or "this invitation cannot be accepted", code=plan.refusal)
+        raise MergeRefused(plan.reason or "this invitation cannot be accepted", code=plan.refusal, plan=plan)
     inviting_id = row.organization_id
     scope = {"organization_id": inviting_id}
     member_id = None
@@ -490,12 +494,49 @@ def _note_refusal(
     ctx: Context, account_id: str, invitation_id: object, token: object, refused: MergeRefused, now: datetime
 ) -> None:
     """A refused acceptance changed nothing; the invitation keeps why (the inviting side's lists
-    show it) and the inviting organization's audit log says so."""
+    show it), the inviting organization's audit log says so, and the inviting side is told by
+    email (:func:`_tell_inviting_side`) when the reason is new (trying again for the same reason
+    sends nothing more)."""
     with ctx.uow(write=True) as uow:
         row = _open_for(uow, account_id, invitation_id, token, now, lock=True)
-        uow.org_invitations.update(row.id, refusal=refused.message[:500])
+        reason = refused.message[:500]
+        uow.org_invitations.update(row.id, refusal=reason)
         record(
             uow, Actor(ActorKind.ACCOUNT, id=account_id), EventType.ORG_INVITATION_REFUSED,
             "org_invitation", row.id, now, organization_id=row.organization_id, reason=refused.code,
         )  # fmt: skip
+        if row.refusal != reason:
+            _tell_inviting_side(uow, row, refused, now)
         uow.commit()
+
+
+def _tell_inviting_side(uow: UnitOfWork, row: Record, refused: MergeRefused, now: datetime) -> None:
+    """An email (``organization_merge_refused``) to the inviter, if a person, and to the inviting
+    organization's system administrators: who could not join, why, and (for want of licences) how
+    many are needed and free. It carries no link and no secret."""
+    org = uow.organizations.get(row.organization_id)
+    assert org is not None
+    people = [
+        str(a) for a, role in sorted(uow.org_invitations.admin_roles(org.id).items()) if role == merge.SYSTEM_ADMIN
+    ]
+    if row.inviter_type == ActorKind.ACCOUNT.value and row.inviter_id and row.inviter_id not in people:
+        people.insert(0, str(row.inviter_id))
+    plan = refused.plan
+    payload = {
+        "organization_name": org.name, "invitee": row.email, "refusal": refused.code, "reason": refused.message,
+        "acquired_name": plan.acquired_name if plan else None,
+        "licences_needed": plan.licences_needed if plan else None,
+        "licences_available": plan.licences_available if plan else None,
+    }  # fmt: skip
+    sent: set[str] = set()
+    for person in people:
+        account = uow.accounts.get(person)
+        address = next((value for kind, value in uow.accounts.identifiers(person) if kind == "email"), None)
+        if account is None or address is None or address in sent:
+            continue
+        sent.add(address)
+        enqueue(
+            uow, kind="organization_merge_refused", channel="email", recipient=address,
+            language=account.language or row.language, subject_id=row.id, organization_id=org.id,
+            workspace_id=None, now=now, payload=payload,
+        )  # fmt: skip
