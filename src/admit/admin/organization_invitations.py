@@ -101,8 +101,10 @@ def _language(value: object) -> str:
 # ---- The facts a plan is made from -------------------------------------------------------------
 
 
-def _side(uow: UnitOfWork, org: Record) -> merge.Side:
+def _side(uow: UnitOfWork, org: Record, now: datetime | None = None) -> merge.Side:
+    """One organization's facts; ``now`` also reads its access (a side that may be acquired)."""
     rows = uow.org_invitations.members_of(org.id)
+    access = [merge.Access(*item) for item in uow.org_invitations.access_of(org.id, now)] if now else []
     return merge.Side(
         id=org.id,
         name=org.name,
@@ -115,6 +117,7 @@ def _side(uow: UnitOfWork, org: Record) -> merge.Side:
         members=[merge.Person(r.id, r.account_id, r.workspace_id, r.status, r.licence, r.role, r.email) for r in rows],
         admins=uow.org_invitations.admin_roles(org.id),
         groups=[merge.Group(g.id, g.display_name, g.name_key) for g in uow.org_invitations.groups_of(org.id)],
+        access=access,
     )
 
 
@@ -132,10 +135,10 @@ def _own(uow: UnitOfWork, account_id: str, inviting_id: str) -> list[Record]:
     return sorted(paid, key=lambda o: (o.created_at, o.id))
 
 
-def _plan(uow: UnitOfWork, invitation: Record, account_id: str | None) -> merge.MergePlan:
+def _plan(uow: UnitOfWork, invitation: Record, account_id: str | None, now: datetime) -> merge.MergePlan:
     inviting = uow.organizations.get(invitation.organization_id)
     assert inviting is not None
-    own = [_side(uow, org) for org in _own(uow, account_id, inviting.id)] if account_id else []
+    own = [_side(uow, org, now) for org in _own(uow, account_id, inviting.id)] if account_id else []
     member = account_id is not None and uow.org_invitations.live_member_in(inviting.id, account_id, invitation.email)
     invitee = merge.Invitee(invitation.email, account_id, own, member)
     return merge.plan(_side(uow, inviting), invitee)
@@ -273,7 +276,7 @@ def merge_plan(ctx: Context, actor: Actor, organization_id: str | None, invitati
     """The plan as of now, for the inviting side (system administrators)."""
     with ctx.uow() as uow:
         _, row = _admin_invitation(uow, actor, organization_id, invitation_id)
-        return _plan(uow, row, _account_for(uow, row.email))
+        return _plan(uow, row, _account_for(uow, row.email), ctx.clock.now())
 
 
 # ---- The invitee's side ------------------------------------------------------------------------
@@ -359,7 +362,7 @@ def plan_for_account(
         row = _open_for(uow, account_id, invitation_id, token, now)
         org = uow.organizations.get(row.organization_id)
         assert org is not None
-        plan = _plan(uow, row, account_id)
+        plan = _plan(uow, row, account_id, now)
         return _view(row, org.name, now, plan.refusal == "enterprise"), plan
 
 
@@ -414,10 +417,10 @@ def accept(ctx: Context, session_token: str, *, invitation_id: object = None, to
 
 def _carry_out(uow: UnitOfWork, row: Record, account_id: str, now: datetime) -> MergeResult:
     actor = Actor(ActorKind.ACCOUNT, id=account_id)
-    first = _plan(uow, row, account_id)  # who else is involved: lock both rows, in id order, then plan again
+    first = _plan(uow, row, account_id, now)  # who else is involved: lock both rows, in id order, then plan again
     for org_id in sorted({row.organization_id, *([first.acquired_id] if first.acquired_id else [])}):
         uow.org_controls.lock(org_id)
-    plan = _plan(uow, row, account_id)
+    plan = _plan(uow, row, account_id, now)
     if not plan.allowed:
         raise MergeRefused(plan.reason or "this invitation cannot be accepted", code=plan.refusal, plan=plan)
     inviting_id = row.organization_id
@@ -466,6 +469,16 @@ def _carry_out(uow: UnitOfWork, row: Record, account_id: str, now: datetime) -> 
             record(
                 uow, actor, EventType.ORGANIZATION_ADMIN_GRANTED, "organization", inviting_id, now, **scope,
                 account_id=kept, role=merge.GROUP_ADMIN, previous=None, reason="merged",
+            )  # fmt: skip
+        inviting_org = uow.organizations.get(inviting_id)
+        assert inviting_org is not None
+        reason = f"merged into {inviting_org.name}"
+        for access in plan.revoked:
+            uow.org_invitations.revoke_access(acquired, access.kind, access.id, now, reason)
+            record(
+                uow, actor, EventType.ORGANIZATION_ACCESS_REVOKED, "organization", acquired, now,
+                organization_id=acquired, kind=access.kind, item_id=access.id, name=access.name[:200],
+                reason="merged", merged_into=inviting_id,
             )  # fmt: skip
         uow.org_controls.update(acquired, plan="free", seats=0, licences_enforced=False)
         record(

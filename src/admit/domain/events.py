@@ -28,6 +28,7 @@ class EventType(StrEnum):
     ORGANIZATION_WORKSPACE_MOVED = "organization.workspace_moved"
     ORGANIZATION_GROUP_MOVED = "organization.group_moved"
     ORGANIZATION_CLOSED = "organization.closed"
+    ORGANIZATION_ACCESS_REVOKED = "organization.access_revoked"  # a token, webhook or app's tokens, by a merge
     ORGANIZATION_MERGED = "organization.merged"
     MEMBER_LICENCE_CHANGED = "member.licence_changed"
     WORKSPACE_CREATED = "workspace.created"

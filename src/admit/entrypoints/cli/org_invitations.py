@@ -67,6 +67,8 @@ def merge_plan(invitation_id: str) -> None:
         console.print(f"Keeps group administration: {account_id}")
     for change in plan.settings_changed:
         console.print(f"Setting {change.name}: {change.before} -> {change.after}")
+    for access in plan.revoked:
+        console.print(f"Will be revoked: {access.kind.replace('_', ' ')} {access.name}", markup=False)
     for group in plan.groups:
         note = f" (renamed: the name is taken) -> {group.new_name}" if group.renamed else ""
         console.print(f"Group moves: {group.name}{note}")

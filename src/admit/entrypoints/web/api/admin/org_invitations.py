@@ -64,6 +64,12 @@ class SettingChangeOut(BaseModel):
     after: Any
 
 
+class AccessOut(BaseModel):
+    kind: str = Field(description="api_token, scim_token, webhook (disabled) or app (its tokens revoked)")
+    id: str
+    name: str
+
+
 class MergePlanOut(BaseModel):
     kind: str = Field(description="free_user, paid_user, business_admin or enterprise_admin")
     allowed: bool
@@ -84,6 +90,7 @@ class MergePlanOut(BaseModel):
     roles_kept: list[str] = Field(description="Accounts that keep group administration.")
     settings_changed: list[SettingChangeOut]
     groups: list[GroupMoveOut]
+    revoked: list[AccessOut] = Field(description="The acquired organization's access that will be revoked.")
 
 
 class MergeResultOut(BaseModel):
