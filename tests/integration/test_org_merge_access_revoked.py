@@ -104,3 +104,31 @@ def test_a_refused_merge_revokes_nothing(ctx: Context, operator: Actor) -> None:
     assert client(ctx, str(access["scim"])).get("/scim/v2/Users").status_code == 200
     assert webhooks.get(ctx, operator, org_id, str(access["hook"]))["enabled"] is True
     assert _revoked_at(ctx, str(access["refresh"])) is None
+
+
+def test_the_acquired_sso_provider_is_kept_but_leaves_the_moved_workspaces(ctx: Context, operator: Actor) -> None:
+    """An account once on the enterprise plan kept its provider; the merge keeps the row (with the
+    closed account) and takes its method off the moved workspace, which stops requiring SSO."""
+    acme = build(ctx, operator, "Acme")
+    paid = build(
+        ctx, operator, "Pat's", plan="business", people=[PersonSpec("pat@pro.example", org_role="system_admin")]
+    )
+    now = ctx.clock.now()
+    workspace_id = paid.workspaces[0].id
+    with ctx.uow(write=True) as uow:
+        provider_id = uow.identity_providers.add(
+            organization_id=paid.org.id, kind="sso", name="Pat <IdP>", issuer="https://idp.pat.example",
+            client_id="admit", client_secret="sealed", scopes=["openid"], claims={}, created_at=now,
+        )  # fmt: skip
+        uow.workspaces.update(paid.org.id, workspace_id, login_methods=[f"sso:{provider_id}"], sso_required=True)
+        uow.commit()
+    invitation, _ = oi.invite(ctx, operator, acme.org.id, "pat@pro.example")
+    plan = oi.merge_plan(ctx, operator, acme.org.id, invitation.id)
+    assert ("sso_provider", provider_id, "Pat <IdP>") in [(a.kind, a.id, a.name) for a in plan.revoked]
+    oi.accept(ctx, signed_in(ctx, paid.accounts["pat@pro.example"]), invitation_id=invitation.id)
+    with ctx.uow() as uow:
+        moved = uow.workspaces.get(acme.org.id, workspace_id)
+        kept = uow.identity_providers.get(paid.org.id, provider_id)
+    assert moved is not None and (list(moved.login_methods), moved.sso_required) == (["password"], False)
+    assert kept is not None  # kept with the closed account, unused
+    assert "workspace.updated" in events(ctx, acme.org.id)

@@ -475,6 +475,8 @@ def _carry_out(uow: UnitOfWork, row: Record, account_id: str, now: datetime) -> 
         reason = f"merged into {inviting_org.name}"
         for access in plan.revoked:
             uow.org_invitations.revoke_access(acquired, access.kind, access.id, now, reason)
+            if access.kind == "sso_provider":
+                _off_moved_workspaces(uow, actor, inviting_id, plan, f"sso:{access.id}", now)
             record(
                 uow, actor, EventType.ORGANIZATION_ACCESS_REVOKED, "organization", acquired, now,
                 organization_id=acquired, kind=access.kind, item_id=access.id, name=access.name[:200],
@@ -501,6 +503,25 @@ def _carry_out(uow: UnitOfWork, row: Record, account_id: str, now: datetime) -> 
     updated = uow.org_invitations.get(None, row.id)
     assert org is not None and updated is not None
     return MergeResult(_view(updated, org.name, now), plan, member_id)
+
+
+def _off_moved_workspaces(
+    uow: UnitOfWork, actor: Actor, inviting_id: str, plan: merge.MergePlan, method: str, now: datetime
+) -> None:
+    """The acquired organization's SSO provider no longer signs anyone into the workspaces that
+    moved: the inviting organization's sign-in rules apply. Its method leaves their login methods
+    (password when none is left), and SSO stops being required where no SSO method is left."""
+    for workspace_id, _ in plan.workspaces:
+        workspace = uow.workspaces.get(inviting_id, workspace_id)
+        if workspace is None or method not in workspace.login_methods:
+            continue
+        methods = [m for m in workspace.login_methods if m != method] or ["password"]
+        required = bool(workspace.sso_required) and any(m.startswith("sso:") for m in methods)
+        uow.workspaces.update(inviting_id, workspace_id, login_methods=methods, sso_required=required)
+        record(
+            uow, actor, EventType.WORKSPACE_UPDATED, "workspace", workspace_id, now, organization_id=inviting_id,
+            workspace_id=workspace_id, changes={"login_methods": methods, "sso_required": required}, reason="merged",
+        )  # fmt: skip
 
 
 def _note_refusal(

@@ -23,8 +23,10 @@ What an acquired organization loses: its organization-level access stays with th
 and stops working in the same transaction: its live API and SCIM tokens are revoked, its enabled
 webhook endpoints are disabled, and every refresh and access token of its apps (OpenID clients) is
 revoked (``revoked``: each listed in the plan as "will be revoked"). Its SSO identity providers are
-kept with the closed account, unused: no workspace of it remains, and the workspaces that move
-follow the inviting organization's sign-in rules from then on.
+kept with the closed account (not deleted: accounts that signed in through them keep their link),
+but no longer used: they leave the moved workspaces' login methods (password when none is left; SSO
+stops being required where no SSO method is left), and the inviting organization's sign-in rules
+apply from then on.
 
 Group name collisions: an acquired group whose name (casefolded) is taken in the inviting
 organization is renamed ``<name> (<acquired organization's name>)``, then with `` 2``, `` 3`` …
@@ -87,8 +89,8 @@ class Side:
 
 @dataclass(frozen=True)
 class Access:
-    """An acquired organization's access that the merge revokes (api_token, scim_token, app) or
-    disables (webhook)."""
+    """An acquired organization's access that the merge revokes (api_token, scim_token, app),
+    disables (webhook) or stops using (sso_provider)."""
 
     kind: str
     id: str

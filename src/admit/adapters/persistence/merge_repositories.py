@@ -160,9 +160,9 @@ class OrganizationInvitations(Repository):
 
     # What an acquired organization loses (its organization-level access: tokens, webhooks, apps' tokens)
     def access_of(self, organization_id: str, now: datetime) -> Sequence[tuple[str, str, str]]:
-        """(kind, id, name) of each live API token, SCIM token, enabled webhook endpoint, and app
-        with live refresh tokens, oldest first within a kind."""
-        a, s, w, c = t.api_tokens.c, t.scim_tokens.c, t.webhook_endpoints.c, t.oidc_clients.c
+        """(kind, id, name) of each live API token, SCIM token, enabled webhook endpoint, app with
+        live refresh tokens, and SSO identity provider, oldest first within a kind."""
+        a, s, w, c, p = t.api_tokens.c, t.scim_tokens.c, t.webhook_endpoints.c, t.oidc_clients.c, t.identity_providers.c
         r = t.oidc_refresh_tokens.c
         found: builtins.list[tuple[str, str, str]] = []
         queries = (
@@ -179,6 +179,8 @@ class OrganizationInvitations(Repository):
                     r.used_at.is_(None), r.expires_at > now,
                 ).exists(),
             ).order_by(c.created_at, c.id)),
+            ("sso_provider", select(p.id, p.name).where(p.organization_id == organization_id, p.kind == "sso")
+             .order_by(p.created_at, p.id)),
         )  # fmt: skip
         for kind, stmt in queries:
             found.extend((kind, str(i), str(name)) for i, name in self.conn.execute(stmt).all())
@@ -186,7 +188,8 @@ class OrganizationInvitations(Repository):
 
     def revoke_access(self, organization_id: str, kind: str, item_id: str, now: datetime, reason: str) -> None:
         """Revoke one API or SCIM token, disable one webhook endpoint, or revoke every refresh and
-        access token of one app (the app stays, with the closed account)."""
+        access token of one app (the app stays, with the closed account). An SSO provider stays as
+        it is (nothing of the closed account uses it)."""
         if kind == "api_token":
             table: Table = t.api_tokens
             self.conn.execute(
@@ -213,7 +216,7 @@ class OrganizationInvitations(Repository):
                            table.c.revoked_at.is_(None))
                     .values(revoked_at=now)
                 )  # fmt: skip
-        else:
+        elif kind != "sso_provider":  # a provider is kept; the service takes it off the moved workspaces
             raise ValueError(f"unknown kind of access {kind!r}")
 
     def count_members(self, organization_id: str) -> int:

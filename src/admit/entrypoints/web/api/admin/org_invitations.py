@@ -65,7 +65,10 @@ class SettingChangeOut(BaseModel):
 
 
 class AccessOut(BaseModel):
-    kind: str = Field(description="api_token, scim_token, webhook (disabled) or app (its tokens revoked)")
+    kind: str = Field(
+        description="api_token, scim_token, webhook (disabled), app (its tokens revoked)"
+        " or sso_provider (no longer used)"
+    )
     id: str
     name: str
 
