@@ -24,6 +24,11 @@ PAYLOAD = {
     "organization_name": "Acme Corp",  # an invitation to join an organization's account (issue 17)
     "decline_link": "https://admit.example.test/org-invitations/adm_oin_" + "x" * 43 + "?answer=decline",
     "enterprise": False,
+    "acquired_name": "Big Co",  # a refused merge, told to the inviting side (issue 17)
+    "refusal": "no_licences",
+    "reason": "Acme Corp needs 2 free licences",
+    "licences_needed": 2,
+    "licences_available": 1,
 }
 
 

@@ -248,6 +248,11 @@ def hostile_payload() -> dict[str, Any]:
         "organization_name": HOSTILE,  # an invitation to join an organization's account (issue 17)
         "decline_link": "https://admit.example.test/org-invitations/" + HOSTILE,
         "enterprise": True,
+        "acquired_name": HOSTILE,  # a refused merge, told to the inviting side (issue 17)
+        "refusal": "already_member",  # shows the reason as it is
+        "reason": HOSTILE,
+        "licences_needed": HOSTILE,
+        "licences_available": HOSTILE,
     }
 
 

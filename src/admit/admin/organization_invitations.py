@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from admit.admin import licences
 from admit.admin.organization_roles import OrgRole, organization_for
@@ -52,6 +52,10 @@ class ReauthenticationRequired(PermissionDenied):
 class MergeRefused(Conflict):
     code = "merge_refused"
 
+    def __init__(self, message: str, *, code: str | None = None, plan: merge.MergePlan | None = None) -> None:
+        super().__init__(message, code=code)
+        self.plan = plan  # the plan that could not be carried out (its licences needed and available)
+
 
 @dataclass(frozen=True)
 class OrgInvitationView:
@@ -59,7 +63,7 @@ class OrgInvitationView:
     organization_id: str
     organization_name: str
     email: str
-    state: str  # pending, accepted, declined, expired
+    state: str  # pending, accepted, declined, withdrawn, expired
     language: str
     inviter_name: str | None
     expires_at: datetime
@@ -97,8 +101,10 @@ def _language(value: object) -> str:
 # ---- The facts a plan is made from -------------------------------------------------------------
 
 
-def _side(uow: UnitOfWork, org: Record) -> merge.Side:
+def _side(uow: UnitOfWork, org: Record, now: datetime | None = None) -> merge.Side:
+    """One organization's facts; ``now`` also reads its access (a side that may be acquired)."""
     rows = uow.org_invitations.members_of(org.id)
+    access = [merge.Access(*item) for item in uow.org_invitations.access_of(org.id, now)] if now else []
     return merge.Side(
         id=org.id,
         name=org.name,
@@ -111,6 +117,7 @@ def _side(uow: UnitOfWork, org: Record) -> merge.Side:
         members=[merge.Person(r.id, r.account_id, r.workspace_id, r.status, r.licence, r.role, r.email) for r in rows],
         admins=uow.org_invitations.admin_roles(org.id),
         groups=[merge.Group(g.id, g.display_name, g.name_key) for g in uow.org_invitations.groups_of(org.id)],
+        access=access,
     )
 
 
@@ -128,10 +135,10 @@ def _own(uow: UnitOfWork, account_id: str, inviting_id: str) -> list[Record]:
     return sorted(paid, key=lambda o: (o.created_at, o.id))
 
 
-def _plan(uow: UnitOfWork, invitation: Record, account_id: str | None) -> merge.MergePlan:
+def _plan(uow: UnitOfWork, invitation: Record, account_id: str | None, now: datetime) -> merge.MergePlan:
     inviting = uow.organizations.get(invitation.organization_id)
     assert inviting is not None
-    own = [_side(uow, org) for org in _own(uow, account_id, inviting.id)] if account_id else []
+    own = [_side(uow, org, now) for org in _own(uow, account_id, inviting.id)] if account_id else []
     member = account_id is not None and uow.org_invitations.live_member_in(inviting.id, account_id, invitation.email)
     invitee = merge.Invitee(invitation.email, account_id, own, member)
     return merge.plan(_side(uow, inviting), invitee)
@@ -211,12 +218,17 @@ def list_invitations(ctx: Context, actor: Actor, organization_id: str) -> list[O
         return [_view(row, org.name, now) for row in uow.org_invitations.list(org.id)]
 
 
+def _an_id(value: object) -> TypeGuard[str]:
+    """Whether ``value`` could be an invitation's id (anything else is simply not found)."""
+    return isinstance(value, str) and 0 < len(value) <= ID_LIMIT and "\x00" not in value
+
+
 def _admin_invitation(
     uow: UnitOfWork, actor: Actor, organization_id: str | None, invitation_id: object
 ) -> tuple[Record, Record]:
     """The invitation and its organization, for a system administrator of it; the operator may
     name the invitation alone (``organization_id`` None: the CLI's ``admit org merge-plan``)."""
-    if not isinstance(invitation_id, str) or not invitation_id or len(invitation_id) > ID_LIMIT:
+    if not _an_id(invitation_id):
         raise NotFound("invitation not found")
     if organization_id is None:
         found = uow.org_invitations.get(None, invitation_id) if actor.kind is ActorKind.OPERATOR else None
@@ -236,11 +248,35 @@ def get_invitation(ctx: Context, actor: Actor, organization_id: str, invitation_
         return _view(row, org.name, ctx.clock.now(), _enterprise(uow, row.email, org.id))
 
 
+def withdraw(ctx: Context, actor: Actor, organization_id: str | None, invitation_id: object) -> OrgInvitationView:
+    """Withdraw a pending invitation (system administrators of the inviting organization; the
+    operator may name the invitation alone): its link is revoked and then shows that the
+    invitation was withdrawn. An answered, withdrawn or expired one is a 409 ``not_pending``."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        org, found = _admin_invitation(uow, actor, organization_id, invitation_id)
+        row = uow.org_invitations.get(org.id, found.id, lock=True)
+        assert row is not None
+        if row.state != "pending" or now >= row.expires_at:
+            state = "expired" if row.state == "pending" else row.state
+            raise Conflict(f"only a pending invitation can be withdrawn; this one is {state}", code="not_pending")
+        uow.org_invitations.update(row.id, state="withdrawn", answered_at=now)
+        uow.secrets.revoke_for(row.id, PURPOSE.value, now)
+        record(
+            uow, actor, EventType.ORG_INVITATION_WITHDRAWN, "org_invitation", row.id, now,
+            organization_id=org.id, email=row.email,
+        )  # fmt: skip
+        updated = uow.org_invitations.get(org.id, row.id)
+        assert updated is not None
+        uow.commit()
+    return _view(updated, org.name, now)
+
+
 def merge_plan(ctx: Context, actor: Actor, organization_id: str | None, invitation_id: object) -> merge.MergePlan:
     """The plan as of now, for the inviting side (system administrators)."""
     with ctx.uow() as uow:
         _, row = _admin_invitation(uow, actor, organization_id, invitation_id)
-        return _plan(uow, row, _account_for(uow, row.email))
+        return _plan(uow, row, _account_for(uow, row.email), ctx.clock.now())
 
 
 # ---- The invitee's side ------------------------------------------------------------------------
@@ -252,14 +288,24 @@ def _by_token(uow: UnitOfWork, token: object, now: datetime) -> Record:
     row = uow.secrets.by_digest(secrets.digest_for(token, PURPOSE))
     if row is None:
         raise SecretRejected("this link or token is not valid")
+    invitation = uow.org_invitations.get(row.organization_id, row.subject_id) if row.purpose == PURPOSE.value else None
+    if invitation is not None:
+        _not_withdrawn(invitation)  # a withdrawn invitation's link says so (its secret is revoked)
     secrets.ensure_usable(
         purpose=SecretPurpose(row.purpose), expected=PURPOSE, expires_at=row.expires_at,
         consumed_at=row.consumed_at, revoked_at=row.revoked_at, now=now,
     )  # fmt: skip
-    invitation = uow.org_invitations.get(row.organization_id, row.subject_id)
     if invitation is None:
         raise SecretRejected("this link or token is not valid")
     return invitation
+
+
+WITHDRAWN = "invitation_withdrawn"
+
+
+def _not_withdrawn(invitation: Record) -> None:
+    if invitation.state == "withdrawn":
+        raise LinkGone("the organization withdrew this invitation", code=WITHDRAWN)
 
 
 def _open_for(
@@ -269,7 +315,7 @@ def _open_for(
     invitation: Record | None = None
     if token is not None:
         invitation = _by_token(uow, token, now)
-    elif isinstance(invitation_id, str) and invitation_id and len(invitation_id) <= ID_LIMIT:
+    elif _an_id(invitation_id):
         invitation = uow.org_invitations.get(None, invitation_id)
     emails = {value for kind, value in uow.accounts.identifiers(account_id) if kind == "email"}
     if invitation is None or invitation.email not in emails:
@@ -278,6 +324,7 @@ def _open_for(
         locked = uow.org_invitations.get(None, invitation.id, lock=True)
         assert locked is not None
         invitation = locked
+    _not_withdrawn(invitation)
     if invitation.state != "pending" or now >= invitation.expires_at:
         raise LinkGone("this invitation is no longer open")
     return invitation
@@ -315,7 +362,7 @@ def plan_for_account(
         row = _open_for(uow, account_id, invitation_id, token, now)
         org = uow.organizations.get(row.organization_id)
         assert org is not None
-        plan = _plan(uow, row, account_id)
+        plan = _plan(uow, row, account_id, now)
         return _view(row, org.name, now, plan.refusal == "enterprise"), plan
 
 
@@ -370,12 +417,12 @@ def accept(ctx: Context, session_token: str, *, invitation_id: object = None, to
 
 def _carry_out(uow: UnitOfWork, row: Record, account_id: str, now: datetime) -> MergeResult:
     actor = Actor(ActorKind.ACCOUNT, id=account_id)
-    first = _plan(uow, row, account_id)  # who else is involved: lock both rows, in id order, then plan again
+    first = _plan(uow, row, account_id, now)  # who else is involved: lock both rows, in id order, then plan again
     for org_id in sorted({row.organization_id, *([first.acquired_id] if first.acquired_id else [])}):
         uow.org_controls.lock(org_id)
-    plan = _plan(uow, row, account_id)
+    plan = _plan(uow, row, account_id, now)
     if not plan.allowed:
-        raise MergeRefused(plan.reason or "this invitation cannot be accepted", code=plan.refusal)
+        raise MergeRefused(plan.reason or "this invitation cannot be accepted", code=plan.refusal, plan=plan)
     inviting_id = row.organization_id
     scope = {"organization_id": inviting_id}
     member_id = None
@@ -423,6 +470,18 @@ def _carry_out(uow: UnitOfWork, row: Record, account_id: str, now: datetime) -> 
                 uow, actor, EventType.ORGANIZATION_ADMIN_GRANTED, "organization", inviting_id, now, **scope,
                 account_id=kept, role=merge.GROUP_ADMIN, previous=None, reason="merged",
             )  # fmt: skip
+        inviting_org = uow.organizations.get(inviting_id)
+        assert inviting_org is not None
+        reason = f"merged into {inviting_org.name}"
+        for access in plan.revoked:
+            uow.org_invitations.revoke_access(acquired, access.kind, access.id, now, reason)
+            if access.kind == "sso_provider":
+                _off_moved_workspaces(uow, actor, inviting_id, plan, f"sso:{access.id}", now)
+            record(
+                uow, actor, EventType.ORGANIZATION_ACCESS_REVOKED, "organization", acquired, now,
+                organization_id=acquired, kind=access.kind, item_id=access.id, name=access.name[:200],
+                reason="merged", merged_into=inviting_id,
+            )  # fmt: skip
         uow.org_controls.update(acquired, plan="free", seats=0, licences_enforced=False)
         record(
             uow, actor, EventType.ORGANIZATION_CLOSED, "organization", acquired, now, organization_id=acquired,
@@ -446,16 +505,72 @@ def _carry_out(uow: UnitOfWork, row: Record, account_id: str, now: datetime) -> 
     return MergeResult(_view(updated, org.name, now), plan, member_id)
 
 
+def _off_moved_workspaces(
+    uow: UnitOfWork, actor: Actor, inviting_id: str, plan: merge.MergePlan, method: str, now: datetime
+) -> None:
+    """The acquired organization's SSO provider no longer signs anyone into the workspaces that
+    moved: the inviting organization's sign-in rules apply. Its method leaves their login methods
+    (password when none is left), and SSO stops being required where no SSO method is left."""
+    for workspace_id, _ in plan.workspaces:
+        workspace = uow.workspaces.get(inviting_id, workspace_id)
+        if workspace is None or method not in workspace.login_methods:
+            continue
+        methods = [m for m in workspace.login_methods if m != method] or ["password"]
+        required = bool(workspace.sso_required) and any(m.startswith("sso:") for m in methods)
+        uow.workspaces.update(inviting_id, workspace_id, login_methods=methods, sso_required=required)
+        record(
+            uow, actor, EventType.WORKSPACE_UPDATED, "workspace", workspace_id, now, organization_id=inviting_id,
+            workspace_id=workspace_id, changes={"login_methods": methods, "sso_required": required}, reason="merged",
+        )  # fmt: skip
+
+
 def _note_refusal(
     ctx: Context, account_id: str, invitation_id: object, token: object, refused: MergeRefused, now: datetime
 ) -> None:
     """A refused acceptance changed nothing; the invitation keeps why (the inviting side's lists
-    show it) and the inviting organization's audit log says so."""
+    show it), the inviting organization's audit log says so, and the inviting side is told by
+    email (:func:`_tell_inviting_side`) when the reason is new (trying again for the same reason
+    sends nothing more)."""
     with ctx.uow(write=True) as uow:
         row = _open_for(uow, account_id, invitation_id, token, now, lock=True)
-        uow.org_invitations.update(row.id, refusal=refused.message[:500])
+        reason = refused.message[:500]
+        uow.org_invitations.update(row.id, refusal=reason)
         record(
             uow, Actor(ActorKind.ACCOUNT, id=account_id), EventType.ORG_INVITATION_REFUSED,
             "org_invitation", row.id, now, organization_id=row.organization_id, reason=refused.code,
         )  # fmt: skip
+        if row.refusal != reason:
+            _tell_inviting_side(uow, row, refused, now)
         uow.commit()
+
+
+def _tell_inviting_side(uow: UnitOfWork, row: Record, refused: MergeRefused, now: datetime) -> None:
+    """An email (``organization_merge_refused``) to the inviter, if a person, and to the inviting
+    organization's system administrators: who could not join, why, and (for want of licences) how
+    many are needed and free. It carries no link and no secret."""
+    org = uow.organizations.get(row.organization_id)
+    assert org is not None
+    people = [
+        str(a) for a, role in sorted(uow.org_invitations.admin_roles(org.id).items()) if role == merge.SYSTEM_ADMIN
+    ]
+    if row.inviter_type == ActorKind.ACCOUNT.value and row.inviter_id and row.inviter_id not in people:
+        people.insert(0, str(row.inviter_id))
+    plan = refused.plan
+    payload = {
+        "organization_name": org.name, "invitee": row.email, "refusal": refused.code, "reason": refused.message,
+        "acquired_name": plan.acquired_name if plan else None,
+        "licences_needed": plan.licences_needed if plan else None,
+        "licences_available": plan.licences_available if plan else None,
+    }  # fmt: skip
+    sent: set[str] = set()
+    for person in people:
+        account = uow.accounts.get(person)
+        address = next((value for kind, value in uow.accounts.identifiers(person) if kind == "email"), None)
+        if account is None or address is None or address in sent:
+            continue
+        sent.add(address)
+        enqueue(
+            uow, kind="organization_merge_refused", channel="email", recipient=address,
+            language=account.language or row.language, subject_id=row.id, organization_id=org.id,
+            workspace_id=None, now=now, payload=payload,
+        )  # fmt: skip

@@ -23,10 +23,12 @@ class EventType(StrEnum):
     ORG_INVITATION_DECLINED = "org_invitation.declined"
     ORG_INVITATION_ACCEPTED = "org_invitation.accepted"
     ORG_INVITATION_REFUSED = "org_invitation.refused"
+    ORG_INVITATION_WITHDRAWN = "org_invitation.withdrawn"
     ORGANIZATION_MEMBER_JOINED = "organization.member_joined"
     ORGANIZATION_WORKSPACE_MOVED = "organization.workspace_moved"
     ORGANIZATION_GROUP_MOVED = "organization.group_moved"
     ORGANIZATION_CLOSED = "organization.closed"
+    ORGANIZATION_ACCESS_REVOKED = "organization.access_revoked"  # a token, webhook or app's tokens, by a merge
     ORGANIZATION_MERGED = "organization.merged"
     MEMBER_LICENCE_CHANGED = "member.licence_changed"
     WORKSPACE_CREATED = "workspace.created"

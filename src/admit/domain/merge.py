@@ -19,6 +19,15 @@ The invitee's situation decides:
   becomes free, no licences: its billing stops);
 - **enterprise system administrator**: cannot be acquired this way; the invitation says so.
 
+What an acquired organization loses: its organization-level access stays with the closed account
+and stops working in the same transaction: its live API and SCIM tokens are revoked, its enabled
+webhook endpoints are disabled, and every refresh and access token of its apps (OpenID clients) is
+revoked (``revoked``: each listed in the plan as "will be revoked"). Its SSO identity providers are
+kept with the closed account (not deleted: accounts that signed in through them keep their link),
+but no longer used: they leave the moved workspaces' login methods (password when none is left; SSO
+stops being required where no SSO method is left), and the inviting organization's sign-in rules
+apply from then on.
+
 Group name collisions: an acquired group whose name (casefolded) is taken in the inviting
 organization is renamed ``<name> (<acquired organization's name>)``, then with `` 2``, `` 3`` …
 until the name is free (cut to 256 characters).
@@ -75,6 +84,17 @@ class Side:
     members: Sequence[Person]
     admins: Mapping[str, str]  # account id -> system_admin | group_admin
     groups: Sequence[Group]
+    access: Sequence[Access] = ()  # live tokens, enabled webhooks, apps with live tokens
+
+
+@dataclass(frozen=True)
+class Access:
+    """An acquired organization's access that the merge revokes (api_token, scim_token, app),
+    disables (webhook) or stops using (sso_provider)."""
+
+    kind: str
+    id: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -126,6 +146,7 @@ class MergePlan:
     group_admins_granted: list[str] = field(default_factory=list)  # of roles_kept: granted anew
     settings_changed: list[SettingChange] = field(default_factory=list)
     groups: list[GroupMove] = field(default_factory=list)
+    revoked: list[Access] = field(default_factory=list)  # the acquired organization's: will be revoked
 
     @property
     def collisions(self) -> list[GroupMove]:
@@ -223,6 +244,7 @@ def plan(inviting: Side, invitee: Invitee) -> MergePlan:
             if acquired.settings.get(name) != inviting.settings.get(name)
         ],
         "groups": resolve_groups(inviting, acquired),
+        "revoked": list(acquired.access),
     }
     if available is not None and needed > available:
         return _refused(

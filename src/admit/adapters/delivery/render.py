@@ -46,6 +46,7 @@ KINDS = (
     "webhook_notice",
     "sms_cap_reached",
     "organization_invitation",
+    "organization_merge_refused",
 )
 _TEMPLATE = {"invitation_resent": "invitation"}
 _DEFAULTS: dict[str, Any] = {

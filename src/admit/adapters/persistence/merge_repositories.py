@@ -5,11 +5,13 @@ What moves with a workspace: every row of the tables in ``MOVED`` whose ``worksp
 workspace's (its members, their invitations, access codes, terms and acceptances, jobs, audit
 events, outbox messages, sign-up settings, links and requests, SCIM users and holds), plus the
 secrets of its invitations and members. What stays with the acquired (closed) account: its
-organization-level configuration (API and SCIM tokens, identity providers, apps and their tokens,
-webhooks), which the inviting account's own replaces."""
+organization-level configuration (API and SCIM tokens, identity providers, apps, webhooks), which
+the inviting account's own replaces; the merge revokes its tokens and its apps' tokens and disables
+its webhook endpoints (``access_of``, ``revoke_access``)."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -155,6 +157,67 @@ class OrganizationInvitations(Repository):
         self.conn.execute(
             delete(t.organization_admins).where(t.organization_admins.c.organization_id == organization_id)
         )
+
+    # What an acquired organization loses (its organization-level access: tokens, webhooks, apps' tokens)
+    def access_of(self, organization_id: str, now: datetime) -> Sequence[tuple[str, str, str]]:
+        """(kind, id, name) of each live API token, SCIM token, enabled webhook endpoint, app with
+        live refresh tokens, and SSO identity provider, oldest first within a kind."""
+        a, s, w, c, p = t.api_tokens.c, t.scim_tokens.c, t.webhook_endpoints.c, t.oidc_clients.c, t.identity_providers.c
+        r = t.oidc_refresh_tokens.c
+        found: builtins.list[tuple[str, str, str]] = []
+        queries = (
+            ("api_token", select(a.id, a.name).where(a.organization_id == organization_id, a.revoked_at.is_(None))
+             .order_by(a.created_at, a.id)),
+            ("scim_token", select(s.id, s.name).where(s.organization_id == organization_id, s.revoked_at.is_(None))
+             .order_by(s.created_at, s.id)),
+            ("webhook", select(w.id, w.url).where(w.organization_id == organization_id, w.enabled.is_(True))
+             .order_by(w.created_at, w.id)),
+            ("app", select(c.id, c.name).where(
+                c.organization_id == organization_id,
+                select(r.id).where(
+                    r.client_id == c.id, r.organization_id == organization_id, r.revoked_at.is_(None),
+                    r.used_at.is_(None), r.expires_at > now,
+                ).exists(),
+            ).order_by(c.created_at, c.id)),
+            ("sso_provider", select(p.id, p.name).where(p.organization_id == organization_id, p.kind == "sso")
+             .order_by(p.created_at, p.id)),
+        )  # fmt: skip
+        for kind, stmt in queries:
+            found.extend((kind, str(i), str(name)) for i, name in self.conn.execute(stmt).all())
+        return found
+
+    def revoke_access(self, organization_id: str, kind: str, item_id: str, now: datetime, reason: str) -> None:
+        """Revoke one API or SCIM token, disable one webhook endpoint, or revoke every refresh and
+        access token of one app (the app stays, with the closed account). An SSO provider stays as
+        it is (nothing of the closed account uses it)."""
+        if kind == "api_token":
+            table: Table = t.api_tokens
+            self.conn.execute(
+                update(table).where(table.c.organization_id == organization_id, table.c.id == item_id)
+                .values(revoked_at=now)
+            )  # fmt: skip
+        elif kind == "scim_token":
+            table = t.scim_tokens
+            self.conn.execute(
+                update(table).where(table.c.organization_id == organization_id, table.c.id == item_id)
+                .values(revoked_at=now)
+            )  # fmt: skip
+        elif kind == "webhook":
+            table = t.webhook_endpoints
+            self.conn.execute(
+                update(table).where(table.c.organization_id == organization_id, table.c.id == item_id)
+                .values(enabled=False, disabled_reason=reason[:300])
+            )  # fmt: skip
+        elif kind == "app":
+            for table in (t.oidc_refresh_tokens, t.oidc_tokens):
+                self.conn.execute(
+                    update(table)
+                    .where(table.c.organization_id == organization_id, table.c.client_id == item_id,
+                           table.c.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                )  # fmt: skip
+        elif kind != "sso_provider":  # a provider is kept; the service takes it off the moved workspaces
+            raise ValueError(f"unknown kind of access {kind!r}")
 
     def count_members(self, organization_id: str) -> int:
         return int(

@@ -952,7 +952,8 @@ idempotency_keys = Table(
 # Issue 17 (Smartsheet): a system administrator's invitation for a person (by email) to join the
 # organization's account; its link is a secret (purpose ORG_INVITATION, subject this row, 7 days).
 # Accepting may acquire the invitee's own account (``acquired_organization_id``: closed by the
-# merge); a refused acceptance keeps the reason for both sides (``refusal``).
+# merge); a refused acceptance keeps the reason for both sides (``refusal``). A system administrator
+# may withdraw a pending one (state ``withdrawn``, ``answered_at`` when it ended; its link is revoked).
 organization_invitations = Table(
     "organization_invitations",
     metadata,
@@ -970,7 +971,7 @@ organization_invitations = Table(
     _ref("account_id", "accounts.id", nullable=True),  # who answered
     _ref("acquired_organization_id", "organizations.id", nullable=True),
     Column("refusal", String(500)),
-    CheckConstraint("state in ('pending','accepted','declined')", name="state"),
+    CheckConstraint("state in ('pending','accepted','declined','withdrawn')", name="state"),
     Index("ix_organization_invitations_org", "organization_id", "created_at"),
     Index("ix_organization_invitations_email", "email", "state"),
 )

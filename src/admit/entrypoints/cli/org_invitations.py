@@ -1,5 +1,6 @@
-"""``admit org invite ORG EMAIL`` and ``admit org merge-plan INVITATION``: invitations to join an
-organization's account and what accepting one would do (rules in
+"""``admit org invite ORG EMAIL``, ``admit org invitations ORG``, ``admit org withdraw-invitation
+INVITATION`` and ``admit org merge-plan INVITATION``: invitations to join an organization's account
+and what accepting one would do (rules in
 ``admin.organization_invitations`` and ``domain.merge``)."""
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ FIELDS = ("id", "organization_id", "email", "state", "language", "expires_at", "
 
 def register(org: typer.Typer) -> None:
     org.command("invite")(friendly(invite))
+    org.command("invitations")(friendly(list_invitations))
+    org.command("withdraw-invitation")(friendly(withdraw))
     org.command("merge-plan")(friendly(merge_plan))
 
 
@@ -27,6 +30,20 @@ def invite(
     show_record("Invitation sent", made, FIELDS)
     if made.enterprise:
         console.print("This person administers an enterprise account: it cannot be acquired by an invitation.")
+
+
+def list_invitations(organization_id: str) -> None:
+    """The organization's invitations to join its account, newest first."""
+    for item in oi.list_invitations(context(), OPERATOR, organization_id):
+        refusal = f"  refused: {item.refusal}" if item.refusal else ""
+        console.print(
+            f"{item.id}  {item.state:<9}  {item.email}  until {item.expires_at:%Y-%m-%d}{refusal}", markup=False
+        )
+
+
+def withdraw(invitation_id: str) -> None:
+    """Withdraw a pending invitation: its link stops working and says it was withdrawn."""
+    show_record("Invitation withdrawn", oi.withdraw(context(), OPERATOR, None, invitation_id), FIELDS)
 
 
 def merge_plan(invitation_id: str) -> None:
@@ -50,6 +67,8 @@ def merge_plan(invitation_id: str) -> None:
         console.print(f"Keeps group administration: {account_id}")
     for change in plan.settings_changed:
         console.print(f"Setting {change.name}: {change.before} -> {change.after}")
+    for access in plan.revoked:
+        console.print(f"Will be revoked: {access.kind.replace('_', ' ')} {access.name}", markup=False)
     for group in plan.groups:
         note = f" (renamed: the name is taken) -> {group.new_name}" if group.renamed else ""
         console.print(f"Group moves: {group.name}{note}")

@@ -66,6 +66,7 @@ from admit.entrypoints.web.pages.admin import customers as customer_pages
 from admit.entrypoints.web.pages.admin import groups as groups_pages
 from admit.entrypoints.web.pages.admin import invitations as invitation_admin_pages
 from admit.entrypoints.web.pages.admin import jobs as jobs_pages
+from admit.entrypoints.web.pages.admin import org_invitation_admin as org_invitation_admin_pages
 from admit.entrypoints.web.pages.admin import organization as organization_pages
 from admit.entrypoints.web.pages.admin import people as people_pages
 from admit.entrypoints.web.pages.admin import person as person_pages
@@ -197,6 +198,7 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     admin = (
         organization_pages,  # before console: /admin/org/… is not a workspace
         customer_pages,  # a seller's customers (issue 17), also under /admin/org/…
+        org_invitation_admin_pages,  # invitations to join the organization's account (issue 17), ditto
         console,
         groups_pages,
         people_pages,

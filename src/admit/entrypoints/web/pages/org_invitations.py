@@ -26,6 +26,11 @@ def _here(token: str | None, invitation_id: str | None) -> str:
     return f"/home/org-invitations/{quote(invitation_id or '', safe='')}"
 
 
+def _gone(request: Request, exc: SecretRejected) -> Response:
+    """The link is over: a withdrawn invitation says so, any other ending the general words."""
+    return page(request, "welcome_organization.html", 410, gone=True, withdrawn=exc.code == oi.WITHDRAWN)
+
+
 async def _signed_in(request: Request, ctx: Ctx) -> tuple[str, str] | None:
     """(session token, account id) of the active account on this browser, if any."""
     token = browser_cookies(request).session(request)
@@ -52,8 +57,8 @@ async def _show(
             return RedirectResponse(f"/sign-in?next={quote(here, safe='/')}", status_code=303)
         try:
             invitation = await blocking(lambda: oi.preview(ctx, token))
-        except SecretRejected:
-            return page(request, "welcome_organization.html", 410, gone=True)
+        except SecretRejected as exc:
+            return _gone(request, exc)
         return page(request, "welcome_organization.html", invitation=invitation, plan=None, here=here, **extra)
     _, account_id = signed_in
     try:
@@ -62,8 +67,8 @@ async def _show(
         )
     except NotFound:
         return page(request, "welcome_organization.html", 404, other_address=True, here=here)
-    except SecretRejected:
-        return page(request, "welcome_organization.html", 410, gone=True)
+    except SecretRejected as exc:
+        return _gone(request, exc)
     answer = request.query_params.get("answer")
     return page(
         request, "welcome_organization.html", status, invitation=invitation, plan=plan, here=here,
@@ -102,8 +107,8 @@ async def _answer(request: Request, ctx: Ctx, answer: str, *, token: str | None,
         return await _show(request, ctx, token=token, invitation_id=invitation_id, status=409, error=refused.message)
     except NotFound:
         return page(request, "welcome_organization.html", 404, other_address=True, here=here)
-    except SecretRejected:
-        return page(request, "welcome_organization.html", 410, gone=True)
+    except SecretRejected as exc:
+        return _gone(request, exc)
     return RedirectResponse("/?notice=org_joined", status_code=303)
 
 

@@ -30,7 +30,7 @@ class OrgInvitationOut(BaseModel):
     organization_id: str
     organization_name: str
     email: str
-    state: str = Field(description="pending, accepted, declined or expired")
+    state: str = Field(description="pending, accepted, declined, withdrawn or expired")
     language: str
     inviter_name: str | None
     expires_at: datetime
@@ -64,6 +64,15 @@ class SettingChangeOut(BaseModel):
     after: Any
 
 
+class AccessOut(BaseModel):
+    kind: str = Field(
+        description="api_token, scim_token, webhook (disabled), app (its tokens revoked)"
+        " or sso_provider (no longer used)"
+    )
+    id: str
+    name: str
+
+
 class MergePlanOut(BaseModel):
     kind: str = Field(description="free_user, paid_user, business_admin or enterprise_admin")
     allowed: bool
@@ -84,6 +93,7 @@ class MergePlanOut(BaseModel):
     roles_kept: list[str] = Field(description="Accounts that keep group administration.")
     settings_changed: list[SettingChangeOut]
     groups: list[GroupMoveOut]
+    revoked: list[AccessOut] = Field(description="The acquired organization's access that will be revoked.")
 
 
 class MergeResultOut(BaseModel):
@@ -115,6 +125,15 @@ async def list_invitations(organization_id: str, ctx: Ctx, token: Bearer) -> Any
 @router.get(f"{BASE}/{{org_invitation_id}}", response_model=OrgInvitationOut)
 async def get_invitation(organization_id: str, org_invitation_id: str, ctx: Ctx, token: Bearer) -> Any:
     return await as_caller(ctx, token, lambda actor: oi.get_invitation(ctx, actor, organization_id, org_invitation_id))
+
+
+@router.post(f"{BASE}/{{org_invitation_id}}/withdraw", response_model=OrgInvitationOut)
+async def withdraw(organization_id: str, org_invitation_id: str, ctx: Ctx, token: Bearer) -> Any:
+    """Withdraw a pending invitation (system administrators): its link stops working and says the
+    invitation was withdrawn. One that is no longer pending is a 409 ``not_pending``."""
+    return await as_caller(
+        ctx, token, lambda actor: oi.withdraw(ctx, actor, organization_id, org_invitation_id), quick=True
+    )
 
 
 @router.get(f"{BASE}/{{org_invitation_id}}/merge-plan", response_model=MergePlanOut)
