@@ -68,3 +68,34 @@ def test_the_home_lists_the_invitation_and_declining_there_changes_nothing(ctx: 
     assert stranger.get(f"/home/org-invitations/{invitation.id}").status_code == 404
     no_csrf = browser.post(f"/home/org-invitations/{invitation.id}/accept", follow_redirects=False)
     assert no_csrf.status_code in (400, 403)
+
+
+def test_a_merge_refused_for_lack_of_licences_can_be_tried_and_says_why_once(ctx: Context, operator: Actor) -> None:
+    """The plan page keeps the accept button when only licences are missing: trying records the
+    refusal for the inviting side; the page shows the reason once, with the numbers, and the
+    settings that change in words, not column names."""
+    acme = build(
+        ctx, operator, "Acme", seats=1, enforced=True, people=[PersonSpec("boss@acme.example", org_role="system_admin")]
+    )
+    hooli = build(
+        ctx, operator, "Hooli", people=[
+            PersonSpec("gavin@hooli.example", org_role="system_admin"), PersonSpec("dinesh@hooli.example"),
+            PersonSpec("jared@hooli.example"),
+        ],
+    )  # fmt: skip
+    invitation, _ = oi.invite(ctx, acme.actor("boss@acme.example"), acme.org.id, "gavin@hooli.example")
+    browser = browser_signed_in(ctx, "gavin@hooli.example", PASSWORD)
+    shown = browser.get(f"/home/org-invitations/{invitation.id}")
+    assert "Licences needed: 3; available: 0" in shown.text and "Accept and join" in shown.text
+    assert "Licence enforcement becomes the inviting account" in shown.text
+    assert "licences_enforced" not in shown.text
+    before = snapshot(ctx, acme.org.id, hooli.org.id)
+    refused = browser.post(
+        f"/home/org-invitations/{invitation.id}/accept", data={"csrftoken": csrf(shown.text)}, follow_redirects=False
+    )
+    assert refused.status_code == 409
+    reason = "Acme needs 3 free licences for the licensed users acquired and has 0"
+    assert refused.text.count(reason) == 1 and "Traceback" not in refused.text
+    assert snapshot(ctx, acme.org.id, hooli.org.id) == before
+    seen = oi.get_invitation(ctx, acme.actor("boss@acme.example"), acme.org.id, invitation.id)
+    assert seen.state == "pending" and seen.refusal is not None and reason in seen.refusal

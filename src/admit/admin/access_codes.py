@@ -201,6 +201,7 @@ def _code_invitation(
         "account_id": None,
         "created_at": now,
         "updated_at": now,
+        "licence": member.licence,
     }
     invitation = Invitation(id=uow.invitations.add(**values), **values)
     record(

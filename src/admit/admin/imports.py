@@ -159,6 +159,7 @@ def _member_values(
     person = MemberInput(**profile)
     person.language = _language(cells.get("language"))
     person.role = ROLE_WORDS.get((cells.get("role") or "member").strip().casefold(), cells.get("role") or "member")
+    person.licence = _licence(cells.get("licence"))
     values = person.cleaned(workspace, ctx.phone_region)
     ensure_can_grant(role, Role(values["role"]))
     password = cells.get("initial_password") or None
@@ -184,6 +185,23 @@ def _language(value: str | None) -> str | None:
     names = {"english": "en", "englisch": "en", "anglais": "en", "german": "de", "deutsch": "de",
              "allemand": "de", "french": "fr", "französisch": "fr", "français": "fr", "francais": "fr"}  # fmt: skip
     return names.get(word, word.split("-")[0].split("_")[0])
+
+
+LICENCE_WORDS = {
+    "licensed": "licensed", "licensed user": "licensed", "licence": "licensed", "license": "licensed",
+    "lizenziert": "licensed", "lizenzierter benutzer": "licensed", "sous licence": "licensed",
+    "utilisateur sous licence": "licensed",
+    "viewer": "viewer", "resource viewer": "viewer", "betrachter": "viewer", "ressourcenbetrachter": "viewer",
+    "lecteur": "viewer", "lecteur de ressources": "viewer",
+}  # fmt: skip
+
+
+def _licence(value: str | None) -> str | None:
+    """The Licence column: licensed (the default, empty) or viewer, in English, German or French."""
+    if not value or not value.strip():
+        return None
+    word = " ".join(value.split()).casefold()
+    return LICENCE_WORDS.get(word, word)  # anything else is refused by the profile's check, naming the column
 
 
 def _column(table: Table, field: str | None) -> str | None:

@@ -53,6 +53,7 @@ class InvitationView:
     account_id: str | None
     created_at: datetime
     updated_at: datetime
+    licence: str  # licensed, or viewer: a resource viewer's invitation reserves no seat
 
 
 ViewT = TypeVar("ViewT", bound=InvitationView)
@@ -83,6 +84,7 @@ def view_as(kind: type[ViewT], invitation: Invitation, now: datetime, **more: An
         account_id=invitation.account_id,
         created_at=invitation.created_at,
         updated_at=invitation.updated_at,
+        licence=invitation.licence,
         **more,
     )
 
@@ -191,6 +193,7 @@ def _new_invitation(
         "account_id": None,
         "created_at": now,
         "updated_at": now,
+        "licence": member.licence,
     }
 
 
@@ -198,6 +201,11 @@ def invite(
     ctx: Context, actor: Actor, workspace_id: str, person: MemberInput, *, message: str | None = None
 ) -> tuple[InvitationView, MemberView]:
     """Invite a person by email (or username + phone): a new member, or a provisioned one.
+
+    ``person.licence``: ``viewer`` invites a resource viewer, who takes no seat (the invitation
+    reserves none, and accepting it uses none, even when the seats are enforced and full); the
+    default, ``licensed``, a licensed user. Anyone who may invite may invite either. Naming a
+    licence for a provisioned member gives them that licence (a seat checked when it is licensed).
 
     Returns (invitation, member), the member invited. The secret only travels in the outbox message.
     """
@@ -216,6 +224,8 @@ def invite(
         member = (
             new_member(uow, actor, workspace, values, now, invited=True) if existing is None else _reinvitable(existing)
         )
+        if "licence" in values and member.licence != values["licence"]:
+            member = _relicensed(uow, member, values["licence"], now)
         invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
         uow.commit()
     return view(invitation, now), member_view(_as_invited(member, now))
@@ -234,6 +244,16 @@ def invite_member(ctx: Context, actor: Actor, member_id: str, *, message: str | 
         invitation = open_invitation(ctx, uow, actor, workspace, member, message=message, now=now)
         uow.commit()
     return view(invitation, now)
+
+
+def _relicensed(uow: UnitOfWork, member: Member, licence: str, now: datetime) -> Member:
+    """A provisioned member given another licence by their invitation (a seat is checked for a
+    licensed one as if they were invited: :func:`open_invitation` invites them next)."""
+    licences.ensure_seat(
+        uow, member.organization_id, (MemberStatus.INVITED.value, licence), (member.status, member.licence)
+    )
+    uow.members.update(member.organization_id, member.id, licence=licence, updated_at=now)
+    return member._replace(licence=licence, updated_at=now)
 
 
 def _reinvitable(existing: Member) -> Member:

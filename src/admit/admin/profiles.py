@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from admit.admin.licences import parse_licence
 from admit.admin.tenancy import check_language
 from admit.domain.errors import ValidationFailed
 from admit.domain.identifiers import normalise_email, normalise_phone, normalise_username
@@ -27,6 +28,9 @@ class MemberInput:
     job_profile: str | None = None
     language: str | None = None
     role: str = "member"
+    # Issue 17: the licence a new member joins with, licensed (the default: None) or viewer (takes
+    # no seat). Only a new member's: changing a member's licence is admin.licences.set_licence.
+    licence: str | None = None
 
     def cleaned(self, workspace: Workspace, phone_region: str | None) -> dict[str, Any]:
         """Normalised column values, or ``ValidationFailed`` naming the field."""
@@ -53,6 +57,10 @@ class MemberInput:
                 "an email, a username and a phone number, or a name and an external ID is required", field="email"
             )
         values["role"] = parse_role(values["role"] or "member").value
+        if values["licence"] is None:
+            del values["licence"]
+        else:
+            values["licence"] = parse_licence(values["licence"])
         values["language"] = check_language(values["language"] or workspace.default_language)
         for name in workspace.required_fields:
             if not values.get(name):

@@ -136,6 +136,7 @@ class Invitation(NamedTuple):
     created_at: datetime
     updated_at: datetime
     login_method: str | None = None  # issue 17 (sellers): the only way this invitee may join
+    licence: str = "licensed"  # issue 17: licensed, or viewer (takes no seat)
 
     @property
     def _mapping(self) -> dict[str, Any]:

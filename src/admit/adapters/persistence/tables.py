@@ -279,6 +279,8 @@ invitations = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # Issue 17 (sellers): the one login method the invitee must join with ("password" or "sso:<provider id>").
     Column("login_method", String(40)),
+    # Issue 17: the licence the invitee joins with; a resource viewer's invitation reserves no seat.
+    Column("licence", String(8), nullable=False, server_default=text("'licensed'")),
     Index("ix_invitations_listing", "workspace_id", "state", "created_at", "id"),
     Index(
         "uq_invitations_pending_member",

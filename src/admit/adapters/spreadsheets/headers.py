@@ -24,6 +24,7 @@ FIELDS: tuple[str, ...] = (
     "role",
     "language",
     "initial_password",
+    "licence",
 )
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -83,6 +84,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Initial password", "One-time password", "Password", "Temporary password", "Start password",
         "Initiales Passwort", "Initialpasswort", "Einmalpasswort", "Startpasswort", "Passwort", "Kennwort",
         "Mot de passe initial", "Mot de passe à usage unique", "Mot de passe", "Mot de passe temporaire",
+    ),
+    "licence": (
+        "Licence", "License", "Licence type", "License type", "Seat",
+        "Lizenz", "Lizenztyp", "Lizenzart",
+        "Type de licence",
     ),
 }  # fmt: skip
 

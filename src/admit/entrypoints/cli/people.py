@@ -13,7 +13,7 @@ member = typer.Typer(help="Members of a workspace's directory.", no_args_is_help
 invitations_app = typer.Typer(help="Invitations of a workspace.", no_args_is_help=True)
 
 MEMBER_FIELDS = ("id", "status", "role", "email", "username", "phone", "first_name", "last_name")
-INVITATION_FIELDS = ("id", "state", "email", "phone", "role", "expires_at", "send_count")
+INVITATION_FIELDS = ("id", "state", "email", "phone", "role", "licence", "expires_at", "send_count")
 
 
 def register(app: typer.Typer) -> None:
@@ -97,9 +97,10 @@ def invite(
     first_name: str = typer.Option(None),
     last_name: str = typer.Option(None),
     message: str = typer.Option(None, help="A personal message for the invitation."),
+    licence: str = typer.Option(None, help="licensed (the default: takes a seat) or viewer (a resource viewer: none)."),
 ) -> None:
     """Invite a person by email (a new member, or one awaiting invitation)."""
-    person = MemberInput(email=email, role=role, first_name=first_name, last_name=last_name)
+    person = MemberInput(email=email, role=role, first_name=first_name, last_name=last_name, licence=licence)
     invitation, _ = invitations.invite(context(), OPERATOR, workspace_id, person, message=message)
     show_record("Invitation sent", invitation, INVITATION_FIELDS)
 

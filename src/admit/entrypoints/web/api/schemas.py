@@ -222,6 +222,12 @@ class MemberOut(Out):
 
 class InvitationIn(Person):
     message: str | None = Field(None, max_length=2000)
+    licence: Literal["licensed", "viewer"] | None = Field(
+        None,
+        description="licensed (the default for a new member): the invitee takes one of the organization's seats"
+        " (reserved while the invitation is pending); viewer: a resource viewer, who takes none. Omitted, a member"
+        " awaiting invitation keeps their licence.",
+    )
 
 
 class MessageIn(BaseModel):
@@ -246,6 +252,9 @@ class InvitationOut(Out):
     account_id: str | None
     created_at: datetime
     updated_at: datetime
+    licence: Literal["licensed", "viewer"] = Field(
+        "licensed", description="A licensed user takes one of the organization's seats; a resource viewer is free."
+    )
 
 
 class MyInvitationOut(InvitationOut):

@@ -41,6 +41,7 @@ FIELDS = (
     "job_profile",
     "role",
     "language",
+    "licence",
 )
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
 PERSON_PAGE = re.compile(r"/[A-Za-z0-9_-]{1,64}")
