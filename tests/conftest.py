@@ -150,7 +150,7 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-SLOW_MODULES = {"test_workers.py", "test_concurrency.py", "test_import_files.py", "test_sso_flows.py"}
+SLOW_MODULES = {"test_faults.py", "test_workers.py", "test_concurrency.py", "test_import_files.py", "test_sso_flows.py"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

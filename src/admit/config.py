@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(
         10, ge=0, le=1000, description="Extra PostgreSQL connections a process opens under load."
     )
+    db_connect_timeout: int = Field(
+        5,
+        ge=1,
+        le=300,
+        description="Seconds a PostgreSQL connection attempt may take before the database counts as down.",
+    )
     db_pgbouncer: bool = Field(
         False,
         description="PostgreSQL is reached through PgBouncer in transaction mode: no server-side prepared statements.",
@@ -54,7 +60,9 @@ class Settings(BaseSettings):
     smtp_security: Literal["plain", "starttls", "tls"] = Field("starttls", description="plain, starttls or tls.")
     smtp_username: str | None = None
     smtp_password: str | None = None
-    smtp_timeout: float = 30.0
+    smtp_timeout: float = Field(
+        30.0, gt=0, description="Seconds the worker waits for the SMTP server (connecting, each reply) before retrying."
+    )
     smtp_ca_file: str | None = Field(None, description="CA bundle to trust for the SMTP server (else the system's).")
     sms_provider: Literal["none", "webhook", "twilio"] = Field("none", description="SMS gateway kind.")
     sms_url: str | None = Field(None, description="Webhook URL, or the Twilio-compatible API base URL.")
@@ -62,6 +70,9 @@ class Settings(BaseSettings):
     sms_account_sid: str | None = None
     sms_auth_token: str | None = None
     sms_from: str | None = Field(None, description="Sender number or name for SMS.")
+    sms_timeout: float = Field(
+        15.0, gt=0, description="Seconds the worker waits for the SMS gateway (connecting, answering) before retrying."
+    )
     delivery_max_attempts: int = Field(8, ge=1, description="Attempts before a message is abandoned.")
     delivery_backoff_seconds: float = Field(30.0, gt=0, description="First retry delay; doubles per attempt.")
     delivery_lease_seconds: float = Field(120.0, gt=0, description="How long a claimed message stays locked.")
@@ -87,6 +98,11 @@ class Settings(BaseSettings):
     rate_sms_per_country: int = Field(300, ge=0, description="Invitation SMS an hour per organization and country.")
     sms_daily_cap_per_organization: int = Field(
         2000, ge=0, description="Invitation SMS a UTC day per organization, bulk jobs included (a count)."
+    )
+    job_lease_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="How long a job stays with its runner after each chunk; a dead runner's job resumes after it.",
     )
     worker_in_serve: bool = Field(True, description="Run the outbox worker and the job runner inside `admit serve`.")
 
@@ -122,9 +138,9 @@ class Settings(BaseSettings):
         """How each process connects (PostgreSQL: its pool; PgBouncer: nothing prepared server-side)."""
         if not self.database_url.startswith("postgres"):
             return {}
-        options: dict[str, object] = {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
+        connect: dict[str, object] = {"connect_timeout": self.db_connect_timeout}
         if self.db_pgbouncer:
             # psycopg prepares a statement after 5 runs on a connection; behind PgBouncer in
             # transaction mode the next transaction may get another server connection without it.
-            options["connect_args"] = {"prepare_threshold": None}
-        return options
+            connect["prepare_threshold"] = None
+        return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow, "connect_args": connect}

@@ -182,9 +182,9 @@ def test_pool_settings_and_pgbouncer_mode() -> None:
     base = {"dev_mode": True, "_env_file": None}
     assert Settings(**base).engine_options() == {}  # type: ignore[arg-type]  # SQLite: no server pool
     pg = Settings(database_url="postgresql://a@h/d", db_pool_size=5, db_max_overflow=2, **base)  # type: ignore[arg-type]
-    assert pg.engine_options() == {"pool_size": 5, "max_overflow": 2}
+    assert pg.engine_options() == {"pool_size": 5, "max_overflow": 2, "connect_args": {"connect_timeout": 5}}
     bouncer = Settings(database_url="postgresql://a@h/d", db_pgbouncer=True, **base)  # type: ignore[arg-type]
-    assert bouncer.engine_options()["connect_args"] == {"prepare_threshold": None}
+    assert bouncer.engine_options()["connect_args"] == {"connect_timeout": 5, "prepare_threshold": None}
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -17,6 +18,8 @@ class Gateway:
         self.script: list[int] = []  # statuses to answer first; 200 after that
         self.lock = threading.Lock()
         self.url = ""
+        self.stall = threading.Event()  # while set, a request gets no answer (a hanging gateway)
+        self.stalled = 0  # requests left hanging
 
     def answer(self) -> int:
         with self.lock:
@@ -33,6 +36,14 @@ def sms_gateway() -> Iterator[Gateway]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            if gateway.stall.is_set():
+                with gateway.lock:
+                    gateway.stalled += 1
+                deadline = time.monotonic() + 60
+                while gateway.stall.is_set() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                self.close_connection = True
+                return  # nothing answered: the caller has given up by now
             raw = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
             if self.headers.get("content-type", "").startswith("application/json"):
                 body: dict[str, Any] = json.loads(raw)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from admit.adapters.persistence.database import STORAGE_FULL, UNAVAILABLE, outage
 from admit.adapters.spreadsheets import Table, read_table
 from admit.adapters.spreadsheets.errors import ImportFileError
 from admit.domain.errors import NotFound
@@ -24,6 +25,10 @@ from admit.shared.context import REQUEST_ID, Actor, ActorKind, Context, record
 
 log = logging.getLogger("admit.jobs")
 LEASE = timedelta(minutes=5)
+STORAGE_FULL_REASON = (
+    "the database or its disk is full: the chunk at hand was not written (what was committed before stays); "
+    "make space, then run the job again for the rest"
+)
 REPORT_LIMIT = 10_000  # problems kept per job (the counts are always complete)
 
 
@@ -39,6 +44,7 @@ class Progress:
     counts: dict[str, int]
     report: list[dict[str, Any]] = field(default_factory=list)
     cursor: str | None = None  # where a job over a changing set of rows goes on from
+    lease: timedelta = LEASE  # renewed with every chunk (ADMIT_JOB_LEASE_SECONDS)
 
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
@@ -260,21 +266,35 @@ def cancel(ctx: Context, actor: Actor, job_id: str, *, workspace_id: str | None 
     return get(ctx, actor, job_id)
 
 
-def run_next(ctx: Context, job_id: str | None = None) -> str | None:
-    """Claim one job (the oldest due, or ``job_id``) and run it to its end; returns its id."""
+def run_next(
+    ctx: Context, job_id: str | None = None, *, lease: timedelta = LEASE, wait: Callable[[float], bool] | None = None
+) -> str | None:
+    """Claim one job (the oldest due, or ``job_id``) and run it to its end; returns its id.
+
+    If the database goes away while it runs (a restart, a dropped connection), the job is not
+    failed: the chunk at hand was rolled back, the job stays ``running`` and is given back (its
+    lease cleared) as soon as the database answers again, so this or another runner resumes it
+    from its last committed chunk; if even that cannot be done, the lease lapses. ``wait(seconds)``
+    sleeps between those tries and returns True when the runner is asked to stop."""
     _load_handlers()
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
-        job = uow.jobs.claim(now, now + LEASE, job_id)
+        job = uow.jobs.claim(now, now + lease, job_id)
         uow.commit()
     if job is None:
         return None
-    progress = Progress(job.position, dict(job.counts), list(job.report), job.options.get("cursor"))
+    progress = Progress(job.position, dict(job.counts), list(job.report), job.options.get("cursor"), lease)
     try:
         HANDLERS[job.kind](ctx, job, progress)
     except Cancelled:
         _finish(ctx, job, "cancelled", progress)
     except Exception as exc:
+        if outage(exc) == UNAVAILABLE:
+            log.warning(
+                "job %s (%s) paused: the database is unavailable; it resumes from its last chunk", job.id, job.kind
+            )
+            _give_back(ctx, job, lease, wait)
+            return str(job.id)
         log.exception("job %s (%s) failed", job.id, job.kind)
         _finish(ctx, job, "failed", progress, error=_reason(exc))
     else:
@@ -282,7 +302,24 @@ def run_next(ctx: Context, job_id: str | None = None) -> str | None:
     return str(job.id)
 
 
+def _give_back(ctx: Context, job: Job, lease: timedelta, wait: Callable[[float], bool] | None) -> None:
+    """Clear the lease of a job interrupted by an outage once the database answers (for at most
+    one lease: past that it has lapsed anyway)."""
+    deadline = ctx.clock.now() + lease
+    while True:
+        try:
+            with ctx.uow(write=True) as uow:
+                uow.jobs.update(job.id, locked_until=None)
+                uow.commit()
+            return
+        except Exception as exc:
+            if outage(exc) is None or ctx.clock.now() >= deadline or wait is None or wait(1.0):
+                return
+
+
 def _reason(exc: Exception) -> str:
+    if outage(exc) == STORAGE_FULL:
+        return STORAGE_FULL_REASON
     message = getattr(exc, "message", None)
     return str(message) if message else f"internal error ({type(exc).__name__}); see the server log"
 
@@ -303,7 +340,7 @@ def chunk(ctx: Context, job: Job, progress: Progress, *, bulk: bool = True) -> I
             counts=progress.counts,
             report=progress.report,
             options={**current.options, "cursor": progress.cursor},
-            locked_until=now + LEASE,
+            locked_until=now + progress.lease,
             updated_at=now,
         )
         uow.commit()

@@ -27,10 +27,15 @@ LOGOUT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)  # apps answer a logout at once
 
 
 class DeliveryFailed(Exception):
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    """``unreachable``: the server timed out or went away (not this message's fault): the worker
+    stops the batch there, and the channel's other messages wait for the retry too, rather than
+    each waiting out its own timeout."""
+
+    def __init__(self, reason: str, *, permanent: bool, unreachable: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,9 @@ class SmtpTransport:
         except smtplib.SMTPResponseException as exc:
             raise DeliveryFailed(f"SMTP {exc.smtp_code}: {_describe(exc)}", permanent=exc.smtp_code >= 500) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryFailed(f"SMTP connection failed: {_describe(exc)}", permanent=False) from None
+            raise DeliveryFailed(
+                f"SMTP connection failed: {_describe(exc)}", permanent=False, unreachable=True
+            ) from None
 
 
 def mime(sender: str, message: Outgoing, domain: str) -> bytes:
@@ -168,7 +175,7 @@ class SmsGateway:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Send]:
-        with httpx.Client(timeout=15.0) as client:
+        with httpx.Client(timeout=self.settings.sms_timeout) as client:
             yield lambda message: self._send(client, message)
 
     def _send(self, client: httpx.Client, message: Outgoing) -> None:
@@ -197,7 +204,9 @@ class SmsGateway:
                     },
                 )
         except httpx.TransportError as exc:
-            raise DeliveryFailed(f"SMS gateway unreachable: {_describe(exc)}", permanent=False) from None
+            raise DeliveryFailed(
+                f"SMS gateway unreachable: {_describe(exc)}", permanent=False, unreachable=True
+            ) from None
         if response.is_success:
             return
         transient = response.status_code in (408, 425, 429) or response.status_code >= 500

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 WRITE = "admit_write"
 BUSY_TIMEOUT_MS = 60_000
@@ -31,6 +32,30 @@ def without_waiting() -> Iterator[None]:
         yield
     finally:
         _NO_WAIT.reset(token)
+
+
+UNAVAILABLE = "database_unavailable"
+STORAGE_FULL = "storage_full"
+_FULL = ("database or disk is full", "disk full", "no space left on device", "could not extend file")
+
+
+def outage(exc: BaseException) -> str | None:
+    """What a database failure means to a caller, or None when it is not an outage: ``storage_full``
+    (SQLite's "database or disk is full", PostgreSQL's disk-full errors: nothing was written, reads
+    still work) or ``database_unavailable`` (the server is down, restarting, refused the connection
+    or dropped it: trying again later helps). Every door maps these in one place (the web error
+    handlers, the job runner, the workers); a constraint violation or a bug is not an outage."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    if any(words in text for words in _FULL):
+        return STORAGE_FULL
+    if exc.connection_invalidated:
+        return UNAVAILABLE
+    kind = type(exc.orig).__name__ if exc.orig is not None else ""
+    if kind in ("OperationalError", "InterfaceError") and not isinstance(exc.orig, sqlite3.Error):
+        return UNAVAILABLE  # psycopg: connection refused, server closed the connection, shutting down
+    return None
 
 
 def normalise_url(url: str) -> str:

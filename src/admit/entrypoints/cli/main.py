@@ -9,6 +9,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import MutableMapping
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -335,7 +336,7 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
         while batch := runner.run_once():
             total += batch
         finished = 0
-        while jobs_service.run_next(context()):
+        while jobs_service.run_next(context(), lease=timedelta(seconds=settings().job_lease_seconds)):
             finished += 1
         sent = 0
         while batch := hooks.run_once():
@@ -350,7 +351,12 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    job_runner = threading.Thread(target=jobs_worker.run_forever, args=(context(), stop), name="job-runner")
+    job_runner = threading.Thread(
+        target=jobs_worker.run_forever,
+        args=(context(), stop),
+        kwargs={"lease": timedelta(seconds=settings().job_lease_seconds)},
+        name="job-runner",
+    )
     job_runner.start()
     hook_runner = threading.Thread(target=hooks.run_forever, args=(stop,), name="webhook-worker")
     hook_runner.start()

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,11 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         runner = None
         if settings.worker_in_serve:
             runner = threading.Thread(
-                target=jobs_worker.run_forever, args=(context, stop), name="job-runner", daemon=True
+                target=jobs_worker.run_forever,
+                args=(context, stop),
+                kwargs={"lease": timedelta(seconds=settings.job_lease_seconds)},
+                name="job-runner",
+                daemon=True,
             )
             runner.start()
         try:

@@ -15,8 +15,10 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
+from admit.adapters.persistence.database import STORAGE_FULL, outage
 from admit.domain import errors
 from admit.domain.errors import TooManyAttempts
 
@@ -116,7 +118,45 @@ async def _http(request: Request, exc: Exception) -> Response:
     return envelope(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail), headers=exc.headers)
 
 
+RETRY_AFTER_OUTAGE = "5"  # seconds: a restarting database is usually back by then
+OUTAGE = {
+    "database_unavailable": (503, "the database cannot be reached right now; nothing was changed, try again shortly"),
+    STORAGE_FULL: (
+        507,
+        "the database's disk is full; nothing was changed: reading still works, writing waits for space",
+    ),
+}
+
+
+def _outage(request: Request, exc: Exception, reason: str) -> Response:
+    """The database is down or its disk is full: not a bug, so no incident, and no trace. The API
+    answers 503 (``database_unavailable``, with ``Retry-After``) or 507 (``storage_full``); a page
+    says what happened; the log says it once per request, without the trace."""
+    status, message = OUTAGE[reason]
+    log.warning("%s %s: %s (%s)", request.method, request.url.path, reason, type(exc).__name__)
+    headers = {"Retry-After": RETRY_AFTER_OUTAGE} if status == 503 else None
+    if is_scim(request):
+        from admit.entrypoints.web.scim.errors import scim_error
+
+        return scim_error(status, message, headers=headers)
+    if not is_api(request):
+        response = _error_page(request, status)
+        response.headers.update(headers or {})
+        return response
+    return envelope(status, reason, message, headers=headers)
+
+
+async def _database(request: Request, exc: Exception) -> Response:
+    reason = outage(exc)
+    if reason is None:
+        return await _unexpected(request, exc)
+    return _outage(request, exc, reason)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    reason = outage(exc)  # raised outside a route (a middleware): the same answer as inside one
+    if reason is not None:
+        return _outage(request, exc, reason)
     incident = uuid.uuid4().hex[:12]
     log.error("unhandled error %s: %s", incident, type(exc).__name__, exc_info=exc)
     if is_scim(request):
@@ -133,4 +173,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.DomainError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(DBAPIError, _database)
     app.add_exception_handler(Exception, _unexpected)

@@ -19,6 +19,7 @@ from typing import Any
 
 from admit.adapters.delivery.render import render
 from admit.adapters.delivery.transports import DeliveryFailed, Outgoing, Transport
+from admit.adapters.persistence.database import outage
 from admit.admin.outbox import masked_link
 from admit.config import Settings
 from admit.domain import outbox as rules
@@ -85,15 +86,19 @@ class OutboxWorker:
             uow.commit()
         return noted
 
-    def run_once(self) -> int:
-        """Deliver one batch; returns how many messages were claimed."""
+    def run_once(self, channels: Sequence[str] | None = None) -> int:
+        """Deliver one batch (of ``channels``, else of every channel this worker sends); returns
+        how many messages were claimed."""
         self.note_missing_transports()
         if not self.transports:
             return 0
         now = self.ctx.clock.now()
         with self.ctx.uow(write=True) as uow:
             claimed = uow.outbox.claim(
-                list(self.transports), now, now + timedelta(seconds=self.policy.lease_seconds), self.policy.batch
+                list(channels or self.transports),
+                now,
+                now + timedelta(seconds=self.policy.lease_seconds),
+                self.policy.batch,
             )
             allowance = _sms_allowance(uow, claimed, now)
             uow.commit()
@@ -122,11 +127,28 @@ class OutboxWorker:
         return len(claimed)
 
     def run_forever(self, stop: threading.Event) -> None:
+        """Deliver until ``stop`` is set: one loop per channel, each in a thread of its own, so a
+        stalled SMS gateway never holds up email (nor the reverse)."""
+        loops = [
+            threading.Thread(target=self._run_channel, args=(stop, channel), name=f"outbox-{channel}", daemon=True)
+            for channel in self.transports
+        ]
+        for loop in loops:
+            loop.start()
+        for loop in loops:
+            loop.join()
+
+    def _run_channel(self, stop: threading.Event, channel: str) -> None:
         while not stop.is_set():
             try:
-                busy = self.run_once()
-            except Exception:
-                log.exception("outbox worker failed; retrying shortly")
+                busy = self.run_once([channel])
+            except Exception as exc:
+                if outage(exc):  # a database restart: expected, said without a trace
+                    log.warning(
+                        "outbox worker (%s): the database is unavailable (%s); retrying", channel, type(exc).__name__
+                    )
+                else:
+                    log.exception("outbox worker (%s) failed; retrying shortly", channel)
                 busy = 0
             if not busy:
                 stop.wait(self.policy.poll_seconds)
@@ -146,8 +168,17 @@ class OutboxWorker:
                 with self.transports[channel].session() as send:
                     for row in rows:
                         late = self.ctx.clock.now() >= last_start
-                        outcome[row.id] = _released(row, now) if late else self._one(row, send, allowance, now)
-            except DeliveryFailed as failure:  # the connection itself: every unsent one waits
+                        if late:
+                            outcome[row.id] = _released(row, now)
+                            continue
+                        try:
+                            outcome[row.id] = self._one(row, send, allowance, now)
+                        except DeliveryFailed as failure:
+                            outcome[row.id] = self._failed(row, failure, now)
+                            raise
+            except (
+                DeliveryFailed
+            ) as failure:  # the connection itself: every unsent one waits (one timeout, not one each)
                 for row in rows:
                     outcome.setdefault(row.id, self._failed(row, failure, now))
         return [outcome[row.id] for row in claimed]
@@ -164,6 +195,8 @@ class OutboxWorker:
         try:
             send(Outgoing(key=row.key, recipient=row.recipient, rendered=rendered, payload=dict(row.payload)))
         except DeliveryFailed as failure:
+            if failure.unreachable:  # timed out or gone: the rest of this channel's batch waits too
+                raise
             return self._failed(row, failure, now)
         payload = dict(row.payload)
         if not self.policy.keep_links and "link" in payload:
