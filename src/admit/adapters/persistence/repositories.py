@@ -17,8 +17,10 @@ from sqlalchemy import (
     JSON,
     Row,
     Select,
+    String,
     Table,
     and_,
+    any_,
     bindparam,
     case,
     delete,
@@ -28,8 +30,10 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnClause
@@ -489,17 +493,32 @@ class Members(Repository):
     def live_matches(self, organization_id: str, workspace_id: str, keys: Mapping[str, Sequence[str]]) -> Sequence[Any]:
         """The non-removed members having any of the given emails, usernames or external IDs
         (an import's check of a few hundred rows at once)."""
+        columns = (self.c.id, self.c.status, self.c.email, self.c.username, self.c.external_id)
+        live = (
+            self.c.organization_id == organization_id,
+            self.c.workspace_id == workspace_id,
+            self.c.status != REMOVED,
+        )
+        if self.conn.dialect.name == "postgresql":
+            # One array parameter per key, each looked up through its partial unique index. An IN
+            # list of hundreds of parameters is a linear search per row once psycopg prepares the
+            # statement (a generic plan cannot hash the list): seconds per chunk at 100,000 members.
+            parts = [
+                select(*columns).where(
+                    *live,
+                    getattr(self.c, name).is_not(None),
+                    getattr(self.c, name) == any_(bindparam(f"{name}_values", list(values), type_=ARRAY(String))),
+                )
+                for name, values in keys.items()
+                if values
+            ]
+            if not parts:
+                return []
+            return self.conn.execute(parts[0] if len(parts) == 1 else union_all(*parts)).all()
         matches = [getattr(self.c, name).in_(values) for name, values in keys.items() if values]
         if not matches:
             return []
-        return self.conn.execute(
-            select(self.c.id, self.c.status, self.c.email, self.c.username, self.c.external_id).where(
-                self.c.organization_id == organization_id,
-                self.c.workspace_id == workspace_id,
-                self.c.status != REMOVED,
-                or_(*matches),
-            )
-        ).all()
+        return self.conn.execute(select(*columns).where(*live, or_(*matches))).all()
 
     # The member with their effective role: their own, or a higher one their groups grant them
     # in the workspace (one query; every permission check and the ID token's role read it).
