@@ -10,7 +10,10 @@ set size) is its own. The child creates an organization and a workspace, runs th
 ("invite now") to the end and times it. It then reads back every row the import wrote (members,
 invitations, secrets, messages, audit events), deletes them, and inserts them again with the
 driver's own ``executemany`` in chunks of the same size, one transaction per chunk: that is the
-baseline. The last line is ``ratio: X``, the larger SQLite ratio (import time / raw time).
+baseline. On PostgreSQL it deletes them once more and writes them again with ``COPY … FROM STDIN``,
+chunk by chunk in the same way: the second baseline. ``postgresql_ratio_to_copy: X`` (import time /
+COPY time, the larger of the PostgreSQL files) comes before the last line, which is ``ratio: X``,
+the larger SQLite ratio (import time / raw ``executemany`` time).
 """
 
 from __future__ import annotations
@@ -87,13 +90,14 @@ def child(url: str, path: Path) -> dict[str, Any]:
     done = jobs.get(ctx, operator, job.id)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the import's peak, before the baseline
     paging = directory_pages(ctx, operator, ws.id)
-    rows, raw_seconds = baseline(engine, ws.id, imports.CHUNK)
+    rows, raw_seconds, copy_seconds = baseline(engine, ws.id, imports.CHUNK)
     engine.dispose()
     return {
         "state": done.state,
         "counts": done.counts,
         "seconds": seconds,
         "raw_seconds": raw_seconds,
+        "copy_seconds": copy_seconds,
         "rows_written": rows,
         "peak_mb": peak_mb,
         "paging": paging,
@@ -127,13 +131,16 @@ def operator_org(uow: Any, workspace_id: str) -> str:
     return str(workspace.organization_id)
 
 
-def baseline(engine: Any, workspace_id: str, chunk: int) -> tuple[int, float]:
-    """Read back what the import wrote, delete it, and time inserting it again with the driver."""
-    from sqlalchemy import delete, select
+def baseline(engine: Any, workspace_id: str, chunk: int) -> tuple[int, float, float | None]:
+    """Read back what the import wrote, delete it, and time inserting it again with the driver's
+    ``executemany``; on PostgreSQL, delete it once more and time a ``COPY … FROM STDIN`` of the
+    same rows too. Returns (rows, executemany seconds, COPY seconds or None)."""
+    from sqlalchemy import select
 
     from admit.adapters.persistence import tables as t
 
     written: dict[str, list[tuple[Any, ...]]] = {}
+    columns: dict[str, list[str]] = {}
     with engine.begin() as conn:
         for name in TABLES:
             table = t.metadata.tables[name]
@@ -144,8 +151,40 @@ def baseline(engine: Any, workspace_id: str, chunk: int) -> tuple[int, float]:
             else:
                 where = table.c.workspace_id == workspace_id
             written[name] = [tuple(row) for row in conn.execute(select(table).where(where)).all()]
-            columns = [c.name for c in table.columns]
-            written[name + ":columns"] = [tuple(columns)]
+            columns[name] = [c.name for c in table.columns]
+    _delete(engine, written)
+    written["members"].sort(key=lambda row: row[0])
+    member_column = columns["invitations"].index("member_id")
+    written["invitations"].sort(key=lambda row: row[member_column])  # slice k references members of slice k
+    prepared = {name: [_driver_values(row) for row in written[name]] for name in TABLES}
+    chunks = max(1, -(-len(prepared["members"]) // chunk))
+    mark = "?" if engine.dialect.name == "sqlite" else "%s"
+    statements = {
+        name: f"INSERT INTO {name} ({', '.join(columns[name])}) VALUES ({', '.join([mark] * len(columns[name]))})"  # noqa: S608 - our names
+        for name in TABLES
+    }
+    seconds = _timed_chunks(
+        engine, prepared, chunks, lambda cursor, name, part: cursor.executemany(statements[name], part)
+    )
+    copy_seconds = None
+    if engine.dialect.name == "postgresql":
+        _delete(engine, written)
+
+        def copy(cursor: Any, name: str, part: list[tuple[Any, ...]]) -> None:
+            with cursor.copy(f"COPY {name} ({', '.join(columns[name])}) FROM STDIN") as stream:
+                for row in part:
+                    stream.write_row(row)
+
+        copy_seconds = _timed_chunks(engine, prepared, chunks, copy)
+    return sum(len(prepared[name]) for name in TABLES), seconds, copy_seconds
+
+
+def _delete(engine: Any, written: dict[str, list[tuple[Any, ...]]]) -> None:
+    from sqlalchemy import delete
+
+    from admit.adapters.persistence import tables as t
+
+    with engine.begin() as conn:
         if engine.dialect.name == "postgresql":  # skip per-row foreign-key checks while deleting (superuser here)
             conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
         for name in reversed(TABLES):
@@ -153,34 +192,27 @@ def baseline(engine: Any, workspace_id: str, chunk: int) -> tuple[int, float]:
             ids = [row[0] for row in written[name]]
             for start in range(0, len(ids), 10_000):
                 conn.execute(delete(table).where(table.c.id.in_(ids[start : start + 10_000])))
-    written["members"].sort(key=lambda row: row[0])
-    member_column = written["invitations:columns"][0].index("member_id")
-    written["invitations"].sort(key=lambda row: row[member_column])  # slice k references members of slice k
+
+
+def _timed_chunks(engine: Any, prepared: dict[str, list[tuple[Any, ...]]], chunks: int, write: Any) -> float:
+    """Seconds to write every table's rows with ``write(cursor, table, rows)``, in ``chunks``
+    transactions (one per chunk of people, as the import commits)."""
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        mark = "?" if engine.dialect.name == "sqlite" else "%s"
-        statements = {}
-        for name in TABLES:
-            columns = written[name + ":columns"][0]
-            marks = ", ".join([mark] * len(columns))
-            statements[name] = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - our names
-        prepared = {name: [_driver_values(row) for row in written[name]] for name in TABLES}
-        chunks = max(1, -(-len(prepared["members"]) // chunk))
         started = time.perf_counter()
-        for k in range(chunks):  # one transaction per chunk, as the import commits
+        for k in range(chunks):
             if engine.dialect.name == "sqlite":
                 cursor.execute("BEGIN IMMEDIATE")  # the engine runs pysqlite without implicit transactions
             for name in TABLES:
                 rows = prepared[name]
                 part = rows[k * len(rows) // chunks : (k + 1) * len(rows) // chunks]
                 if part:
-                    cursor.executemany(statements[name], part)
+                    write(cursor, name, part)
             raw.commit()
-        seconds = time.perf_counter() - started
+        return time.perf_counter() - started
     finally:
         raw.close()
-    return sum(len(prepared[name]) for name in TABLES), seconds
 
 
 def _driver_values(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -206,6 +238,7 @@ def main() -> None:
         print(json.dumps(child(args.child[0], Path(args.child[1]))))
         return
     ratios: dict[str, float] = {}
+    copy_ratios: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files = {fmt: make_file(fmt, args.rows, folder) for fmt in args.formats.split(",")}
@@ -215,15 +248,21 @@ def main() -> None:
                 ratio = result["seconds"] / result["raw_seconds"]
                 if database == "sqlite":
                     ratios[fmt] = ratio
+                copy_part = ""
+                if result["copy_seconds"] is not None:
+                    copy_ratios[fmt] = result["seconds"] / result["copy_seconds"]
+                    copy_part = f"; raw COPY: {result['copy_seconds']:.2f} s; ratio to COPY {copy_ratios[fmt]:.2f}"
                 print(
                     f"{database} {fmt}: {args.rows} rows ({path.stat().st_size / 1e6:.1f} MB) "
                     f"in {result['seconds']:.1f} s "
                     f"= {args.rows / result['seconds']:.0f} rows/s, peak {result['peak_mb']:.0f} MB, "
                     f"{result['state']} {result['counts']}; raw executemany of the same {result['rows_written']} rows: "
-                    f"{result['raw_seconds']:.2f} s; ratio {ratio:.2f}; a page of the directory: "
+                    f"{result['raw_seconds']:.2f} s; ratio {ratio:.2f}{copy_part}; a page of the directory: "
                     + ", ".join(f"{name} {ms:.1f} ms" for name, ms in result["paging"].items()),
                     flush=True,
                 )
+    if copy_ratios:
+        print(f"postgresql_ratio_to_copy: {max(copy_ratios.values()):.2f}")
     if ratios:
         print(f"ratio: {max(ratios.values()):.2f}")
 

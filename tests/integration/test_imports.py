@@ -211,3 +211,140 @@ def test_rows_written_in_bulk_are_stored_exactly_as_single_rows(ctx: Context, op
         ).all()
     (_, bulk_created, bulk_expires, bulk_channels), (_, one_created, one_expires, one_channels) = rows
     assert (bulk_created, bulk_expires, bulk_channels) == (one_created, one_expires, one_channels)
+
+
+def _postgresql_only(ctx: Context) -> None:
+    with ctx.uow() as uow:
+        if uow.conn.dialect.name != "postgresql":
+            pytest.skip("COPY is PostgreSQL's; SQLite keeps executemany")
+
+
+def test_rows_written_by_copy_equal_rows_written_by_executemany(
+    ctx: Context, operator: Actor, workspace: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The very rows an import hands the old path (``executemany``) are written again with COPY:
+    every column of every table reads back the same (timestamps, JSON, integers, nulls)."""
+    from sqlalchemy import String, cast, func, select
+
+    from admit.adapters.persistence import identity_repositories, repositories
+    from admit.adapters.persistence import tables as t
+
+    _postgresql_only(ctx)
+    bulk = ("members", "invitations", "secrets", "outbox", "events")
+    with ctx.uow() as uow:
+        before = {name: uow.conn.execute(select(func.max(t.metadata.tables[name].c.id))).scalar() for name in bulk}
+    recorded: list[tuple[Any, list[dict[str, Any]]]] = []
+    original = repositories.insert_many
+
+    def recording(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+        if table.name in bulk:
+            recorded.append((table, [dict(row) for row in rows]))
+        original(conn, table, rows)
+
+    monkeypatch.setattr(repositories, "COPY_MIN_ROWS", 10**9)  # the executemany path, as before COPY
+    monkeypatch.setattr(repositories, "insert_many", recording)
+    monkeypatch.setattr(identity_repositories, "insert_many", recording)
+    data = HEADER.replace("\n", ";Phone;Language\n") + "".join(
+        f"c{i}@example.com;C;{i};member;CX{i};{'+4930123456' + str(i) if i % 2 else ''};{('de', '')[i % 2]}\n"
+        for i in range(4)
+    )
+    job = run(ctx, operator, workspace, data.encode(), invite="now", message="Welcome")
+    assert job.counts == {"created": 4, "invited": 4}
+
+    def where(name: str) -> Any:
+        table = t.metadata.tables[name]
+        if isinstance(table.c.id.type, String):
+            return table.c.id.in_([row["id"] for tbl, rows in recorded if tbl.name == name for row in rows])
+        return table.c.id > (before[name] or 0)  # outbox and events: numbered by the database
+
+    def stored() -> dict[str, list[tuple[Any, ...]]]:
+        found = {}
+        with ctx.uow() as uow:
+            for name in bulk:
+                table = t.metadata.tables[name]
+                columns = [cast(c, String) for c in table.columns if c.name != "id" or isinstance(c.type, String)]
+                found[name] = sorted(tuple(row) for row in uow.conn.execute(select(*columns).where(where(name))))
+        return found
+
+    written = stored()
+    assert all(written[name] for name in bulk)
+    assert sum(len(rows) for tbl, rows in recorded if tbl.name in ("outbox", "events")) == len(written["outbox"]) + len(
+        written["events"]
+    )  # every row of the window went through insert_many, so all of them are replayed
+    with ctx.uow(write=True) as uow:
+        for name in reversed(bulk):
+            table = t.metadata.tables[name]
+            uow.conn.execute(table.delete().where(where(name)))
+        for table, rows in recorded:
+            for keys in dict.fromkeys(tuple(row) for row in rows):
+                repositories.copy_many(uow.conn, table, [row for row in rows if tuple(row) == keys])
+        uow.commit()
+    assert stored() == written
+
+
+def test_a_row_taken_concurrently_after_the_check_is_skipped_with_its_number_and_nothing_doubles(
+    ctx: Context, operator: Actor, workspace: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL, another process adds one of the chunk's people after the importer's check:
+    the chunk's COPY hits the unique constraint, the whole chunk is undone and redone, and the row
+    is reported as skipped with its number; nobody is written twice or half."""
+    from admit.adapters.persistence import repositories
+
+    _postgresql_only(ctx)
+    monkeypatch.setattr(imports, "CHUNK", 60)
+    failed_copies = {"n": 0}
+    original_copy = repositories.copy_many
+
+    def counting_copy(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+        try:
+            original_copy(conn, table, rows)
+        except Exception:
+            failed_copies["n"] += 1
+            raise
+
+    monkeypatch.setattr(repositories, "copy_many", counting_copy)
+    original_existing = imports._existing
+    raced = {"done": False}
+
+    def existing_then_race(uow: Any, ws: Any, rows: list[dict[str, Any]]) -> Any:
+        found = original_existing(uow, ws, rows)
+        if not raced["done"]:  # another process, its own transaction, committed before our flush
+            raced["done"] = True
+            members.provision(
+                ctx, operator, workspace.id, MemberInput(email="r37@example.com", first_name="Other"), invite=False
+            )
+        return found
+
+    monkeypatch.setattr(imports, "_existing", existing_then_race)
+    rows = "".join(f"r{i}@example.com;R;{i};member;RX{i}\n" for i in range(100))
+    job = run(ctx, operator, workspace, (HEADER + rows).encode(), invite="now")
+    assert failed_copies["n"] == 1  # the first try of the first chunk, and only it
+    assert job.state == "done" and job.position == 100
+    assert job.counts == {"created": 99, "invited": 99, "skipped": 1}
+    (skipped,) = job.report
+    assert (
+        skipped["row"] == 39 and skipped["kind"] == "skipped" and "same Email" in skipped["reason"]
+    )  # header is row 1
+    people = members.list_members(ctx, operator, workspace.id, limit=500)
+    assert len(people) == 100 and len({m.email for m in people}) == 100
+    assert next(m for m in people if m.email == "r37@example.com").first_name == "Other"
+    assert len(messages(ctx, kind="invitation")) == 99
+
+
+def test_a_chunk_that_keeps_conflicting_fails_the_import_and_writes_nothing_of_it(
+    ctx: Context, operator: Actor, workspace: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the conflict does not go away (here the check is blinded), the third failed try fails
+    the job: the chunks before it stay, nothing of the failing chunk is written (COPY on
+    PostgreSQL, executemany on SQLite)."""
+    monkeypatch.setattr(imports, "CHUNK", 60)
+    members.provision(
+        ctx, operator, workspace.id, MemberInput(email="b70@example.com", first_name="Earlier"), invite=False
+    )
+    monkeypatch.setattr(imports, "_existing", lambda uow, ws, rows: set())
+    rows = "".join(f"b{i}@example.com;B;{i};member;BX{i}\n" for i in range(100))
+    job = run(ctx, operator, workspace, (HEADER + rows).encode(), invite="now")
+    assert job.state == "failed" and job.position == 60
+    people = members.list_members(ctx, operator, workspace.id, limit=500)
+    assert len(people) == 61 and {m.email for m in people} == {f"b{i}@example.com" for i in [*range(60), 70]}
+    assert len(messages(ctx, kind="invitation")) == 60

@@ -138,3 +138,30 @@ def test_a_unique_constraint_race_leaves_the_unit_of_work_as_the_domains_already
         uow.commit()
     assert caught.value.code == "member_exists"
     assert caught.value.message == "a member with this email already exists in the workspace"
+
+
+def test_a_bulk_unit_of_work_reads_the_organization_once_and_again_after_changing_it(
+    ctx: Context, org: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bulk work (imports) remembers the rows it reads for every person; a change made in the
+    same unit of work is read again. Outside bulk mode every read goes to the database."""
+    lookup = repositories.Organizations._by_id
+    reads = {"n": 0}
+    original = lookup.first
+
+    def counted(conn: Any, params: Any) -> Any:
+        reads["n"] += 1
+        return original(conn, params)
+
+    monkeypatch.setattr(lookup, "first", counted)
+    with ctx.uow(write=True, bulk=True) as uow:
+        first = uow.organizations.get(org.id)
+        assert first is not None and uow.organizations.get(org.id) is first and reads["n"] == 1
+        uow.org_controls.update(org.id, name="Renamed")
+        changed = uow.organizations.get(org.id)
+        assert changed is not None and changed.name == "Renamed" and reads["n"] == 2
+        uow.commit()
+    with ctx.uow() as uow:
+        uow.organizations.get(org.id)
+        uow.organizations.get(org.id)
+    assert reads["n"] == 4

@@ -27,6 +27,7 @@ class OrganizationControls(Repository):
         return self._one(select(t.organizations).where(t.organizations.c.id == organization_id).with_for_update())
 
     def update(self, organization_id: str, **values: Any) -> None:
+        self._forget_reads()
         self.conn.execute(update(t.organizations).where(t.organizations.c.id == organization_id).values(**values))
 
     def seat_counts(self, organization_id: str) -> Sequence[Any]:

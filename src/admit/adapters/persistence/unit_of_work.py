@@ -8,8 +8,9 @@ Leaving the block without ``commit()`` rolls back. A constraint violation anywhe
 the bulk flush, the commit) leaves it as the domain's ``AlreadyExists`` or ``Conflict`` (see
 :mod:`admit.adapters.persistence.conflicts`), after the rollback. ``bulk=True`` holds inserts of members,
 invitations, accounts, secrets and messages back and writes each table with one statement at the flush (see
-``PendingInserts``). Write units take SQLite's write lock up front (``BEGIN IMMEDIATE``); on PostgreSQL rows
-are locked where the use cases ask for it."""
+``PendingInserts``; on PostgreSQL a ``COPY`` for 50 rows or more), and remembers the few rows such work reads
+for every person (see ``Repository``). Write units take SQLite's write lock up front (``BEGIN IMMEDIATE``);
+on PostgreSQL rows are locked where the use cases ask for it."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ from admit.adapters.persistence.repositories import (
     Members,
     Organizations,
     PendingInserts,
+    Reads,
     Terms,
     WorkspaceLogos,
     Workspaces,
@@ -79,6 +81,7 @@ class UnitOfWork:
             self._release()
             raise
         self.pending = PendingInserts() if self._bulk else None
+        self.reads: Reads | None = {} if self._bulk else None  # see Repository
         return self
 
     def _release(self) -> None:
@@ -90,7 +93,7 @@ class UnitOfWork:
     # Repositories are made when first used: most units of work touch two or three of them.
     @cached_property
     def organizations(self) -> Organizations:
-        return Organizations(self.conn)
+        return Organizations(self.conn, reads=self.reads)
 
     @cached_property
     def workspaces(self) -> Workspaces:
@@ -142,7 +145,7 @@ class UnitOfWork:
 
     @cached_property
     def workspace_logos(self) -> WorkspaceLogos:
-        return WorkspaceLogos(self.conn)
+        return WorkspaceLogos(self.conn, reads=self.reads)
 
     @cached_property
     def groups(self) -> Groups:
@@ -198,7 +201,7 @@ class UnitOfWork:
 
     @cached_property
     def webhooks(self) -> Webhooks:
-        return Webhooks(self.conn)
+        return Webhooks(self.conn, reads=self.reads)
 
     @cached_property
     def scim_requests(self) -> ScimRequests:
@@ -214,7 +217,7 @@ class UnitOfWork:
 
     @cached_property
     def org_controls(self) -> OrganizationControls:
-        return OrganizationControls(self.conn)
+        return OrganizationControls(self.conn, reads=self.reads)
 
     @cached_property
     def leases(self) -> Leases:

@@ -41,6 +41,7 @@ class Webhooks(Repository):
         return self.conn.execute(stmt.order_by(self.e.created_at.desc(), self.e.id.desc())).all()
 
     def update_endpoint(self, organization_id: str, endpoint_id: str, **values: Any) -> None:
+        self._forget_reads()
         self.conn.execute(
             update(t.webhook_endpoints)
             .where(self.e.id == endpoint_id, self.e.organization_id == organization_id)
@@ -48,14 +49,21 @@ class Webhooks(Repository):
         )
 
     def subscribers(self, organization_id: str, workspace_id: str | None) -> Sequence[Row[Any]]:
-        """The enabled endpoints an event of this organization (and workspace) goes to."""
-        scope: Any = self.e.workspace_id.is_(None)
-        if workspace_id is not None:
-            scope = or_(scope, self.e.workspace_id == workspace_id)
-        stmt = select(self.e.id, self.e.event_types).where(
-            self.e.organization_id == organization_id, self.e.enabled.is_(True), scope
+        """The enabled endpoints an event of this organization (and workspace) goes to (in bulk
+        mode, read once per unit of work: every audit event asks)."""
+
+        def read() -> Any:
+            scope: Any = self.e.workspace_id.is_(None)
+            if workspace_id is not None:
+                scope = or_(scope, self.e.workspace_id == workspace_id)
+            stmt = select(self.e.id, self.e.event_types).where(
+                self.e.organization_id == organization_id, self.e.enabled.is_(True), scope
+            )
+            return self.conn.execute(stmt.order_by(self.e.id)).all()
+
+        return cast(
+            "Sequence[Row[Any]]", self._remembered(("webhook_subscribers", organization_id, workspace_id), read)
         )
-        return cast("Sequence[Row[Any]]", self.conn.execute(stmt.order_by(self.e.id)).all())
 
     # Events and messages
     def next_sequence(self, organization_id: str) -> int:
