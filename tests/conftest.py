@@ -155,10 +155,18 @@ SLOW_MODULES = {"test_faults.py", "test_workers.py", "test_concurrency.py", "tes
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Everything under tests/browser drives chromium (``-m "not browser"`` is the fast loop);
-    the modules that start processes or generate many files are ``slow``."""
+    the modules that start processes or generate many files are ``slow``. The long tests run
+    first (browser, then processes, then the slow modules; each module's tests stay together), so
+    the two xdist workers finish together on short tests instead of one waiting out a journey."""
     for item in items:
         path = Path(str(item.fspath))
         if "browser" in path.parts:
             item.add_marker(pytest.mark.browser)
         if path.name in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+    def weight(item: pytest.Item) -> int:
+        parts = Path(str(item.fspath)).parts
+        return 0 if "browser" in parts else 1 if "e2e" in parts else 2 if item.get_closest_marker("slow") else 3
+
+    items.sort(key=weight)

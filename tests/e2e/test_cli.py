@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from joserfc.jwk import RSAKey
 from support.processes import admit, admit_process, field
 
@@ -84,6 +85,7 @@ def test_operator_onboards_people_from_the_shell(database_url: str) -> None:
     assert "Expired 0 invitation(s)" in admit(database_url, "invitations", "expire").stdout
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # messages, not storage: one database
 def test_errors_are_one_clear_line_without_a_traceback(database_url: str) -> None:
     org = field(admit_process(database_url, "org", "create", "Umbrella").stdout, "id")
     result = admit_process(database_url, "workspace", "create", org, "X", "--lifetime-days", "45", check=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 from support.processes import admit, admit_process, field
 
@@ -36,6 +37,7 @@ def test_operator_sets_reminders_and_runs_the_sweep(database_url: str) -> None:
     assert field(off, "reminder_days") == "off"
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # messages, not storage: one database
 def test_a_reminder_outside_the_lifetime_is_one_clear_line(database_url: str) -> None:
     org = field(admit_process(database_url, "org", "create", "Kramerica").stdout, "id")
     ws = field(admit_process(database_url, "workspace", "create", org, "Kramerica HQ").stdout, "id")
