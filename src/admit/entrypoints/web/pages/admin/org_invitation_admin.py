@@ -1,7 +1,8 @@
 """The organization area's invitations page (issue 17): ``/admin/org/{org}/invitations`` lists the
 organization's invitations to join its account (email, state, sent, expires, and why a merge was
-refused, said by its code in the administrator's language), with a form to invite someone and, for a pending one, Withdraw (a confirmation page, then
-a POST). Every rule is :mod:`admit.admin.organization_invitations`'s: a person who is not a system
+refused, said by its code in the administrator's language), with a form to invite someone and, for
+a pending one, Withdraw (a confirmation page, then a POST). Errors are said by their code too.
+Every rule is :mod:`admit.admin.organization_invitations`'s: a person who is not a system
 administrator of the organization gets its refusal (another organization is not found)."""
 
 from __future__ import annotations
