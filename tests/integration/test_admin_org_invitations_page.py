@@ -73,7 +73,7 @@ def test_a_system_administrator_invites_lists_and_withdraws(ctx: Context, operat
     late = browser.get(confirm_path).text
     assert "there is nothing to withdraw" in late
     again = browser.post(confirm_path, data={"csrftoken": csrf(confirm.text)})
-    assert again.status_code == 409 and "only a pending invitation can be withdrawn" in again.text
+    assert again.status_code == 409 and "Only a pending invitation can be withdrawn" in again.text
     assert "Traceback" not in again.text
 
 

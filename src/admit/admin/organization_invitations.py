@@ -19,6 +19,7 @@ are, and no organization role is granted but a group administrator's kept one.""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeGuard
@@ -29,11 +30,15 @@ from admit.admin.security_controls import check_email
 from admit.domain import merge, secrets
 from admit.domain.errors import Conflict, LinkGone, NotFound, PermissionDenied, SecretRejected, ValidationFailed
 from admit.domain.events import EventType
-from admit.domain.identifiers import normalise_email
+from admit.domain.identifiers import IdentifierKind, normalise_email
+from admit.domain.login_policy import LoginPolicy, ensure_account_allowed
+from admit.domain.members import person_names
+from admit.domain.passwords import PasswordPolicy
 from admit.domain.ports import UnitOfWork
-from admit.domain.records import Record
+from admit.domain.records import Record, Workspace
 from admit.domain.secrets import SecretPurpose
 from admit.flows.signin import sessions
+from admit.flows.signin.sessions import open_session
 from admit.shared.context import Actor, ActorKind, Context, record
 from admit.shared.messages import enqueue
 
@@ -57,6 +62,38 @@ class MergeRefused(Conflict):
         self.plan = plan  # the plan that could not be carried out (its licences needed and available)
 
 
+def stored_refusal(code: str | None, reason: str, plan: merge.MergePlan | None) -> str:
+    """What the invitation keeps of a refused acceptance: its code and numbers (the pages say it
+    in the reader's language from these) and the English reason (the API's ``refusal``, the
+    audit's words), as one JSON text of at most 500 characters."""
+    facts: dict[str, Any] = {"code": code}
+    if plan is not None and code == "no_licences":
+        facts.update(needed=plan.licences_needed, available=plan.licences_available)
+    head = json.dumps(facts, separators=(",", ":"))
+    room = 500 - len(head) - 20
+    while True:
+        text = json.dumps({**facts, "reason": reason[:room]}, separators=(",", ":"))
+        if len(text) <= 500:
+            return text
+        room -= len(text) - 500
+
+
+def read_refusal(stored: str | None) -> tuple[str | None, str | None, dict[str, int]]:
+    """(reason in English, code, numbers) of what :func:`stored_refusal` kept; a reason stored
+    before codes were kept is its own text, without a code."""
+    if not stored:
+        return None, None, {}
+    try:
+        facts = json.loads(stored) if stored.startswith("{") else None
+    except ValueError:
+        facts = None
+    if not isinstance(facts, dict) or not isinstance(facts.get("reason"), str):
+        return stored, None, {}
+    numbers = {k: v for k, v in facts.items() if k in ("needed", "available") and isinstance(v, int)}
+    code = facts.get("code")
+    return facts["reason"], code if isinstance(code, str) else None, numbers
+
+
 @dataclass(frozen=True)
 class OrgInvitationView:
     id: str
@@ -70,23 +107,29 @@ class OrgInvitationView:
     created_at: datetime
     answered_at: datetime | None
     acquired_organization_id: str | None
-    refusal: str | None
+    refusal: str | None  # why the last attempt to accept was refused, in English
     enterprise: bool = False  # the invitee administers an enterprise account: it cannot be acquired
+    refusal_code: str | None = None  # the refusal's code (merge.MergePlan.refusal): pages say it by code
+    refusal_numbers: dict[str, int] | None = None  # no_licences: the licences needed and available then
 
 
 def _view(row: Record, organization_name: str, now: datetime, enterprise: bool = False) -> OrgInvitationView:
     state = "expired" if row.state == "pending" and now >= row.expires_at else str(row.state)
+    refusal, refusal_code, numbers = read_refusal(row.refusal)
     return OrgInvitationView(
         id=row.id, organization_id=row.organization_id, organization_name=organization_name, email=row.email,
         state=state, language=row.language, inviter_name=row.inviter_name, expires_at=row.expires_at,
         created_at=row.created_at, answered_at=row.answered_at,
-        acquired_organization_id=row.acquired_organization_id, refusal=row.refusal, enterprise=enterprise,
+        acquired_organization_id=row.acquired_organization_id, refusal=refusal, enterprise=enterprise,
+        refusal_code=refusal_code, refusal_numbers=numbers,
     )  # fmt: skip
 
 
 def _email(value: object) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > EMAIL_LIMIT or "\x00" in value:
-        raise ValidationFailed("an email address is required (at most 320 characters)", field="email")
+        raise ValidationFailed(
+            "an email address is required (at most 320 characters)", field="email", code="email_invalid"
+        )
     return normalise_email(value)
 
 
@@ -94,7 +137,7 @@ def _language(value: object) -> str:
     if value is None:
         return "en"
     if not isinstance(value, str) or value.strip().lower() not in LANGUAGES:
-        raise ValidationFailed("the language is en, de or fr", field="language")
+        raise ValidationFailed("the language is en, de or fr", field="language", code="language_invalid")
     return value.strip().lower()
 
 
@@ -383,7 +426,7 @@ def decline(ctx: Context, account_id: str, *, invitation_id: object = None, toke
     return _view(updated, org.name, now)
 
 
-def _end(uow: UnitOfWork, row: Record, state: str, account_id: str, now: datetime, **values: Any) -> None:
+def _end(uow: UnitOfWork, row: Record, state: str, account_id: str | None, now: datetime, **values: Any) -> None:
     uow.org_invitations.update(row.id, state=state, account_id=account_id, answered_at=now, **values)
     live = uow.secrets.live_for(row.id, PURPOSE.value, lock=True)
     if live is not None:
@@ -533,15 +576,190 @@ def _note_refusal(
     sends nothing more)."""
     with ctx.uow(write=True) as uow:
         row = _open_for(uow, account_id, invitation_id, token, now, lock=True)
-        reason = refused.message[:500]
-        uow.org_invitations.update(row.id, refusal=reason)
-        record(
-            uow, Actor(ActorKind.ACCOUNT, id=account_id), EventType.ORG_INVITATION_REFUSED,
-            "org_invitation", row.id, now, organization_id=row.organization_id, reason=refused.code,
-        )  # fmt: skip
-        if row.refusal != reason:
-            _tell_inviting_side(uow, row, refused, now)
+        _keep_refusal(uow, Actor(ActorKind.ACCOUNT, id=account_id), row, refused, now)
         uow.commit()
+
+
+def _keep_refusal(uow: UnitOfWork, actor: Actor, row: Record, refused: MergeRefused, now: datetime) -> None:
+    kept = stored_refusal(refused.code, refused.message, refused.plan)
+    uow.org_invitations.update(row.id, refusal=kept)
+    record(
+        uow, actor, EventType.ORG_INVITATION_REFUSED, "org_invitation", row.id, now,
+        organization_id=row.organization_id, reason=refused.code,
+    )  # fmt: skip
+    if read_refusal(row.refusal)[:2] != read_refusal(kept)[:2]:
+        _tell_inviting_side(uow, row, refused, now)
+
+
+# ---- Without an account: the link proves the address --------------------------------------------
+
+SIGN_IN_REQUIRED = "sign_in_required"
+SIGN_IN_MESSAGE = "sign in to answer this invitation"
+
+
+@dataclass(frozen=True)
+class LinkFacts:
+    """What the link's page shows before sign-in: the invitation, whether its address has an
+    account (the link was sent there, so it tells its holder nothing new), and, for a person
+    without one, the password policy and whether the organization lets a password account in."""
+
+    invitation: OrgInvitationView
+    has_account: bool
+    password_policy: str
+    password_allowed: bool
+    plan: merge.MergePlan | None  # for an address without an account: what accepting would do
+
+
+def _open_by_link(uow: UnitOfWork, token: object, now: datetime, *, lock: bool = False) -> Record:
+    """The pending invitation behind a link (``LinkGone`` once it is answered or expired)."""
+    row = _by_token(uow, token, now)
+    if lock:
+        locked = uow.org_invitations.get(None, row.id, lock=True)
+        assert locked is not None
+        row = locked
+        _not_withdrawn(row)
+    if row.state != "pending" or now >= row.expires_at:
+        raise LinkGone("this invitation is no longer open")
+    return row
+
+
+def _joining_workspace(uow: UnitOfWork, row: Record) -> Workspace:
+    """The workspace a new person joins (the plan's: the organization's first); its password
+    policy and login methods are the organization's rules for a new account."""
+    workspaces = uow.workspaces.list(row.organization_id)
+    if not workspaces:
+        raise MergeRefused("the organization has no workspace to join yet", code="no_workspace")
+    return workspaces[0]
+
+
+def link_facts(ctx: Context, token: object) -> LinkFacts:
+    """:func:`preview`, with what a person without an account needs to create one."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        row = _open_by_link(uow, token, now)
+        org = uow.organizations.get(row.organization_id)
+        assert org is not None
+        has_account = _account_for(uow, row.email) is not None
+        workspaces = uow.workspaces.list(org.id)
+        policy = str(workspaces[0].password_policy) if workspaces else "length"
+        allowed = (
+            bool(workspaces)
+            and LoginPolicy.of(workspaces[0].login_methods, workspaces[0].sso_required).password_allowed
+        )
+        plan = None if has_account else _plan(uow, row, None, now)
+        invitation = _view(row, org.name, now, _enterprise(uow, row.email, org.id))
+    return LinkFacts(invitation, has_account, policy, allowed, plan)
+
+
+def reader_language(ctx: Context, account_id: str) -> str | None:
+    """The language a signed-in person reads the invitation's pages in (their account's)."""
+    with ctx.uow() as uow:
+        account = uow.accounts.get(account_id)
+        return None if account is None else account.language
+
+
+@dataclass(frozen=True)
+class NewAccountResult(MergeResult):
+    account_id: str
+    session: str  # the new account's session (shown once)
+
+
+def accept_as_new_account(
+    ctx: Context, token: object, password: object, *, first_name: object = None, last_name: object = None
+) -> NewAccountResult:
+    """Accept with the link alone, for an address that has no account: the link was sent to it,
+    so it proves the address (as a workspace invitation's claim does). A password account is
+    created with that address (its name optional, the password under the policy of the workspace
+    the person joins, which must let password accounts in), it accepts as a free user (the merge
+    plan's path: the organization's first workspace), and its session starts, all in one
+    transaction. An address that has an account meanwhile is asked to sign in
+    (``sign_in_required``), with no more said than the link's page says."""
+    if not isinstance(password, str) or not password:
+        raise ValidationFailed("choose a password to create your account", field="password", code="password_required")
+    if len(password) > 1024:
+        raise ValidationFailed("a password has at most 1024 characters", field="password", code="password_too_long")
+    names = person_names(_text(first_name), _text(last_name), required=False)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:  # every rule before the password is hashed (slow by design)
+        row = _open_by_link(uow, token, now)
+        _no_account_yet(uow, row.email)
+        workspace = _joining_workspace(uow, row)
+        _password_allowed(workspace)
+        org = uow.organizations.get(row.organization_id)
+        assert org is not None
+        context = [row.email, *names, org.name, workspace.name]
+        PasswordPolicy.named(workspace.password_policy).check(password, [c for c in context if c])
+    password_hash = ctx.hasher.hash(password)
+    try:
+        with ctx.uow(write=True) as uow:
+            row = _open_by_link(uow, token, now, lock=True)
+            _no_account_yet(uow, row.email)
+            _password_allowed(_joining_workspace(uow, row))
+            account_id = _new_account(uow, row, password_hash, names, now)
+            result = _carry_out(uow, row, account_id, now)
+            session = open_session(uow, ctx.random, account_id, now)
+            uow.commit()
+    except MergeRefused as refused:
+        with ctx.uow(write=True) as uow:
+            _keep_refusal(uow, INVITEE, _open_by_link(uow, token, now, lock=True), refused, now)
+            uow.commit()
+        raise
+    return NewAccountResult(result.invitation, result.plan, result.member_id, account_id, session)
+
+
+INVITEE = Actor(ActorKind.INVITEE, name="invitee")
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValidationFailed("a name is text", field="first_name", code="name_invalid")
+    return value
+
+
+def _no_account_yet(uow: UnitOfWork, email: str) -> None:
+    if _account_for(uow, email) is not None:
+        raise Conflict(SIGN_IN_MESSAGE, code=SIGN_IN_REQUIRED)
+
+
+def _password_allowed(workspace: Workspace) -> None:
+    """The organization signs people in through single sign-on only: no password account joins."""
+    ensure_account_allowed(LoginPolicy.of(workspace.login_methods, workspace.sso_required), "password", None, [])
+
+
+def _new_account(uow: UnitOfWork, row: Record, password_hash: str, names: tuple[str, str], now: datetime) -> str:
+    """The invited address's password account (the address is its email: the link proved it)."""
+    account_id = uow.accounts.add(
+        credential_kind="password", password_hash=password_hash, first_name=names[0] or None,
+        last_name=names[1] or None, language=row.language, status="active", must_change_password=False,
+        created_at=now,
+    )  # fmt: skip
+    uow.accounts.add_identifier(account_id, IdentifierKind.EMAIL.value, row.email, now)
+    record(
+        uow, Actor(ActorKind.ACCOUNT, id=account_id), EventType.ACCOUNT_CREATED, "account", account_id, now,
+        organization_id=row.organization_id, identifiers=[IdentifierKind.EMAIL.value], credential="password",
+        org_invitation_id=row.id,
+    )  # fmt: skip
+    return account_id
+
+
+def decline_by_link(ctx: Context, token: object) -> OrgInvitationView:
+    """Decline with the link alone (no account, or not signed in): the invitation ends, nothing
+    else changes, as a workspace invitation's link declines."""
+    now = ctx.clock.now()
+    with ctx.uow(write=True) as uow:
+        row = _open_by_link(uow, token, now, lock=True)
+        _end(uow, row, "declined", None, now)
+        record(
+            uow, INVITEE, EventType.ORG_INVITATION_DECLINED, "org_invitation", row.id, now,
+            organization_id=row.organization_id,
+        )  # fmt: skip
+        org = uow.organizations.get(row.organization_id)
+        updated = uow.org_invitations.get(None, row.id)
+        assert org is not None and updated is not None
+        uow.commit()
+    return _view(updated, org.name, now)
 
 
 def _tell_inviting_side(uow: UnitOfWork, row: Record, refused: MergeRefused, now: datetime) -> None:

@@ -1,20 +1,24 @@
 """An invitation to join an organization's account (issue 17): the page its email's links open
 (``/org-invitations/{token}``) and the one the signed-in home links to
 (``/home/org-invitations/{id}``). Both show the merge plan before the person answers; answering is
-a POST. Every rule is ``admin.organization_invitations``'s: this module only shows its answers."""
+a POST. Someone whose address has no account creates one from the link (the link proves the
+address) and joins in the same step; declining needs no account. The page speaks the signed-in
+person's language, else the invitation's. Every rule is ``admin.organization_invitations``'s:
+this module only shows its answers."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.admin import organization_invitations as oi
-from admit.domain.errors import DomainError, NotFound, SecretRejected
+from admit.domain.errors import Conflict, DomainError, NotFound, PermissionDenied, SecretRejected, ValidationFailed
 from admit.entrypoints.web.deps import Ctx, blocking
-from admit.entrypoints.web.pages.common import browser_cookies, page
+from admit.entrypoints.web.errors import status_of
+from admit.entrypoints.web.pages.common import browser_cookies, page, password_rules
 from admit.flows.signin import sessions
 
 router = APIRouter(include_in_schema=False)
@@ -46,20 +50,22 @@ async def _signed_in(request: Request, ctx: Ctx) -> tuple[str, str] | None:
 async def _show(
     request: Request, ctx: Ctx, *, token: str | None, invitation_id: str | None, status: int = 200, **extra: Any
 ) -> Response:
-    here = (
-        f"/org-invitations/{quote(token, safe='')}"
-        if token
-        else f"/home/org-invitations/{quote(invitation_id or '', safe='')}"
-    )
+    here = _here(token, invitation_id)
     signed_in = await _signed_in(request, ctx)
+    answer = request.query_params.get("answer")
     if signed_in is None:
         if token is None:
             return RedirectResponse(f"/sign-in?next={quote(here, safe='/')}", status_code=303)
         try:
-            invitation = await blocking(lambda: oi.preview(ctx, token))
+            facts = await blocking(lambda: oi.link_facts(ctx, token))
         except SecretRejected as exc:
             return _gone(request, exc)
-        return page(request, "welcome_organization.html", invitation=invitation, plan=None, here=here, **extra)
+        new_account = {} if facts.has_account else {"new_account": True, **password_rules(facts.password_policy)}
+        return page(
+            request, "welcome_organization.html", status, invitation=facts.invitation, plan=facts.plan, here=here,
+            ui_language=facts.invitation.language, password_allowed=facts.password_allowed,
+            decline_first=answer == "decline", **new_account, **extra,
+        )  # fmt: skip
     _, account_id = signed_in
     try:
         invitation, plan = await blocking(
@@ -69,10 +75,11 @@ async def _show(
         return page(request, "welcome_organization.html", 404, other_address=True, here=here)
     except SecretRejected as exc:
         return _gone(request, exc)
-    answer = request.query_params.get("answer")
+    language = await blocking(lambda: oi.reader_language(ctx, account_id))
     return page(
         request, "welcome_organization.html", status, invitation=invitation, plan=plan, here=here,
-        decline_first=answer == "decline", **extra,
+        decline_first=answer == "decline", account={"language": language}, ui_language=invitation.language,
+        **extra,
     )  # fmt: skip
 
 
@@ -87,12 +94,16 @@ async def by_id(invitation_id: str, request: Request, ctx: Ctx) -> Response:
 
 
 async def _answer(request: Request, ctx: Ctx, answer: str, *, token: str | None, invitation_id: str | None) -> Response:
-    here = (
-        f"/org-invitations/{quote(token, safe='')}"
-        if token
-        else f"/home/org-invitations/{quote(invitation_id or '', safe='')}"
-    )
+    here = _here(token, invitation_id)
     signed_in = await _signed_in(request, ctx)
+    if signed_in is None and token is not None and answer == "decline":
+        try:
+            invitation = await blocking(lambda: oi.decline_by_link(ctx, token))
+        except SecretRejected as exc:
+            return _gone(request, exc)
+        return page(
+            request, "welcome_organization.html", declined=True, invitation=invitation, ui_language=invitation.language
+        )
     if signed_in is None or answer not in ("accept", "decline"):
         return RedirectResponse(f"/sign-in?next={quote(here, safe='/')}", status_code=303)
     session, account_id = signed_in
@@ -104,12 +115,45 @@ async def _answer(request: Request, ctx: Ctx, answer: str, *, token: str | None,
     except oi.ReauthenticationRequired:
         return RedirectResponse(f"/sign-in?next={quote(here, safe='/')}&again=1", status_code=303)
     except oi.MergeRefused as refused:
-        return await _show(request, ctx, token=token, invitation_id=invitation_id, status=409, error=refused.message)
+        return await _show(request, ctx, token=token, invitation_id=invitation_id, status=409, error=refused)
     except NotFound:
         return page(request, "welcome_organization.html", 404, other_address=True, here=here)
     except SecretRejected as exc:
         return _gone(request, exc)
     return RedirectResponse("/?notice=org_joined", status_code=303)
+
+
+@router.post("/org-invitations/{token}/create", response_class=HTMLResponse)
+async def create_account(
+    token: str,
+    request: Request,
+    ctx: Ctx,
+    password: str = Form(""),
+    first_name: str = Form(""),
+    last_name: str = Form(""),
+) -> Response:
+    """Create the invited address's account with this password, join, and sign in (the service
+    refuses an address that has an account: that person is asked to sign in, as the link says)."""
+    try:
+        result = await blocking(
+            lambda: oi.accept_as_new_account(
+                ctx, token, password, first_name=first_name[:200] or None, last_name=last_name[:200] or None
+            )
+        )
+    except SecretRejected as exc:
+        return _gone(request, exc)
+    except oi.MergeRefused as refused:
+        return await _show(request, ctx, token=token, invitation_id=None, status=409, error=refused)
+    except Conflict as exc:  # sign_in_required: the page the link shows a person with an account
+        return await _show(request, ctx, token=token, invitation_id=None, status=status_of(exc))
+    except (ValidationFailed, PermissionDenied) as exc:
+        return await _show(
+            request, ctx, token=token, invitation_id=None, status=status_of(exc), error=exc,
+            first_name=first_name[:200], last_name=last_name[:200],
+        )  # fmt: skip
+    response = RedirectResponse("/?notice=org_joined", status_code=303)
+    browser_cookies(request).start_session(response, result.session, request)
+    return response
 
 
 @router.post("/org-invitations/{token}/{answer}", response_class=HTMLResponse)

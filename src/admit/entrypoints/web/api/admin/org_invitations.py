@@ -13,11 +13,12 @@ from pydantic import BaseModel, Field
 from admit.admin import organization_invitations as oi
 from admit.domain.merge import MergePlan
 from admit.entrypoints.web.api.routing import api_router
-from admit.entrypoints.web.deps import Bearer, Ctx, as_account, as_caller
+from admit.entrypoints.web.deps import Bearer, Ctx, as_account, as_caller, blocking
 
 router = api_router(tags=["organizations"])
 BASE = "/organizations/{organization_id}/invitations"
 MINE = "/me/organization-invitations"
+BY_LINK = "/organization-invitations"
 
 
 class OrgInvitationIn(BaseModel):
@@ -39,6 +40,20 @@ class OrgInvitationOut(BaseModel):
     acquired_organization_id: str | None = Field(description="The invitee's account, acquired and closed.")
     refusal: str | None = Field(description="Why the last attempt to accept was refused.")
     enterprise: bool = Field(description="The invitee administers an enterprise account: it cannot be acquired.")
+    refusal_code: str | None = Field(
+        None, description="The last refusal's code: enterprise, several_accounts, already_member, no_workspace or"
+        " no_licences."
+    )  # fmt: skip
+
+
+class LinkTokenIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200, description="The token from the invitation's link.")
+
+
+class NewAccountAcceptIn(LinkTokenIn):
+    password: str = Field(min_length=1, max_length=1024, description="The new account's password.")
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
 
 
 class PersonOut(BaseModel):
@@ -100,6 +115,11 @@ class MergeResultOut(BaseModel):
     invitation: OrgInvitationOut
     plan: MergePlanOut
     member_id: str | None
+
+
+class NewAccountOut(MergeResultOut):
+    account_id: str
+    session_token: str = Field(description="The new account's session, shown once: send as 'Authorization: Bearer …'.")
 
 
 def plan_out(plan: MergePlan) -> dict[str, Any]:
@@ -177,3 +197,29 @@ async def accept(org_invitation_id: str, ctx: Ctx, token: Bearer) -> Any:
 async def decline(org_invitation_id: str, ctx: Ctx, token: Bearer) -> Any:
     """Decline: nothing changes but the invitation."""
     return await as_account(ctx, token, lambda account_id: oi.decline(ctx, account_id, invitation_id=org_invitation_id))
+
+
+@router.post(f"{BY_LINK}/accept", status_code=201, response_model=NewAccountOut)
+async def accept_by_link(body: NewAccountAcceptIn, ctx: Ctx) -> Any:
+    """Accept with the link's token when the invited address has no account: the link proves the
+    address, so an account is created with it and this password (under the password policy of
+    the workspace the person joins), it joins as a free user, and its session starts, in one
+    transaction. An address that has an account is a 409 ``sign_in_required``: sign in and
+    accept as yourself (``/me/organization-invitations/{id}/accept``)."""
+
+    def work() -> Any:
+        result = oi.accept_as_new_account(
+            ctx, body.token, body.password, first_name=body.first_name, last_name=body.last_name
+        )
+        return {
+            "invitation": result.invitation, "plan": plan_out(result.plan), "member_id": result.member_id,
+            "account_id": result.account_id, "session_token": result.session,
+        }  # fmt: skip
+
+    return await blocking(work)
+
+
+@router.post(f"{BY_LINK}/decline", response_model=OrgInvitationOut)
+async def decline_by_link(body: LinkTokenIn, ctx: Ctx) -> Any:
+    """Decline with the link's token, signed in or not: nothing changes but the invitation."""
+    return await blocking(lambda: oi.decline_by_link(ctx, body.token))

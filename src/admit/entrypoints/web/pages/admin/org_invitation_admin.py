@@ -1,7 +1,8 @@
 """The organization area's invitations page (issue 17): ``/admin/org/{org}/invitations`` lists the
 organization's invitations to join its account (email, state, sent, expires, and why a merge was
-refused), with a form to invite someone and, for a pending one, Withdraw (a confirmation page, then
-a POST). Every rule is :mod:`admit.admin.organization_invitations`'s: a person who is not a system
+refused, said by its code in the administrator's language), with a form to invite someone and, for
+a pending one, Withdraw (a confirmation page, then a POST). Errors are said by their code too.
+Every rule is :mod:`admit.admin.organization_invitations`'s: a person who is not a system
 administrator of the organization gets its refusal (another organization is not found)."""
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ async def invite(organization_id: str, request: Request, ctx: Ctx) -> Response:
             return refused
         field = "language" if exc.field == "language" else "email"
         values = {"email": email, "language": language}
-        return await _page(request, ctx, organization_id, status_of(exc), errors={field: exc.message}, values=values)
+        return await _page(request, ctx, organization_id, status_of(exc), errors={field: exc}, values=values)
     return RedirectResponse(f"{invitations_path(organization_id)}?done=invited", status_code=303)
 
 
@@ -113,5 +114,5 @@ async def withdraw(organization_id: str, invitation_id: str, request: Request, c
         refused = refusal(request, exc, me.language)
         if refused is not None:
             return refused
-        return await _page(request, ctx, organization_id, status_of(exc), errors={"invitations": exc.message})
+        return await _page(request, ctx, organization_id, status_of(exc), errors={"invitations": exc})
     return RedirectResponse(f"{invitations_path(organization_id)}?done=withdrawn", status_code=303)
