@@ -7,6 +7,7 @@ declining needs no account; the REST door does the same."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from support.api import client
 from support.org_worlds import PersonSpec, account, build, events, snapshot
@@ -14,6 +15,7 @@ from support.pages import csrf
 
 from admit.adapters.persistence import tables as t
 from admit.admin import organization_invitations as oi
+from admit.domain.errors import Conflict
 from admit.shared.context import Actor, Context
 
 NEW_PASSWORD = "velvet-compass-ember-38"
@@ -159,3 +161,19 @@ def test_the_rest_door_creates_the_account_and_joins_or_declines_with_the_token(
     assert declined.status_code == 200 and declined.json()["state"] == "declined"
     assert api.post("/api/v1/organization-invitations/decline", json={"token": other}).status_code == 410
     assert api.post("/api/v1/organization-invitations/decline", json={"token": "nonsense"}).status_code in (400, 404)
+
+
+def test_an_account_made_in_the_same_instant_is_stopped_by_the_index_and_asked_to_sign_in(
+    ctx: Context, operator: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check inside the transaction cannot see an account another request is committing at
+    that moment: the unique index stops the second one, and the person reads the same answer."""
+    acme = build(ctx, operator, "Acme", people=[PersonSpec("boss@acme.example", org_role="system_admin")])
+    _, token = oi.invite(ctx, acme.actor("boss@acme.example"), acme.org.id, "race@new.example")
+    account(ctx, "race@new.example")
+    before = snapshot(ctx, acme.org.id)
+    monkeypatch.setattr(oi, "_no_account_yet", lambda uow, email: None)  # both checks passed before it committed
+    with pytest.raises(Conflict) as refused:
+        oi.accept_as_new_account(ctx, token, NEW_PASSWORD)
+    assert refused.value.code == oi.SIGN_IN_REQUIRED and str(refused.value) == oi.SIGN_IN_MESSAGE
+    assert snapshot(ctx, acme.org.id) == before

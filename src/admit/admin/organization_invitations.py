@@ -28,7 +28,15 @@ from admit.admin import licences
 from admit.admin.organization_roles import OrgRole, organization_for
 from admit.admin.security_controls import check_email
 from admit.domain import merge, secrets
-from admit.domain.errors import Conflict, LinkGone, NotFound, PermissionDenied, SecretRejected, ValidationFailed
+from admit.domain.errors import (
+    AlreadyExists,
+    Conflict,
+    LinkGone,
+    NotFound,
+    PermissionDenied,
+    SecretRejected,
+    ValidationFailed,
+)
 from admit.domain.events import EventType
 from admit.domain.identifiers import IdentifierKind, normalise_email
 from admit.domain.login_policy import LoginPolicy, ensure_account_allowed
@@ -704,6 +712,10 @@ def accept_as_new_account(
             _keep_refusal(uow, INVITEE, _open_by_link(uow, token, now, lock=True), refused, now)
             uow.commit()
         raise
+    except AlreadyExists as taken:  # an account made for the address meanwhile (the unique index)
+        if taken.code != "account_exists":
+            raise
+        raise Conflict(SIGN_IN_MESSAGE, code=SIGN_IN_REQUIRED) from None
     return NewAccountResult(result.invitation, result.plan, result.member_id, account_id, session)
 
 
