@@ -53,6 +53,7 @@ def _finished(page: Page, text: str) -> None:
     expect(page.locator("ul.summary")).to_contain_text(text)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the import journey below runs on both
 def test_invite_all_from_unsent_invitations(page: Page, database_url: str) -> None:
     kind = backend(database_url)
     with server(database_url) as base:
@@ -195,6 +196,7 @@ def test_an_import_with_invite_later_then_invite_all(page: Page, database_url: s
         )
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the import journey below runs on both
 def test_each_persons_invitation_preview_is_the_email_they_will_get(page: Page, database_url: str) -> None:
     """Inviting one person once previewed the first member awaiting invitation's email (another
     name, another language)."""
