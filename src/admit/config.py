@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a job stays with its runner after each chunk; a dead runner's job resumes after it.",
     )
+    idempotency_stale_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="How long an Idempotency-Key stays in flight before a retry may take it over (its process died).",
+    )
     worker_in_serve: bool = Field(True, description="Run the outbox worker and the job runner inside `admit serve`.")
 
     @field_validator("base_url")
