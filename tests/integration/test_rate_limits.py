@@ -341,7 +341,7 @@ def test_a_password_reset_sms_past_the_daily_cap_is_a_429_page(ctx: Context, org
     field = _sms_workspace(ctx, org)
     phone = "+4915100000009"
     members.provision(ctx, operator, field.id, MemberInput(username="ida", phone=phone), invite=True)
-    invited = [m for m in messages(ctx) if m["channel"] == "sms"][0]
+    invited = next(m for m in messages(ctx) if m["channel"] == "sms")
     claims.accept_with_token(ctx, str(invited["payload"]["link"]).rsplit("/", 1)[1], password=PASSWORD)
     rate_limits.configure(sms_daily_cap=1)
     browser = client(ctx)
