@@ -223,7 +223,7 @@ class Launched:
 class Launcher:
     """Starts ``admit`` commands as real processes of their own, forked from a server process that
     imported Admit once (multiprocessing's forkserver with the modules preloaded): a process is
-    serving within a second instead of the 5 to 15 seconds each interpreter takes to import the
+    serving within 1 to 3 seconds instead of the 5 to 15 seconds each interpreter takes to import the
     web app on a loaded 2-core machine. Each child is a separate process with its own
     environment, database connections and signals, as ``admit serve`` or ``admit worker`` started
     by an operator; ``kill -9`` kills it alone. ``admit serve --workers N`` (uvicorn spawns fresh
