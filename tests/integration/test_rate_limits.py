@@ -1,4 +1,4 @@
-"""Rate limits on invitations, resends and SMS (admin.rate_limits), over HTTP and on both
+"""Rate limits on invitations, resends and every SMS (admin.rate_limits), over HTTP and on both
 databases: the API's 429 with Retry-After, the console page's message, the CLI's message, the
 burst of resends that sends one message and leaves only the newest link working, the per-country
 SMS limit, the organization's daily SMS cap (administrators told once), bulk jobs not counted per
@@ -351,3 +351,19 @@ def test_a_password_reset_sms_past_the_daily_cap_is_a_429_page(ctx: Context, org
     assert refused.status_code == 429 and refused.headers["content-type"].startswith("text/html")
     assert "Traceback" not in refused.text
     assert len([m for m in messages(ctx, kind="password_reset") if m["channel"] == "sms"]) == 1
+
+
+def test_the_cli_says_in_one_line_why_an_access_code_sms_is_refused(
+    database_url: str, ctx: Context, org: Any, operator: Actor
+) -> None:
+    field = _sms_workspace(ctx, org)
+    created, _ = members.provision(
+        ctx, operator, field.id, MemberInput(username="ida", phone="+4915100000001"), invite=False
+    )
+    cap = {"ADMIT_SMS_DAILY_CAP_PER_ORGANIZATION": "1"}
+    admit(database_url, "code", "sms", created.id, **cap)  # the day's one SMS
+    refused = admit(database_url, "code", "sms", created.id, check=False, **cap)
+    assert refused.returncode == 1
+    said = (refused.stdout + refused.stderr).strip()
+    assert said.startswith("Error sms_daily_cap_reached: the organization's daily SMS limit is reached")
+    assert len(said.splitlines()) == 1 and "Traceback" not in said
