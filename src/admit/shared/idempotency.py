@@ -40,6 +40,8 @@ def configure(stale: timedelta = STALE) -> None:
     if stale <= timedelta(0):
         raise ValueError("the idempotency stale time must be positive")
     _stale[0] = stale
+
+
 MAX_KEY = 255
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
