@@ -18,7 +18,7 @@ from support.outbox import messages, token_for
 from support.pages import browser_signed_in, csrf
 from support.processes import admit
 
-from admit.admin import bulk_invites, jobs, members, rate_limits, tenancy
+from admit.admin import bulk_invites, invitations, jobs, members, rate_limits, tenancy
 from admit.admin.invitations import invite
 from admit.admin.profiles import MemberInput
 from admit.domain.errors import DomainError, SecretRejected
@@ -367,3 +367,18 @@ def test_the_cli_says_in_one_line_why_an_access_code_sms_is_refused(
     said = (refused.stdout + refused.stderr).strip()
     assert said.startswith("Error sms_daily_cap_reached: the organization's daily SMS limit is reached")
     assert len(said.splitlines()) == 1 and "Traceback" not in said
+
+
+def test_a_reminder_past_the_daily_sms_cap_goes_by_email_only(
+    ctx: Context, operator: Actor, workspace: Any, clock: FixedClock
+) -> None:
+    """A reminder's SMS counts against the cap like any other; past it the reminder still goes by
+    email (the sweep goes on), and the SMS is not queued."""
+    tenancy.update_workspace(ctx, operator, workspace.id, {"sms_enabled": True, "reminder_days": 1})
+    invite(ctx, operator, workspace.id, MemberInput(email="jan@example.com", phone="+49 30 901820"))
+    invite(ctx, operator, workspace.id, MemberInput(email="eve@example.com", phone="+49 30 901821"))
+    clock.advance(days=6)  # the same UTC day count starts again: the invitations' SMS were days ago
+    rate_limits.configure(sms_daily_cap=1)
+    assert invitations.remind_due(ctx) == 2
+    sent = [(m["recipient"], m["channel"]) for m in messages(ctx, kind="invitation_reminder")]
+    assert sorted(c for _, c in sent) == ["email", "email", "sms"], sent  # one SMS, both emails
