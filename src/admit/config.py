@@ -94,15 +94,20 @@ class Settings(BaseSettings):
     rate_resend_seconds: int = Field(60, ge=0, description="One resend per invitation per this many seconds.")
     rate_sms_per_inviter: int = Field(100, ge=0, description="Invitation SMS an hour per inviter.")
     rate_sms_per_workspace: int = Field(300, ge=0, description="Invitation SMS an hour per workspace.")
-    rate_sms_per_organization: int = Field(1000, ge=0, description="Invitation SMS an hour per organization.")
-    rate_sms_per_country: int = Field(300, ge=0, description="Invitation SMS an hour per organization and country.")
+    rate_sms_per_organization: int = Field(1000, ge=0, description="SMS of any kind an hour per organization.")
+    rate_sms_per_country: int = Field(300, ge=0, description="SMS of any kind an hour per organization and country.")
     sms_daily_cap_per_organization: int = Field(
-        2000, ge=0, description="Invitation SMS a UTC day per organization, bulk jobs included (a count)."
+        2000, ge=0, description="SMS of any kind a UTC day per organization, bulk jobs included (a count)."
     )
     job_lease_seconds: float = Field(
         300.0,
         gt=0,
         description="How long a job stays with its runner after each chunk; a dead runner's job resumes after it.",
+    )
+    idempotency_stale_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="How long an Idempotency-Key stays in flight before a retry may take it over (its process died).",
     )
     worker_in_serve: bool = Field(True, description="Run the outbox worker and the job runner inside `admit serve`.")
 

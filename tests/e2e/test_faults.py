@@ -11,7 +11,7 @@ import io
 import os
 import signal
 import subprocess
-import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,47 +22,69 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from support.faults import fill, restartable_cluster, small_disk, stalling_server
+from support.faults import Cluster, Launched, Launcher, fill, restartable_cluster, small_disk, stalling_server
 from support.postgres import free_port
-from support.processes import ADMIT, admit, environment, field
+from support.processes import admit, environment, field
 from support.sms_gateway import sms_gateway
 from support.smtp import smtp_server
 
 from admit.adapters.persistence import migrate
 from admit.adapters.persistence.database import make_engine
+from admit.adapters.persistence.tables import metadata
 from admit.admin.jobs import run_next
 from admit.bootstrap import build_context, make_uow_factory
 from admit.config import Settings
 from admit.domain.records import Message
 from admit.shared.messages import enqueue
 
-IMPORTED = 2000  # people in the import PostgreSQL restarts under (4 chunks)
+IMPORTED = 1200  # people in the imports PostgreSQL restarts under and a runner dies in (3 chunks of 500)
 FAST = 5.0  # seconds: a generous bound for "answers at once" on a loaded 2-core machine
+LAUNCHER = Launcher()
 
 
 # -- processes -------------------------------------------------------------------------------
 
 
-LOGS: dict[int, Path] = {}
+@pytest.fixture(scope="module", autouse=True)
+def _preloaded() -> None:
+    """The forkserver imports Admit once, while the first test sets up."""
+    LAUNCHER.warm()
 
 
-def start(database_url: str, *args: str, **extra: str) -> subprocess.Popen[str]:
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    """One PostgreSQL cluster of the module's own for every PostgreSQL test here (the suite's
+    shared cluster must never go down under other tests)."""
+    with restartable_cluster() as made:
+        migrate.upgrade(made.url)
+        yield made
+
+
+@pytest.fixture
+def pg(cluster: Cluster) -> Iterator[str]:
+    """The module cluster's database: running, and emptied after the test."""
+    yield cluster.url
+    if not cluster.running:
+        cluster.start()
+    engine = make_engine(cluster.url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE " + ", ".join(t.name for t in metadata.sorted_tables)))
+    finally:
+        engine.dispose()
+
+
+def start(database_url: str, *args: str, **extra: str) -> Launched:
     """``admit *args`` in a process of its own, its output in a file (read by :func:`output`)."""
-    log = Path(tempfile.mkstemp(prefix="admit-faults-", suffix=".log")[1])
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [ADMIT, *args], env=environment(database_url, **extra), stdout=out, stderr=out, text=True
-        )
-    LOGS[process.pid] = log
-    return process
+    return LAUNCHER.start(args, environment(database_url, **extra))
 
 
-def output(process: subprocess.Popen[str]) -> str:
-    return LOGS[process.pid].read_text(errors="replace")
+def output(process: Launched) -> str:
+    return process.log.read_text(errors="replace")
 
 
 @contextlib.contextmanager
-def serving(database_url: str, **extra: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def serving(database_url: str, **extra: str) -> Iterator[tuple[str, Launched]]:
     """``admit serve`` on a free port, its output kept; stopped (SIGTERM) afterwards."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -85,7 +107,7 @@ def serving(database_url: str, **extra: str) -> Iterator[tuple[str, subprocess.P
 
 
 @contextlib.contextmanager
-def working(database_url: str, **extra: str) -> Iterator[subprocess.Popen[str]]:
+def working(database_url: str, **extra: str) -> Iterator[Launched]:
     process = start(database_url, "worker", ADMIT_EXPIRY_SWEEP_SECONDS="3600", **extra)
     try:
         yield process
@@ -93,7 +115,7 @@ def working(database_url: str, **extra: str) -> Iterator[subprocess.Popen[str]]:
         stopped(process)
 
 
-def stopped(process: subprocess.Popen[str]) -> str:
+def stopped(process: Launched) -> str:
     """Stop the process (SIGTERM, then SIGKILL after 40 s); its whole output."""
     if process.poll() is None:
         process.terminate()
@@ -112,7 +134,7 @@ def _answers(base: str) -> bool:
         return False
 
 
-def until(check: Callable[[], Any], seconds: float, what: str, *alive: subprocess.Popen[str]) -> Any:
+def until(check: Callable[[], Any], seconds: float, what: str, *alive: Launched) -> Any:
     deadline = time.monotonic() + seconds
     while True:
         found = check()
@@ -124,7 +146,7 @@ def until(check: Callable[[], Any], seconds: float, what: str, *alive: subproces
         if time.monotonic() > deadline:
             logs = "\n".join(f"--- {p.args[1]}:\n{output(p)[-4000:]}" for p in alive)
             raise AssertionError(f"{what} within {seconds} s\n{logs}")
-        time.sleep(0.2)
+        time.sleep(0.1)
 
 
 def timed(call: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
@@ -220,22 +242,33 @@ def no_trace(answer: httpx.Response) -> None:
 # -- 1. PostgreSQL restarts under running processes -------------------------------------------
 
 
-def test_postgresql_restart_answers_503_and_the_same_processes_serve_again() -> None:
-    """PostgreSQL stops (a fast shutdown: every connection cut) while serve and a worker run and an
-    import is under way, and starts again: 503s in between, then the same processes carry on, the
-    pending message goes out and the import resumes from its last chunk with nobody twice."""
-    with restartable_cluster() as cluster, smtp_server() as smtp:
-        url = cluster.url
-        migrate.upgrade(url)
+def token_for(database_url: str, email: str) -> str:
+    """The secret of the newest invitation link queued for ``email``."""
+    links = [m.payload["link"] for m in messages(database_url) if m.recipient == email and "link" in m.payload]
+    assert links, f"no invitation for {email}"
+    return str(links[0]).rsplit("/", 1)[1]
+
+
+def test_postgresql_restart_answers_503_and_the_same_processes_serve_again(pg: str, cluster: Cluster) -> None:
+    """PostgreSQL stops (a fast shutdown: every connection cut) while serve and a worker run, an
+    import is under way and an invitee accepts, and starts again: 503s in between (the accept
+    too, with nothing of it written), then the same processes carry on, the accept succeeds once,
+    the pending message goes out and the import resumes from its last chunk with nobody twice."""
+    with smtp_server() as smtp:
+        url = pg
         quick = {"ADMIT_DB_POOL_SIZE": "3", "ADMIT_DB_MAX_OVERFLOW": "2", "ADMIT_DB_CONNECT_TIMEOUT": "3"}
         with (
             serving(url, ADMIT_WORKER_IN_SERVE="false", **quick) as (base, server),
             working(url, **smtp_env(smtp.port), **quick) as worker,
             operator_api(url, base) as api,
+            httpx.Client(base_url=f"{base}/api/v1", timeout=60) as invitee,
         ):
             ws = workspace(api)
             before = api.post(f"/workspaces/{ws}/invitations", json={"email": "before@example.com"})
             assert before.status_code == 201, before.text
+            invited = api.post(f"/workspaces/{ws}/invitations", json={"email": "accepts@example.com"})
+            assert invited.status_code == 201, invited.text
+            token = token_for(url, "accepts@example.com")
             until(lambda: smtp.inbox.to("before@example.com"), 30, "the first invitation was not delivered")
             job = api.post(f"/workspaces/{ws}/imports?invite=later&filename=people.csv", content=people_csv(IMPORTED))
             assert job.status_code in (201, 202), job.text
@@ -256,6 +289,13 @@ def test_postgresql_restart_answers_503_and_the_same_processes_serve_again() -> 
             no_trace(invite)
             listing = api.get(f"/workspaces/{ws}/members")
             assert listing.status_code == 503 and listing.json()["error"]["code"] == "database_unavailable"
+            accept = {"token": token, "password": "a long enough passphrase 42", "first_name": "Ada"}
+            for _ in range(2):  # an invitee's accept (and its retry) during the outage
+                refused, took = timed(lambda: invitee.post("/invitations/accept", json=accept))
+                assert refused.status_code == 503 and took < FAST, refused.text
+                assert refused.json()["error"]["code"] == "database_unavailable"
+                assert refused.headers["retry-after"] == "5"
+                no_trace(refused)
 
             page = httpx.get(
                 f"{base}/i/adm_inv_{'x' * 43}", headers={"accept": "text/html"}, timeout=30, follow_redirects=True
@@ -264,12 +304,22 @@ def test_postgresql_restart_answers_503_and_the_same_processes_serve_again() -> 
             assert page.headers["content-type"].startswith("text/html")
             assert "Unavailable for a moment" in page.text and "nothing you sent was saved" in page.text
             no_trace(page)
-            time.sleep(2)  # the worker's loops meet the outage too
+            until(lambda: "database is unavailable" in output(worker), 30, "the worker did not meet the outage")
 
             cluster.start()
             until(lambda: httpx.get(f"{base}/readyz", timeout=30).status_code == 200, 30, "not ready again", server)
-            again = api.post(f"/workspaces/{ws}/invitations", json={"email": "after@example.com"})
-            assert again.status_code == 201, again.text
+            # nothing of the refused accepts was written: the invitation still waits, nobody has an account
+            pending = "SELECT state FROM invitations WHERE email = 'accepts@example.com'"
+            assert scalar(url, pending) == "pending"
+            assert scalar(url, "SELECT count(*) FROM accounts") == 0
+            accepted = invitee.post("/invitations/accept", json=accept)
+            assert accepted.status_code == 200 and accepted.json()["status"] == "active", accepted.text
+            again = invitee.post("/invitations/accept", json=accept)
+            assert again.status_code in (400, 404, 409, 410), again.text  # once only
+            assert scalar(url, pending) == "accepted"
+            assert scalar(url, "SELECT count(*) FROM accounts") == 1
+            after = api.post(f"/workspaces/{ws}/invitations", json={"email": "after@example.com"})
+            assert after.status_code == 201, after.text
             until(lambda: smtp.inbox.to("after@example.com"), 30, "no delivery after the restart", worker)
             assert api.get(f"/workspaces/{ws}/members").status_code == 200
             state = "SELECT state FROM jobs WHERE id = :id"
@@ -278,18 +328,95 @@ def test_postgresql_restart_answers_503_and_the_same_processes_serve_again() -> 
             assert shown["state"] == "done" and shown["counts"].get("created") == IMPORTED, shown
             distinct = "SELECT count(DISTINCT email) FROM members WHERE workspace_id = :ws AND email LIKE 'person%'"
             assert scalar(url, distinct, ws=ws) == IMPORTED
-            assert scalar(url, "SELECT count(*) FROM members WHERE workspace_id = :ws", ws=ws) == IMPORTED + 2
+            assert scalar(url, "SELECT count(*) FROM members WHERE workspace_id = :ws", ws=ws) == IMPORTED + 3
             assert server.poll() is None and worker.poll() is None  # the same processes, reconnected
         served = stopped(server)
         assert "Traceback" not in served, served
     assert not smtp.inbox.to("down@example.com")
 
 
-# -- 2. kill -9 of a worker mid-send and mid-job ---------------------------------------------
+# -- 2. kill -9 of a server mid-request, of a worker mid-send and mid-job --------------------
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_a_worker_killed_mid_send_leaves_its_messages_to_another(database_url: str) -> None:
+def test_a_server_killed_mid_request_is_retried_on_another_with_nothing_doubled(pg: str) -> None:
+    """Two ``admit serve`` processes behind a load balancer; the one handling an invitation is
+    killed with SIGKILL while the request is inside its transaction (held on a row lock the test
+    takes: the member and a rate counter are written, nothing is committed). The client retries
+    on the other process with the same ``Idempotency-Key``: one member, one invitation, one email."""
+    stale = {"ADMIT_WORKER_IN_SERVE": "false", "ADMIT_IDEMPOTENCY_STALE_SECONDS": "2"}
+    with (
+        smtp_server() as smtp,
+        serving(pg, **stale) as (first_base, first),
+        serving(pg, **stale) as (second_base, second),
+        working(pg, **smtp_env(smtp.port)) as worker,
+        operator_api(pg, first_base) as api,
+        httpx.Client(base_url=f"{second_base}/api/v1", headers=api.headers, timeout=60) as other,
+    ):
+        ws = workspace(api)
+        warm = api.post(f"/workspaces/{ws}/invitations", json={"email": "warm@example.com"})
+        assert warm.status_code == 201, warm.text  # the workspace's rate counter row exists now
+        request = {"url": f"/workspaces/{ws}/invitations", "json": {"email": "killed@example.com"}}
+        key = {"Idempotency-Key": "faults-kill-9"}
+        holder = make_engine(pg)
+        lost: list[BaseException] = []
+
+        def send() -> None:
+            try:
+                answer = api.post(**request, headers=key)
+                lost.append(AssertionError(f"the killed server answered: {answer.status_code} {answer.text}"))
+            except httpx.TransportError as exc:
+                lost.append(exc)
+
+        try:
+            with holder.connect() as conn:
+                held = conn.begin()
+                counter = "SELECT key FROM throttles WHERE key = :k FOR UPDATE"
+                assert conn.execute(text(counter), {"k": f"rate:invitations:ws:{ws}"}).first() is not None
+                client = threading.Thread(target=send)
+                client.start()
+                waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                until(lambda: scalar(pg, waiting), 30, "the request did not reach its transaction", first)
+                first.kill()  # kill -9 mid-request
+                first.wait()
+                held.rollback()
+            client.join(30)
+        finally:
+            holder.dispose()
+        assert lost and isinstance(lost[0], httpx.TransportError), lost  # the client never got an answer
+
+        def retried() -> httpx.Response | None:
+            answer = other.post(**request, headers=key)
+            if answer.status_code == 409:  # the dead process's key, until it is stale
+                assert answer.json()["error"]["code"] == "idempotency_in_flight", answer.text
+                return None
+            return answer
+
+        made = until(retried, 30, "the retry was not taken over", second)
+        assert made.status_code == 201, made.text
+        replay = other.post(**request, headers=key)
+        assert replay.status_code == 201 and replay.headers.get("idempotent-replayed") == "true"
+        assert replay.json()["id"] == made.json()["id"]
+        until(lambda: smtp.inbox.to("killed@example.com"), 30, "the invitation was not delivered", worker)
+        time.sleep(1)  # anything sent twice would arrive now
+        assert len(smtp.inbox.to("killed@example.com")) == 1
+        one = "SELECT count(*) FROM {} WHERE email = 'killed@example.com'"
+        assert scalar(pg, one.format("members")) == 1 and scalar(pg, one.format("invitations")) == 1
+        assert scalar(pg, "SELECT count(*) FROM outbox WHERE recipient = 'killed@example.com'") == 1
+        assert second.poll() is None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database: SQLite in a file of the test's own, or the module's cluster."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg"))
+    url = f"sqlite:///{tmp_path / 'admit.db'}"
+    migrate.upgrade(url)
+    return url
+
+
+def test_a_worker_killed_mid_send_leaves_its_messages_to_another(either: str) -> None:
+    database_url = either
     count = 20
     enqueue_emails(database_url, count)
     lease = {"ADMIT_DELIVERY_LEASE_SECONDS": "4"}
@@ -309,9 +436,8 @@ def test_a_worker_killed_mid_send_leaves_its_messages_to_another(database_url: s
     assert Counter(m.state for m in messages(database_url)) == Counter({"sent": count})
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_a_job_runner_killed_mid_import_is_resumed_by_another(database_url: str) -> None:
-    count = 1500
+def test_a_job_runner_killed_mid_import_is_resumed_by_another(either: str) -> None:
+    database_url, count = either, IMPORTED
     with serving(database_url, ADMIT_WORKER_IN_SERVE="false") as (base, _), operator_api(database_url, base) as api:
         ws = workspace(api)
         job = api.post(f"/workspaces/{ws}/imports?invite=later&filename=people.csv", content=people_csv(count))
@@ -339,15 +465,15 @@ def test_a_job_runner_killed_mid_import_is_resumed_by_another(database_url: str)
 # -- 3. a hanging SMTP server or SMS gateway -------------------------------------------------
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_a_hanging_sms_gateway_holds_up_neither_requests_nor_email(database_url: str) -> None:
+def test_a_hanging_sms_gateway_holds_up_neither_requests_nor_email(pg: str) -> None:
+    database_url = pg
     with smtp_server() as smtp, sms_gateway() as gateway:
         gateway.stall.set()
         env = smtp_env(
             smtp.port,
             ADMIT_SMS_PROVIDER="webhook",
             ADMIT_SMS_URL=gateway.url,
-            ADMIT_SMS_TIMEOUT="3",
+            ADMIT_SMS_TIMEOUT="2",
         )
         with serving(database_url, **env) as (base, server), operator_api(database_url, base) as api:
             ws = workspace(api, sms_enabled=True)
@@ -383,7 +509,7 @@ def test_a_hanging_sms_gateway_holds_up_neither_requests_nor_email(database_url:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_hanging_smtp_server_times_out_and_retries_while_sms_flows(database_url: str) -> None:
     with stalling_server() as hang, sms_gateway() as gateway:
-        env = smtp_env(hang.port, ADMIT_SMTP_TIMEOUT="3", ADMIT_SMS_PROVIDER="webhook", ADMIT_SMS_URL=gateway.url)
+        env = smtp_env(hang.port, ADMIT_SMTP_TIMEOUT="2", ADMIT_SMS_PROVIDER="webhook", ADMIT_SMS_URL=gateway.url)
         with serving(database_url, **env) as (base, server), operator_api(database_url, base) as api:
             ws = workspace(api, sms_enabled=True)
             invite, took = timed(lambda: api.post(f"/workspaces/{ws}/invitations", json={"email": "a@example.com"}))

@@ -59,6 +59,20 @@ def test_readyz_says_why_not_when_migrations_are_pending(ctx: Context, engine: E
     assert "0019" in answer.json()["message"] and answer.headers["retry-after"] == "5"
 
 
+def test_readyz_stays_ready_on_a_newer_schema_while_an_upgrade_rolls_out(ctx: Context, engine: Engine) -> None:
+    """``admit db upgrade`` ran before this (old) process was replaced: migrations only expand, so
+    it keeps its traffic (a load balancer must not take every old process out at once)."""
+    newer = f"{int(migrate.head()) + 1:04d}"
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :newer"), {"newer": newer})
+    try:
+        answer = client(ctx).get("/readyz")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": migrate.head()})
+    assert answer.status_code == 200, answer.text
+
+
 def test_readyz_says_why_not_when_the_database_is_unreachable(ctx: Context, database_url: str) -> None:
     if database_url.startswith("sqlite"):
         unreachable = make_engine("sqlite:////nonexistent-folder/admit.db")

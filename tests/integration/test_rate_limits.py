@@ -1,4 +1,4 @@
-"""Rate limits on invitations, resends and SMS (admin.rate_limits), over HTTP and on both
+"""Rate limits on invitations, resends and every SMS (admin.rate_limits), over HTTP and on both
 databases: the API's 429 with Retry-After, the console page's message, the CLI's message, the
 burst of resends that sends one message and leaves only the newest link working, the per-country
 SMS limit, the organization's daily SMS cap (administrators told once), bulk jobs not counted per
@@ -18,7 +18,7 @@ from support.outbox import messages, token_for
 from support.pages import browser_signed_in, csrf
 from support.processes import admit
 
-from admit.admin import bulk_invites, jobs, members, rate_limits, tenancy
+from admit.admin import bulk_invites, invitations, jobs, members, rate_limits, tenancy
 from admit.admin.invitations import invite
 from admit.admin.profiles import MemberInput
 from admit.domain.errors import DomainError, SecretRejected
@@ -299,3 +299,86 @@ def test_a_counter_window_restarts_once_it_is_over(ctx: Context, clock: FixedClo
 def test_limits_refuse_negative_values() -> None:
     with pytest.raises(ValueError, match="sms_daily_cap"):
         rate_limits.configure(sms_daily_cap=-1)
+
+
+# Every SMS, whatever its kind --------------------------------------------------------------------------
+def test_the_daily_sms_cap_counts_every_kind_of_sms_and_refuses_an_access_code_with_429(
+    ctx: Context, org: Any, clock: FixedClock
+) -> None:
+    """An invitation's SMS and an access code's SMS count against the same daily cap; past it the
+    access code's SMS is refused as an invitation's is (429, Retry-After to midnight UTC), and
+    nothing of the refused request is written."""
+    rate_limits.configure(sms_daily_cap=2)
+    field = _sms_workspace(ctx, org)
+    api = client(ctx, api_token(ctx, org.id))
+    made = api.post(f"/api/v1/workspaces/{field.id}/invitations", json=_by_phone(1, "+4915100000001"))
+    assert made.status_code == 201, made.text  # SMS 1: an invitation
+    code_sms = f"/api/v1/members/{made.json()['member_id']}/access-code/sms"
+    assert api.post(code_sms).status_code == 202  # SMS 2: an access code
+    refused = api.post(code_sms)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "sms_daily_cap_reached"
+    midnight = datetime.combine(clock.now().date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    assert refused.headers["Retry-After"] == str(int((midnight - clock.now()).total_seconds()))
+    assert sorted(m["kind"] for m in messages(ctx) if m["channel"] == "sms") == ["access_code", "invitation"]
+    again = api.post(f"/api/v1/workspaces/{field.id}/invitations", json=_by_phone(2, "+4915100000002"))
+    assert again.status_code == 429  # the access code's SMS counted for the invitations too
+
+
+def test_an_access_code_sms_counts_against_the_per_country_limit(ctx: Context, org: Any) -> None:
+    rate_limits.configure(sms_per_country=1)
+    field = _sms_workspace(ctx, org)
+    api = client(ctx, api_token(ctx, org.id))
+    made = api.post(f"/api/v1/workspaces/{field.id}/invitations", json=_by_phone(1, "+4915100000001"))
+    assert made.status_code == 201, made.text
+    refused = api.post(f"/api/v1/members/{made.json()['member_id']}/access-code/sms")
+    assert refused.status_code == 429 and "to DE numbers" in refused.json()["error"]["message"]
+    assert refused.headers["Retry-After"] == "3600"
+
+
+def test_a_password_reset_sms_past_the_daily_cap_is_a_429_page(ctx: Context, org: Any, operator: Actor) -> None:
+    """An account's own password reset (no organization) counts as the instance's SMS: past the
+    cap, the forgot-password page answers 429 with its message, and no link is queued."""
+    field = _sms_workspace(ctx, org)
+    phone = "+4915100000009"
+    members.provision(ctx, operator, field.id, MemberInput(username="ida", phone=phone), invite=True)
+    invited = next(m for m in messages(ctx) if m["channel"] == "sms")
+    claims.accept_with_token(ctx, str(invited["payload"]["link"]).rsplit("/", 1)[1], password=PASSWORD)
+    rate_limits.configure(sms_daily_cap=1)
+    browser = client(ctx)
+    form = {"identifier": phone, "csrftoken": csrf(browser.get("/forgot-password").text)}
+    assert browser.post("/forgot-password", data=form).status_code == 200  # the one SMS
+    refused = browser.post("/forgot-password", data=form)
+    assert refused.status_code == 429 and refused.headers["content-type"].startswith("text/html")
+    assert "Traceback" not in refused.text
+    assert len([m for m in messages(ctx, kind="password_reset") if m["channel"] == "sms"]) == 1
+
+
+def test_the_cli_says_in_one_line_why_an_access_code_sms_is_refused(
+    database_url: str, ctx: Context, org: Any, operator: Actor
+) -> None:
+    field = _sms_workspace(ctx, org)
+    created, _ = members.provision(
+        ctx, operator, field.id, MemberInput(username="ida", phone="+4915100000001"), invite=False
+    )
+    cap = {"ADMIT_SMS_DAILY_CAP_PER_ORGANIZATION": "1"}
+    admit(database_url, "code", "sms", created.id, **cap)  # the day's one SMS
+    refused = admit(database_url, "code", "sms", created.id, check=False, **cap)
+    assert refused.returncode == 1
+    said = (refused.stdout + refused.stderr).strip()
+    assert said.startswith("Error sms_daily_cap_reached: the organization's daily SMS limit is reached")
+    assert len(said.splitlines()) == 1 and "Traceback" not in said
+
+
+def test_a_reminder_past_the_daily_sms_cap_goes_by_email_only(
+    ctx: Context, operator: Actor, workspace: Any, clock: FixedClock
+) -> None:
+    """A reminder's SMS counts against the cap like any other; past it the reminder still goes by
+    email (the sweep goes on), and the SMS is not queued."""
+    tenancy.update_workspace(ctx, operator, workspace.id, {"sms_enabled": True, "reminder_days": 1})
+    invite(ctx, operator, workspace.id, MemberInput(email="jan@example.com", phone="+49 30 901820"))
+    invite(ctx, operator, workspace.id, MemberInput(email="eve@example.com", phone="+49 30 901821"))
+    clock.advance(days=6)  # the same UTC day count starts again: the invitations' SMS were days ago
+    rate_limits.configure(sms_daily_cap=1)
+    assert invitations.remind_due(ctx) == 2
+    sent = [(m["recipient"], m["channel"]) for m in messages(ctx, kind="invitation_reminder")]
+    assert sorted(c for _, c in sent) == ["email", "email", "sms"], sent  # one SMS, both emails

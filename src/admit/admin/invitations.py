@@ -475,6 +475,12 @@ def _remind(ctx: Context, uow: UnitOfWork, invitation: Invitation, now: datetime
     enabled = {"email": workspace.email_enabled, "sms": workspace.sms_enabled}
     reached = {"email": invitation.email, "sms": invitation.phone}
     channels = [c for c in invitation.channels if enabled.get(c) and reached.get(c)]
+    if "sms" in channels and invitation.phone:  # a reminder's SMS counts as any other (its email goes regardless)
+        try:
+            rate_limits.charge_text(uow, org, workspace.id, invitation.phone, now)
+        except rate_limits.RateLimited as refused:
+            log.info("invitation %s is reminded without SMS: %s", invitation.id, refused.message)
+            channels.remove("sms")
     if not channels:
         log.info("invitation %s cannot be reminded: none of its channels is open any more", invitation.id)
         return False

@@ -20,7 +20,12 @@ What is counted, per hour (a window starts at the first action it counts):
   inviter, per workspace and per organization;
 - an **SMS** of an invitation or a resend: per inviter, per workspace, per organization and per
   organization and destination country (from the number's E.164 prefix);
-- the **daily SMS cap**: every SMS of the organization's invitations in a UTC day, bulk jobs
+- **every other SMS** (password reset links, sign-up codes, self-sign-up notices, access codes,
+  invitation reminders): per organization and per organization and destination country, counted
+  where it is queued (:func:`admit.shared.messages.enqueue` calls :func:`charge_text` for every
+  message on the ``sms`` channel that its sender did not charge already), so no SMS is unlimited;
+  an SMS of no organization (an account's own password reset) counts as the instance's (``-``);
+- the **daily SMS cap**: every SMS of the organization in a UTC day, whatever its kind, bulk jobs
   included (a count of messages, not a price: gateways bill differently by country and operators
   know their per-message price). Reaching it refuses with ``sms_daily_cap_reached`` until
   midnight UTC and tells the administrators once that day (:func:`tell_cap_reached`).
@@ -106,10 +111,10 @@ class RateLimited(TooManyAttempts):
 class SmsCapReached(RateLimited):
     """The organization's daily SMS cap is reached (until midnight UTC)."""
 
-    def __init__(self, organization_id: str, workspace_id: str, retry_after: timedelta) -> None:
+    def __init__(self, organization_id: str, workspace_id: str | None, retry_after: timedelta) -> None:
         super().__init__(
             "the organization's daily SMS limit is reached: no more text messages are sent today (UTC); "
-            "invite by email meanwhile",
+            "use email meanwhile",
             retry_after,
             code="sms_daily_cap_reached",
         )
@@ -185,14 +190,34 @@ def country_of(phone: str) -> str:
 def charge_sms(
     uow: UnitOfWork, actor: Actor, workspace: Workspace, phone: str, now: datetime, *, single: bool = True
 ) -> None:
-    """Count one SMS to ``phone``: the hourly limits when it comes from a single door
+    """Count one invitation SMS to ``phone``: the hourly limits when it comes from a single door
     (``single``), and the organization's daily cap always; ``RateLimited`` or
-    :class:`SmsCapReached`. In the caller's transaction, before anything is written."""
+    :class:`SmsCapReached`. In the caller's transaction, before anything is written (its message
+    is then queued with ``charged=True``)."""
     limits = current()
-    org = workspace.organization_id
     if single:
-        _per_scope(uow, "sms", actor, workspace, now,
-                   (limits.sms_per_inviter, limits.sms_per_workspace, limits.sms_per_organization))  # fmt: skip
+        _count(uow, f"rate:sms:by:{_inviter(actor)}", limits.sms_per_inviter, now,
+               f"you have sent too many text messages this hour ({limits.sms_per_inviter} an hour)")  # fmt: skip
+        _count(uow, f"rate:sms:ws:{workspace.id}", limits.sms_per_workspace, now,
+               f"this workspace has sent too many text messages this hour "
+               f"({limits.sms_per_workspace} an hour)")  # fmt: skip
+    charge_text(uow, workspace.organization_id, workspace.id, phone, now, hourly=single)
+
+
+def charge_text(
+    uow: UnitOfWork, organization_id: str | None, workspace_id: str | None, phone: str, now: datetime, *,
+    hourly: bool = True,
+) -> None:  # fmt: skip
+    """Count one SMS of any kind to ``phone``: per organization and per organization and
+    destination country this hour (``hourly``; a bulk job's invitations skip them), and against the
+    organization's daily cap always; ``RateLimited`` or :class:`SmsCapReached`. In the caller's
+    transaction: a refusal rolls back with it."""
+    limits = current()
+    org = organization_id or "-"  # an SMS of no organization counts as the instance's
+    if hourly:
+        _count(uow, f"rate:sms:org:{org}", limits.sms_per_organization, now,
+               f"this organization has sent too many text messages this hour "
+               f"({limits.sms_per_organization} an hour)")  # fmt: skip
         country = country_of(phone)
         _count(uow, f"rate:sms:cc:{org}:{country}", limits.sms_per_country, now,
                f"this organization has sent too many text messages to {country} numbers this hour "
@@ -200,8 +225,9 @@ def charge_sms(
     if limits.sms_daily_cap > 0:
         count, ends = uow.throttles.count_in_window(f"rate:sms:day:{org}", now, _midnight_after(now))
         if count > limits.sms_daily_cap:
-            _tell_once(uow, org, workspace.id, now)  # kept where the caller goes on (a bulk job)
-            raise SmsCapReached(org, workspace.id, ends - now)
+            if organization_id is not None and workspace_id is not None:
+                _tell_once(uow, organization_id, workspace_id, now)  # kept where the caller goes on (a bulk job)
+            raise SmsCapReached(org, workspace_id, ends - now)
 
 
 def _midnight_after(now: datetime) -> datetime:
@@ -216,7 +242,8 @@ def telling_administrators(ctx: Context) -> Iterator[None]:
     try:
         yield
     except SmsCapReached as reached:
-        tell_cap_reached(ctx, reached.organization_id, reached.workspace_id)
+        if reached.workspace_id is not None:
+            tell_cap_reached(ctx, reached.organization_id, reached.workspace_id)
         raise
 
 

@@ -10,8 +10,9 @@ out for ``/api/v1``):
   it), so two tokens never see each other's answers. A request without a token ignores the key.
 - The key's row is inserted "in flight" in a transaction of its own before the request runs; the
   primary key (caller, key) decides between two processes that get the same retry at once: the
-  second answers 409 ``idempotency_in_flight``. A key still in flight after ``STALE`` (5 minutes:
-  its process died mid-request) is taken over by the next retry of the same request.
+  second answers 409 ``idempotency_in_flight``. A key still in flight after ``STALE`` (5 minutes,
+  ``ADMIT_IDEMPOTENCY_STALE_SECONDS``: its process died mid-request, and its transaction with it)
+  is taken over by the next retry of the same request.
 - The row remembers a hash of the method, path and body; the same key with another request answers
   422 ``idempotency_key_reused``.
 - When the request finishes below 500, its status, content type and body are stored and every
@@ -30,6 +31,17 @@ from admit.shared.context import Context
 
 KEEP = timedelta(hours=24)
 STALE = timedelta(minutes=5)  # an API request still "in flight" after this died with its process
+_stale = [STALE]
+
+
+def configure(stale: timedelta = STALE) -> None:
+    """How long a key stays "in flight" before a retry may take it over (set by admit.bootstrap):
+    longer than any request takes, or a slow first request and its retry could both run."""
+    if stale <= timedelta(0):
+        raise ValueError("the idempotency stale time must be positive")
+    _stale[0] = stale
+
+
 MAX_KEY = 255
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -71,7 +83,7 @@ def begin(ctx: Context, caller: str, key: str, hashed: str) -> Outcome:
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         if uow.idempotency_keys.begin(caller, key, hashed, now, now + KEEP) or uow.idempotency_keys.take_over(
-            caller, key, hashed, now, now - STALE
+            caller, key, hashed, now, now - _stale[0]
         ):
             uow.commit()
             return Outcome(Decision.RUN)

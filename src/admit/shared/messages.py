@@ -68,7 +68,16 @@ def enqueue(
     workspace_id: str | None,
     payload: dict[str, Any],
     now: datetime,
+    charged: bool = False,
 ) -> int:
+    """Queue one message. Every SMS counts against the SMS rate limits and the daily SMS cap here
+    (:func:`admit.admin.rate_limits.charge_text`: ``RateLimited``, a ``429``, and the caller's
+    transaction rolls back) unless its sender charged it already (``charged``: an invitation's
+    door counts its SMS before writing anything)."""
+    if channel == "sms" and not charged:
+        from admit.admin import rate_limits  # it queues its own notices through this module
+
+        rate_limits.charge_text(uow, organization_id, workspace_id, recipient, now)
     request_id = REQUEST_ID.get()
     if request_id is not None:  # the API request or page that queued it (operators trace it in logs)
         payload = {**payload, "request_id": request_id}
@@ -99,8 +108,11 @@ def announce_invitation(
     invitation: Invitation,
     token: str,
     now: datetime,
+    charged: bool = True,
 ) -> None:
-    """One message per channel of the invitation, each carrying the sign-up link."""
+    """One message per channel of the invitation, each carrying the sign-up link. ``charged``: its
+    SMS was counted already (:func:`admit.admin.rate_limits.charge_sms`, before anything was
+    written); else :func:`enqueue` counts it."""
     payload = {
         "link": ctx.link(f"/i/{token}"),
         "workspace_name": workspace.name,
@@ -126,4 +138,5 @@ def announce_invitation(
             workspace_id=workspace.id,
             payload=payload,
             now=now,
+            charged=charged,
         )
