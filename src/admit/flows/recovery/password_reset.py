@@ -7,9 +7,11 @@ whether or not the identifier is known, and asking is throttled per identifier."
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
+from admit.admin import rate_limits
 from admit.domain import secrets, throttling
 from admit.domain.errors import PermissionDenied, SecretRejected, ValidationFailed
 from admit.domain.events import EventType
@@ -23,6 +25,8 @@ from admit.flows.signin.sessions import throttle_key
 from admit.oidc_provider import backchannel
 from admit.shared.context import Actor, ActorKind, Context, record
 from admit.shared.messages import enqueue
+
+log = logging.getLogger("admit.recovery")
 
 RESET = secrets.SecretPurpose.PASSWORD_RESET
 ACCOUNT_POLICY = "length"  # an account's own password follows the default policy
@@ -43,10 +47,24 @@ def request_reset(ctx: Context, identifier: str) -> None:
         wait = throttling.wait_after(requests)
         uow.throttles.block_until(key, now + wait if wait else None)
         found = _target_for(uow, pairs, now)
-        if found is not None:
+        if found is not None and _may_send(uow, *found, now):
             channel, recipient, target = found
             _send_link(ctx, uow, channel, recipient, target, now)
         uow.commit()
+
+
+def _may_send(uow: UnitOfWork, channel: str, recipient: str, target: dict[str, Any], now: datetime) -> bool:
+    """Whether the link may go out: a text message past the SMS limits is not sent, and the
+    person reads the same page as always (a refusal here would tell that the number has an
+    account). Charged here, before the previous link is revoked."""
+    if channel != "sms":
+        return True
+    try:
+        rate_limits.charge_text(uow, target["organization_id"], target["workspace_id"], recipient, now)
+    except rate_limits.RateLimited:
+        log.warning("password reset by text message not sent: the SMS limits are reached")
+        return False
+    return True
 
 
 def _target_for(uow: UnitOfWork, pairs: list[tuple[str, str]], now: datetime) -> tuple[str, str, dict[str, Any]] | None:
@@ -115,6 +133,7 @@ def _send_link(
     enqueue(
         uow,
         kind="password_reset",
+        charged=True,  # see _may_send
         channel=channel,
         recipient=recipient,
         language=target["language"] or "en",
