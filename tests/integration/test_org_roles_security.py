@@ -58,6 +58,28 @@ def test_a_system_administrator_acts_as_owner_in_every_workspace_of_the_organiza
     assert (report.used, report.reserved) == (1, 1)
 
 
+def test_a_system_administrator_suspended_or_removed_everywhere_is_no_owner(
+    ctx: Context, operator: Actor, enterprise: tuple[Any, Any, Any]
+) -> None:
+    """The organization role needs the person still in: not in a workspace where their own
+    membership is suspended, and nowhere once their last membership is gone (a SCIM removal)."""
+    org, labs, hq = enterprise
+    alice = person(ctx, operator, labs, "alice@umbrella.example")
+    organization_roles.grant(ctx, operator, org.id, "system_admin", email="alice@umbrella.example")
+    assert members.list_members(ctx, alice, hq.id) is not None  # owner in HQ, a workspace she is not in
+    (own,) = [m for m in members.list_members(ctx, operator, labs.id) if m.email == "alice@umbrella.example"]
+    members.suspend(ctx, operator, own.id)
+    with pytest.raises(PermissionDenied):  # suspended in Labs: nothing there
+        members.list_members(ctx, alice, labs.id)
+    with pytest.raises(NotFound):  # and no active membership left in the organization: nothing in HQ either
+        members.list_members(ctx, alice, hq.id)
+    members.reactivate(ctx, operator, own.id)
+    assert members.list_members(ctx, alice, hq.id) is not None
+    members.remove(ctx, operator, own.id)
+    with pytest.raises((NotFound, PermissionDenied)):
+        members.list_members(ctx, alice, hq.id)
+
+
 def test_only_a_system_administrator_grants_and_the_last_one_stays(
     ctx: Context, operator: Actor, enterprise: tuple[Any, Any, Any]
 ) -> None:

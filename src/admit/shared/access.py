@@ -25,11 +25,14 @@ def role_in(uow: UnitOfWork, actor: Actor, workspace: Workspace) -> Role:
         return actor.role
     assert actor.id is not None
     member = uow.members.for_account(workspace.organization_id, workspace.id, actor.id)
-    # A system administrator of the organization (issue 17, admin.organization_roles) acts as owner.
+    # A system administrator of the organization (issue 17, admin.organization_roles) acts as owner
+    # in its workspaces: not in one where their own membership is suspended or removed, and in none
+    # once they have no active membership left in the organization (deprovisioned by SCIM, say).
     if (
-        (member is None or member.status != "active" or member.role != Role.OWNER)
+        (member is None or (member.status == "active" and member.role != Role.OWNER))
         and actor.workspace_id is None
         and uow.org_controls.role_of(workspace.organization_id, actor.id) == "system_admin"
+        and (member is not None or uow.members.workspaces_of(actor.id, workspace.organization_id))
     ):
         return Role.OWNER
     if member is None and actor.workspace_id is None and (delegated := delegated_role(uow, actor, workspace)):
