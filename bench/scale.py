@@ -127,11 +127,15 @@ def run_once(
             stats_after = database_stats(tenant.database_url)
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\nserver log:\n{server_log_tail(directory, workers)}") from exc
-    delta = [b - a for a, b in zip(before, after, strict=True)]
+    server, worker, postgres, client_cpu, machine = (b - a for a, b in zip(before, after, strict=True))
     return Measured(
         workers,
         outcome,
-        *delta,
+        server_cpu=server,
+        worker_cpu=worker,
+        postgres_cpu=postgres,
+        client_cpu=client_cpu,
+        machine_busy=machine,
         transactions=stats_after.transactions - stats.transactions,
         wal=wal_bytes(tenant.database_url, stats.wal_lsn, stats_after.wal_lsn),
     )
