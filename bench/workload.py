@@ -257,7 +257,7 @@ def deployment(env: dict[str, str], directory: Path, workers: int) -> Iterator[D
                     raise
         if workers > 1:  # every uvicorn worker up, not only the first
             deadline = time.monotonic() + 60
-            while len(psutil.Process(serve.pid).children(recursive=True)) < workers:
+            while len(Deployment(serve, worker, port).server_processes()) < workers:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"fewer than {workers} server processes:\n{log.read_text()}")
                 time.sleep(0.2)
