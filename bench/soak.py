@@ -2,10 +2,11 @@
 and an ``admit worker`` on a throwaway PostgreSQL. Not part of CI.
 
 Starts a throwaway PostgreSQL cluster (stopped at the end even after an error), migrates and
-seeds a database with the CLI, and starts the processes. Unless ``--rate`` is given it first finds
-the highest rate this machine sustains with p99 under 500 ms: short probes (``--probe-seconds``)
-at rising rates, then halving the step between the last rate that held and the first that did
-not. It then sets up (untimed) every invitation the soak will accept, waits for the outbox to
+seeds a database with the CLI, starts the processes and warms them up (200 operations). Unless
+``--rate`` is given it first finds the highest rate this machine sustains with p99 under 500 ms:
+short probes (``--probe-seconds``) at rising rates (or falling ones, if the first does not hold),
+then halving twice the step between the last rate that held and the first that
+did not. It then sets up (untimed) every invitation the soak will accept, waits for the outbox to
 drain, and sends the mixed workload (bench/workload.py) at that rate for ``--minutes`` from a
 client in a process of its own; operations are started on schedule and their latency counts from
 when they were due, so a server that falls behind shows in the p99.
@@ -44,6 +45,7 @@ from workload import (
     Plan,
     Tenant,
     accept_tokens,
+    accepts_needed,
     deployment,
     drain,
     metric,
@@ -56,6 +58,7 @@ from workload import (
 )
 
 P99_BOUND = 0.5
+WARMUP_OPS = 200
 MIB = 1024 * 1024
 
 
@@ -91,6 +94,16 @@ class Soak:
         )  # fmt: skip
         return self.client.run(plan)
 
+    def warm_up(self) -> None:
+        """200 operations as fast as they are answered: every process past its first requests."""
+        plan = Plan(
+            self.deployed.port, self.tenant, self.mix, "warm", self.args.clients, ops=WARMUP_OPS,
+            accept_tokens=self.tokens(accepts_needed(self.mix, WARMUP_OPS)), sign_in_emails=self.emails,
+        )  # fmt: skip
+        if (done := self.client.run(plan)).failures:
+            raise RuntimeError(f"the warm-up failed: {done.failures}, e.g. {done.samples}")
+        drain(self.tenant.database_url, self.deployed.worker)
+
     def probe(self, rate: float) -> bool:
         seconds = self.args.probe_seconds
         tokens = self.tokens(accepts_for(self.mix, rate, seconds))
@@ -104,19 +117,27 @@ class Soak:
         return held
 
     def find_rate(self) -> float:
-        """The highest rate whose probe holds: ×1.5 until one fails, then three halvings."""
-        good, rate = 0.0, self.args.start_rate
-        while self.probe(rate):
-            good, rate = rate, rate * 1.5
-        bad = rate
-        for _ in range(3):
+        """The highest rate whose probe holds: ×1.5 from ``--start-rate`` until one fails (or ÷1.5
+        until one holds), then two halvings of the step between the two."""
+        rate = self.args.start_rate
+        if self.probe(rate):
+            good = rate
+            while self.probe(rate := rate * 1.5):
+                good = rate
+            bad = rate
+        else:
+            bad = rate
+            while not self.probe(rate := rate / 1.5):
+                bad = rate
+                if rate < 1:
+                    raise RuntimeError("no rate down to 1 operation a second held p99 under 500 ms")
+            good = rate
+        for _ in range(2):
             middle = (good + bad) / 2
             if self.probe(middle):
                 good = middle
             else:
                 bad = middle
-        if not good:
-            raise RuntimeError(f"no rate down to {self.args.start_rate} ops/s held p99 under 500 ms")
         return good
 
 
@@ -162,6 +183,7 @@ def main() -> int:
             with deployment(env, directory, 2) as deployed:
                 try:
                     soak = Soak(client, deployed, tenant, args)
+                    soak.warm_up()
                     rate = args.rate or soak.find_rate()
                     print(f"rate: {rate:.1f} ops/s  minutes: {args.minutes}  clients: {args.clients}  mix: {args.mix}")
                     tokens = soak.tokens(accepts_for(mix, rate, 60) * args.minutes)
