@@ -119,7 +119,7 @@ class Soak:
     def find_rate(self) -> float:
         """The highest rate whose probe holds: ×1.5 from ``--start-rate`` until one fails (or ÷1.5
         until one holds), then two halvings of the step between the two."""
-        rate = self.args.start_rate
+        rate = float(self.args.start_rate)
         if self.probe(rate):
             good = rate
             while self.probe(rate := rate * 1.5):
