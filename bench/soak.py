@@ -114,6 +114,8 @@ class Soak:
             f"  {'held' if held else 'did not hold'}",
             flush=True,
         )
+        for sample in outcome.samples:
+            print(f"  failure: {sample}", file=sys.stderr)
         return held
 
     def find_rate(self) -> float:
