@@ -255,7 +255,11 @@ def deployment(env: dict[str, str], directory: Path, workers: int) -> Iterator[D
                 break
             except RuntimeError:
                 if serve.poll() is not None or time.monotonic() > deadline:
-                    raise
+                    children = len(psutil.Process(serve.pid).children()) if serve.poll() is None else 0
+                    raise RuntimeError(
+                        f"admit serve --workers {workers} not healthy after {STARTUP_SECONDS:.0f} s"
+                        f" (exit status {serve.poll()}, {children} child processes):\n{log.read_text()}"
+                    ) from None
         if workers > 1:  # every uvicorn worker up, not only the first
             deadline = time.monotonic() + 60
             while len(Deployment(serve, worker, port).server_processes()) < workers:
