@@ -2,8 +2,8 @@
 database, ``admit serve --workers N`` with an ``admit worker``, and the mixed workload, sent by a
 client in a process of its own (threads with keep-alive connections inside it).
 
-The mixed workload, per cycle of ``MIX`` (default: 4 invitations, 1 accept, 1 sign-in, 2 directory
-pages, 2 SCIM creates in every 10 operations, interleaved):
+The mixed workload, in the weights of ``--mix`` (``DEFAULT_MIX``: 4 invitations, 1 accept,
+1 sign-in, 2 directory pages, 2 SCIM creates in every 10 operations, interleaved):
 
 - ``invite``: ``POST /api/v1/workspaces/{id}/invitations`` with an admin API token (201);
 - ``accept``: ``POST /api/v1/invitations/accept`` with a link's token and a password: creates the
