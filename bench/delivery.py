@@ -61,8 +61,14 @@ def free_port() -> int:
 def settings(port: int) -> object:
     from admit.config import Settings
 
-    return Settings(_env_file=None, dev_mode=True, smtp_host="127.0.0.1", smtp_port=port,  # type: ignore[call-arg]
-                    smtp_security="plain", mail_from="Admit <bench@mail.example.com>")
+    return Settings(
+        _env_file=None,
+        dev_mode=True,
+        smtp_host="127.0.0.1",
+        smtp_port=port,  # type: ignore[call-arg]
+        smtp_security="plain",
+        mail_from="Admit <bench@mail.example.com>",
+    )
 
 
 def enqueue(ctx: Context, count: int) -> tuple[str, float]:
@@ -71,8 +77,9 @@ def enqueue(ctx: Context, count: int) -> tuple[str, float]:
     workspace = tenancy.create_workspace(ctx, operator, org.id, "Bench workspace")
     started = time.perf_counter()
     for i in range(count):
-        invitations.invite(ctx, operator, workspace.id, MemberInput(email=f"person{i}@bench.example.com",
-                                                                    first_name=f"Person {i}"))
+        invitations.invite(
+            ctx, operator, workspace.id, MemberInput(email=f"person{i}@bench.example.com", first_name=f"Person {i}")
+        )
     return workspace.id, time.perf_counter() - started
 
 
@@ -102,18 +109,26 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200)
     args = parser.parse_args()
     port = free_port()
-    sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    sink = subprocess.Popen(
+        [sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         upgrade(url)
         engine = make_engine(url)
-        ctx = Context(uow=make_uow_factory(engine), clock=SystemClock(), random=SystemRandom(),
-                      hasher=Argon2Hasher(), base_url="https://admit.example.com")
+        ctx = Context(
+            uow=make_uow_factory(engine),
+            clock=SystemClock(),
+            random=SystemRandom(),
+            hasher=Argon2Hasher(),
+            base_url="https://admit.example.com",
+        )
         _, enqueue_seconds = enqueue(ctx, args.count)
-        print(f"enqueued: {args.count} invitations in {enqueue_seconds:.2f} s "
-              f"({args.count / enqueue_seconds:.0f}/s, through the invite use case)")
+        print(
+            f"enqueued: {args.count} invitations in {enqueue_seconds:.2f} s "
+            f"({args.count / enqueue_seconds:.0f}/s, through the invite use case)"
+        )
         transport = SmtpTransport(settings(port))  # type: ignore[arg-type]
         base_count, base_seconds = baseline(ctx, port, transport)
         policy = DeliveryPolicy(batch=args.batch, keep_links=False, jitter=random.Random(1))
@@ -131,10 +146,14 @@ def main() -> None:
     sink.wait()
     assert sent == args.count and received == base_count + args.count, (sent, received)
     worker_rate, base_rate = delivered / worker_seconds, base_count / base_seconds
-    print(f"baseline (plain smtplib, one connection, pre-rendered): {base_count} messages in "
-          f"{base_seconds:.2f} s = {base_rate:.0f} messages/s")
-    print(f"outbox worker (claim, render en/html+text, SMTP, record): {delivered} messages in "
-          f"{worker_seconds:.2f} s = {worker_rate:.0f} messages/s  (batch {args.batch}, {datetime.now(UTC):%Y-%m-%d})")
+    print(
+        f"baseline (plain smtplib, one connection, pre-rendered): {base_count} messages in "
+        f"{base_seconds:.2f} s = {base_rate:.0f} messages/s"
+    )
+    print(
+        f"outbox worker (claim, render en/html+text, SMTP, record): {delivered} messages in "
+        f"{worker_seconds:.2f} s = {worker_rate:.0f} messages/s  (batch {args.batch}, {datetime.now(UTC):%Y-%m-%d})"
+    )
     print(f"sink received {received} messages")
     print(f"ratio: {worker_rate / base_rate:.2f}")
 

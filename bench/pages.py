@@ -34,8 +34,13 @@ CHEAP_MEMORY_KIB = 1024
 Call = Callable[[http.client.HTTPConnection], int]
 
 
-def request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+def request(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> http.client.HTTPResponse:
     try:
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
@@ -79,8 +84,10 @@ def prepare(env: dict[str, str], directory: Path, conn: http.client.HTTPConnecti
     outbox = cli(env, directory, "outbox", "list", "--reveal")
     links = dict(re.findall(r"(\S+@bench\.example\.com)\s.*?http://[^/\s]+(/i/adm_inv_[\w-]+)", outbox))
     claim = json.dumps({"token": links["signin@bench.example.com"].rsplit("/", 1)[1], "password": PASSWORD})
-    if request(conn, "POST", "/api/v1/invitations/accept", claim.encode(), {"Content-Type": "application/json"}
-               ).status != 200:
+    if (
+        request(conn, "POST", "/api/v1/invitations/accept", claim.encode(), {"Content-Type": "application/json"}).status
+        != 200
+    ):
         raise RuntimeError("could not create the sign-in account")
     return links["browse@bench.example.com"]
 
@@ -92,9 +99,13 @@ def main() -> None:
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="admit-bench-pages-"))
     try:
-        env = {**admit_env(directory, worker=False), "COLUMNS": "400",
-               # cheap hashing (dev mode only), so that the rest of the sign-in shows above the noise
-               "ADMIT_ARGON2_MEMORY_KIB": str(CHEAP_MEMORY_KIB), "ADMIT_ARGON2_TIME_COST": "1"}
+        env = {
+            **admit_env(directory, worker=False),
+            "COLUMNS": "400",
+            # cheap hashing (dev mode only), so that the rest of the sign-in shows above the noise
+            "ADMIT_ARGON2_MEMORY_KIB": str(CHEAP_MEMORY_KIB),
+            "ADMIT_ARGON2_TIME_COST": "1",
+        }
         ws, token = set_up_tenant(env, directory)
         port = free_port()
         with server(env, port, directory / "server.log") as proc:
@@ -104,12 +115,18 @@ def main() -> None:
             flow = cookie(request(conn, "GET", link), "admit_invitation")
             form = request(conn, "GET", "/sign-in")
             csrf = cookie(form, "csrftoken")
-            welcome = series(conn, proc.pid, args.count, lambda c: request(
-                c, "GET", "/welcome", headers={"Cookie": f"admit_invitation={flow}"}).status, 200)
+            welcome = series(
+                conn,
+                proc.pid,
+                args.count,
+                lambda c: request(c, "GET", "/welcome", headers={"Cookie": f"admit_invitation={flow}"}).status,
+                200,
+            )
             body = f"identifier=signin%40bench.example.com&password={PASSWORD}&next=%2F&csrftoken={csrf}".encode()
             headers = {"Cookie": f"csrftoken={csrf}", "Content-Type": "application/x-www-form-urlencoded"}
-            sign_in = series(conn, proc.pid, args.sign_ins,
-                             lambda c: request(c, "POST", "/sign-in", body, headers).status, 303)
+            sign_in = series(
+                conn, proc.pid, args.sign_ins, lambda c: request(c, "POST", "/sign-in", body, headers).status, 303
+            )
             bare = series(conn, proc.pid, args.count, lambda c: request(c, "GET", "/healthz").status, 200)
             conn.close()
         hashing = argon2_verify_ms()
