@@ -149,7 +149,7 @@ def test_a_business_merge_refused_for_lack_of_licences_is_accepted_once_seats_ar
     page.get_by_role("button", name="Accept and join").click()
     expect(page.get_by_role("alert")).to_have_text(
         "This invitation cannot be accepted now: Initech needs 3 free licences for the licensed users acquired"
-        " and has 1; nothing moves until it has enough"
+        " and has 1; nothing moves until it has enough."
     )
     expect(plan).to_contain_text("Licence enforcement becomes the inviting account's")
     _no_sideways_scroll(page)

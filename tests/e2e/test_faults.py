@@ -15,7 +15,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 from support.faults import Cluster, Launched, Launcher, fill, restartable_cluster, small_disk, stalling_server
+from support.outbox import enqueue_emails
 from support.postgres import free_port
 from support.processes import admit, environment, field
 from support.sms_gateway import sms_gateway
@@ -35,7 +35,6 @@ from admit.admin.jobs import run_next
 from admit.bootstrap import build_context, make_uow_factory
 from admit.config import Settings
 from admit.domain.records import Message
-from admit.shared.messages import enqueue
 
 IMPORTED = 1200  # people in the imports PostgreSQL restarts under and a runner dies in (3 chunks of 500)
 FAST = 5.0  # seconds: a generous bound for "answers at once" on a loaded 2-core machine
@@ -185,33 +184,6 @@ def scalar(database_url: str, sql: str, **params: Any) -> Any:
     try:
         with engine.connect() as conn:
             return conn.execute(text(sql), params).scalar()
-    finally:
-        engine.dispose()
-
-
-def enqueue_emails(database_url: str, count: int) -> None:
-    engine = make_engine(database_url)
-    now = datetime.now(UTC)
-    try:
-        with make_uow_factory(engine)(write=True) as uow:
-            for i in range(count):
-                enqueue(
-                    uow,
-                    kind="invitation",
-                    channel="email",
-                    recipient=f"p{i}@example.com",
-                    language="en",
-                    subject_id=f"s{i}",
-                    organization_id=None,
-                    workspace_id=None,
-                    now=now,
-                    payload={
-                        "workspace_name": "Faults",
-                        "link": f"https://a.test/i/adm_inv_{i}",
-                        "expires_at": now.isoformat(),
-                    },
-                )
-            uow.commit()
     finally:
         engine.dispose()
 

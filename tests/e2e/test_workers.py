@@ -5,43 +5,15 @@ from __future__ import annotations
 import subprocess
 import time
 from collections import Counter
-from datetime import UTC, datetime
 
+from support.outbox import enqueue_emails
 from support.processes import ADMIT, environment
 from support.smtp import smtp_server
 
 from admit.adapters.persistence.database import make_engine
 from admit.bootstrap import make_uow_factory
-from admit.shared.messages import enqueue
 
 COUNT = 500
-
-
-def _enqueue(database_url: str) -> None:
-    engine = make_engine(database_url)
-    now = datetime.now(UTC)
-    try:
-        with make_uow_factory(engine)(write=True) as uow:
-            for i in range(COUNT):
-                enqueue(
-                    uow,
-                    kind="invitation",
-                    channel="email",
-                    recipient=f"p{i}@example.com",
-                    language="en",
-                    subject_id=f"s{i}",
-                    organization_id=None,
-                    workspace_id=None,
-                    now=now,
-                    payload={
-                        "workspace_name": "Load",
-                        "link": f"https://admit.example.test/i/adm_inv_{i}",
-                        "expires_at": now.isoformat(),
-                    },
-                )
-            uow.commit()
-    finally:
-        engine.dispose()
 
 
 def _states(database_url: str) -> Counter[str]:
@@ -66,7 +38,7 @@ def _stopped(worker: subprocess.Popen[str]) -> str:
 
 
 def test_two_workers_deliver_five_hundred_messages_exactly_once(database_url: str) -> None:
-    _enqueue(database_url)
+    enqueue_emails(database_url, COUNT)
     with smtp_server() as smtp:
         env = environment(
             database_url,

@@ -224,6 +224,7 @@ def _still_signed_in(browser: Any) -> None:
     raise AssertionError("the owner could not sign in again")
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite stores a NUL; PostgreSQL cannot
 def test_a_nul_in_one_field_among_valid_ones_never_breaks_a_page(
     owner: tuple[Any, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

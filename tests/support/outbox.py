@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from admit.adapters.persistence.database import make_engine
+from admit.bootstrap import make_uow_factory
 from admit.shared.context import Context
+from admit.shared.messages import enqueue
 
 
 def messages(ctx: Context, *, recipient: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
@@ -25,3 +29,32 @@ def token_for(ctx: Context, recipient: str) -> str:
 def code_for(ctx: Context, recipient: str) -> str:
     """The newest email verification code sent to ``recipient``."""
     return str(messages(ctx, recipient=recipient, kind="email_verification")[-1]["payload"]["code"])
+
+
+def enqueue_emails(database_url: str, count: int, workspace_name: str = "Load") -> None:
+    """``count`` invitation emails queued straight into the outbox of ``database_url`` (for the
+    workers' tests: what a busy day leaves to deliver), in one transaction."""
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    try:
+        with make_uow_factory(engine)(write=True) as uow:
+            for i in range(count):
+                enqueue(
+                    uow,
+                    kind="invitation",
+                    channel="email",
+                    recipient=f"p{i}@example.com",
+                    language="en",
+                    subject_id=f"s{i}",
+                    organization_id=None,
+                    workspace_id=None,
+                    now=now,
+                    payload={
+                        "workspace_name": workspace_name,
+                        "link": f"https://admit.example.test/i/adm_inv_{i}",
+                        "expires_at": now.isoformat(),
+                    },
+                )
+            uow.commit()
+    finally:
+        engine.dispose()
