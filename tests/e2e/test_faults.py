@@ -409,7 +409,7 @@ def test_a_worker_killed_mid_send_leaves_its_messages_to_another(either: str) ->
 
 
 def test_a_job_runner_killed_mid_import_is_resumed_by_another(either: str) -> None:
-    database_url, count = either, IMPORTED
+    database_url, count = either, 3 * IMPORTED  # 8 chunks: a fast machine must not finish before the kill
     with serving(database_url, ADMIT_WORKER_IN_SERVE="false") as (base, _), operator_api(database_url, base) as api:
         ws = workspace(api)
         job = api.post(f"/workspaces/{ws}/imports?invite=later&filename=people.csv", content=people_csv(count))
@@ -417,13 +417,21 @@ def test_a_job_runner_killed_mid_import_is_resumed_by_another(either: str) -> No
         job_id = job.json()["id"]
         lease = {"ADMIT_JOB_LEASE_SECONDS": "3"}
         first = start(database_url, "worker", **lease)
+        position = "SELECT position FROM jobs WHERE id = :id"
+
+        def started_then_killed() -> bool:  # the kill is sent from the check itself, not after a poll's sleep
+            if (scalar(database_url, position, id=job_id) or 0) > 0:
+                first.send_signal(signal.SIGKILL)
+                return True
+            return False
+
         try:
-            position = "SELECT position FROM jobs WHERE id = :id"
-            until(lambda: (scalar(database_url, position, id=job_id) or 0) > 0, 60, "the import did not start", first)
+            until(started_then_killed, 60, "the import did not start", first)
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait()
         assert scalar(database_url, "SELECT state FROM jobs WHERE id = :id", id=job_id) == "running"
+        assert 0 < scalar(database_url, position, id=job_id) < count
         with working(database_url, **lease) as second:
             done = "SELECT state FROM jobs WHERE id = :id"
             until(lambda: scalar(database_url, done, id=job_id) != "running", 90, "the import was not resumed", second)
