@@ -21,7 +21,8 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from support.faults import Cluster, Launched, Launcher, fill, restartable_cluster, small_disk, stalling_server
+from support.faults import Cluster, fill, restartable_cluster, small_disk, stalling_server
+from support.launcher import LAUNCHER, Launched
 from support.outbox import enqueue_emails
 from support.postgres import free_port
 from support.processes import admit, environment, field
@@ -38,7 +39,6 @@ from admit.domain.records import Message
 
 IMPORTED = 1200  # people in the imports PostgreSQL restarts under and a runner dies in (3 chunks of 500)
 FAST = 5.0  # seconds: a generous bound for "answers at once" on a loaded 2-core machine
-LAUNCHER = Launcher()
 
 
 # -- processes -------------------------------------------------------------------------------

@@ -122,17 +122,14 @@ def field(output: str, name: str) -> str:
 
 @contextlib.contextmanager
 def server(database_url: str, **extra: str) -> Iterator[str]:
-    """``admit serve`` on a free loopback port; yields its base URL and stops it afterwards."""
+    """``admit serve`` on a free loopback port, a process of its own started by the launcher
+    (:mod:`support.launcher`); yields its base URL and stops it afterwards."""
+    from support.launcher import LAUNCHER
+
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = environment(database_url, ADMIT_BASE_URL=base, **extra)
-    process = subprocess.Popen(
-        [ADMIT, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = LAUNCHER.start(["serve", "--host", "127.0.0.1", "--port", str(port)], env)
     try:
         deadline = time.monotonic() + 60  # a loaded 2-core machine can take long to start a server
         while True:
@@ -142,10 +139,10 @@ def server(database_url: str, **extra: str) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()  # reading a live process's output would wait for ever
-                output = process.communicate()[0] or ""
-                raise AssertionError(f"admit serve did not start:\n{output}")
-            time.sleep(0.1)
+                process.kill()
+                process.wait(10)
+                raise AssertionError(f"admit serve did not start:\n{process.log.read_text(errors='replace')}")
+            time.sleep(0.05)
         yield base
     finally:
         process.terminate()
@@ -154,8 +151,7 @@ def server(database_url: str, **extra: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout:
-            process.stdout.close()
+        process.log.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
