@@ -186,8 +186,12 @@ def free_port() -> int:
 def server(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """``admit serve`` on 127.0.0.1, stopped with SIGTERM on the way out."""
     with log.open("wb") as out:
+        profile = os.environ.get("ADMIT_BENCH_PROFILE")  # a file: the server runs under cProfile
+        command = [str(ADMIT), "serve", "--host", HOST, "--port", str(port)]
+        if profile:
+            command = [sys.executable, "-m", "cProfile", "-o", profile, *command]
         proc = subprocess.Popen(
-            [str(ADMIT), "serve", "--host", HOST, "--port", str(port)],
+            command,
             env=env,
             cwd=log.parent,  # no stray .env file
             stdout=out,
@@ -234,7 +238,9 @@ def drain(database: Path, worker: subprocess.Popen[bytes], log: Path) -> float:
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+        # SIGINT under cProfile: uvicorn raises the signal again once it has shut down, and only
+        # an interrupt lets cProfile write its file
+        proc.send_signal(signal.SIGINT if os.environ.get("ADMIT_BENCH_PROFILE") else signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:

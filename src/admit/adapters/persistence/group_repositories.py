@@ -13,7 +13,7 @@ from sqlalchemy import ARRAY, Row, String, and_, any_, bindparam, delete, exists
 from sqlalchemy.sql.elements import ColumnElement
 
 from admit.adapters.persistence import tables as t
-from admit.adapters.persistence.repositories import REMOVED, Repository, insert_many
+from admit.adapters.persistence.repositories import REMOVED, DriverQuery, Repository, insert_many
 from admit.scim.errors import INVALID_FILTER, ScimError
 from admit.scim.filter import Column, Kind, SqlMapping, Value, to_sql
 from admit.scim.schemas import GROUP_TYPE
@@ -172,16 +172,17 @@ class Groups(Repository):
                 .values(updated_at=now)
             )
 
+    _names_for_member = DriverQuery(
+        select(G.display_name)
+        .join(t.group_members, GM.group_id == G.id)
+        .where(GM.member_id == bindparam("member"))
+        .order_by(G.name_key)
+    )
+
     def names_for_member(self, member_id: str) -> list[str]:
-        """The display names of a member's groups, by name (the ID token's ``groups``)."""
-        return list(
-            self.conn.execute(
-                select(G.display_name)
-                .join(t.group_members, GM.group_id == G.id)
-                .where(GM.member_id == member_id)
-                .order_by(G.name_key)
-            ).scalars()
-        )
+        """The display names of a member's groups, by name (the ID token's ``groups``; on the
+        path of every code flow and userinfo request, hence compiled once)."""
+        return [row[0] for row in self._names_for_member.all(self.conn, {"member": member_id})]
 
     # SCIM (admit.admin.scim_groups): a token limited to one workspace sees only that
     # workspace's members in a group; removed members are never listed.

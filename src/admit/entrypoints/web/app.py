@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
@@ -78,6 +78,7 @@ from admit.entrypoints.web.pages.admin import signin as sign_in_admin_pages
 from admit.entrypoints.web.pages.admin import signup as signup_admin_pages
 from admit.entrypoints.web.pages.admin import terms as terms_admin_pages
 from admit.entrypoints.web.pages.admin import webhooks as webhook_pages
+from admit.entrypoints.web.routing import Router, include
 from admit.entrypoints.web.security import Cookies, SecurityHeaders
 from admit.entrypoints.workers import jobs_worker
 from admit.entrypoints.workers.outbox_worker import MISSING_TRANSPORT, DeliveryPolicy, OutboxWorker
@@ -178,12 +179,12 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         org_invitations,
     )
     for module in api:
-        app.include_router(module.router, prefix="/api/v1")
-    # Then the OpenID provider's endpoints, which apps call for every sign-in: each router passed
-    # over costs a few microseconds per route it holds (FastAPI matches them one by one).
+        include(app, module.router)  # each carries its /api/v1 prefix (see routing.Router)
+    # Then the OpenID provider's endpoints, which apps call for every sign-in. A router whose
+    # routes cannot match a path is passed over with one regular expression (routing.Router).
     _answer_head_like_get(oidc.router)
-    app.include_router(oidc.router)
-    app.include_router(scim.router)  # SCIM 2.0 provisioning at /scim/v2 (identity providers)
+    include(app, oidc.router)
+    include(app, scim.router)  # SCIM 2.0 provisioning at /scim/v2 (identity providers)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=str(DOCS_ASSETS)), name="docs-assets")
     app.add_api_route("/api/v1/docs", _docs, methods=["GET"], include_in_schema=False)
@@ -225,10 +226,10 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     )
     for module in (*pages, *admin, sso_pages, oidc_account, oidc_logout):
         _answer_head_like_get(module.router)
-        app.include_router(module.router)
+        include(app, module.router)
     app.add_api_route("/favicon.ico", _favicon, methods=["GET", "HEAD"], include_in_schema=False)
     if settings.dev_mode:
-        app.include_router(dev.router)
+        include(app, dev.router)
     _document_idempotency_key(app)
     return app
 
@@ -272,7 +273,7 @@ def bind(app: FastAPI, settings: Settings, context: Context) -> None:
     app.state.cookies = Cookies(settings)
 
 
-def _answer_head_like_get(router: APIRouter) -> None:
+def _answer_head_like_get(router: Router) -> None:
     """A page answers HEAD as it answers GET (link checkers and monitors ask; GET changes nothing)."""
     for route in router.routes:
         if isinstance(route, APIRoute) and route.methods and "GET" in route.methods:

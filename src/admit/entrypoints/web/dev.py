@@ -9,17 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from admit.adapters.delivery.render import Rendered, render
 from admit.domain.errors import NotFound
 from admit.entrypoints.web.deps import Ctx
+from admit.entrypoints.web.routing import Router
 from admit.entrypoints.workers.outbox_worker import RENDERED
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 @router.get("/dev/mailbox", response_class=HTMLResponse)

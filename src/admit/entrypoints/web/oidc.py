@@ -14,7 +14,7 @@ from authlib.common.urls import add_params_to_uri  # type: ignore[import-untyped
 from authlib.oauth2 import OAuth2Error  # type: ignore[import-untyped]
 from authlib.oauth2.rfc6749.errors import AccessDeniedError  # type: ignore[import-untyped]
 from authlib.oidc.core.errors import AccountSelectionRequiredError, InteractionRequiredError, LoginRequiredError  # type: ignore[import-untyped]
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from admit.domain.errors import InvalidCredentials, PermissionDenied
@@ -22,6 +22,7 @@ from admit.entrypoints.web.deps import Bearer, Ctx, blocking, run_work
 from admit.entrypoints.web.pages import oidc_account
 from admit.entrypoints.web.pages.common import browser_cookies, page
 from admit.entrypoints.web.pages.settings import change_first
+from admit.entrypoints.web.routing import Router
 from admit.flows.signin.sessions import LiveSession
 from admit.oidc_provider import authorize, discovery, keys, userinfo
 from admit.oidc_provider.discovery import AUTHORIZE_PATH, INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH
@@ -29,7 +30,7 @@ from admit.oidc_provider.models import Answer, Grantee, HttpRequest
 from admit.oidc_provider.server import ProviderServer, one_request
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 OPEN = {"access-control-allow-origin": "*"}  # read by apps' scripts on other origins
 NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
 

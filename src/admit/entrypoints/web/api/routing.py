@@ -13,10 +13,12 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+
+from admit.entrypoints.web.routing import Router
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -132,6 +134,6 @@ class StrictRoute(APIRoute):
         return strict
 
 
-def api_router(**options: Any) -> APIRouter:
-    """A router of the REST API: strict bodies, error responses declared."""
-    return APIRouter(route_class=StrictRoute, responses=ERRORS, **options)
+def api_router(**options: Any) -> Router:
+    """A router of the REST API under /api/v1: strict bodies, error responses declared."""
+    return Router(route_class=StrictRoute, responses=ERRORS, prefix="/api/v1", **options)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from admit.domain.errors import (
@@ -21,10 +21,11 @@ from admit.domain.errors import (
 )
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import into_workspace, page, password_rules
+from admit.entrypoints.web.routing import Router
 from admit.flows.invitation import codes
 from admit.flows.invitation.codes import CodeFacts
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 LONGEST = 64  # characters of a typed code kept for the form
 
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from admit.admin import branding
 from admit.domain.branding import EXTENSIONS, is_color
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import not_found_page
+from admit.entrypoints.web.routing import Router
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 IMMUTABLE = "public, max-age=31536000, immutable"
 LOGO = re.compile(r"logo-([0-9a-f]{64})\.(png|svg)")
 THEME = re.compile(r"theme-([0-9a-f]{6})\.css")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.admin import organization_invitations, overview
@@ -14,11 +14,12 @@ from admit.domain.errors import DomainError, SecretRejected
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import browser_cookies, page, to_joined
 from admit.entrypoints.web.pages.settings import change_first
+from admit.entrypoints.web.routing import Router
 from admit.flows.invitation import claims
 from admit.flows.signin import sessions
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 def _accounts(ctx: Context, tokens: list[str]) -> list[tuple[str, str]]:

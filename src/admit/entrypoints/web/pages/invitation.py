@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import (
@@ -30,12 +30,13 @@ from admit.entrypoints.web.pages.common import (
     password_rules,
 )
 from admit.entrypoints.web.pages.signup import sign_up_progress
+from admit.entrypoints.web.routing import Router
 from admit.flows.invitation import claims, reinvite
 from admit.flows.signin import sessions
 from admit.flows.terms import acceptance
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 @router.api_route("/i/{token}", methods=["GET", "HEAD"])

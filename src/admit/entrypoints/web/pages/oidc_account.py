@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, quote, urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import SecretRejected
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import browser_cookies, page
+from admit.entrypoints.web.routing import Router
 from admit.flows.invitation import claims
 from admit.flows.signin import sessions
 from admit.oidc_provider.discovery import AUTHORIZE_PATH
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 CHOOSE_PATH = f"{AUTHORIZE_PATH}/account"
 
 

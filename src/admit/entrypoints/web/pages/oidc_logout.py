@@ -11,19 +11,20 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import InvalidCredentials, ValidationFailed
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import browser_cookies, page
+from admit.entrypoints.web.routing import Router
 from admit.entrypoints.web.security import origin
 from admit.flows.signin import sessions
 from admit.oidc_provider import logout
 from admit.oidc_provider.discovery import LOGOUT_PATH
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 CONFIRM_PATH = f"{LOGOUT_PATH}/confirm"
 POST_MAX = 64 * 1024  # a few parameters (not behind the form guard's limits)
 

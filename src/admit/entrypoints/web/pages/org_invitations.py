@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.admin import organization_invitations as oi
@@ -19,9 +19,10 @@ from admit.domain.errors import Conflict, DomainError, NotFound, PermissionDenie
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.common import browser_cookies, page, password_rules
+from admit.entrypoints.web.routing import Router
 from admit.flows.signin import sessions
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 def _here(token: str | None, invitation_id: str | None) -> str:

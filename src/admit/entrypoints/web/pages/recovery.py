@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import (
@@ -19,10 +19,11 @@ from admit.domain.errors import (
 from admit.domain.passwords import PasswordPolicy
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import browser_cookies, page
+from admit.entrypoints.web.routing import Router
 from admit.flows.recovery import password_reset
 from admit.flows.signin import sessions
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 @router.get("/forgot-password", response_class=HTMLResponse)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import (
@@ -22,10 +22,11 @@ from admit.domain.errors import (
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.common import browser_account, browser_cookies, page, to_joined
+from admit.entrypoints.web.routing import Router
 from admit.flows.signup import self_sign_up
 from admit.i18n import negotiate
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 FLOW = "self_signup"
 FIELDS = ("first_name", "last_name", "email", "username", "phone", "department")
 STEP = "/sign-up/next"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.admin import overview
@@ -24,10 +24,11 @@ from admit.domain.errors import (
 )
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import browser_account, browser_cookies, page, safe_next
+from admit.entrypoints.web.routing import Router
 from admit.flows.settings import emails, password_change
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 def change_first(next_path: str) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import (
@@ -18,10 +18,11 @@ from admit.entrypoints.web.pages.common import (
     page,
     safe_next,
 )
+from admit.entrypoints.web.routing import Router
 from admit.flows.signin import sessions
 from admit.flows.signup import self_sign_up
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import (
@@ -20,11 +20,12 @@ from admit.entrypoints.web.pages.common import (
     browser_cookies,
     page,
 )
+from admit.entrypoints.web.routing import Router
 from admit.flows.invitation import claims
 from admit.flows.signup import verification
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 def sign_up_progress(ctx: Context, request: Request, info: dict[str, Any]) -> str | None:

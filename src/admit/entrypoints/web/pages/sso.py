@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.adapters.identity.oidc import ProviderUnavailable, SsoRejected
@@ -18,13 +18,14 @@ from admit.domain.errors import DomainError, NotFound, PermissionDenied, SecretR
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.admin import signin
 from admit.entrypoints.web.pages.common import browser_cookies, into_workspace, page, to_joined, token_binding
+from admit.entrypoints.web.routing import Router
 from admit.flows.invitation import claims
 from admit.flows.signin import sessions
 from admit.flows.signup import self_sign_up
 from admit.flows.sso import single_sign_on
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 def _target(request: Request, workspace: str | None) -> dict[str, str] | None:

@@ -10,20 +10,21 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import Conflict, NotFound
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import browser_account, browser_cookies, page, safe_next
 from admit.entrypoints.web.pages.settings import change_first
+from admit.entrypoints.web.routing import Router
 from admit.entrypoints.web.security import csp_sending_forms_to, origin
 from admit.flows.invitation import claims
 from admit.flows.settings import password_change
 from admit.flows.terms import acceptance
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 def _sign_in_first(path: str) -> Response:

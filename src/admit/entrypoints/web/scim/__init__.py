@@ -39,7 +39,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -47,6 +47,7 @@ from admit.admin import scim_log
 from admit.domain.errors import DomainError
 from admit.entrypoints.web.deps import Ctx, run_work
 from admit.entrypoints.web.errors import status_of
+from admit.entrypoints.web.routing import Router
 from admit.entrypoints.web.scim.errors import PREFIX, SCIM_JSON, ScimJSONResponse, from_domain, is_scim, scim_error
 from admit.scim.auth import ScimCaller, authenticate
 from admit.shared.context import Context
@@ -59,7 +60,7 @@ BODY = "admit.scim_body"
 LOGGED = "admit.scim_logged"
 JSON_TYPES = ("application/scim+json", "application/json")
 
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+router = Router(prefix=PREFIX, include_in_schema=False)
 
 
 def _state(scope: Scope) -> dict[str, Any]:

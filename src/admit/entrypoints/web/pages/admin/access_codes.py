@@ -4,7 +4,7 @@ refusal is shown on the person's page."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.admin import access_codes
@@ -14,9 +14,10 @@ from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import Admin, admin_for
 from admit.entrypoints.web.pages.admin.person import _person_for, person_page, person_path
+from admit.entrypoints.web.routing import Router
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 async def _refused(request: Request, ctx: Context, admin: Admin, member_id: str, exc: DomainError) -> Response:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from admit.admin import access_codes
@@ -18,9 +18,10 @@ from admit.domain.roles import Permission
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import Admin, admin_for
+from admit.entrypoints.web.routing import Router
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 PICK = "pick:"  # a checkbox per person, named after them (a form names each field once)
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "access-codes.csv"),

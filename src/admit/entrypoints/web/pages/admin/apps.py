@@ -9,18 +9,19 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.domain.errors import DomainError
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import Admin, admin_for
+from admit.entrypoints.web.routing import Router
 from admit.oidc_provider import clients
 from admit.oidc_provider.clients import SCOPES, ClientInput
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 TEXT = ("name", "initiate_login_uri", "backchannel_logout_uri")
 LISTS = ("redirect_uris", "post_logout_redirect_uris")
 OPTIONAL_SCOPES = tuple(scope for scope in SCOPES if scope != "openid")

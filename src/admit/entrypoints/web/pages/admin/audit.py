@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from admit.admin import audit
@@ -13,8 +13,9 @@ from admit.domain.errors import DomainError
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import admin_for
+from admit.entrypoints.web.routing import Router
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 PAGE_SIZE = 50
 PREFIXES = ("member.", "invitation.", "job.", "terms.", "account.", "workspace.", "message.")
 

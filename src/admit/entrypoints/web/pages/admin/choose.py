@@ -13,7 +13,7 @@ import binascii
 import zlib
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from admit.adapters.spreadsheets import write_csv, write_xlsx
@@ -23,9 +23,10 @@ from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import XLSX, Admin, admin_for, read_upload
 from admit.entrypoints.web.pages.admin.invitations import FORM_MAX_PART, Target, base, flow, review
+from admit.entrypoints.web.routing import Router
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 LIST_MAX_BYTES = 5 * 1024 * 1024
 ROWS_SHOWN = 200  # of each kind on the review; the job's report lists every row
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
@@ -23,10 +23,11 @@ from admit.domain.errors import DomainError, NotFound, PermissionDenied, Validat
 from admit.domain.roles import Permission, Role
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import browser_account, templates
+from admit.entrypoints.web.routing import Router
 from admit.i18n import negotiate, pick_language
 from admit.shared.context import Actor, Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.admin import sellers
@@ -17,9 +17,10 @@ from admit.domain.errors import DomainError
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import refusal, render, signed_in
+from admit.entrypoints.web.routing import Router
 from admit.shared.context import Actor, Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 DONE = ("customer_created", "invited")
 ROLES = ("guest", "member", "admin", "owner")
 INVITE_FIELDS = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.adapters.spreadsheets import MAX_BYTES, write_csv
@@ -21,9 +21,10 @@ from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.access_sheets import FORMATS
 from admit.entrypoints.web.pages.admin.console import XLSX, Admin, admin_for, read_upload
 from admit.entrypoints.web.pages.admin.invitations import MESSAGE_MAX
+from admit.entrypoints.web.routing import Router
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 SHOWN_PROBLEMS = 500  # on the page; the CSV report has every one the job kept
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.admin import licences, organization_roles, security_controls, sellers
@@ -18,9 +18,10 @@ from admit.domain.errors import DomainError
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import refusal, render, signed_in
+from admit.entrypoints.web.routing import Router
 from admit.shared.context import Actor, Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 DONE = ("admin_added", "admin_removed", "security", "licences")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.admin import access_codes, audit, groups, invitations, members
@@ -22,9 +22,10 @@ from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import Admin, admin_for
 from admit.entrypoints.web.pages.admin.people import LANGUAGE_NAMES, member_of, people_path
+from admit.entrypoints.web.routing import Router
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 FIELDS = ("first_name", "last_name", "email", "username", "phone", "department", "job_profile", "language", "role")
 NOTICES = (
     "saved", "resent", "revoked", "suspended", "reactivated", "removed", "code_withdrawn", "code_sent",

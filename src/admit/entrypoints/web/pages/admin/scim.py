@@ -11,7 +11,7 @@ import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.admin import scim_log, scim_tokens
@@ -19,9 +19,10 @@ from admit.domain.errors import DomainError
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import Admin, admin_for
+from admit.entrypoints.web.routing import Router
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 ROLES = scim_tokens.ROLES
 
 

@@ -10,7 +10,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -22,9 +22,10 @@ from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import Admin, admin_for
 from admit.entrypoints.web.pages.admin.people import LANGUAGE_NAMES
+from admit.entrypoints.web.routing import Router
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 TEXT = ("name", "app_url", "default_language", "password_policy", "default_role")
 OPTIONAL_TEXT = ("app_url", "default_department", "default_job_profile", "accent_color")  # empty: none
 NUMBERS = ("invitation_lifetime_days", "sms_daily_cap", "access_code_lifetime_days")

@@ -15,7 +15,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.adapters.identity.oidc import ProviderUnavailable, SsoRejected
@@ -26,11 +26,12 @@ from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import Admin, admin_for
 from admit.entrypoints.web.pages.common import browser_cookies, token_binding
+from admit.entrypoints.web.routing import Router
 from admit.entrypoints.web.security import csp_sending_forms_to, origin
 from admit.flows.sso import single_sign_on
 from admit.flows.sso.single_sign_on import CALLBACK
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 TEXT = ("name", "issuer", "client_id", "client_secret", "scopes")
 FIELD_OF = {name: name for name in (*TEXT, "claims")} | {"plan": "form"}
 CLAIM_INPUTS = tuple(f"claim_{name}" for name in CLAIM_FIELDS)

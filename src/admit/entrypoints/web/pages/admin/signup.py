@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admit.admin import signup_links, signup_settings
@@ -18,11 +18,12 @@ from admit.domain.errors import DomainError
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.pages.admin.console import Admin, admin_for
+from admit.entrypoints.web.routing import Router
 from admit.flows.signup import self_sign_up
 from admit.i18n import negotiate, pick_language
 from admit.shared.context import Context
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 NOTICES = ("saved", "created", "paused", "resumed", "rotated", "deleted", "approved", "rejected")
 LINK_ACTIONS = {
     "pause": signup_links.pause,
