@@ -371,14 +371,7 @@ def _open_for(
     emails = {value for kind, value in uow.accounts.identifiers(account_id) if kind == "email"}
     if invitation is None or invitation.email not in emails:
         raise NotFound("no open invitation of yours has this id")
-    if lock:
-        locked = uow.org_invitations.get(None, invitation.id, lock=True)
-        assert locked is not None
-        invitation = locked
-    _not_withdrawn(invitation)
-    if invitation.state != "pending" or now >= invitation.expires_at:
-        raise LinkGone("this invitation is no longer open")
-    return invitation
+    return _still_open(uow, invitation, now, lock=lock)
 
 
 def preview(ctx: Context, token: object) -> OrgInvitationView:
@@ -620,15 +613,20 @@ class LinkFacts:
 
 def _open_by_link(uow: UnitOfWork, token: object, now: datetime, *, lock: bool = False) -> Record:
     """The pending invitation behind a link (``LinkGone`` once it is answered or expired)."""
-    row = _by_token(uow, token, now)
+    return _still_open(uow, _by_token(uow, token, now), now, lock=lock)
+
+
+def _still_open(uow: UnitOfWork, invitation: Record, now: datetime, *, lock: bool) -> Record:
+    """``invitation`` as it stands now (read again under a row lock with ``lock``), or
+    ``LinkGone``: withdrawn (say so), answered or expired."""
     if lock:
-        locked = uow.org_invitations.get(None, row.id, lock=True)
+        locked = uow.org_invitations.get(None, invitation.id, lock=True)
         assert locked is not None
-        row = locked
-        _not_withdrawn(row)
-    if row.state != "pending" or now >= row.expires_at:
+        invitation = locked
+    _not_withdrawn(invitation)
+    if invitation.state != "pending" or now >= invitation.expires_at:
         raise LinkGone("this invitation is no longer open")
-    return row
+    return invitation
 
 
 def _joining_workspace(uow: UnitOfWork, row: Record) -> Workspace:

@@ -190,14 +190,9 @@ class OrganizationInvitations(Repository):
         """Revoke one API or SCIM token, disable one webhook endpoint, or revoke every refresh and
         access token of one app (the app stays, with the closed account). An SSO provider stays as
         it is (nothing of the closed account uses it)."""
-        if kind == "api_token":
-            table: Table = t.api_tokens
-            self.conn.execute(
-                update(table).where(table.c.organization_id == organization_id, table.c.id == item_id)
-                .values(revoked_at=now)
-            )  # fmt: skip
-        elif kind == "scim_token":
-            table = t.scim_tokens
+        tokens: dict[str, Table] = {"api_token": t.api_tokens, "scim_token": t.scim_tokens}
+        if kind in tokens:
+            table = tokens[kind]
             self.conn.execute(
                 update(table).where(table.c.organization_id == organization_id, table.c.id == item_id)
                 .values(revoked_at=now)
