@@ -79,6 +79,7 @@ def environment(language: str) -> Environment:
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
         keep_trailing_newline=False,
+        auto_reload=False,  # templates ship with the release: no stat() of each file on every message
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.globals["tr"] = runtime_translator(translations(language))  # gettext() is for literals only

@@ -3,6 +3,7 @@ it, so a caller can never reach another tenant's row by guessing an id."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import time
@@ -39,7 +40,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnClause
 
 from admit.adapters.persistence import tables as t
-from admit.domain.records import Invitation, Member, Workspace
+from admit.domain.records import Invitation, Member, Record, Workspace
 
 # Written into the SQL itself, not bound: a partial index ("WHERE status <> 'removed'", "WHERE state
 # = 'pending'") is only usable when the planner sees the value, and PostgreSQL's generic plans for
@@ -662,6 +663,55 @@ class Invitations(Repository):
             stmt = stmt.where(self.c.organization_id == organization_id)
         return self._invitation(stmt.with_for_update() if lock else stmt)
 
+    _by_link = DriverQuery(
+        select(
+            *(c.label(f"s_{c.key}") for c in t.secrets.c),
+            *(c.label(f"i_{c.key}") for c in t.invitations.c),
+            *(c.label(f"m_{c.key}") for c in t.members.c),
+            *(c.label(f"w_{c.key}") for c in t.workspaces.c),
+        )
+        .select_from(
+            t.secrets.join(
+                t.invitations,
+                and_(
+                    t.invitations.c.id == t.secrets.c.subject_id,
+                    t.invitations.c.organization_id == t.secrets.c.organization_id,
+                ),
+            )
+            .outerjoin(
+                t.members,
+                and_(
+                    t.members.c.id == t.invitations.c.member_id,
+                    t.members.c.organization_id == t.invitations.c.organization_id,
+                ),
+            )
+            .outerjoin(
+                t.workspaces,
+                and_(
+                    t.workspaces.c.id == t.invitations.c.workspace_id,
+                    t.workspaces.c.organization_id == t.invitations.c.organization_id,
+                ),
+            )
+        )
+        .where(t.secrets.c.digest == bindparam("digest"))
+    )
+    _LINK_SPANS = tuple(
+        itertools.accumulate((0, len(t.secrets.c), len(t.invitations.c), len(t.members.c), len(t.workspaces.c)))
+    )
+
+    def by_link(self, digest: str) -> tuple[Record, Invitation, Member | None, Workspace | None] | None:
+        """The secret with this digest, the invitation it is the link of, and that invitation's
+        member and workspace (None if gone), in one statement: what every invitee page reads first.
+        None when no secret has the digest or it is not an invitation's (check its purpose)."""
+        row = self._by_link.first(self.conn, {"digest": digest})
+        if row is None:
+            return None
+        a, b, c, d, e = self._LINK_SPANS
+        secret: Record = _row_type(tuple(col.key for col in t.secrets.c))(*row[a:b])  # type: ignore[assignment]
+        member = Member._make(row[c:d]) if row[c] is not None else None
+        workspace = Workspace._make(row[d:e]) if row[d] is not None else None
+        return secret, Invitation._make(row[b:c]), member, workspace
+
     def pending_for_member(self, organization_id: str, member_id: str) -> Invitation | None:
         return self._invitation(
             select(t.invitations).where(
@@ -805,16 +855,25 @@ class WorkspaceLogos(Repository):
         ).where(t.workspace_logos.c.workspace_id == bindparam("workspace_id"))
     )
 
+    _digest_in_org = DriverQuery(
+        _digest.stmt.where(
+            t.workspace_logos.c.workspace_id.in_(
+                select(t.workspaces.c.id).where(
+                    t.workspaces.c.id == bindparam("workspace_id"), t.workspaces.c.organization_id == bindparam("org")
+                )
+            )
+        )
+    )
+
     def digest(self, organization_id: str | None, workspace_id: str) -> Row[Any] | None:
         """The logo's type and digest, without its data (on every invitee page: at the driver)."""
         if organization_id is None:
             return self._remembered(  # type: ignore[no-any-return]
                 ("logo", None, workspace_id), lambda: self._digest.first(self.conn, {"workspace_id": workspace_id})
             )
-        columns = (self.c.workspace_id, self.c.content_type, self.c.digest, self.c.updated_at)
         return self._remembered(  # type: ignore[no-any-return]
             ("logo", organization_id, workspace_id),
-            lambda: self._one(self._where(select(*columns), organization_id, workspace_id)),
+            lambda: self._digest_in_org.first(self.conn, {"workspace_id": workspace_id, "org": organization_id}),
         )
 
     def put(self, organization_id: str, workspace_id: str, **values: Any) -> None:

@@ -110,14 +110,10 @@ def welcome_facts(
         return "invalid", {}, None
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        secret = uow.secrets.by_digest(digest)
-        if secret is None or secret.purpose != INVITATION.value:
+        found = uow.invitations.by_link(digest)  # the secret, its invitation, member and workspace
+        if found is None or found[0].purpose != INVITATION.value:
             return "invalid", {}, None
-        invitation = uow.invitations.get(secret.organization_id, secret.subject_id)
-        if invitation is None:
-            return "invalid", {}, None
-        member = uow.members.get(invitation.organization_id, invitation.member_id)
-        workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
+        secret, invitation, member, workspace = found
         state = _link_state(secret, invitation, now)
         facts = None
         if inspect and state == InvitationState.PENDING.value and member is not None and workspace is not None:

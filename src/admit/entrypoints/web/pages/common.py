@@ -36,7 +36,12 @@ HERE = Path(__file__).parent.parent
 @cache
 def templates(language: str) -> Jinja2Templates:
     """The page templates with the language's catalog (pages are rendered in en, de or fr)."""
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"])
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # templates ship with the release: no stat() of each file on every page
+    )
     translations = catalog(HERE / "locales" / "pages", language)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.globals["tr"] = runtime_translator(translations)  # gettext() is for literals only
