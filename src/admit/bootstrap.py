@@ -14,6 +14,7 @@ from admit.adapters.persistence.unit_of_work import UnitOfWork
 from admit.admin import rate_limits, scim_brake
 from admit.config import Settings
 from admit.domain.ports import UnitOfWorkFactory
+from admit.scim import auth as scim_auth
 from admit.shared import idempotency
 from admit.shared.context import Context
 
@@ -44,6 +45,7 @@ def make_uow_factory(engine: Engine) -> UnitOfWorkFactory:
 def build_context(settings: Settings, engine: Engine | None = None, **overrides: object) -> Context:
     engine = engine or make_engine(settings.database_url, **settings.engine_options())
     scim_brake.configure(settings.scim_brake_percent, settings.scim_brake_minimum)
+    scim_auth.configure(settings.scim_requests_per_minute)
     idempotency.configure(timedelta(seconds=settings.idempotency_stale_seconds))
     rate_limits.configure(
         invitations_per_inviter=settings.rate_invitations_per_inviter,

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     scim_brake_percent: int = Field(
         20, ge=1, le=100, description="SCIM brake: hold deactivations past this % of a workspace per hour (100: off)."
     )
+    scim_requests_per_minute: int = Field(
+        6000,
+        ge=0,
+        description="SCIM requests a minute per token and server process, past which the answer is 429 (0 = no limit).",
+    )
     scim_brake_minimum: int = Field(
         10, ge=0, description="SCIM deprovisioning brake: never brake a workspace of at most this many members."
     )

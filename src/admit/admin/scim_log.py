@@ -11,6 +11,7 @@ requests reach every workspace)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from admit.admin import scim_tokens
@@ -28,10 +29,14 @@ MAX_PATH = 500
 PAGE = 50
 
 
+_SECRET_PARTS = tuple(dict.fromkeys(word.replace("_", "") for word in SECRET_WORDS))
+
+
+@lru_cache(maxsize=2048)  # a provider sends the same few attribute names on every request
 def secret_name(name: str) -> bool:
     """Whether an attribute (``password``, ``urn:…:User:password``, ``x.clientSecret``) names a secret."""
     last = name.rsplit(":", 1)[-1].rsplit(".", 1)[-1].lower().replace("-", "").replace("_", "")
-    return any(word.replace("_", "") in last for word in SECRET_WORDS)
+    return any(part in last for part in _SECRET_PARTS)
 
 
 def safe_change(value: Any, depth: int = 0) -> Any:
@@ -69,7 +74,20 @@ def record(
     change: Any = None,
 ) -> None:
     """Log one request of ``caller`` (in a transaction of its own: a refused request is logged too)."""
-    values = {
+    write(ctx, entry(ctx, caller, method, path, status, resource_id, change))
+
+
+def entry(
+    ctx: Context,
+    caller: ScimCaller,
+    method: str,
+    path: str,
+    status: int,
+    resource_id: str | None = None,
+    change: Any = None,
+) -> dict[str, Any]:
+    """The row :func:`record` writes, made once (its write may be tried again when SQLite is busy)."""
+    return {
         "organization_id": caller.organization_id,
         "token_id": caller.token_id,
         "method": method.upper()[:8],
@@ -79,6 +97,10 @@ def record(
         "change": None if change is None else safe_change(change),
         "created_at": ctx.clock.now(),
     }
+
+
+def write(ctx: Context, values: dict[str, Any]) -> None:
+    """Store a row made by :func:`entry`."""
     with ctx.uow(write=True) as uow:
         uow.scim_requests.add(**values)
         uow.commit()

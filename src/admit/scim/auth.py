@@ -14,8 +14,8 @@ the provider may give someone.
 
 ``last_used_at`` is written at most once a minute per token, not on every request. Each process
 also counts a token's requests per minute (in memory: cheap, and enough to stop a runaway
-provider from crowding out the others); past ``REQUESTS_PER_MINUTE`` the answer is 429 with
-``Retry-After``.
+provider from crowding out the others); past ``REQUESTS_PER_MINUTE`` (the setting
+``ADMIT_SCIM_REQUESTS_PER_MINUTE``, 6,000 by default) the answer is 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,15 @@ from admit.domain.roles import Role
 from admit.shared.context import Actor, ActorKind, Context
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is at most this stale
-REQUESTS_PER_MINUTE = 6000  # per token and process (a full Entra ID sync stays well below it)
+REQUESTS_PER_MINUTE = 6000  # per token and process (a full Entra ID sync stays well below it); 0: no limit
+
+
+def configure(requests_per_minute: int) -> None:
+    """``ADMIT_SCIM_REQUESTS_PER_MINUTE`` (set when the context is built)."""
+    global REQUESTS_PER_MINUTE
+    REQUESTS_PER_MINUTE = requests_per_minute
+
+
 REFUSED = "send a valid SCIM token as 'Authorization: Bearer adm_scm_…'"
 
 
@@ -103,7 +111,7 @@ def authenticate(ctx: Context, authorization_header: str | None) -> ScimCaller:
     if row is None or row.revoked_at is not None or not secrets.same_digest(row.digest, digest):
         raise InvalidCredentials(REFUSED)
     minute = int(now.timestamp() // 60)
-    if _window.count(row.id, minute) > REQUESTS_PER_MINUTE:
+    if REQUESTS_PER_MINUTE and _window.count(row.id, minute) > REQUESTS_PER_MINUTE:
         raise TooManyAttempts(timedelta(seconds=60 - now.timestamp() % 60))
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
         with ctx.uow(write=True) as uow:

@@ -99,33 +99,43 @@ LAST_MODIFIED = case(
 _JOINED = t.members.outerjoin(t.scim_users, _s.member_id == _m.id)
 
 
-def members_named(organization_id: str, workspace_id: str | None, user_name: str) -> Any:
-    """The ids of the live members whose userName is ``user_name`` (any case), found through
-    indexes, never by scanning the directory: the provider's userName (scim_users, unique per
-    organization), else a member without one whose email, username or external ID it is. Identity
-    providers look every user up this way (``userName eq "…"``) before each change."""
-    key = user_name.casefold()
+def _members_named(workspace_scoped: bool) -> DriverQuery:
+    """The ids of the live members whose userName is ``:key`` (casefolded; ``:lower`` lowercased,
+    ``:exact`` as given), found through indexes, never by scanning the directory: the provider's
+    userName (scim_users, unique per organization), else a member without one whose email,
+    username or external ID it is. Identity providers look every user up this way
+    (``userName eq "…"``) before each change: compiled once, run at the driver."""
     m2, s2 = t.members.alias("named"), t.scim_users.alias("named_scim")
     in_scope = (
-        m2.c.workspace_id == workspace_id
-        if workspace_id is not None
-        else m2.c.workspace_id.in_(select(t.workspaces.c.id).where(t.workspaces.c.organization_id == organization_id))
+        m2.c.workspace_id == bindparam("ws")
+        if workspace_scoped
+        else m2.c.workspace_id.in_(select(t.workspaces.c.id).where(t.workspaces.c.organization_id == bindparam("org")))
     )
     plain = [
         select(m2.c.id).where(
             in_scope,
             m2.c.status != "removed",
-            column == value,
+            column == bindparam(value),
             ~select(s2.c.member_id).where(s2.c.member_id == m2.c.id).exists(),
         )
-        for column, value in (
-            (m2.c.email, user_name.lower()),
-            (m2.c.username, user_name.lower()),
-            (m2.c.external_id, user_name),
-        )
+        for column, value in ((m2.c.email, "lower"), (m2.c.username, "lower"), (m2.c.external_id, "exact"))
     ]
-    given = select(s2.c.member_id).where(s2.c.organization_id == organization_id, s2.c.user_name_key == key)
-    return union_all(given, *plain)
+    given = select(s2.c.member_id).where(
+        s2.c.organization_id == bindparam("org"), s2.c.user_name_key == bindparam("key")
+    )
+    return DriverQuery(union_all(given, *plain))  # type: ignore[arg-type]
+
+
+_NAMED_IN_ORGANIZATION, _NAMED_IN_WORKSPACE = _members_named(False), _members_named(True)
+
+
+def members_named(conn: Any, organization_id: str, workspace_id: str | None, user_name: str) -> list[str]:
+    """See :func:`_members_named`."""
+    query = _NAMED_IN_ORGANIZATION if workspace_id is None else _NAMED_IN_WORKSPACE
+    params = {"org": organization_id, "key": user_name.casefold(), "lower": user_name.lower(), "exact": user_name}
+    if workspace_id is not None:
+        params["ws"] = workspace_id
+    return [row[0] for row in query.all(conn, params)]
 
 
 def user_filter_mapping(conn: Any, organization_id: str, workspace_id: str | None) -> dict[str, Any]:
@@ -135,7 +145,7 @@ def user_filter_mapping(conn: Any, organization_id: str, workspace_id: str | Non
 
     def user_name(op: str, value: Any) -> Any:
         if op == "eq" and isinstance(value, str):  # the providers' lookup: through indexes
-            return _m.id.in_(conn.execute(members_named(organization_id, workspace_id, value)).scalars().all())
+            return _m.id.in_(members_named(conn, organization_id, workspace_id, value))
         return compare(Column(USER_NAME, Kind.STRING), op, value, "userName")
 
     def active(op: str, value: Any) -> Any:

@@ -123,11 +123,8 @@ class ScimGate:
             await self.app(scope, receive, sending)
         finally:
             resource_id, change = _state(scope).get(LOGGED, (None, None))
-            path = scope["path"]
-            method = scope["method"]
-            await run_work(
-                ctx, lambda: scim_log.record(ctx, caller, method, path, status, resource_id, change), quick=True
-            )
+            row = scim_log.entry(ctx, caller, scope["method"], scope["path"], status, resource_id, change)
+            await run_work(ctx, lambda: scim_log.write(ctx, row), quick=True)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
