@@ -76,10 +76,15 @@ def test_the_request_log_pages_and_escapes_what_it_shows(
     browser = browser_of(ctx, "olga@example.com")
     made, secret = scim_tokens.create(ctx, operator, org.id, name="Okta", workspace_id=workspace.id)
     caller = auth.authenticate(ctx, f"Bearer {secret}")
-    scim_log.record(ctx, caller, "PATCH", "/scim/v2/Users/u1", 200, "u1", {"displayName": MARKUP, "password": "pw-x1"})
+    scim_log.write(
+        ctx,
+        scim_log.entry(
+            ctx, caller, "PATCH", "/scim/v2/Users/u1", 200, "u1", {"displayName": MARKUP, "password": "pw-x1"}
+        ),
+    )
     for n in range(scim_log.PAGE + 5):
         clock.advance(seconds=1)
-        scim_log.record(ctx, caller, "GET", f"/scim/v2/Users/n{n}", 404)
+        scim_log.write(ctx, scim_log.entry(ctx, caller, "GET", f"/scim/v2/Users/n{n}", 404))
     first = browser.get(f"/admin/{workspace.id}/scim/{made['id']}")
     assert first.status_code == 200 and "/scim/v2/Users/n54" in first.text and "/scim/v2/Users/u1" not in first.text
     older = re.search(r'href="([^"]+)" rel="next"', first.text).group(1).replace("&amp;", "&")  # type: ignore[union-attr]

@@ -220,10 +220,10 @@ def test_the_log_keeps_no_secret_pages_and_forgets_after_30_days(
         "note": token,
         "long": "y" * 1000,
     }
-    scim_log.record(ctx, caller, "PATCH", "/scim/v2/Users/1", 200, "1", change)
+    scim_log.write(ctx, scim_log.entry(ctx, caller, "PATCH", "/scim/v2/Users/1", 200, "1", change))
     clock.advance(days=31)
     for n in range(3):
-        scim_log.record(ctx, caller, "GET", f"/scim/v2/Users/{n}", 200)
+        scim_log.write(ctx, scim_log.entry(ctx, caller, "GET", f"/scim/v2/Users/{n}", 200))
         clock.advance(seconds=1)
     _, page, more = scim_log.recent(ctx, operator, org.id, made["id"], limit=2)
     assert [r["path"] for r in page] == ["/scim/v2/Users/2", "/scim/v2/Users/1"] and more is not None

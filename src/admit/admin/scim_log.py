@@ -64,19 +64,6 @@ def safe_change(value: Any, depth: int = 0) -> Any:
     return str(value)[:MAX_TEXT]
 
 
-def record(
-    ctx: Context,
-    caller: ScimCaller,
-    method: str,
-    path: str,
-    status: int,
-    resource_id: str | None = None,
-    change: Any = None,
-) -> None:
-    """Log one request of ``caller`` (in a transaction of its own: a refused request is logged too)."""
-    write(ctx, entry(ctx, caller, method, path, status, resource_id, change))
-
-
 def entry(
     ctx: Context,
     caller: ScimCaller,
@@ -86,7 +73,9 @@ def entry(
     resource_id: str | None = None,
     change: Any = None,
 ) -> dict[str, Any]:
-    """The row :func:`record` writes, made once (its write may be tried again when SQLite is busy)."""
+    """The log's row for one request of ``caller``, made once (its write, :func:`write`, in a
+    transaction of its own so that a refused request is logged too, may be tried again when
+    SQLite is busy)."""
     return {
         "organization_id": caller.organization_id,
         "token_id": caller.token_id,

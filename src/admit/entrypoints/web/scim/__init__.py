@@ -10,7 +10,7 @@ Every request under ``/scim/v2`` passes :class:`ScimGate` first (it wraps the ap
 2. refuses a body larger than ``MAX_PAYLOAD_BYTES`` (413), of a type other than JSON
    (``application/scim+json`` or ``application/json``: 415) or that is not JSON (400
    ``invalidSyntax``), and hands the parsed body on (:func:`body`);
-3. writes the request log (:func:`admit.admin.scim_log.record`) once the answer's status is known,
+3. writes the request log (:func:`admit.admin.scim_log.entry` and ``write``) once the answer's status is known,
    for every authenticated request, whatever the route (404 and 405 included).
 
 Errors anywhere under ``/scim/v2`` are SCIM error bodies (``errors.py``); ``app.py``'s handlers
