@@ -143,6 +143,8 @@ def check_code(ctx: Context, flow: str, code: str) -> str:
 def progress(ctx: Context, invitation_id: str, flow: str | None) -> str | None:
     """How far the sign-up flow ``flow`` of this invitation is: ``code_sent``, ``verified``, or
     None (no live sign-up flow of this invitation)."""
+    if not flow:  # nothing to look up: no transaction (every welcome page asks)
+        return None
     with ctx.uow() as uow:
         found = flow_state.find(uow, flow, FlowKind.SIGN_UP, ctx.clock.now())
     if found is None or found.invitation_id != invitation_id:
