@@ -20,6 +20,7 @@ from support.processes import admit
 from admit.admin import members, scim_tokens, tenancy
 from admit.admin.profiles import MemberInput
 from admit.flows.invitation import claims
+from admit.flows.settings import emails
 from admit.shared.context import Actor, Context
 
 PASSWORD = "saffron-lattice-harbor-71"
@@ -210,3 +211,91 @@ def test_the_policy_is_set_on_the_console_settings_page_by_an_admin_only(
     )
     assert refused.status_code == 403
     assert policy(ctx, operator, workspace) == "trust"
+
+
+# /settings/phone: the person adds the number the directory now lists ---------------------------
+def texted_code(ctx: Context, phone: str) -> str:
+    [*_, last] = messages(ctx, recipient=phone, kind="phone_verification")
+    assert last["channel"] == "sms"
+    return str(last["payload"]["code"])
+
+
+def form_post(browser: TestClient, action: str, **data: str) -> Any:
+    token = csrf(browser.get("/settings/phone").text)
+    return browser.post(action, data={**data, "csrftoken": token}, follow_redirects=False)
+
+
+def test_the_texted_code_on_settings_phone_makes_the_number_sign_in(
+    ctx: Context, operator: Actor, org: Any, workspace: Any
+) -> None:
+    member_id = claimed(ctx, operator, workspace, "ada@example.com")
+    scim = scim_client(ctx, operator, org, workspace)
+    assert scim_patch(scim, member_id, "ada@example.com", NEW_PHONE).status_code == 200
+    [told] = messages(ctx, kind="phone_to_confirm")
+    assert told["recipient"] == NEW_PHONE and not signs_in(ctx, NEW_PHONE)
+    assert client(ctx).get("/settings/phone", follow_redirects=False).headers["location"].startswith("/sign-in")
+    ada = browser_signed_in(ctx, "ada@example.com", PASSWORD)
+    assert 'href="/settings/phone"' in ada.get("/").text
+    page = ada.get("/settings/phone")
+    assert page.status_code == 200 and 'name="viewport"' in page.text and 'type="tel"' in page.text
+    assert ada.post("/settings/phone", data={"phone": NEW_PHONE}).status_code == 403  # no CSRF token
+    refused = form_post(ada, "/settings/phone", phone="<b>12")
+    assert refused.status_code == 422 and 'id="phone-error"' in refused.text and "<b>12" not in refused.text
+    assert messages(ctx, kind="phone_verification") == []
+    sent = form_post(ada, "/settings/phone", phone="+49 151 1234 5678")  # read as sign-in reads it
+    assert sent.status_code == 303 and sent.headers["location"] == "/settings/phone"
+    assert f"We texted a code to {NEW_PHONE}" in ada.get("/settings/phone").text
+    code = texted_code(ctx, NEW_PHONE)
+    with ctx.uow() as uow:  # an SMS of no organization counts as the instance's
+        counted = uow.throttles.get("rate:sms:org:-")
+    assert counted is not None and counted.failures == 1
+    wrong = "000000" if code != "000000" else "111111"
+    answer = form_post(ada, "/settings/phone/code", code=wrong)
+    assert answer.status_code == 422 and "4 more times" in answer.text
+    assert not signs_in(ctx, NEW_PHONE)
+    added = form_post(ada, "/settings/phone/code", code=code)
+    assert added.status_code == 303 and added.headers["location"] == "/settings/phone?done=added"
+    assert "The number was added" in ada.get(added.headers["location"]).text
+    assert signs_in(ctx, NEW_PHONE)
+    assert form_post(ada, "/settings/phone/code", code=code).status_code == 410  # single use: the flow is over
+    mine = form_post(ada, "/settings/phone", phone=NEW_PHONE)
+    assert mine.status_code == 422 and "already signs in with this number" in mine.text
+    with ctx.uow() as uow:
+        assert any(e.action == "account.phone_added" for e in uow.events.list(None))
+
+
+def test_five_wrong_codes_lock_the_code_as_for_an_email_address(ctx: Context, operator: Actor, workspace: Any) -> None:
+    claimed(ctx, operator, workspace, "bo@example.com")
+    bo = browser_signed_in(ctx, "bo@example.com", PASSWORD)
+    assert form_post(bo, "/settings/phone", phone=NEW_PHONE).status_code == 303
+    code = texted_code(ctx, NEW_PHONE)
+    wrong = "000000" if code != "000000" else "111111"
+    for left in (4, 3, 2, 1):
+        answer = form_post(bo, "/settings/phone/code", code=wrong)
+        assert answer.status_code == 422 and f"{left} more time" in answer.text
+    locked = form_post(bo, "/settings/phone/code", code=wrong)
+    assert locked.status_code == 410 and "tried too often" in locked.text
+    assert form_post(bo, "/settings/phone/code", code=code).status_code == 410  # withdrawn: the right one too
+    assert not signs_in(ctx, NEW_PHONE)
+
+
+def test_another_accounts_number_is_refused_only_after_its_code(ctx: Context, operator: Actor, workspace: Any) -> None:
+    claimed(ctx, operator, workspace, "cy@example.com", phone=NEW_PHONE)  # Cy signs in with the number
+    assert signs_in(ctx, NEW_PHONE)
+    claimed(ctx, operator, workspace, "dee@example.com")
+    dee = browser_signed_in(ctx, "dee@example.com", PASSWORD)
+    taken = form_post(dee, "/settings/phone", phone=NEW_PHONE)
+    free = form_post(dee, "/settings/phone", phone="+4915199999999")
+    assert (taken.status_code, free.status_code) == (303, 303)  # the same answer: nothing told
+    assert len(messages(ctx, recipient=NEW_PHONE, kind="phone_verification")) == 1
+    assert form_post(dee, "/settings/phone", phone=NEW_PHONE).status_code == 303  # the taken number again
+    refused = form_post(dee, "/settings/phone/code", code=texted_code(ctx, NEW_PHONE))
+    assert refused.status_code == 409 and "another account already signs in with this number" in refused.text
+    assert NEW_PHONE not in emails.identifiers(ctx, account_of(ctx, "dee@example.com"))
+
+
+def account_of(ctx: Context, email: str) -> str:
+    with ctx.uow() as uow:
+        found = uow.accounts.by_identifiers([("email", email)])
+    assert found is not None
+    return str(found.id)
