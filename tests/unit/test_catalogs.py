@@ -31,6 +31,7 @@ PAGES = [
     "oidc_*.html",
     "code_*.html",
     "add_email.html",
+    "add_phone.html",
     "_org_*.html",
 ]
 

@@ -232,6 +232,7 @@ def test_withdrawn_secret_reads_as_withdrawn_even_when_used() -> None:
 def test_single_use_purposes_are_the_one_time_links_and_codes() -> None:
     one_time = {P.INVITATION, P.PASSWORD_RESET, P.EMAIL_VERIFICATION, P.ACCESS_CODE, P.SSO_STATE, P.FLOW}
     one_time |= {P.ORG_INVITATION}  # issue 17: an invitation to join an organization's account
+    one_time |= {P.PHONE_VERIFICATION}  # issue 16: a code texted to a number being added to an account
     assert {*one_time, P.AUTHORIZATION_CODE, P.REFRESH_TOKEN} == SINGLE_USE
 
 

@@ -32,5 +32,6 @@ def test_the_api_the_cli_and_the_use_case_start_a_workspace_alike() -> None:
         "sms_enabled": params["sms"],
         "auto_invite": params["auto_invite"],
         "sms_daily_cap": params["sms_daily_cap"],
+        "scim_identifier_changes": params["scim_identifier_changes"],
     }
     assert cli == expected

@@ -19,6 +19,7 @@ from admit.domain.passwords import PasswordPolicy
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Member, Workspace
 from admit.domain.roles import Permission, Role, ensure_can_grant
+from admit.domain.workspaces import SCIM_TRUST
 from admit.flows.invitation.claims import create_account_for
 from admit.oidc_provider import backchannel
 from admit.shared.access import tenant_scope, workspace_for
@@ -312,10 +313,12 @@ def update(
             _ensure_unique(uow, workspace, changed, exclude=member.id)
             security_controls.check_email(uow, workspace.organization_id, changed.get("email"))
             uow.members.update(workspace.organization_id, member.id, **changed, updated_at=now)
-            if actor.kind is ActorKind.SCIM:
+            if actor.kind is ActorKind.SCIM and workspace.scim_identifier_changes != SCIM_TRUST:
                 _announce_new_identifiers(ctx, uow, workspace, member, changed, now)
-            else:
-                _sign_in_with_new_identifiers(uow, workspace, member, changed, now)
+            else:  # an administrator, or an identity provider the workspace trusts
+                _sign_in_with_new_identifiers(
+                    uow, workspace, member, changed, now, tell_previous=actor.kind is ActorKind.SCIM
+                )
             if "role" in changed and member.status == MemberStatus.ACTIVE:  # apps hold tokens with the old role
                 backchannel.role_changed(uow, workspace.organization_id, workspace.id, member.account_id, now)
             record(
@@ -335,15 +338,24 @@ def update(
 
 
 def _sign_in_with_new_identifiers(
-    uow: UnitOfWork, workspace: Workspace, member: Member, changed: dict[str, Any], now: datetime
+    uow: UnitOfWork,
+    workspace: Workspace,
+    member: Member,
+    changed: dict[str, Any],
+    now: datetime,
+    *,
+    tell_previous: bool = False,
 ) -> None:
     """An identifier an administrator gives a member who has an account becomes one the account
-    signs in with (the fourth article: username + phone people who later get an email use both).
-    Another account's identifier is refused; a new email address is told, so that its owner
-    learns if it was typed by mistake."""
+    signs in with (the fourth article: username + phone people who later get an email use both),
+    and so does one from an identity provider (SCIM) the workspace trusts (its
+    ``scim_identifier_changes`` is ``trust``). Another account's identifier is refused (SCIM: 409
+    uniqueness); a new email address is told, so that its owner learns if it was typed by mistake,
+    and with ``tell_previous`` (SCIM) the previous address is told that it changed."""
     if member.account_id is None:
         return
     held = set(uow.accounts.identifiers(member.account_id))
+    language = member.language or workspace.default_language
     for kind in ("email", "username", "phone"):
         value = changed.get(kind)
         if not value or (kind, value) in held:
@@ -352,45 +364,59 @@ def _sign_in_with_new_identifiers(
         if owner is not None:
             raise AlreadyExists(f"another account already signs in with this {kind}", field=kind, code="account_exists")
         uow.accounts.add_identifier(member.account_id, kind, value, now)
-        if kind == "email":
+        if kind != "email":
+            continue
+        payload = {"address": value, "workspace_name": workspace.name, "first_name": member.first_name}
+        messages = [("identifier_added", value)]
+        if tell_previous and member.email and member.email != value:
+            messages.append(("sign_in_address_changed", member.email))
+        for message, recipient in messages:
             enqueue(
                 uow,
-                kind="identifier_added",
+                kind=message,
                 channel="email",
-                recipient=value,
-                language=member.language or workspace.default_language,
+                recipient=recipient,
+                language=language,
                 subject_id=member.id,
                 organization_id=workspace.organization_id,
                 workspace_id=workspace.id,
                 now=now,
-                payload={"address": value, "workspace_name": workspace.name, "first_name": member.first_name},
+                payload=payload,
             )
 
 
 def _announce_new_identifiers(
     ctx: Context, uow: UnitOfWork, workspace: Workspace, member: Member, changed: dict[str, Any], now: datetime
 ) -> None:
-    """An identity provider (SCIM) never changes how a claimed account signs in: the directory
-    entry takes the new email address, username or phone number, but the account does not. A new
-    email address is told how its owner makes it a sign-in address (signed in with what they use
-    today, they add it on the account's email page, which sends a code to it: the person verifies
-    it), and the previous address is told of the change. A new username or phone number is not
+    """An identity provider (SCIM) the workspace does not trust with sign-in (its
+    ``scim_identifier_changes`` is ``verify``, the default) never changes how a claimed account
+    signs in: the directory entry takes the new email address, username or phone number, but the
+    account does not. A new email address is told how its owner makes it a sign-in address (signed
+    in with what they use today, they add it on the account's email page, which sends a code to
+    it: the person verifies it), and the previous address is told of the change. A new phone
+    number is texted the same (the account's phone page; the SMS counts against the SMS rate
+    limits, and a refusal there refuses the change: the provider retries). A new username is not
     added to the account (the person signs in as before)."""
     if member.account_id is None:
         return
-    email = changed.get("email")
-    if not email or ("email", email) in set(uow.accounts.identifiers(member.account_id)):
-        return
+    held = set(uow.accounts.identifiers(member.account_id))
     language = member.language or workspace.default_language
-    common = {"workspace_name": workspace.name, "first_name": member.first_name, "address": email}
-    messages = [("address_to_confirm", email, {**common, "link": ctx.link("/settings/email")})]
-    if member.email:
-        messages.append(("address_changed", member.email, common))
-    for kind, recipient, payload in messages:
+    common = {"workspace_name": workspace.name, "first_name": member.first_name}
+    messages: list[tuple[str, str, str, dict[str, Any]]] = []
+    email = changed.get("email")
+    if email and ("email", email) not in held:
+        told = {**common, "address": email}
+        messages.append(("address_to_confirm", "email", email, {**told, "link": ctx.link("/settings/email")}))
+        if member.email:
+            messages.append(("address_changed", "email", member.email, told))
+    phone = changed.get("phone")
+    if phone and ("phone", phone) not in held:
+        messages.append(("phone_to_confirm", "sms", phone, {**common, "link": ctx.link("/settings/phone")}))
+    for kind, channel, recipient, payload in messages:
         enqueue(
             uow,
             kind=kind,
-            channel="email",
+            channel=channel,
             recipient=recipient,
             language=language,
             subject_id=member.id,

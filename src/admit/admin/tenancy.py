@@ -16,7 +16,7 @@ from admit.domain.passwords import PasswordPolicy
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Record, Workspace
 from admit.domain.roles import Permission, Role, parse_role
-from admit.domain.workspaces import DEFAULTS
+from admit.domain.workspaces import DEFAULTS, SCIM_IDENTIFIER_CHANGES
 from admit.shared.access import organization_scope, workspace_for
 from admit.shared.context import Actor, ActorKind, Context, record
 
@@ -53,6 +53,9 @@ class WorkspaceSettings:
     default_job_profile: str | None = None
     accent_color: str | None = None  # "#rrggbb" on invitee pages and in emails; None: Admit's own
     access_code_lifetime_days: int = 30  # access codes (members without email): 1 to 90 days
+    # A new email, username or phone from SCIM for a claimed account: "verify" (the person confirms
+    # it; the old address is told) or "trust" (it signs in at once; the old address is told).
+    scim_identifier_changes: str = DEFAULTS.scim_identifier_changes
 
     def validate(self) -> None:
         self._validate_shapes()
@@ -61,6 +64,12 @@ class WorkspaceSettings:
         if not 1 <= self.access_code_lifetime_days <= 90:
             raise ValidationFailed("access codes are valid for 1 to 90 days", field="access_code_lifetime_days")
         reminder_days(self.reminder_days, self.invitation_lifetime_days)
+        if self.scim_identifier_changes not in SCIM_IDENTIFIER_CHANGES:
+            raise ValidationFailed(
+                "scim_identifier_changes must be 'verify' (the person confirms a new address or number"
+                " from SCIM) or 'trust' (it signs in at once)",
+                field="scim_identifier_changes",
+            )
         PasswordPolicy.named(self.password_policy)
         check_language(self.default_language, field="default_language")
         unknown = sorted(set(self.required_fields) - set(MEMBER_FIELDS))

@@ -82,6 +82,7 @@ class EventType(StrEnum):
     ACCOUNT_PASSWORD_CHANGED = "account.password_changed"
     ACCOUNT_PASSWORD_RESET = "account.password_reset"
     ACCOUNT_EMAIL_ADDED = "account.email_added"
+    ACCOUNT_PHONE_ADDED = "account.phone_added"
 
     TERMS_PUBLISHED = "terms.published"
     TERMS_ACCEPTED = "terms.accepted"

@@ -83,6 +83,7 @@ class Workspace(NamedTuple):
     reminder_days: int | None  # one reminder this many days before expiry; none when None
     accent_color: str | None  # "#rrggbb"
     access_code_lifetime_days: int
+    scim_identifier_changes: str  # "verify" or "trust" (admit.domain.workspaces.SCIM_IDENTIFIER_CHANGES)
     created_at: datetime
 
     @property

@@ -37,6 +37,7 @@ class SecretPurpose(StrEnum):
     REFRESH_TOKEN = "rft"  # an OpenID refresh token, exchanged once for new tokens (and its successor)
     SCIM_TOKEN = "scm"  # an identity provider's bearer token at /scim/v2, until revoked
     ORG_INVITATION = "oin"  # an invitation to join an organization's account (issue 17), 7 days
+    PHONE_VERIFICATION = "pvc"  # a code texted to a phone number being added to an account (issue 16)
 
 
 # Lifetimes; ``None`` means "set by the owner" (an invitation follows its workspace; an API
@@ -56,6 +57,7 @@ LIFETIMES: dict[SecretPurpose, timedelta | None] = {
     SecretPurpose.REFRESH_TOKEN: timedelta(days=30),  # the family's, from the code's exchange (not renewed)
     SecretPurpose.SCIM_TOKEN: None,
     SecretPurpose.ORG_INVITATION: timedelta(days=7),
+    SecretPurpose.PHONE_VERIFICATION: timedelta(minutes=15),
 }
 
 
@@ -79,6 +81,7 @@ SINGLE_USE = frozenset(
         SecretPurpose.AUTHORIZATION_CODE,
         SecretPurpose.REFRESH_TOKEN,
         SecretPurpose.ORG_INVITATION,
+        SecretPurpose.PHONE_VERIFICATION,
     }
 )
 
@@ -94,12 +97,15 @@ class FlowKind(StrEnum):
       names (bound to the invitation; ended by the confirmation).
     - ``add_email``: an address a signed-in person adds to their account, awaiting the code sent
       to it (bound to the account; ended when the code is accepted).
+    - ``add_phone``: a phone number a signed-in person adds to their account, awaiting the code
+      texted to it (bound to the account; ended when the code is accepted).
     """
 
     SIGN_UP = "sign_up"
     TERMS = "terms"
     SSO_PROFILE = "sso_profile"
     ADD_EMAIL = "add_email"
+    ADD_PHONE = "add_phone"
 
 
 @dataclass(frozen=True)

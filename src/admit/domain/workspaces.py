@@ -20,6 +20,15 @@ class WorkspaceDefaults:
     # until an administrator presses "Invite All", which turns it on.
     auto_invite: bool = False
     sms_daily_cap: int = 500
+    # What a new email address, username or phone number from SCIM does to a claimed account
+    # (issue 16): "verify" until the person confirms it, or "trust" (added at once).
+    scim_identifier_changes: str = "verify"
 
 
 DEFAULTS = WorkspaceDefaults()
+
+# The values of ``scim_identifier_changes``: the person verifies a new identifier from SCIM
+# before it signs in (the old address is told), or the directory is trusted and it signs in at once.
+SCIM_VERIFY = "verify"
+SCIM_TRUST = "trust"
+SCIM_IDENTIFIER_CHANGES = (SCIM_VERIFY, SCIM_TRUST)

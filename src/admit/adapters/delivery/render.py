@@ -47,8 +47,12 @@ KINDS = (
     "sms_cap_reached",
     "organization_invitation",
     "organization_merge_refused",
+    "sign_in_address_changed",
+    "phone_to_confirm",
+    "phone_verification",
 )
-_TEMPLATE = {"invitation_resent": "invitation"}
+# A phone number's code is texted with the email code's words ("Your verification code is ...").
+_TEMPLATE = {"invitation_resent": "invitation", "phone_verification": "email_verification"}
 _DEFAULTS: dict[str, Any] = {
     "first_name": None,
     "inviter_name": None,

@@ -147,6 +147,9 @@ workspaces = Table(
     Column("accent_color", String(7)),  # "#rrggbb" on the invitee pages and in emails
     # How long an access code stays redeemable (the "at most 90 days").
     Column("access_code_lifetime_days", Integer, nullable=False, server_default=text("30")),
+    # What a new email address, username or phone number from SCIM does to a claimed account:
+    # "verify" (the person confirms it first) or "trust" (added at once); admit.admin.members.
+    Column("scim_identifier_changes", String(8), nullable=False, server_default=text("'verify'")),
     _created(),
     CheckConstraint("invitation_lifetime_days between 1 and 30", name="lifetime"),
     CheckConstraint("access_code_lifetime_days between 1 and 90", name="access_code_lifetime"),

@@ -146,6 +146,11 @@ def workspace_create(
         DEFAULTS.auto_invite, "--auto-invite/--no-auto-invite", help="Invite members created by integrations at once."
     ),
     sms_daily_cap: int = typer.Option(DEFAULTS.sms_daily_cap, help="SMS the workspace may send per day."),
+    scim_identifier_changes: str = typer.Option(
+        DEFAULTS.scim_identifier_changes,
+        help="A new email, username or phone from SCIM for a claimed account: 'verify' (the person confirms it)"
+        " or 'trust' (it signs in at once).",
+    ),
 ) -> None:
     """Create a workspace in an organization."""
     options = WorkspaceSettings(
@@ -157,6 +162,7 @@ def workspace_create(
         sms_enabled=sms,
         auto_invite=auto_invite,
         sms_daily_cap=sms_daily_cap,
+        scim_identifier_changes=scim_identifier_changes,
     )
     row = tenancy.create_workspace(context(), OPERATOR, organization_id, name, options)
     show_record(
@@ -183,6 +189,11 @@ def workspace_update(
         None, help="Remind invitees this many days before their invitation expires, or 'off'."
     ),
     code_lifetime_days: int = typer.Option(None, help="Access code lifetime in days (1-90)."),
+    scim_identifier_changes: str = typer.Option(
+        None,
+        help="A new email, username or phone from SCIM for a claimed account: 'verify' (the person confirms it)"
+        " or 'trust' (it signs in at once).",
+    ),
 ) -> None:
     """Change a workspace's name or settings (only the options given)."""
     given = {
@@ -196,6 +207,7 @@ def workspace_update(
         "auto_invite": auto_invite,
         "sms_daily_cap": sms_daily_cap,
         "access_code_lifetime_days": code_lifetime_days,
+        "scim_identifier_changes": scim_identifier_changes,
     }
     changes = {k: v for k, v in given.items() if v is not None}
     if reminder_days is not None:  # "off" is no reminder; anything but a whole number is refused there
@@ -218,6 +230,7 @@ def workspace_update(
             "sms_enabled",
             "auto_invite",
             "sms_daily_cap",
+            "scim_identifier_changes",
         ),
     )
 

@@ -24,6 +24,7 @@ FLOW_COOKIES = {
     "sso_profile": "admit_sso_profile",  # the handle of a provider profile awaiting confirmation
     "self_signup": "admit_self_signup",  # the handle of a self-sign-up request (its state is on the server)
     "add_email": "admit_add_email",  # the handle of an address being added to the account (awaiting its code)
+    "add_phone": "admit_add_phone",  # the handle of a phone number being added to the account (awaiting its code)
 }
 FLOW_MAX_AGE = 3600
 MAX_ACCOUNTS = 5

@@ -51,6 +51,13 @@ class OrganizationOut(Out):
     created_at: datetime
 
 
+ScimIdentifierChanges = Literal["verify", "trust"]
+SCIM_IDENTIFIER_HELP = (
+    "What a new email address, username or phone number from SCIM does to a member who has claimed an "
+    "account: 'verify' (default) keeps it out of sign-in until the person confirms it by a code sent to it, "
+    "and tells the old address; 'trust' adds it as a sign-in identifier at once and tells the old address "
+    "(another account's identifier is refused with SCIM 409 uniqueness)."
+)
 REMINDER_DAYS = (
     "Send one reminder this many days before an invitation expires (1 to the lifetime less one); null: none."
 )
@@ -91,6 +98,10 @@ class WorkspaceIn(BaseModel):
     default_department: str | None = Field(None, max_length=200)
     default_job_profile: str | None = Field(None, max_length=200)
     accent_color: str | None = Field(None, max_length=7, description=ACCENT_HELP)
+    scim_identifier_changes: ScimIdentifierChanges = Field(
+        DEFAULTS.scim_identifier_changes,  # type: ignore[arg-type]
+        description=SCIM_IDENTIFIER_HELP,
+    )
 
 
 class WorkspacePatch(BaseModel):
@@ -120,6 +131,7 @@ class WorkspacePatch(BaseModel):
     default_department: str | MISSING | None = Field(MISSING, max_length=200)
     default_job_profile: str | MISSING | None = Field(MISSING, max_length=200)
     accent_color: str | MISSING | None = Field(MISSING, max_length=7, description=ACCENT_HELP)
+    scim_identifier_changes: ScimIdentifierChanges | MISSING = Field(MISSING, description=SCIM_IDENTIFIER_HELP)
 
 
 class WorkspaceOut(Out):
@@ -147,6 +159,7 @@ class WorkspaceOut(Out):
     default_department: str | None
     default_job_profile: str | None
     accent_color: str | None = None
+    scim_identifier_changes: ScimIdentifierChanges = Field(description=SCIM_IDENTIFIER_HELP)
     created_at: datetime
 
 

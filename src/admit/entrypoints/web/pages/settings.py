@@ -1,6 +1,8 @@
-"""Change password: an account created by an import with an initial one-time password must
-choose its own before anything else (after signing in, on the home page, on the way into a
-workspace and on the admin pages); anyone signed in may change theirs here too."""
+"""The account's own settings. Change password: an account created by an import with an initial
+one-time password must choose its own before anything else (after signing in, on the home page,
+on the way into a workspace and on the admin pages); anyone signed in may change theirs here too.
+Add an email address (``/settings/email``) or a phone number (``/settings/phone``), each verified
+by a code sent to it."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from admit.domain.errors import (
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import browser_account, browser_cookies, page, safe_next
 from admit.entrypoints.web.routing import Router
-from admit.flows.settings import emails, password_change
+from admit.flows.settings import emails, password_change, phones
 from admit.shared.context import Context
 
 router = Router(include_in_schema=False)
@@ -175,4 +177,81 @@ async def confirm_email(request: Request, ctx: Ctx, code: str = Form("")) -> Res
         return response
     response = RedirectResponse("/settings/email?done=added", status_code=303)
     browser_cookies(request).drop(response, ADD_EMAIL)
+    return response
+
+
+# Adding a phone number to one's account (the rules: ``admit.flows.settings.phones``).
+ADD_PHONE = "add_phone"
+
+
+def _phone_page(request: Request, me: SignedIn, pending: str | None, status: int = 200, **context: Any) -> Response:
+    context.setdefault("values", {})
+    context.setdefault("errors", {})
+    return page(request, "add_phone.html", status, pending=pending, **context)
+
+
+async def _phone_state(request: Request, ctx: Context) -> tuple[SignedIn | None, str | None]:
+    """The signed-in person and the number awaiting its code (None: none)."""
+    me = await blocking(lambda: _signed_in(ctx, request))
+    if me is None or me.actor.id is None:
+        return None, None
+    account_id = me.actor.id
+    handle = browser_cookies(request).flow(request, ADD_PHONE)
+    return me, await blocking(lambda: phones.pending(ctx, account_id, handle))
+
+
+def _sign_in_for_phone() -> Response:
+    return RedirectResponse(f"/sign-in?next={quote('/settings/phone', safe='')}", status_code=303)
+
+
+@router.get("/settings/phone", response_class=HTMLResponse)
+async def phone_form(request: Request, ctx: Ctx, done: str = "") -> Response:
+    me, pending = await _phone_state(request, ctx)
+    if me is None:
+        return _sign_in_for_phone()
+    account_id = me.actor.id or ""
+    held = await blocking(lambda: emails.identifiers(ctx, account_id))
+    return _phone_page(request, me, pending, added=done == "added", identifiers=held)
+
+
+@router.post("/settings/phone", response_class=HTMLResponse)
+async def send_phone_code(request: Request, ctx: Ctx, phone: str = Form("")) -> Response:
+    me, _ = await _phone_state(request, ctx)
+    if me is None or me.actor.id is None:
+        return _sign_in_for_phone()
+    account_id = me.actor.id
+    held = browser_cookies(request).flow(request, ADD_PHONE)
+    values = {"phone": phone[:100]}
+    try:
+        handle = await blocking(lambda: phones.start(ctx, account_id, phone[:100], replaces=held))
+    except ValidationFailed as exc:
+        return _phone_page(request, me, None, 422, values=values, errors={"phone": exc.message})
+    except TooManyAttempts as exc:
+        throttled = _phone_page(request, me, None, 429, values=values, wait=exc.retry_after)
+        throttled.headers["Retry-After"] = str(exc.retry_after)
+        return throttled
+    response = RedirectResponse("/settings/phone", status_code=303)
+    browser_cookies(request).keep_flow(response, ADD_PHONE, handle)
+    return response
+
+
+@router.post("/settings/phone/code", response_class=HTMLResponse)
+async def confirm_phone(request: Request, ctx: Ctx, code: str = Form("")) -> Response:
+    me, pending = await _phone_state(request, ctx)
+    if me is None or me.actor.id is None:
+        return _sign_in_for_phone()
+    account_id = me.actor.id
+    handle = browser_cookies(request).flow(request, ADD_PHONE)
+    try:
+        await blocking(lambda: phones.confirm(ctx, account_id, handle, code[:20]))
+    except InvalidCode as exc:
+        return _phone_page(request, me, pending, 422, errors={"code": "invalid"}, attempts_left=exc.attempts_left)
+    except SecretRejected:
+        return _phone_page(request, me, None, 410, errors={"phone": "expired"})
+    except Conflict as exc:
+        response = _phone_page(request, me, None, 409, errors={"phone": exc.message})
+        browser_cookies(request).drop(response, ADD_PHONE)
+        return response
+    response = RedirectResponse("/settings/phone?done=added", status_code=303)
+    browser_cookies(request).drop(response, ADD_PHONE)
     return response

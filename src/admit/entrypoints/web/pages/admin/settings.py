@@ -32,6 +32,7 @@ NUMBERS = ("invitation_lifetime_days", "sms_daily_cap", "access_code_lifetime_da
 OPTIONAL_NUMBERS = ("reminder_days",)  # empty: none
 LISTS = ("departments", "job_profiles", "jit_domains")  # one per line
 FLAGS = ("email_enabled", "sms_enabled", "auto_invite", "sso_required")
+CHOICES = ("scim_identifier_changes",)  # radio buttons: a form that leaves one out leaves it unchanged
 JUST_IN_TIME = ("jit_enabled", "jit_domains", "default_role", "default_department", "default_job_profile")
 JIT_ROLES = ("guest", "member", "admin")
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
@@ -82,6 +83,7 @@ async def _form_values(request: Request, choices: list[LoginChoice]) -> dict[str
         }
         values |= {name: str(form.get(name) or "")[:200_000] for name in LISTS}
         values |= {name: form.get(name) == "yes" for name in (*FLAGS, "jit_enabled")}
+        values |= {name: str(form.get(name))[:100] for name in CHOICES if form.get(name) is not None}
         # One checkbox each (a form names a field once): "login_<method>", "required_<field>".
         values["login_methods"] = [method for method in offered if form.get(f"login_{method}") == "yes"]
         values["required_fields"] = [name for name in MEMBER_FIELDS if form.get(f"required_{name}") == "yes"]
