@@ -295,7 +295,7 @@ def test_postgresql_restart_answers_503_and_the_same_processes_serve_again(pg: s
             until(lambda: smtp.inbox.to("after@example.com"), 30, "no delivery after the restart", worker)
             assert api.get(f"/workspaces/{ws}/members").status_code == 200
             state = "SELECT state FROM jobs WHERE id = :id"
-            until(lambda: scalar(url, state, id=job_id) != "running", 60, "the import did not resume", worker)
+            until(lambda: scalar(url, state, id=job_id) != "running", 120, "the import did not resume", worker)
             shown = api.get(f"/jobs/{job_id}").json()
             assert shown["state"] == "done" and shown["counts"].get("created") == IMPORTED, shown
             distinct = "SELECT count(DISTINCT email) FROM members WHERE workspace_id = :ws AND email LIKE 'person%'"

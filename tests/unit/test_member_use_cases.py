@@ -26,7 +26,7 @@ def _workspace(workspace_id: str) -> Workspace:
     return Workspace(
         workspace_id, "org", f"Workspace {workspace_id}", DEFAULTS.invitation_lifetime_days, DEFAULTS.password_policy,
         ["password"], False, None, "en", True, False, True, 500, [], [], [], False, [], "member", None, None,
-        None, None, 30, T0,
+        None, None, 30, "verify", T0,
     )  # fmt: skip
 
 

@@ -312,8 +312,8 @@ def _give_back(ctx: Context, job: Job, lease: timedelta, wait: Callable[[float],
                 uow.jobs.update(job.id, locked_until=None)
                 uow.commit()
             return
-        except Exception as exc:
-            if outage(exc) is None or ctx.clock.now() >= deadline or wait is None or wait(1.0):
+        except Exception:  # the database is still away, or a pooled connection died with it: again
+            if ctx.clock.now() >= deadline or wait is None or wait(1.0):
                 return
 
 
