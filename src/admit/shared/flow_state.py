@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from admit.domain import secrets
-from admit.domain.errors import SecretRejected
+from admit.domain.errors import InvalidCode, SecretRejected
 from admit.domain.ports import RandomSource, UnitOfWork
 from admit.domain.secrets import FlowKind
 
@@ -92,3 +92,23 @@ def update(uow: UnitOfWork, flow: Flow, data: dict[str, Any]) -> None:
 def end(uow: UnitOfWork, flow: Flow, now: datetime) -> None:
     """The flow is over: its handle works no more."""
     uow.flows.end(flow.id, now)
+
+
+def accept_code(
+    uow: UnitOfWork, secret: Any, flow_handle: str, address: str, typed: str, now: datetime, *, code: str | None = None
+) -> None:
+    """Consume ``secret`` (a six-digit code sent to ``address`` for the flow ``flow_handle``) if
+    ``typed`` is it, compared in constant time. A wrong code counts an attempt (committed) and
+    raises ``InvalidCode`` with the tries left; the last wrong try revokes the code and raises
+    ``SecretRejected`` (ask for a new one, with ``code`` as the error's code when given)."""
+    if secrets.same_digest(secret.digest, secrets.code_digest(flow_handle, address, typed)):
+        uow.secrets.consume(secret.id, now)
+        return
+    uow.secrets.count_attempt(secret.id)
+    left = secrets.CODE_ATTEMPTS - secret.attempts - 1
+    if left <= 0:
+        uow.secrets.revoke(secret.id, now)
+    uow.commit()
+    if left <= 0:
+        raise SecretRejected("too many wrong codes; ask for a new one", code=code)
+    raise InvalidCode(left)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from admit.domain import secrets, throttling
-from admit.domain.errors import Conflict, InvalidCode, PermissionDenied, SecretRejected, ValidationFailed
+from admit.domain.errors import Conflict, PermissionDenied, SecretRejected, ValidationFailed
 from admit.domain.events import EventType
 from admit.domain.identifiers import IdentifierKind, normalise_phone
 from admit.domain.ports import UnitOfWork
@@ -120,16 +120,7 @@ def confirm(ctx: Context, account_id: str, handle: str | None, code: Any) -> str
         if secret is None or secret.expires_at is None or now >= secret.expires_at:
             raise SecretRejected("this code has expired; ask for a new one", code="code_expired")
         phone = str(found.data["phone"])
-        if not secrets.same_digest(secret.digest, secrets.code_digest(handle, phone, typed)):
-            uow.secrets.count_attempt(secret.id)
-            left = secrets.CODE_ATTEMPTS - secret.attempts - 1
-            if left <= 0:
-                uow.secrets.revoke(secret.id, now)
-            uow.commit()
-            if left <= 0:
-                raise SecretRejected("too many wrong codes; ask for a new one", code="code_expired")
-            raise InvalidCode(left)
-        uow.secrets.consume(secret.id, now)
+        flow_state.accept_code(uow, secret, handle, phone, typed, now, code="code_expired")
         flow_state.end(uow, found, now)
         owner = uow.accounts.by_identifiers([(PHONE, phone)])
         if owner is not None and owner.id != account_id:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from admit.domain import secrets, throttling
-from admit.domain.errors import Conflict, InvalidCode, SecretRejected
+from admit.domain.errors import Conflict, SecretRejected
 from admit.domain.identifiers import normalise_email
 from admit.domain.ports import UnitOfWork
 from admit.domain.secrets import FlowKind
@@ -125,16 +125,7 @@ def check_code(ctx: Context, flow: str, code: str) -> str:
         if found is None or secret is None or secret.expires_at is None or now >= secret.expires_at:
             raise SecretRejected("this code has expired; ask for a new one")
         address = found.data["email"]
-        if not secrets.same_digest(secret.digest, secrets.code_digest(flow, address, code)):
-            uow.secrets.count_attempt(secret.id)
-            left = secrets.CODE_ATTEMPTS - secret.attempts - 1
-            if left <= 0:
-                uow.secrets.revoke(secret.id, now)
-            uow.commit()
-            if left <= 0:
-                raise SecretRejected("too many wrong codes; ask for a new one")
-            raise InvalidCode(left)
-        uow.secrets.consume(secret.id, now)
+        flow_state.accept_code(uow, secret, flow, address, code, now)
         flow_state.update(uow, found, {**found.data, "verified": True})
         uow.commit()
     return str(address)
