@@ -71,7 +71,10 @@ def build(
         licences.set_seats(ctx, operator, org.id, enforced=True)
     if not reserve:
         licences.set_reservation(ctx, operator, org.id, False)
-    world = World(org, [tenancy.create_workspace(ctx, operator, org.id, f"{name} {i + 1}") for i in range(workspaces)])
+    made = [tenancy.create_workspace(ctx, operator, org.id, f"{name} {i + 1}") for i in range(workspaces)]
+    # in the order the organization lists them (created_at, then id): made in one instant, the
+    # ids' random part decides, as in Workspaces.list
+    world = World(org, sorted(made, key=lambda w: (w.created_at, w.id)))
     now = ctx.clock.now()
     for spec in people:
         account_id = account(ctx, spec.email) if spec.status == "active" or spec.org_role else None
