@@ -25,6 +25,7 @@ def _raw(uow: Any) -> Any:
 
 
 def test_units_of_work_in_one_block_take_turns_on_one_connection(ctx: Context, engine: Engine) -> None:
+    before = engine.pool.checkedout()  # an event loop of the fixtures' test client may keep one (deps.run_work)
     with one_connection():
         with ctx.uow() as first:
             raw_first = _raw(first)
@@ -33,10 +34,10 @@ def test_units_of_work_in_one_block_take_turns_on_one_connection(ctx: Context, e
             with ctx.uow() as nested:  # opened inside another: a connection of its own
                 raw_nested = _raw(nested)
             second.commit()
-        assert engine.pool.checkedout() >= 1  # still held for the block
+        assert engine.pool.checkedout() >= before + 1  # still held for the block
     assert raw_first is raw_second
     assert raw_nested is not raw_first
-    assert engine.pool.checkedout() == 0  # given back at the end of the block
+    assert engine.pool.checkedout() == before  # given back at the end of the block
 
 
 def test_a_failed_unit_of_work_leaves_the_shared_connection_clean(

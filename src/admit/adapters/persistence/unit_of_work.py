@@ -258,31 +258,40 @@ class UnitOfWork:
             raise conflict_from(exc) from None
 
 
-class _SharedConnections:
+class SharedConnections:
+    """The connections (one per engine) that units of work opened one after another take turns on."""
+
     def __init__(self) -> None:
         self.connections: dict[Engine, Connection] = {}
         self.in_use = False
 
     def connection(self, engine: Engine) -> Connection:
         conn = self.connections.get(engine)
-        if conn is None or conn.invalidated:
+        if conn is None or conn.invalidated or conn.closed:
             conn = self.connections[engine] = engine.connect()
         return conn
 
+    def close(self) -> None:
+        for conn in self.connections.values():
+            conn.close()
+        self.connections.clear()
 
-_SHARED: ContextVar[_SharedConnections | None] = ContextVar("admit_shared_connections", default=None)
+
+_SHARED: ContextVar[SharedConnections | None] = ContextVar("admit_shared_connections", default=None)
 
 
 @contextmanager
-def one_connection() -> Iterator[None]:
+def one_connection(kept: SharedConnections | None = None) -> Iterator[None]:
     """Units of work opened one after another inside this block (a request's authentication, then
     its use case) take turns on one pooled connection instead of checking one out each. A unit of
-    work opened inside another still gets a connection of its own."""
-    shared = _SharedConnections()
+    work opened inside another still gets a connection of its own. With ``kept``, they use its
+    connections, which stay checked out for the next block given the same ``kept``: only for
+    blocks that never overlap (one event loop's inline work, one after another)."""
+    shared = kept if kept is not None else SharedConnections()
     token = _SHARED.set(shared)
     try:
         yield
     finally:
         _SHARED.reset(token)
-        for conn in shared.connections.values():
-            conn.close()
+        if kept is None:
+            shared.close()

@@ -44,6 +44,7 @@ from admit.entrypoints.web.api.admin import (
     sellers as sellers_api,
 )
 from admit.entrypoints.web.api.admin import signup as signup_api
+from admit.entrypoints.web.deps import close_loop_connections
 from admit.entrypoints.web.form_guard import FormGuard
 from admit.entrypoints.web.idempotency import IdempotencyKeys
 from admit.entrypoints.web.pages import access_code as access_code_pages
@@ -103,6 +104,14 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            async with _background(background):
+                yield
+        finally:
+            close_loop_connections()
+
+    @contextlib.asynccontextmanager
+    async def _background(background: bool) -> AsyncIterator[None]:
         if not background:
             yield
             return

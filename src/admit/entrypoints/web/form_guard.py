@@ -6,30 +6,31 @@ form, and a form is handed on only if
    ``Sec-Fetch-Site: same-origin`` (see ``from_this_site``); the ``Host`` header is never read;
 2. it is no larger than its path allows (1 MiB; the administrators' upload and review forms more);
 3. it names each field once (``email=a&email=b`` is refused, file fields too);
-4. its ``csrftoken`` field equals this browser's signed ``csrftoken`` cookie (asgi-csrf's token).
+4. its ``csrftoken`` field equals this browser's signed ``csrftoken`` cookie.
 
 No request header switches this off: the ``Authorization`` header is removed from page requests
-(asgi-csrf would otherwise let any ``Bearer`` request through, and pages authenticate by cookie
-only). A refusal is a page in the person's language; nothing reaches the handler. The API, the
-health check, SCIM (``/scim/v2/``) and the OpenID endpoints apps call (token, userinfo, JWKS) are not pages: they
-bypass the guard, authenticate by bearer token (or client credentials) only and never read the
-session cookie.
+(pages authenticate by cookie only). A refusal is a page in the person's language; nothing
+reaches the handler. The API, the health check, SCIM (``/scim/v2/``) and the OpenID endpoints
+apps call (token, userinfo, JWKS) are not pages: they bypass the guard, authenticate by bearer
+token (or client credentials) only and never read the session cookie.
 
-asgi-csrf still issues the token (``scope["csrftoken"]``, the cookie); every form it sees was
-checked here already (``skip_if_scope``)."""
+The guard also hands each page its token (``scope["csrftoken"]``, a callable, see
+:meth:`FormGuard.with_token`): the browser's own when its cookie carries our signature, else a new one, set
+as the cookie by the answer of the page that used it. The token and cookie are asgi-csrf's format
+(``URLSafeSerializer(secret).dumps(token_hex(16), "csrftoken")``, ``Path=/; SameSite=Lax``), which
+issued them before: browsers' cookies stay valid."""
 
 from __future__ import annotations
 
 import hmac
-from http.cookies import CookieError, SimpleCookie
+import secrets
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from asgi_csrf import DEFAULT_COOKIE_NAME, DEFAULT_SIGNING_NAMESPACE, asgi_csrf  # type: ignore[import-untyped]
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import Request
 from starlette.routing import Match
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admit.adapters.spreadsheets.reader import MAX_BYTES as UPLOAD_MAX
 from admit.config import Settings
@@ -57,7 +58,8 @@ UNPROTECTED = (
 # redirects to the GET, which asks the person (whose confirmation is a page form, checked here).
 APPS_POST_TO = frozenset({"/oauth2/logout"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-CHECKED = "admit.form_checked"
+CSRF_COOKIE = "csrftoken"
+CSRF_NAMESPACE = "csrftoken"  # the signature's salt
 MIB = 1024 * 1024
 PAGE_FORM_MAX = MIB
 ADMIN_FORM_MAX = {"urlencoded": FORM_MAX_PART + MIB, "multipart": UPLOAD_MAX + MIB}  # a carried list; a file
@@ -114,46 +116,36 @@ def without_authorization(scope: Scope) -> Scope:
 
 
 def cookie_token(scope: Scope, signer: URLSafeSerializer) -> str | None:
-    """This browser's csrftoken cookie, if it carries our signature."""
-    raw = "; ".join(v.decode("latin-1") for k, v in scope.get("headers") or [] if k.lower() == b"cookie")
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(raw)
-    except CookieError:
-        return None
-    morsel = jar.get(DEFAULT_COOKIE_NAME)
-    if morsel is None or not morsel.value:
-        return None
-    try:
-        signer.loads(morsel.value, DEFAULT_SIGNING_NAMESPACE)
-    except BadSignature:
-        return None
-    return morsel.value
+    """This browser's csrftoken cookie, if it carries our signature (the first that does, when a
+    browser sends several)."""
+    for name, value in scope.get("headers") or []:
+        if name.lower() != b"cookie":
+            continue
+        text: str = value.decode("latin-1")
+        for pair in text.split(";"):
+            key, _, token = pair.strip().partition("=")
+            if key != CSRF_COOKIE or not token:
+                continue
+            try:
+                signer.loads(token, CSRF_NAMESPACE)
+            except BadSignature:
+                continue
+            return token
+    return None
 
 
 def matches(token: str | None, expected: str) -> bool:
     return token is not None and hmac.compare_digest(token.encode(), expected.encode())
 
 
-def checked(scope: Scope) -> bool:
-    """For asgi-csrf's ``skip_if_scope``: this form passed the guard."""
-    return scope.get(CHECKED) is True
-
-
 class FormGuard:
-    """Wraps the app: pages through the checks above and asgi-csrf, the API around them."""
+    """Wraps the app: pages through the checks above, each with its CSRF token; the API around them."""
 
     def __init__(self, app: ASGIApp, /, *, settings: Settings, cookie_secure: bool) -> None:
         self.app = app
         self.origin = web_origin(settings.base_url)
         self.signer = URLSafeSerializer(settings.secret_key)
-        self.pages = asgi_csrf(
-            app,
-            signing_secret=settings.secret_key,
-            cookie_secure=cookie_secure,
-            skip_if_scope=checked,
-            send_csrf_failed=_asgi_csrf_refused,
-        )
+        self.cookie_attributes = "; Path=/; SameSite=Lax" + ("; Secure" if cookie_secure else "")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not guarded(scope["path"], scope["method"]):
@@ -161,7 +153,7 @@ class FormGuard:
             return
         scope = without_authorization(scope)
         if scope["method"] in SAFE_METHODS:
-            await self.pages(scope, receive, send)
+            await self.with_token(scope, receive, send, cookie_token(scope, self.signer))
             return
         await self.form(scope, receive, send)
 
@@ -182,9 +174,49 @@ class FormGuard:
             if not matches(form.token, expected):
                 await refuse(scope, send, "forged", 403)
                 return
-            await self.pages({**scope, CHECKED: True}, form.replay, send)
+            await self.with_token(scope, form.replay, send, expected)
         finally:
             form.close()
+
+    async def with_token(self, scope: Scope, receive: Receive, send: Send, token: str | None) -> None:
+        """The page gets ``scope["csrftoken"]()``: ``token`` (the browser's), or a new one made on
+        first use and set as the cookie by this answer. An answer whose page used it varies by
+        cookie (``Vary: Cookie``), so no cache hands one browser's form to another."""
+        used = False
+        new: str | None = None
+
+        def csrftoken() -> str:
+            nonlocal used, new
+            used = True
+            if token is not None:
+                return token
+            if new is None:
+                new = self.signer.dumps(secrets.token_hex(16), CSRF_NAMESPACE)
+            return new
+
+        async def send_with_token(message: Message) -> None:
+            if message["type"] == "http.response.start" and used:
+                headers = _with_vary_cookie(message.get("headers") or [])
+                if new is not None:
+                    headers.append((b"set-cookie", f"{CSRF_COOKIE}={new}{self.cookie_attributes}".encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app({**scope, "csrftoken": csrftoken}, receive, send_with_token)
+
+
+def _with_vary_cookie(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    out, varied = [], False
+    for name, value in headers:
+        if name.lower() == b"vary":
+            varied = True
+            parts = [part.strip() for part in value.split(b",")]
+            if not any(part.lower() == b"cookie" for part in parts):
+                value = b", ".join([*parts, b"Cookie"])
+        out.append((name, value))
+    if not varied:
+        out.append((b"vary", b"Cookie"))
+    return out
 
 
 async def refuse(scope: Scope, send: Send, reason: str, status: int, field: str | None = None) -> None:
@@ -195,10 +227,6 @@ async def refuse(scope: Scope, send: Send, reason: str, status: int, field: str 
     values["retry"] = retry_path(scope)
     response = templates(language).TemplateResponse(request, "form_refused.html", values, status_code=status)
     await response(scope, _nothing, send)
-
-
-async def _asgi_csrf_refused(scope: Scope, send: Send, _: Any) -> None:
-    await refuse(scope, send, "forged", 403)
 
 
 async def _nothing() -> Any:

@@ -8,6 +8,11 @@ joined, whether the path could be one of its routes at all; when it could not, t
 passed over at once. When it could, FastAPI matches as before, so which route answers (and a 405
 for a known path with another method) is unchanged.
 
+A page whose handler reads nothing but the request (``async def welcome(request) -> Response``)
+is registered with :meth:`Router.page`: a plain Starlette route. FastAPI's handler would solve its
+dependencies, parse its query string and serialise its answer, a quarter of a light page's CPU
+(``bench/pages.py``), for nothing such a page uses. Its context is ``deps.context_of(request)``.
+
 A router must therefore be included with no ``prefix``: it carries its own (``Router(prefix=…)``),
 so its routes' patterns are the paths requests arrive at. :func:`include` checks that.
 """
@@ -15,13 +20,17 @@ so its routes' patterns are the paths requests arrive at. :func:`include` checks
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from starlette.routing import BaseRoute, Match
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+PageHandler = Callable[[Request], Awaitable[Response]]
 
 
 class Router(APIRouter):
@@ -36,6 +45,16 @@ class Router(APIRouter):
         if index is None or index[0] != len(self.routes):  # built on first use, again if routes were added
             index = self._index = (len(self.routes), _joined(self.routes))
         return index[1] is None or index[1].match(path) is not None
+
+    def page(self, path: str, *, methods: Sequence[str] = ("GET",)) -> Callable[[PageHandler], PageHandler]:
+        """Register ``handler(request)`` for ``path`` as a plain Starlette route (see above); a
+        GET route answers HEAD too. Not in the OpenAPI document, as no page is."""
+
+        def register(handler: PageHandler) -> PageHandler:
+            self.routes.append(Route(self.prefix + path, handler, methods=list(methods), include_in_schema=False))
+            return handler
+
+        return register
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] in ("http", "websocket") and not self._could_match(_route_path(scope)):

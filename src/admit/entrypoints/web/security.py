@@ -4,10 +4,14 @@ cookies that hold the handles of server-side flows (``shared.flow_state``)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -85,10 +89,49 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class BadSignature(ValueError):
+    """A signed value that was not signed with our key, was altered, or is too old."""
+
+
+class FlowSigner:
+    """Signs small JSON values for flow cookies: ``payload.issued.signature``, the payload
+    base64url JSON, ``issued`` the Unix time, the signature HMAC-SHA256 over both with a key
+    derived from the secret key for this purpose alone. Checking one costs a few microseconds
+    (itsdangerous' serializer, used before, spent 15-30 on its layers, on every page view)."""
+
+    def __init__(self, secret_key: str, purpose: bytes = b"admit.flow-cookie") -> None:
+        self._key = hmac.new(secret_key.encode(), purpose, hashlib.sha256).digest()
+
+    def _signature(self, signed: str) -> str:
+        digest = hmac.new(self._key, signed.encode("ascii"), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+    def dumps(self, value: Any) -> str:
+        payload = base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).rstrip(b"=")
+        signed = f"{payload.decode('ascii')}.{int(time.time())}"
+        return f"{signed}.{self._signature(signed)}"
+
+    def loads(self, raw: str, max_age: int | None = None) -> Any:
+        signed, _, signature = raw.rpartition(".")
+        payload, _, issued = signed.partition(".")
+        try:
+            expected = self._signature(signed)
+        except UnicodeEncodeError:
+            raise BadSignature("not ours") from None
+        if not payload or not issued.isdigit() or not hmac.compare_digest(signature, expected):
+            raise BadSignature("not ours")
+        if max_age is not None and time.time() - int(issued) > max_age:
+            raise BadSignature("too old")
+        try:
+            return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except ValueError:
+            raise BadSignature("not ours") from None
+
+
 class Cookies:
     def __init__(self, settings: Settings) -> None:
         self.secure = settings.base_url.startswith("https://")
-        self.serializer = URLSafeTimedSerializer(settings.secret_key, salt="admit.invitation-flow")
+        self.serializer = FlowSigner(settings.secret_key)
 
     def _set(self, response: Response, name: str, value: str, max_age: int | None) -> None:
         response.set_cookie(name, value, max_age=max_age, httponly=True, secure=self.secure, samesite="lax", path="/")

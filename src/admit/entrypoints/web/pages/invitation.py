@@ -21,7 +21,7 @@ from admit.domain.errors import (
     ValidationFailed,
     WeakPassword,
 )
-from admit.entrypoints.web.deps import Ctx, blocking, run_work
+from admit.entrypoints.web.deps import Ctx, blocking, context_of, run_work
 from admit.entrypoints.web.pages.common import (
     browser_account,
     browser_cookies,
@@ -47,8 +47,9 @@ async def invitation_link(token: str, request: Request) -> Response:
     return response
 
 
-@router.get("/welcome", response_class=HTMLResponse)
-async def welcome(request: Request, ctx: Ctx) -> Response:
+@router.page("/welcome")
+async def welcome(request: Request) -> Response:
+    ctx = context_of(request)
     token = browser_cookies(request).invitation(request)
     if token is None:
         return page(request, "dead_link.html", 404, state="missing")
