@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from admit.adapters.persistence import repositories
 from admit.adapters.persistence import tables as t
-from admit.adapters.persistence.unit_of_work import one_connection
+from admit.adapters.persistence.unit_of_work import SharedConnections, one_connection
 from admit.admin import members, tenancy
 from admit.admin.profiles import MemberInput
 from admit.domain.errors import AlreadyExists
@@ -38,6 +38,32 @@ def test_units_of_work_in_one_block_take_turns_on_one_connection(ctx: Context, e
     assert raw_first is raw_second
     assert raw_nested is not raw_first
     assert engine.pool.checkedout() == before  # given back at the end of the block
+
+
+def test_kept_connections_serve_block_after_block_even_after_a_failed_commit(
+    ctx: Context, engine: Engine, operator: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event loop's kept connection (deps.run_work): one checkout for many blocks; a commit the
+    database refuses (a full disk) leaves nothing open for the next block."""
+    kept = SharedConnections()
+    with one_connection(kept), ctx.uow() as uow:
+        first = _raw(uow)
+    with one_connection(kept), ctx.uow() as uow:
+        assert _raw(uow) is first  # kept between blocks
+
+    def refused(_: Any) -> None:
+        raise engine.dialect.loaded_dbapi.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(engine.dialect, "do_commit", refused)
+        with pytest.raises(Exception, match="disk is full"), one_connection(kept), ctx.uow(write=True) as uow:
+            uow.organizations.add(name="Never written", plan="free", seats=1, created_at=datetime.now(UTC))
+            uow.commit()
+    with one_connection(kept):
+        names = [org.name for org in tenancy.list_organizations(ctx, operator)]
+    assert "Never written" not in names
+    kept.close()
+    assert all(conn.closed for conn in kept.connections.values())
 
 
 def test_a_failed_unit_of_work_leaves_the_shared_connection_clean(

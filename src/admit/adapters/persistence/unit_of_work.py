@@ -14,6 +14,7 @@ on PostgreSQL rows are locked where the use cases ask for it."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -85,10 +86,19 @@ class UnitOfWork:
         return self
 
     def _release(self) -> None:
-        if self._shared is not None:
-            self._shared.in_use = False
-        else:
+        if self._shared is None:
             self.conn.close()
+            return
+        try:
+            if self.conn.get_transaction() is not None:
+                # A failed commit (a full disk) leaves SQLAlchemy's transaction inactive but still
+                # there (the next begin() would refuse), and the driver's open: end both.
+                self.conn.rollback()
+                self.conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
+        except Exception:
+            self._shared.discard(self.conn)  # the next unit of work checks out a fresh one
+        finally:
+            self._shared.in_use = False
 
     # Repositories are made when first used: most units of work touch two or three of them.
     @cached_property
@@ -270,6 +280,13 @@ class SharedConnections:
         if conn is None or conn.invalidated or conn.closed:
             conn = self.connections[engine] = engine.connect()
         return conn
+
+    def discard(self, conn: Connection) -> None:
+        for engine, held in list(self.connections.items()):
+            if held is conn:
+                del self.connections[engine]
+        with contextlib.suppress(Exception):
+            conn.invalidate()
 
     def close(self) -> None:
         for conn in self.connections.values():
