@@ -10,7 +10,8 @@ its link once (as a browser would) and then requests `/welcome` with the cookies
 then (the invitation's, and the CSRF token the first view set: without it every view would mint
 and set a new one, which a browser does only once); signs in
 through the page form (with its CSRF token) repeatedly; and requests `GET /healthz`. The server's
-CPU time (psutil) around each series is divided by the requests.
+CPU time (psutil) around each series is divided by the requests. The welcome page and the bare
+endpoint are requested in turns of 250, so that the machine's drift within a run weighs on both.
 """
 
 from __future__ import annotations
@@ -64,14 +65,31 @@ def cookie(response: http.client.HTTPResponse, name: str) -> str:
 
 def series(conn: http.client.HTTPConnection, pid: int, count: int, call: Call, expected: int) -> float:
     """Server CPU milliseconds per request over ``count`` calls."""
-    for _ in range(min(50, count)):  # warm-up
-        call(conn)
-    before = server_cpu(pid)
-    for _ in range(count):
-        status = call(conn)
-        if status != expected:
-            raise RuntimeError(f"unexpected status {status}")
-    return 1000 * (server_cpu(pid) - before) / count
+    return interleaved(conn, pid, count, {"only": (call, expected)})["only"]
+
+
+def interleaved(
+    conn: http.client.HTTPConnection, pid: int, count: int, calls: dict[str, tuple[Call, int]], block: int = 250
+) -> dict[str, float]:
+    """Server CPU milliseconds per request of each of ``calls``, ``count`` requests each, sent in
+    turns of ``block``: this shared machine's speed drifts within a run, and a drift then weighs
+    on every series alike instead of on whichever ran during it."""
+    for call, _ in calls.values():  # warm-up
+        for _ in range(min(50, count)):
+            call(conn)
+    spent = dict.fromkeys(calls, 0.0)
+    done = dict.fromkeys(calls, 0)
+    while any(n < count for n in done.values()):
+        for name, (call, expected) in calls.items():
+            n = min(block, count - done[name])
+            before = server_cpu(pid)
+            for _ in range(n):
+                status = call(conn)
+                if status != expected:
+                    raise RuntimeError(f"unexpected status {status}")
+            spent[name] += server_cpu(pid) - before
+            done[name] += n
+    return {name: 1000 * spent[name] / count for name in calls}
 
 
 def argon2_verify_ms(rounds: int = 20) -> float:
@@ -119,15 +137,21 @@ def main() -> None:
             held = {"Cookie": f"admit_invitation={flow}; csrftoken={cookie(first_view, 'csrftoken')}"}
             form = request(conn, "GET", "/sign-in")
             csrf = cookie(form, "csrftoken")
-            welcome = series(
-                conn, proc.pid, args.count, lambda c: request(c, "GET", "/welcome", headers=held).status, 200
+            pages = interleaved(
+                conn,
+                proc.pid,
+                args.count,
+                {
+                    "welcome": (lambda c: request(c, "GET", "/welcome", headers=held).status, 200),
+                    "bare": (lambda c: request(c, "GET", "/healthz").status, 200),
+                },
             )
+            welcome, bare = pages["welcome"], pages["bare"]
             body = f"identifier=signin%40bench.example.com&password={PASSWORD}&next=%2F&csrftoken={csrf}".encode()
             headers = {"Cookie": f"csrftoken={csrf}", "Content-Type": "application/x-www-form-urlencoded"}
             sign_in = series(
                 conn, proc.pid, args.sign_ins, lambda c: request(c, "POST", "/sign-in", body, headers).status, 303
             )
-            bare = series(conn, proc.pid, args.count, lambda c: request(c, "GET", "/healthz").status, 200)
             conn.close()
         hashing = argon2_verify_ms()
         print(f"bare_endpoint_cpu_ms: {bare:.3f}")

@@ -11,11 +11,12 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    DateTime,
     Row,
     Select,
     String,
@@ -221,7 +222,7 @@ class DriverQuery:
                 if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
             },
             row_type=self.record or _row_type(tuple(column.key for column in columns)),
-            processors=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns),
+            processors=tuple(_result_processor(column.type, dialect) for column in columns),
         )
         self._compiled[dialect.name] = query
         return query
@@ -244,6 +245,17 @@ class _CompiledQuery:
 
     def row(self, raw: Sequence[Any]) -> Any:
         return self.row_type(*map(_convert, raw, self.processors))
+
+
+def _result_processor(column_type: Any, dialect: Any) -> Any:
+    """The column's own result conversion; for timestamps read as text (SQLite), remembered per
+    text: the same workspace, member and invitation rows are read on request after request, and
+    parsing a timestamp costs more than the rest of its row's conversion. Only immutable values
+    are remembered (never JSON's dicts and lists)."""
+    processor = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    if processor is None or dialect.name != "sqlite" or not isinstance(column_type, DateTime | t.UTCDateTime):
+        return processor
+    return lru_cache(maxsize=4096)(processor)
 
 
 @cache

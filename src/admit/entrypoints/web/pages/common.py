@@ -41,6 +41,7 @@ def templates(language: str) -> Jinja2Templates:
         autoescape=True,
         extensions=["jinja2.ext.i18n"],
         auto_reload=False,  # templates ship with the release: no stat() of each file on every page
+        cache_size=-1,  # every template stays loaded, in a plain dict (the bounded cache locks on each look-up)
     )
     translations = catalog(HERE / "locales" / "pages", language)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
