@@ -216,6 +216,7 @@ class DriverQuery:
             compiled=compiled,
             sql=compiled.string,
             positions=tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None,
+            binds=_plain_binds(compiled),
             bind_processors={
                 key: processor
                 for key, bind in compiled.binds.items()
@@ -236,15 +237,38 @@ class _CompiledQuery:
     bind_processors: dict[str, Any]
     row_type: type[tuple[Any, ...]]
     processors: tuple[Any, ...]
+    binds: tuple[tuple[str, str, Any, bool], ...] | None  # (name, key, value, required); None: Core's way
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
-        values = self.compiled.construct_params(params)
+        if self.binds is None:
+            values = self.compiled.construct_params(params)
+        else:  # what construct_params does for plain binds, without its per-call bookkeeping
+            values = {}
+            for name, key, value, required in self.binds:
+                if key in params:
+                    values[name] = params[key]
+                elif required:
+                    values = self.compiled.construct_params(params)  # raises its own error
+                    break
+                else:
+                    values[name] = value
         for key, processor in self.bind_processors.items():
             values[key] = processor(values[key])
         return values if self.positions is None else tuple(values[key] for key in self.positions)
 
     def row(self, raw: Sequence[Any]) -> Any:
         return self.row_type(*map(_convert, raw, self.processors))
+
+
+def _plain_binds(compiled: Any) -> tuple[tuple[str, str, Any, bool], ...] | None:
+    """Each bound parameter's (name, key, fixed value, required), when every one is plain (no
+    expanding IN list, no callable value); else None."""
+    binds = []
+    for bind, name in compiled.bind_names.items():
+        if bind.expanding or bind.callable is not None or bind.isoutparam:
+            return None
+        binds.append((name, bind.key, bind.value, bool(bind.required)))
+    return tuple(binds)
 
 
 def _result_processor(column_type: Any, dialect: Any) -> Any:
@@ -707,6 +731,7 @@ class Invitations(Repository):
         )
         .where(t.secrets.c.digest == bindparam("digest"))
     )
+    _SECRET_ROW = _row_type(tuple(col.key for col in t.secrets.c))
     _LINK_SPANS = tuple(
         itertools.accumulate((0, len(t.secrets.c), len(t.invitations.c), len(t.members.c), len(t.workspaces.c)))
     )
@@ -719,7 +744,7 @@ class Invitations(Repository):
         if row is None:
             return None
         a, b, c, d, e = self._LINK_SPANS
-        secret: Record = _row_type(tuple(col.key for col in t.secrets.c))(*row[a:b])  # type: ignore[assignment]
+        secret: Record = self._SECRET_ROW(*row[a:b])  # type: ignore[assignment]
         member = Member._make(row[c:d]) if row[c] is not None else None
         workspace = Workspace._make(row[d:e]) if row[d] is not None else None
         return secret, Invitation._make(row[b:c]), member, workspace

@@ -75,7 +75,12 @@ class UnitOfWork:
         else:
             self._shared = None  # none, or a unit of work inside another: a connection of its own
             conn = self._engine.connect()
-        self.conn = conn.execution_options(**{WRITE: self._write})
+        # the option is kept on a shared connection: set it only when it changes (each set runs events)
+        self.conn = (
+            conn
+            if conn.get_execution_options().get(WRITE, False) is self._write
+            else conn.execution_options(**{WRITE: self._write})
+        )
         try:
             self._tx = self.conn.begin()
         except BaseException:

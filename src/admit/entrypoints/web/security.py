@@ -95,15 +95,16 @@ class BadSignature(ValueError):
 
 class FlowSigner:
     """Signs small JSON values for flow cookies: ``payload.issued.signature``, the payload
-    base64url JSON, ``issued`` the Unix time, the signature HMAC-SHA256 over both with a key
-    derived from the secret key for this purpose alone. Checking one costs a few microseconds
-    (itsdangerous' serializer, used before, spent 15-30 on its layers, on every page view)."""
+    base64url JSON, ``issued`` the Unix time, the signature keyed BLAKE2b-256 (a MAC: RFC 7693
+    §2.5) over both with a key derived from the secret key for this purpose alone. Checking one
+    costs a few microseconds (itsdangerous' serializer, used before, spent 15-30 on its layers, on
+    every page view)."""
 
     def __init__(self, secret_key: str, purpose: bytes = b"admit.flow-cookie") -> None:
         self._key = hmac.new(secret_key.encode(), purpose, hashlib.sha256).digest()
 
     def _signature(self, signed: str) -> str:
-        digest = hmac.new(self._key, signed.encode("ascii"), hashlib.sha256).digest()
+        digest = hashlib.blake2b(signed.encode("ascii"), key=self._key, digest_size=32).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
     def dumps(self, value: Any) -> str:
