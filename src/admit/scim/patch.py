@@ -51,6 +51,7 @@ from admit.scim.schemas import (
     INTEGER,
     PATCH_OP_SCHEMA,
     READ_ONLY,
+    STRING,
     Attribute,
     ResourceType,
     Schema,
@@ -485,10 +486,14 @@ class _Applier:
     def coerce_one(self, attribute: Attribute, value: Any, name: str) -> Any:
         """One value of ``attribute`` in its type; Entra's "True"/"False" strings become booleans."""
         kind = attribute.type
+        if kind == STRING and value.__class__ is str:  # most values (each member of a group's PATCH): first
+            if len(value) > MAX_STRING or "\x00" in value:
+                raise ScimError(400, INVALID_VALUE, f"{name} is longer than {MAX_STRING} characters or has a NUL")
+            return value
         if kind == COMPLEX:
             if isinstance(value, str | int) and not isinstance(value, bool) and attribute.sub("value"):
                 value = {"value": value}  # Entra's manager: "id"
-            if not isinstance(value, Mapping):
+            if value.__class__ is not dict and not isinstance(value, Mapping):
                 raise ScimError(400, INVALID_VALUE, f"{name} needs an object")
             result: dict[str, Any] = {}
             for key, sub_value in value.items():

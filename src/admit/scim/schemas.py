@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -71,9 +72,16 @@ class Attribute:
     reference_types: tuple[str, ...] = ()
 
     def sub(self, name: str) -> Attribute | None:
-        """A sub-attribute by case-insensitive name."""
-        lowered = name.lower()
-        return next((a for a in self.sub_attributes if a.name.lower() == lowered), None)
+        """A sub-attribute by case-insensitive name (looked up twice for each member of a group a
+        PATCH names: a table, not a scan)."""
+        return self._subs.get(name.lower())
+
+    @cached_property
+    def _subs(self) -> dict[str, Attribute]:
+        subs: dict[str, Attribute] = {}
+        for attribute in self.sub_attributes:
+            subs.setdefault(attribute.name.lower(), attribute)
+        return subs
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {

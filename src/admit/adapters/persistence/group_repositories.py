@@ -5,11 +5,27 @@ the difference, however many thousands of members a call names."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ARRAY, Row, String, and_, any_, bindparam, delete, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    Row,
+    String,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from admit.adapters.persistence import tables as t
@@ -190,8 +206,9 @@ class Groups(Repository):
         self, organization_id: str, workspace_id: str | None, member_ids: Sequence[str], group_id: str | None = None
     ) -> dict[str, bool]:
         """Which of these ids are live members of the organization (in ``workspace_id`` if given),
-        each with whether it is in ``group_id``: one query on PostgreSQL (an array), one per
-        1,000 ids on SQLite."""
+        each with whether it is in ``group_id``: one query (the ids as an array on PostgreSQL, as
+        one JSON text SQLite's ``json_each`` reads on SQLite; 10,000 ids bound one by one cost
+        more than the query)."""
         in_group = GM.member_id.is_not(None).label("inside") if group_id is not None else literal(False).label("inside")
         stmt = select(M.id, in_group).where(M.organization_id == organization_id, M.status != REMOVED)
         if group_id is not None:
@@ -207,8 +224,10 @@ class Groups(Repository):
                 array = bindparam("ids", ids, type_=ARRAY(String))
                 found.update((row[0], bool(row[1])) for row in self.conn.execute(stmt.where(M.id == any_(array))).all())
             return found
-        for chunk in _chunks(member_ids):
-            found.update((row[0], bool(row[1])) for row in self.conn.execute(stmt.where(M.id.in_(chunk))).all())
+        ids = list(member_ids)
+        if ids:
+            listed: Any = select(literal_column("value")).select_from(func.json_each(bindparam("ids", json.dumps(ids))))
+            found.update((row[0], bool(row[1])) for row in self.conn.execute(stmt.where(M.id.in_(listed))).all())
         return found
 
     def of_members(self, organization_id: str, member_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
