@@ -43,6 +43,15 @@ def test_an_unknown_address_is_a_page_in_the_browsers_language(ctx: Context, lan
     assert title in answer.text and 'href="/sign-in"' in answer.text
 
 
+def test_a_trailing_slash_is_never_a_redirect_built_from_the_host_header(ctx: Context) -> None:
+    """Starlette would answer "/sign-in/" with a redirect to the Host header's site."""
+    browser = client(ctx)
+    for path in ("/sign-in/", "/api/v1/workspaces/", "/welcome/"):
+        answer = browser.get(path, headers={**HTML, "host": "evil.example"}, follow_redirects=False)
+        assert answer.status_code == 404, (path, answer.status_code, answer.headers.get("location"))
+        assert "evil.example" not in answer.headers.get("location", "") and "evil.example" not in answer.text
+
+
 def test_the_api_keeps_its_json_envelope_for_unknown_addresses_and_methods(ctx: Context) -> None:
     api = client(ctx)
     missing = api.get("/api/v1/no-such-thing", headers=HTML)

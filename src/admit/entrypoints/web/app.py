@@ -148,6 +148,9 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
         docs_url=None,  # served below from local files: the docs work without internet
         redoc_url=None,
         lifespan=lifespan,
+        # No redirect from "/path/" to "/path": Starlette builds its Location from the request's Host
+        # header, and links are made from the configured base URL only. Such a path is a 404 page.
+        redirect_slashes=False,
         # FastAPI's native OpenTelemetry looks for configured providers on every request; off
         # unless asked for, it costs nothing.
         telemetry={"tracing": settings.telemetry, "metrics": settings.telemetry, "logs": settings.telemetry},
