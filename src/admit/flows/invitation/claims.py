@@ -61,6 +61,12 @@ def _by_token(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> tup
     invitation = uow.invitations.get(secret.organization_id, secret.subject_id, lock=lock)
     if invitation is None:
         raise SecretRejected("this link or token is not valid")
+    _ensure_live(secret, invitation, now)
+    return secret, invitation
+
+
+def _ensure_live(secret: Record, invitation: Invitation, now: datetime) -> None:
+    """``LinkGone`` (or ``SecretAlreadyUsed``) for a link that is over, saying how."""
     state = _link_state(secret, invitation, now)
     if state == InvitationState.ACCEPTED.value:
         raise SecretAlreadyUsed("this invitation has already been used")
@@ -75,7 +81,6 @@ def _by_token(uow: UnitOfWork, digest: str, now: datetime, *, lock: bool) -> tup
         revoked_at=secret.revoked_at,
         now=now,
     )
-    return secret, invitation
 
 
 def _link_state(secret: Record, invitation: Invitation, now: datetime) -> str:
@@ -134,9 +139,11 @@ def inspect_token(ctx: Context, token: str) -> dict[str, Any]:
     digest = secrets.digest_for(token, INVITATION)
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        _, invitation = _by_token(uow, digest, now, lock=False)
-        workspace = uow.workspaces.get(invitation.organization_id, invitation.workspace_id)
-        member = uow.members.get(invitation.organization_id, invitation.member_id)
+        found = uow.invitations.by_link(digest)  # the secret, its invitation, member and workspace
+        if found is None or found[0].purpose != INVITATION.value:
+            raise SecretRejected("this link or token is not valid")
+        secret, invitation, member, workspace = found
+        _ensure_live(secret, invitation, now)
         assert workspace is not None and member is not None
         return _inspect(uow, invitation, workspace, member, now, ctx.base_url)
 
