@@ -12,6 +12,7 @@ from fastapi.routing import iter_route_contexts
 from support.api import client
 from support.pages import csrf
 
+from admit.entrypoints.web.security import FLOW_COOKIES
 from admit.shared.context import Context
 
 # Addresses machines call and that answer JSON by design: the API, the health check, the dev mailbox's
@@ -50,6 +51,20 @@ def test_a_trailing_slash_is_never_a_redirect_built_from_the_host_header(ctx: Co
         answer = browser.get(path, headers={**HTML, "host": "evil.example"}, follow_redirects=False)
         assert answer.status_code == 404, (path, answer.status_code, answer.headers.get("location"))
         assert "evil.example" not in answer.headers.get("location", "") and "evil.example" not in answer.text
+
+
+def test_hostile_flow_and_csrf_cookies_are_ignored_never_a_failure(ctx: Context) -> None:
+    """Every flow cookie and the CSRF cookie forged, non-ASCII, repeated or absurd: the pages that
+    read them answer as for a browser without them (a 4xx page or the form), never a 5xx."""
+    browser = client(ctx)
+    values = [b"YQ.1.\xe9", b"\xe9.1.x", b"..", b"", b"x" * 4000, b"WyJ4Il0.99999999999999999999.abc", b'"a;b"']
+    for value in values:
+        jar = b"; ".join(name.encode() + b"=" + value for name in [*FLOW_COOKIES.values(), "csrftoken"])
+        for path in ("/welcome", "/reset", "/sign-up", "/welcome/sso", "/settings/email", "/sign-in"):
+            answer = browser.get(path, headers={**HTML, "cookie": jar + b"; " + jar}, follow_redirects=False)
+            assert answer.status_code < 500, (path, value[:20], answer.status_code)
+            shown = (path, value[:20], answer.status_code, answer.headers.get("location"))
+            assert answer.is_redirect or answer.headers["content-type"].startswith("text/html"), shown
 
 
 def test_the_api_keeps_its_json_envelope_for_unknown_addresses_and_methods(ctx: Context) -> None:

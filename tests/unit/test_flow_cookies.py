@@ -33,6 +33,8 @@ def test_a_signed_value_reads_back_and_any_change_is_refused() -> None:
         "",
         "..",
         "é.1.x",
+        f"{payload}.{issued}.é",  # a non-ASCII signature (compare_digest refuses such strings)
+        f"{payload}.{issued}.{signature}\u00ff",
         "a.b.c",
         f"{payload}.{issued}",
     ):

@@ -119,7 +119,9 @@ class FlowSigner:
             expected = self._signature(signed)
         except UnicodeEncodeError:
             raise BadSignature("not ours") from None
-        if not payload or not issued.isdigit() or not hmac.compare_digest(signature, expected):
+        if not payload or not signature.isascii() or not hmac.compare_digest(signature, expected):
+            raise BadSignature("not ours")
+        if not issued.isdigit():
             raise BadSignature("not ours")
         if max_age is not None and time.time() - int(issued) > max_age:
             raise BadSignature("too old")
