@@ -487,9 +487,7 @@ class _Applier:
         """One value of ``attribute`` in its type; Entra's "True"/"False" strings become booleans."""
         kind = attribute.type
         if kind == STRING and value.__class__ is str:  # most values (each member of a group's PATCH): first
-            if len(value) > MAX_STRING or "\x00" in value:
-                raise ScimError(400, INVALID_VALUE, f"{name} is longer than {MAX_STRING} characters or has a NUL")
-            return value
+            return _text(value, name)
         if kind == COMPLEX:
             if isinstance(value, str | int) and not isinstance(value, bool) and attribute.sub("value"):
                 value = {"value": value}  # Entra's manager: "id"
@@ -520,14 +518,19 @@ class _Applier:
             value = str(value)  # employeeNumber: 42
         if not isinstance(value, str):
             raise ScimError(400, INVALID_VALUE, f"{name} is a string")
-        if len(value) > MAX_STRING or "\x00" in value:
-            raise ScimError(400, INVALID_VALUE, f"{name} is longer than {MAX_STRING} characters or has a NUL")
+        _text(value, name)
         if kind == DATETIME:
             try:
                 parse_datetime(value)
             except ValueError:
                 raise ScimError(400, INVALID_VALUE, f"{name} is an ISO 8601 date-time") from None
         return value
+
+
+def _text(value: str, name: str) -> str:
+    if len(value) > MAX_STRING or "\x00" in value:
+        raise ScimError(400, INVALID_VALUE, f"{name} is longer than {MAX_STRING} characters or has a NUL")
+    return value
 
 
 def coerce_resource(
