@@ -27,7 +27,7 @@ from admit.domain.errors import (
 from admit.entrypoints.web.deps import Ctx, blocking
 from admit.entrypoints.web.pages.common import browser_account, browser_cookies, page, safe_next
 from admit.entrypoints.web.routing import Router
-from admit.flows.settings import emails, password_change, phones
+from admit.flows.settings import emails, new_identifier, password_change, phones
 from admit.shared.context import Context
 
 router = Router(include_in_schema=False)
@@ -133,7 +133,7 @@ async def email_form(request: Request, ctx: Ctx, done: str = "") -> Response:
     if me is None:
         return _sign_in_for_email()
     account_id = me.actor.id or ""
-    held = await blocking(lambda: emails.identifiers(ctx, account_id))
+    held = await blocking(lambda: new_identifier.identifiers(ctx, account_id))
     return _email_page(request, me, pending, added=done == "added", identifiers=held)
 
 
@@ -210,7 +210,7 @@ async def phone_form(request: Request, ctx: Ctx, done: str = "") -> Response:
     if me is None:
         return _sign_in_for_phone()
     account_id = me.actor.id or ""
-    held = await blocking(lambda: emails.identifiers(ctx, account_id))
+    held = await blocking(lambda: new_identifier.identifiers(ctx, account_id))
     return _phone_page(request, me, pending, added=done == "added", identifiers=held)
 
 
