@@ -6,6 +6,8 @@ by a code sent to it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -103,155 +105,122 @@ async def change(
     return response
 
 
-# Adding an email address to one's account (the rules: ``admit.flows.settings.emails``).
-ADD_EMAIL = "add_email"
+# Adding an email address or a phone number to one's account: the same pages for both (the rules:
+# ``admit.flows.settings.new_identifier``, with ``emails`` and ``phones`` reading what is typed).
+@dataclass(frozen=True)
+class _Adding:
+    path: str
+    flow: str  # the flow cookie's name in ``FLOW_COOKIES``
+    template: str
+    kind: new_identifier.Kind  # its ``identifier`` is also the form field's name
+    limit: int  # characters of the typed value passed on
+    start: Callable[..., str]  # ``emails.start`` or ``phones.start``: reads the typed value, sends the code
+
+    @property
+    def field(self) -> str:
+        return self.kind.identifier
 
 
-def _email_page(request: Request, me: SignedIn, pending: str | None, status: int = 200, **context: Any) -> Response:
+ADD_EMAIL = _Adding("/settings/email", "add_email", "add_email.html", emails.KIND, 400, emails.start)
+ADD_PHONE = _Adding("/settings/phone", "add_phone", "add_phone.html", phones.KIND, 100, phones.start)
+
+
+def _adding_page(adding: _Adding, request: Request, pending: str | None, status: int = 200, **context: Any) -> Response:
     context.setdefault("values", {})
     context.setdefault("errors", {})
-    return page(request, "add_email.html", status, pending=pending, **context)
+    return page(request, adding.template, status, pending=pending, **context)
 
 
-async def _email_state(request: Request, ctx: Context) -> tuple[SignedIn | None, str | None]:
-    """The signed-in person and the address awaiting its code (None: none)."""
+async def _adding_state(adding: _Adding, request: Request, ctx: Context) -> tuple[SignedIn | None, str | None]:
+    """The signed-in person and the identifier awaiting its code (None: none)."""
     me = await blocking(lambda: _signed_in(ctx, request))
     if me is None or me.actor.id is None:
         return None, None
     account_id = me.actor.id
-    handle = browser_cookies(request).flow(request, ADD_EMAIL)
-    return me, await blocking(lambda: emails.pending(ctx, account_id, handle))
+    handle = browser_cookies(request).flow(request, adding.flow)
+    return me, await blocking(lambda: new_identifier.pending(ctx, adding.kind, account_id, handle))
 
 
-def _sign_in_for_email() -> Response:
-    return RedirectResponse(f"/sign-in?next={quote('/settings/email', safe='')}", status_code=303)
+def _sign_in_for(adding: _Adding) -> Response:
+    return RedirectResponse(f"/sign-in?next={quote(adding.path, safe='')}", status_code=303)
+
+
+async def _adding_form(adding: _Adding, request: Request, ctx: Context, done: str) -> Response:
+    me, pending = await _adding_state(adding, request, ctx)
+    if me is None or me.actor.id is None:
+        return _sign_in_for(adding)
+    account_id = me.actor.id
+    held = await blocking(lambda: new_identifier.identifiers(ctx, account_id))
+    return _adding_page(adding, request, pending, added=done == "added", identifiers=held)
+
+
+async def _send_code(adding: _Adding, request: Request, ctx: Context, typed: str) -> Response:
+    me, _ = await _adding_state(adding, request, ctx)
+    if me is None or me.actor.id is None:
+        return _sign_in_for(adding)
+    account_id = me.actor.id
+    held = browser_cookies(request).flow(request, adding.flow)
+    value = typed[: adding.limit]
+    values = {adding.field: value}
+    try:
+        handle = await blocking(lambda: adding.start(ctx, account_id, value, replaces=held))
+    except ValidationFailed as exc:
+        return _adding_page(adding, request, None, 422, values=values, errors={adding.field: exc.message})
+    except TooManyAttempts as exc:
+        throttled = _adding_page(adding, request, None, 429, values=values, wait=exc.retry_after)
+        throttled.headers["Retry-After"] = str(exc.retry_after)
+        return throttled
+    response = RedirectResponse(adding.path, status_code=303)
+    browser_cookies(request).keep_flow(response, adding.flow, handle)
+    return response
+
+
+async def _confirm_code(adding: _Adding, request: Request, ctx: Context, code: str) -> Response:
+    me, pending = await _adding_state(adding, request, ctx)
+    if me is None or me.actor.id is None:
+        return _sign_in_for(adding)
+    account_id = me.actor.id
+    handle = browser_cookies(request).flow(request, adding.flow)
+    try:
+        await blocking(lambda: new_identifier.confirm(ctx, adding.kind, account_id, handle, code[:20]))
+    except InvalidCode as exc:
+        return _adding_page(adding, request, pending, 422, errors={"code": "invalid"}, attempts_left=exc.attempts_left)
+    except SecretRejected:
+        return _adding_page(adding, request, None, 410, errors={adding.field: "expired"})
+    except Conflict as exc:
+        response = _adding_page(adding, request, None, 409, errors={adding.field: exc.message})
+        browser_cookies(request).drop(response, adding.flow)
+        return response
+    response = RedirectResponse(f"{adding.path}?done=added", status_code=303)
+    browser_cookies(request).drop(response, adding.flow)
+    return response
 
 
 @router.get("/settings/email", response_class=HTMLResponse)
 async def email_form(request: Request, ctx: Ctx, done: str = "") -> Response:
-    me, pending = await _email_state(request, ctx)
-    if me is None:
-        return _sign_in_for_email()
-    account_id = me.actor.id or ""
-    held = await blocking(lambda: new_identifier.identifiers(ctx, account_id))
-    return _email_page(request, me, pending, added=done == "added", identifiers=held)
+    return await _adding_form(ADD_EMAIL, request, ctx, done)
 
 
 @router.post("/settings/email", response_class=HTMLResponse)
 async def send_email_code(request: Request, ctx: Ctx, email: str = Form("")) -> Response:
-    me, _ = await _email_state(request, ctx)
-    if me is None or me.actor.id is None:
-        return _sign_in_for_email()
-    account_id = me.actor.id
-    held = browser_cookies(request).flow(request, ADD_EMAIL)
-    values = {"email": email[:400]}
-    try:
-        handle = await blocking(lambda: emails.start(ctx, account_id, email[:400], replaces=held))
-    except ValidationFailed as exc:
-        return _email_page(request, me, None, 422, values=values, errors={"email": exc.message})
-    except TooManyAttempts as exc:
-        throttled = _email_page(request, me, None, 429, values=values, wait=exc.retry_after)
-        throttled.headers["Retry-After"] = str(exc.retry_after)
-        return throttled
-    response = RedirectResponse("/settings/email", status_code=303)
-    browser_cookies(request).keep_flow(response, ADD_EMAIL, handle)
-    return response
+    return await _send_code(ADD_EMAIL, request, ctx, email)
 
 
 @router.post("/settings/email/code", response_class=HTMLResponse)
 async def confirm_email(request: Request, ctx: Ctx, code: str = Form("")) -> Response:
-    me, pending = await _email_state(request, ctx)
-    if me is None or me.actor.id is None:
-        return _sign_in_for_email()
-    account_id = me.actor.id
-    handle = browser_cookies(request).flow(request, ADD_EMAIL)
-    try:
-        await blocking(lambda: emails.confirm(ctx, account_id, handle, code[:20]))
-    except InvalidCode as exc:
-        return _email_page(request, me, pending, 422, errors={"code": "invalid"}, attempts_left=exc.attempts_left)
-    except SecretRejected:
-        return _email_page(request, me, None, 410, errors={"email": "expired"})
-    except Conflict as exc:
-        response = _email_page(request, me, None, 409, errors={"email": exc.message})
-        browser_cookies(request).drop(response, ADD_EMAIL)
-        return response
-    response = RedirectResponse("/settings/email?done=added", status_code=303)
-    browser_cookies(request).drop(response, ADD_EMAIL)
-    return response
-
-
-# Adding a phone number to one's account (the rules: ``admit.flows.settings.phones``).
-ADD_PHONE = "add_phone"
-
-
-def _phone_page(request: Request, me: SignedIn, pending: str | None, status: int = 200, **context: Any) -> Response:
-    context.setdefault("values", {})
-    context.setdefault("errors", {})
-    return page(request, "add_phone.html", status, pending=pending, **context)
-
-
-async def _phone_state(request: Request, ctx: Context) -> tuple[SignedIn | None, str | None]:
-    """The signed-in person and the number awaiting its code (None: none)."""
-    me = await blocking(lambda: _signed_in(ctx, request))
-    if me is None or me.actor.id is None:
-        return None, None
-    account_id = me.actor.id
-    handle = browser_cookies(request).flow(request, ADD_PHONE)
-    return me, await blocking(lambda: phones.pending(ctx, account_id, handle))
-
-
-def _sign_in_for_phone() -> Response:
-    return RedirectResponse(f"/sign-in?next={quote('/settings/phone', safe='')}", status_code=303)
+    return await _confirm_code(ADD_EMAIL, request, ctx, code)
 
 
 @router.get("/settings/phone", response_class=HTMLResponse)
 async def phone_form(request: Request, ctx: Ctx, done: str = "") -> Response:
-    me, pending = await _phone_state(request, ctx)
-    if me is None:
-        return _sign_in_for_phone()
-    account_id = me.actor.id or ""
-    held = await blocking(lambda: new_identifier.identifiers(ctx, account_id))
-    return _phone_page(request, me, pending, added=done == "added", identifiers=held)
+    return await _adding_form(ADD_PHONE, request, ctx, done)
 
 
 @router.post("/settings/phone", response_class=HTMLResponse)
 async def send_phone_code(request: Request, ctx: Ctx, phone: str = Form("")) -> Response:
-    me, _ = await _phone_state(request, ctx)
-    if me is None or me.actor.id is None:
-        return _sign_in_for_phone()
-    account_id = me.actor.id
-    held = browser_cookies(request).flow(request, ADD_PHONE)
-    values = {"phone": phone[:100]}
-    try:
-        handle = await blocking(lambda: phones.start(ctx, account_id, phone[:100], replaces=held))
-    except ValidationFailed as exc:
-        return _phone_page(request, me, None, 422, values=values, errors={"phone": exc.message})
-    except TooManyAttempts as exc:
-        throttled = _phone_page(request, me, None, 429, values=values, wait=exc.retry_after)
-        throttled.headers["Retry-After"] = str(exc.retry_after)
-        return throttled
-    response = RedirectResponse("/settings/phone", status_code=303)
-    browser_cookies(request).keep_flow(response, ADD_PHONE, handle)
-    return response
+    return await _send_code(ADD_PHONE, request, ctx, phone)
 
 
 @router.post("/settings/phone/code", response_class=HTMLResponse)
 async def confirm_phone(request: Request, ctx: Ctx, code: str = Form("")) -> Response:
-    me, pending = await _phone_state(request, ctx)
-    if me is None or me.actor.id is None:
-        return _sign_in_for_phone()
-    account_id = me.actor.id
-    handle = browser_cookies(request).flow(request, ADD_PHONE)
-    try:
-        await blocking(lambda: phones.confirm(ctx, account_id, handle, code[:20]))
-    except InvalidCode as exc:
-        return _phone_page(request, me, pending, 422, errors={"code": "invalid"}, attempts_left=exc.attempts_left)
-    except SecretRejected:
-        return _phone_page(request, me, None, 410, errors={"phone": "expired"})
-    except Conflict as exc:
-        response = _phone_page(request, me, None, 409, errors={"phone": exc.message})
-        browser_cookies(request).drop(response, ADD_PHONE)
-        return response
-    response = RedirectResponse("/settings/phone?done=added", status_code=303)
-    browser_cookies(request).drop(response, ADD_PHONE)
-    return response
+    return await _confirm_code(ADD_PHONE, request, ctx, code)
