@@ -184,3 +184,18 @@ def test_operator_registers_an_app_with_keys_and_refresh_tokens(database_url: st
     ):
         refused = admit(database_url, *base, *extra, check=False)
         assert refused.returncode == 1 and f"({named})" in refused.stdout + refused.stderr, extra
+    app_id = field(created, "client_id")
+    published = admit(
+        database_url, "clients", "update", org, app_id, "--jwks-uri", "https://ledger.initech.example/jwks.json"
+    ).stdout
+    assert "App updated" in published
+    listed = admit(
+        database_url, *base[:3], "Ledger 2", "--redirect-uri", "https://ledger.initech.example/cb",
+        "--auth-method", "private_key_jwt", "--jwks-uri", "https://ledger.initech.example/jwks.json",
+    ).stdout  # fmt: skip
+    assert field(listed, "token_endpoint_auth_method") == "private_key_jwt"
+    both = admit(
+        database_url, *base, "--auth-method", "private_key_jwt", "--jwks", f"@{keys}",
+        "--jwks-uri", "https://ledger.initech.example/jwks.json", check=False,
+    )  # fmt: skip
+    assert both.returncode == 1 and "(jwks_uri)" in both.stdout + both.stderr

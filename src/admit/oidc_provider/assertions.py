@@ -1,8 +1,18 @@
 """Apps that prove who they are with a signed JWT instead of a secret: ``private_key_jwt``
-(OpenID Connect Core 9, RFC 7523 2.2). The app registers its public keys (an inline JWKS) and
-signs, for each call to the token, revocation or introspection endpoint, an assertion with
-``iss`` = ``sub`` = its client id, ``aud`` = the issuer or one of those endpoints, an ``exp`` at
-most an hour ahead and a ``jti`` that works once.
+(OpenID Connect Core 9, RFC 7523 2.2). The app registers its public keys (an inline JWKS) or
+where it publishes them (``jwks_uri``), and signs, for each call to the token, revocation or
+introspection endpoint, an assertion with ``iss`` = ``sub`` = its client id, ``aud`` = the issuer
+or one of those endpoints, an ``exp`` at most an hour ahead and a ``jti`` that works once.
+
+Keys at a ``jwks_uri`` are fetched when an assertion needs them (public addresses only outside dev
+mode, no redirects, 64 KB and 5 seconds at most: :func:`admit.adapters.delivery.outbound.get_json`)
+and kept by each process for as long as the answer's ``Cache-Control: max-age`` says (one minute to
+an hour; five minutes without one). An assertion signed by a key the kept set lacks fetches the set
+again, at most once every 30 seconds per app, so an app rotating its keys is followed at once. When
+the app's address fails, the keys last read (up to a day old) keep serving, and the failure is
+logged; with none, the app is told why its keys could not be read. Only signing keys Admit accepts
+are kept from the set (RSA of 2048 to 8192 bits, EC P-256; encryption keys and others are passed
+over); a set with a private key in it is refused whole.
 
 Authlib's ``JWTBearerClientAssertion`` finds the app; joserfc checks the signature with the app's
 keys and RS256 or ES256 only, whatever the header says: ``none`` and the HMAC algorithms are
@@ -10,6 +20,11 @@ refused, so a public key can never serve as an HMAC secret ("algorithm confusion
 
 from __future__ import annotations
 
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +35,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, JWKRegistry, KeySet
 from joserfc.util import base64_to_int
 
+from admit.adapters.delivery import outbound
 from admit.domain import secrets
 from admit.domain.errors import ValidationFailed
 from admit.shared.context import Context
@@ -34,6 +50,15 @@ MIN_RSA_BITS, MAX_RSA_BITS = 2048, 8192
 MAX_KID = 100
 MAX_LIFETIME = timedelta(hours=1)  # an assertion's exp at most this far ahead (its jti is kept until then)
 LEEWAY = 60  # seconds of clock skew allowed on exp
+# Keys at an app's jwks_uri (see the module's docstring).
+FETCH_MAX_BYTES = 64 * 1024
+FETCH_TIMEOUT_SECONDS = 5.0
+KEPT_SECONDS_DEFAULT, KEPT_SECONDS_MIN, KEPT_SECONDS_MAX = 300, 60, 3600
+REFETCH_SECONDS = 30  # an unknown kid fetches the set again at most this often per app
+STALE_SECONDS = 24 * 3600  # the last keys read serve this long while the app's address fails
+MAX_FETCHED_KEYS = 50  # keys looked at in a fetched set
+
+log = logging.getLogger(__name__)
 
 
 def _bad(message: str) -> ValidationFailed:
@@ -76,6 +101,101 @@ def _public_key(item: Any) -> dict[str, Any]:
     return {name: value for name, value in key.as_dict(private=False).items() if name in KEPT_MEMBERS}
 
 
+def fetched_keys(document: Any) -> dict[str, Any]:
+    """The keys Admit accepts from a set an app publishes, as :func:`client_keys` keeps them;
+    other keys (encryption keys, other types and sizes) are passed over. ``ValidationFailed``
+    when none is usable or one carries a private part."""
+    items = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        raise _bad('the document is not a JSON Web Key Set ({"keys": [...]})')
+    kept: list[dict[str, Any]] = []
+    for item in items[:MAX_FETCHED_KEYS]:
+        if isinstance(item, dict) and any(name in item for name in PRIVATE_MEMBERS):
+            raise _bad("the set holds a private key: it is not used")
+        try:
+            key = _public_key(item)
+        except ValidationFailed:
+            continue
+        if all(other["kid"] != key["kid"] for other in kept):
+            kept.append(key)
+    if not kept:
+        raise _bad("the set holds no RSA (RS256) or EC P-256 (ES256) signing key")
+    return {"keys": kept}
+
+
+@dataclass(frozen=True)
+class _Kept:
+    keys: KeySet
+    kids: frozenset[str]
+    read_at: float  # seconds since the epoch, by the context's clock
+    fresh_until: float
+
+
+class RemoteKeys:
+    """The key sets read from apps' ``jwks_uri``, kept by this process (a cache: another process
+    reads its own), by app and address."""
+
+    def __init__(self, fetch: Callable[[str, bool], tuple[Any, Any]] | None = None) -> None:
+        self._fetch = fetch or _fetch
+        self._kept: dict[tuple[str, str], _Kept] = {}
+        self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+    def key_set(self, client_id: str, url: str, kid: str | None, *, allow_private: bool, now: float) -> KeySet:
+        """The app's keys at ``now`` (seconds since the epoch), read again when stale or when
+        ``kid`` is not among them (at most every :data:`REFETCH_SECONDS`); ``InvalidClientError``
+        when none can be had."""
+        with self._lock:
+            kept = self._kept.get((client_id, url))
+        unknown = kid is not None and kept is not None and kid not in kept.kids
+        if kept is None or now >= kept.fresh_until or (unknown and now - kept.read_at >= REFETCH_SECONDS):
+            try:
+                kept = self._read(url, allow_private, now)
+            except (outbound.FetchFailed, ValidationFailed) as exc:
+                reason = exc.reason if isinstance(exc, outbound.FetchFailed) else exc.message
+                log.warning("the keys of app %s could not be read from its jwks_uri: %s", client_id, reason)
+                if kept is None or now - kept.read_at > STALE_SECONDS:
+                    said = re.sub(r"[^\x20\x21\x23-\x5b\x5d-\x7e]", "'", reason)  # as RFC 6749 allows
+                    raise InvalidClientError(
+                        description=f"the app's keys could not be read from its jwks_uri: {said}"
+                    ) from None
+            else:
+                with self._lock:
+                    self._kept[(client_id, url)] = kept
+        return kept.keys
+
+    def _read(self, url: str, allow_private: bool, now: float) -> _Kept:
+        document, headers = self._fetch(url, allow_private)
+        keys = fetched_keys(document)
+        kept_for = _max_age(headers.get("cache-control", "") if headers else "")
+        kids = frozenset(key["kid"] for key in keys["keys"])
+        return _Kept(KeySet.import_key_set(keys), kids, now, now + kept_for)  # type: ignore[arg-type]
+
+
+def _fetch(url: str, allow_private: bool) -> tuple[Any, Any]:
+    accept = "application/jwk-set+json, application/json"
+    return outbound.get_json(
+        url, allow_private=allow_private, max_bytes=FETCH_MAX_BYTES, timeout=FETCH_TIMEOUT_SECONDS, accept=accept
+    )
+
+
+def _max_age(cache_control: str) -> int:
+    """How long to keep a set: the answer's ``max-age`` within bounds (``no-cache`` or
+    ``no-store``: the least)."""
+    lowered = cache_control.lower()
+    if "no-store" in lowered or "no-cache" in lowered:
+        return KEPT_SECONDS_MIN
+    found = re.search(r"max-age\s*=\s*(\d{1,10})", lowered)
+    seconds = int(found.group(1)) if found else KEPT_SECONDS_DEFAULT
+    return min(max(seconds, KEPT_SECONDS_MIN), KEPT_SECONDS_MAX)
+
+
+REMOTE_KEYS = RemoteKeys()
+
+
 def _modulus_bits(item: dict[str, Any]) -> int:
     modulus = item.get("n")
     try:
@@ -98,10 +218,21 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
     def get_audiences(self) -> list[str]:
         return self.audiences
 
-    def resolve_client_public_key(self, client: Any) -> KeySet:
-        if client.token_endpoint_auth_method != METHOD or not client.jwks:
+    def resolve_client_public_key(self, client: Any) -> KeySet | Callable[[Any], KeySet]:
+        """The app's registered keys, or a resolver that reads them from its ``jwks_uri`` (by the
+        assertion's ``kid``) when joserfc asks."""
+        if client.token_endpoint_auth_method != METHOD or not (client.jwks or client.jwks_uri):
             raise InvalidClientError(description=f"this app does not authenticate with {METHOD}")
-        return KeySet.import_key_set(client.jwks)
+        if client.jwks:
+            return KeySet.import_key_set(client.jwks)
+        allow_private, now = self.ctx.dev_mode, self.ctx.clock.now().timestamp()
+
+        def remote(token: Any) -> KeySet:
+            kid = token.headers().get("kid")
+            kid = kid if isinstance(kid, str) else None
+            return REMOTE_KEYS.key_set(client.client_id, client.jwks_uri, kid, allow_private=allow_private, now=now)
+
+        return remote
 
     def process_assertion_claims(self, assertion: str, resolve_key: Any) -> dict[str, Any]:
         try:

@@ -66,6 +66,7 @@ class ClientInput:
     grant_types: list[str] = field(default_factory=lambda: ["authorization_code"])
     jwks: dict[str, Any] | None = None
     initiate_login_uri: str | None = None
+    jwks_uri: str | None = None
 
     def validate(self, dev_mode: bool) -> None:
         if not self.name.strip() or len(self.name) > 100 or any(unicodedata.category(c) == "Cc" for c in self.name):
@@ -86,9 +87,17 @@ class ClientInput:
                 f"a {self.client_type} client authenticates with {allowed}", field="token_endpoint_auth_method"
             )
         if self.token_endpoint_auth_method == assertions.METHOD:
-            self.jwks = assertions.client_keys(self.jwks)
+            if self.jwks_uri is not None and self.jwks is not None:
+                raise ValidationFailed(
+                    "give the keys (jwks) or the address where the app publishes them (jwks_uri), not both",
+                    field="jwks_uri",
+                )
+            if self.jwks_uri is None:
+                self.jwks = assertions.client_keys(self.jwks)
         elif self.jwks is not None:
             raise ValidationFailed(f"keys are registered with {assertions.METHOD} only", field="jwks")
+        elif self.jwks_uri is not None:
+            raise ValidationFailed(f"a jwks_uri is registered with {assertions.METHOD} only", field="jwks_uri")
         if "authorization_code" not in self.grant_types or not set(self.grant_types) <= set(GRANT_TYPES):
             raise ValidationFailed(
                 f"grant types include authorization_code, from {', '.join(GRANT_TYPES)}", field="grant_types"
@@ -102,7 +111,7 @@ class ClientInput:
         for name in ("redirect_uris", "post_logout_redirect_uris"):
             for uri in getattr(self, name):
                 check_uri(uri, name, dev_mode=dev_mode)
-        for name in ("backchannel_logout_uri", "initiate_login_uri"):
+        for name in ("backchannel_logout_uri", "initiate_login_uri", "jwks_uri"):
             if getattr(self, name):
                 check_uri(getattr(self, name), name, dev_mode=dev_mode)
 
@@ -253,7 +262,7 @@ def remove(
 # would appear or vanish under the app; register a new app instead.
 EDITABLE = tuple(name for name in ClientInput.__dataclass_fields__ if name != "client_type")
 # Changes after which the app's refresh tokens stop: what they were issued for is no longer allowed.
-NARROWING = ("allowed_scopes", "grant_types", "workspace_ids", "token_endpoint_auth_method", "jwks")
+NARROWING = ("allowed_scopes", "grant_types", "workspace_ids", "token_endpoint_auth_method", "jwks", "jwks_uri")
 
 
 def update(
@@ -283,6 +292,10 @@ def update(
         for name in EDITABLE:
             if name in changes:
                 setattr(given, name, changes[name])
+        if changes.get("jwks_uri") is not None and "jwks" not in changes:
+            given.jwks = None  # keys at an address replace the registered ones
+        if changes.get("jwks") is not None and "jwks_uri" not in changes:
+            given.jwks_uri = None  # and registered keys the address
         given.normalise()
         was_secret = row.token_endpoint_auth_method in SECRET_METHODS
         if was_secret != (given.token_endpoint_auth_method in SECRET_METHODS):

@@ -92,6 +92,7 @@ class AppClient:
     secret_digest: str | None
     grant_types: tuple[str, ...] = ("authorization_code",)
     jwks: dict[str, Any] | None = field(default=None, compare=False)
+    jwks_uri: str | None = None
 
     @classmethod
     def of(cls, row: Record) -> AppClient:
@@ -107,6 +108,7 @@ class AppClient:
             secret_digest=row.secret_digest,
             grant_types=tuple(row.grant_types),
             jwks=row.jwks,
+            jwks_uri=row.jwks_uri,
         )
 
     def get_client_id(self) -> str:

@@ -1,5 +1,5 @@
-"""Requests to addresses that others registered (an app's back-channel logout URI): never to this
-machine or a private network, unless in dev mode (SSRF).
+"""Requests to addresses that others registered (an app's back-channel logout URI, the
+``jwks_uri`` of its keys): never to this machine or a private network, unless in dev mode (SSRF).
 
 The host is resolved once, every address it resolves to must be a public one (not loopback,
 private, link-local, shared, reserved, multicast, or an IPv6 form of such an IPv4 address), and
@@ -11,7 +11,9 @@ Redirects are not followed, and no proxy from the environment is used."""
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,3 +82,51 @@ def checked(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> T
     pinned = parsed.copy_with(host=addresses[0])
     extensions = {"sni_hostname": parsed.host} if parsed.scheme == "https" else {}
     return Target(str(pinned), {"host": parsed.netloc.decode("ascii")}, extensions)
+
+
+class FetchFailed(Exception):
+    """A document could not be read from an address others registered; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def get_json(
+    url: str,
+    *,
+    allow_private: bool,
+    max_bytes: int,
+    timeout: float,
+    accept: str = "application/json",
+    resolver: Resolver = resolve,
+) -> tuple[Any, httpx.Headers]:
+    """GET ``url`` (checked and pinned as :func:`checked` says, no redirects, no proxy) and the
+    JSON it answers with its headers. ``FetchFailed`` when the address is refused or unreachable,
+    the answer is not a 200, is larger than ``max_bytes``, takes longer than ``timeout`` seconds
+    altogether (however slowly it trickles) or is not JSON."""
+    try:
+        target = checked(url, allow_private=allow_private, resolver=resolver)
+    except TargetRefused as refused:
+        raise FetchFailed(f"the address is refused: {refused.reason}") from None
+    deadline = time.monotonic() + timeout
+    body = bytearray()
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as http:
+            headers = {**target.headers, "accept": accept}
+            with http.stream("GET", target.url, headers=headers, extensions=target.extensions) as response:
+                if response.status_code != 200:
+                    raise FetchFailed(f"it answered HTTP {response.status_code}")
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise FetchFailed(f"the answer is larger than {max_bytes // 1024} KB")
+                    if time.monotonic() > deadline:
+                        raise FetchFailed(f"the answer took longer than {timeout:g} seconds")
+                answered = response.headers
+    except httpx.HTTPError as exc:
+        raise FetchFailed(f"it cannot be reached ({type(exc).__name__})") from None
+    try:
+        return json.loads(body), answered
+    except ValueError:
+        raise FetchFailed("the answer is not JSON") from None

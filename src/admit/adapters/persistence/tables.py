@@ -527,6 +527,7 @@ oidc_clients = Table(
     Column("grant_types", JSON, nullable=False, server_default=text("'[\"authorization_code\"]'")),
     Column("jwks", JSON),  # private_key_jwt: the client's public keys ({"keys": [...]})
     Column("initiate_login_uri", String(500)),  # the app's login URL: "Let's go" starts its sign-in there
+    Column("jwks_uri", String(500)),  # private_key_jwt: where the app publishes its keys (instead of jwks)
     CheckConstraint("client_type in ('confidential','public')", name="client_type"),
     Index("ix_oidc_clients_org", "organization_id"),
 )

@@ -40,7 +40,7 @@ def clients_create(
     public: bool = typer.Option(False, help="A public app (single-page or native): no secret, PKCE required."),
     auth_method: str = typer.Option(
         None,
-        help="client_secret_basic (default), client_secret_post or private_key_jwt (with --jwks); "
+        help="client_secret_basic (default), client_secret_post or private_key_jwt (with --jwks or --jwks-uri); "
         "none for a public app.",
     ),
     grant_type: list[str] = typer.Option(
@@ -48,6 +48,9 @@ def clients_create(
     ),
     jwks: str = typer.Option(
         None, help='For private_key_jwt: the public keys, {"keys": [...]}, as JSON or @file.json.'
+    ),
+    jwks_uri: str = typer.Option(
+        None, help="For private_key_jwt, instead of --jwks: where the app publishes its keys."
     ),
     workspace: list[str] = typer.Option(None, help="Limit the app to these workspaces (repeat); default all."),
     post_logout_redirect_uri: list[str] = typer.Option(None, help="Where logout may send people back (exact)."),
@@ -70,6 +73,7 @@ def clients_create(
         allowed_scopes=list(scope or SCOPES),
         grant_types=list(grant_type or ["authorization_code"]),
         jwks=_json_keys(jwks),
+        jwks_uri=jwks_uri,
     )
     client, secret = clients.create(context(), OPERATOR, organization_id, given)
     show_record("App registered", client, CLIENT_FIELDS)
@@ -107,6 +111,7 @@ def clients_update(
     auth_method: str = typer.Option(None, help="client_secret_basic or client_secret_post (a secret stays a secret)."),
     grant_type: list[str] = typer.Option(None, help=f"Grant types (repeat; replaces them): {', '.join(GRANT_TYPES)}."),
     jwks: str = typer.Option(None, help='A private_key_jwt app\'s new public keys, {"keys": [...]}, JSON or @file.'),
+    jwks_uri: str = typer.Option(None, help="Where a private_key_jwt app now publishes its keys (replaces --jwks)."),
     workspace: list[str] = typer.Option(None, help="Limit the app to these workspaces (repeat; replaces them)."),
     all_workspaces: bool = typer.Option(False, "--all-workspaces", help="Serve every workspace."),
     post_logout_redirect_uri: list[str] = typer.Option(None, help="Where logout may send people back (repeat)."),
@@ -137,6 +142,8 @@ def clients_update(
             changes[field] = value or None
     if jwks is not None:
         changes["jwks"] = _json_keys(jwks)
+    if jwks_uri is not None:
+        changes["jwks_uri"] = jwks_uri
     if not changes:
         raise ValidationFailed("nothing to change: give at least one option (see --help)", field="name")
     client = clients.update(context(), OPERATOR, organization_id, client_id, changes)

@@ -68,7 +68,9 @@ async def _posted(request: Request, ctx: Ctx, path: str) -> HttpRequest:
 @router.post(TOKEN_PATH)
 async def token(request: Request, ctx: Ctx) -> Response:
     given = await _posted(request, ctx, TOKEN_PATH)
-    answer = await run_work(ctx, lambda: _server(request).create_token_response(given), quick=True)
+    # An app's signed assertion may need its keys read from its jwks_uri: network, so a thread.
+    quick = all(name != "client_assertion" for name, _ in given.fields)
+    answer = await run_work(ctx, lambda: _server(request).create_token_response(given), quick=quick)
     return _json(answer, {**NO_STORE, **OPEN})
 
 

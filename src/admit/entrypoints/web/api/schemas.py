@@ -557,6 +557,12 @@ class ClientIn(BaseModel):
         description='With private_key_jwt only: the app\'s public keys, {"keys": [...]}: 1 to 10 RSA (2048 to 8192 '
         "bits, RS256) or EC P-256 (ES256) keys, without their private parts.",
     )
+    jwks_uri: Uri | None = Field(
+        None,
+        description="With private_key_jwt, instead of jwks: where the app publishes its public keys (https; a "
+        "public address outside dev mode). Read when an assertion needs them, kept as its Cache-Control says "
+        "(1 minute to 1 hour), read again for a key id it lacks (at most every 30 seconds).",
+    )
 
 
 class InitialPasswordIn(BaseModel):
@@ -586,7 +592,12 @@ class ClientPatch(BaseModel):
     initiate_login_uri: Uri | MISSING | None = MISSING
     allowed_scopes: list[Literal["openid", "profile", "email", "workspace"]] | MISSING = Field(MISSING, max_length=4)
     grant_types: list[Literal["authorization_code", "refresh_token"]] | MISSING = Field(MISSING, max_length=2)
-    jwks: JwksIn | MISSING = Field(MISSING, description="A private_key_jwt app's new public keys (all of them).")
+    jwks: JwksIn | MISSING = Field(
+        MISSING, description="A private_key_jwt app's new public keys (all of them); a jwks_uri is dropped."
+    )
+    jwks_uri: Uri | MISSING = Field(
+        MISSING, description="Where a private_key_jwt app now publishes its keys; the registered jwks are dropped."
+    )
 
 
 class ClientSecretOut(BaseModel):
@@ -606,6 +617,7 @@ class ClientOut(Out):
     allowed_scopes: list[str]
     grant_types: list[str]
     jwks: dict[str, Any] | None
+    jwks_uri: str | None
     initiate_login_uri: str | None
     client_secret_set: bool
     created_at: datetime
