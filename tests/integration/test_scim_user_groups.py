@@ -12,7 +12,7 @@ import pytest
 from support.api import client
 
 from admit.adapters.persistence import group_repositories
-from admit.admin import scim_tokens
+from admit.admin import scim_tokens, tenancy
 from admit.shared.context import Actor, Context
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -113,3 +113,49 @@ def test_schemas_advertise_groups_read_only(ctx: Context, operator: Actor, org: 
     subs = {s["name"]: s for s in groups["subAttributes"]}
     assert set(subs) == {"value", "$ref", "display", "type"}
     assert all(s["mutability"] == "readOnly" for s in subs.values())
+
+
+def test_users_are_filtered_by_their_groups(ctx: Context, operator: Actor, org: Any, workspace: Any) -> None:
+    api = idp(ctx, operator, org)
+    ann, bo, cy = (user(api, n) for n in ("ann", "bo", "cy"))
+    sales = group(api, "Sales", ann["id"], bo["id"])
+    admins = group(api, "Admins", ann["id"])
+    group(api, "Empty")
+
+    def named(flt: str) -> list[str]:
+        answer = api.get("/scim/v2/Users", params={"filter": flt})
+        assert answer.status_code == 200, (flt, answer.text)
+        return sorted(r["userName"].split("@")[0] for r in answer.json()["Resources"])
+
+    assert named(f'groups.value eq "{sales["id"]}"') == ["ann", "bo"]
+    assert named(f'groups eq "{admins["id"]}"') == ["ann"]  # a complex attribute compares by its value
+    assert named(f'groups[value eq "{admins["id"]}"]') == ["ann"]
+    assert named(f'groups.value ne "{admins["id"]}"') == ["bo", "cy"]  # in no such group
+    assert named("groups pr") == ["ann", "bo"]
+    assert named("not (groups pr)") == ["cy"]
+    assert named('groups.display eq "sales"') == ["ann", "bo"]  # display is not case-exact
+    assert named('groups.display sw "Adm" and userName sw "ann"') == ["ann"]
+    assert named(f'groups.value eq "{sales["id"].upper()}"') == []  # ids are case-exact
+    assert named('groups.value eq "no-such-group"') == []
+    posted = api.post("/scim/v2/Users/.search", json={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": f'groups.value eq "{sales["id"]}" and not (groups.value eq "{admins["id"]}")',
+    })  # fmt: skip
+    assert [r["id"] for r in posted.json()["Resources"]] == [bo["id"]]
+    refused = api.get("/scim/v2/Users", params={"filter": 'groups.type eq "direct"'})
+    assert refused.status_code == 400 and refused.json()["scimType"] == "invalidFilter"
+    assert "groups.type" in refused.json()["detail"]
+
+
+def test_a_group_filter_never_reaches_another_organization(
+    ctx: Context, operator: Actor, org: Any, workspace: Any
+) -> None:
+    api = idp(ctx, operator, org)
+    ann = user(api, "ann")
+    sales = group(api, "Sales", ann["id"])
+    other = tenancy.create_organization(ctx, operator, "Other", plan="business", seats=5)
+    tenancy.create_workspace(ctx, operator, other.id, "Other Main")
+    theirs = idp(ctx, operator, other)
+    user(theirs, "zed")
+    answer = theirs.get("/scim/v2/Users", params={"filter": f'groups.value eq "{sales["id"]}"'})
+    assert answer.status_code == 200 and answer.json()["totalResults"] == 0

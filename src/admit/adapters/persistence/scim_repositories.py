@@ -159,6 +159,21 @@ def user_filter_mapping(conn: Any, organization_id: str, workspace_id: str | Non
     def text_of(name: str) -> Any:
         return _s.attributes[name].as_string()
 
+    def in_groups(column: Any, kind: Kind, name: str) -> Any:
+        """A User's ``groups`` (direct memberships) compared as a multi-valued attribute: some
+        group of the member's matches; ``ne`` matches members in no such group."""
+        gm, g = t.group_members.c, t.groups.c
+
+        def where(op: str, value: Any) -> Any:
+            if op == "ne":
+                return not_(where("eq", value))
+            found = select(gm.member_id).join(t.groups, g.id == gm.group_id).where(g.organization_id == organization_id)
+            if op != "pr":
+                found = found.where(compare(Column(column, kind), op, value, name))
+            return _m.id.in_(found)
+
+        return where
+
     return {
         "id": Column(_m.id, Kind.EXACT),
         "username": user_name,
@@ -175,6 +190,8 @@ def user_filter_mapping(conn: Any, organization_id: str, workspace_id: str | Non
         "permissiontype": Column(_m.role, Kind.STRING),
         "language": Column(_m.language, Kind.STRING),
         "workspaceid": Column(_m.workspace_id, Kind.EXACT),
+        "groups.value": in_groups(t.groups.c.id, Kind.EXACT, "groups.value"),
+        "groups.display": in_groups(t.groups.c.display_name, Kind.STRING, "groups.display"),
         "active": active,
         "meta.created": Column(_m.created_at, Kind.DATETIME),
         "meta.lastmodified": Column(LAST_MODIFIED, Kind.DATETIME),
