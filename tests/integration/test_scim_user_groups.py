@@ -117,7 +117,7 @@ def test_schemas_advertise_groups_read_only(ctx: Context, operator: Actor, org: 
 
 def test_users_are_filtered_by_their_groups(ctx: Context, operator: Actor, org: Any, workspace: Any) -> None:
     api = idp(ctx, operator, org)
-    ann, bo, cy = (user(api, n) for n in ("ann", "bo", "cy"))
+    ann, bo, _cy = (user(api, n) for n in ("ann", "bo", "cy"))
     sales = group(api, "Sales", ann["id"], bo["id"])
     admins = group(api, "Admins", ann["id"])
     group(api, "Empty")
