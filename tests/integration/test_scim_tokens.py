@@ -14,7 +14,7 @@ from support.api import api_token, client
 from support.clock import FixedClock
 
 from admit.admin import scim_log, scim_tokens, tenancy
-from admit.domain.errors import InvalidCredentials
+from admit.domain.errors import InvalidCredentials, TooManyAttempts
 from admit.domain.roles import Role
 from admit.scim import auth
 from admit.shared.context import Actor, Context
@@ -255,3 +255,34 @@ def test_a_runaway_provider_is_slowed_down(ctx: Context, operator: Actor, org: A
     slowed = idp.get("/scim/v2/ServiceProviderConfig")
     assert_scim_error(slowed, 429)
     assert 1 <= int(slowed.headers["retry-after"]) <= 60
+
+
+def test_the_request_limit_is_shared_by_every_process(
+    ctx: Context, operator: Actor, org: Any, clock: FixedClock, monkeypatch: Any
+) -> None:
+    """Two processes (two budgets) on one database: together they pass the limit never."""
+    made, token = scim_tokens.create(ctx, operator, org.id, name="Okta")
+    header = f"Bearer {token}"
+    monkeypatch.setattr(auth, "REQUESTS_PER_MINUTE", 4)
+    first, second = auth._Budget(), auth._Budget()
+    allowed = []
+    for budget in (first, second, first, second, first, second):
+        monkeypatch.setattr(auth, "_budget", budget)
+        try:
+            auth.authenticate(ctx, header)
+            allowed.append(True)
+        except TooManyAttempts as refused:
+            assert 1 <= refused.retry_after <= 60
+            allowed.append(False)
+    assert allowed == [True, True, True, True, False, False]
+    clock.advance(seconds=61)  # a new window
+    auth.authenticate(ctx, header)
+    # At the default limit a process leases 60 requests at a time: 100 requests, two writes.
+    monkeypatch.setattr(auth, "REQUESTS_PER_MINUTE", 6000)
+    monkeypatch.setattr(auth, "_budget", auth._Budget())
+    clock.advance(seconds=61)
+    for _ in range(100):
+        auth.authenticate(ctx, header)
+    with ctx.uow(write=True) as uow:  # counting nothing, not committed: the count as it stands
+        count, _ = uow.throttles.count_in_window(f"scim:requests:{made['id']}", clock.now(), clock.now(), 0)
+    assert count == 120

@@ -253,7 +253,7 @@ class ThrottlesRepository(Protocol):
 
     def clear(self, key: str) -> None: ...
 
-    def count_in_window(self, key: str, now: datetime, window_ends: datetime) -> tuple[int, datetime]:
+    def count_in_window(self, key: str, now: datetime, window_ends: datetime, amount: int = 1) -> tuple[int, datetime]:
         """One more action in ``key``'s fixed window (atomic, shared by every process): the count
         including it, and when the window ends (a lapsed window restarts, ending at ``window_ends``)."""
         ...

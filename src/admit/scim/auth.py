@@ -12,9 +12,10 @@ its ``organization_id`` (and by its ``workspace_id`` when the token is for one w
 token of one organization never sees another's rows. Its ``role`` is a ceiling: the highest role
 the provider may give someone.
 
-``last_used_at`` is written at most once a minute per token, not on every request. Each process
-also counts a token's requests per minute (in memory: cheap, and enough to stop a runaway
-provider from crowding out the others); past ``REQUESTS_PER_MINUTE`` (the setting
+``last_used_at`` is written at most once a minute per token, not on every request. A token's
+requests are counted per minute across every process, through the database (:class:`_Budget`:
+each process leases slices of the count, so most requests write nothing), enough to stop a
+runaway provider from crowding out the others; past ``REQUESTS_PER_MINUTE`` (the setting
 ``ADMIT_SCIM_REQUESTS_PER_MINUTE``, 6,000 by default) the answer is 429 with ``Retry-After``.
 """
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from admit.domain import secrets
 from admit.domain.errors import InvalidCredentials, SecretRejected, TooManyAttempts
@@ -30,7 +31,8 @@ from admit.domain.roles import Role
 from admit.shared.context import Actor, ActorKind, Context
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is at most this stale
-REQUESTS_PER_MINUTE = 6000  # per token and process (a full Entra ID sync stays well below it); 0: no limit
+REQUESTS_PER_MINUTE = 6000  # per token, all processes together (a full Entra ID sync stays well below it); 0: none
+WINDOW = timedelta(minutes=1)
 
 
 def configure(requests_per_minute: int) -> None:
@@ -73,23 +75,56 @@ class ScimCaller:
         )
 
 
-class _Window:
-    """Requests per token in the current minute (this process only)."""
+class _Budget:
+    """The per-token limit, shared by every process through the database: a process leases a
+    slice of the token's requests for the current window from its counter in the ``throttles``
+    table (one atomic upsert: :meth:`count_in_window`) and spends it in memory, so a request
+    writes to the database once per slice, not each time. A process may hold a slice it does not
+    use up, so across ``P`` processes the limit is reached at most ``P × slice`` requests early
+    (a slice is 1 % of the limit, at most 100: 2 % early for two processes), never passed. When
+    the window is used up the process refuses locally until it ends (no write per refusal)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._minute = -1
-        self._counts: dict[str, int] = {}
+        self._left: dict[str, tuple[int, datetime]] = {}  # token id -> (requests left, window end)
+        self._refused: set[str] = set()  # tokens whose window is used up (until its end)
 
-    def count(self, token_id: str, minute: int) -> int:
+    def forget(self) -> None:
         with self._lock:
-            if minute != self._minute:
-                self._minute, self._counts = minute, {}
-            self._counts[token_id] = self._counts.get(token_id, 0) + 1
-            return self._counts[token_id]
+            self._left.clear()
+            self._refused.clear()
+
+    def spend(self, ctx: Context, token_id: str, limit: int, now: datetime) -> timedelta | None:
+        """None when the request may go ahead; otherwise how long until the window ends."""
+        with self._lock:
+            left, ends = self._left.get(token_id, (0, now))
+            if now < ends:
+                if left > 0:
+                    self._left[token_id] = (left - 1, ends)
+                    return None
+                if token_id in self._refused:
+                    return ends - now
+        size = slice_of(limit)
+        with ctx.uow(write=True) as uow:
+            count, ends = uow.throttles.count_in_window(f"scim:requests:{token_id}", now, now + WINDOW, size)
+            uow.commit()
+        granted = min(size, limit - (count - size))  # what the counter held before this lease
+        with self._lock:
+            if granted <= 0:
+                self._left[token_id] = (0, ends)
+                self._refused.add(token_id)
+                return max(ends - now, timedelta(seconds=1))
+            self._refused.discard(token_id)
+            self._left[token_id] = (granted - 1, ends)
+        return None
 
 
-_window = _Window()
+def slice_of(limit: int) -> int:
+    """How many requests a process leases at once: 1 % of the limit, 1 to 100."""
+    return max(1, min(100, limit // 100))
+
+
+_budget = _Budget()
 
 
 def bearer_token(authorization_header: str | None) -> str:
@@ -110,9 +145,10 @@ def authenticate(ctx: Context, authorization_header: str | None) -> ScimCaller:
         row = uow.scim_tokens.by_digest(digest)
     if row is None or row.revoked_at is not None or not secrets.same_digest(row.digest, digest):
         raise InvalidCredentials(REFUSED)
-    minute = int(now.timestamp() // 60)
-    if REQUESTS_PER_MINUTE and _window.count(row.id, minute) > REQUESTS_PER_MINUTE:
-        raise TooManyAttempts(timedelta(seconds=60 - now.timestamp() % 60))
+    if REQUESTS_PER_MINUTE:
+        wait = _budget.spend(ctx, row.id, REQUESTS_PER_MINUTE, now)
+        if wait is not None:
+            raise TooManyAttempts(wait)
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
         with ctx.uow(write=True) as uow:
             uow.scim_tokens.touch(row.id, now, now - TOUCH_EVERY)

@@ -380,19 +380,20 @@ class Throttles(Repository):
     def clear(self, key: str) -> None:
         self.conn.execute(delete(t.throttles).where(t.throttles.c.key == key))
 
-    def count_in_window(self, key: str, now: datetime, window_ends: datetime) -> tuple[int, datetime]:
-        """Count one more action under ``key`` in its fixed window, in one atomic statement (an
-        upsert with RETURNING: every process shares the count, and concurrent callers queue on
-        the row). A window that has ended starts again at 1, ending at ``window_ends``. Returns the
-        count including this action and when the window ends. ``blocked_until`` holds the end."""
+    def count_in_window(self, key: str, now: datetime, window_ends: datetime, amount: int = 1) -> tuple[int, datetime]:
+        """Count ``amount`` more actions under ``key`` in its fixed window, in one atomic statement
+        (an upsert with RETURNING: every process shares the count, and concurrent callers queue on
+        the row). A window that has ended starts again at ``amount``, ending at ``window_ends``.
+        Returns the count including these actions and when the window ends. ``blocked_until``
+        holds the end."""
         c = t.throttles.c
         lapsed = or_(c.blocked_until.is_(None), c.blocked_until <= literal(now, t.UTCDateTime()))
         upsert = postgresql_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
-        stmt = upsert(t.throttles).values(key=key, failures=1, blocked_until=window_ends, updated_at=now)
+        stmt = upsert(t.throttles).values(key=key, failures=amount, blocked_until=window_ends, updated_at=now)
         stmt = stmt.on_conflict_do_update(
             index_elements=[c.key],
             set_={
-                "failures": case((lapsed, 1), else_=c.failures + 1),
+                "failures": case((lapsed, amount), else_=c.failures + amount),
                 "blocked_until": case((lapsed, literal(window_ends, t.UTCDateTime())), else_=c.blocked_until),
                 "updated_at": now,
             },
