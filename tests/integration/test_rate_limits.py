@@ -390,3 +390,26 @@ def test_a_reminder_past_the_daily_sms_cap_goes_by_email_only(
     assert invitations.remind_due(ctx) == 2
     sent = [(m["recipient"], m["channel"]) for m in messages(ctx, kind="invitation_reminder")]
     assert sorted(c for _, c in sent) == ["email", "email", "sms"], sent  # one SMS, both emails
+
+
+def test_the_administrators_are_told_whichever_kind_of_sms_meets_the_cap(
+    ctx: Context, operator: Actor, org: Any
+) -> None:
+    """An access code's SMS refused by the daily cap rolls back with its request, and the notice
+    to the administrators is still written (in a transaction of its own), once a day."""
+    field = _sms_workspace(ctx, org)
+    members.provision(ctx, operator, field.id, MemberInput(email="boss@example.com", role="owner"), invite=True)
+    claims.accept_with_token(ctx, token_for(ctx, "boss@example.com"), password=PASSWORD)
+    created, _ = members.provision(
+        ctx, operator, field.id, MemberInput(username="ida", phone="+4915100000001"), invite=False
+    )
+    rate_limits.configure(sms_daily_cap=1)
+    api = client(ctx, api_token(ctx, org.id))
+    code_sms = f"/api/v1/members/{created.id}/access-code/sms"
+    assert api.post(code_sms).status_code == 202
+    assert api.post(code_sms).status_code == 429
+    (notice,) = messages(ctx, kind="sms_cap_reached")
+    assert notice["recipient"] == "boss@example.com" and notice["payload"]["workspace_name"] == field.name
+    assert api.post(code_sms).status_code == 429
+    assert len(messages(ctx, kind="sms_cap_reached")) == 1  # once a day
+    assert [m["kind"] for m in messages(ctx) if m["channel"] == "sms"] == ["access_code"]  # nothing half-written

@@ -192,3 +192,37 @@ def test_a_bulk_unit_of_work_reads_the_organization_once_and_again_after_changin
         uow.organizations.get(org.id)
         uow.organizations.get(org.id)
     assert reads["n"] == 4
+
+
+def test_work_afterwards_runs_in_its_own_transaction_whatever_became_of_the_first(
+    ctx: Context, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    later = now + timedelta(hours=1)
+
+    def count(key: str) -> Any:
+        def work(uow: Any) -> None:
+            uow.throttles.count_in_window(key, now, later)
+            uow.commit()
+
+        return work
+
+    with pytest.raises(RuntimeError), ctx.uow(write=True) as uow:
+        uow.throttles.count_in_window("refused", now, later)
+        uow.afterwards(count("told"))
+        raise RuntimeError("the change is refused")
+    with ctx.uow(write=True) as uow:
+        uow.afterwards(count("told"))
+        uow.commit()
+
+    def broken(uow: Any) -> None:
+        raise ValueError("broken")
+
+    with ctx.uow(write=True) as uow:  # a failure afterwards is logged, not raised over the outcome
+        uow.afterwards(broken)
+        uow.afterwards(count("told"))
+        uow.commit()
+    assert "work after a unit of work failed" in caplog.text
+    with ctx.uow(write=True) as uow:
+        assert uow.throttles.count_in_window("told", now, later, 0)[0] == 3
+        assert uow.throttles.count_in_window("refused", now, later, 0)[0] == 0  # rolled back

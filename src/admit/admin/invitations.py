@@ -210,7 +210,7 @@ def invite(
     Returns (invitation, member), the member invited. The secret only travels in the outbox message.
     """
     now = ctx.clock.now()
-    with rate_limits.telling_administrators(ctx), ctx.uow(write=True) as uow:
+    with ctx.uow(write=True) as uow:
         workspace, role = workspace_for(uow, actor, workspace_id, Permission.INVITE)
         values = person.cleaned(workspace, ctx.phone_region)
         ensure_can_grant(role, Role(values["role"]))
@@ -234,7 +234,7 @@ def invite(
 def invite_member(ctx: Context, actor: Actor, member_id: str, *, message: str | None = None) -> InvitationView:
     """Invite one member who is awaiting invitation (the "Invite" button of the people list)."""
     now = ctx.clock.now()
-    with rate_limits.telling_administrators(ctx), ctx.uow(write=True) as uow:
+    with ctx.uow(write=True) as uow:
         row = uow.members.get(tenant_scope(actor), member_id, lock=True)
         if row is None:
             raise NotFound("member not found")
@@ -390,7 +390,7 @@ def resend(
     burst sends one message and a refused resend leaves the newest link as it was."""
     message = rules.personal_message(message)
     now = ctx.clock.now()
-    with rate_limits.telling_administrators(ctx), ctx.uow(write=True) as uow:
+    with ctx.uow(write=True) as uow:
         invitation, workspace = _load(uow, actor, invitation_id, lock=True, member_id=member_id)
         rules.ensure_resendable(invitation.state, invitation.expires_at, now)
         member = uow.members.get(workspace.organization_id, invitation.member_id)

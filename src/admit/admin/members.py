@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from admit.admin import licences, rate_limits, scim_brake, security_controls
+from admit.admin import licences, scim_brake, security_controls
 from admit.admin.invitations import InvitationView, new_member, open_invitation, view
 from admit.admin.member_view import MemberView, member_view
 from admit.admin.profiles import MemberInput
@@ -57,7 +57,7 @@ def provision(
     after the rules passed (a door's own rows, such as SCIM's userName: all or nothing with the
     member). Returns (member, invitation)."""
     now = ctx.clock.now()
-    with rate_limits.telling_administrators(ctx), ctx.uow(write=True) as uow:
+    with ctx.uow(write=True) as uow:
         workspace, role = workspace_for(uow, actor, workspace_id, Permission.MANAGE_PEOPLE)
         values = person.cleaned(workspace, ctx.phone_region)
         ensure_can_grant(role, Role(values["role"]))

@@ -28,7 +28,9 @@ What is counted, per hour (a window starts at the first action it counts):
 - the **daily SMS cap**: every SMS of the organization in a UTC day, whatever its kind, bulk jobs
   included (a count of messages, not a price: gateways bill differently by country and operators
   know their per-message price). Reaching it refuses with ``sms_daily_cap_reached`` until
-  midnight UTC and tells the administrators once that day (:func:`tell_cap_reached`).
+  midnight UTC and tells the administrators once that day, whichever kind of SMS met it, in a
+  transaction of its own after the refused one (:meth:`UnitOfWork.afterwards`), so the notice is
+  sent even though the refused action rolls back.
 
 Bulk jobs (imports, Invite All, invitations of a list) are not counted per person against the
 hourly limits: a job is started by an administrator who may manage people, runs in the
@@ -39,8 +41,6 @@ still count against the daily cap. ``0`` turns any limit off.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -52,7 +52,7 @@ from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Workspace
 from admit.domain.roles import Permission, Role
-from admit.shared.context import Actor, Context
+from admit.shared.context import Actor
 from admit.shared.messages import enqueue
 
 WINDOW = timedelta(hours=1)
@@ -225,8 +225,8 @@ def charge_text(
     if limits.sms_daily_cap > 0:
         count, ends = uow.throttles.count_in_window(f"rate:sms:day:{org}", now, _midnight_after(now))
         if count > limits.sms_daily_cap:
-            if organization_id is not None and workspace_id is not None:
-                _tell_once(uow, organization_id, workspace_id, now)  # kept where the caller goes on (a bulk job)
+            if organization_id is not None:  # told in a transaction of its own: this one may roll back
+                uow.afterwards(lambda later: _tell_in(later, organization_id, workspace_id, now))
             raise SmsCapReached(org, workspace_id, ends - now)
 
 
@@ -235,52 +235,41 @@ def _midnight_after(now: datetime) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-@contextmanager
-def telling_administrators(ctx: Context) -> Iterator[None]:
-    """Around a single door's transaction: when the daily SMS cap refuses it (and its transaction
-    rolls back), tell the administrators in a transaction of its own (once a day)."""
-    try:
-        yield
-    except SmsCapReached as reached:
-        if reached.workspace_id is not None:
-            tell_cap_reached(ctx, reached.organization_id, reached.workspace_id)
-        raise
+def _tell_in(uow: UnitOfWork, organization_id: str, workspace_id: str | None, now: datetime) -> None:
+    _tell_once(uow, organization_id, workspace_id, now)
+    uow.commit()
 
 
-def tell_cap_reached(ctx: Context, organization_id: str, workspace_id: str) -> bool:
-    """Tell the administrators that the organization's daily SMS cap is reached, unless they were
-    told already today; True when told now."""
-    now = ctx.clock.now()
-    with ctx.uow(write=True) as uow:
-        told = _tell_once(uow, organization_id, workspace_id, now)
-        uow.commit()
-    return told
-
-
-def _tell_once(uow: UnitOfWork, organization_id: str, workspace_id: str, now: datetime) -> bool:
-    """One email to each administrator (the organization's system administrators and the
-    workspace's active members who may manage people), the first time today."""
+def _tell_once(uow: UnitOfWork, organization_id: str, workspace_id: str | None, now: datetime) -> bool:
+    """One email to each administrator (the organization's system administrators and, when the
+    SMS was a workspace's, that workspace's active members who may manage people), the first time
+    today (the day's count of notices is the organization's: whichever refusal comes first)."""
     count, _ = uow.throttles.count_in_window(f"rate:sms:told:{organization_id}", now, _midnight_after(now))
     if count != 1:
         return False
-    workspace = uow.workspaces.get(organization_id, workspace_id)
-    if workspace is None:
+    organization = uow.organizations.get(organization_id)
+    workspace = uow.workspaces.get(organization_id, workspace_id) if workspace_id else None
+    if organization is None:
         return False
+    if workspace is None:  # an SMS of no workspace: the system administrators, in the organization's name
+        workspace_id = None
     people: dict[str, str | None] = {}
     for admin in uow.org_controls.admins(organization_id):
         if admin.role == "system_admin" and admin.email:
             people.setdefault(admin.email, None)
-    for member in uow.members.list(organization_id, workspace_id, status=MemberStatus.ACTIVE, limit=1000):
-        if member.email and Role(member.role).allows(Permission.MANAGE_PEOPLE):
-            people.setdefault(member.email, member.language)
-    payload: dict[str, Any] = {"workspace_name": workspace.name, "cap": current().sms_daily_cap}
+    if workspace_id is not None:
+        for member in uow.members.list(organization_id, workspace_id, status=MemberStatus.ACTIVE, limit=1000):
+            if member.email and Role(member.role).allows(Permission.MANAGE_PEOPLE):
+                people.setdefault(member.email, member.language)
+    where = workspace.name if workspace is not None else organization.name
+    payload: dict[str, Any] = {"workspace_name": where, "cap": current().sms_daily_cap}
     for address, language in people.items():
         enqueue(
             uow,
             kind=CAP_NOTICE_KIND,
             channel="email",
             recipient=address,
-            language=language or workspace.default_language,
+            language=language or (workspace.default_language if workspace is not None else "en"),
             subject_id=organization_id,
             organization_id=organization_id,
             workspace_id=workspace_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -163,6 +164,11 @@ class UnitOfWork(Protocol):
         ...
 
     def commit(self) -> None: ...
+
+    def afterwards(self, work: Callable[[UnitOfWork], None]) -> None:
+        """Run ``work`` in a write unit of work of its own once this one has ended (committed or
+        rolled back); ``work`` commits. For what must be written even when the change is refused."""
+        ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -15,7 +15,8 @@ on PostgreSQL rows are locked where the use cases ask for it."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cached_property
@@ -26,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from admit.adapters.persistence.access_code_repositories import AccessCodes
 from admit.adapters.persistence.conflicts import conflict_from
-from admit.adapters.persistence.database import WRITE
+from admit.adapters.persistence.database import WRITE, WriterBusy
 from admit.adapters.persistence.flow_repositories import FlowStates
 from admit.adapters.persistence.group_repositories import Groups
 from admit.adapters.persistence.identity_repositories import Accounts, ApiTokens, Events, Outbox, Secrets, Throttles
@@ -57,6 +58,8 @@ from admit.adapters.persistence.scim_repositories import ScimHolds, ScimRequests
 from admit.adapters.persistence.signup_repositories import SignUps
 from admit.adapters.persistence.sso_repositories import ExternalAccounts, IdentityProviders
 from admit.adapters.persistence.webhook_repositories import Webhooks
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
@@ -261,6 +264,13 @@ class UnitOfWork:
         self.flush()
         self._tx.commit()
 
+    def afterwards(self, work: Callable[[UnitOfWork], None]) -> None:
+        """Run ``work`` in a write unit of work of its own once this one has ended, committed or
+        rolled back (what must be written even when the change that found it need is refused);
+        ``work`` commits what it wrote. Its failure is logged, never raised over this one's outcome
+        (but SQLite's writer being busy on the event loop still sends the request to try again)."""
+        self.__dict__.setdefault("_afterwards", []).append(work)
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
@@ -269,6 +279,14 @@ class UnitOfWork:
                 self._tx.rollback()
         finally:
             self._release()
+        for work in self.__dict__.pop("_afterwards", ()):
+            try:
+                with UnitOfWork(self._engine, write=True) as later:
+                    work(later)
+            except WriterBusy:
+                raise
+            except Exception:
+                log.exception("work after a unit of work failed")
         if isinstance(exc, IntegrityError):
             raise conflict_from(exc) from None
 
