@@ -421,7 +421,7 @@ def create(ctx: Context, caller: ScimCaller, body: Any) -> ScimUser:
         key = wanted.user_name.casefold()
         if uow.scim_users.user_name_taken(caller.organization_id, workspace_id, key, member.id):
             raise ScimError(409, UNIQUENESS, "a user with this userName already exists")
-        uow.scim_users.save(
+        uow.scim_users.add(
             member.id,
             organization_id=caller.organization_id,
             workspace_id=workspace_id,

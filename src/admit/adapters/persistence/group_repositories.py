@@ -230,10 +230,23 @@ class Groups(Repository):
             found.update((row[0], bool(row[1])) for row in self.conn.execute(stmt.where(M.id.in_(listed))).all())
         return found
 
+    _of_member = DriverQuery(
+        select(GM.member_id, G.id, G.display_name)
+        .join(t.groups, G.id == GM.group_id)
+        .where(GM.organization_id == bindparam("org"), GM.member_id == bindparam("member"))
+        .order_by(G.name_key, G.id)
+    )
+
     def of_members(self, organization_id: str, member_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
         """The groups of each of these members, as (group id, display name) by name: one query for a
         page of SCIM Users (one per 1,000 ids), never one per member."""
         found: dict[str, list[tuple[str, str]]] = {}
+        if len(member_ids) == 1:  # one User (a GET, a lookup by userName): compiled once
+            for member_id, group_id, name in self._of_member.all(
+                self.conn, {"org": organization_id, "member": member_ids[0]}
+            ):
+                found.setdefault(member_id, []).append((group_id, name))
+            return found
         for chunk in _chunks(list(dict.fromkeys(member_ids))):
             rows = self.conn.execute(
                 select(GM.member_id, G.id, G.display_name)

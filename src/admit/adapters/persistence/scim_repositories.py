@@ -11,10 +11,10 @@ from typing import Any, cast
 from sqlalchemy import Row, and_, bindparam, case, delete, func, insert, not_, or_, select, true, union_all, update
 
 from admit.adapters.persistence import tables as t
-from admit.adapters.persistence.repositories import DriverQuery, Repository
+from admit.adapters.persistence.repositories import DriverQuery, Repository, insert_many
 from admit.scim.errors import ScimError
-from admit.scim.filter import Column, Kind, compare, to_sql
-from admit.scim.schemas import USER_TYPE
+from admit.scim.filter import Column, Compare, Kind, compare, to_sql
+from admit.scim.schemas import USER_SCHEMA, USER_TYPE
 
 
 class ScimTokens(Repository):
@@ -198,6 +198,20 @@ def user_filter_mapping(conn: Any, organization_id: str, workspace_id: str | Non
     }
 
 
+def _user_name_sought(where: Any) -> str | None:
+    """The value of a filter that is exactly ``userName eq "…"`` (core schema), else None."""
+    if not isinstance(where, Compare) or where.op != "eq" or not isinstance(where.value, str):
+        return None
+    path = where.path
+    if (
+        path.sub is not None
+        or path.attr.lower() != "username"
+        or (path.urn or USER_SCHEMA).lower() != USER_SCHEMA.lower()
+    ):
+        return None
+    return where.value
+
+
 class ScimUsers(Repository):
     c = t.scim_users.c
 
@@ -209,10 +223,13 @@ class ScimUsers(Repository):
         """(member columns..., scim: the scim_users row's columns prefixed ``scim_``) of a live member in scope."""
         if len(member_id) > 32 or "\x00" in member_id:
             return None
-        stmt = self._select().where(self._scope(organization_id, workspace_id), _m.id == member_id)
-        return self.conn.execute(stmt).first()
+        row = self._user_by_id.first(self.conn, {"id": member_id})
+        if row is None or row.organization_id != organization_id or row.status == "removed":
+            return None
+        return row if workspace_id is None or row.workspace_id == workspace_id else None
 
-    def _select(self) -> Any:
+    @staticmethod
+    def _select() -> Any:
         return select(
             t.members,
             USER_NAME.label("user_name"),
@@ -220,6 +237,8 @@ class ScimUsers(Repository):
             _s.attributes.label("scim_attributes"),
             _s.updated_at.label("scim_updated_at"),
         ).select_from(_JOINED)
+
+    _user_by_id = DriverQuery(_select().where(_m.id == bindparam("id")))
 
     def search(
         self,
@@ -232,7 +251,19 @@ class ScimUsers(Repository):
         limit: int = 100,
     ) -> tuple[Sequence[Row[Any]], int]:
         """A page of the users in scope matching ``where`` (a parsed SCIM filter or None) in creation
-        order, and how many match in all; ``invalidFilter`` for an attribute that cannot be filtered."""
+        order, and how many match in all; ``invalidFilter`` for an attribute that cannot be filtered.
+        ``userName eq "…"``, the lookup identity providers make before every change, is answered by
+        statements compiled once (the ids through indexes, then each user by its id)."""
+        named = _user_name_sought(where)
+        if named is not None:
+            found = [
+                row
+                for member_id in dict.fromkeys(members_named(self.conn, organization_id, workspace_id, named))
+                if (row := self._user_by_id.first(self.conn, {"id": member_id})) is not None
+            ]
+            found.sort(key=lambda row: (row.created_at, row.id))
+            page = [row for row in found if (row.created_at, row.id) > after] if after is not None else found[offset:]
+            return page[: max(limit, 0)], len(found)
         condition = self._scope(organization_id, workspace_id)
         if where is not None:
             condition = and_(
@@ -251,22 +282,29 @@ class ScimUsers(Repository):
 
     def user_name_taken(self, organization_id: str, workspace_id: str, key: str, exclude: str | None = None) -> bool:
         """Whether a live user of the organization holds this (casefolded) userName, or a live member of
-        ``workspace_id`` this email or username."""
+        ``workspace_id`` this email or username (one statement, compiled once)."""
+        params = {"org": organization_id, "key": key, "ws": workspace_id, "exclude": exclude or ""}
+        return self._user_name_holder.first(self.conn, params) is not None
+
+    @staticmethod
+    def _holders() -> Any:
+        live = and_(_m.status != "removed", _m.id != bindparam("exclude"))  # ids are never empty
         given = (
             select(_m.id)
             .select_from(_JOINED)
-            .where(_s.organization_id == organization_id, _s.user_name_key == key, _m.status != "removed")
+            .where(_s.organization_id == bindparam("org"), _s.user_name_key == bindparam("key"), live)
         )
-        plain = [
-            select(_m.id).where(_m.workspace_id == workspace_id, _m.status != "removed", column == key)
-            for column in (_m.email, _m.username)  # stored lower-case: their unique indexes answer
+        plain = [  # stored lower-case: their unique indexes answer
+            select(_m.id).where(_m.workspace_id == bindparam("ws"), column == bindparam("key"), live)
+            for column in (_m.email, _m.username)
         ]
-        for stmt in (given, *plain):
-            if exclude is not None:
-                stmt = stmt.where(_m.id != exclude)
-            if self.conn.execute(stmt.limit(1)).first() is not None:
-                return True
-        return False
+        return union_all(given, *plain).limit(1)
+
+    _user_name_holder = DriverQuery(_holders())
+
+    def add(self, member_id: str, **values: Any) -> None:
+        """The scim_users row of a member just created (``AlreadyExists`` on a userName clash)."""
+        insert_many(self.conn, t.scim_users, [{"member_id": member_id, "created_at": values["updated_at"], **values}])
 
     def save(self, member_id: str, **values: Any) -> None:
         """Insert or replace the member's scim_users row (``AlreadyExists`` on a userName clash)."""

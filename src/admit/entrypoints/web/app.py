@@ -163,10 +163,15 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     app.add_middleware(FormGuard, settings=settings, cookie_secure=app.state.cookies.secure)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(operations.RequestTelemetry)  # first: the request id and metrics of everything
-    # Routes are matched in order: the health check and the API (the busiest paths) come first.
+    # Routes are matched in order: the health check, then what machines call at volume (apps'
+    # sign-ins at the OpenID endpoints, identity providers' syncs at /scim/v2: each a router
+    # passed over with one regular expression when the path is not its), then the REST API.
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
     app.add_api_route("/readyz", operations.ready, methods=["GET"], include_in_schema=False)
     app.add_api_route("/metrics", operations.scrape, methods=["GET"], include_in_schema=False)
+    _answer_head_like_get(oidc.router)
+    include(app, oidc.router)
+    include(app, scim.router)  # SCIM 2.0 provisioning at /scim/v2 (identity providers)
     api = (
         invitations,
         organizations,
@@ -192,11 +197,6 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     )
     for module in api:
         include(app, module.router)  # each carries its /api/v1 prefix (see routing.Router)
-    # Then the OpenID provider's endpoints, which apps call for every sign-in. A router whose
-    # routes cannot match a path is passed over with one regular expression (routing.Router).
-    _answer_head_like_get(oidc.router)
-    include(app, oidc.router)
-    include(app, scim.router)  # SCIM 2.0 provisioning at /scim/v2 (identity providers)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.mount("/api/v1/docs/assets", StaticFiles(directory=str(DOCS_ASSETS)), name="docs-assets")
     app.add_api_route("/api/v1/docs", _docs, methods=["GET"], include_in_schema=False)

@@ -23,7 +23,7 @@ How a route is added (the second wave: ``/Users``, ``/Groups``, ``/Schemas``, ``
     @router.post("/Users", status_code=201)
     async def create_user(request: Request, ctx: Ctx, caller: Caller) -> Response:
         given = body(request)                      # the parsed JSON (checked by the gate)
-        user = await run_work(ctx, lambda: users.create(ctx, caller, given))
+        user = await run_work(ctx, lambda: users.create(ctx, caller, given), quick=True)
         logged(request, resource_id=user.id, change=given)   # what the log shows (made safe there)
         return ScimJSONResponse(user.resource, status_code=201)
 

@@ -57,7 +57,7 @@ def _base(ctx: Context) -> str:
 @scim_errors
 async def create_user(request: Request, ctx: Ctx, caller: Caller) -> Response:
     given = body(request)
-    user = await run_work(ctx, lambda: scim_users.create(ctx, caller, given))
+    user = await run_work(ctx, lambda: scim_users.create(ctx, caller, given), quick=True)
     logged(request, resource_id=user.id, change=given)
     return _answer(ctx, user, 201, request)
 
@@ -133,7 +133,7 @@ async def _change(request: Request, ctx: Context, caller: Any, user_id: str, cha
     """PUT or PATCH: ``change`` (``scim_users.replace`` or ``.patch``) with the body and If-Match."""
     given = body(request)
     if_match = request.headers.get("if-match")
-    user = await run_work(ctx, lambda: change(ctx, caller, user_id, given, if_match))
+    user = await run_work(ctx, lambda: change(ctx, caller, user_id, given, if_match), quick=True)
     logged(request, resource_id=user.id, change=given)
     return _answer(ctx, user, 200, request)
 
@@ -154,7 +154,7 @@ async def patch_user(request: Request, ctx: Ctx, caller: Caller, user_id: str) -
 @scim_errors
 async def delete_user(request: Request, ctx: Ctx, caller: Caller, user_id: str) -> Response:
     if_match = request.headers.get("if-match")
-    held = await run_work(ctx, lambda: scim_users.delete(ctx, caller, user_id, if_match))
+    held = await run_work(ctx, lambda: scim_users.delete(ctx, caller, user_id, if_match), quick=True)
     logged(request, resource_id=user_id, change={"held": True} if held is not None else None)
     if held is not None:  # the deprovisioning brake holds it for an administrator
         return _answer(ctx, held)
