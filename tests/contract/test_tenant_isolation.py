@@ -223,7 +223,7 @@ def test_scim_token_of_organization_a_gets_404_for_everything_of_organization_b(
         )
         response = idp.request(method, path, json=body if method in ("PUT", "PATCH") else None)
         assert response.status_code == 404, (method, template, response.text)
-        assert response.json()["status"] == "404"
+        assert method == "HEAD" or response.json()["status"] == "404"  # a HEAD answer has no body
     listed = idp.get("/scim/v2/Groups", params={"filter": f'id eq "{b["group_id"]}"'}).json()
     assert listed["totalResults"] == 0
     assert _snapshot(ctx, operator, b) == before

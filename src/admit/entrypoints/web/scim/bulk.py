@@ -27,7 +27,7 @@ from admit.admin import scim_groups, scim_users
 from admit.domain.errors import DomainError, ValidationFailed
 from admit.entrypoints.web.deps import Ctx, run_work
 from admit.entrypoints.web.errors import status_of
-from admit.entrypoints.web.scim import MAX_OPERATIONS, Caller, body, logged, router
+from admit.entrypoints.web.scim import MAX_OPERATIONS, Caller, body, logged, route
 from admit.entrypoints.web.scim.errors import SCIM_TYPES, ScimJSONResponse
 from admit.entrypoints.web.scim.groups import failure
 from admit.scim.auth import ScimCaller
@@ -282,7 +282,7 @@ def _response(answers: dict[int, dict[str, Any]]) -> dict[str, Any]:
     return {"schemas": [BULK_RESPONSE_SCHEMA], "Operations": [answers[i] for i in sorted(answers)]}
 
 
-@router.post("/Bulk")
+@route("/Bulk", methods=["POST"])
 async def bulk(request: Request, ctx: Ctx, caller: Caller) -> Response:
     given = body(request)
     try:

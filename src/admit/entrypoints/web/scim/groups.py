@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from admit.admin import scim_groups
 from admit.entrypoints.web.deps import Ctx, run_work
-from admit.entrypoints.web.scim import Caller, body, logged, router
+from admit.entrypoints.web.scim import Caller, body, logged, route
 from admit.entrypoints.web.scim.errors import ScimJSONResponse
 from admit.scim import etags
 from admit.scim.errors import INVALID_SYNTAX, ScimError
@@ -45,7 +45,7 @@ def _members(request: Request) -> bool:
         return True  # the projection refuses the parameters when the answer is made
 
 
-@router.post("/Groups", status_code=201)
+@route("/Groups", methods=["POST"])
 async def create_group(request: Request, ctx: Ctx, caller: Caller) -> Response:
     given = body(request)
     try:
@@ -56,7 +56,7 @@ async def create_group(request: Request, ctx: Ctx, caller: Caller) -> Response:
         return failure(exc)
 
 
-@router.get("/Groups")
+@route("/Groups")
 async def list_groups(request: Request, ctx: Ctx, caller: Caller) -> Response:
     query = request.query_params
     try:
@@ -78,7 +78,7 @@ async def list_groups(request: Request, ctx: Ctx, caller: Caller) -> Response:
     return ScimJSONResponse(found)
 
 
-@router.post("/Groups/.search")
+@route("/Groups/.search", methods=["POST"])
 async def search_groups(request: Request, ctx: Ctx, caller: Caller) -> Response:
     """A search in the body (RFC 7644 §3.4.3)."""
     given = body(request)
@@ -112,7 +112,7 @@ async def search_groups(request: Request, ctx: Ctx, caller: Caller) -> Response:
     return ScimJSONResponse(found)
 
 
-@router.get("/Groups/{group_id}")
+@route("/Groups/{group_id}")
 async def get_group(request: Request, ctx: Ctx, caller: Caller, group_id: str) -> Response:
     try:
         found = await run_work(ctx, lambda: scim_groups.get(ctx, caller, group_id, members=_members(request)))
@@ -125,7 +125,7 @@ async def get_group(request: Request, ctx: Ctx, caller: Caller, group_id: str) -
         return failure(exc)
 
 
-@router.put("/Groups/{group_id}")
+@route("/Groups/{group_id}", methods=["PUT"])
 async def replace_group(request: Request, ctx: Ctx, caller: Caller, group_id: str) -> Response:
     given = body(request)
     if_match = request.headers.get("if-match")
@@ -139,7 +139,7 @@ async def replace_group(request: Request, ctx: Ctx, caller: Caller, group_id: st
         return failure(exc)
 
 
-@router.patch("/Groups/{group_id}")
+@route("/Groups/{group_id}", methods=["PATCH"])
 async def patch_group(request: Request, ctx: Ctx, caller: Caller, group_id: str) -> Response:
     """200 with the group (honouring ``attributes``/``excludedAttributes``: ask
     ``excludedAttributes=members`` not to get a big group's members back)."""
@@ -155,7 +155,7 @@ async def patch_group(request: Request, ctx: Ctx, caller: Caller, group_id: str)
         return failure(exc)
 
 
-@router.delete("/Groups/{group_id}", status_code=204)
+@route("/Groups/{group_id}", methods=["DELETE"])
 async def delete_group(request: Request, ctx: Ctx, caller: Caller, group_id: str) -> Response:
     if_match = request.headers.get("if-match")
     try:

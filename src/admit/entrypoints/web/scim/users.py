@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from admit.admin import scim_search, scim_users
 from admit.entrypoints.web.deps import Ctx, run_work
-from admit.entrypoints.web.scim import MAX_RESULTS, Caller, body, logged, router
+from admit.entrypoints.web.scim import MAX_RESULTS, Caller, body, logged, route
 from admit.entrypoints.web.scim.errors import PREFIX, ScimJSONResponse, scim_error
 from admit.scim import schemas
 from admit.scim.errors import INVALID_SYNTAX, INVALID_VALUE, ScimError
@@ -53,7 +53,7 @@ def _base(ctx: Context) -> str:
 # --- Users ------------------------------------------------------------------------------------------------
 
 
-@router.post("/Users", status_code=201)
+@route("/Users", methods=["POST"])
 @scim_errors
 async def create_user(request: Request, ctx: Ctx, caller: Caller) -> Response:
     given = body(request)
@@ -62,7 +62,7 @@ async def create_user(request: Request, ctx: Ctx, caller: Caller) -> Response:
     return _answer(ctx, user, 201, request)
 
 
-@router.get("/Users/{user_id}")
+@route("/Users/{user_id}")
 @scim_errors
 async def get_user(request: Request, ctx: Ctx, caller: Caller, user_id: str) -> Response:
     user = await run_work(ctx, lambda: scim_users.get(ctx, caller, user_id), quick=True)
@@ -95,7 +95,7 @@ async def _search(request: Request, ctx: Ctx, caller: Caller, given: dict[str, A
     return ScimJSONResponse(answer)
 
 
-@router.get("/Users")
+@route("/Users")
 @scim_errors
 async def list_users(request: Request, ctx: Ctx, caller: Caller) -> Response:
     return await _search(request, ctx, caller, dict(request.query_params))
@@ -114,13 +114,13 @@ def _search_body(request: Request) -> dict[str, Any]:
     }
 
 
-@router.post("/Users/.search")
+@route("/Users/.search", methods=["POST"])
 @scim_errors
 async def search_users(request: Request, ctx: Ctx, caller: Caller) -> Response:
     return await _search(request, ctx, caller, _search_body(request))
 
 
-@router.post("/.search")
+@route("/.search", methods=["POST"])
 @scim_errors
 async def search_root(request: Request, ctx: Ctx, caller: Caller) -> Response:
     """The root search (RFC 7644 §3.4.3): Users, then Groups (:mod:`admit.admin.scim_search`)."""
@@ -138,19 +138,19 @@ async def _change(request: Request, ctx: Context, caller: Any, user_id: str, cha
     return _answer(ctx, user, 200, request)
 
 
-@router.put("/Users/{user_id}")
+@route("/Users/{user_id}", methods=["PUT"])
 @scim_errors
 async def replace_user(request: Request, ctx: Ctx, caller: Caller, user_id: str) -> Response:
     return await _change(request, ctx, caller, user_id, scim_users.replace)
 
 
-@router.patch("/Users/{user_id}")
+@route("/Users/{user_id}", methods=["PATCH"])
 @scim_errors
 async def patch_user(request: Request, ctx: Ctx, caller: Caller, user_id: str) -> Response:
     return await _change(request, ctx, caller, user_id, scim_users.patch)
 
 
-@router.delete("/Users/{user_id}")
+@route("/Users/{user_id}", methods=["DELETE"])
 @scim_errors
 async def delete_user(request: Request, ctx: Ctx, caller: Caller, user_id: str) -> Response:
     if_match = request.headers.get("if-match")
@@ -174,26 +174,26 @@ def _listed(resources: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-@router.get("/Schemas")
-async def list_schemas(ctx: Ctx, caller: Caller) -> Response:
+@route("/Schemas")
+async def list_schemas(request: Request, ctx: Ctx, caller: Caller) -> Response:
     return ScimJSONResponse(_listed(schemas.schemas_json(_base(ctx))))
 
 
-@router.get("/Schemas/{urn}")
-async def get_schema(ctx: Ctx, caller: Caller, urn: str) -> Response:
+@route("/Schemas/{urn}")
+async def get_schema(request: Request, ctx: Ctx, caller: Caller, urn: str) -> Response:
     found = schemas.schema_json(urn, _base(ctx))
     if found is None:
         return scim_error(404, "no such schema")
     return ScimJSONResponse(found)
 
 
-@router.get("/ResourceTypes")
-async def list_resource_types(ctx: Ctx, caller: Caller) -> Response:
+@route("/ResourceTypes")
+async def list_resource_types(request: Request, ctx: Ctx, caller: Caller) -> Response:
     return ScimJSONResponse(_listed(schemas.resource_types_json(_base(ctx))))
 
 
-@router.get("/ResourceTypes/{name}")
-async def get_resource_type(ctx: Ctx, caller: Caller, name: str) -> Response:
+@route("/ResourceTypes/{name}")
+async def get_resource_type(request: Request, ctx: Ctx, caller: Caller, name: str) -> Response:
     found = next((t for t in schemas.RESOURCE_TYPES.values() if t.name.lower() == name.lower()), None)
     if found is None:
         return scim_error(404, "no such resource type")
