@@ -404,13 +404,14 @@ class Workspaces(Repository):
             .values(**values)
         )
 
+    _of_organization = DriverQuery(
+        select(t.workspaces)
+        .where(t.workspaces.c.organization_id == bindparam("org"))
+        .order_by(t.workspaces.c.created_at, t.workspaces.c.id)
+    )
+
     def list(self, organization_id: str) -> Sequence[Workspace]:
-        rows = self.conn.execute(
-            select(t.workspaces)
-            .where(t.workspaces.c.organization_id == organization_id)
-            .order_by(t.workspaces.c.created_at, t.workspaces.c.id)
-        )
-        return [Workspace._make(row) for row in rows]
+        return [Workspace._make(row) for row in self._of_organization.all(self.conn, {"org": organization_id})]
 
 
 def _rank(role: Any) -> Any:

@@ -12,7 +12,7 @@ from sqlalchemy import Row, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from admit.adapters.persistence import tables as t
-from admit.adapters.persistence.repositories import Repository, insert_returning_id
+from admit.adapters.persistence.repositories import DriverQuery, Repository, insert_returning_id
 
 PENDING = ("queued", "failed", "sending")
 
@@ -48,18 +48,22 @@ class Webhooks(Repository):
             .values(**values)
         )
 
+    _subscribers = DriverQuery(  # every audit event asks: compiled once (``ws`` None: organization-wide only)
+        select(t.webhook_endpoints.c.id, t.webhook_endpoints.c.event_types)
+        .where(
+            t.webhook_endpoints.c.organization_id == bindparam("org"),
+            t.webhook_endpoints.c.enabled.is_(True),
+            or_(t.webhook_endpoints.c.workspace_id.is_(None), t.webhook_endpoints.c.workspace_id == bindparam("ws")),
+        )
+        .order_by(t.webhook_endpoints.c.id)
+    )
+
     def subscribers(self, organization_id: str, workspace_id: str | None) -> Sequence[Row[Any]]:
         """The enabled endpoints an event of this organization (and workspace) goes to (in bulk
         mode, read once per unit of work: every audit event asks)."""
 
         def read() -> Any:
-            scope: Any = self.e.workspace_id.is_(None)
-            if workspace_id is not None:
-                scope = or_(scope, self.e.workspace_id == workspace_id)
-            stmt = select(self.e.id, self.e.event_types).where(
-                self.e.organization_id == organization_id, self.e.enabled.is_(True), scope
-            )
-            return self.conn.execute(stmt.order_by(self.e.id)).all()
+            return self._subscribers.all(self.conn, {"org": organization_id, "ws": workspace_id})
 
         return cast(
             "Sequence[Row[Any]]", self._remembered(("webhook_subscribers", organization_id, workspace_id), read)
