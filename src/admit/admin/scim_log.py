@@ -90,8 +90,13 @@ def entry(
 
 def write(ctx: Context, values: dict[str, Any]) -> None:
     """Store a row made by :func:`entry`."""
+    write_many(ctx, [values])
+
+
+def write_many(ctx: Context, rows: list[dict[str, Any]]) -> None:
+    """Store rows made by :func:`entry`, in one transaction."""
     with ctx.uow(write=True) as uow:
-        uow.scim_requests.add(**values)
+        uow.scim_requests.add_many(rows)
         uow.commit()
 
 

@@ -534,6 +534,8 @@ class ScimHoldsRepository(Protocol):
 class ScimRequestsRepository(Protocol):
     def add(self, **values: Any) -> str: ...
 
+    def add_many(self, rows: list[dict[str, Any]]) -> None: ...
+
     def list(
         self,
         organization_id: str,

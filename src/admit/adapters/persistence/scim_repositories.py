@@ -11,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Row, and_, bindparam, case, delete, func, insert, not_, or_, select, true, union_all, update
 
 from admit.adapters.persistence import tables as t
-from admit.adapters.persistence.repositories import DriverQuery, Repository, insert_many
+from admit.adapters.persistence.repositories import DriverQuery, Repository, insert_many, new_id
 from admit.scim.errors import ScimError
 from admit.scim.filter import Column, Compare, Kind, compare, to_sql
 from admit.scim.schemas import USER_SCHEMA, USER_TYPE
@@ -64,6 +64,10 @@ class ScimRequests(Repository):
 
     def add(self, **values: Any) -> str:
         return self._insert(t.scim_requests, values)
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            insert_many(self.conn, t.scim_requests, [{"id": new_id(), **row} for row in rows])
 
     def list(
         self,
