@@ -233,9 +233,36 @@ def test_outside_dev_mode_loopback_and_private_addresses_are_never_called(keys: 
         with pytest.raises(outbound.FetchFailed, match="refused"):
             outbound.get_json(url, allow_private=False, max_bytes=1024, timeout=1.0)
     assert keys.reads == 0
-    with pytest.raises(assertions.InvalidClientError, match="address is refused"):
+    with pytest.raises(assertions.InvalidClientError, match="see the server's log") as refused:
         assertions.RemoteKeys().key_set("app", keys.url, "rsa-1", allow_private=False, now=0.0)
+    assert "127.0.0.1" not in str(refused.value.description)  # nothing about the network to the caller
     assert keys.reads == 0
+
+
+def test_a_failed_read_is_remembered_and_one_read_serves_many(
+    keys: KeyServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    remote = assertions.RemoteKeys()
+    keys.serve({"error": "down"}, status=503)
+    for _ in range(5):  # an app whose address is down: one read per half minute, not one per request
+        with pytest.raises(assertions.InvalidClientError, match="HTTP 503"):
+            remote.key_set("app", keys.url, "rsa-1", allow_private=True, now=1000.0)
+    assert keys.reads == 1 and "could not be read from its jwks_uri: it answered HTTP 503" in caplog.text
+    keys.serve({"keys": [_public("rsa-1", RSA_1)]})
+    with pytest.raises(assertions.InvalidClientError):
+        remote.key_set("app", keys.url, "rsa-1", allow_private=True, now=1029.0)
+    assert keys.reads == 1
+    results = []
+
+    def read() -> None:
+        results.append(remote.key_set("app", keys.url, "rsa-1", allow_private=True, now=1031.0))
+
+    threads = [threading.Thread(target=read) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 6 and keys.reads == 2  # six requests at once, one read
 
 
 def test_the_cache_lifetime_follows_cache_control_within_bounds() -> None:

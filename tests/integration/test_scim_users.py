@@ -383,6 +383,25 @@ def test_tenant_isolation(ctx: Context, operator: Actor, org: Any, workspace: An
         json={"schemas": [USER, ADMIT], "userName": "d@example.com", ADMIT: {"workspaceId": other_ws.id}},
     )
     assert foreign.status_code == 400
+    # The providers' lookup (userName eq) answers within the token's reach only.
+    lookup = {"filter": 'userName eq "b@example.com"'}
+    assert whole.get("/scim/v2/Users", params=lookup).json()["totalResults"] == 1
+    assert elsewhere.get("/scim/v2/Users", params=lookup).json()["totalResults"] == 1  # b is in second_ws
+    assert client(ctx, token_for(ctx, operator, org.id, workspace.id)).get(
+        "/scim/v2/Users", params=lookup
+    ).json() == {"schemas": [LIST], "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []}
+    assert other.get("/scim/v2/Users", params=lookup).json()["totalResults"] == 0
+
+
+def test_a_member_removed_in_the_console_is_no_longer_found_by_user_name(
+    ctx: Context, operator: Actor, org: Any, workspace: Any, scim: Any
+) -> None:
+    created = create(scim)
+    members.remove(ctx, operator, created["id"])  # not through SCIM: its scim_users row stays
+    found = scim.get("/scim/v2/Users", params={"filter": 'userName eq "ada@example.com"'})
+    assert found.status_code == 200 and found.json()["totalResults"] == 0
+    again = create(scim)  # the provider creates the person anew
+    assert again["id"] != created["id"]
 
 
 def test_search_endpoints_schemas_and_resource_types(scim: Any) -> None:

@@ -501,6 +501,9 @@ def _move_in(
         left = [group.id for group in uow.groups.of_member(workspace.organization_id, member.id)]
         uow.groups.leave(workspace.organization_id, member.id, left)
         uow.groups.touch(workspace.organization_id, left, now)
+        # and their SCIM userName is free again, whichever door removed them: an identity provider
+        # that looks the person up no longer finds them, and may create them anew
+        uow.scim_users.remove(workspace.organization_id, member.id)
     record(
         uow,
         actor,

@@ -226,7 +226,9 @@ def charge_text(
         count, ends = uow.throttles.count_in_window(f"rate:sms:day:{org}", now, _midnight_after(now))
         if count > limits.sms_daily_cap:
             if organization_id is not None:  # told in a transaction of its own: this one may roll back
-                uow.afterwards(lambda later: _tell_in(later, organization_id, workspace_id, now))
+                uow.afterwards(
+                    lambda later: _tell_in(later, organization_id, workspace_id, now), key=f"sms-cap:{organization_id}"
+                )
             raise SmsCapReached(org, workspace_id, ends - now)
 
 

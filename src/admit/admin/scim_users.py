@@ -513,10 +513,7 @@ def delete(ctx: Context, caller: ScimCaller, user_id: str, if_match: str | None 
     actor = caller.actor()
     if members.remove(ctx, actor, row.id, workspace_id=row.workspace_id).status != "removed":
         return current  # held by the deprovisioning brake (admin.scim_brake)
-    with ctx.uow(write=True) as uow:  # the userName is free again
-        uow.scim_users.remove(caller.organization_id, row.id)
-        uow.commit()
-    return None
+    return None  # the userName is free again (members.remove forgets its scim_users row)
 
 
 def not_modified(user: ScimUser, if_none_match: str | None) -> bool:

@@ -165,9 +165,10 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
 
-    def afterwards(self, work: Callable[[UnitOfWork], None]) -> None:
+    def afterwards(self, work: Callable[[UnitOfWork], None], *, key: str | None = None) -> None:
         """Run ``work`` in a write unit of work of its own once this one has ended (committed or
-        rolled back); ``work`` commits. For what must be written even when the change is refused."""
+        rolled back); ``work`` commits. For what must be written even when the change is refused.
+        Work given again with the same ``key`` runs once."""
         ...
 
     def __enter__(self) -> UnitOfWork: ...

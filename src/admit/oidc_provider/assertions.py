@@ -10,7 +10,9 @@ and kept by each process for as long as the answer's ``Cache-Control: max-age`` 
 an hour; five minutes without one). An assertion signed by a key the kept set lacks fetches the set
 again, at most once every 30 seconds per app, so an app rotating its keys is followed at once. When
 the app's address fails, the keys last read (up to a day old) keep serving, and the failure is
-logged; with none, the app is told why its keys could not be read. Only signing keys Admit accepts
+logged (and remembered for 30 seconds: no read per request while an address is down); with none,
+the app gets ``invalid_client`` (the reason in dev mode; outside it, only in the server's log, as
+it may describe the network). Only signing keys Admit accepts
 are kept from the set (RSA of 2048 to 8192 bits, EC P-256; encryption keys and others are passed
 over); a set with a private key in it is refused whole.
 
@@ -133,39 +135,77 @@ class _Kept:
 
 class RemoteKeys:
     """The key sets read from apps' ``jwks_uri``, kept by this process (a cache: another process
-    reads its own), by app and address."""
+    reads its own), by app and address. One read at a time per app and address (requests arriving
+    meanwhile wait for it and use what it read), at most ``MAX_READS`` at once in the process, and
+    a failed read is remembered for ``REFETCH_SECONDS``: an app whose address is down or slow
+    costs one read per half minute, not one per request."""
+
+    MAX_READS = 4
 
     def __init__(self, fetch: Callable[[str, bool], tuple[Any, Any]] | None = None) -> None:
         self._fetch = fetch or _fetch
         self._kept: dict[tuple[str, str], _Kept] = {}
+        self._failed: dict[tuple[str, str], tuple[float, str]] = {}  # when the last read failed, why
+        self._reading: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
+        self._reads = threading.BoundedSemaphore(self.MAX_READS)
 
     def forget(self) -> None:
         with self._lock:
             self._kept.clear()
+            self._failed.clear()
 
     def key_set(self, client_id: str, url: str, kid: str | None, *, allow_private: bool, now: float) -> KeySet:
         """The app's keys at ``now`` (seconds since the epoch), read again when stale or when
         ``kid`` is not among them (at most every :data:`REFETCH_SECONDS`); ``InvalidClientError``
-        when none can be had."""
+        when none can be had (the reason said in dev mode, in the log always)."""
+        where = (client_id, url)
+        kept = self._usable(where, kid, now)
+        if kept is not None:
+            return kept.keys
         with self._lock:
-            kept = self._kept.get((client_id, url))
-        unknown = kid is not None and kept is not None and kid not in kept.kids
-        if kept is None or now >= kept.fresh_until or (unknown and now - kept.read_at >= REFETCH_SECONDS):
-            try:
-                kept = self._read(url, allow_private, now)
-            except (outbound.FetchFailed, ValidationFailed) as exc:
-                reason = exc.reason if isinstance(exc, outbound.FetchFailed) else exc.message
-                log.warning("the keys of app %s could not be read from its jwks_uri: %s", client_id, reason)
-                if kept is None or now - kept.read_at > STALE_SECONDS:
-                    said = re.sub(r"[^\x20\x21\x23-\x5b\x5d-\x7e]", "'", reason)  # as RFC 6749 allows
-                    raise InvalidClientError(
-                        description=f"the app's keys could not be read from its jwks_uri: {said}"
-                    ) from None
+            reading = self._reading.setdefault(where, threading.Lock())
+        with reading:  # one read per app and address; the others wait and take its result
+            kept = self._usable(where, kid, now)
+            if kept is not None:
+                return kept.keys
+            with self._lock:
+                kept, failed = self._kept.get(where), self._failed.get(where)
+            if failed is not None and now - failed[0] < REFETCH_SECONDS:
+                reason = failed[1]  # failed a moment ago: not again yet
             else:
-                with self._lock:
-                    self._kept[(client_id, url)] = kept
-        return kept.keys
+                try:
+                    if not self._reads.acquire(timeout=FETCH_TIMEOUT_SECONDS):
+                        raise outbound.FetchFailed("too many apps' keys are being read at once")
+                    try:
+                        fresh = self._read(url, allow_private, now)
+                    finally:
+                        self._reads.release()
+                except (outbound.FetchFailed, ValidationFailed) as exc:
+                    reason = exc.reason if isinstance(exc, outbound.FetchFailed) else exc.message
+                    log.warning("the keys of app %s could not be read from its jwks_uri: %s", client_id, reason)
+                    with self._lock:
+                        self._failed[where] = (now, reason)
+                else:
+                    with self._lock:
+                        self._kept[where] = fresh
+                        self._failed.pop(where, None)
+                    return fresh.keys
+            if kept is not None and now - kept.read_at <= STALE_SECONDS:
+                return kept.keys  # the last keys read keep serving while the address fails
+            said = re.sub(r"[^\x20\x21\x23-\x5b\x5d-\x7e]", "'", reason) if allow_private else "see the server's log"
+            raise InvalidClientError(description=f"the app's keys could not be read from its jwks_uri ({said})")
+
+    def _usable(self, where: tuple[str, str], kid: str | None, now: float) -> _Kept | None:
+        """The kept set, if it needs no read: fresh, and holding ``kid`` (or read too recently to
+        read again for it)."""
+        with self._lock:
+            kept = self._kept.get(where)
+        if kept is None or now >= kept.fresh_until:
+            return None
+        if kid is not None and kid not in kept.kids and now - kept.read_at >= REFETCH_SECONDS:
+            return None
+        return kept
 
     def _read(self, url: str, allow_private: bool, now: float) -> _Kept:
         document, headers = self._fetch(url, allow_private)

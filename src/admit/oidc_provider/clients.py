@@ -116,6 +116,8 @@ class ClientInput:
                 check_uri(getattr(self, name), name, dev_mode=dev_mode)
 
     def normalise(self) -> None:
+        if self.jwks_uri is not None and not self.jwks_uri.strip():
+            self.jwks_uri = None  # an empty address (the CLI's --jwks-uri "") is none
         if self.token_endpoint_auth_method is None:
             self.token_endpoint_auth_method = AUTH_METHODS.get(self.client_type, ("",))[0]
         self.name = self.name.strip()
@@ -292,7 +294,7 @@ def update(
         for name in EDITABLE:
             if name in changes:
                 setattr(given, name, changes[name])
-        if changes.get("jwks_uri") is not None and "jwks" not in changes:
+        if changes.get("jwks_uri") and "jwks" not in changes:
             given.jwks = None  # keys at an address replace the registered ones
         if changes.get("jwks") is not None and "jwks_uri" not in changes:
             given.jwks_uri = None  # and registered keys the address

@@ -115,7 +115,9 @@ class _Budget:
                 self._refused.add(token_id)
                 return max(ends - now, timedelta(seconds=1))
             self._refused.discard(token_id)
-            self._left[token_id] = (granted - 1, ends)
+            left, leased_until = self._left.get(token_id, (0, ends))
+            # threads that leased at once each add their slice (all counted in the database)
+            self._left[token_id] = ((left if leased_until == ends else 0) + granted - 1, ends)
         return None
 
 

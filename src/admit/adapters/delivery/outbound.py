@@ -113,7 +113,7 @@ def get_json(
     body = bytearray()
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as http:
-            headers = {**target.headers, "accept": accept}
+            headers = {**target.headers, "accept": accept, "accept-encoding": "identity"}  # the size as sent
             with http.stream("GET", target.url, headers=headers, extensions=target.extensions) as response:
                 if response.status_code != 200:
                     raise FetchFailed(f"it answered HTTP {response.status_code}")
@@ -128,5 +128,5 @@ def get_json(
         raise FetchFailed(f"it cannot be reached ({type(exc).__name__})") from None
     try:
         return json.loads(body), answered
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         raise FetchFailed("the answer is not JSON") from None

@@ -228,9 +228,14 @@ class ScimUsers(Repository):
         if len(member_id) > 32 or "\x00" in member_id:
             return None
         row = self._user_by_id.first(self.conn, {"id": member_id})
-        if row is None or row.organization_id != organization_id or row.status == "removed":
-            return None
-        return row if workspace_id is None or row.workspace_id == workspace_id else None
+        return row if row is not None and self._in_scope(row, organization_id, workspace_id) else None
+
+    @staticmethod
+    def _in_scope(row: Any, organization_id: str, workspace_id: str | None) -> bool:
+        """What :meth:`_scope` says in SQL: a live member of the organization (and workspace)."""
+        if row.organization_id != organization_id or row.status == "removed":
+            return False
+        return workspace_id is None or row.workspace_id == workspace_id
 
     @staticmethod
     def _select() -> Any:
@@ -264,6 +269,7 @@ class ScimUsers(Repository):
                 row
                 for member_id in dict.fromkeys(members_named(self.conn, organization_id, workspace_id, named))
                 if (row := self._user_by_id.first(self.conn, {"id": member_id})) is not None
+                and self._in_scope(row, organization_id, workspace_id)
             ]
             found.sort(key=lambda row: (row.created_at, row.id))
             page = [row for row in found if (row.created_at, row.id) > after] if after is not None else found[offset:]

@@ -264,12 +264,14 @@ class UnitOfWork:
         self.flush()
         self._tx.commit()
 
-    def afterwards(self, work: Callable[[UnitOfWork], None]) -> None:
+    def afterwards(self, work: Callable[[UnitOfWork], None], *, key: str | None = None) -> None:
         """Run ``work`` in a write unit of work of its own once this one has ended, committed or
         rolled back (what must be written even when the change that found it need is refused);
         ``work`` commits what it wrote. Its failure is logged, never raised over this one's outcome
-        (but SQLite's writer being busy on the event loop still sends the request to try again)."""
-        self.__dict__.setdefault("_afterwards", []).append(work)
+        (but SQLite's writer being busy on the event loop still sends the request to try again).
+        Work given again with the same ``key`` in this unit of work runs once."""
+        pending: dict[object, Callable[[UnitOfWork], None]] = self.__dict__.setdefault("_afterwards", {})
+        pending.setdefault(key if key is not None else object(), work)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -279,7 +281,7 @@ class UnitOfWork:
                 self._tx.rollback()
         finally:
             self._release()
-        for work in self.__dict__.pop("_afterwards", ()):
+        for work in self.__dict__.pop("_afterwards", {}).values():
             try:
                 with UnitOfWork(self._engine, write=True) as later:
                     work(later)

@@ -102,9 +102,10 @@ has the shape `{"error": {"code", "message", "field"}}`."""
 def freeze_startup_objects() -> None:
     """Leave the objects made while starting (the app's routes, templates, tables, libraries: some
     230,000) out of every later garbage collection (``gc.freeze``). A full collection walked them
-    all, 150 ms of a core here and longer on a busy machine, stopping every request of the process
-    meanwhile: in the soak (``bench/soak.py``) such pauses were the minutes whose p99 passed
-    half a second. Collections still run for what requests allocate."""
+    all, about 150 ms of a core here, stopping every request of the process meanwhile; frozen, a
+    full collection of them costs nothing. Collections still run for what requests allocate.
+    (It did not remove the soak's occasional minutes with a p99 over half a second:
+    ``bench/README.md``.)"""
     gc.collect()
     gc.freeze()
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
@@ -59,6 +60,7 @@ from admit.entrypoints.web.scim.errors import PREFIX, SCIM_JSON, ScimJSONRespons
 from admit.scim.auth import ScimCaller, authenticate
 from admit.shared.context import Context
 
+_log = logging.getLogger(__name__)
 MAX_OPERATIONS = 1000  # operations in one /Bulk request
 MAX_PAYLOAD_BYTES = 1024 * 1024  # the largest body of any request (a /Bulk one included)
 MAX_RESULTS = 1000  # resources in one list or search answer
@@ -197,12 +199,22 @@ class LogBatch:
         if self._waiting and not loop.is_closed():
             task = loop.create_task(self.flush(ctx))
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved (asyncio would warn otherwise): flush logged it
 
     async def flush(self, ctx: Context) -> None:
         rows, self._waiting = self._waiting, []
-        if rows:
+        if not rows:
+            return
+        try:
             await run_work(ctx, lambda: scim_log.write_many(ctx, rows), quick=True)
+        except BaseException:
+            _log.exception("%d rows of the SCIM request log could not be written", len(rows))
+            raise
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

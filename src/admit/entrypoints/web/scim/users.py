@@ -57,9 +57,16 @@ def _base(ctx: Context) -> str:
 @scim_errors
 async def create_user(request: Request, ctx: Ctx, caller: Caller) -> Response:
     given = body(request)
-    user = await run_work(ctx, lambda: scim_users.create(ctx, caller, given), quick=True)
+    # One write transaction, on the loop (quick); a user created inactive is suspended in a second
+    # one, which must not wait for SQLite's writer on the loop: a thread.
+    user = await run_work(ctx, lambda: scim_users.create(ctx, caller, given), quick=not _created_inactive(given))
     logged(request, resource_id=user.id, change=given)
     return _answer(ctx, user, 201, request)
+
+
+def _created_inactive(given: Any) -> bool:
+    active = get_ci(given, "active") if isinstance(given, dict) else None
+    return active is False or (isinstance(active, str) and active.strip().lower() == "false")
 
 
 @route("/Users/{user_id}")
@@ -133,7 +140,7 @@ async def _change(request: Request, ctx: Context, caller: Any, user_id: str, cha
     """PUT or PATCH: ``change`` (``scim_users.replace`` or ``.patch``) with the body and If-Match."""
     given = body(request)
     if_match = request.headers.get("if-match")
-    user = await run_work(ctx, lambda: change(ctx, caller, user_id, given, if_match), quick=True)
+    user = await run_work(ctx, lambda: change(ctx, caller, user_id, given, if_match))  # may write twice: a thread
     logged(request, resource_id=user.id, change=given)
     return _answer(ctx, user, 200, request)
 
