@@ -17,7 +17,6 @@ import re
 import subprocess
 import sys
 import tarfile
-import time
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 from support.postgres import free_port
-from support.processes import environment
+from support.processes import environment, wait_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = "src/admit/adapters/persistence/migrations/versions"
@@ -96,17 +95,7 @@ def old_server(old_code: Path, database_url: str) -> Iterator[str]:
             env=_env(old_code, database_url, ADMIT_BASE_URL=base), stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise AssertionError(f"the old release's server did not start:\n{log.read_text()}")
-            time.sleep(0.1)
+        wait_answering(f"{base}/healthz", process, "the old release's server", log.read_text)
         yield base
         assert "Traceback" not in log.read_text(), log.read_text()
     finally:

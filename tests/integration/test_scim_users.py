@@ -387,9 +387,13 @@ def test_tenant_isolation(ctx: Context, operator: Actor, org: Any, workspace: An
     lookup = {"filter": 'userName eq "b@example.com"'}
     assert whole.get("/scim/v2/Users", params=lookup).json()["totalResults"] == 1
     assert elsewhere.get("/scim/v2/Users", params=lookup).json()["totalResults"] == 1  # b is in second_ws
-    assert client(ctx, token_for(ctx, operator, org.id, workspace.id)).get(
-        "/scim/v2/Users", params=lookup
-    ).json() == {"schemas": [LIST], "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []}
+    assert client(ctx, token_for(ctx, operator, org.id, workspace.id)).get("/scim/v2/Users", params=lookup).json() == {
+        "schemas": [LIST],
+        "totalResults": 0,
+        "startIndex": 1,
+        "itemsPerPage": 0,
+        "Resources": [],
+    }
     assert other.get("/scim/v2/Users", params=lookup).json()["totalResults"] == 0
 
 

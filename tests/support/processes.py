@@ -120,6 +120,23 @@ def field(output: str, name: str) -> str:
     return match.group(1)
 
 
+def wait_answering(url: str, process: Any, what: str, output: Any, *, seconds: float = 60) -> None:
+    """Until ``url`` answers 200; ``AssertionError`` with ``output()`` (what the process wrote) when
+    ``process`` ends first or ``seconds`` pass (the process is then killed)."""
+    deadline = time.monotonic() + seconds  # a loaded 2-core machine can take long to start a server
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait(10)
+            raise AssertionError(f"{what} did not start:\n{output()}")
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def server(database_url: str, **extra: str) -> Iterator[str]:
     """``admit serve`` on a free loopback port, a process of its own started by the launcher
@@ -131,18 +148,7 @@ def server(database_url: str, **extra: str) -> Iterator[str]:
     env = environment(database_url, ADMIT_BASE_URL=base, **extra)
     process = LAUNCHER.start(["serve", "--host", "127.0.0.1", "--port", str(port)], env)
     try:
-        deadline = time.monotonic() + 60  # a loaded 2-core machine can take long to start a server
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                process.wait(10)
-                raise AssertionError(f"admit serve did not start:\n{process.log.read_text(errors='replace')}")
-            time.sleep(0.05)
+        wait_answering(f"{base}/healthz", process, "admit serve", lambda: process.log.read_text(errors="replace"))
         yield base
     finally:
         process.terminate()
@@ -196,17 +202,9 @@ def example_app(issuer: str, port: int, client_id: str, client_secret: str) -> I
     script = Path(__file__).resolve().parents[2] / "examples" / "shop_app.py"
     process = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise AssertionError(f"the example app did not start:\n{output}")
-            time.sleep(0.1)
+        wait_answering(
+            f"{url}/", process, "the example app", lambda: process.stdout.read().decode() if process.stdout else ""
+        )
         yield url
     finally:
         process.terminate()
