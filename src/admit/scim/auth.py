@@ -22,17 +22,20 @@ runaway provider from crowding out the others; past ``REQUESTS_PER_MINUTE`` (the
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from admit.domain import secrets
 from admit.domain.errors import InvalidCredentials, SecretRejected, TooManyAttempts
+from admit.domain.ports import UnitOfWork
 from admit.domain.roles import Role
 from admit.shared.context import Actor, ActorKind, Context
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is at most this stale
 REQUESTS_PER_MINUTE = 6000  # per token, all processes together (a full Entra ID sync stays well below it); 0: none
 WINDOW = timedelta(minutes=1)
+Write = Callable[[UnitOfWork], None]
 
 
 def configure(requests_per_minute: int) -> None:
@@ -94,31 +97,38 @@ class _Budget:
             self._left.clear()
             self._refused.clear()
 
-    def spend(self, ctx: Context, token_id: str, limit: int, now: datetime) -> timedelta | None:
-        """None when the request may go ahead; otherwise how long until the window ends."""
+    def spend(
+        self, ctx: Context, token_id: str, limit: int, now: datetime, also: Write | None = None
+    ) -> tuple[timedelta | None, bool]:
+        """(None when the request may go ahead, otherwise how long until the window ends; whether
+        ``also`` was written). A lease's transaction also writes ``also`` when the request goes
+        ahead, so a request never needs two write transactions (on the event loop only the first
+        may give up when SQLite's writer is busy)."""
         with self._lock:
             left, ends = self._left.get(token_id, (0, now))
             if now < ends:
                 if left > 0:
                     self._left[token_id] = (left - 1, ends)
-                    return None
+                    return None, False
                 if token_id in self._refused:
-                    return ends - now
+                    return ends - now, False
         size = slice_of(limit)
         with ctx.uow(write=True) as uow:
             count, ends = uow.throttles.count_in_window(f"scim:requests:{token_id}", now, now + WINDOW, size)
+            granted = min(size, limit - (count - size))  # what the counter held before this lease
+            if granted > 0 and also is not None:
+                also(uow)
             uow.commit()
-        granted = min(size, limit - (count - size))  # what the counter held before this lease
         with self._lock:
             if granted <= 0:
                 self._left[token_id] = (0, ends)
                 self._refused.add(token_id)
-                return max(ends - now, timedelta(seconds=1))
+                return max(ends - now, timedelta(seconds=1)), False
             self._refused.discard(token_id)
             left, leased_until = self._left.get(token_id, (0, ends))
             # threads that leased at once each add their slice (all counted in the database)
             self._left[token_id] = ((left if leased_until == ends else 0) + granted - 1, ends)
-        return None
+        return None, also is not None
 
 
 def slice_of(limit: int) -> int:
@@ -147,13 +157,19 @@ def authenticate(ctx: Context, authorization_header: str | None) -> ScimCaller:
         row = uow.scim_tokens.by_digest(digest)
     if row is None or row.revoked_at is not None or not secrets.same_digest(row.digest, digest):
         raise InvalidCredentials(REFUSED)
+    stale = row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY
+
+    def touch(uow: UnitOfWork) -> None:
+        uow.scim_tokens.touch(row.id, now, now - TOUCH_EVERY)
+
     if REQUESTS_PER_MINUTE:
-        wait = _budget.spend(ctx, row.id, REQUESTS_PER_MINUTE, now)
+        wait, touched = _budget.spend(ctx, row.id, REQUESTS_PER_MINUTE, now, also=touch if stale else None)
         if wait is not None:
             raise TooManyAttempts(wait)
-    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
+        stale = stale and not touched
+    if stale:
         with ctx.uow(write=True) as uow:
-            uow.scim_tokens.touch(row.id, now, now - TOUCH_EVERY)
+            touch(uow)
             uow.commit()
     return ScimCaller(
         organization_id=row.organization_id,
