@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 from support.postgres import free_port
-from support.processes import environment, wait_answering
+from support.processes import environment, stop, wait_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = "src/admit/adapters/persistence/migrations/versions"
@@ -99,12 +99,7 @@ def old_server(old_code: Path, database_url: str) -> Iterator[str]:
         yield base
         assert "Traceback" not in log.read_text(), log.read_text()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, seconds=15)
 
 
 def test_the_old_release_serves_a_database_at_the_new_head(old_code: Path, old_server: str, database_url: str) -> None:

@@ -120,6 +120,16 @@ def field(output: str, name: str) -> str:
     return match.group(1)
 
 
+def stop(process: Any, *, seconds: float) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within ``seconds``."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_answering(url: str, process: Any, what: str, output: Any, *, seconds: float = 60) -> None:
     """Until ``url`` answers 200; ``AssertionError`` with ``output()`` (what the process wrote) when
     ``process`` ends first or ``seconds`` pass (the process is then killed)."""
@@ -151,12 +161,7 @@ def server(database_url: str, **extra: str) -> Iterator[str]:
         wait_answering(f"{base}/healthz", process, "admit serve", lambda: process.log.read_text(errors="replace"))
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, seconds=10)
         process.log.unlink(missing_ok=True)
 
 

@@ -238,29 +238,23 @@ def _midnight_after(now: datetime) -> datetime:
 
 
 def _tell_in(uow: UnitOfWork, organization_id: str, workspace_id: str | None, now: datetime) -> None:
-    _tell_once(uow, organization_id, workspace_id, now)
-    uow.commit()
-
-
-def _tell_once(uow: UnitOfWork, organization_id: str, workspace_id: str | None, now: datetime) -> bool:
     """One email to each administrator (the organization's system administrators and, when the
     SMS was a workspace's, that workspace's active members who may manage people), the first time
-    today (the day's count of notices is the organization's: whichever refusal comes first)."""
+    today (the day's count of notices is the organization's: whichever refusal comes first); in a
+    unit of work of its own (:meth:`UnitOfWork.afterwards`), which it commits."""
     count, _ = uow.throttles.count_in_window(f"rate:sms:told:{organization_id}", now, _midnight_after(now))
     if count != 1:
-        return False
+        return
     organization = uow.organizations.get(organization_id)
     workspace = uow.workspaces.get(organization_id, workspace_id) if workspace_id else None
     if organization is None:
-        return False
-    if workspace is None:  # an SMS of no workspace: the system administrators, in the organization's name
-        workspace_id = None
+        return
     people: dict[str, str | None] = {}
     for admin in uow.org_controls.admins(organization_id):
         if admin.role == "system_admin" and admin.email:
             people.setdefault(admin.email, None)
-    if workspace_id is not None:
-        for member in uow.members.list(organization_id, workspace_id, status=MemberStatus.ACTIVE, limit=1000):
+    if workspace is not None:  # else an SMS of no workspace: the system administrators, in the organization's name
+        for member in uow.members.list(organization_id, workspace.id, status=MemberStatus.ACTIVE, limit=1000):
             if member.email and Role(member.role).allows(Permission.MANAGE_PEOPLE):
                 people.setdefault(member.email, member.language)
     where = workspace.name if workspace is not None else organization.name
@@ -274,8 +268,8 @@ def _tell_once(uow: UnitOfWork, organization_id: str, workspace_id: str | None, 
             language=language or (workspace.default_language if workspace is not None else "en"),
             subject_id=organization_id,
             organization_id=organization_id,
-            workspace_id=workspace_id,
+            workspace_id=workspace.id if workspace is not None else None,
             payload=payload,
             now=now,
         )
-    return True
+    uow.commit()
