@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     scim_requests_per_minute: int = Field(
         6000,
         ge=0,
-        description="SCIM requests a minute per token and server process, past which the answer is 429 (0 = no limit).",
+        description="SCIM requests a minute per token, all processes together; then 429 (0 = no limit).",
     )
     scim_brake_minimum: int = Field(
         10, ge=0, description="SCIM deprovisioning brake: never brake a workspace of at most this many members."

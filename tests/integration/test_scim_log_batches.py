@@ -1,7 +1,7 @@
-"""The SCIM request log written in batches (``scim.LogBatch``), on both databases: a request's row
-waits while another request is in flight and is written, with that one's, when the last finishes;
-a lone request's row is written before its call ends; a request that hangs does not keep the
-others' rows back longer than the batch's wait."""
+"""The SCIM request log written in batches (``scim_log.keep``/``flush``, ``scim.LogBatch``), on
+both databases: rows wait in memory and are written together, by the timer, at the batch's size,
+before this process reads the log, and at the app's shutdown; rows the database refuses wait
+again and are not lost."""
 
 from __future__ import annotations
 
@@ -10,81 +10,122 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from support.api import client
 
 from admit.admin import scim_log, scim_tokens
-from admit.entrypoints.web.scim import LogBatch
 from admit.shared.context import Actor, Context
+
+USER = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ann@example.com"}
 
 
 def _logged(ctx: Context, operator: Actor, org: Any, token_id: str) -> list[str]:
     _, rows, _ = scim_log.recent(ctx, operator, org.id, token_id)
-    return sorted(f"{row['method']} {row['path']}" for row in rows)
+    return sorted(f"{row['method']} {row['path']} {row['status']}" for row in rows)
 
 
-def test_rows_wait_for_the_requests_in_flight_and_are_written_together(
-    ctx: Context, operator: Actor, org: Any, workspace: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    made, token = scim_tokens.create(ctx, operator, org.id, name="Entra")
-    app = client(ctx).fastapi_app  # type: ignore[attr-defined]
-    headers = {"authorization": f"Bearer {token}", "content-type": "application/scim+json"}
-    monkeypatch.setattr(LogBatch, "WAIT_SECONDS", 0.3)
-    writes: list[int] = []
+@pytest.fixture
+def writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each batch written."""
+    sizes: list[int] = []
     original = scim_log.write_many
 
     def counted(ctx: Context, rows: list[dict[str, Any]]) -> None:
-        writes.append(len(rows))
         original(ctx, rows)
+        sizes.append(len(rows))
 
     monkeypatch.setattr(scim_log, "write_many", counted)
+    return sizes
 
-    batch = LogBatch.of(app.state)
 
-    async def until(condition: Any) -> None:
-        for _ in range(500):  # 5 s at most, however loaded the machine
-            if condition():
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("waited in vain")
+def test_rows_wait_and_are_written_together_before_the_log_is_read(
+    ctx: Context, operator: Actor, org: Any, workspace: Any, writes: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scim_log, "BATCH_WAIT_SECONDS", 60.0)
+    made, token = scim_tokens.create(ctx, operator, org.id, name="Entra")
+    idp = client(ctx, token)
+    assert idp.post("/scim/v2/Users", json=USER).status_code == 201
+    assert idp.post("/scim/v2/Users", json=USER).status_code == 409
+    assert idp.get("/scim/v2/Nowhere").status_code == 404
+    assert writes == [] and scim_log.waiting(ctx) == 3
+    assert _logged(ctx, operator, org, made["id"]) == [
+        "GET /scim/v2/Nowhere 404", "POST /scim/v2/Users 201", "POST /scim/v2/Users 409",
+    ]  # fmt: skip
+    assert writes == [3] and scim_log.waiting(ctx) == 0
+
+
+def test_a_full_batch_is_written_at_once(
+    ctx: Context, operator: Actor, org: Any, writes: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scim_log, "BATCH_WAIT_SECONDS", 60.0)
+    monkeypatch.setattr(scim_log, "BATCH_SIZE", 3)
+    _, token = scim_tokens.create(ctx, operator, org.id, name="Okta")
+    idp = client(ctx, token)
+    for _ in range(7):
+        assert idp.get("/scim/v2/ServiceProviderConfig").status_code == 200
+    assert writes == [3, 3] and scim_log.waiting(ctx) == 1
+
+
+def test_the_timer_writes_what_waits(
+    ctx: Context, operator: Actor, org: Any, writes: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scim_log, "BATCH_WAIT_SECONDS", 0.05)
+    made, token = scim_tokens.create(ctx, operator, org.id, name="Okta")
+    app = client(ctx).fastapi_app  # type: ignore[attr-defined]
 
     async def scenario() -> None:
-        release = asyncio.Event()
-
-        class Slow(httpx.AsyncByteStream):  # a body that arrives when the test says so
-            async def __aiter__(self) -> Any:
-                await release.wait()
-                yield b'{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ann@example.com"}'
-
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="https://admit.example.test", headers=headers
-        ) as api:
-            slow = asyncio.create_task(api.post("/scim/v2/Users", content=Slow()))
-            await until(lambda: batch.in_flight == 1)
-            assert (await api.get("/scim/v2/Users")).status_code == 200
-            assert writes == []  # the row waits: a request is in flight
-            release.set()
-            assert (await slow).status_code == 201
-            assert writes == [2]  # the last to finish wrote both
-            # A request that hangs: the timer writes the other rows after WAIT_SECONDS.
-            release.clear()
-            hung = asyncio.create_task(api.post("/scim/v2/Users", content=Slow()))
-            await until(lambda: batch.in_flight == 1)
-            assert (await api.get("/scim/v2/ServiceProviderConfig")).status_code == 200
-            assert writes == [2]
-            await until(lambda: writes == [2, 1])
-            release.set()
-            assert (await hung).status_code == 409  # ann again: the userName is taken
-            assert writes == [2, 1, 1]
+        headers = {"authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(transport=transport, base_url="https://a.test", headers=headers) as idp:
+            for round_ in (1, 2):
+                assert (await idp.get("/scim/v2/Users")).status_code == 200
+                assert (await idp.get("/scim/v2/Groups")).status_code == 200
+                assert writes == [2] * (round_ - 1)  # the rows wait …
+                for _ in range(500):  # … until the timer (5 s at most, however loaded the machine)
+                    if len(writes) == round_:
+                        break
+                    await asyncio.sleep(0.01)
+                assert writes == [2] * round_  # the second round armed a timer of its own
 
     asyncio.run(scenario())
-    assert _logged(ctx, operator, org, made["id"]) == [
-        "GET /scim/v2/ServiceProviderConfig", "GET /scim/v2/Users", "POST /scim/v2/Users", "POST /scim/v2/Users",
-    ]  # fmt: skip
+    assert _logged(ctx, operator, org, made["id"]) == ["GET /scim/v2/Groups 200"] * 2 + ["GET /scim/v2/Users 200"] * 2
 
 
-def test_a_lone_request_writes_its_row_before_its_call_ends(ctx: Context, operator: Actor, org: Any) -> None:
+def test_waiting_rows_are_written_at_shutdown(
+    ctx: Context, operator: Actor, org: Any, writes: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scim_log, "BATCH_WAIT_SECONDS", 60.0)
+    made, token = scim_tokens.create(ctx, operator, org.id, name="Okta")
+    app = client(ctx).fastapi_app  # type: ignore[attr-defined]
+    with TestClient(app, headers={"authorization": f"Bearer {token}"}) as idp:  # runs the lifespan
+        assert idp.get("/scim/v2/Schemas").status_code == 200
+        assert writes == []
+    assert writes == [1]
+    assert _logged(ctx, operator, org, made["id"]) == ["GET /scim/v2/Schemas 200"]
+
+
+def test_rows_the_database_refuses_wait_again(
+    ctx: Context, operator: Actor, org: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(scim_log, "BATCH_WAIT_SECONDS", 60.0)
     made, token = scim_tokens.create(ctx, operator, org.id, name="Okta")
     idp = client(ctx, token)
-    assert idp.get("/scim/v2/ServiceProviderConfig").status_code == 200
-    assert _logged(ctx, operator, org, made["id"]) == ["GET /scim/v2/ServiceProviderConfig"]
+    assert idp.get("/scim/v2/Schemas").status_code == 200
+    original = scim_log.write_many
+
+    def refused(ctx: Context, rows: list[dict[str, Any]]) -> None:
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(scim_log, "write_many", refused)
+    with pytest.raises(OSError):
+        scim_log.flush(ctx)
+    assert scim_log.waiting(ctx) == 1
+    monkeypatch.setattr(scim_log, "MAX_WAITING", 2)  # a database that stays down: the oldest go
+    assert idp.get("/scim/v2/Users").status_code == 200
+    assert idp.get("/scim/v2/Groups").status_code == 200
+    with pytest.raises(OSError):
+        scim_log.flush(ctx)
+    assert scim_log.waiting(ctx) == 2
+    assert "1 rows of the SCIM request log dropped" in caplog.text
+    monkeypatch.setattr(scim_log, "write_many", original)
+    assert _logged(ctx, operator, org, made["id"]) == ["GET /scim/v2/Groups 200", "GET /scim/v2/Users 200"]

@@ -67,7 +67,8 @@ class ScimRequests(Repository):
 
     def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            insert_many(self.conn, t.scim_requests, [{"id": new_id(), **row} for row in rows])
+            ids = sorted(new_id() for _ in rows)  # in the rows' order, also within one millisecond
+            insert_many(self.conn, t.scim_requests, [{"id": id_, **row} for id_, row in zip(ids, rows, strict=True)])
 
     def list(
         self,

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from admit import __version__
 from admit.adapters.delivery.transports import transports_for
+from admit.admin import scim_log
 from admit.config import Settings
 from admit.entrypoints.web import dev, errors, oidc, operations, scim
 from admit.entrypoints.web.api import invitation, signin, signup, terms
@@ -45,7 +46,7 @@ from admit.entrypoints.web.api.admin import (
     sellers as sellers_api,
 )
 from admit.entrypoints.web.api.admin import signup as signup_api
-from admit.entrypoints.web.deps import close_loop_connections
+from admit.entrypoints.web.deps import close_loop_connections, run_work
 from admit.entrypoints.web.form_guard import FormGuard
 from admit.entrypoints.web.idempotency import IdempotencyKeys
 from admit.entrypoints.web.pages import access_code as access_code_pages
@@ -115,14 +116,21 @@ def create_app(settings: Settings, context: Context, *, background: bool = True)
     outbox worker."""
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
         if background:
             freeze_startup_objects()
         try:
             async with _background(background):
                 yield
         finally:
+            await _write_waiting_log_rows(getattr(started.state, "context", context))
             close_loop_connections()
+
+    async def _write_waiting_log_rows(serving: Context) -> None:
+        try:
+            await run_work(serving, lambda: scim_log.flush(serving))
+        except Exception:
+            log.exception("the SCIM request log's waiting rows were lost at shutdown")
 
     @contextlib.asynccontextmanager
     async def _background(background: bool) -> AsyncIterator[None]:

@@ -10,9 +10,9 @@ Every request under ``/scim/v2`` passes :class:`ScimGate` first (it wraps the ap
 2. refuses a body larger than ``MAX_PAYLOAD_BYTES`` (413), of a type other than JSON
    (``application/scim+json`` or ``application/json``: 415) or that is not JSON (400
    ``invalidSyntax``), and hands the parsed body on (:func:`body`);
-3. writes the request log (:func:`admit.admin.scim_log.entry` and ``write_many``) once the answer's status is
-   known, for every authenticated request, whatever the route (404 and 405 included), in batches
-   (:class:`LogBatch`).
+3. logs the request (:func:`admit.admin.scim_log.entry`) once the answer's status is known, for
+   every authenticated request, whatever the route (404 and 405 included); the rows are written
+   in batches (:class:`LogBatch`).
 
 Errors anywhere under ``/scim/v2`` are SCIM error bodies (``errors.py``); ``app.py``'s handlers
 ask :func:`~admit.entrypoints.web.scim.errors.is_scim`. Bearer requests here bypass the form
@@ -43,7 +43,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
@@ -134,9 +133,7 @@ class ScimGate:
         except DomainError as exc:
             await from_domain(exc, status_of(exc))(scope, receive, send)
             return
-        log = LogBatch.of(scope["app"].state)
         status = 500
-        log.in_flight += 1
         try:
             refused, parsed, receive = await _read_body(scope, receive)
             if refused is not None:
@@ -153,27 +150,19 @@ class ScimGate:
 
             await self.app(scope, receive, sending)
         finally:
-            log.in_flight -= 1
             resource_id, change = _state(scope).get(LOGGED, (None, None))
-            await log.add(ctx, scim_log.entry(ctx, caller, scope["method"], scope["path"], status, resource_id, change))
+            await LogBatch.of(scope["app"].state).add(
+                ctx, scim_log.entry(ctx, caller, scope["method"], scope["path"], status, resource_id, change)
+            )
 
 
 class LogBatch:
-    """The request log's rows of one app, written in batches (group commit): a finished request's
-    row waits while other requests are still in flight, and the last of them to finish writes
-    every waiting row in one transaction; never more than ``SIZE`` rows, and a timer writes rows
-    that waited ``WAIT_SECONDS`` (should a request hang). A lone request writes its own row
-    before its call ends; under an identity provider's parallel sync one commit serves several
-    requests. Rows wait only in memory, for the length of the requests in flight: a process
-    killed (``SIGKILL``) with requests in flight loses their rows, as it loses the requests."""
-
-    SIZE = 64
-    WAIT_SECONDS = 1.0
+    """When the request log's waiting rows are written (:func:`admit.admin.scim_log.keep`): at
+    once when ``scim_log.BATCH_SIZE`` wait, else by a timer ``scim_log.BATCH_WAIT_SECONDS`` after
+    the first, and at the app's shutdown (``app.py``). One per app."""
 
     def __init__(self) -> None:
-        self.in_flight = 0
-        self._waiting: list[dict[str, Any]] = []
-        self._oldest = 0.0  # time.monotonic() of the oldest waiting row
+        self._armed_on: asyncio.AbstractEventLoop | None = None  # the loop whose timer will write
         self._tasks: set[asyncio.Task[None]] = set()  # the timers' writes, kept until done
 
     @classmethod
@@ -184,19 +173,17 @@ class LogBatch:
         return batch
 
     async def add(self, ctx: Context, row: dict[str, Any]) -> None:
-        now = time.monotonic()
-        if not self._waiting:
-            self._oldest = now
-            if self.in_flight:
-                loop = asyncio.get_running_loop()
-                loop.call_later(self.WAIT_SECONDS, self._flush_soon, loop, ctx)
-        self._waiting.append(row)
-        if self.in_flight and len(self._waiting) < self.SIZE and now - self._oldest < self.WAIT_SECONDS:
-            return  # a request still in flight writes it
-        await self.flush(ctx)
+        if scim_log.keep(ctx, row) >= scim_log.BATCH_SIZE:
+            await self.flush(ctx)
+            return
+        loop = asyncio.get_running_loop()
+        if self._armed_on is not loop:  # no timer yet (or only on a closed loop: a test client's)
+            self._armed_on = loop
+            loop.call_later(scim_log.BATCH_WAIT_SECONDS, self._flush_soon, loop, ctx)
 
     def _flush_soon(self, loop: asyncio.AbstractEventLoop, ctx: Context) -> None:
-        if self._waiting and not loop.is_closed():
+        self._armed_on = None
+        if scim_log.waiting(ctx) and not loop.is_closed():
             task = loop.create_task(self.flush(ctx))
             self._tasks.add(task)
             task.add_done_callback(self._done)
@@ -207,13 +194,10 @@ class LogBatch:
             task.exception()  # retrieved (asyncio would warn otherwise): flush logged it
 
     async def flush(self, ctx: Context) -> None:
-        rows, self._waiting = self._waiting, []
-        if not rows:
-            return
         try:
-            await run_work(ctx, lambda: scim_log.write_many(ctx, rows), quick=True)
+            await run_work(ctx, lambda: scim_log.flush(ctx), quick=True)
         except BaseException:
-            _log.exception("%d rows of the SCIM request log could not be written", len(rows))
+            _log.exception("the SCIM request log's waiting rows could not be written (they wait again)")
             raise
 
 
