@@ -146,3 +146,18 @@ def test_returned_characteristics() -> None:
         "label": "L",
         "key": {"kid": "k1"},
     }
+
+
+def test_json_copy_copies_every_level_and_keeps_other_values_deep_copied() -> None:
+    from datetime import UTC, datetime
+
+    from admit.scim import json_copy
+
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    original = {"emails": [{"value": "a@example.com", "primary": True}], "n": 1, "x": None, "t": (["a"],), "at": when}
+    copied = json_copy(original)
+    assert copied == original
+    copied["emails"][0]["value"] = "b@example.com"
+    copied["t"][0].append("b")
+    assert original["emails"][0]["value"] == "a@example.com" and original["t"] == (["a"],)
+    assert copied["at"] == when

@@ -23,7 +23,6 @@ get an access code.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from admit.domain.members import MemberStatus
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Member
 from admit.domain.roles import Role
-from admit.scim import etags
+from admit.scim import etags, json_copy
 from admit.scim.auth import ScimCaller
 from admit.scim.errors import INVALID_VALUE, UNIQUENESS, ScimError
 from admit.scim.filter import get_ci, parse
@@ -102,7 +101,7 @@ def _overlay(
 ) -> list[dict[str, Any]] | None:
     """The stored multi-valued attribute with the member's current value in the chosen entry (kept as
     sent when it is the same value; all kept as sent when Admit could not use the chosen value)."""
-    stored = copy.deepcopy(items) if isinstance(items, list) else []
+    stored = json_copy(items) if isinstance(items, list) else []
     if unusable and value is None:
         return stored or None
     chosen = _first(stored, preferred_type)
@@ -136,7 +135,7 @@ def groups_of(ctx: Context, caller: ScimCaller, member_ids: Sequence[str]) -> di
 def render(ctx: Context, row: Any, groups: Groups = ()) -> ScimUser:
     """The member (a row of ``uow.scim_users.get``/``search``) as a SCIM User; ``groups`` its
     groups, returned as the read-only ``groups`` attribute (RFC 7643 §4.1.2: direct membership)."""
-    stored: dict[str, Any] = copy.deepcopy(row.scim_attributes) if isinstance(row.scim_attributes, dict) else {}
+    stored: dict[str, Any] = json_copy(row.scim_attributes) if isinstance(row.scim_attributes, dict) else {}
     filled = stored.pop(FILLED, {})
     resource: dict[str, Any] = {"schemas": [USER_SCHEMA], "id": row.id}
     if row.scim_external_id is not None:
@@ -241,7 +240,7 @@ def search(
             caller.organization_id, caller.workspace_id, where, offset=page.offset if not page.cursor else 0,
             after=after, limit=page.count,
         )  # fmt: skip
-    groups = groups_of(ctx, caller, [row.id for row in rows]) if rows else {}
+        groups = uow.groups.of_members(caller.organization_id, [row.id for row in rows]) if rows else {}
     resources = [
         project(render(ctx, row, groups.get(row.id, ())).resource, USER_TYPE, attributes, excluded) for row in rows
     ]
@@ -306,9 +305,7 @@ def _wanted(
         "role": wanted_role.value,
     }
     external_id = _text(resource.get("externalId"), "externalId")
-    attributes = {
-        k: copy.deepcopy(v) for k, v in resource.items() if k not in MAPPED_CORE and k not in (ENTERPRISE, ADMIT)
-    }
+    attributes = {k: json_copy(v) for k, v in resource.items() if k not in MAPPED_CORE and k not in (ENTERPRISE, ADMIT)}
     rest = {k: v for k, v in enterprise.items() if k not in MAPPED_ENTERPRISE}
     if "employeeNumber" in enterprise:
         rest["employeeNumber"] = enterprise["employeeNumber"]  # marks that the external ID is an employee number

@@ -26,11 +26,11 @@ than ``MAX_OPERATIONS`` operations or ``MAX_VALUES`` values in one operation.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from admit.scim import json_copy
 from admit.scim.errors import INVALID_PATH, INVALID_SYNTAX, INVALID_VALUE, MUTABILITY, NO_TARGET, ScimError
 from admit.scim.filter import (
     And,
@@ -86,7 +86,7 @@ def apply_patch(
 ) -> PatchResult:
     """Apply a PatchOp body to ``resource`` (its SCIM JSON, as the server would return it)."""
     operations = _operations(body, max_operations)
-    patched: dict[str, Any] = copy.deepcopy(dict(resource))
+    patched: dict[str, Any] = json_copy(dict(resource))
     applier = _Applier(patched, resource_type, max_values)
     for number, operation in enumerate(operations, start=1):
         try:
