@@ -7,6 +7,7 @@ organization's app is not found."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -300,3 +301,74 @@ def test_the_api_keeps_organization_wide_management_for_tokens(
     member_api = client(ctx, api_token(ctx, org.id, role="member"))
     assert member_api.delete(f"/api/v1/organizations/{org.id}/clients/{everywhere}").status_code == 403
     assert api.delete(f"/api/v1/organizations/{org.id}/clients/{everywhere}").status_code == 204
+
+
+def _public_jwks(kid: str) -> str:
+    from joserfc.jwk import RSAKey
+
+    key = RSAKey.generate_key(2048, auto_kid=False)
+    return json.dumps({"keys": [{**key.as_dict(private=False), "kid": kid}]})
+
+
+def test_an_app_with_its_own_keys_is_registered_and_edited_from_the_console(
+    ctx: Context, operator: Actor, org: Any, workspace: Any
+) -> None:
+    account(ctx, operator, workspace, "olga@example.com")
+    browser = browser_of(ctx, "olga@example.com")
+    form = browser.get(f"/admin/{workspace.id}/apps/new").text
+    assert 'name="auth" value="secret" checked' in form and 'id="jwks_uri"' in form and 'id="jwks"' in form
+    token = csrf(form)
+    keyed = {**FORM, "auth": "keys", "csrftoken": token}
+    nothing = browser.post(f"/admin/{workspace.id}/apps/new", data=keyed)
+    assert nothing.status_code == 422 and 'id="jwks-error"' in nothing.text and 'value="keys" checked' in nothing.text
+    not_json = browser.post(f"/admin/{workspace.id}/apps/new", data={**keyed, "jwks": '{"keys": [<script>'})
+    assert not_json.status_code == 422 and "the key set is not JSON" in not_json.text
+    assert "&lt;script&gt;" in not_json.text and "<script>" not in not_json.text  # kept, escaped
+    huge = browser.post(f"/admin/{workspace.id}/apps/new", data={**keyed, "jwks": "x" * 70_000})
+    assert huge.status_code == 422 and "longer than 64 KB" in huge.text
+    private = browser.post(
+        f"/admin/{workspace.id}/apps/new", data={**keyed, "jwks": '{"keys": [{"kty": "RSA", "d": "x", "n": "y"}]}'}
+    )
+    assert private.status_code == 422 and 'id="jwks-error"' in private.text
+    both = browser.post(
+        f"/admin/{workspace.id}/apps/new",
+        data={**keyed, "jwks": _public_jwks("k1"), "jwks_uri": "https://shop.example/jwks.json"},
+    )
+    assert both.status_code == 422 and 'id="jwks_uri-error"' in both.text
+    assert clients.list_clients(ctx, operator, org.id) == []  # nothing half-written
+    by_address = browser.post(
+        f"/admin/{workspace.id}/apps/new", data={**keyed, "jwks_uri": " https://shop.example/jwks.json "}
+    )
+    assert by_address.status_code == 200 and 'id="client-secret"' not in by_address.text
+    assert "signs its token requests with its own keys" in by_address.text
+    assert "https://shop.example/jwks.json" in by_address.text
+    pasted = browser.post(f"/admin/{workspace.id}/apps/new", data={**keyed, "name": "Till", "jwks": _public_jwks("k1")})
+    assert pasted.status_code == 200 and '<code class="id">k1</code>' in pasted.text
+    made = {a["name"]: a for a in clients.list_clients(ctx, operator, org.id)}
+    assert made["Shop"]["token_endpoint_auth_method"] == "private_key_jwt" and not made["Shop"]["client_secret_set"]
+    assert made["Shop"]["jwks_uri"] == "https://shop.example/jwks.json" and made["Shop"]["jwks"] is None
+    assert made["Till"]["jwks"]["keys"][0]["kid"] == "k1" and made["Till"]["jwks_uri"] is None
+    listed = browser.get(f"/admin/{workspace.id}/apps").text
+    assert listed.count("Signs with its keys") == 2 and f"/apps/{made['Shop']['client_id']}/secret" not in listed
+    # Editing: the keys are on the form; an address replaces pasted keys; the method stays.
+    till = made["Till"]["client_id"]
+    edit = browser.get(f"/admin/{workspace.id}/apps/{till}/edit").text
+    assert "With its own keys (private_key_jwt)." in edit and 'name="auth"' not in edit
+    assert "&#34;kid&#34;: &#34;k1&#34;" in edit or "&quot;kid&quot;: &quot;k1&quot;" in edit
+    values = {**FORM, "name": "Till", "jwks": "", "jwks_uri": "https://till.example/keys", "csrftoken": token}
+    saved = browser.post(f"/admin/{workspace.id}/apps/{till}/edit", data={**values, "auth": "secret"})
+    assert saved.status_code == 200 and "The app was saved." in saved.text
+    now = clients.get(ctx, operator, org.id, till)
+    assert now["token_endpoint_auth_method"] == "private_key_jwt"  # "auth" on an edit is ignored
+    assert now["jwks_uri"] == "https://till.example/keys" and now["jwks"] is None
+    cleared = browser.post(f"/admin/{workspace.id}/apps/{till}/edit", data={**values, "jwks_uri": ""})
+    assert cleared.status_code == 422 and 'id="jwks-error"' in cleared.text
+    assert clients.get(ctx, operator, org.id, till)["jwks_uri"] == "https://till.example/keys"  # unchanged
+    # A secret app's edit form offers no keys.
+    ours = app(ctx, operator, org.id, "Ours", workspace.id)
+    plain = browser.get(f"/admin/{workspace.id}/apps/{ours}/edit").text
+    assert "With a client secret." in plain and 'id="jwks"' not in plain
+    kept = browser.post(
+        f"/admin/{workspace.id}/apps/{ours}/edit", data={**FORM, "jwks_uri": "https://x.example/k", "csrftoken": token}
+    )
+    assert kept.status_code == 200 and clients.get(ctx, operator, org.id, ours)["jwks_uri"] is None
