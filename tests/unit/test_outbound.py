@@ -5,10 +5,13 @@ the address that was checked (Host and TLS server name kept)."""
 from __future__ import annotations
 
 import socket
+import threading
+import time
+from typing import Any
 
 import pytest
 
-from admit.adapters.delivery.outbound import Resolver, TargetRefused, checked, is_public
+from admit.adapters.delivery.outbound import Resolver, TargetRefused, checked, is_public, resolve
 
 NOT_PUBLIC = [
     "127.0.0.1",
@@ -107,3 +110,25 @@ def test_a_failed_lookup_is_tried_again_later() -> None:
     with pytest.raises(TargetRefused) as refused:
         checked("https://app.example.com/bc", allow_private=False, resolver=failing)
     assert not refused.value.permanent
+
+
+def test_a_lookup_that_hangs_is_given_up_after_its_timeout() -> None:
+    release = threading.Event()
+
+    def hanging(host: str, port: int, **_: Any) -> list[Any]:
+        release.wait(10)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
+
+    def slow_resolver(host: str, port: int) -> list[str]:
+        return resolve(host, port, timeout=0.2, lookup=hanging)
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(TargetRefused) as refused:
+            checked("https://app.example.com/bc", allow_private=False, resolver=slow_resolver)
+    finally:
+        release.set()
+    assert time.monotonic() - started < 5  # not the lookup's 10 s
+    assert not refused.value.permanent and "TimeoutError" in refused.value.reason
+    answered = resolve("app.example.com", 443, lookup=lambda *a, **k: hanging(*a, **k))
+    assert answered == ["93.184.216.34"]  # an answer in time is used

@@ -15,6 +15,7 @@ import json
 import socket
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,9 +43,25 @@ class Target:
     extensions: dict[str, Any] = field(default_factory=dict)
 
 
-def resolve(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to."""
-    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
+RESOLVE_SECONDS = 3.0  # the longest a caller waits for a host's addresses
+# Lookups run here so that a caller can stop waiting: getaddrinfo itself has no timeout (the
+# system resolver's own can add up to tens of seconds). A lookup that outlives its caller ends in
+# its own time; when every thread is busy with such lookups, new ones wait here, then time out.
+_LOOKUPS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="admit-dns")
+
+
+def resolve(
+    host: str, port: int, *, timeout: float = RESOLVE_SECONDS, lookup: Callable[..., Any] = socket.getaddrinfo
+) -> list[str]:
+    """Every address ``host`` resolves to; ``TimeoutError`` (an ``OSError``) after ``timeout``
+    seconds without an answer."""
+    future = _LOOKUPS.submit(lookup, host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = future.result(timeout)
+    except TimeoutError:
+        future.cancel()
+        raise TimeoutError(f"no address for {host} within {timeout:g} s") from None
+    return sorted({str(info[4][0]) for info in infos})
 
 
 def is_public(address: str) -> bool:
