@@ -47,12 +47,17 @@ async def context(request: Request) -> Context:
     return context_of(request)
 
 
-async def bearer(request: Request) -> str | None:
+def bearer_of(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, or None."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+async def bearer(request: Request) -> str | None:
+    return bearer_of(request)
 
 
 Ctx = Annotated[Context, Depends(context)]

@@ -2,7 +2,11 @@
 it reads the browser's session), the workspace choice (a page form), and the token, revocation,
 introspection and userinfo endpoints (called by apps: outside the form guard, authenticated by
 client credentials or the bearer access token). Authlib's server does the protocol (:mod:`admit.oidc_provider.server`);
-this module turns Starlette requests into its requests and its answers into responses."""
+this module turns Starlette requests into its requests and its answers into responses.
+
+The endpoints on every code flow's path (authorization, token, userinfo) are plain Starlette
+routes (``Router.page``): FastAPI's dependency solving and answer handling were a tenth of a
+flow's CPU, for nothing they use."""
 
 from __future__ import annotations
 
@@ -15,10 +19,10 @@ from authlib.oauth2 import OAuth2Error  # type: ignore[import-untyped]
 from authlib.oauth2.rfc6749.errors import AccessDeniedError  # type: ignore[import-untyped]
 from authlib.oidc.core.errors import AccountSelectionRequiredError, InteractionRequiredError, LoginRequiredError  # type: ignore[import-untyped]
 from fastapi import Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from admit.domain.errors import InvalidCredentials, PermissionDenied
-from admit.entrypoints.web.deps import Bearer, Ctx, blocking, run_work
+from admit.entrypoints.web.deps import Ctx, bearer_of, blocking, context_of, run_work
 from admit.entrypoints.web.pages import oidc_account
 from admit.entrypoints.web.pages.common import browser_cookies, page
 from admit.entrypoints.web.pages.settings import change_first
@@ -59,14 +63,15 @@ def _json(answer: Answer, headers: dict[str, str]) -> Response:
     return JSONResponse(answer.body, answer.status, headers=merged)
 
 
-async def _posted(request: Request, ctx: Ctx, path: str) -> HttpRequest:
+async def _posted(request: Request, ctx: Context, path: str) -> HttpRequest:
     form = await request.form()
     fields = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
     return HttpRequest("POST", ctx.link(path), fields, request.headers.get("authorization"))
 
 
-@router.post(TOKEN_PATH)
-async def token(request: Request, ctx: Ctx) -> Response:
+@router.page(TOKEN_PATH, methods=["POST"])
+async def token(request: Request) -> Response:
+    ctx = context_of(request)
     given = await _posted(request, ctx, TOKEN_PATH)
     # An app's signed assertion may need its keys read from its jwks_uri: network, so a thread.
     quick = all(name != "client_assertion" for name, _ in given.fields)
@@ -91,8 +96,9 @@ async def introspection(request: Request, ctx: Ctx) -> Response:
     return _json(answer, NO_STORE)
 
 
-@router.api_route(discovery.USERINFO_PATH, methods=["GET", "POST"])
-async def user_info(ctx: Ctx, token: Bearer) -> Response:
+@router.page(discovery.USERINFO_PATH, methods=["GET", "POST"])
+async def user_info(request: Request) -> Response:
+    ctx, token = context_of(request), bearer_of(request)
     refused = {"www-authenticate": 'Bearer error="invalid_token"', **OPEN}
     if token is None:
         return JSONResponse({"error": "invalid_token"}, 401, headers={"www-authenticate": "Bearer", **OPEN})
@@ -110,8 +116,9 @@ async def user_info_preflight() -> Response:
     return Response(status_code=204, headers={**OPEN, **allowed, "access-control-max-age": "600"})
 
 
-@router.get(AUTHORIZE_PATH, response_class=HTMLResponse)
-async def authorization(request: Request, ctx: Ctx) -> Response:
+@router.page(AUTHORIZE_PATH)
+async def authorization(request: Request) -> Response:
+    ctx = context_of(request)
     given = HttpRequest("GET", ctx.link(AUTHORIZE_PATH), list(request.query_params.multi_items()))
     session = browser_cookies(request).session(request)
     return await run_work(ctx, lambda: _authorize(request, ctx, _server(request), given, session), quick=True)
