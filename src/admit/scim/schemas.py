@@ -140,9 +140,11 @@ class ResourceType:
     schema: Schema
     extensions: tuple[tuple[Schema, bool], ...] = ()
     _index: dict[str, tuple[Schema, Attribute]] = field(default_factory=dict, compare=False, repr=False)
+    _urns: dict[str, Schema] = field(default_factory=dict, compare=False, repr=False)  # lower-case URN → schema
 
     def __post_init__(self) -> None:
         for schema in self.schemas():
+            self._urns[schema.id.lower()] = schema
             attributes = schema.attributes if schema is not self.schema else (*COMMON_ATTRIBUTES, *schema.attributes)
             for attribute in attributes:
                 key = attribute.name.lower()
@@ -156,8 +158,9 @@ class ResourceType:
             yield extension
 
     def schema_by_urn(self, urn: str) -> Schema | None:
-        lowered = urn.lower()
-        return next((s for s in self.schemas() if s.id.lower() == lowered), None)
+        """The core schema or an extension by its URN, case-insensitively (asked of every key of
+        every resource read or written: one dictionary lookup)."""
+        return self._urns.get(urn.lower())
 
     def is_extension(self, schema: Schema) -> bool:
         return schema is not self.schema

@@ -134,7 +134,7 @@ class ScimGate:
         if self._routes is None:
             handlers = scope["app"].exception_handlers
             self._routes = ExceptionMiddleware(
-                StarletteRouter(routes=list(router.routes)),
+                StarletteRouter(routes=sorted(router.routes, key=_less_asked)),
                 handlers={key: handler for key, handler in handlers.items() if key not in (500, Exception)},
             )
         return self._routes
@@ -216,6 +216,12 @@ class LogBatch:
         except BaseException:
             _log.exception("the SCIM request log's waiting rows could not be written (they wait again)")
             raise
+
+
+def _less_asked(route: Any) -> bool:
+    """Users' routes first: a provider's sync is mostly Users (routes are tried in order; no two
+    SCIM routes match the same path and method, so the order decides nothing else)."""
+    return not str(getattr(route, "path", "")).startswith(f"{PREFIX}/Users")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
