@@ -419,3 +419,37 @@ def test_the_longest_filter_compiles_and_evaluates(joiner: str) -> None:
     for dialect in (sqlite.dialect(), postgresql.dialect()):
         assert str(expression.compile(dialect=dialect)).count("lower(") > 400
     assert f.matches(ast, {"userName": "X"}, USER_TYPE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'userName eq "ada@example.com"',
+        'USERNAME EQ "Ada"',
+        ' userName  eq  "x" ',
+        'userName eq ""',
+        'userName eq "é ü 漢字 <b>"',
+        'externalId eq "00u1"',
+        'displayName eq "Sales"',
+        'id eq "01a2"',
+        'userName eq "a\\"b"',  # an escape: the parser's
+        'userName eq "a\\u0041"',
+        'userName\teq "x"',
+        'userName eq "x" and active eq true',
+        'userName eq "x")',
+        'emails.value eq "x"',
+        'userName sw "x"',
+        'userName eq "a\x7fb"',
+        'userName eq "' + "x" * 5000 + '"',
+    ],
+)
+def test_the_plain_eq_shortcut_reads_a_filter_as_the_parser_does(text: str) -> None:
+    try:
+        expected: object = f._Parser(text, "invalidFilter").parse_filter()
+    except ScimError as error:
+        expected = (error.status, error.scim_type)
+    try:
+        got: object = f.parse(text)
+    except ScimError as error:
+        got = (error.status, error.scim_type)
+    assert got == expected

@@ -161,3 +161,18 @@ def test_json_copy_copies_every_level_and_keeps_other_values_deep_copied() -> No
     copied["t"][0].append("b")
     assert original["emails"][0]["value"] == "a@example.com" and original["t"] == (["a"],)
     assert copied["at"] == when
+
+
+@pytest.mark.parametrize(
+    ("resource", "resource_type"),
+    [
+        (USER, USER_TYPE),
+        ({**USER, "password": "secret", "x-unknown": {"a": 1}, "Emails": [{"value": "c@example.com"}]}, USER_TYPE),
+        (THING, SECRETS),
+        ({**THING, "key": [{"public": "a", "private": "b"}, {"private": "c"}], "extra": 1}, SECRETS),
+    ],
+)
+def test_no_parameters_answer_as_the_general_rules_do(resource: dict[str, Any], resource_type: ResourceType) -> None:
+    # An excludedAttributes naming nothing known takes the general path, with the same meaning.
+    assert project(resource, resource_type) == project(resource, resource_type, excluded="noSuchAttribute")
+    assert project(resource, resource_type) == project(resource, resource_type)  # the rules remembered

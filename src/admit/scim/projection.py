@@ -122,6 +122,11 @@ def _attribute(
     wanted: _Selection | None,
     unwanted: _Selection | None,
 ) -> Any:
+    if wanted is None and unwanted is None:  # no parameters: what the schema says, looked up once
+        rule = _plain_rule(resource_type, schema, name)
+        if rule is _KEEP or rule is _DROP:
+            return value if rule is _KEEP else _DROP
+        return _subs(rule, value, drop=set())
     found = resource_type.attribute(name, schema.id)
     if found is None:  # not in the schema: returned like a default attribute
         return value if wanted is None else _DROP
@@ -146,6 +151,32 @@ def _attribute(
         if listed is not False:
             return _subs(attribute, value, drop=listed)
     return _without_never(attribute, value)
+
+
+_KEEP: Any = object()
+_PLAIN_RULES: dict[tuple[str, str, str], Any] = {}  # (resource type, schema, name) → _KEEP, _DROP or an Attribute
+
+
+def _plain_rule(resource_type: ResourceType, schema: Schema, name: str) -> Any:
+    """What a request without ``attributes`` and ``excludedAttributes`` does with ``name``:
+    return it (``_KEEP``), drop it (``_DROP``: ``returned`` never or request), or return it
+    without its ``returned: never`` sub-attributes (the attribute)."""
+    key = (resource_type.name, schema.id, name)
+    rule = _PLAIN_RULES.get(key)
+    if rule is None:
+        found = resource_type.attribute(name, schema.id)
+        if found is None:
+            rule = _KEEP
+        elif found[1].returned in (NEVER, REQUEST):
+            rule = _DROP
+        else:
+            attribute = found[1]
+            complex_never = attribute.type == COMPLEX and any(s.returned == NEVER for s in attribute.sub_attributes)
+            rule = attribute if complex_never else _KEEP
+        if len(_PLAIN_RULES) >= 4096:  # names come from stored attributes: bounded, but not by us
+            _PLAIN_RULES.clear()
+        _PLAIN_RULES[key] = rule
+    return rule
 
 
 def _without_never(attribute: Attribute, value: Any) -> Any:
