@@ -171,9 +171,12 @@ class Grantee:
 
 @dataclass(frozen=True)
 class IssuedCode:
-    """A stored authorization code, as Authlib's ``AuthorizationCodeMixin`` asks about it."""
+    """A stored authorization code, as Authlib's ``AuthorizationCodeMixin`` asks about it, and
+    its person's claims for the code's scope as read when it was redeemed (None: not an active
+    member any more)."""
 
     row: Record
+    claims: dict[str, Any] | None = None
 
     def get_redirect_uri(self) -> str:
         return str(self.row.redirect_uri)

@@ -108,7 +108,8 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
             uow.commit()
 
     def query_authorization_code(self, code: str, client: AppClient) -> IssuedCode | None:
-        """The code, consumed now; a code used before is refused and its tokens revoked."""
+        """The code, consumed now, with its person's claims read in the same transaction; a code
+        used before is refused and its tokens revoked."""
         try:
             digest = secrets.digest_for(code, CODE)
         except SecretRejected:
@@ -127,17 +128,20 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
                 )  # fmt: skip
                 uow.commit()
                 return None
+            if now >= row.expires_at:
+                uow.commit()
+                return None
+            claims = person_claims(uow, row.account_id, row.workspace_id, row.organization_id, row.scope.split())
             uow.commit()
-        return IssuedCode(row) if now < row.expires_at else None
+        return IssuedCode(row, claims)
 
     def delete_authorization_code(self, authorization_code: IssuedCode) -> None:
         """Nothing to do: the code was consumed when it was looked up."""
 
     def authenticate_user(self, authorization_code: IssuedCode) -> Grantee | None:
-        """The code's person, if still active (and an active member of its workspace)."""
-        row = authorization_code.row
-        with self.ctx.uow() as uow:
-            claims = person_claims(uow, row.account_id, row.workspace_id, row.organization_id, row.scope.split())
+        """The code's person, if still active (and an active member of its workspace): as read
+        when the code was redeemed (``query_authorization_code``)."""
+        row, claims = authorization_code.row, authorization_code.claims
         if claims is None:
             return None
         return Grantee(
