@@ -129,3 +129,23 @@ def test_rows_the_database_refuses_wait_again(
     assert "1 rows of the SCIM request log dropped" in caplog.text
     monkeypatch.setattr(scim_log, "write_many", original)
     assert _logged(ctx, operator, org, made["id"]) == ["GET /scim/v2/Groups 200", "GET /scim/v2/Users 200"]
+
+
+def test_a_row_whose_token_is_gone_is_dropped_and_the_others_written(
+    ctx: Context, operator: Actor, org: Any, engine: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy import text
+
+    from admit.domain.roles import Role
+    from admit.scim.auth import ScimCaller
+
+    kept, _ = scim_tokens.create(ctx, operator, org.id, name="Kept")
+    gone, _ = scim_tokens.create(ctx, operator, org.id, name="Gone")
+    for made in (kept, gone, kept):
+        caller = ScimCaller(organization_id=org.id, workspace_id=None, token_id=made["id"], role=Role.ADMIN, name="x")
+        scim_log.keep(ctx, scim_log.entry(ctx, caller, "GET", f"/scim/v2/Users/{made['name']}", 200))
+    with engine.begin() as conn:  # a token deleted outright (as an organization's removal would)
+        conn.execute(text("DELETE FROM scim_tokens WHERE id = :id"), {"id": gone["id"]})
+    assert scim_log.flush(ctx) == 2 and scim_log.waiting(ctx) == 0
+    assert "a SCIM request log row was dropped" in caplog.text
+    assert _logged(ctx, operator, org, kept["id"]) == ["GET /scim/v2/Users/Kept 200"] * 2

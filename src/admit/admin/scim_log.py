@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from admit.admin import scim_tokens
-from admit.domain.errors import PermissionDenied, ValidationFailed
+from admit.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from admit.scim.auth import ScimCaller
 from admit.shared.context import Actor, Context
 
@@ -152,6 +152,8 @@ def flush(ctx: Context) -> int:
         return 0
     try:
         write_many(ctx, rows)
+    except Conflict:  # a row whose token or organization is gone: the others are kept
+        return _one_by_one(ctx, rows)
     except BaseException:
         with held.lock:
             held.rows[:0] = rows
@@ -186,6 +188,19 @@ def _position(before: str | None) -> tuple[datetime, str] | None:
     if when.tzinfo is None or not row_id or len(row_id) > 32 or "\x00" in row_id:
         raise ValidationFailed("not a position in the log", field="before")
     return when, row_id
+
+
+def _one_by_one(ctx: Context, rows: list[dict[str, Any]]) -> int:
+    """Each row in a transaction of its own, dropping (and logging) those the database refuses
+    for what they refer to; how many were written."""
+    written = 0
+    for row in rows:
+        try:
+            write_many(ctx, [row])
+            written += 1
+        except Conflict:
+            _log.warning("a SCIM request log row was dropped: its token or organization is gone")
+    return written
 
 
 def recent(
