@@ -54,3 +54,13 @@ def test_the_api_and_the_pages_explain_an_outage(exc: Exception, status: int, co
 def test_an_ordinary_database_error_is_still_a_500_with_an_incident() -> None:
     api = app_raising(OperationalError("x", {}, sqlite3.OperationalError("no such table: t"))).post("/api/v1/thing")
     assert api.status_code == 500 and api.json()["error"]["code"] == "internal_error"
+
+
+@pytest.mark.parametrize("error", ["AdminShutdown", "CannotConnectNow", "OperationalError", "InterfaceError"])
+def test_a_postgresql_restart_is_an_outage_whatever_psycopg_subclass_says_so(error: str) -> None:
+    import psycopg
+
+    raised = getattr(psycopg.errors, error, None) or getattr(psycopg, error)
+    wrapped = OperationalError("SELECT 1", {}, raised("the database system is starting up"))
+    assert outage(wrapped) == UNAVAILABLE
+    assert outage(IntegrityError("INSERT", {}, psycopg.errors.UniqueViolation("duplicate key"))) is None

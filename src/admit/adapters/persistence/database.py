@@ -52,9 +52,14 @@ def outage(exc: BaseException) -> str | None:
         return STORAGE_FULL
     if exc.connection_invalidated:
         return UNAVAILABLE
-    kind = type(exc.orig).__name__ if exc.orig is not None else ""
-    if kind in ("OperationalError", "InterfaceError") and not isinstance(exc.orig, sqlite3.Error):
-        return UNAVAILABLE  # psycopg: connection refused, server closed the connection, shutting down
+    if exc.orig is None or isinstance(exc.orig, sqlite3.Error):
+        return None
+    kinds = {kind.__name__ for kind in type(exc.orig).__mro__}
+    if kinds & {"OperationalError", "InterfaceError"}:
+        # psycopg: connection refused, server closed the connection, and the subclasses a restart
+        # raises (AdminShutdown "terminating connection due to administrator command",
+        # CannotConnectNow "the database system is starting up"): looked up by ancestry, not name
+        return UNAVAILABLE
     return None
 
 
