@@ -149,3 +149,22 @@ def test_a_row_whose_token_is_gone_is_dropped_and_the_others_written(
     assert scim_log.flush(ctx) == 2 and scim_log.waiting(ctx) == 0
     assert "a SCIM request log row was dropped" in caplog.text
     assert _logged(ctx, operator, org, kept["id"]) == ["GET /scim/v2/Users/Kept 200"] * 2
+
+
+def test_a_full_batch_the_database_refuses_does_not_fail_the_request(
+    ctx: Context, operator: Actor, org: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scim_log, "BATCH_WAIT_SECONDS", 60.0)
+    monkeypatch.setattr(scim_log, "BATCH_SIZE", 1)
+    made, token = scim_tokens.create(ctx, operator, org.id, name="Okta")
+    original = scim_log.write_many
+
+    def refused(ctx: Context, rows: list[dict[str, Any]]) -> None:
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(scim_log, "write_many", refused)
+    idp = client(ctx, token)
+    assert idp.get("/scim/v2/Schemas").status_code == 200  # the answer went out; its row waits
+    assert scim_log.waiting(ctx) == 1
+    monkeypatch.setattr(scim_log, "write_many", original)
+    assert _logged(ctx, operator, org, made["id"]) == ["GET /scim/v2/Schemas 200"]

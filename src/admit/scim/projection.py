@@ -154,15 +154,15 @@ def _attribute(
 
 
 _KEEP: Any = object()
-_PLAIN_RULES: dict[tuple[str, str, str], Any] = {}  # (resource type, schema, name) → _KEEP, _DROP or an Attribute
 
 
 def _plain_rule(resource_type: ResourceType, schema: Schema, name: str) -> Any:
     """What a request without ``attributes`` and ``excludedAttributes`` does with ``name``:
     return it (``_KEEP``), drop it (``_DROP``: ``returned`` never or request), or return it
     without its ``returned: never`` sub-attributes (the attribute)."""
-    key = (resource_type.name, schema.id, name)
-    rule = _PLAIN_RULES.get(key)
+    rules = resource_type.plain_rules  # _KEEP, _DROP or an Attribute, per (schema, name)
+    key = (schema.id, name)
+    rule = rules.get(key)
     if rule is None:
         found = resource_type.attribute(name, schema.id)
         if found is None:
@@ -173,9 +173,9 @@ def _plain_rule(resource_type: ResourceType, schema: Schema, name: str) -> Any:
             attribute = found[1]
             complex_never = attribute.type == COMPLEX and any(s.returned == NEVER for s in attribute.sub_attributes)
             rule = attribute if complex_never else _KEEP
-        if len(_PLAIN_RULES) >= 4096:  # names come from stored attributes: bounded, but not by us
-            _PLAIN_RULES.clear()
-        _PLAIN_RULES[key] = rule
+        if len(rules) >= 4096:  # names come from stored attributes: bounded, but not by us
+            rules.clear()
+        rules[key] = rule
     return rule
 
 

@@ -141,6 +141,8 @@ class ResourceType:
     extensions: tuple[tuple[Schema, bool], ...] = ()
     _index: dict[str, tuple[Schema, Attribute]] = field(default_factory=dict, compare=False, repr=False)
     _urns: dict[str, Schema] = field(default_factory=dict, compare=False, repr=False)  # lower-case URN → schema
+    # (schema id, name) → what a read without attributes parameters returns of it (``projection``)
+    plain_rules: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for schema in self.schemas():

@@ -41,6 +41,7 @@ ceiling): every query filters by it. Raise domain errors
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -52,6 +53,7 @@ from starlette.responses import Response
 from starlette.routing import Router as StarletteRouter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from admit.adapters.persistence.database import outage
 from admit.admin import scim_log
 from admit.domain.errors import DomainError
 from admit.entrypoints.web.deps import Ctx, context_of, run_work
@@ -191,7 +193,8 @@ class LogBatch:
 
     async def add(self, ctx: Context, row: dict[str, Any]) -> None:
         if scim_log.keep(ctx, row) >= scim_log.BATCH_SIZE:
-            await self.flush(ctx)
+            with contextlib.suppress(Exception):  # logged by flush; the rows wait for the next try
+                await self.flush(ctx)
             return
         loop = asyncio.get_running_loop()
         if self._armed_on is not loop:  # no timer yet (or only on a closed loop: a test client's)
@@ -213,8 +216,11 @@ class LogBatch:
     async def flush(self, ctx: Context) -> None:
         try:
             await run_work(ctx, lambda: scim_log.flush(ctx), quick=True)
-        except BaseException:
-            _log.exception("the SCIM request log's waiting rows could not be written (they wait again)")
+        except Exception as exc:
+            if outage(exc):  # one line, as every outage is logged
+                _log.warning("the SCIM request log waits: the database is unavailable (%s)", type(exc).__name__)
+            else:
+                _log.exception("the SCIM request log's waiting rows could not be written (they wait again)")
             raise
 
 
