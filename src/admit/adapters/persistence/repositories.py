@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
+import threading
 import time
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -50,10 +51,26 @@ REMOVED: ColumnClause[str] = literal_column("'removed'")
 PENDING: ColumnClause[str] = literal_column("'pending'")
 
 
+_RANDOM_BITS = 80
+_last_id = [0, 0]  # this process's last (millisecond, random part)
+_id_lock = threading.Lock()
+
+
 def new_id() -> str:
     """32 hex digits: a millisecond timestamp, then 80 random bits. Ids created later sort later,
-    so primary-key inserts append to the index instead of landing at random pages."""
-    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+    so primary-key inserts append to the index instead of landing at random pages; within one
+    millisecond (or after the clock stepped back) this process's next id is the last one plus a
+    random step of up to 32 bits, so "in creation order" holds for rows one process adds at once."""
+    now = time.time_ns() // 1_000_000
+    random = secrets.randbits(_RANDOM_BITS)
+    with _id_lock:
+        last, previous = _last_id
+        if now <= last:
+            now, random = last, previous + 1 + secrets.randbits(32)
+            if random >= 1 << _RANDOM_BITS:  # not in this universe's lifetime; still sorts later
+                now, random = last + 1, secrets.randbits(_RANDOM_BITS - 1)
+        _last_id[:] = (now, random)
+    return f"{now:012x}{random:020x}"
 
 
 @cache
