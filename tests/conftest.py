@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from support.api import close_portal
 from support.clock import FixedClock
 from support.postgres import binaries, throwaway_cluster
@@ -86,12 +86,16 @@ def engine(database_url: str) -> Engine:
 
 def _empty(engine: Engine) -> None:
     """Delete every row, children first (again if a child row arrived meanwhile: a server's
-    batched SCIM request log may still be writing the test's last rows)."""
-    try:
-        _delete_all(engine)
-    except IntegrityError:
-        time.sleep(0.5)
-        _delete_all(engine)
+    batched SCIM request log may still be writing the test's last rows, and on PostgreSQL its
+    insert and these deletes can deadlock, one of them refused)."""
+    for attempt in range(3):
+        try:
+            _delete_all(engine)
+            return
+        except (IntegrityError, OperationalError):
+            if attempt == 2:
+                raise
+            time.sleep(0.5)
 
 
 def _delete_all(engine: Engine) -> None:
