@@ -216,7 +216,12 @@ class Groups(Repository):
                 t.members.outerjoin(t.group_members, and_(GM.member_id == M.id, GM.group_id == group_id))
             )
         if workspace_id is not None:
-            stmt = stmt.where(M.workspace_id == workspace_id)
+            # On SQLite a unary + keeps the workspace's index out of the plan: with it the planner
+            # walked the whole workspace testing each member against the list (1.4 ms for one id
+            # among 10,000 members, 25 ms for all of them) instead of looking each id up.
+            sqlite = self.conn.dialect.name == "sqlite"
+            scoped = literal_column("+members.workspace_id") if sqlite else M.workspace_id
+            stmt = stmt.where(scoped == workspace_id)
         found: dict[str, bool] = {}
         if self.conn.dialect.name == "postgresql":
             ids = list(member_ids)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Row, Table, delete, func, or_, select, update
 
 from admit.adapters.persistence import tables as t
-from admit.adapters.persistence.repositories import Repository
+from admit.adapters.persistence.repositories import REMOVED, Repository
 
 OI = t.organization_invitations.c
 M = t.members.c
@@ -86,13 +86,13 @@ class OrganizationInvitations(Repository):
         """Every member row that is not removed (id, account_id, workspace_id, status, licence, role, email)."""
         return self.conn.execute(
             select(M.id, M.account_id, M.workspace_id, M.status, M.licence, M.role, M.email)
-            .where(M.organization_id == organization_id, M.status != "removed")
+            .where(M.organization_id == organization_id, M.status != REMOVED)
             .order_by(M.created_at, M.id)
         ).all()
 
     def member_rows_for_account(self, account_id: str) -> Sequence[Any]:
         return self.conn.execute(
-            select(M.organization_id, M.workspace_id, M.status).where(M.account_id == account_id, M.status != "removed")
+            select(M.organization_id, M.workspace_id, M.status).where(M.account_id == account_id, M.status != REMOVED)
         ).all()
 
     def organizations_administered(self, account_id: str) -> Sequence[Row[Any]]:
@@ -217,7 +217,7 @@ class OrganizationInvitations(Repository):
     def count_members(self, organization_id: str) -> int:
         return int(
             self.conn.execute(
-                select(func.count()).where(M.organization_id == organization_id, M.status != "removed")
+                select(func.count()).where(M.organization_id == organization_id, M.status != REMOVED)
             ).scalar_one()
         )
 
@@ -227,7 +227,7 @@ class OrganizationInvitations(Repository):
             select(M.id)
             .where(
                 M.organization_id == organization_id,
-                M.status != "removed",
+                M.status != REMOVED,
                 or_(M.account_id == account_id, func.lower(M.email) == email),
             )
             .limit(1)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Row, and_, case, delete, func, insert, select, update
 
 from admit.adapters.persistence import tables as t
-from admit.adapters.persistence.repositories import Repository
+from admit.adapters.persistence.repositories import REMOVED, Repository
 
 # A licensed member in one of these states holds a seat ("used"); in the others before acceptance
 # ("pending": awaiting invitation or invited) the seat is reserved when the organization says so.
@@ -97,7 +97,7 @@ class OrganizationControls(Repository):
         m = t.members.c
         row = self._one(
             select(m.id)
-            .where(m.organization_id == organization_id, m.account_id == account_id, m.status != "removed")
+            .where(m.organization_id == organization_id, m.account_id == account_id, m.status != REMOVED)
             .limit(1)
         )
         return row is not None

@@ -8,10 +8,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, and_, bindparam, case, delete, func, insert, not_, or_, select, true, union_all, update
+from sqlalchemy import (
+    Row,
+    and_,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 
 from admit.adapters.persistence import tables as t
-from admit.adapters.persistence.repositories import DriverQuery, Repository, insert_many, new_id
+from admit.adapters.persistence.repositories import REMOVED, DriverQuery, Repository, insert_many, new_id
 from admit.scim.errors import ScimError
 from admit.scim.filter import Column, Compare, Kind, compare, to_sql
 from admit.scim.schemas import USER_SCHEMA, USER_TYPE
@@ -119,7 +134,7 @@ def _members_named(workspace_scoped: bool) -> DriverQuery:
     plain = [
         select(m2.c.id).where(
             in_scope,
-            m2.c.status != "removed",
+            m2.c.status != REMOVED,
             column == bindparam(value),
             ~select(s2.c.member_id).where(s2.c.member_id == m2.c.id).exists(),
         )
@@ -143,15 +158,42 @@ def members_named(conn: Any, organization_id: str, workspace_id: str | None, use
     return [row[0] for row in query.all(conn, params)]
 
 
+def _ids_in(ids: list[str]) -> Any:
+    """A member id among ``ids``; plain false for none (a provider asking for someone who is not
+    there yet, before each create): as an empty IN, SQLite still walked the whole workspace."""
+    return _m.id.in_(ids) if ids else false()
+
+
+_WITH_EXTERNAL_ID = select(_s.member_id).where(
+    _s.organization_id == bindparam("org"), _s.external_id == bindparam("value")
+)
+_WITH_EXTERNAL_ID_IN = {  # the whole organization's, or one workspace's (a token limited to it)
+    False: DriverQuery(_WITH_EXTERNAL_ID),
+    True: DriverQuery(
+        _WITH_EXTERNAL_ID.join_from(t.scim_users, t.members, _m.id == _s.member_id).where(
+            _m.workspace_id == bindparam("ws")
+        )
+    ),
+}
+
+
 def user_filter_mapping(conn: Any, organization_id: str, workspace_id: str | None) -> dict[str, Any]:
     """The SQL of each filterable User attribute (``filter.to_sql``'s mapping). ``userName eq``
-    is looked up at once through indexes (``members_named``) and compiles to the ids it found:
-    as a subquery, SQLite's planner would walk the whole directory and test each row against it."""
+    and ``externalId eq`` are looked up at once through indexes (``members_named``, the external
+    ID's index) and compile to the ids found: as a subquery or a join, SQLite's planner would walk
+    the whole directory and test each row against it."""
 
     def user_name(op: str, value: Any) -> Any:
         if op == "eq" and isinstance(value, str):  # the providers' lookup: through indexes
-            return _m.id.in_(members_named(conn, organization_id, workspace_id, value))
+            return _ids_in(members_named(conn, organization_id, workspace_id, value))
         return compare(Column(USER_NAME, Kind.STRING), op, value, "userName")
+
+    def external_id(op: str, value: Any) -> Any:
+        if op == "eq" and isinstance(value, str):  # a provider matching on externalId: by its index
+            params = {"org": organization_id, "value": value, "ws": workspace_id}
+            found = _WITH_EXTERNAL_ID_IN[workspace_id is not None].all(conn, params)
+            return _ids_in([row[0] for row in found])
+        return compare(Column(_s.external_id, Kind.EXACT), op, value, "externalId")
 
     def active(op: str, value: Any) -> Any:
         if op == "pr":
@@ -182,7 +224,7 @@ def user_filter_mapping(conn: Any, organization_id: str, workspace_id: str | Non
     return {
         "id": Column(_m.id, Kind.EXACT),
         "username": user_name,
-        "externalid": Column(_s.external_id, Kind.EXACT),
+        "externalid": external_id,
         "name.givenname": Column(_m.first_name, Kind.STRING),
         "name.familyname": Column(_m.last_name, Kind.STRING),
         "emails.value": Column(_m.email, Kind.STRING),
@@ -221,7 +263,7 @@ class ScimUsers(Repository):
     c = t.scim_users.c
 
     def _scope(self, organization_id: str, workspace_id: str | None) -> Any:
-        where = and_(_m.organization_id == organization_id, _m.status != "removed")
+        where = and_(_m.organization_id == organization_id, _m.status != REMOVED)
         return where if workspace_id is None else and_(where, _m.workspace_id == workspace_id)
 
     def get(self, organization_id: str, workspace_id: str | None, member_id: str) -> Row[Any] | None:
@@ -299,7 +341,7 @@ class ScimUsers(Repository):
 
     @staticmethod
     def _holders() -> Any:
-        live = and_(_m.status != "removed", _m.id != bindparam("exclude"))  # ids are never empty
+        live = and_(_m.status != REMOVED, _m.id != bindparam("exclude"))  # ids are never empty
         given = (
             select(_m.id)
             .select_from(_JOINED)
