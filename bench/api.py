@@ -333,6 +333,30 @@ def load(target: Target, make: RequestFactory, count: int, clients: int) -> Run:
     return Run(count, seconds, cpu_after - cpu_before, failures)
 
 
+def load_in_turns(
+    target: Target, makes: dict[str, RequestFactory], count: int, clients: int, turns: int = 4
+) -> dict[str, Run]:
+    """``count`` requests of each of ``makes`` (by ``clients`` threads), sent in ``turns`` rounds
+    that take each in turn; each one's rounds summed. This shared machine's speed drifts within a
+    run, and a drift then weighs on every series alike instead of on whichever ran during it."""
+    runs: dict[str, list[Run]] = {name: [] for name in makes}
+    done = 0
+    for turn in range(turns):
+        n = count // turns + (1 if turn < count % turns else 0)
+        for name, make in makes.items():
+            runs[name].append(load(target, lambda i, first=done, make=make: make(first + i), n, clients))
+        done += n
+    return {name: _summed(parts) for name, parts in runs.items()}
+
+
+def _summed(runs: list[Run]) -> Run:
+    failures = Failures()
+    for run in runs:
+        failures.count += run.failures.count
+        failures.samples += run.failures.samples[: 5 - len(failures.samples)]
+    return Run(sum(r.requests for r in runs), sum(r.seconds for r in runs), sum(r.cpu_seconds for r in runs), failures)
+
+
 def report(invitations: Run, bare: Run, clients: int, worker: str, delivery: Delivery | None) -> None:
     print(f"clients: {clients}")
     print(f"worker: {WORKER_MODES[worker]}")

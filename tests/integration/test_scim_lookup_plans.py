@@ -113,5 +113,6 @@ def test_provider_lookups_find_by_index(
     }
     assert scim.patch(f"/scim/v2/Groups/{group}", json=foreign).status_code in (200, 204)  # out of reach: left out
     assert [m["value"] for m in scim.get(f"/scim/v2/Groups/{group}").json()["members"]] == [ids[7]]
-    provisioned, _ = members.provision(ctx, operator, workspace.id, MemberInput(email="plain@example.com"), invite=False)
+    plain = MemberInput(email="plain@example.com")
+    provisioned, _ = members.provision(ctx, operator, workspace.id, plain, invite=False)
     assert found('userName eq "plain@example.com"') == [provisioned.id]  # a member no provider named

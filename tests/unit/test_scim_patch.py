@@ -535,3 +535,38 @@ def test_put_keeps_immutable_attributes() -> None:
     with pytest.raises(ScimError) as caught:
         coerce_resource(other, BADGED, current=current)
     assert caught.value.scim_type == "mutability"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"value": "u9"},
+        {"value": "u9", "display": "ignored: read-only"},
+        {"value": 9},
+        {"value": None},
+        {"Value": "u9"},
+        {"value": "u\x009"},
+        {"value": "u" * 5000},
+        "u9",
+        [],
+    ],
+)
+def test_members_given_as_plain_values_read_as_the_general_path_reads_them(value: Any) -> None:
+    """Plain ``{"value": "<id>"}`` members skip the general walk (a PATCH of 10,000): every shape,
+    plain or not, gives what the walk gives, value or error."""
+    from admit.scim.patch import MAX_VALUES, _Applier
+
+    found = GROUP_TYPE.attribute("members")
+    assert found is not None
+    members = found[1]
+    patcher = _Applier({}, GROUP_TYPE, MAX_VALUES)
+
+    def outcome(run: Any) -> Any:
+        try:
+            return run()
+        except ScimError as error:
+            return (error.status, error.scim_type, error.detail)
+
+    fast = outcome(lambda: patcher.coerce(members, [value]))
+    walked = outcome(lambda: [patcher.coerce_one(members, value, "members")])
+    assert fast == walked

@@ -110,7 +110,11 @@ def _member_ids(resource: Mapping[str, Any]) -> list[str]:
     members = get_ci(resource, "members")
     if not isinstance(members, list):
         return []
-    return [m["value"] for m in members if isinstance(m, Mapping) and isinstance(m.get("value"), str)]
+    return [
+        m["value"]
+        for m in members
+        if (m.__class__ is dict or isinstance(m, Mapping)) and isinstance(m.get("value"), str)
+    ]
 
 
 def _domain(work: Callable[[], groups.MembershipChange]) -> groups.MembershipChange:
@@ -296,7 +300,11 @@ def _is_value_eq(where: Filter) -> bool:
 
 def _values(value: Any) -> list[str]:
     items = value if isinstance(value, list) else [value]
-    return [str(i["value"]) for i in items if isinstance(i, Mapping) and isinstance(i.get("value"), str)]
+    return [
+        str(i["value"])
+        for i in items
+        if (i.__class__ is dict or isinstance(i, Mapping)) and isinstance(i.get("value"), str)
+    ]
 
 
 def patch(

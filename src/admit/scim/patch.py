@@ -26,7 +26,7 @@ than ``MAX_OPERATIONS`` operations or ``MAX_VALUES`` values in one operation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,7 +122,11 @@ def _member_ids(resource: Mapping[str, Any]) -> set[str]:
     members = get_ci(resource, "members")
     if not isinstance(members, list):
         return set()
-    return {m["value"] for m in members if isinstance(m, Mapping) and isinstance(m.get("value"), str)}
+    return {
+        m["value"]
+        for m in members
+        if (m.__class__ is dict or isinstance(m, Mapping)) and isinstance(m.get("value"), str)
+    }
 
 
 def _changed(before: Mapping[str, Any], after: Mapping[str, Any], resource_type: ResourceType) -> tuple[str, ...]:
@@ -398,7 +402,8 @@ class _Applier:
         if op == "replace":
             items = []
         self.store(container, attribute, _merge(attribute, items, new_items))
-        _one_primary(container.get(name) or [], new_items)
+        if attribute.sub("primary") is not None:  # emails, phoneNumbers…; never a group's members
+            _one_primary(container.get(name) or [], new_items)
 
     def remove_values(
         self, container: dict[str, Any], attribute: Attribute, items: list[Any], remove: list[Any]
@@ -481,7 +486,15 @@ class _Applier:
         values = value if isinstance(value, list) else [value]
         if len(values) > self.max_values:
             raise ScimError(413, None, f"at most {self.max_values} values of {attribute.name} in one operation")
-        return [self.coerce_one(attribute, v, attribute.name) for v in values]
+        plain = _plain_value(attribute)
+        if plain is None:
+            return [self.coerce_one(attribute, v, attribute.name) for v in values]
+        return [  # a group's PATCH of 10,000 members: each {"value": "<id>"} without the general walk
+            {"value": _text(v["value"], plain)}
+            if v.__class__ is dict and len(v) == 1 and v.get("value").__class__ is str
+            else self.coerce_one(attribute, v, attribute.name)
+            for v in values
+        ]
 
     def coerce_one(self, attribute: Attribute, value: Any, name: str) -> Any:
         """One value of ``attribute`` in its type; Entra's "True"/"False" strings become booleans."""
@@ -525,6 +538,17 @@ class _Applier:
             except ValueError:
                 raise ScimError(400, INVALID_VALUE, f"{name} is an ISO 8601 date-time") from None
         return value
+
+
+def _plain_value(attribute: Attribute) -> str | None:
+    """For a complex attribute whose ``value`` sub-attribute is a writable string: the name its
+    errors use (``members.value``), as :meth:`coerce_one` names it; else None."""
+    if attribute.type != COMPLEX:
+        return None
+    sub = attribute.sub("value")
+    if sub is None or sub.type != STRING or sub.mutability == READ_ONLY or sub.name != "value":
+        return None
+    return f"{attribute.name}.value"
 
 
 def _text(value: str, name: str) -> str:
@@ -644,16 +668,27 @@ def _scalar_key(value: Any) -> Any:
 
 def _identity(attribute: Attribute, item: Any) -> tuple[Any, Any]:
     """What makes two values of a multi-valued complex attribute the same: the value (and its type)."""
-    if not isinstance(item, Mapping):
-        return (item, None)
-    value = item.get("value")
+    return _identity_of(attribute)(item)
+
+
+def _identity_of(attribute: Attribute) -> Callable[[Any], tuple[Any, Any]]:
+    """:func:`_identity` for ``attribute``, its sub-attribute looked up once (a merge of 10,000 members)."""
     sub = attribute.sub("value")
-    if isinstance(value, str) and not (sub is not None and sub.case_exact):
-        value = value.lower()
-    if attribute.name == "members":
-        return (value, None)
-    kind = item.get("type")
-    return (value, kind.lower() if isinstance(kind, str) else kind)
+    fold = not (sub is not None and sub.case_exact)
+    members = attribute.name == "members"
+
+    def identity(item: Any) -> tuple[Any, Any]:
+        if not isinstance(item, Mapping):
+            return (item, None)
+        value = item.get("value")
+        if fold and isinstance(value, str):
+            value = value.lower()
+        if members:
+            return (value, None)
+        kind = item.get("type")
+        return (value, kind.lower() if isinstance(kind, str) else kind)
+
+    return identity
 
 
 def _merge(attribute: Attribute, items: list[Any], new_items: list[Any]) -> list[Any]:
@@ -667,9 +702,10 @@ def _merge(attribute: Attribute, items: list[Any], new_items: list[Any]) -> list
                 result.append(item)
         return result
     result = list(items)
-    index = {_identity(attribute, item): position for position, item in enumerate(result)}
+    identity = _identity_of(attribute)
+    index = {identity(item): position for position, item in enumerate(result)}
     for item in new_items:
-        key = _identity(attribute, item)
+        key = identity(item)
         if key[0] is None:
             result.append(item)
         elif key in index:

@@ -113,7 +113,22 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     if len(rows) == 1:
         driver_execute(conn, sql, tuple(map(_convert, rows[0].values(), processors))).close()
         return
-    driver_execute(conn, sql, [tuple(map(_convert, row.values(), processors)) for row in rows], many=True).close()
+    driver_execute(conn, sql, _converted_rows(rows, processors), many=True).close()
+
+
+def _converted_rows(rows: list[dict[str, Any]], processors: Sequence[Any]) -> list[Any]:
+    """Each row's values as the driver takes them, converting only the columns that have a
+    conversion (most are text: a group's 10,000 memberships are ids and one timestamp)."""
+    converting = [(position, processor) for position, processor in enumerate(processors) if processor is not None]
+    if not converting:
+        return [tuple(row.values()) for row in rows]
+    converted = []
+    for row in rows:
+        values = list(row.values())
+        for position, processor in converting:
+            values[position] = _convert(values[position], processor)
+        converted.append(values)
+    return converted
 
 
 COPY_MIN_ROWS = 50  # fewer rows on PostgreSQL: one pipelined ``executemany`` costs about the same
@@ -134,8 +149,8 @@ def copy_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> Non
     try:
         with cursor.copy(sql) as copy:
             write = copy.write_row
-            for row in rows:
-                write(tuple(map(_convert, row.values(), processors)))
+            for values in _converted_rows(rows, processors):
+                write(values)
     except dbapi_error as exc:
         raise DBAPIError.instance(sql, None, exc, dbapi_error, dialect=conn.dialect, ismulti=True) from exc
     finally:
