@@ -334,16 +334,17 @@ def load(target: Target, make: RequestFactory, count: int, clients: int) -> Run:
 
 
 def load_in_turns(
-    target: Target, makes: dict[str, RequestFactory], count: int, clients: int, turns: int = 4
+    series: dict[str, tuple[Target, RequestFactory]], count: int, clients: int, turns: int = 4
 ) -> dict[str, Run]:
-    """``count`` requests of each of ``makes`` (by ``clients`` threads), sent in ``turns`` rounds
-    that take each in turn; each one's rounds summed. This shared machine's speed drifts within a
-    run, and a drift then weighs on every series alike instead of on whichever ran during it."""
-    runs: dict[str, list[Run]] = {name: [] for name in makes}
+    """``count`` requests of each series (a server and its requests, by ``clients`` threads), sent
+    in ``turns`` rounds that take each series in turn; each one's rounds summed. This shared
+    machine's speed drifts within a run, and a drift then weighs on every series alike instead of
+    on whichever ran during it."""
+    runs: dict[str, list[Run]] = {name: [] for name in series}
     done = 0
     for turn in range(turns):
         n = count // turns + (1 if turn < count % turns else 0)
-        for name, make in makes.items():
+        for name, (target, make) in series.items():
             runs[name].append(load(target, lambda i, first=done, make=make: make(first + i), n, clients))
         done += n
     return {name: _summed(parts) for name, parts in runs.items()}
