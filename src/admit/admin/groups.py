@@ -333,10 +333,26 @@ def set_external_id(
     return update(ctx, actor, organization_id, group_id, {"external_id": external_id}, **kw)
 
 
-def delete(ctx: Context, actor: Actor, organization_id: str, group_id: str, *, acting_from: str | None = None) -> None:
+def delete(
+    ctx: Context,
+    actor: Actor,
+    organization_id: str,
+    group_id: str,
+    *,
+    acting_from: str | None = None,
+    within_workspace: str | None = None,
+) -> None:
+    """Delete the group (its members stay members). ``within_workspace``: the caller reaches only
+    that workspace's members (a SCIM token limited to it), so a group holding members of other
+    workspaces is not its to delete."""
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         row = _checked_group(uow, actor, organization_id, group_id, acting_from, lock=True)
+        if within_workspace is not None and uow.groups.members_outside(organization_id, row.id, within_workspace):
+            raise PermissionDenied(
+                "the group has members in other workspaces than this token's: only a token of the "
+                "whole organization (or an administrator) can delete it"
+            )
         size = uow.groups.size(organization_id, row.id)
         uow.groups.remove(organization_id, row.id)
         _record(uow, actor, EventType.GROUP_DELETED, row, now, member_count=size)

@@ -358,4 +358,4 @@ def delete(ctx: Context, caller: ScimCaller, group_id: str, if_match: str | None
     group = groups.view(row)
     _ceiling(caller, group)
     etags.evaluate(etag(group), if_match, safe=False)
-    groups.delete(ctx, caller.actor(), caller.organization_id, group_id)
+    groups.delete(ctx, caller.actor(), caller.organization_id, group_id, within_workspace=caller.workspace_id)

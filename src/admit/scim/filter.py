@@ -161,6 +161,8 @@ def _tokenize(text: str, scim_type: str) -> list[_Token]:
                 ) from None
             if "\x00" in decoded:
                 raise ScimError(400, scim_type, f"NUL character in the string at position {start + 1}")
+            if "\\u" in raw and any("\ud800" <= ch <= "\udfff" for ch in decoded):
+                raise ScimError(400, scim_type, f"unpaired UTF-16 surrogate in the string at position {start + 1}")
             tokens.append(_Token("string", raw, start + 1, decoded))
             i += 1
         elif c in _WORD_CHARS:

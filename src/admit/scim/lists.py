@@ -67,6 +67,8 @@ def _integer(name: str, value: str | int | None) -> int | None:
         raise ScimError(400, INVALID_VALUE, f"{name} must be an integer")
     if isinstance(value, int):
         return value
+    if not isinstance(value, str):  # a .search body's 1.5, [1], {}
+        raise ScimError(400, INVALID_VALUE, f"{name} must be an integer")
     text = value.strip()
     if not _INTEGER.match(text):
         raise ScimError(400, INVALID_VALUE, f"{name} must be an integer, not {text[:20]!r}")

@@ -502,7 +502,8 @@ class _Applier:
         if kind == STRING and value.__class__ is str:  # most values (each member of a group's PATCH): first
             return _text(value, name)
         if kind == COMPLEX:
-            if isinstance(value, str | int) and not isinstance(value, bool) and attribute.sub("value"):
+            members = attribute.name == "members"
+            if isinstance(value, str | int) and not isinstance(value, bool) and attribute.sub("value") and not members:
                 value = {"value": value}  # Entra's manager: "id"
             if value.__class__ is not dict and not isinstance(value, Mapping):
                 raise ScimError(400, INVALID_VALUE, f"{name} needs an object")
@@ -513,8 +514,10 @@ class _Applier:
                     raise ScimError(400, INVALID_VALUE, f"{name} has no sub-attribute {str(key)[:40]!r}")
                 if sub.mutability == READ_ONLY or sub_value is None:
                     continue  # computed by the server (members' display) or unset
+                if members and sub.name == "value" and not isinstance(sub_value, str):
+                    raise ScimError(400, INVALID_VALUE, f"{name}.value is the member's id: a string")
                 result[sub.name] = self.coerce_one(sub, sub_value, f"{name}.{sub.name}")
-            if attribute.name == "members" and not isinstance(result.get("value"), str):
+            if members and not isinstance(result.get("value"), str):
                 raise ScimError(400, INVALID_VALUE, "each member needs a value (the member's id)")
             return result
         if kind == BOOLEAN:
@@ -527,8 +530,8 @@ class _Applier:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 return value
             raise ScimError(400, INVALID_VALUE, f"{name} is a number")
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)  # employeeNumber: 42
+        if isinstance(value, int | float) and not isinstance(value, bool) and attribute.name != "userName":
+            value = str(value)  # employeeNumber: 42 (never a userName: the identifier is sent as text)
         if not isinstance(value, str):
             raise ScimError(400, INVALID_VALUE, f"{name} is a string")
         _text(value, name)

@@ -92,6 +92,21 @@ class Groups(Repository):
             ).scalar_one()
         )
 
+    def members_outside(self, organization_id: str, group_id: str, workspace_id: str) -> int:
+        """How many of the group's live members are in another workspace than ``workspace_id``."""
+        return int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(t.group_members.join(t.members, M.id == GM.member_id))
+                .where(
+                    GM.group_id == group_id,
+                    GM.organization_id == organization_id,
+                    M.workspace_id != workspace_id,
+                    M.status != REMOVED,
+                )
+            ).scalar_one()
+        )
+
     # Members
     def live_members(self, organization_id: str, member_ids: Sequence[str]) -> set[str]:
         """Which of these ids are non-removed members of the organization (one query per 1,000)."""

@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from admit.entrypoints.web.routing import Router
+from admit.shared import json_input
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -69,7 +70,8 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique)  # built once: json.loads(…, hook) builds one a call
+# built once (json.loads(…, hook) builds one a call); NaN and Infinity are not JSON
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_constant=json_input.no_constant)
 
 
 def parse_json(body: bytes) -> Any:
@@ -108,6 +110,9 @@ async def check_request(request: Request) -> None:
         return
     try:
         parsed = parse_json(body)
+        json_input.check(body, parsed, surrogates=False)  # the models name the field holding one
+    except json_input.UnfitJson as exc:
+        raise _refuse(("body",), "json_invalid", str(exc)) from None
     except DuplicateKey as exc:
         raise _refuse(("body", exc.key), "duplicate_key", "the key appears more than once") from None
     except UnicodeDecodeError:

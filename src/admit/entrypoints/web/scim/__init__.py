@@ -61,6 +61,7 @@ from admit.entrypoints.web.errors import status_of
 from admit.entrypoints.web.routing import Router
 from admit.entrypoints.web.scim.errors import PREFIX, SCIM_JSON, ScimJSONResponse, from_domain, is_scim, scim_error
 from admit.scim.auth import ScimCaller, authenticate
+from admit.shared import json_input
 from admit.shared.context import Context
 
 _log = logging.getLogger(__name__)
@@ -268,7 +269,10 @@ async def _read_body(scope: Scope, receive: Receive) -> tuple[Response | None, A
     if media not in JSON_TYPES:
         return scim_error(415, f"send the body as {SCIM_JSON} (or application/json)", "invalidSyntax"), None, replay
     try:
-        parsed = json.loads(raw)
+        parsed = json.loads(raw, parse_constant=json_input.no_constant)
+        json_input.check(raw, parsed)
+    except RecursionError:
+        return scim_error(400, "the body is not valid JSON: it nests too deeply", "invalidSyntax"), None, replay
     except (UnicodeDecodeError, ValueError) as exc:
         return scim_error(400, f"the body is not valid JSON: {str(exc)[:200]}", "invalidSyntax"), None, replay
     return None, parsed, replay
