@@ -146,3 +146,17 @@ def test_a_workspace_token_cannot_delete_a_group_of_other_workspaces_members(
     whole = scim_for(ctx, operator, org.id, None)
     assert whole.delete(f"/scim/v2/Groups/{shared}").status_code == 204
     assert first.get(f"/scim/v2/Groups/{shared}").status_code == 404
+
+
+def test_huge_start_index_and_count_are_past_the_end_and_all(
+    ctx: Context, operator: Actor, org: Any, workspace: Any
+) -> None:
+    scim = scim_for(ctx, operator, org.id, workspace.id)
+    assert scim.post("/scim/v2/Users", json={"schemas": [USER], "userName": "ada@example.com"}).status_code == 201
+    for start in ("99999999999999999999999", 10**30):
+        page = scim.post("/scim/v2/Users/.search", json={"schemas": [SEARCH], "startIndex": start})
+        assert page.status_code == 200 and page.json()["Resources"] == [] and page.json()["totalResults"] == 1
+        listed = scim.get("/scim/v2/Users", params={"startIndex": str(start), "count": str(10**25)})
+        assert listed.status_code == 200 and listed.json()["totalResults"] == 1, listed.text
+    refused(scim.get("/scim/v2/Users", params={"startIndex": "1" * 80}), 400, "at most 64 digits")
+    refused(scim.get("/scim/v2/Users", params={"count": "ten"}), 400, "whole number")

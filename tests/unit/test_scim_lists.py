@@ -35,7 +35,7 @@ def test_index_paging(start: str | None, count: str | None, expected: Page) -> N
     assert page == expected and page.offset == expected.start_index - 1
 
 
-@pytest.mark.parametrize(("start", "count"), [("x", None), (None, "1.5"), ("", None), (None, "9" * 40), ("1e3", None)])
+@pytest.mark.parametrize(("start", "count"), [("x", None), (None, "1.5"), ("", None), (None, "9" * 65), ("1e3", None)])
 def test_non_integers(start: str | None, count: str | None) -> None:
     with pytest.raises(ScimError) as caught:
         _page(start, count)

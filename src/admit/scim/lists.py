@@ -33,7 +33,8 @@ from admit.scim.schemas import LIST_RESPONSE_SCHEMA
 DEFAULT_COUNT = 100
 MAX_COUNT = 1000
 MAX_CURSOR = 512
-_INTEGER = re.compile(r"^[+-]?[0-9]{1,18}$")
+_INTEGER = re.compile(r"^[+-]?[0-9]{1,64}$")
+_LIMIT = 2**62  # a larger startIndex or count means "past the end" or "all", and fits the databases' integers
 _CURSOR_LABEL = b"admit scim cursor v1\x00"
 
 
@@ -66,13 +67,14 @@ def _integer(name: str, value: str | int | None) -> int | None:
     if isinstance(value, bool):
         raise ScimError(400, INVALID_VALUE, f"{name} must be an integer")
     if isinstance(value, int):
-        return value
+        return max(min(value, _LIMIT), -_LIMIT)
     if not isinstance(value, str):  # a .search body's 1.5, [1], {}
         raise ScimError(400, INVALID_VALUE, f"{name} must be an integer")
     text = value.strip()
     if not _INTEGER.match(text):
-        raise ScimError(400, INVALID_VALUE, f"{name} must be an integer, not {text[:20]!r}")
-    return int(text)
+        shown = text if len(text) <= 24 else f"{text[:20]}…"
+        raise ScimError(400, INVALID_VALUE, f"{name} must be a whole number of at most 64 digits, not {shown!r}")
+    return max(min(int(text), _LIMIT), -_LIMIT)
 
 
 def parse_page(
