@@ -160,3 +160,14 @@ def test_huge_start_index_and_count_are_past_the_end_and_all(
         assert listed.status_code == 200 and listed.json()["totalResults"] == 1, listed.text
     refused(scim.get("/scim/v2/Users", params={"startIndex": "1" * 80}), 400, "at most 64 digits")
     refused(scim.get("/scim/v2/Users", params={"count": "ten"}), 400, "whole number")
+
+
+def test_a_filter_on_an_email_type_other_than_work_says_what_can_be_filtered(
+    ctx: Context, operator: Actor, org: Any, workspace: Any
+) -> None:
+    scim = scim_for(ctx, operator, org.id, workspace.id)
+    home = scim.get("/scim/v2/Users", params={"filter": 'emails[type eq "home"].value eq "bob@example.com"'})
+    refused(home, 400, 'filtering by emails[type eq "home"].value is not supported (filterable: emails.value')
+    assert 'emails[type eq "work"].value' in home.json()["detail"]
+    work = scim.get("/scim/v2/Users", params={"filter": 'emails[type eq "work"].value eq "bob@example.com"'})
+    assert work.status_code == 200 and work.json()["totalResults"] == 0

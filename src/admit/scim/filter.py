@@ -445,12 +445,20 @@ class _SqlCompiler:
         key = self.key(node.path, prefix)
         column = self.mapping.get(key)
         if column is None:
-            raise ScimError(400, INVALID_FILTER, f"filtering by {node.path} is not supported")
+            shown = f"{prefix[1]}.{node.path.attr}" if prefix is not None else str(node.path)
+            raise ScimError(400, INVALID_FILTER, f"filtering by {shown} is not supported{self.filterable(shown)}")
         if isinstance(node, Present):
             return column("pr", None) if callable(column) else _present(column)
         if callable(column):
             return column(node.op, node.value)
         return _compare(column, node.op, node.value, str(node.path))
+
+    def filterable(self, shown: str) -> str:
+        """What of the same attribute can be filtered (``emails[type eq "home"].value`` is not, but
+        ``emails.value`` is), for the refusal's detail."""
+        attribute = shown.split("[", 1)[0].split(".", 1)[0].lower()
+        near = sorted(key for key in self.mapping if key.split("[", 1)[0].split(".", 1)[0] == attribute)
+        return f" (filterable: {', '.join(near)})" if near else ""
 
     def key(self, path: AttrPath, prefix: tuple[str, str] | None) -> str:
         if prefix is None:
@@ -500,7 +508,8 @@ class _SqlCompiler:
             value_key = f"{mapping_prefix}.value"
             column = self.mapping.get(value_key)
             if column is None:
-                raise ScimError(400, INVALID_FILTER, f"filtering by {node.path} is not supported")
+                shown = f"{mapping_prefix}.value"
+                raise ScimError(400, INVALID_FILTER, f"filtering by {shown} is not supported{self.filterable(shown)}")
             return column("pr", None) if callable(column) else _present(column)
         return and_(*(self.compile(c, (parent, mapping_prefix)) for c in rest))
 
