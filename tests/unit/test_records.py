@@ -132,18 +132,19 @@ def test_a_member_view_takes_the_columns_just_written_and_cannot_be_changed() ->
         shown.status = "active"  # type: ignore[misc]
 
 
+M2 = "01a21b9697257bcf48f933e952beb8b4"  # ids are 32 hex digits (a cursor names one)
+
+
 def test_a_page_of_member_views_is_json_objects_with_a_cursor_from_the_last() -> None:
-    shown = [member_view(_member()), member_view(_member()._replace(id="m2", created_at=NOW))]
+    shown = [member_view(_member()), member_view(_member()._replace(id=M2, created_at=NOW))]
     listing = MemberPage.model_validate(page(shown, limit=2)).model_dump(mode="json")
-    assert [item["id"] for item in listing["items"]] == ["m1", "m2"] and listing["items"][0][
-        "email"
-    ] == "ann@example.com"
+    assert [item["id"] for item in listing["items"]] == ["m1", M2] and listing["items"][0]["email"] == "ann@example.com"
     assert (
         listing["next_cursor"]
         == members.make_cursor(shown[-1])
-        == members.make_cursor(_member()._replace(id="m2", created_at=NOW))
+        == members.make_cursor(_member()._replace(id=M2, created_at=NOW))
     )
-    assert members.parse_cursor(listing["next_cursor"]) == (NOW, "m2")
+    assert members.parse_cursor(listing["next_cursor"]) == (NOW, M2)
     assert MemberPage.model_validate(page(shown, limit=3)).next_cursor is None
 
 

@@ -132,9 +132,12 @@ def clean_member_ids(value: Any) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def _grant(workspace_id: Any, role: Any) -> tuple[str | None, str | None]:
-    """The (workspace, role) a group grants; no role: no grant."""
+def _grant(workspace_id: Any, role: Any, *, named: bool = False) -> tuple[str | None, str | None]:
+    """The (workspace, role) a group grants; no role: no grant. ``named``: the request itself
+    named the workspace, which without a role would be dropped unsaid: refused instead."""
     if role is None or role == "":
+        if named and workspace_id not in (None, ""):
+            raise ValidationFailed("a workspace is set only with the role the group grants in it", field="workspace_id")
         return None, None
     if not isinstance(role, str) or role not in (*GRANTABLE, "owner"):
         raise ValidationFailed("the role a group grants is guest, member or admin", field="role")
@@ -243,7 +246,7 @@ def create(
     acting_from: str | None = None,
 ) -> GroupView:
     display_name, external = clean_name(name), clean_external_id(external_id)
-    workspace, granted = _grant(workspace_id, role)
+    workspace, granted = _grant(workspace_id, role, named=True)
     if source not in SOURCES:
         raise ValidationFailed("unknown group source", field="source")
     now = ctx.clock.now()
@@ -302,7 +305,11 @@ def update(
             if external != row.external_id:
                 values["external_id"] = external
         if "role" in changes or "workspace_id" in changes:
-            workspace, granted = _grant(changes.get("workspace_id", row.workspace_id), changes.get("role", row.role))
+            workspace, granted = _grant(
+                changes.get("workspace_id", row.workspace_id),
+                changes.get("role", row.role),
+                named="workspace_id" in changes,
+            )
             if workspace is not None and uow.workspaces.get(organization_id, workspace) is None:
                 raise NotFound("workspace not found", field="workspace_id")
             _may_grant(uow, actor, organization_id, workspace, granted)
@@ -554,7 +561,8 @@ def get(
 ) -> GroupWithMembers:
     """The group with a page of its members (by member id; follow ``next_cursor``)."""
     limit = _limit(limit)
-    cursor = _query_text(cursor, "cursor")
+    if cursor and (len(cursor) != 32 or any(ch not in "0123456789abcdef" for ch in cursor)):
+        raise ValidationFailed("the cursor is not valid: pass the next_cursor a page gave", field="cursor")
     with ctx.uow() as uow:
         _authority(uow, actor, organization_id, acting_from)
         row = _group(uow, organization_id, group_id)

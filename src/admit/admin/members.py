@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
@@ -209,14 +210,22 @@ def _ensure_unique(uow: UnitOfWork, workspace: Workspace, values: dict[str, Any]
             )
 
 
+_ROW_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def parse_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (created_at, id) a listing's ``next_cursor`` names (:func:`next_cursor`); a cursor no
+    listing gave (a timestamp without its zone, an id cut short, anything else) is refused."""
     if not cursor:
         return None
+    stamp, _, row_id = cursor.partition("~")
     try:
-        stamp, _, member_id = cursor.partition("~")
-        return datetime.fromisoformat(stamp), member_id
+        at = datetime.fromisoformat(stamp)
     except ValueError:
-        raise ValidationFailed("the cursor is not valid", field="cursor") from None
+        at = None
+    if at is None or at.tzinfo is None or _ROW_ID.fullmatch(row_id) is None:
+        raise ValidationFailed("the cursor is not valid: pass the next_cursor a page gave", field="cursor")
+    return at, row_id
 
 
 class Listed(Protocol):

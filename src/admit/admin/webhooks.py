@@ -40,6 +40,7 @@ from admit.domain.events import EventType
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Record
 from admit.domain.roles import Permission, require
+from admit.shared import hosts
 from admit.shared.access import organization_scope, workspace_for
 from admit.shared.context import Actor, ActorKind, Context, record
 from admit.shared.webhook_events import emit
@@ -73,6 +74,8 @@ def check_url(ctx: Context, url: Any) -> str:
         raise ValidationFailed("the URL is not valid", field="url") from None
     if parsed.userinfo or parsed.fragment:
         raise ValidationFailed("the URL may not carry a user name, password or #fragment", field="url")
+    if any(ch.isspace() for ch in text) or not hosts.is_host(parsed.host):
+        raise ValidationFailed("the URL's host is not a host name or IP address (a space, * or _ in it?)", field="url")
     loopback = parsed.host in LOOPBACK_HOSTS
     if not parsed.host or not (parsed.scheme == "https" or (parsed.scheme == "http" and loopback and ctx.dev_mode)):
         raise ValidationFailed(

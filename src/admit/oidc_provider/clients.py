@@ -27,6 +27,7 @@ from admit.domain.ports import UnitOfWork
 from admit.domain.records import Record
 from admit.domain.roles import Permission
 from admit.oidc_provider import assertions
+from admit.shared import hosts
 from admit.shared.access import organization_scope, workspace_for
 from admit.shared.context import Actor, ActorKind, Context, record
 
@@ -48,9 +49,11 @@ def check_uri(uri: str, name: str, *, dev_mode: bool) -> None:
         parts = urlsplit("")
     secure = parts.scheme == "https" or (dev_mode and parts.scheme == "http" and parts.hostname in LOOPBACK)
     unprintable = any(c.isspace() or not c.isprintable() for c in uri)
-    if not secure or not parts.hostname or "#" in uri or len(uri) > 500 or unprintable:
+    if not secure or not hosts.is_host(parts.hostname) or "#" in uri or len(uri) > 500 or unprintable:
         hint = " (http:// only on loopback, in dev mode)" if not dev_mode else " (or http:// on loopback)"
-        raise ValidationFailed(f"{uri!r} must be an https:// URL without a fragment{hint}", field=name)
+        raise ValidationFailed(
+            f"{uri!r} must be an https:// URL of one host (no wildcard) without a fragment{hint}", field=name
+        )
 
 
 @dataclass
