@@ -73,3 +73,22 @@ def test_a_group_workspace_without_a_role_is_refused_not_dropped(ctx: Context, o
     assert granted.status_code == 200 and granted.json()["workspace_id"] == workspace.id, granted.text
     dropped = api.patch(f"{base}/{made['id']}", json={"role": None})
     assert dropped.status_code == 200 and dropped.json()["workspace_id"] is None, dropped.text
+
+
+def test_settings_take_true_false_and_numbers_as_such(ctx: Context, org: Any, workspace: Any) -> None:
+    api = client(ctx, api_token(ctx, org.id))
+    path = f"/api/v1/workspaces/{workspace.id}"
+    before = api.get(path).json()
+    for body, field in (
+        ({"invitation_lifetime_days": True}, "invitation_lifetime_days"),
+        ({"invitation_lifetime_days": "7"}, "invitation_lifetime_days"),
+        ({"email_enabled": "no"}, "email_enabled"),
+        ({"email_enabled": 0}, "email_enabled"),
+    ):
+        answer = api.patch(path, json=body)
+        assert answer.status_code == 422 and field in answer.text, answer.text
+    assert api.get(path).json() == before
+    assert api.patch(path, json={"invitation_lifetime_days": 9, "email_enabled": False}).status_code == 200
+    invited = api.post(f"{path}/members", json={"email": "n@example.com", "invite": "yes"})
+    assert invited.status_code == 422 and "invite" in invited.text, invited.text
+    assert items(api.get(f"{path}/members")) == []

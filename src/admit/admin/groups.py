@@ -132,12 +132,9 @@ def clean_member_ids(value: Any) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def _grant(workspace_id: Any, role: Any, *, named: bool = False) -> tuple[str | None, str | None]:
-    """The (workspace, role) a group grants; no role: no grant. ``named``: the request itself
-    named the workspace, which without a role would be dropped unsaid: refused instead."""
+def _grant(workspace_id: Any, role: Any) -> tuple[str | None, str | None]:
+    """The (workspace, role) a group grants; no role: no grant."""
     if role is None or role == "":
-        if named and workspace_id not in (None, ""):
-            raise ValidationFailed("a workspace is set only with the role the group grants in it", field="workspace_id")
         return None, None
     if not isinstance(role, str) or role not in (*GRANTABLE, "owner"):
         raise ValidationFailed("the role a group grants is guest, member or admin", field="role")
@@ -178,6 +175,15 @@ def _authority(uow: UnitOfWork, actor: Actor, organization_id: str, acting_from:
         raise NotFound("organization not found")
     if not any(Role(row.role).allows(Permission.MANAGE_PEOPLE) for row in mine):
         require(Role(mine[0].role), Permission.MANAGE_PEOPLE)
+
+
+def _refuse_workspace_alone(uow: UnitOfWork, organization_id: str, workspace_id: Any) -> None:
+    """A request naming a workspace without the role granted in it: the workspace would be dropped
+    unsaid, so it is refused (404 when the organization has no such workspace, as everywhere)."""
+    known = isinstance(workspace_id, str) and len(workspace_id) <= ID_LIMIT
+    if not known or uow.workspaces.get(organization_id, workspace_id) is None:
+        raise NotFound("workspace not found", field="workspace_id")
+    raise ValidationFailed("a workspace is set only with the role the group grants in it", field="workspace_id")
 
 
 def _may_grant(uow: UnitOfWork, actor: Actor, organization_id: str, workspace_id: str | None, role: str | None) -> None:
@@ -246,12 +252,14 @@ def create(
     acting_from: str | None = None,
 ) -> GroupView:
     display_name, external = clean_name(name), clean_external_id(external_id)
-    workspace, granted = _grant(workspace_id, role, named=True)
+    workspace, granted = _grant(workspace_id, role)
     if source not in SOURCES:
         raise ValidationFailed("unknown group source", field="source")
     now = ctx.clock.now()
     with ctx.uow(write=True) as uow:
         _authority(uow, actor, organization_id, acting_from)
+        if workspace_id not in (None, "") and granted is None:
+            _refuse_workspace_alone(uow, organization_id, workspace_id)
         if workspace is not None and uow.workspaces.get(organization_id, workspace) is None:
             raise NotFound("workspace not found", field="workspace_id")
         _may_grant(uow, actor, organization_id, workspace, granted)
@@ -305,11 +313,9 @@ def update(
             if external != row.external_id:
                 values["external_id"] = external
         if "role" in changes or "workspace_id" in changes:
-            workspace, granted = _grant(
-                changes.get("workspace_id", row.workspace_id),
-                changes.get("role", row.role),
-                named="workspace_id" in changes,
-            )
+            workspace, granted = _grant(changes.get("workspace_id", row.workspace_id), changes.get("role", row.role))
+            if changes.get("workspace_id") not in (None, "") and granted is None:
+                _refuse_workspace_alone(uow, organization_id, changes["workspace_id"])
             if workspace is not None and uow.workspaces.get(organization_id, workspace) is None:
                 raise NotFound("workspace not found", field="workspace_id")
             _may_grant(uow, actor, organization_id, workspace, granted)

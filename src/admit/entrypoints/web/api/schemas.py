@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from fastapi import Query
-from pydantic import MISSING, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import MISSING, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from admit.admin.members import Listed, make_cursor
 from admit.admin.profiles import MemberInput
@@ -26,6 +27,35 @@ MAX_ID = 2**63 - 1  # a numeric id (BIGINT)
 LIMIT = Query(50, ge=1, le=500)  # the page size of a listing
 
 
+def _kinds(annotation: Any) -> set[Any]:
+    """The plain types a field's annotation allows (``int | None`` → {int, NoneType})."""
+    args = get_args(annotation)
+    if not args:
+        return {annotation}
+    if get_origin(annotation) is Annotated:
+        return _kinds(args[0])
+    return set().union(*(_kinds(arg) for arg in args)) if get_origin(annotation) in (Union, UnionType) else {annotation}
+
+
+class In(BaseModel):
+    """A request body: a true/false setting takes only ``true`` or ``false`` and a number only a
+    number (pydantic would read ``"no"`` as false, ``true`` as 1 and ``"7"`` as 7: a typing slip
+    changing a setting unsaid)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _exact_scalars(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or value is None:
+            return value
+        kinds = _kinds(field.annotation)
+        if bool in kinds and not isinstance(value, bool) and not kinds & {str, int, float}:
+            raise ValueError("must be true or false")
+        if int in kinds and isinstance(value, bool | str) and not kinds & {str, bool}:
+            raise ValueError("must be a whole number")
+        return value
+
+
 def page(items: Sequence[Listed], limit: int) -> dict[str, Any]:
     """A listing page of views (members, invitations): a full page has a cursor to the next one."""
     return {"items": items, "next_cursor": make_cursor(items[-1]) if len(items) == limit else None}
@@ -35,7 +65,7 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class OrganizationIn(BaseModel):
+class OrganizationIn(In):
     name: str = Field(min_length=1, max_length=200)
     plan: Literal["free", "pro", "business", "enterprise"] = "free"
     seats: int = Field(10, ge=0, le=MAX_COUNT)
@@ -67,7 +97,7 @@ ACCENT_HELP = (
 )
 
 
-class WorkspaceIn(BaseModel):
+class WorkspaceIn(In):
     name: str = Field(min_length=1, max_length=200)
     invitation_lifetime_days: int = Field(DEFAULTS.invitation_lifetime_days, ge=1, le=30)
     access_code_lifetime_days: int = Field(30, ge=1, le=90, description="How long an access code is valid.")
@@ -104,7 +134,7 @@ class WorkspaceIn(BaseModel):
     )
 
 
-class WorkspacePatch(BaseModel):
+class WorkspacePatch(In):
     """Only the fields sent change. A field may be ``null`` only where the setting can be empty
     (``app_url``, ``default_department``, ``default_job_profile``, ``reminder_days``: off,
     ``accent_color``: the default); elsewhere ``null`` is refused."""
@@ -170,7 +200,7 @@ class LogoOut(Out):
     updated_at: datetime
 
 
-class Person(BaseModel):
+class Person(In):
     email: str | None = Field(None, max_length=320)
     username: str | None = Field(None, max_length=64)
     phone: str | None = Field(None, max_length=32)
@@ -195,7 +225,7 @@ class MemberIn(Person):
     message: str | None = Field(None, max_length=2000)
 
 
-class MemberPatch(BaseModel):
+class MemberPatch(In):
     """Only the fields sent change; ``null`` clears a profile field. The role cannot be ``null``."""
 
     email: str | MISSING | None = Field(MISSING, max_length=320)
@@ -243,7 +273,7 @@ class InvitationIn(Person):
     )
 
 
-class MessageIn(BaseModel):
+class MessageIn(In):
     message: str | None = Field(None, max_length=2000)
 
 
@@ -289,7 +319,7 @@ class MemberCreated(BaseModel):
     invitation: InvitationOut | None
 
 
-class SignInIn(BaseModel):
+class SignInIn(In):
     identifier: str = Field(min_length=1, max_length=320, description="Email, username or phone.")
     password: str = Field(min_length=1, max_length=1024)
     break_glass: bool = Field(
@@ -309,12 +339,12 @@ class SessionOut(BaseModel):
     )
 
 
-class PasswordChangeIn(BaseModel):
+class PasswordChangeIn(In):
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=1, max_length=1024)
 
 
-class TokenIn(BaseModel):
+class TokenIn(In):
     token: str = Field(min_length=1, max_length=200, description="The token from the invitation link.")
 
 
@@ -346,7 +376,7 @@ class SignUpOut(BaseModel):
     )
 
 
-class SignUpVerifyIn(BaseModel):
+class SignUpVerifyIn(In):
     flow: FlowHandle
     code: str = Field(min_length=1, max_length=20, description="The six-digit code from the email.")
 
@@ -392,7 +422,7 @@ class MyTermsOut(BaseModel):
     )
 
 
-class TermsFlowIn(BaseModel):
+class TermsFlowIn(In):
     flow: FlowHandle | None = Field(
         None, description="The terms flow this client holds (from an earlier download's Admit-Flow header)."
     )
@@ -416,7 +446,7 @@ class TermsOut(Out):
     members_notified: int | None = None
 
 
-class IdentityProviderIn(BaseModel):
+class IdentityProviderIn(In):
     name: str = Field(min_length=1, max_length=100)
     issuer: str = Field(
         min_length=1,
@@ -474,7 +504,7 @@ class JobOut(Out):
     updated_at: datetime
 
 
-class BulkInviteIn(BaseModel):
+class BulkInviteIn(In):
     message: str | None = Field(None, max_length=2000)
 
 
@@ -508,11 +538,11 @@ Jwk = Annotated[
 ]
 
 
-class JwksIn(BaseModel):
+class JwksIn(In):
     keys: list[Jwk] = Field(min_length=1, max_length=10)
 
 
-class ClientIn(BaseModel):
+class ClientIn(In):
     name: str = Field(min_length=1, max_length=100)
     redirect_uris: list[Uri] = Field(
         max_length=20, description="1 to 20 exact https URLs (http only on loopback in dev mode), no fragment."
@@ -565,7 +595,7 @@ class ClientIn(BaseModel):
     )
 
 
-class InitialPasswordIn(BaseModel):
+class InitialPasswordIn(In):
     password: str = Field(
         min_length=1,
         max_length=256,
@@ -574,7 +604,7 @@ class InitialPasswordIn(BaseModel):
     )
 
 
-class ClientPatch(BaseModel):
+class ClientPatch(In):
     """Only the fields sent change; the type (confidential or public) cannot. ``null`` empties a
     URI that may be empty (``backchannel_logout_uri``, ``initiate_login_uri``)."""
 
@@ -627,7 +657,7 @@ class ClientCreated(ClientOut):
     client_secret: str | None = Field(description="Shown this once (confidential clients); store it now.")
 
 
-class ScimTokenIn(BaseModel):
+class ScimTokenIn(In):
     name: str = Field(min_length=1, max_length=200, description="What the token is for, e.g. 'Entra ID'.")
     role: Literal["guest", "member", "admin"] = Field(
         "member", description="The highest role the token may grant (never owner, never above your own)."
