@@ -92,3 +92,12 @@ def test_settings_take_true_false_and_numbers_as_such(ctx: Context, org: Any, wo
     invited = api.post(f"{path}/members", json={"email": "n@example.com", "invite": "yes"})
     assert invited.status_code == 422 and "invite" in invited.text, invited.text
     assert items(api.get(f"{path}/members")) == []
+
+
+def test_a_nul_is_refused_naming_the_field_it_is_in(ctx: Context, org: Any, workspace: Any) -> None:
+    api = client(ctx, api_token(ctx, org.id))
+    members_url = f"/api/v1/workspaces/{workspace.id}/members"
+    refused(api.post(members_url, json={"email": "f@example.com", "first_name": "a\u0000b"}), "first_name", "NUL")
+    patch = api.patch(f"/api/v1/workspaces/{workspace.id}", json={"departments": ["Sales", "Ops\u0000"]})
+    refused(patch, "departments.1", "NUL")
+    assert items(api.get(members_url)) == []

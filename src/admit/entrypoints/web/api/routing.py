@@ -79,14 +79,23 @@ def parse_json(body: bytes) -> Any:
     return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
 
 
-def _has_nul(value: Any) -> bool:
+def _nul_at(value: Any, at: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """Where in ``value`` a NUL character is (the key path, list positions as numbers), or None."""
     if isinstance(value, str):
-        return "\x00" in value
+        return at if "\x00" in value else None
     if isinstance(value, dict):
-        return any("\x00" in key or _has_nul(item) for key, item in value.items())
+        for key, item in value.items():
+            if "\x00" in key:
+                return at
+            found = _nul_at(item, (*at, key))
+            if found is not None:
+                return found
     if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
+        for position, item in enumerate(value):
+            found = _nul_at(item, (*at, str(position)))
+            if found is not None:
+                return found
+    return None
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -121,8 +130,8 @@ async def check_request(request: Request) -> None:
         raise _refuse(("body",), "json_invalid", "the JSON is nested too deeply") from None
     except ValueError:
         return  # malformed JSON (or not UTF-8): FastAPI reports it where it parses the body
-    if b"\\u0000" in body and _has_nul(parsed):
-        raise _refuse(("body",), "string_nul", "text cannot contain NUL characters")
+    if b"\\u0000" in body and (at := _nul_at(parsed)) is not None:
+        raise _refuse(("body", *at), "string_nul", "text cannot contain NUL characters")
     request._json = parsed  # what Request.json() returns from now on
 
 
