@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from support.api import api_token, client
 
-from admit.adapters.spreadsheets import read_table
+from admit.adapters.spreadsheets import read_table, write_xlsx
 from admit.admin import jobs
 from admit.shared.context import Context
 
@@ -88,3 +88,16 @@ def test_a_resend_goes_to_the_address_and_number_the_member_has_now(ctx: Context
     refused = http.post(f"/api/v1/invitations/{invitation_id}/resend", json={})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "no_delivery_channel"
     assert http.get(f"/api/v1/invitations/{invitation_id}").json()["send_count"] == 2  # unchanged by the refusal
+
+
+def test_an_xlsx_body_sent_as_xlsx_needs_no_file_name(ctx: Context, org: Any, workspace: Any) -> None:
+    http = api(ctx, org)
+    data = write_xlsx(["Email", "First name"], [["ann@example.com", "Ann"]])
+    xlsx = {"content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    started = http.post(f"/api/v1/workspaces/{workspace.id}/imports?invite=later", content=data, headers=xlsx)
+    assert started.status_code == 202, started.text
+    jobs.run_next(ctx)
+    job = http.get(f"/api/v1/jobs/{started.json()['id']}").json()
+    assert job["state"] == "done" and job["counts"]["awaiting_invitation"] == 1, job
+    as_csv = http.post(f"/api/v1/workspaces/{workspace.id}/imports?invite=later", content=data)
+    assert as_csv.status_code == 422 and "xlsx" in as_csv.text  # sent as nothing in particular: read as CSV, and told

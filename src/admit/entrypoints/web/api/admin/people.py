@@ -25,7 +25,23 @@ FILE_BODY = {
         },
     }
 }
-FileName = Query("people.csv", max_length=200, description="The file's name (its extension tells CSV from XLSX).")
+FileName = Query(
+    None,
+    max_length=200,
+    description="The file's name (its extension tells CSV from XLSX). Without it: `people.xlsx` when the "
+    f"body is sent as `{XLSX}`, else `people.csv`.",
+)
+
+
+def file_name(given: str | None, request: Request) -> str:
+    """The upload's name: as given, else from the body's declared media type (as the OpenAPI
+    document offers both)."""
+    if given is not None:
+        return given
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    return "people.xlsx" if media == XLSX else "people.csv"
+
+
 Message = Query(None, max_length=2000, description="A personal message for the invitations.")
 MemberId = Query(None, max_length=32, description="Preview for this member (their name and language).")
 
@@ -46,11 +62,11 @@ async def start_import(
         ..., description="Invite new people now, or leave them awaiting invitation."
     ),
     dry_run: bool = Query(False, description="Report what would happen without writing anything."),
-    filename: str = FileName,
+    filename: str | None = FileName,
     message: str | None = Message,
 ) -> Any:
     """Import people from a CSV or XLSX file as a background job; poll `GET /jobs/{id}`."""
-    data = await request.body()
+    data, filename = await request.body(), file_name(filename, request)
     return await as_caller(
         ctx,
         token,
@@ -108,11 +124,11 @@ async def invite_listed(
     request: Request,
     ctx: Ctx,
     token: Bearer,
-    filename: str = FileName,
+    filename: str | None = FileName,
     message: str | None = Message,
 ) -> Any:
     """Invite the members a CSV or XLSX file names in an `Email` or `External ID` column."""
-    data = await request.body()
+    data, filename = await request.body(), file_name(filename, request)
     return await as_caller(
         ctx, token, lambda actor: bulk_invites.invite_listed(ctx, actor, workspace_id, data, filename, message=message)
     )
