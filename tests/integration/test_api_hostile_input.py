@@ -101,3 +101,12 @@ def test_a_nul_is_refused_naming_the_field_it_is_in(ctx: Context, org: Any, work
     patch = api.patch(f"/api/v1/workspaces/{workspace.id}", json={"departments": ["Sales", "Ops\u0000"]})
     refused(patch, "departments.1", "NUL")
     assert items(api.get(members_url)) == []
+
+
+def test_every_request_body_takes_true_false_as_such(ctx: Context, org: Any) -> None:
+    api = client(ctx, api_token(ctx, org.id, role="owner"))
+    before = api.get(f"/api/v1/organizations/{org.id}/licences")
+    assert before.status_code == 200, before.text
+    slip = api.patch(f"/api/v1/organizations/{org.id}/licences", json={"reserve_seats_for_invitations": "no"})
+    assert slip.status_code == 422 and "reserve_seats_for_invitations" in slip.text, slip.text
+    assert api.get(f"/api/v1/organizations/{org.id}/licences").json() == before.json()

@@ -19,7 +19,7 @@ from fastapi import Header, Path, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from admit.entrypoints.web.api.routing import api_router
-from admit.entrypoints.web.api.schemas import FlowHandle, Language
+from admit.entrypoints.web.api.schemas import FlowHandle, In, Language
 from admit.entrypoints.web.deps import Bearer, Ctx, as_account, blocking
 from admit.flows.signup import self_sign_up
 from admit.i18n import negotiate
@@ -43,7 +43,7 @@ class SignUpOfferOut(BaseModel):
     via_link: bool
 
 
-class SelfSignUpIn(BaseModel):
+class SelfSignUpIn(In):
     """Exactly one of ``link`` and ``workspace_id``; an email address, or a username and a phone."""
 
     link: Text | None = Field(None, description="A department link's token (the end of /join/…).")
@@ -65,7 +65,7 @@ class SelfSignUpOut(BaseModel):
     )
 
 
-class FlowIn(BaseModel):
+class FlowIn(In):
     flow: FlowHandle
 
 
@@ -92,7 +92,7 @@ class SelfSignUpDone(BaseModel):
     token: str | None = Field(None, description="A session token when active (shown once).")
 
 
-class JoinIn(BaseModel):
+class JoinIn(In):
     department: Text | None = Field(None, description="One the form offers to pick (a link's is fixed).")
 
 

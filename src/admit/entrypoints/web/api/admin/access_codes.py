@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from admit.admin import access_codes
 from admit.domain.errors import NotFound
 from admit.entrypoints.web.api.routing import api_router
+from admit.entrypoints.web.api.schemas import In
 from admit.entrypoints.web.deps import Bearer, Ctx, as_caller
 from admit.shared.context import Actor
 
@@ -44,7 +45,7 @@ class AccessCodeState(BaseModel):
 MemberId = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
-class SelectionIn(BaseModel):
+class SelectionIn(In):
     member_ids: list[MemberId] = Field(min_length=1, max_length=access_codes.MAX_SELECTION)
 
 

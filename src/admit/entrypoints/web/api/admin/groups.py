@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from admit.admin import groups
 from admit.entrypoints.web.api import schemas as s
 from admit.entrypoints.web.api.routing import api_router
+from admit.entrypoints.web.api.schemas import In
 from admit.entrypoints.web.deps import Bearer, Ctx, as_caller
 
 router = api_router(tags=["groups"])
@@ -45,21 +46,21 @@ class GroupDetail(BaseModel):
     next_cursor: str | None
 
 
-class GroupIn(BaseModel):
+class GroupIn(In):
     name: str = Field(min_length=1, max_length=groups.NAME_LIMIT)
     external_id: str | None = Field(None, max_length=groups.EXTERNAL_ID_LIMIT)
     workspace_id: str | None = Field(None, max_length=32, description="Grant `role` in this workspace.")
     role: GrantedRole | None = Field(None, description="No higher than the caller's own role in that workspace.")
 
 
-class GroupPatch(BaseModel):
+class GroupPatch(In):
     name: str | None = Field(None, min_length=1, max_length=groups.NAME_LIMIT)
     external_id: str | None = Field(None, max_length=groups.EXTERNAL_ID_LIMIT)
     workspace_id: str | None = Field(None, max_length=32)
     role: GrantedRole | None = Field(None, description="null (with workspace_id null) removes the grant.")
 
 
-class MembersIn(BaseModel):
+class MembersIn(In):
     member_ids: list[MemberId] = Field(min_length=1, max_length=groups.MAX_MEMBERS_PER_CALL)
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from admit.admin import licences, organization_roles, security_controls
 from admit.entrypoints.web.api.routing import api_router
+from admit.entrypoints.web.api.schemas import In
 from admit.entrypoints.web.deps import Bearer, Ctx, as_caller
 
 router = api_router(tags=["organizations"])
@@ -27,7 +28,7 @@ class AdminOut(BaseModel):
     since: datetime
 
 
-class AdminIn(BaseModel):
+class AdminIn(In):
     email: str | None = Field(None, max_length=320, description="Of a member of the organization with an account.")
     account_id: str | None = Field(None, max_length=32, description="Instead of the email.")
     role: Literal["system_admin", "group_admin"] = "system_admin"
@@ -51,11 +52,11 @@ class LicencesOut(BaseModel):
     workspaces: list[WorkspaceSeatsOut]
 
 
-class LicencesPatch(BaseModel):
+class LicencesPatch(In):
     reserve_seats_for_invitations: bool | None = None
 
 
-class LicenceIn(BaseModel):
+class LicenceIn(In):
     licence: Literal["licensed", "viewer"] | None = Field(None, description="licensed (takes a seat) or viewer (free)")
 
 
@@ -72,7 +73,7 @@ class SecurityOut(BaseModel):
     who_may_invite: str
 
 
-class SecurityPatch(BaseModel):
+class SecurityPatch(In):
     allowed_email_domains: list[Domain] | None = Field(
         None, max_length=security_controls.MAX_DOMAINS, description="[] allows any domain."
     )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from admit.admin import organization_invitations as oi
 from admit.domain.merge import MergePlan
 from admit.entrypoints.web.api.routing import api_router
+from admit.entrypoints.web.api.schemas import In
 from admit.entrypoints.web.deps import Bearer, Ctx, as_account, as_caller, blocking
 
 router = api_router(tags=["organizations"])
@@ -21,7 +22,7 @@ MINE = "/me/organization-invitations"
 BY_LINK = "/organization-invitations"
 
 
-class OrgInvitationIn(BaseModel):
+class OrgInvitationIn(In):
     email: str = Field(max_length=320, description="Whom to invite to join the organization's account.")
     language: Literal["en", "de", "fr"] = Field("en", description="The email's language.")
 
@@ -46,7 +47,7 @@ class OrgInvitationOut(BaseModel):
     )  # fmt: skip
 
 
-class LinkTokenIn(BaseModel):
+class LinkTokenIn(In):
     token: str = Field(min_length=1, max_length=200, description="The token from the invitation's link.")
 
 

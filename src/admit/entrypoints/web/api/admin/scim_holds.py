@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from admit.admin import scim_brake
 from admit.entrypoints.web.api.routing import api_router
+from admit.entrypoints.web.api.schemas import In
 from admit.entrypoints.web.deps import Bearer, Ctx, as_caller
 
 router = api_router(tags=["SCIM holds"])
@@ -30,7 +31,7 @@ class ScimHoldOut(BaseModel):
     token_name: str = Field(description="The SCIM token that asked for the change.")
 
 
-class ScimHoldsDecision(BaseModel):
+class ScimHoldsDecision(In):
     ids: list[HoldId] | None = Field(None, max_length=scim_brake.MAX_IDS, description="The holds to decide.")
     all: StrictBool = Field(False, description="Every held change of the workspace instead of `ids`.")
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from admit.admin import sellers
 from admit.entrypoints.web.api.routing import api_router
-from admit.entrypoints.web.api.schemas import InvitationOut
+from admit.entrypoints.web.api.schemas import In, InvitationOut
 from admit.entrypoints.web.deps import Bearer, Ctx, as_caller
 
 router = api_router(tags=["organizations"])
@@ -28,7 +28,7 @@ class CustomerOut(BaseModel):
     created_at: datetime
 
 
-class CustomerIn(BaseModel):
+class CustomerIn(In):
     name: str = Field(max_length=200)
     seats: int | None = Field(None, ge=0, le=1_000_000)
 
@@ -51,7 +51,7 @@ class TargetOut(BaseModel):
     workspaces: list[TargetWorkspaceOut]
 
 
-class SellerInvitationIn(BaseModel):
+class SellerInvitationIn(In):
     organization_id: str = Field(max_length=32, description="The seller itself or one of its customers.")
     workspace_id: str = Field(max_length=32)
     email: str = Field(max_length=320)

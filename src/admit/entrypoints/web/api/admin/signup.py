@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from admit.admin import signup_links, signup_settings
 from admit.entrypoints.web.api.routing import api_router
-from admit.entrypoints.web.api.schemas import MAX_COUNT, Name
+from admit.entrypoints.web.api.schemas import MAX_COUNT, In, Name
 from admit.entrypoints.web.deps import Bearer, Ctx, as_caller
 from admit.flows.signup import self_sign_up
 
@@ -42,7 +42,7 @@ def _file_doc(media: str, what: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"description": what, "content": {media: {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-class SignUpSettingsPatch(BaseModel):
+class SignUpSettingsPatch(In):
     """Only the settings given change."""
 
     enabled: bool | None = None
@@ -66,7 +66,7 @@ class SignUpSettingsOut(BaseModel):
     daily_cap: int | None
 
 
-class SignUpLinkIn(BaseModel):
+class SignUpLinkIn(In):
     department: Name | None = Field(None, description="One of the workspace's departments (required).")
     job_profile: Name | None = None
     role: SignUpRole = "member"

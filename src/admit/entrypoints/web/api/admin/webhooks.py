@@ -14,6 +14,7 @@ from admit.admin import webhooks
 from admit.domain.webhooks import CATALOGUE
 from admit.entrypoints.web.api import schemas as s
 from admit.entrypoints.web.api.routing import api_router
+from admit.entrypoints.web.api.schemas import In
 from admit.entrypoints.web.deps import Bearer, Ctx, as_caller
 
 router = api_router(tags=["Webhooks"])
@@ -23,7 +24,7 @@ Workspace = Annotated[str | None, Query(max_length=32, description="Act from thi
 EventName = Literal[tuple(t for t in CATALOGUE if t != "webhook.test")]  # type: ignore[valid-type]
 
 
-class WebhookIn(BaseModel):
+class WebhookIn(In):
     url: str = Field(
         min_length=1, max_length=2000, description="https:// (http:// only on loopback in dev mode); a public address."
     )
@@ -54,7 +55,7 @@ class WebhookWithSecret(WebhookOut):
     secret: str = Field(description="The signing secret (whsec_…), shown this once.")
 
 
-class RedeliverIn(BaseModel):
+class RedeliverIn(In):
     since: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
         description="An ISO 8601 date and time (UTC unless it says otherwise): every message of the endpoint "
         "created at or after it is sent again."
