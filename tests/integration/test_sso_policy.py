@@ -71,6 +71,8 @@ def test_providers_are_an_enterprise_feature_and_never_return_their_secret(ctx: 
     assert "very-secret-value" not in stored  # encrypted with the instance key
     for bad, field in (
         ({"issuer": "http://idp.example"}, "issuer"),
+        ({"issuer": "https://*.idp.example"}, "issuer"),  # no host: refused as a webhook's or an app's
+        ({"issuer": "https://id p.example"}, "issuer"),
         ({"scopes": ["email"]}, "scopes"),
         ({"claims": {"shoe_size": "x"}}, "claims"),
     ):

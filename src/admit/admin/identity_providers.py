@@ -19,6 +19,7 @@ from admit.domain.events import EventType
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Record
 from admit.domain.roles import Permission
+from admit.shared import hosts
 from admit.shared.access import organization_scope, workspace_for
 from admit.shared.context import Actor, ActorKind, Context, record
 
@@ -47,9 +48,10 @@ class ProviderInput:
             raise ValidationFailed("a name of 1 to 100 characters is required", field="name")
         parts = urlsplit(self.issuer)
         secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
-        if not secure or not parts.hostname or parts.query or parts.fragment or len(self.issuer) > 500:
+        if not secure or not hosts.is_host(parts.hostname) or parts.query or parts.fragment or len(self.issuer) > 500:
             raise ValidationFailed(
-                "the issuer must be an https:// URL (http:// only on this machine's loopback)", field="issuer"
+                "the issuer must be an https:// URL of one host (http:// only on this machine's loopback)",
+                field="issuer",
             )
         if not self.client_id.strip() or len(self.client_id) > 255:
             raise ValidationFailed("a client id is required", field="client_id")
