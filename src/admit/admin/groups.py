@@ -21,6 +21,7 @@ from typing import Any
 from admit.admin.member_view import MemberView, member_view
 from admit.domain.errors import AlreadyExists, NotFound, PermissionDenied, ValidationFailed
 from admit.domain.events import EventType
+from admit.domain.identifiers import plausible_id
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Member, Record
 from admit.domain.roles import Permission, Role, ensure_can_grant, require
@@ -567,7 +568,7 @@ def get(
 ) -> GroupWithMembers:
     """The group with a page of its members (by member id; follow ``next_cursor``)."""
     limit = _limit(limit)
-    if cursor and (len(cursor) != 32 or any(ch not in "0123456789abcdef" for ch in cursor)):
+    if cursor and not plausible_id(cursor):
         raise ValidationFailed("the cursor is not valid: pass the next_cursor a page gave", field="cursor")
     with ctx.uow() as uow:
         _authority(uow, actor, organization_id, acting_from)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
@@ -14,6 +13,7 @@ from admit.admin.profiles import MemberInput
 from admit.domain import members as rules
 from admit.domain.errors import AlreadyExists, Conflict, InvalidTransition, NotFound, ValidationFailed
 from admit.domain.events import EventType
+from admit.domain.identifiers import plausible_id
 from admit.domain.invitations import InvitationState
 from admit.domain.members import MemberStatus
 from admit.domain.passwords import PasswordPolicy
@@ -210,9 +210,6 @@ def _ensure_unique(uow: UnitOfWork, workspace: Workspace, values: dict[str, Any]
             )
 
 
-_ROW_ID = re.compile(r"[0-9a-f]{32}")
-
-
 def parse_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     """The (created_at, id) a listing's ``next_cursor`` names (:func:`next_cursor`); a cursor no
     listing gave (a timestamp without its zone, an id cut short, anything else) is refused."""
@@ -223,7 +220,7 @@ def parse_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         at = datetime.fromisoformat(stamp)
     except ValueError:
         at = None
-    if at is None or at.tzinfo is None or _ROW_ID.fullmatch(row_id) is None:
+    if at is None or at.tzinfo is None or not plausible_id(row_id):
         raise ValidationFailed("the cursor is not valid: pass the next_cursor a page gave", field="cursor")
     return at, row_id
 

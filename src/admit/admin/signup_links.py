@@ -22,10 +22,11 @@ from typing import Any
 
 from admit.adapters.identity.sealing import seal, unseal
 from admit.adapters.printing import posters, qr
-from admit.admin.signup_settings import ensure_choice, ensure_role, plausible_id
+from admit.admin.signup_settings import ensure_choice, ensure_role
 from admit.domain import secrets
 from admit.domain.errors import NotFound, ValidationFailed
 from admit.domain.events import EventType
+from admit.domain.identifiers import plausible_id
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Record, Workspace
 from admit.domain.roles import Permission, Role

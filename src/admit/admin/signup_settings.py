@@ -11,10 +11,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeGuard
+from typing import Any
 
 from admit.domain.errors import Conflict, NotFound, ValidationFailed
 from admit.domain.events import EventType
+from admit.domain.identifiers import plausible_id
 from admit.domain.login_policy import LoginPolicy
 from admit.domain.ports import UnitOfWork
 from admit.domain.records import Record, Workspace
@@ -25,7 +26,6 @@ from admit.shared.context import Actor, Context, record
 SIGN_UP_ROLES = (Role.MEMBER.value, Role.GUEST.value)  # never above member
 DAILY_CAP_LIMIT = 100_000
 DOMAIN_LIMIT = 50
-_ID = re.compile(r"[0-9a-f]{32}")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -39,12 +39,6 @@ class SignUpSettings:
     allowed_domains: list[str] = field(default_factory=list)
     approval_required: bool = False
     daily_cap: int | None = None
-
-
-def plausible_id(value: Any) -> TypeGuard[str]:
-    """Whether ``value`` can be a row id at all (32 hex digits): anything else finds nothing
-    before reaching the database (PostgreSQL refuses a NUL)."""
-    return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
 def stored(uow: UnitOfWork, workspace: Workspace) -> SignUpSettings:

@@ -6,6 +6,7 @@ import contextlib
 import re
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Any, TypeGuard
 
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
@@ -41,6 +42,15 @@ def _plain_email(value: str) -> str | None:
     if any(domain == name or domain.endswith("." + name) for name in _SPECIAL_USE):
         return None
     return f"{local}@{domain}"
+
+
+_ROW_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def plausible_id(value: Any) -> TypeGuard[str]:
+    """Whether ``value`` can be a row id at all (32 hex digits): anything else finds nothing
+    before reaching the database (PostgreSQL refuses a NUL), and is no page cursor."""
+    return isinstance(value, str) and _ROW_ID.fullmatch(value) is not None
 
 
 def normalise_email(value: str, *, field: str = "email") -> str:

@@ -23,11 +23,11 @@ from typing import Any
 
 from admit.admin import licences
 from admit.admin.signup_links import LINK, link_state
-from admit.admin.signup_settings import SignUpSettings, ensure_choice, pending_request, plausible_id, stored
+from admit.admin.signup_settings import SignUpSettings, ensure_choice, pending_request, stored
 from admit.domain import secrets, throttling
 from admit.domain.errors import Conflict, InvalidCode, PermissionDenied, SecretRejected, ValidationFailed
 from admit.domain.events import EventType
-from admit.domain.identifiers import IdentifierKind, normalise_email, normalise_phone, normalise_username
+from admit.domain.identifiers import IdentifierKind, normalise_email, normalise_phone, normalise_username, plausible_id
 from admit.domain.login_policy import LoginPolicy, ensure_account_allowed
 from admit.domain.members import MemberStatus, person_names
 from admit.domain.passwords import PasswordPolicy
